@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Trunk post-build hook: writes the service worker into the staging dist directory.
+//
+// It lists every file Trunk produced (hashed wasm/JS/CSS, index.html, manifest, icons), hashes
+// their names and contents into one build id, and substitutes both into the `BUILD` line of
+// frontend/pwa/sw.js. The result is dist/sw.js, served unhashed with `Cache-Control: no-cache`
+// so browsers see each new build.
+//
+// Trunk runs hooks from the project root with TRUNK_STAGING_DIR set (see Trunk.toml). It can
+// also be run by hand on a finished dist: `node frontend/pwa/build_sw.mjs dist`.
+
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = process.argv[2] || process.env.TRUNK_STAGING_DIR;
+if (!outDir) {
+  console.error("build_sw: give the dist directory as an argument or set TRUNK_STAGING_DIR");
+  process.exit(2);
+}
+
+// The worker itself must not be precached (the browser fetches it on its own schedule), and
+// source maps or dotfiles are not part of the shell.
+const SKIP = (path) =>
+  path === "sw.js" || path.endsWith(".map") || path.split("/").some((p) => p.startsWith("."));
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = join(dir, entry.name);
+    return entry.isDirectory() ? walk(full) : [full];
+  });
+}
+
+const files = walk(outDir)
+  .map((full) => ({ full, path: relative(outDir, full).split(sep).join("/") }))
+  .filter(({ path }) => !SKIP(path))
+  .sort((a, b) => (a.path < b.path ? -1 : 1));
+
+if (!files.some(({ path }) => path === "index.html")) {
+  console.error(`build_sw: no index.html in ${outDir}; run this after Trunk wrote the HTML`);
+  process.exit(1);
+}
+
+const digest = createHash("sha256");
+for (const { full, path } of files) {
+  digest.update(path).update("\0").update(readFileSync(full)).update("\0");
+}
+const hash = digest.digest("hex").slice(0, 16);
+
+const template = readFileSync(join(here, "sw.js"), "utf8");
+const marker = /^const BUILD = .*\/\/ @postbag-build.*$/m;
+if (!marker.test(template)) {
+  console.error("build_sw: the `const BUILD = ... // @postbag-build` line is missing in sw.js");
+  process.exit(1);
+}
+const build = { hash, files: files.map(({ path }) => path) };
+const worker = template.replace(marker, `const BUILD = ${JSON.stringify(build)};`);
+writeFileSync(join(outDir, "sw.js"), worker);
+console.log(`build_sw: sw.js for build ${hash}, ${files.length} files precached`);
