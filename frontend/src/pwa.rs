@@ -1,0 +1,97 @@
+//! The app's side of durable storage: a quota check the sync engine calls before it downloads
+//! mail, and the storage panel for settings.
+//!
+//! The work happens in `frontend/pwa/storage.js` (a plain script loaded by index.html), which
+//! defines `window.postbagStorage` and the `<postbag-storage>` element. Keeping it in JS lets
+//! the shell show storage warnings and update banners even when the wasm app fails to start;
+//! this module is only the typed door to it.
+//!
+//! Use:
+//! ```ignore
+//! match pwa::ensure_room(batch_bytes).await {
+//!     Ok(room) if room.ok => { /* download the batch */ }
+//!     Ok(_) => { /* stop the sync: storage.js has already shown the user a warning */ }
+//!     Err(e) => { /* the Storage API is missing: sync anyway */ }
+//! }
+//! ```
+//! and `<postbag-storage></postbag-storage>` in the settings view.
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = postbagStorage, js_name = ensureRoom)]
+    fn js_ensure_room(bytes: f64) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = postbagStorage, js_name = estimate)]
+    fn js_estimate() -> Result<Promise, JsValue>;
+}
+
+/// What the browser says about storage, in bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageState {
+    /// Whether the next batch fits (always `true` from [`estimate`]).
+    pub ok: bool,
+    pub usage: Option<f64>,
+    pub quota: Option<f64>,
+    pub available: Option<f64>,
+    /// The browser promised not to evict this site's data.
+    pub persisted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// storage.js did not load, or the browser has no Storage API.
+    #[error("the storage helper is not available: {0}")]
+    Unavailable(String),
+}
+
+/// Before downloading `bytes` of mail: asks for durable storage on the first call, and answers
+/// `ok: false` (after warning the user) when the batch would not fit in the quota.
+pub async fn ensure_room(bytes: u64) -> Result<StorageState, StorageError> {
+    // f64 holds every byte count below 2^53, far beyond any browser quota.
+    let promise = js_ensure_room(bytes as f64).map_err(unavailable)?;
+    let value = JsFuture::from(promise).await.map_err(unavailable)?;
+    Ok(read_state(&value))
+}
+
+/// Usage, quota and durability, for a status line.
+pub async fn estimate() -> Result<StorageState, StorageError> {
+    let promise = js_estimate().map_err(unavailable)?;
+    let value = JsFuture::from(promise).await.map_err(unavailable)?;
+    let mut state = read_state(&value);
+    state.ok = true;
+    Ok(state)
+}
+
+fn read_state(value: &JsValue) -> StorageState {
+    let number = |key: &str| {
+        Reflect::get(value, &key.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    let flag = |key: &str| {
+        Reflect::get(value, &key.into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    StorageState {
+        ok: flag("ok"),
+        usage: number("usage"),
+        quota: number("quota"),
+        available: number("available"),
+        persisted: flag("persisted"),
+    }
+}
+
+fn unavailable(error: JsValue) -> StorageError {
+    StorageError::Unavailable(
+        error
+            .as_string()
+            .or_else(|| Reflect::get(&error, &"message".into()).ok()?.as_string())
+            .unwrap_or_else(|| "unknown error".into()),
+    )
+}
