@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, Rust unit and integration tests (against a real Dovecot),
+# wasm tests in headless Chromium, and end-to-end browser tests of the app served by the proxy.
+# Installs whatever is missing first. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/bootstrap.sh test
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+started=$SECONDS
+phase() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
+
+phase "cargo fmt --check"
+cargo fmt --all -- --check
+
+phase "cargo clippy (native, -D warnings)"
+cargo clippy --workspace --exclude postbag-web --all-targets -- -D warnings
+phase "cargo clippy (wasm32, -D warnings)"
+cargo clippy -p postbag-web -p postbag-protocol --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+phase "protocol crate builds for wasm32"
+cargo build -p postbag-protocol --target wasm32-unknown-unknown
+
+phase "native unit and integration tests (real Dovecot, real proxy)"
+cargo test --workspace --exclude postbag-web
+
+phase "wasm tests in headless Chromium (IndexedDB, store, sync engine)"
+cargo test -p postbag-web --target wasm32-unknown-unknown
+
+phase "release build of the app (what ./run.sh serves)"
+trunk build --release
+
+phase "end-to-end tests: Playwright + Chromium against the proxy and Dovecot"
+cargo build -p postbag-tests --bin fixture
+node --test --test-concurrency=1 tests/e2e/
+
+phase "all tests passed"

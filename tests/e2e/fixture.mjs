@@ -1,0 +1,88 @@
+// The end-to-end fixture for Playwright tests: a real Dovecot and the real proxy serving dist/,
+// run by the Rust binary `fixture` (tests/src/bin/fixture.rs), plus a Chromium launcher.
+//
+//   const fx = await startFixture();
+//   const user = await fx.newUser();            // { name, password }
+//   await fx.deliver(user, 'plain', 5);         // kinds: plain html multipart cid dots eightbit large:BYTES sized:BYTES
+//   await fx.count(user);                       // messages on the server
+//   await fx.stopProxy(); await fx.startProxy();
+//   await fx.close();
+
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Chromium flags that keep a headless browser quiet on a machine with no internet. */
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-quic', '--no-first-run',
+];
+
+export const CHROMIUM_PATH = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** A fresh headless Chromium (incognito-like contexts). */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** A persistent profile (needed for installability checks and service workers across reloads). */
+export function launchPersistent(options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'postbag-profile-'));
+  return chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, ...options,
+  });
+}
+
+export async function startFixture({ dist = join(ROOT, 'dist') } = {}) {
+  const bin = join(ROOT, 'target', 'debug', 'fixture');
+  if (!existsSync(bin)) {
+    throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
+  }
+  if (!existsSync(join(dist, 'index.html'))) {
+    throw new Error(`${dist}/index.html is missing: run \`trunk build --release\` (./test.sh does)`);
+  }
+  const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (line) => {
+    const next = waiting.shift();
+    if (next) next.resolve(JSON.parse(line));
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`fixture exited (${code})`));
+  });
+  const answer = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  const ask = async (command) => {
+    const reply = answer();
+    child.stdin.write(command + '\n');
+    const value = await reply;
+    if (value.error) throw new Error(`fixture: ${value.error}`);
+    return value;
+  };
+
+  const info = await answer();
+  return {
+    appUrl: info.app_url,
+    proxyPort: info.proxy_port,
+    pop3Port: info.pop3_port,
+    pop3sPort: info.pop3s_port,
+    caPem: info.ca_pem,
+    serverCertSha256: info.server_cert_sha256,
+    newUser: () => ask('new-user'),
+    deliver: (user, kind, n = 1) => ask(`deliver ${user.name} ${kind} ${n}`),
+    count: async (user) => (await ask(`count ${user.name}`)).count,
+    stopProxy: () => ask('proxy-stop'),
+    startProxy: () => ask('proxy-start'),
+    close: async () => {
+      child.stdin.end();
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
+    },
+  };
+}

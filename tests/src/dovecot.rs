@@ -1,0 +1,326 @@
+//! A real Dovecot POP3 server for tests: its own config file in a temp dir, free loopback ports,
+//! a per-run test CA, passwd-file users and Maildirs the test can fill directly.
+//!
+//! Dovecot runs in the foreground (`-F`) as our child, so it is stopped by PID when the
+//! [`Dovecot`] value is dropped, which also happens when a test panics.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::certs::TestPki;
+
+/// How long Dovecot may take to start listening before the fixture gives up.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a SIGTERM may take before the fixture kills Dovecot outright.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A POP3 user of the test server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestUser {
+    pub name: String,
+    pub password: String,
+}
+
+/// A running Dovecot with POP3 (offering STLS) and POP3S on loopback.
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    child: Child,
+    pop3: SocketAddr,
+    pop3s: SocketAddr,
+    pki: TestPki,
+    mail_owner: Option<(u32, u32)>,
+    users: AtomicUsize,
+    delivered: AtomicUsize,
+}
+
+impl Dovecot {
+    /// Starts a fresh server with no users. Panics with a clear message when Dovecot is missing
+    /// (the README's test command installs it).
+    pub fn start() -> Dovecot {
+        let binary = dovecot_binary();
+        let dir = tempfile::Builder::new().prefix("postbag-dovecot-").tempdir().expect("temp dir");
+        // Dovecot's unprivileged processes (and the mail user) must reach the files below.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        for sub in ["run", "state", "mail"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        fs::set_permissions(dir.path().join("mail"), fs::Permissions::from_mode(0o777)).unwrap();
+
+        let pki = TestPki::generate();
+        fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
+        fs::write(dir.path().join("server.pem"), &pki.server_cert_pem).unwrap();
+        fs::write(dir.path().join("server.key"), &pki.server_key_pem).unwrap();
+        fs::write(dir.path().join("users"), "").unwrap();
+        fs::set_permissions(dir.path().join("users"), fs::Permissions::from_mode(0o644)).unwrap();
+
+        let (pop3_port, pop3s_port) = (free_port(), free_port());
+        let identity = ProcessIdentity::current();
+        let config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
+        let config_path = dir.path().join("dovecot.conf");
+        fs::write(&config_path, config).unwrap();
+
+        let child = Command::new(&binary)
+            .arg("-F")
+            .arg("-c")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+
+        let mut server = Dovecot {
+            pop3: SocketAddr::from(([127, 0, 0, 1], pop3_port)),
+            pop3s: SocketAddr::from(([127, 0, 0, 1], pop3s_port)),
+            dir,
+            child,
+            pki,
+            mail_owner: identity.mail_owner,
+            users: AtomicUsize::new(0),
+            delivered: AtomicUsize::new(0),
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    /// Plain POP3 on 127.0.0.1, offering STLS.
+    pub fn pop3_addr(&self) -> SocketAddr {
+        self.pop3
+    }
+
+    /// POP3 over implicit TLS (POP3S) on 127.0.0.1.
+    pub fn pop3s_addr(&self) -> SocketAddr {
+        self.pop3s
+    }
+
+    /// PEM file of this run's test CA, which signed the server certificate for `localhost` and
+    /// `127.0.0.1`.
+    pub fn ca_pem_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// DER of this run's test CA.
+    pub fn ca_der(&self) -> Vec<u8> {
+        self.pki.ca_der.clone()
+    }
+
+    /// SHA-256 fingerprint (lower-case hex) of the server's leaf certificate.
+    pub fn server_cert_sha256(&self) -> String {
+        self.pki.server_sha256_hex()
+    }
+
+    /// Adds a user with a unique name, a random-enough password and an empty Maildir.
+    pub fn new_user(&self) -> TestUser {
+        let n = self.users.fetch_add(1, Ordering::SeqCst);
+        let user = TestUser {
+            name: format!("user{n}"),
+            password: format!("pw-{n}-{}", std::process::id()),
+        };
+        for sub in ["", "/Maildir", "/Maildir/new", "/Maildir/cur", "/Maildir/tmp"] {
+            let path = self.home(&user).join(sub.trim_start_matches('/'));
+            fs::create_dir_all(&path).unwrap();
+            self.give_to_mail_owner(&path, 0o700);
+        }
+        let mut users = fs::OpenOptions::new().append(true).open(self.dir.path().join("users")).unwrap();
+        writeln!(users, "{}:{{PLAIN}}{}", user.name, user.password).unwrap();
+        user
+    }
+
+    /// Puts one RFC 5322 message into the user's Maildir, as a delivery agent would. Returns
+    /// the bytes as POP3 will serve them (line endings normalised to CRLF).
+    pub fn deliver(&self, user: &TestUser, raw: &[u8]) -> Vec<u8> {
+        let n = self.delivered.fetch_add(1, Ordering::SeqCst);
+        // Maildir file names must be unique and sort by delivery: time, sequence, host.
+        let name = format!("{}.P{}Q{n:06}.postbag-test", 1_700_000_000 + n, std::process::id());
+        let tmp = self.home(user).join("Maildir/tmp").join(&name);
+        fs::write(&tmp, raw).unwrap();
+        self.give_to_mail_owner(&tmp, 0o600);
+        fs::rename(&tmp, self.home(user).join("Maildir/new").join(&name)).unwrap();
+        crate::messages::to_crlf(raw)
+    }
+
+    /// Messages currently in the user's Maildir (new and cur), that is, on the server.
+    pub fn message_count(&self, user: &TestUser) -> usize {
+        ["new", "cur"]
+            .iter()
+            .map(|d| fs::read_dir(self.home(user).join("Maildir").join(d)).map(|r| r.count()).unwrap_or(0))
+            .sum()
+    }
+
+    /// Dovecot's own log, for test failure messages.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    fn home(&self, user: &TestUser) -> PathBuf {
+        self.dir.path().join("mail").join(&user.name)
+    }
+
+    fn give_to_mail_owner(&self, path: &Path, mode: u32) {
+        if let Some((uid, gid)) = self.mail_owner {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+        }
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("dovecot exited at start ({status}): {err}\n{}", self.log());
+            }
+            if greets(self.pop3) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "dovecot did not listen in time:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SIGTERM lets Dovecot's master stop its children; SIGKILL is the fallback.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Who Dovecot's processes run as. As root, Dovecot uses its packaged `dovecot`/`dovenull`
+/// users and refuses mail access as UID 0, so mail belongs to `nobody`. As an ordinary user,
+/// everything runs as that user.
+struct ProcessIdentity {
+    login_user: String,
+    internal_user: String,
+    mail_owner: Option<(u32, u32)>,
+    mail_uid: u32,
+    mail_gid: u32,
+}
+
+impl ProcessIdentity {
+    fn current() -> ProcessIdentity {
+        let uid = command_output("id", &["-u"]).parse::<u32>().unwrap();
+        let gid = command_output("id", &["-g"]).parse::<u32>().unwrap();
+        if uid == 0 {
+            ProcessIdentity {
+                login_user: "dovenull".into(),
+                internal_user: "dovecot".into(),
+                mail_owner: Some((65534, 65534)),
+                mail_uid: 65534,
+                mail_gid: 65534,
+            }
+        } else {
+            let name = command_output("id", &["-un"]);
+            ProcessIdentity {
+                login_user: name.clone(),
+                internal_user: name,
+                mail_owner: None,
+                mail_uid: uid,
+                mail_gid: gid,
+            }
+        }
+    }
+}
+
+fn render_config(dir: &Path, pop3_port: u16, pop3s_port: u16, id: &ProcessIdentity) -> String {
+    let d = dir.display();
+    format!(
+        r#"# Generated by postbag-tests for one test run.
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+default_login_user = {login}
+default_internal_user = {internal}
+first_valid_uid = 1
+first_valid_gid = 1
+ssl = yes
+ssl_cert = <{d}/server.pem
+ssl_key = <{d}/server.key
+# Tests log in over plain connections on purpose (the client must refuse unless allowed).
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5 apop
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={d}/mail/%u
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = {pop3s_port}
+    ssl = yes
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"#,
+        login = id.login_user,
+        internal = id.internal_user,
+        uid = id.mail_uid,
+        gid = id.mail_gid,
+    )
+}
+
+fn dovecot_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!(
+        "Dovecot is not installed. Run the README's test command (./test.sh), which installs \
+         dovecot-core and dovecot-pop3d, or `apt-get install dovecot-core dovecot-pop3d`."
+    )
+}
+
+fn command_output(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A loopback port that was free a moment ago. Dovecot binds it by number, so there is a small
+/// window in which another process could take it; the start-up check would then fail loudly.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn greets(addr: SocketAddr) -> bool {
+    let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("+OK")
+}
