@@ -1,0 +1,295 @@
+//! The proxy's configuration: an embedded default, an optional TOML file, then environment
+//! variables (`POSTBAG_*`) and command-line flags, each layer overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// A value that must never reach a log: `Debug` prints a redaction.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret<T>(pub T);
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Everything the proxy needs to run. `Config::default()` is the embedded default: serve the app
+/// on 127.0.0.1:8080, relay to ports 110 and 995 of any public host, no private targets.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on (used by `main`; `run`/`spawn` take a listener).
+    pub listen: SocketAddr,
+    /// Trunk's output directory, served at `/`.
+    pub dist: PathBuf,
+    /// Upstream ports the tunnel may reach.
+    pub allow_ports: Vec<u16>,
+    /// Upstream host names the tunnel may reach: exact names or `*.example.com`.
+    pub allow_hosts: Vec<String>,
+    /// Allow any host whose addresses are all public (the private-address rules still apply).
+    pub allow_any_public_host: bool,
+    /// Non-public address ranges that are nevertheless allowed, e.g. `127.0.0.0/8`.
+    pub allow_private_cidrs: Vec<IpNet>,
+    /// Allowed `Origin` values of the WebSocket handshake. Empty: only the proxy's own origin
+    /// (the `Origin` host equals the request's `Host`). `"*"`: any origin.
+    pub allowed_origins: Vec<String>,
+    /// If set, every tunnel must present this token (see docs/tunnel-protocol.md).
+    pub token: Option<Secret<String>>,
+    /// A PEM file of extra CAs trusted for upstream TLS, besides the web PKI roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// Open tunnels in total.
+    pub max_tunnels: usize,
+    /// Open tunnels per client IP address.
+    pub max_tunnels_per_ip: usize,
+    /// DNS + TCP connect + TLS handshake, in seconds.
+    pub connect_timeout_secs: u64,
+    /// A tunnel in which no byte moves either way for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Largest WebSocket message accepted from the browser.
+    pub max_message_bytes: usize,
+    /// On shutdown, open tunnels may run this long before they are closed.
+    pub shutdown_grace_secs: u64,
+    /// Take the client IP (for the per-IP limit and logs) from the last `X-Forwarded-For` entry.
+    /// Only behind a reverse proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads (0: one per CPU).
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            dist: PathBuf::from("dist"),
+            allow_ports: vec![110, 995],
+            allow_hosts: Vec::new(),
+            allow_any_public_host: true,
+            allow_private_cidrs: Vec::new(),
+            allowed_origins: Vec::new(),
+            token: None,
+            extra_ca_file: None,
+            max_tunnels: 1000,
+            max_tunnels_per_ip: 20,
+            connect_timeout_secs: 10,
+            idle_timeout_secs: 300,
+            max_message_bytes: 1 << 20,
+            shutdown_grace_secs: 10,
+            trust_forwarded_for: false,
+            workers: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Permissive for loopback tests: 127.0.0.0/8 and ::1 allowed, any port, any origin, one
+    /// worker, short grace.
+    pub fn for_tests(dist: Option<PathBuf>) -> Config {
+        Config {
+            dist: dist.unwrap_or_else(|| PathBuf::from("/nonexistent/postbag-dist")),
+            allow_ports: Vec::new(),
+            allow_private_cidrs: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            allowed_origins: vec!["*".into()],
+            workers: 1,
+            shutdown_grace_secs: 2,
+            ..Config::default()
+        }
+    }
+
+    /// Whether `port` may be reached. An empty list in `for_tests` means any port; the embedded
+    /// default lists 110 and 995.
+    pub fn port_allowed(&self, port: u16) -> bool {
+        self.allow_ports.is_empty() || self.allow_ports.contains(&port)
+    }
+
+    /// Reads a TOML file; keys absent from it keep their embedded default.
+    pub fn from_toml_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), Box::new(e)))
+    }
+
+    /// Builds the configuration from the command line (and the environment, through clap).
+    pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
+        let mut config = match &cli.config {
+            Some(path) => Config::from_toml_file(path)?,
+            None => Config::default(),
+        };
+        cli.apply(&mut config);
+        if config.allow_ports.is_empty() {
+            // The CLI never asks for "any port": an empty list from a file is a mistake.
+            return Err(ConfigError::NoPorts);
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("cannot parse {0}: {1}")]
+    Parse(PathBuf, Box<toml::de::Error>),
+    #[error("allow_ports is empty: the proxy would reach no server")]
+    NoPorts,
+}
+
+/// Command-line flags. Each flag can also be set by the environment variable named beside it;
+/// flags and variables override the TOML file, which overrides the embedded default.
+#[derive(Debug, Default, Parser)]
+#[command(name = "postbag-proxy", version, about = "Serves the Postbag web app and relays its \
+    POP3 connections (WebSocket to TCP/TLS), deny by default.")]
+pub struct Cli {
+    /// TOML configuration file (keys as in the flags, with underscores: allow_ports = [995]).
+    #[arg(long, env = "POSTBAG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "POSTBAG_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the built web app (Trunk's output) [default: dist].
+    #[arg(long, env = "POSTBAG_DIST")]
+    pub dist: Option<PathBuf>,
+    /// Upstream port to allow; repeat or comma-separate [default: 110,995].
+    #[arg(long = "allow-port", env = "POSTBAG_ALLOW_PORTS", value_delimiter = ',')]
+    pub allow_ports: Vec<u16>,
+    /// Upstream host to allow: exact name or *.example.com; repeat or comma-separate.
+    #[arg(long = "allow-host", env = "POSTBAG_ALLOW_HOSTS", value_delimiter = ',')]
+    pub allow_hosts: Vec<String>,
+    /// Allow any host with only public addresses (true or false) [default: true].
+    #[arg(long, env = "POSTBAG_ALLOW_ANY_PUBLIC_HOST")]
+    pub allow_any_public_host: Option<bool>,
+    /// Non-public range to allow anyway, e.g. 10.0.0.0/8 or 127.0.0.0/8; repeat or comma-separate.
+    #[arg(long = "allow-private-cidr", env = "POSTBAG_ALLOW_PRIVATE_CIDRS", value_delimiter = ',')]
+    pub allow_private_cidrs: Vec<IpNet>,
+    /// Allowed WebSocket Origin, e.g. https://mail.example.com; "*" for any. Default: the
+    /// proxy's own origin only.
+    #[arg(long = "allowed-origin", env = "POSTBAG_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Access token every tunnel must present (private deployments). Prefer the variable.
+    #[arg(long, env = "POSTBAG_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM file with extra CAs to trust for upstream TLS (self-hosted mail servers).
+    #[arg(long, env = "POSTBAG_EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
+    /// Maximum open tunnels in total [default: 1000].
+    #[arg(long, env = "POSTBAG_MAX_TUNNELS")]
+    pub max_tunnels: Option<usize>,
+    /// Maximum open tunnels per client IP [default: 20].
+    #[arg(long, env = "POSTBAG_MAX_TUNNELS_PER_IP")]
+    pub max_tunnels_per_ip: Option<usize>,
+    /// Seconds allowed for DNS, TCP connect and TLS handshake [default: 10].
+    #[arg(long, env = "POSTBAG_CONNECT_TIMEOUT_SECS")]
+    pub connect_timeout_secs: Option<u64>,
+    /// Seconds without traffic after which a tunnel is closed [default: 300].
+    #[arg(long, env = "POSTBAG_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Largest WebSocket message accepted from the browser, in bytes [default: 1048576].
+    #[arg(long, env = "POSTBAG_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Seconds open tunnels may keep running after SIGTERM/ctrl-c [default: 10].
+    #[arg(long, env = "POSTBAG_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+    /// Trust the last X-Forwarded-For entry as the client IP (behind a reverse proxy only).
+    #[arg(long, env = "POSTBAG_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: Option<bool>,
+    /// HTTP worker threads; 0 for one per CPU [default: 0].
+    #[arg(long, env = "POSTBAG_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Cli {
+    fn apply(self, c: &mut Config) {
+        fn set<T>(slot: &mut T, value: Option<T>) {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        fn set_list<T>(slot: &mut Vec<T>, value: Vec<T>) {
+            if !value.is_empty() {
+                *slot = value;
+            }
+        }
+        set(&mut c.listen, self.listen);
+        set(&mut c.dist, self.dist);
+        set_list(&mut c.allow_ports, self.allow_ports);
+        set_list(&mut c.allow_hosts, self.allow_hosts);
+        set(&mut c.allow_any_public_host, self.allow_any_public_host);
+        set_list(&mut c.allow_private_cidrs, self.allow_private_cidrs);
+        set_list(&mut c.allowed_origins, self.allowed_origins);
+        if let Some(t) = self.token {
+            c.token = Some(Secret(t));
+        }
+        if let Some(p) = self.extra_ca_file {
+            c.extra_ca_file = Some(p);
+        }
+        set(&mut c.max_tunnels, self.max_tunnels);
+        set(&mut c.max_tunnels_per_ip, self.max_tunnels_per_ip);
+        set(&mut c.connect_timeout_secs, self.connect_timeout_secs);
+        set(&mut c.idle_timeout_secs, self.idle_timeout_secs);
+        set(&mut c.max_message_bytes, self.max_message_bytes);
+        set(&mut c.shutdown_grace_secs, self.shutdown_grace_secs);
+        set(&mut c.trust_forwarded_for, self.trust_forwarded_for);
+        set(&mut c.workers, self.workers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut all = vec!["postbag-proxy"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn embedded_default_is_public_pop3_on_localhost() {
+        let c = Config::from_cli(cli(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.allow_ports, vec![110, 995]);
+        assert!(c.allow_any_public_host);
+        assert!(c.allow_private_cidrs.is_empty());
+        assert!(c.token.is_none());
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = std::env::temp_dir().join(format!("postbag-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("proxy.toml");
+        std::fs::write(
+            &file,
+            "allow_ports = [995]\nallow_hosts = [\"*.example.com\"]\nallow_any_public_host = false\n\
+             max_tunnels = 5\ntoken = \"s3cret\"\n",
+        )
+        .unwrap();
+        let c = Config::from_cli(cli(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--max-tunnels",
+            "7",
+            "--allow-private-cidr",
+            "10.0.0.0/8,127.0.0.0/8",
+        ]))
+        .unwrap();
+        assert_eq!(c.allow_ports, vec![995]);
+        assert_eq!(c.allow_hosts, vec!["*.example.com".to_string()]);
+        assert!(!c.allow_any_public_host);
+        assert_eq!(c.max_tunnels, 7);
+        assert_eq!(c.allow_private_cidrs.len(), 2);
+        assert_eq!(c.token, Some(Secret("s3cret".to_string())));
+        assert!(!format!("{c:?}").contains("s3cret"), "the token leaks through Debug");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let parsed: Result<Config, _> = toml::from_str("alow_ports = [1]\n");
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! One task per WebSocket: wait for `open`, connect, then one `select!` loop relays bytes both
+//! ways until either side closes, the tunnel idles out, or the proxy shuts down.
+//!
+//! Backpressure: the loop awaits each send to the browser before it reads the mail server
+//! again, and awaits each write to the mail server before it decodes the next browser frame.
+//! Nothing in here grows with the size of a message.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_http::ws::{CloseCode, CloseReason, Frame, Item, Message, ProtocolError};
+use postbag_protocol::tunnel::{
+    CLOSE_UPSTREAM_CLOSED, ClientMessage, ErrorKind, ServerMessage, TlsMode, TunnelError,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+
+use crate::limits::Slot;
+use crate::server::{Phase, State};
+use crate::upstream;
+use crate::ws::{Closed, Inbox, Outbox};
+
+/// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
+pub const READ_CHUNK: usize = 32 * 1024;
+
+/// Everything one tunnel needs.
+pub struct Tunnel {
+    pub state: Arc<State>,
+    pub inbox: Inbox,
+    pub outbox: Outbox,
+    pub shutdown: watch::Receiver<Phase>,
+    pub client: std::net::IpAddr,
+    /// Held for the tunnel's lifetime; `None` when the tunnel is refused at once.
+    pub slot: Option<Slot>,
+}
+
+/// Why the relay loop ended.
+enum End {
+    /// A typed failure, reported to the app before closing.
+    Error(TunnelError),
+    /// The mail server closed its side.
+    UpstreamClosed,
+    /// The browser closed (or vanished); echo its close if it sent one.
+    ClientClosed(Option<CloseReason>),
+}
+
+impl Tunnel {
+    /// Refuses at once with a typed error (limits, shutdown).
+    pub async fn refuse(mut self, err: TunnelError) {
+        self.state.metrics.error(err.kind);
+        let _ = send_error(&mut self.outbox, err).await;
+    }
+
+    pub async fn run(mut self) {
+        let metrics = self.state.metrics.clone();
+        metrics.tunnels_open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics.tunnels_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let started = Instant::now();
+        let end = self.relay().await;
+        match end {
+            End::Error(err) => {
+                tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
+                metrics.error(err.kind);
+                let _ = send_error(&mut self.outbox, err).await;
+            }
+            End::UpstreamClosed => {
+                let (code, reason) = CLOSE_UPSTREAM_CLOSED;
+                let _ = self.outbox.send(close(code, reason)).await;
+            }
+            End::ClientClosed(reason) => {
+                let _ = self.outbox.send(Message::Close(reason)).await;
+            }
+        }
+        tracing::info!(
+            client = %self.client,
+            secs = started.elapsed().as_secs_f64(),
+            "tunnel closed"
+        );
+        metrics.tunnels_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        drop(self.slot.take());
+    }
+}
+
+impl Tunnel {
+    async fn relay(&mut self) -> End {
+        let config = &self.state.config;
+        let connect_timeout = Duration::from_secs(config.connect_timeout_secs);
+        let idle_timeout = Duration::from_secs(config.idle_timeout_secs);
+        let max_message = config.max_message_bytes;
+
+        // The first message must be `open`, and must come within the connect timeout.
+        let first = match tokio::time::timeout(connect_timeout, self.inbox.next()).await {
+            Err(_) => return End::Error(bad_request("no open message")),
+            Ok(None) => return End::ClientClosed(None),
+            Ok(Some(Err(e))) => return End::Error(protocol_error(e)),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let open = match first {
+            Frame::Text(text) => match serde_json::from_slice::<ClientMessage>(&text) {
+                Ok(ClientMessage::Open(open)) => open,
+                Ok(_) => return End::Error(bad_request("the first message must be open")),
+                Err(e) => return End::Error(bad_request(&format!("invalid open message: {e}"))),
+            },
+            Frame::Close(reason) => return End::ClientClosed(reason),
+            _ => return End::Error(bad_request("the first message must be an open text message")),
+        };
+        tracing::info!(
+            client = %self.client,
+            host = %open.host,
+            port = open.port,
+            tls = ?open.tls,
+            "tunnel open requested"
+        );
+        let start = Instant::now();
+        let opened = upstream::open(&open, &self.state.policy, &self.state.trust, connect_timeout);
+        let (mut upstream, connected, target) = match opened.await {
+            Ok(ok) => ok,
+            Err(e) => return End::Error(e),
+        };
+        let metrics = self.state.metrics.clone();
+        metrics.connect_latency(upstream::elapsed_secs(start));
+        metrics.connects_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if send_json(&mut self.outbox, &ServerMessage::Connected(connected)).await.is_err() {
+            return End::ClientClosed(None);
+        }
+
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut may_starttls = open.tls == TlsMode::Starttls;
+        // Bytes of the fragmented binary message in progress, against the message size cap.
+        let mut fragmented = 0usize;
+        let idle = tokio::time::sleep(idle_timeout);
+        tokio::pin!(idle);
+        use std::sync::atomic::Ordering::Relaxed;
+        loop {
+            tokio::select! {
+                changed = self.shutdown.changed() => {
+                    if changed.is_err() || *self.shutdown.borrow() == Phase::Closing {
+                        return End::Error(TunnelError::new(
+                            ErrorKind::ShuttingDown,
+                            "the proxy is shutting down",
+                        ));
+                    }
+                }
+                read = upstream.read(&mut buf) => {
+                    let n = match read {
+                        Ok(0) => return End::UpstreamClosed,
+                        Ok(n) => n,
+                        Err(e) => return End::Error(io_error(e)),
+                    };
+                    if self.outbox.send_binary(&buf[..n]).await.is_err() {
+                        return End::ClientClosed(None);
+                    }
+                    metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                }
+                frame = self.inbox.next() => {
+                    let data = match frame {
+                        None => return End::ClientClosed(None),
+                        Some(Err(e)) => return End::Error(protocol_error_sized(e, max_message)),
+                        Some(Ok(Frame::Binary(data))) => data,
+                        Some(Ok(Frame::Continuation(item))) => match item {
+                            Item::FirstBinary(d) | Item::Continue(d) => {
+                                fragmented += d.len();
+                                if fragmented > max_message {
+                                    return End::Error(too_large(max_message));
+                                }
+                                d
+                            }
+                            Item::Last(d) => {
+                                fragmented += d.len();
+                                if fragmented > max_message {
+                                    return End::Error(too_large(max_message));
+                                }
+                                fragmented = 0;
+                                d
+                            }
+                            Item::FirstText(_) => {
+                                return End::Error(bad_request("fragmented text messages are not supported"));
+                            }
+                        },
+                        Some(Ok(Frame::Text(text))) => {
+                            match serde_json::from_slice::<ClientMessage>(&text) {
+                                Ok(ClientMessage::Starttls) if may_starttls => {
+                                    may_starttls = false;
+                                    let result = upstream::starttls(
+                                        upstream,
+                                        &target,
+                                        &self.state.trust,
+                                        connect_timeout,
+                                    ).await;
+                                    let info = match result {
+                                        Ok((tls, info)) => { upstream = tls; info }
+                                        Err(e) => return End::Error(e),
+                                    };
+                                    if send_json(&mut self.outbox, &ServerMessage::Tls(info)).await.is_err() {
+                                        return End::ClientClosed(None);
+                                    }
+                                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                                    continue;
+                                }
+                                Ok(_) => return End::Error(bad_request("unexpected control message")),
+                                Err(e) => return End::Error(bad_request(&format!("invalid control message: {e}"))),
+                            }
+                        }
+                        Some(Ok(Frame::Ping(p))) => {
+                            if self.outbox.send(Message::Pong(p)).await.is_err() {
+                                return End::ClientClosed(None);
+                            }
+                            continue;
+                        }
+                        Some(Ok(Frame::Pong(_))) => continue,
+                        Some(Ok(Frame::Close(reason))) => {
+                            let _ = upstream.shutdown().await;
+                            return End::ClientClosed(reason);
+                        }
+                    };
+                    if !data.is_empty() {
+                        if let Err(e) = upstream.write_all(&data).await {
+                            return End::Error(io_error(e));
+                        }
+                        metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
+                    }
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                }
+                () = &mut idle => {
+                    return End::Error(TunnelError::new(ErrorKind::IdleTimeout, "idle timeout"));
+                }
+            }
+        }
+    }
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseReason { code: CloseCode::from(code), description: Some(reason.into()) }))
+}
+
+async fn send_json(outbox: &mut Outbox, msg: &ServerMessage) -> Result<(), Closed> {
+    let text = serde_json::to_string(msg).expect("tunnel messages serialise");
+    outbox.send(Message::Text(text.into())).await
+}
+
+/// Reports the error as a message, then closes with its code.
+pub async fn send_error(outbox: &mut Outbox, err: TunnelError) -> Result<(), Closed> {
+    let code = err.kind.close_code();
+    let reason = err.kind.as_str();
+    send_json(outbox, &ServerMessage::Error(err)).await?;
+    outbox.send(close(code, reason)).await
+}
+
+fn bad_request(message: &str) -> TunnelError {
+    TunnelError::new(ErrorKind::BadRequest, message)
+}
+
+fn too_large(max: usize) -> TunnelError {
+    TunnelError::new(ErrorKind::MessageTooLarge, format!("messages are limited to {max} bytes"))
+}
+
+fn protocol_error(e: ProtocolError) -> TunnelError {
+    protocol_error_sized(e, 0)
+}
+
+fn protocol_error_sized(e: ProtocolError, max: usize) -> TunnelError {
+    match e {
+        ProtocolError::Overflow => too_large(max),
+        other => bad_request(&format!("WebSocket protocol error: {other}")),
+    }
+}
+
+fn io_error(e: std::io::Error) -> TunnelError {
+    TunnelError::new(ErrorKind::UpstreamIo, format!("upstream connection failed: {}", e.kind()))
+}
