@@ -1,0 +1,14 @@
+//! Postbag's web app: a POP3 client that runs in the browser.
+//!
+//! Code map (model apart from view):
+//! - [`store`]: IndexedDB schema, migrations and a small typed API. Views never touch IndexedDB.
+//! - [`tunnel`]: the browser WebSocket speaking docs/tunnel-protocol.md to the proxy.
+//! - [`sync`]: the engine that drives the protocol crate's POP3 client over a [`sync::Transport`].
+//! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
+//! - [`account`]: provider defaults, credential sealing (WebCrypto).
+//! - [`views`]: Leptos components; [`app`] wires them together.
+//!
+//! Architecture invariant: DELE is enqueued only for a message whose raw bytes sit in an
+//! IndexedDB transaction that has fired `complete` (see `sync::engine`).
+
+pub mod store;

@@ -1,0 +1,84 @@
+//! The few IndexedDB primitives the store needs, as futures.
+//!
+//! IndexedDB is callback-based; each helper turns one request or one transaction into a
+//! `js_sys::Promise` and awaits it. Transactions are awaited on `complete`, not on the last
+//! request's `success`: only `complete` means the data is durable, and the sync engine's
+//! DELE invariant depends on that distinction.
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbRequest, IdbTransaction};
+
+use super::StoreError;
+
+/// Awaits one request and returns its `result`.
+pub async fn request(req: &IdbRequest) -> Result<JsValue, StoreError> {
+    let req2 = req.clone();
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok_req = req2.clone();
+        let on_success = Closure::once_into_js(move |_ev: web_sys::Event| {
+            let value = ok_req.result().unwrap_or(JsValue::UNDEFINED);
+            let _ = resolve.call1(&JsValue::NULL, &value);
+        });
+        let err_req = req2.clone();
+        let on_error = Closure::once_into_js(move |_ev: web_sys::Event| {
+            let err = err_req
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or_else(|| JsValue::from_str("request failed"));
+            let _ = reject.call1(&JsValue::NULL, &err);
+        });
+        req2.set_onsuccess(Some(on_success.unchecked_ref()));
+        req2.set_onerror(Some(on_error.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map_err(StoreError::from_js)
+}
+
+/// Resolves when the transaction has committed (`complete`); fails on `error` or `abort`.
+pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
+    let tx2 = tx.clone();
+    let promise = Promise::new(&mut |resolve, reject| {
+        let on_complete = Closure::once_into_js(move |_ev: web_sys::Event| {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        let rej2 = reject.clone();
+        let err_tx = tx2.clone();
+        let on_error = Closure::once_into_js(move |_ev: web_sys::Event| {
+            let err = err_tx
+                .error()
+                .map(JsValue::from)
+                .unwrap_or_else(|| JsValue::from_str("transaction failed"));
+            let _ = reject.call1(&JsValue::NULL, &err);
+        });
+        let on_abort = Closure::once_into_js(move |_ev: web_sys::Event| {
+            let _ = rej2.call1(&JsValue::NULL, &JsValue::from_str("transaction aborted"));
+        });
+        tx2.set_oncomplete(Some(on_complete.unchecked_ref()));
+        tx2.set_onerror(Some(on_error.unchecked_ref()));
+        tx2.set_onabort(Some(on_abort.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map(|_| ()).map_err(StoreError::from_js)
+}
+
+/// A compound key `[account, uidl]`.
+pub fn key2(a: &str, b: &str) -> JsValue {
+    Array::of2(&JsValue::from_str(a), &JsValue::from_str(b)).into()
+}
+
+/// Serialises a record into a plain JS object (through JSON, so key paths see real fields).
+pub fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    let text = serde_json::to_string(value).map_err(|e| StoreError::Codec(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(StoreError::from_js)
+}
+
+/// The reverse of [`to_js`]; also used for whole arrays from `getAll`.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, StoreError> {
+    let text: String = js_sys::JSON::stringify(value)
+        .map_err(StoreError::from_js)?
+        .into();
+    serde_json::from_str(&text).map_err(|e| StoreError::Codec(e.to_string()))
+}

@@ -1,0 +1,118 @@
+//! The local mail store: IndexedDB behind a small typed API.
+//!
+//! Views never touch IndexedDB; they call [`Store`]. Architecture invariant: a message's raw
+//! bytes, its summary and its ledger line are written in ONE transaction
+//! ([`Store::commit_message`]), and callers that go on to delete the message on the server
+//! await that transaction's `complete` event first.
+
+mod idb;
+mod messages;
+pub mod schema;
+pub mod types;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
+
+pub use types::*;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("IndexedDB is not available in this browser")]
+    Unavailable,
+    #[error("IndexedDB error: {0}")]
+    Js(String),
+    #[error("stored record could not be decoded: {0}")]
+    Codec(String),
+}
+
+impl StoreError {
+    fn from_js(value: JsValue) -> Self {
+        if let Some(ex) = value.dyn_ref::<web_sys::DomException>() {
+            return StoreError::Js(format!("{}: {}", ex.name(), ex.message()));
+        }
+        StoreError::Js(value.as_string().unwrap_or_else(|| format!("{value:?}")))
+    }
+}
+
+/// A handle to the open database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: IdbDatabase,
+}
+
+impl Store {
+    /// Opens (creating or migrating) the database named `name`.
+    pub async fn open_named(name: &str) -> Result<Store, StoreError> {
+        let factory = web_sys::window()
+            .and_then(|w| w.indexed_db().ok().flatten())
+            .ok_or(StoreError::Unavailable)?;
+        let req: IdbOpenDbRequest = factory
+            .open_with_u32(name, schema::current_version())
+            .map_err(StoreError::from_js)?;
+        let upgrade_req = req.clone();
+        let on_upgrade = Closure::once_into_js(move |ev: web_sys::IdbVersionChangeEvent| {
+            let old = ev.old_version() as u32;
+            let db: IdbDatabase = upgrade_req.result().unwrap().unchecked_into();
+            let tx = upgrade_req.transaction().unwrap();
+            if let Err(e) = schema::migrate(&db, &tx, old) {
+                web_sys::console::error_1(&e);
+                let _ = tx.abort();
+            }
+        });
+        req.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+        let db: IdbDatabase = idb::request(&req).await?.unchecked_into();
+        Ok(Store { db })
+    }
+
+    /// Opens the app's database.
+    pub async fn open() -> Result<Store, StoreError> {
+        Self::open_named(schema::DB_NAME).await
+    }
+
+    pub fn version(&self) -> u32 {
+        self.db.version() as u32
+    }
+
+    pub fn store_names(&self) -> Vec<String> {
+        // `objectStoreNames` is a DOMStringList; read it without the DomStringList binding.
+        let list = js_sys::Reflect::get(&self.db, &JsValue::from_str("objectStoreNames"))
+            .ok()
+            .map(|l| js_sys::Array::from(&l))
+            .unwrap_or_default();
+        list.iter().filter_map(|v| v.as_string()).collect()
+    }
+
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    fn tx(&self, stores: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction, StoreError> {
+        let names = js_sys::Array::new();
+        for s in stores {
+            names.push(&JsValue::from_str(s));
+        }
+        self.db
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(StoreError::from_js)
+    }
+
+    // ---- accounts ----
+
+    pub async fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readwrite)?;
+        let os = tx.object_store(schema::ACCOUNTS).map_err(StoreError::from_js)?;
+        os.put(&idb::to_js(account)?).map_err(StoreError::from_js)?;
+        idb::committed(&tx).await
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readonly)?;
+        let os = tx.object_store(schema::ACCOUNTS).map_err(StoreError::from_js)?;
+        let all = idb::request(&os.get_all().map_err(StoreError::from_js)?).await?;
+        idb::from_js(&all)
+    }
+}
+
+#[cfg(test)]
+mod tests;

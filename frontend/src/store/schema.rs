@@ -1,0 +1,78 @@
+//! The IndexedDB schema and its versioned migrations.
+//!
+//! Each migration moves the database from version `n` to `n + 1` and runs inside the
+//! `versionchange` transaction, so a half-applied upgrade never becomes visible. Add a
+//! migration by appending a function to [`MIGRATIONS`]; never edit a released one.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction};
+
+pub const DB_NAME: &str = "postbag";
+
+/// Object store names. Raw bytes live apart from summaries so listing never loads bodies.
+pub const ACCOUNTS: &str = "accounts";
+pub const SUMMARIES: &str = "summaries";
+pub const BODIES: &str = "bodies";
+pub const LEDGER: &str = "ledger";
+pub const PENDING_DELETES: &str = "pending_deletes";
+
+/// Index names.
+pub const BY_ACCOUNT_DATE: &str = "by_account_date";
+pub const BY_ACCOUNT: &str = "by_account";
+
+type Migration = fn(&IdbDatabase, &IdbTransaction) -> Result<(), JsValue>;
+
+/// Migration `i` upgrades version `i` to `i + 1`.
+pub const MIGRATIONS: &[Migration] = &[v1_initial, v2_pending_deletes];
+
+/// The version the app expects: one past the last migration.
+pub fn current_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+fn compound(a: &str, b: &str) -> JsValue {
+    Array::of2(&JsValue::from_str(a), &JsValue::from_str(b)).into()
+}
+
+fn v1_initial(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), JsValue> {
+    let by_id = IdbObjectStoreParameters::new();
+    by_id.set_key_path(&JsValue::from_str("id"));
+    db.create_object_store_with_optional_parameters(ACCOUNTS, &by_id)?;
+
+    let by_uidl = IdbObjectStoreParameters::new();
+    by_uidl.set_key_path(&compound("account", "uidl"));
+    let summaries = db.create_object_store_with_optional_parameters(SUMMARIES, &by_uidl)?;
+    summaries.create_index_with_str_sequence(BY_ACCOUNT_DATE, &compound("account", "date"))?;
+
+    // Raw RFC 5322 bytes, keyed out of line by [account, uidl].
+    db.create_object_store(BODIES)?;
+
+    let ledger = db.create_object_store_with_optional_parameters(LEDGER, &by_uidl)?;
+    ledger.create_index_with_str(BY_ACCOUNT, "account")?;
+    Ok(())
+}
+
+fn v2_pending_deletes(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    // "Delete on server when deleted here": a queue of UIDLs executed at the next sync.
+    let by_uidl = IdbObjectStoreParameters::new();
+    by_uidl.set_key_path(&compound("account", "uidl"));
+    let pending = db.create_object_store_with_optional_parameters(PENDING_DELETES, &by_uidl)?;
+    pending.create_index_with_str(BY_ACCOUNT, "account")?;
+    // Listing an account's messages regardless of date (counts, bulk removal).
+    let summaries = tx.object_store(SUMMARIES)?;
+    let params = IdbIndexParameters::new();
+    params.set_unique(false);
+    summaries.create_index_with_str_and_optional_parameters(BY_ACCOUNT, "account", &params)?;
+    Ok(())
+}
+
+/// Runs every migration from `old` up to [`current_version`].
+pub fn migrate(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValue> {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(old as usize) {
+        step(db, tx).map_err(|e| {
+            JsValue::from_str(&format!("migration to v{} failed: {:?}", i + 1, e))
+        })?;
+    }
+    Ok(())
+}

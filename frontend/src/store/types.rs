@@ -1,0 +1,101 @@
+//! Records the store holds. Plain data, serialised through JSON into IndexedDB.
+
+use serde::{Deserialize, Serialize};
+
+/// How the app reaches the POP3 server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Security {
+    /// Implicit TLS (POP3S, usually port 995).
+    Tls,
+    /// Plain connection upgraded with STLS (usually port 110).
+    StartTls,
+    /// No encryption at all: the password crosses the network readable.
+    None,
+}
+
+impl Security {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Security::Tls => 995,
+            Security::StartTls | Security::None => 110,
+        }
+    }
+}
+
+/// What happens to messages on the server once they are stored here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerPolicy {
+    /// DELE after the local copy is committed (what POP was designed for).
+    DeleteAfterDownload,
+    /// Keep messages on the server; optionally delete them `after_days` after first seen,
+    /// and optionally delete them on the server when the user deletes them here.
+    Leave { after_days: Option<u32>, mirror_deletes: bool },
+}
+
+impl Default for ServerPolicy {
+    fn default() -> Self {
+        ServerPolicy::DeleteAfterDownload
+    }
+}
+
+/// A password sealed with a passphrase (PBKDF2-SHA-256 → AES-256-GCM), all fields base64.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSecret {
+    pub salt: String,
+    pub iv: String,
+    pub ciphertext: String,
+    pub iterations: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// Stable id (the e-mail address at creation time).
+    pub id: String,
+    pub email: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub policy: ServerPolicy,
+    /// SHA-256 fingerprint (hex) of a self-signed certificate the user chose to trust.
+    #[serde(default)]
+    pub pinned_sha256: Option<String>,
+    /// Present only if the user opted in to remembering the password.
+    #[serde(default)]
+    pub sealed_password: Option<SealedSecret>,
+}
+
+/// The parsed summary of one stored message; everything the list needs, nothing more.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub account: String,
+    pub uidl: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    /// Milliseconds since the Unix epoch (the Date header, else the download time).
+    pub date: f64,
+    pub size: u32,
+    pub has_attachments: bool,
+    pub snippet: String,
+    pub read: bool,
+    pub flagged: bool,
+}
+
+/// One line of the per-account UIDL ledger: which server messages are stored here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub account: String,
+    pub uidl: String,
+    /// When the sync first stored this message (driver clock, ms since epoch).
+    pub first_seen: f64,
+    /// False once a DELE for it was committed by QUIT.
+    pub on_server: bool,
+}
+
+/// A server deletion the user asked for while deleting locally; executed at the next sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingDelete {
+    pub account: String,
+    pub uidl: String,
+}
