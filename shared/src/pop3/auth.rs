@@ -1,0 +1,346 @@
+//! Choosing an authentication method: what the server offers, what the user allows, and
+//! whether the connection is encrypted.
+
+use super::capabilities::Capabilities;
+use super::error::Pop3Error;
+
+/// An authentication method the client can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMechanism {
+    /// `USER`/`PASS` (RFC 1939): the password crosses the wire as is.
+    User,
+    /// `APOP` (RFC 1939): an MD5 digest of the greeting timestamp and the password.
+    Apop,
+    /// SASL `PLAIN` (RFC 4616): the password crosses the wire base64-encoded.
+    Plain,
+    /// SASL `LOGIN` (draft-murchison-sasl-login): user name and password, base64-encoded.
+    Login,
+    /// SASL `CRAM-MD5` (RFC 2195): an HMAC-MD5 of a server challenge.
+    CramMd5,
+    /// SASL `XOAUTH2` (Google/Microsoft): the password field holds an OAuth 2 access token.
+    XOAuth2,
+    /// SASL `OAUTHBEARER` (RFC 7628): the password field holds an OAuth 2 access token.
+    OAuthBearer,
+}
+
+impl AuthMechanism {
+    /// The SASL name, or `None` for USER/PASS and APOP.
+    pub fn sasl_name(self) -> Option<&'static str> {
+        match self {
+            AuthMechanism::User | AuthMechanism::Apop => None,
+            AuthMechanism::Plain => Some("PLAIN"),
+            AuthMechanism::Login => Some("LOGIN"),
+            AuthMechanism::CramMd5 => Some("CRAM-MD5"),
+            AuthMechanism::XOAuth2 => Some("XOAUTH2"),
+            AuthMechanism::OAuthBearer => Some("OAUTHBEARER"),
+        }
+    }
+
+    /// Whether the secret itself (password or bearer token) crosses the wire, so that anyone
+    /// reading an unencrypted connection could reuse it.
+    pub fn reveals_secret(self) -> bool {
+        !matches!(self, AuthMechanism::Apop | AuthMechanism::CramMd5)
+    }
+}
+
+/// Which authentication method the user allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthPolicy {
+    /// The strongest password method the server offers: CRAM-MD5, APOP, PLAIN, LOGIN, USER.
+    /// Never picks the OAuth mechanisms, since a password is not a token.
+    #[default]
+    Auto,
+    /// Only `USER`/`PASS`. Each policy below accepts exactly its method, or the session fails
+    /// with [`Pop3Error::NoAcceptableAuth`] (not offered) or [`Pop3Error::PlaintextRefused`].
+    User,
+    /// Only `APOP`.
+    Apop,
+    /// Only SASL `PLAIN`.
+    Plain,
+    /// Only SASL `LOGIN`.
+    Login,
+    /// Only SASL `CRAM-MD5`.
+    CramMd5,
+    /// Only SASL `XOAUTH2`; the configured password is the access token.
+    XOAuth2,
+    /// Only SASL `OAUTHBEARER`; the configured password is the access token.
+    OAuthBearer,
+}
+
+impl AuthPolicy {
+    /// The one mechanism this policy allows, or `None` for `Auto`.
+    pub fn mechanism(self) -> Option<AuthMechanism> {
+        Some(match self {
+            AuthPolicy::Auto => return None,
+            AuthPolicy::User => AuthMechanism::User,
+            AuthPolicy::Apop => AuthMechanism::Apop,
+            AuthPolicy::Plain => AuthMechanism::Plain,
+            AuthPolicy::Login => AuthMechanism::Login,
+            AuthPolicy::CramMd5 => AuthMechanism::CramMd5,
+            AuthPolicy::XOAuth2 => AuthMechanism::XOAuth2,
+            AuthPolicy::OAuthBearer => AuthMechanism::OAuthBearer,
+        })
+    }
+}
+
+/// The order `Auto` tries: methods that do not reveal the password first, then SASL before
+/// USER/PASS (SASL gives the server a single command to rate-limit and log).
+const AUTO_ORDER: [AuthMechanism; 5] = [
+    AuthMechanism::CramMd5,
+    AuthMechanism::Apop,
+    AuthMechanism::Plain,
+    AuthMechanism::Login,
+    AuthMechanism::User,
+];
+
+/// What the choice depends on.
+#[derive(Debug)]
+pub(crate) struct AuthContext<'a> {
+    /// `None` when the server does not support CAPA: then USER and any explicitly chosen SASL
+    /// mechanism are tried, since there is no way to know.
+    pub caps: Option<&'a Capabilities>,
+    pub has_apop_timestamp: bool,
+    pub encrypted: bool,
+    pub allow_plaintext_password: bool,
+}
+
+impl AuthContext<'_> {
+    fn offered(&self, m: AuthMechanism) -> bool {
+        match (m, self.caps) {
+            (AuthMechanism::Apop, _) => self.has_apop_timestamp,
+            (AuthMechanism::User, Some(caps)) => caps.user,
+            (_, Some(caps)) => m.sasl_name().is_some_and(|n| caps.offers_sasl(n)),
+            // Without CAPA: USER is in RFC 1939 itself; SASL is only tried when asked for.
+            (AuthMechanism::User, None) => true,
+            (_, None) => false,
+        }
+    }
+
+    fn offered_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.offered(AuthMechanism::User) {
+            names.push("USER".to_string());
+        }
+        if self.has_apop_timestamp {
+            names.push("APOP".to_string());
+        }
+        if let Some(caps) = self.caps {
+            names.extend(caps.sasl.iter().map(|m| format!("SASL {m}")));
+        }
+        names
+    }
+
+    /// Picks the mechanism, or says why none can be used.
+    pub(crate) fn choose(&self, policy: AuthPolicy) -> Result<AuthMechanism, Pop3Error> {
+        let secret_ok = self.encrypted || self.allow_plaintext_password;
+        let candidates: Vec<AuthMechanism> = match policy.mechanism() {
+            None => AUTO_ORDER
+                .iter()
+                .copied()
+                .filter(|m| self.offered(*m))
+                .collect(),
+            Some(m) if self.offered(m) || (self.caps.is_none() && m.sasl_name().is_some()) => {
+                vec![m]
+            }
+            Some(_) => vec![],
+        };
+        if candidates.is_empty() {
+            return Err(Pop3Error::NoAcceptableAuth {
+                offered: self.offered_names(),
+            });
+        }
+        candidates
+            .into_iter()
+            .find(|m| secret_ok || !m.reveals_secret())
+            .ok_or(Pop3Error::PlaintextRefused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AuthMechanism::*;
+
+    fn check(
+        caps: Option<&[&str]>,
+        apop: bool,
+        encrypted: bool,
+        allow: bool,
+        policy: AuthPolicy,
+        expected: Result<AuthMechanism, Pop3Error>,
+    ) {
+        let parsed = caps.map(Capabilities::parse);
+        let ctx = AuthContext {
+            caps: parsed.as_ref(),
+            has_apop_timestamp: apop,
+            encrypted,
+            allow_plaintext_password: allow,
+        };
+        assert_eq!(
+            ctx.choose(policy),
+            expected,
+            "{caps:?} apop={apop} enc={encrypted} allow={allow} {policy:?}"
+        );
+    }
+
+    const DOVECOT: &[&str] = &["USER", "SASL PLAIN LOGIN CRAM-MD5"];
+
+    #[test]
+    fn auto_picks_strongest() {
+        check(
+            Some(DOVECOT),
+            true,
+            false,
+            false,
+            AuthPolicy::Auto,
+            Ok(CramMd5),
+        );
+        check(
+            Some(&["USER", "SASL PLAIN LOGIN"]),
+            true,
+            false,
+            false,
+            AuthPolicy::Auto,
+            Ok(Apop),
+        );
+        check(
+            Some(&["USER", "SASL PLAIN LOGIN"]),
+            false,
+            true,
+            false,
+            AuthPolicy::Auto,
+            Ok(Plain),
+        );
+        check(
+            Some(&["USER", "SASL LOGIN"]),
+            false,
+            true,
+            false,
+            AuthPolicy::Auto,
+            Ok(Login),
+        );
+        check(
+            Some(&["USER"]),
+            false,
+            true,
+            false,
+            AuthPolicy::Auto,
+            Ok(User),
+        );
+        // Auto never uses an OAuth mechanism with a password.
+        check(
+            Some(&["SASL XOAUTH2 OAUTHBEARER"]),
+            false,
+            true,
+            false,
+            AuthPolicy::Auto,
+            Err(Pop3Error::NoAcceptableAuth {
+                offered: vec!["SASL XOAUTH2".into(), "SASL OAUTHBEARER".into()],
+            }),
+        );
+    }
+
+    #[test]
+    fn plaintext_refused_without_tls_unless_allowed() {
+        check(
+            Some(&["USER", "SASL PLAIN"]),
+            false,
+            false,
+            false,
+            AuthPolicy::Auto,
+            Err(Pop3Error::PlaintextRefused),
+        );
+        check(
+            Some(&["USER", "SASL PLAIN"]),
+            false,
+            false,
+            true,
+            AuthPolicy::Auto,
+            Ok(Plain),
+        );
+        check(
+            Some(DOVECOT),
+            false,
+            false,
+            false,
+            AuthPolicy::User,
+            Err(Pop3Error::PlaintextRefused),
+        );
+        check(
+            Some(DOVECOT),
+            false,
+            false,
+            true,
+            AuthPolicy::User,
+            Ok(User),
+        );
+        check(
+            Some(&["SASL XOAUTH2"]),
+            false,
+            false,
+            false,
+            AuthPolicy::XOAuth2,
+            Err(Pop3Error::PlaintextRefused),
+        );
+        check(
+            Some(&["SASL XOAUTH2"]),
+            false,
+            true,
+            false,
+            AuthPolicy::XOAuth2,
+            Ok(XOAuth2),
+        );
+    }
+
+    #[test]
+    fn explicit_policy_must_be_offered() {
+        check(
+            Some(DOVECOT),
+            false,
+            true,
+            false,
+            AuthPolicy::Apop,
+            Err(Pop3Error::NoAcceptableAuth {
+                offered: vec![
+                    "USER".into(),
+                    "SASL PLAIN".into(),
+                    "SASL LOGIN".into(),
+                    "SASL CRAM-MD5".into(),
+                ],
+            }),
+        );
+        check(
+            Some(DOVECOT),
+            true,
+            false,
+            false,
+            AuthPolicy::Apop,
+            Ok(Apop),
+        );
+        check(
+            Some(&["USER"]),
+            false,
+            true,
+            false,
+            AuthPolicy::Plain,
+            Err(Pop3Error::NoAcceptableAuth {
+                offered: vec!["USER".into()],
+            }),
+        );
+    }
+
+    #[test]
+    fn without_capa_fall_back_to_user_apop_or_asked_sasl() {
+        check(None, true, false, false, AuthPolicy::Auto, Ok(Apop));
+        check(None, false, true, false, AuthPolicy::Auto, Ok(User));
+        check(
+            None,
+            false,
+            false,
+            false,
+            AuthPolicy::Auto,
+            Err(Pop3Error::PlaintextRefused),
+        );
+        check(None, false, true, false, AuthPolicy::Plain, Ok(Plain));
+    }
+}
