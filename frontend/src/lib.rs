@@ -12,3 +12,6 @@
 //! IndexedDB transaction that has fired `complete` (see `sync::engine`).
 
 pub mod store;
+pub mod mail;
+pub mod sync;
+pub mod tunnel;

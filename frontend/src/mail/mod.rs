@@ -1,0 +1,25 @@
+//! Mail as the app shows it: mail-parser output turned into plain view models.
+//!
+//! - [`summarize`]: the list line of a freshly downloaded message (stored beside the bytes).
+//! - [`view`]: the reader's model (headers, bodies, attachments, cid images, forwards).
+//! - [`sanitize`]: DOMPurify glue and the sandboxed iframe's document.
+
+pub mod sanitize;
+mod summary;
+pub mod view;
+
+pub use summary::summarize;
+pub use view::{Attachment, MessageView, parse_view};
+
+/// "12.3 KB" style sizes for lists and attachments.
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / KB / KB)
+    }
+}

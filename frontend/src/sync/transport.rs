@@ -1,0 +1,36 @@
+//! The byte pipe the sync engine talks POP3 over.
+//!
+//! In the app it is the browser WebSocket to the proxy ([`crate::tunnel::TunnelSocket`]); in
+//! tests it is an in-memory scripted server. The engine never knows which.
+
+use postbag_protocol::tunnel::{TlsInfo, TunnelError};
+
+/// Why the pipe failed. Carries what the UI needs to explain it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    /// The proxy could not be reached at all (no WebSocket), e.g. the app is offline.
+    #[error("the proxy could not be reached")]
+    ProxyUnreachable,
+    /// The proxy answered with a typed error (refused target, DNS, TLS, limits, ...).
+    #[error("{}: {}", .0.kind.as_str(), .0.message)]
+    Tunnel(TunnelError),
+    /// The connection closed; `code` and `reason` are the WebSocket close frame's.
+    #[error("connection closed ({code}{})", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
+    Closed { code: u16, reason: String },
+    /// The other side broke the tunnel protocol.
+    #[error("tunnel protocol error: {0}")]
+    Protocol(String),
+}
+
+/// A bidirectional byte stream with an in-band TLS upgrade.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends POP3 bytes.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError>;
+    /// The next POP3 bytes, or `None` when the other side closed cleanly.
+    async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError>;
+    /// Upgrades the connection after the server's `+OK` to STLS.
+    async fn start_tls(&mut self) -> Result<Option<TlsInfo>, TransportError>;
+    /// Closes the connection (idempotent).
+    fn close(&mut self);
+}

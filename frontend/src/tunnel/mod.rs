@@ -1,0 +1,164 @@
+//! The browser side of the tunnel (docs/tunnel-protocol.md): a WebSocket to the proxy.
+//!
+//! Control messages are JSON text frames ([`postbag_protocol::tunnel`] types), POP3 bytes are
+//! binary frames. Event handlers push into an [`inbox::Inbox`]; the socket's async methods read
+//! from it. Dropping a [`TunnelSocket`] closes the WebSocket and detaches the handlers.
+
+mod inbox;
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use postbag_protocol::tunnel::{
+    ClientMessage, Connected, OpenRequest, PROTOCOL_VERSION, ServerMessage, TUNNEL_PATH, TlsInfo,
+    TlsMode,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::sync::{Transport, TransportError};
+use inbox::{Inbox, Incoming};
+
+/// Where to open a tunnel to.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub pin_sha256: Option<String>,
+}
+
+/// An open tunnel to one POP3 server.
+pub struct TunnelSocket {
+    ws: WebSocket,
+    inbox: Inbox,
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+/// The tunnel URL on the page's own origin (`ws:` or `wss:` to match the page).
+pub fn default_url() -> String {
+    let loc = web_sys::window().unwrap().location();
+    let scheme = if loc.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{}{TUNNEL_PATH}", loc.host().unwrap_or_default())
+}
+
+impl TunnelSocket {
+    /// Opens the WebSocket, asks the proxy to connect to `target`, and returns once the
+    /// proxy answered `connected` (with TLS details for implicit TLS) or a typed error.
+    pub async fn open(url: &str, target: &Target) -> Result<(TunnelSocket, Connected), TransportError> {
+        let ws = WebSocket::new(url).map_err(|_| TransportError::ProxyUnreachable)?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let inbox = Inbox::default();
+        let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
+
+        let open_inbox = inbox.clone();
+        handlers.push(Closure::new(move |_| open_inbox.push(Incoming::Opened)));
+        ws.set_onopen(Some(handlers[0].as_ref().unchecked_ref()));
+
+        let msg_inbox = inbox.clone();
+        handlers.push(Closure::new(move |ev: JsValue| {
+            let ev: MessageEvent = ev.unchecked_into();
+            let data = ev.data();
+            if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
+                msg_inbox.push(Incoming::Bytes(Uint8Array::new(buf).to_vec()));
+            } else if let Some(text) = data.as_string() {
+                msg_inbox.push(match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(m) => Incoming::Control(m),
+                    Err(e) => Incoming::Garbage(e.to_string()),
+                });
+            }
+        }));
+        ws.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));
+
+        let close_inbox = inbox.clone();
+        handlers.push(Closure::new(move |ev: JsValue| {
+            let ev: CloseEvent = ev.unchecked_into();
+            close_inbox.push(Incoming::Closed { code: ev.code(), reason: ev.reason() });
+        }));
+        ws.set_onclose(Some(handlers[2].as_ref().unchecked_ref()));
+
+        let mut sock = TunnelSocket { ws, inbox, _handlers: handlers };
+        match sock.inbox.next().await {
+            Incoming::Opened => {}
+            // A WebSocket that closes before opening: the proxy is not there (or refused us).
+            Incoming::Closed { .. } => return Err(TransportError::ProxyUnreachable),
+            other => return Err(TransportError::Protocol(format!("unexpected {other:?}"))),
+        }
+        let open = ClientMessage::Open(OpenRequest {
+            version: PROTOCOL_VERSION,
+            host: target.host.clone(),
+            port: target.port,
+            tls: target.tls,
+            pin_sha256: target.pin_sha256.clone(),
+        });
+        sock.send_control(&open)?;
+        match sock.next_control().await? {
+            ServerMessage::Connected(c) => Ok((sock, c)),
+            other => Err(TransportError::Protocol(format!("expected connected, got {other:?}"))),
+        }
+    }
+
+    fn send_control(&self, msg: &ClientMessage) -> Result<(), TransportError> {
+        let text = serde_json::to_string(msg).map_err(|e| TransportError::Protocol(e.to_string()))?;
+        self.ws.send_with_str(&text).map_err(|_| self.closed_error())
+    }
+
+    fn closed_error(&self) -> TransportError {
+        TransportError::Closed { code: 1006, reason: "send failed".into() }
+    }
+
+    /// The next control message; a typed proxy error becomes `Err(Tunnel)`.
+    async fn next_control(&mut self) -> Result<ServerMessage, TransportError> {
+        match self.inbox.next().await {
+            Incoming::Control(ServerMessage::Error(e)) => Err(self.error_then_close(e).await),
+            Incoming::Control(m) => Ok(m),
+            Incoming::Closed { code, reason } => Err(TransportError::Closed { code, reason }),
+            other => Err(TransportError::Protocol(format!("unexpected {other:?}"))),
+        }
+    }
+
+    async fn error_then_close(&mut self, e: postbag_protocol::tunnel::TunnelError) -> TransportError {
+        self.close();
+        TransportError::Tunnel(e)
+    }
+}
+
+impl Transport for TunnelSocket {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        if self.ws.ready_state() != WebSocket::OPEN {
+            return Err(self.closed_error());
+        }
+        self.ws.send_with_u8_array(bytes).map_err(|_| self.closed_error())
+    }
+
+    async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        match self.inbox.next().await {
+            Incoming::Bytes(b) => Ok(Some(b)),
+            Incoming::Control(ServerMessage::Error(e)) => Err(self.error_then_close(e).await),
+            // Upstream closed normally (server hung up after QUIT, say): end of stream.
+            Incoming::Closed { code: 1000, .. } => Ok(None),
+            Incoming::Closed { code, reason } => Err(TransportError::Closed { code, reason }),
+            other => Err(TransportError::Protocol(format!("unexpected {other:?}"))),
+        }
+    }
+
+    async fn start_tls(&mut self) -> Result<Option<TlsInfo>, TransportError> {
+        self.send_control(&ClientMessage::Starttls)?;
+        match self.next_control().await? {
+            ServerMessage::Tls(info) => Ok(Some(info)),
+            other => Err(TransportError::Protocol(format!("expected tls, got {other:?}"))),
+        }
+    }
+
+    fn close(&mut self) {
+        let _ = self.ws.close();
+    }
+}
+
+impl Drop for TunnelSocket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
