@@ -1,0 +1,114 @@
+//! The end-to-end fixture: starts a real Dovecot and the real proxy serving `dist/`, prints one
+//! JSON line describing them, then answers commands on stdin, one JSON line each. The
+//! Playwright tests (tests/e2e/fixture.mjs) drive it; a person can too.
+//!
+//! Commands: `new-user` | `deliver USER KIND N` | `count USER` | `proxy-stop` | `proxy-start` |
+//! `quit`. KIND is one of `plain`, `html`, `multipart`, `cid`, `dots`, `eightbit`,
+//! `large:BYTES`, `sized:BYTES`. It exits when stdin closes.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+
+use postbag_proxy::{Config, ProxyHandle};
+use postbag_tests::{Dovecot, TestUser, messages};
+use serde_json::json;
+
+fn main() {
+    let dist = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("dist"));
+    let dovecot = Dovecot::start();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let proxy_addr = listener.local_addr().unwrap();
+    let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
+    let config = fixture_config(&dovecot, &dist, &app_url);
+    let mut proxy = Some(postbag_proxy::spawn(config.clone(), listener).expect("start the proxy"));
+    let mut users: HashMap<String, TestUser> = HashMap::new();
+
+    reply(json!({
+        "app_url": app_url,
+        "proxy_port": proxy_addr.port(),
+        "pop3_port": dovecot.pop3_addr().port(),
+        "pop3s_port": dovecot.pop3s_addr().port(),
+        "ca_pem": dovecot.ca_pem_path(),
+        "server_cert_sha256": dovecot.server_cert_sha256(),
+    }));
+
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap_or_default();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let answer = match words.as_slice() {
+            ["new-user"] => {
+                let user = dovecot.new_user();
+                users.insert(user.name.clone(), user.clone());
+                json!({ "name": user.name, "password": user.password })
+            }
+            ["deliver", name, kind, n] => match (users.get(*name), n.parse::<usize>()) {
+                (Some(user), Ok(n)) => deliver(&dovecot, user, kind, n),
+                _ => json!({ "error": format!("unknown user or count in: {line}") }),
+            },
+            ["count", name] => match users.get(*name) {
+                Some(user) => json!({ "count": dovecot.message_count(user) }),
+                None => json!({ "error": format!("unknown user {name}") }),
+            },
+            ["proxy-stop"] => {
+                if let Some(p) = proxy.take() {
+                    p.stop(false);
+                }
+                json!({ "ok": true })
+            }
+            ["proxy-start"] => {
+                if proxy.is_none() {
+                    proxy = Some(start_again(&config, proxy_addr));
+                }
+                json!({ "ok": true })
+            }
+            ["quit"] => break,
+            _ => json!({ "error": format!("unknown command: {line}") }),
+        };
+        reply(answer);
+    }
+    if let Some(p) = proxy.take() {
+        p.stop(false);
+    }
+}
+
+fn fixture_config(dovecot: &Dovecot, dist: &std::path::Path, app_url: &str) -> Config {
+    let mut config = Config::for_tests(Some(dist.to_path_buf()));
+    config.extra_ca_file = Some(dovecot.ca_pem_path());
+    config.allowed_origins = vec![app_url.trim_end_matches('/').to_string()];
+    config
+}
+
+/// The proxy comes back on the same port, as a restarted deployment would.
+fn start_again(config: &Config, addr: SocketAddr) -> ProxyHandle {
+    let listener = TcpListener::bind(addr).expect("re-bind the proxy port");
+    postbag_proxy::spawn(config.clone(), listener).expect("restart the proxy")
+}
+
+fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_json::Value {
+    let mut bytes = 0usize;
+    for i in 0..n {
+        let raw = match kind.split_once(':') {
+            Some(("large", size)) => messages::large(size.parse().unwrap_or(1 << 20)),
+            Some(("sized", size)) => messages::of_size(i, size.parse().unwrap_or(20_000)),
+            _ => match kind {
+                "plain" => messages::plain(i),
+                "html" => messages::html_with_remote_image_and_script(),
+                "multipart" => messages::multipart_with_rfc822(),
+                "cid" => messages::multipart_alternative_with_cid_image(),
+                "dots" => messages::with_dot_lines(),
+                "eightbit" => messages::eight_bit(),
+                other => return json!({ "error": format!("unknown kind {other}") }),
+            },
+        };
+        bytes += dovecot.deliver(user, &raw).len();
+    }
+    json!({ "delivered": n, "bytes": bytes })
+}
+
+fn reply(value: serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{value}").unwrap();
+    out.flush().unwrap();
+}
