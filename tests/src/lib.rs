@@ -5,5 +5,7 @@
 pub mod certs;
 pub mod dovecot;
 pub mod messages;
+// A native client of the proxy tunnel and a POP3 driver over it (proxy_* tests).
+pub mod ws_client;
 
 pub use dovecot::{Dovecot, TestUser};

@@ -1,0 +1,214 @@
+//! The POP3 client from `postbag_protocol` talks to a real Dovecot through the real proxy, over a
+//! native WebSocket, in each TLS mode: plain, STARTTLS, implicit TLS, and implicit TLS trusted by
+//! a pinned fingerprint instead of a CA.
+
+use std::net::TcpListener;
+
+use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
+use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode, Verification};
+use postbag_proxy::{Config, ProxyHandle};
+use postbag_tests::ws_client::{Pop3Tunnel, TunnelClient, open_request};
+use postbag_tests::{Dovecot, TestUser, messages};
+
+fn proxy(config: Config) -> ProxyHandle {
+    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
+}
+
+/// A proxy that trusts the run's test CA, as a self-hosting operator would configure it.
+fn proxy_trusting(dovecot: &Dovecot) -> ProxyHandle {
+    let mut config = Config::for_tests(None);
+    config.extra_ca_file = Some(dovecot.ca_pem_path());
+    proxy(config)
+}
+
+fn pop3_config(user: &TestUser, tls: TlsState, want_starttls: bool) -> ClientConfig {
+    let mut config = ClientConfig::new(user.name.clone(), Secret::new(user.password.clone()));
+    config.tls = tls;
+    config.want_starttls = want_starttls;
+    config.allow_plaintext_password = tls == TlsState::None && !want_starttls;
+    config
+}
+
+/// Logs in, lists, fetches every message and checks it byte for byte, then QUITs.
+async fn fetch_all(mut pop3: Pop3Tunnel, expected: &[Vec<u8>]) {
+    pop3.login().await;
+    let events = pop3.execute(&[Command::Stat]).await;
+    assert!(
+        matches!(events.last(), Some(Event::Stat { count, .. }) if *count as usize == expected.len()),
+        "{events:?}"
+    );
+    for (i, want) in expected.iter().enumerate() {
+        let got = pop3.retr(i as u32 + 1).await;
+        assert_eq!(got.len(), want.len(), "message {} length", i + 1);
+        assert!(got == *want, "message {} differs", i + 1);
+    }
+    let events = pop3.execute(&[Command::Quit]).await;
+    assert!(events.iter().any(|e| matches!(e, Event::Closed { committed: true })), "{events:?}");
+}
+
+fn mailbox(dovecot: &Dovecot) -> (TestUser, Vec<Vec<u8>>) {
+    let user = dovecot.new_user();
+    let expected = vec![
+        dovecot.deliver(&user, &messages::plain(1)),
+        dovecot.deliver(&user, &messages::with_dot_lines()),
+        dovecot.deliver(&user, &messages::eight_bit()),
+        dovecot.deliver(&user, &messages::large(300_000)),
+    ];
+    (user, expected)
+}
+
+#[tokio::test]
+async fn plain_pop3_through_the_proxy() {
+    let dovecot = Dovecot::start();
+    let (user, expected) = mailbox(&dovecot);
+    let proxy = proxy(Config::for_tests(None));
+    let addr = dovecot.pop3_addr();
+
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", addr.port(), TlsMode::None)).await;
+    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    assert_eq!(connected.peer, addr.to_string());
+    assert!(connected.tls.is_none());
+    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, false)), &expected).await;
+
+    let metrics = proxy.metrics_text();
+    assert!(metrics.contains("postbag_connects_total 1\n"), "{metrics}");
+    assert!(!metrics.contains("postbag_bytes_to_client_total 0\n"), "{metrics}");
+    assert!(!metrics.contains(&user.password), "the password leaks into metrics");
+}
+
+#[tokio::test]
+async fn starttls_upgrades_in_place() {
+    let dovecot = Dovecot::start();
+    let (user, expected) = mailbox(&dovecot);
+    let proxy = proxy_trusting(&dovecot);
+
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer =
+        tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Starttls)).await;
+    assert!(matches!(answer, ServerMessage::Connected(ref c) if c.tls.is_none()), "{answer:?}");
+    let mut pop3 = Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, true));
+    fetch_all_keeping(&mut pop3, &expected).await;
+    let info = pop3.upgraded.expect("the client asked for STARTTLS");
+    assert_eq!(info.verification, Verification::Trusted);
+    assert!(info.protocol.starts_with("TLSv1_"), "{info:?}");
+    assert!(!info.cipher.is_empty());
+    assert_eq!(info.certificate.sha256, dovecot.server_cert_sha256());
+    assert!(pop3.client.is_encrypted());
+}
+
+/// Like `fetch_all`, but leaves the driver to the caller for later assertions.
+async fn fetch_all_keeping(pop3: &mut Pop3Tunnel, expected: &[Vec<u8>]) {
+    pop3.login().await;
+    for (i, want) in expected.iter().enumerate() {
+        assert!(pop3.retr(i as u32 + 1).await == *want, "message {} differs", i + 1);
+    }
+    pop3.execute(&[Command::Quit]).await;
+}
+
+#[tokio::test]
+async fn implicit_tls_with_the_configured_ca() {
+    let dovecot = Dovecot::start();
+    let (user, expected) = mailbox(&dovecot);
+    let proxy = proxy_trusting(&dovecot);
+
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer =
+        tunnel.open(open_request("127.0.0.1", dovecot.pop3s_addr().port(), TlsMode::Implicit)).await;
+    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    let tls = connected.tls.expect("implicit TLS reports its session");
+    assert_eq!(tls.verification, Verification::Trusted);
+    assert_eq!(tls.certificate.sha256, dovecot.server_cert_sha256());
+    assert!(tls.certificate.subject.contains("CN="), "{:?}", tls.certificate);
+    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)), &expected)
+        .await;
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
+    let dovecot = Dovecot::start();
+    let (user, expected) = mailbox(&dovecot);
+    // No extra CA: the test CA is unknown to the web PKI roots.
+    let proxy = proxy(Config::for_tests(None));
+    let port = dovecot.pop3s_addr().port();
+
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Open(open_request(
+        "127.0.0.1",
+        port,
+        TlsMode::Implicit,
+    )))
+    .await;
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::TlsVerificationFailed, "{err:?}");
+    assert_eq!(close.map(|c| c.0), Some(1011));
+    let presented = err.certificate.expect("the failure shows the presented certificate");
+    assert_eq!(presented.sha256, dovecot.server_cert_sha256());
+
+    // The user looked at it and pinned it.
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
+    req.pin_sha256 = Some(presented.sha256.to_uppercase());
+    let answer = tunnel.open(req).await;
+    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    assert_eq!(connected.tls.unwrap().verification, Verification::Pinned);
+    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)), &expected)
+        .await;
+
+    // A wrong pin is refused even though nothing else changed.
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
+    req.pin_sha256 = Some("ab".repeat(32));
+    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Open(req)).await;
+    let (err, _) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
+    assert!(err.message.contains("pinned"), "{err:?}");
+    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"tls_verification_failed\"} 2\n"));
+}
+
+#[tokio::test]
+async fn starttls_without_trust_is_refused_with_the_certificate() {
+    let dovecot = Dovecot::start();
+    let user = dovecot.new_user();
+    let proxy = proxy(Config::for_tests(None));
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer =
+        tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Starttls)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    // Raw POP3 this time: greeting, STLS, +OK, then the upgrade request.
+    let greeting = tunnel.read_until(b"\r\n").await;
+    assert!(greeting.starts_with(b"+OK"));
+    tunnel.send_bytes(b"STLS\r\n").await;
+    assert!(tunnel.read_until(b"\r\n").await.starts_with(b"+OK"));
+    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Starttls).await;
+    let (err, _) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
+    assert_eq!(err.certificate.unwrap().sha256, dovecot.server_cert_sha256());
+    assert_eq!(dovecot.message_count(&user), 0);
+}
+
+#[tokio::test]
+async fn the_upstream_closing_closes_the_tunnel_normally() {
+    let dovecot = Dovecot::start();
+    let proxy = proxy(Config::for_tests(None));
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    tunnel.send_bytes(b"QUIT\r\n").await;
+    assert!(tunnel.read_until(b"\r\n").await.starts_with(b"+OK"));
+    match tunnel.recv().await {
+        postbag_tests::ws_client::Incoming::Closed(Some((code, reason))) => {
+            assert_eq!((code, reason.as_str()), (1000, "upstream closed"));
+        }
+        other => panic!("expected a normal close, got {other:?}"),
+    }
+    // The tunnel's slot is released: the open-tunnels gauge returns to zero.
+    for _ in 0..50 {
+        if proxy.metrics_text().contains("postbag_tunnels_open 0\n") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("tunnel still counted as open: {}", proxy.metrics_text());
+}
