@@ -1,0 +1,245 @@
+//! Deny by default: every policy rule is answered with its documented error, and no upstream
+//! connection is made. A listener that counts its accepts stands where the tunnel would lead.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use postbag_protocol::tunnel::{
+    ClientMessage, ErrorKind, OpenRequest, ServerMessage, TlsMode, TunnelError,
+};
+use postbag_proxy::{Config, ProxyHandle, Secret};
+use postbag_tests::ws_client::{TunnelClient, open_request};
+
+/// A TCP listener on 127.0.0.1 that counts connections (and holds them open).
+struct CountingListener {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl CountingListener {
+    fn start() -> CountingListener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        CountingListener { addr, accepted }
+    }
+
+    /// Accepts so far, after a pause that lets a (wrongly) started connect land.
+    async fn count(&self) -> usize {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+fn proxy(config: Config) -> ProxyHandle {
+    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
+}
+
+/// The embedded default's rules (no private targets), but any port and any origin.
+fn strict() -> Config {
+    let mut config = Config::for_tests(None);
+    config.allow_private_cidrs.clear();
+    config
+}
+
+/// Opens a tunnel and expects a refusal of `kind` with close code `code`.
+async fn refused(proxy: &ProxyHandle, req: OpenRequest, kind: ErrorKind, code: u16) -> TunnelError {
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    tunnel.send_control(&ClientMessage::Open(req)).await;
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, kind, "{err:?}");
+    assert_eq!(close.map(|c| c.0), Some(code), "{err:?}");
+    err
+}
+
+#[tokio::test]
+async fn an_allowed_target_is_reached_which_shows_the_counter_counts() {
+    let target = CountingListener::start();
+    let proxy = proxy(Config::for_tests(None));
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)), "{answer:?}");
+    assert_eq!(target.count().await, 1);
+}
+
+#[tokio::test]
+async fn a_port_not_listed_is_forbidden() {
+    let target = CountingListener::start();
+    let mut config = Config::for_tests(None);
+    config.allow_ports = vec![110, 995];
+    let proxy = proxy(config);
+    let err = refused(
+        &proxy,
+        open_request("127.0.0.1", target.addr.port(), TlsMode::None),
+        ErrorKind::ForbiddenTarget,
+        1008,
+    )
+    .await;
+    assert!(err.message.contains("port"), "{err:?}");
+    assert_eq!(target.count().await, 0);
+}
+
+#[tokio::test]
+async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range() {
+    let target = CountingListener::start();
+    let proxy = proxy(strict());
+    let port = target.addr.port();
+    for host in ["127.0.0.1", "::ffff:127.0.0.1", "127.1.2.3"] {
+        let err = refused(&proxy, open_request(host, port, TlsMode::None), ErrorKind::ForbiddenTarget, 1008).await;
+        assert!(err.message.contains("loopback"), "{host}: {err:?}");
+    }
+    for (host, class) in [
+        ("10.0.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("169.254.169.254", "cloud metadata"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("fe80::1", "link-local"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("192.0.2.10", "documentation"),
+    ] {
+        let err = refused(&proxy, open_request(host, port, TlsMode::None), ErrorKind::ForbiddenTarget, 1008).await;
+        assert!(err.message.contains(class), "{host}: {err:?}");
+    }
+    assert_eq!(target.count().await, 0);
+    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"forbidden_target\"} 12\n"));
+    assert!(proxy.metrics_text().contains("postbag_connects_total 0\n"));
+}
+
+#[tokio::test]
+async fn a_name_resolving_to_loopback_is_forbidden() {
+    let target = CountingListener::start();
+    let proxy = proxy(strict());
+    let err = refused(
+        &proxy,
+        open_request("localhost", target.addr.port(), TlsMode::None),
+        ErrorKind::ForbiddenTarget,
+        1008,
+    )
+    .await;
+    assert!(err.message.contains("loopback"), "{err:?}");
+    assert_eq!(target.count().await, 0);
+}
+
+#[tokio::test]
+async fn host_patterns_are_deny_by_default() {
+    let target = CountingListener::start();
+    let mut config = Config::for_tests(None);
+    config.allow_any_public_host = false;
+    config.allow_hosts = vec!["*.example.com".into()];
+    let proxy = proxy(config);
+    let err = refused(
+        &proxy,
+        open_request("localhost", target.addr.port(), TlsMode::None),
+        ErrorKind::ForbiddenTarget,
+        1008,
+    )
+    .await;
+    assert!(err.message.contains("host"), "{err:?}");
+    assert_eq!(target.count().await, 0);
+}
+
+#[tokio::test]
+async fn bad_requests_and_reserved_modes_connect_nowhere() {
+    let target = CountingListener::start();
+    let proxy = proxy(Config::for_tests(None));
+    let port = target.addr.port();
+    let mut req = open_request("127.0.0.1", port, TlsMode::None);
+    req.version = 99;
+    refused(&proxy, req, ErrorKind::UnsupportedVersion, 1002).await;
+    refused(&proxy, open_request("127.0.0.1", port, TlsMode::Client), ErrorKind::Unsupported, 1002).await;
+    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
+    req.pin_sha256 = Some("not hex".into());
+    refused(&proxy, req, ErrorKind::BadRequest, 1002).await;
+
+    // Bytes before `open`.
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    tunnel.send_bytes(b"USER x\r\n").await;
+    let (err, _) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert_eq!(target.count().await, 0);
+}
+
+#[tokio::test]
+async fn origins_not_allowed_are_refused_before_the_upgrade() {
+    let target = CountingListener::start();
+    let mut config = Config::for_tests(None);
+    config.allowed_origins = vec!["https://mail.example.com".into()];
+    let proxy = proxy(config);
+
+    let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "https://evil.example")])
+        .await
+        .err()
+        .expect("a foreign origin must be refused");
+    assert_eq!(refusal.status, 403);
+    let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
+    assert_eq!(err.kind, ErrorKind::ForbiddenOrigin);
+
+    let mut tunnel =
+        TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "https://mail.example.com")])
+            .await
+            .unwrap();
+    let answer = tunnel.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    assert_eq!(target.count().await, 1, "only the allowed origin reached the target");
+}
+
+#[tokio::test]
+async fn by_default_only_the_proxys_own_origin_is_allowed() {
+    let mut config = Config::for_tests(None);
+    config.allowed_origins.clear();
+    let proxy = proxy(config);
+    let own = format!("http://{}", proxy.addr());
+    assert!(TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)]).await.is_ok());
+    let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "http://127.0.0.1:1")])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(refusal.status, 403);
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
+    let target = CountingListener::start();
+    let mut config = Config::for_tests(None);
+    config.token = Some(Secret("correct-horse".into()));
+    let proxy = proxy(config);
+
+    for (path, headers) in [
+        ("/tunnel", vec![]),
+        ("/tunnel?token=wrong-horse", vec![]),
+        ("/tunnel", vec![("sec-websocket-protocol", "postbag.v1, postbag.token.wrong")]),
+    ] {
+        let refusal = TunnelClient::connect_with(proxy.addr(), path, &headers).await.err().unwrap();
+        assert_eq!(refusal.status, 401, "{path} {headers:?}");
+        let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
+    }
+
+    let with_query = TunnelClient::connect_with(proxy.addr(), "/tunnel?token=correct-horse", &[]).await;
+    let mut with_query = with_query.ok().expect("the query-parameter token");
+    let answer = with_query.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+
+    // What a browser does: the token in the subprotocol list, next to postbag.v1.
+    let protocols = [("sec-websocket-protocol", "postbag.v1, postbag.token.correct-horse")];
+    let mut with_protocol = TunnelClient::connect_with(proxy.addr(), "/tunnel", &protocols)
+        .await
+        .ok()
+        .expect("the subprotocol token");
+    let answer = with_protocol.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    assert_eq!(target.count().await, 2);
+    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"unauthorized\"} 3\n"));
+}
