@@ -1,0 +1,208 @@
+//! Limits and backpressure: tunnel caps, idle timeout, message size, a slow browser reading a
+//! 10 MB message, and graceful shutdown.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
+use postbag_proxy::{Config, OUTBOX_FRAMES, ProxyHandle, READ_CHUNK};
+use postbag_tests::ws_client::{Incoming, TunnelClient, open_request};
+use postbag_tests::{Dovecot, messages};
+use tokio_tungstenite::tungstenite::Message;
+
+fn proxy(config: Config) -> ProxyHandle {
+    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
+}
+
+/// The value of a metric line `name value`.
+fn metric(proxy: &ProxyHandle, name: &str) -> u64 {
+    let text = proxy.metrics_text();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"));
+    line[name.len() + 1..].parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
+    let mut config = Config::for_tests(None);
+    config.max_tunnels_per_ip = 2;
+    let proxy = proxy(config);
+    let first = TunnelClient::connect(proxy.addr()).await;
+    let _second = TunnelClient::connect(proxy.addr()).await;
+
+    let mut third = TunnelClient::connect(proxy.addr()).await;
+    let (err, close) = third.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::LimitReached);
+    assert_eq!(close.map(|c| c.0), Some(1013));
+
+    first.close().await;
+    // The slot frees when the proxy has seen the close; retry briefly.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut again = TunnelClient::connect(proxy.addr()).await;
+        let dovecot_less = open_request("127.0.0.1", 9, TlsMode::None);
+        match again.open(dovecot_less).await {
+            ServerMessage::Error(e) if e.kind == ErrorKind::LimitReached => {
+                assert!(Instant::now() < deadline, "the slot was never released");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Port 9 is closed: being refused by the target means the cap let us through.
+            ServerMessage::Error(e) => {
+                assert_eq!(e.kind, ErrorKind::Refused, "{e:?}");
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_total_cap_applies_across_addresses() {
+    let mut config = Config::for_tests(None);
+    config.max_tunnels = 1;
+    let proxy = proxy(config);
+    let _first = TunnelClient::connect(proxy.addr()).await;
+    let mut second = TunnelClient::connect(proxy.addr()).await;
+    assert_eq!(second.expect_error().await.0.kind, ErrorKind::LimitReached);
+}
+
+#[tokio::test]
+async fn an_idle_tunnel_is_closed() {
+    let dovecot = Dovecot::start();
+    let mut config = Config::for_tests(None);
+    config.idle_timeout_secs = 1;
+    let proxy = proxy(config);
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    let started = Instant::now();
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::IdleTimeout);
+    assert_eq!(close.map(|c| c.0), Some(1000));
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(5), "{waited:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_refused() {
+    let dovecot = Dovecot::start();
+    let mut config = Config::for_tests(None);
+    config.max_message_bytes = 1024;
+    let proxy = proxy(config);
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    // A message within the cap passes.
+    tunnel.send_bytes(b"NOOP\r\n").await;
+    assert!(!tunnel.read_until(b"\r\n").await.is_empty());
+    tunnel.send_raw(Message::binary(vec![b'A'; 4096])).await.unwrap();
+    let err = loop {
+        match tunnel.recv().await {
+            Incoming::Control(ServerMessage::Error(e)) => break e,
+            Incoming::Bytes(_) => continue,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(err.kind, ErrorKind::MessageTooLarge);
+    assert!(matches!(tunnel.recv().await, Incoming::Closed(Some((1009, _)))));
+    assert_eq!(metric(&proxy, "postbag_bytes_to_upstream_total"), 6, "the big message never went upstream");
+}
+
+/// A browser that reads slowly makes the proxy read slowly: the bytes the proxy holds stay
+/// within its fixed per-tunnel bound while 10 MB pass, and stop growing while the reader stalls.
+#[tokio::test]
+async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
+    const SIZE: usize = 10 * 1024 * 1024;
+    let dovecot = Dovecot::start();
+    let user = dovecot.new_user();
+    let expected = dovecot.deliver(&user, &messages::large(SIZE));
+    let proxy = proxy(Config::for_tests(None));
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    tunnel.send_bytes(format!("USER {}\r\nPASS {}\r\n", user.name, user.password).as_bytes()).await;
+    tunnel.read_until(b"\r\n").await;
+    let pass = tunnel.read_until(b"\r\n").await;
+    assert!(pass.starts_with(b"+OK"), "{}", String::from_utf8_lossy(&pass));
+    tunnel.send_bytes(b"RETR 1\r\n").await;
+
+    // Stall: read nothing for a second. The proxy must stop reading from Dovecot once the
+    // socket buffers on the way to us are full, not pull the whole message into memory.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let relayed_while_stalled = metric(&proxy, "postbag_bytes_to_client_total");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        metric(&proxy, "postbag_bytes_to_client_total"),
+        relayed_while_stalled,
+        "the proxy kept reading while nobody read from it"
+    );
+
+    // Then read slowly, in small sips.
+    let mut got = Vec::with_capacity(SIZE + 1024);
+    let mut frames = 0usize;
+    while !got.ends_with(b"\r\n.\r\n") {
+        match tunnel.recv().await {
+            Incoming::Bytes(b) => got.extend(b),
+            other => panic!("{other:?}"),
+        }
+        frames += 1;
+        if frames % 16 == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let header_end = got.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+    let body = &got[header_end..got.len() - 3];
+    // Dot-stuffed on the wire: strip the stuffing to compare.
+    let unstuffed: Vec<u8> = body
+        .split_inclusive(|b| *b == b'\n')
+        .flat_map(|line| if line.starts_with(b"..") { &line[1..] } else { line })
+        .copied()
+        .collect();
+    assert!(unstuffed == expected, "the 10 MB message arrived altered");
+
+    let bound = ((OUTBOX_FRAMES + 1) * (READ_CHUNK + 14)) as u64;
+    let high_water = metric(&proxy, "postbag_buffered_bytes_high_water");
+    println!(
+        "slow reader: relayed {relayed_while_stalled} bytes during a 1 s stall of a {SIZE}-byte \
+         message; buffered high water {high_water} bytes (bound {bound})"
+    );
+    assert!(high_water > 0 && high_water <= bound, "high water {high_water} > bound {bound}");
+    assert!((relayed_while_stalled as usize) < SIZE, "the proxy read the whole message ahead");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_drains_then_closes() {
+    let dovecot = Dovecot::start();
+    let mut config = Config::for_tests(None);
+    config.shutdown_grace_secs = 2;
+    let proxy = proxy(config);
+    let addr = proxy.addr();
+    let mut tunnel = TunnelClient::connect(addr).await;
+    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+
+    let started = Instant::now();
+    let stopping = tokio::task::spawn_blocking(move || proxy.stop(true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Draining: the open tunnel still works...
+    tunnel.send_bytes(b"NOOP\r\n").await;
+    assert!(!tunnel.read_until(b"\r\n").await.is_empty());
+    // ...and no new connection is accepted.
+    let refused = tokio::net::TcpStream::connect(addr).await;
+    assert!(refused.is_err(), "the proxy still accepts during shutdown");
+
+    // At the end of the grace period the tunnel is closed with shutting_down / 1001.
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::ShuttingDown);
+    assert_eq!(close.map(|c| c.0), Some(1001));
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(1800), "closed before the grace period: {waited:?}");
+    tokio::time::timeout(Duration::from_secs(10), stopping).await.unwrap().unwrap();
+}
