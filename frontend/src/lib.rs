@@ -15,3 +15,8 @@ pub mod store;
 pub mod mail;
 pub mod sync;
 pub mod tunnel;
+pub mod account;
+pub mod app;
+pub mod model;
+pub mod pwa;
+pub mod views;

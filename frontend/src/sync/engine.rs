@@ -6,7 +6,6 @@
 //! connection lost at any point therefore loses nothing: POP3 only removes messages when QUIT
 //! commits, and everything marked before was already stored.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 
 use postbag_protocol::pop3::{
@@ -21,6 +20,25 @@ use crate::store::{Account, Security, ServerPolicy, Store, StoreError};
 
 /// Messages kept in flight; with PIPELINING the client sends them back to back.
 const RETR_WINDOW: usize = 8;
+
+/// Asked between messages: once true, no further downloads start and the session QUITs.
+pub trait Cancel {
+    fn cancelled(&self) -> bool;
+}
+
+struct NeverCancel;
+
+impl Cancel for NeverCancel {
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+impl Cancel for std::cell::Cell<bool> {
+    fn cancelled(&self) -> bool {
+        self.get()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionMode {
@@ -95,11 +113,12 @@ pub async fn probe<T: Transport>(
     tls: Option<TlsInfo>,
 ) -> Result<Session, SyncError> {
     let mut run = Run::new(config, tls, SessionMode::Probe);
-    run.drive(transport, None, &Cell::new(false), &mut |_| {}).await?;
+    run.drive(transport, None, &NeverCancel, &mut |_| {}).await?;
     Ok(run.outcome.session)
 }
 
 /// Downloads what the ledger lacks into `store` and applies the account's server policy.
+#[allow(clippy::too_many_arguments)]
 pub async fn sync<T: Transport>(
     transport: &mut T,
     store: &Store,
@@ -107,7 +126,7 @@ pub async fn sync<T: Transport>(
     config: ClientConfig,
     tls: Option<TlsInfo>,
     now_ms: f64,
-    cancel: &Cell<bool>,
+    cancel: &dyn Cancel,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome, SyncError> {
     let mut run = Run::new(config, tls, SessionMode::Sync);
@@ -159,7 +178,7 @@ impl Run {
         &mut self,
         transport: &mut T,
         ctx: Option<&SyncCtx<'_>>,
-        cancel: &Cell<bool>,
+        cancel: &dyn Cancel,
         on_progress: &mut dyn FnMut(&Progress),
     ) -> Result<(), SyncError> {
         loop {
@@ -188,11 +207,11 @@ impl Run {
     }
 
     /// Keeps up to RETR_WINDOW downloads enqueued; QUIT once nothing is left.
-    fn refill(&mut self, cancel: &Cell<bool>) -> Result<(), SyncError> {
+    fn refill(&mut self, cancel: &dyn Cancel) -> Result<(), SyncError> {
         if self.quit_sent {
             return Ok(());
         }
-        if cancel.get() {
+        if cancel.cancelled() {
             self.outcome.cancelled = true;
             self.queue.clear();
         }
@@ -212,7 +231,7 @@ impl Run {
         event: Event,
         transport: &mut T,
         ctx: Option<&SyncCtx<'_>>,
-        cancel: &Cell<bool>,
+        cancel: &dyn Cancel,
         on_progress: &mut dyn FnMut(&Progress),
     ) -> Result<(), SyncError> {
         let s = &mut self.outcome.session;

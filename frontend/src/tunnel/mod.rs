@@ -137,6 +137,7 @@ impl Transport for TunnelSocket {
             // Upstream closed normally (server hung up after QUIT, say): end of stream.
             Incoming::Closed { code: 1000, .. } => Ok(None),
             Incoming::Closed { code, reason } => Err(TransportError::Closed { code, reason }),
+            Incoming::Garbage(e) => Err(TransportError::Protocol(e)),
             other => Err(TransportError::Protocol(format!("unexpected {other:?}"))),
         }
     }

@@ -1,0 +1,100 @@
+//! Remembered passwords, sealed with WebCrypto: PBKDF2-SHA-256 (600 000 iterations, random
+//! 16-byte salt) derives an AES-256-GCM key from the user's passphrase; a random 12-byte IV
+//! per seal. The passphrase itself is never stored.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use js_sys::{Array, Object, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
+
+use crate::store::SealedSecret;
+
+pub const ITERATIONS: u32 = 600_000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("WebCrypto is not available (the page must be served over HTTPS or localhost)")]
+    Unavailable,
+    #[error("wrong passphrase, or the stored password is damaged")]
+    WrongPassphrase,
+    #[error("WebCrypto failed: {0}")]
+    Failed(String),
+}
+
+fn failed(e: JsValue) -> CryptoError {
+    CryptoError::Failed(format!("{e:?}"))
+}
+
+fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok()).ok_or(CryptoError::Unavailable)?;
+    let subtle = crypto.subtle();
+    if subtle.is_undefined() {
+        return Err(CryptoError::Unavailable);
+    }
+    Ok((crypto, subtle))
+}
+
+fn random(crypto: &web_sys::Crypto, n: usize) -> Result<Vec<u8>, CryptoError> {
+    let mut buf = vec![0u8; n];
+    crypto.get_random_values_with_u8_array(&mut buf).map_err(failed)?;
+    Ok(buf)
+}
+
+async fn derive(subtle: &SubtleCrypto, passphrase: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, CryptoError> {
+    let usages = Array::of1(&"deriveKey".into());
+    let base = subtle
+        .import_key_with_str("raw", &Uint8Array::from(passphrase.as_bytes()), "PBKDF2", false, &usages)
+        .map_err(failed)?;
+    let base: CryptoKey = JsFuture::from(base).await.map_err(failed)?.unchecked_into();
+    let params = Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&params, &k.into(), v).map(|_| ());
+    set("name", &"PBKDF2".into()).map_err(failed)?;
+    set("hash", &"SHA-256".into()).map_err(failed)?;
+    set("salt", &Uint8Array::from(salt)).map_err(failed)?;
+    set("iterations", &JsValue::from(iterations)).map_err(failed)?;
+    let aes = Object::new();
+    js_sys::Reflect::set(&aes, &"name".into(), &"AES-GCM".into()).map_err(failed)?;
+    js_sys::Reflect::set(&aes, &"length".into(), &JsValue::from(256)).map_err(failed)?;
+    let usages = Array::of2(&"encrypt".into(), &"decrypt".into());
+    let key = subtle
+        .derive_key_with_object_and_object(&params, &base, &aes, false, &usages)
+        .map_err(failed)?;
+    Ok(JsFuture::from(key).await.map_err(failed)?.unchecked_into())
+}
+
+/// Encrypts `password` under `passphrase`.
+pub async fn seal(password: &str, passphrase: &str) -> Result<SealedSecret, CryptoError> {
+    let (crypto, subtle) = subtle()?;
+    let salt = random(&crypto, 16)?;
+    let iv = random(&crypto, 12)?;
+    let key = derive(&subtle, passphrase, &salt, ITERATIONS).await?;
+    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&iv[..]));
+    let data = Uint8Array::from(password.as_bytes());
+    let promise = subtle
+        .encrypt_with_object_and_buffer_source(&params, &key, &data)
+        .map_err(failed)?;
+    let ct = JsFuture::from(promise).await.map_err(failed)?;
+    Ok(SealedSecret {
+        salt: B64.encode(&salt),
+        iv: B64.encode(&iv),
+        ciphertext: B64.encode(Uint8Array::new(&ct).to_vec()),
+        iterations: ITERATIONS,
+    })
+}
+
+/// Decrypts a sealed password; a wrong passphrase fails GCM authentication.
+pub async fn unseal(sealed: &SealedSecret, passphrase: &str) -> Result<String, CryptoError> {
+    let (_, subtle) = subtle()?;
+    let decode = |s: &str| B64.decode(s).map_err(|_| CryptoError::WrongPassphrase);
+    let (salt, iv, ct) = (decode(&sealed.salt)?, decode(&sealed.iv)?, decode(&sealed.ciphertext)?);
+    let key = derive(&subtle, passphrase, &salt, sealed.iterations).await?;
+    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&iv[..]));
+    let promise = subtle
+        .decrypt_with_object_and_buffer_source(&params, &key, &Uint8Array::from(&ct[..]))
+        .map_err(failed)?;
+    let plain = JsFuture::from(promise).await.map_err(|_| CryptoError::WrongPassphrase)?;
+    String::from_utf8(Uint8Array::new(&plain).to_vec()).map_err(|_| CryptoError::WrongPassphrase)
+}

@@ -1,0 +1,54 @@
+//! Server settings guessed from an e-mail address: a small table of well-known providers,
+//! else `pop.<domain>` on 995 with implicit TLS.
+
+use crate::store::Security;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guess {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The login name: the whole address for every provider in the table.
+    pub username: String,
+    /// Provider-specific advice (app passwords, enabling POP), if any.
+    pub note: Option<&'static str>,
+}
+
+/// (domains, host, note)
+const PROVIDERS: &[(&[&str], &str, Option<&str>)] = &[
+    (&["gmail.com", "googlemail.com"], "pop.gmail.com",
+        Some("Gmail: enable POP in Gmail settings and use an app password.")),
+    (&["outlook.com", "hotmail.com", "live.com", "msn.com"], "outlook.office365.com",
+        Some("Outlook.com: POP must be enabled in settings; basic passwords may be refused.")),
+    (&["yahoo.com", "ymail.com"], "pop.mail.yahoo.com",
+        Some("Yahoo: create an app password in account security.")),
+    (&["icloud.com", "me.com", "mac.com"], "pop.mail.me.com",
+        Some("iCloud does not offer POP; consider IMAP.")),
+    (&["gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch"], "pop.gmx.net",
+        Some("GMX: enable POP3 access in the GMX settings first.")),
+    (&["web.de"], "pop3.web.de", Some("WEB.DE: enable POP3 access in the settings first.")),
+    (&["fastmail.com", "fastmail.fm"], "pop.fastmail.com",
+        Some("Fastmail: use an app password.")),
+    (&["posteo.de", "posteo.net"], "posteo.de", None),
+    (&["mailbox.org"], "pop3.mailbox.org", None),
+    (&["aol.com"], "pop.aol.com", Some("AOL: use an app password.")),
+    (&["zoho.com"], "pop.zoho.com", Some("Zoho: enable POP access in settings.")),
+    (&["t-online.de"], "securepop.t-online.de", None),
+    (&["yandex.com", "yandex.ru"], "pop.yandex.com", None),
+];
+
+/// Defaults for `email`; `None` until the address has a domain.
+pub fn guess(email: &str) -> Option<Guess> {
+    let email = email.trim();
+    let (_, domain) = email.rsplit_once('@')?;
+    let domain = domain.to_ascii_lowercase();
+    if domain.is_empty() || !domain.contains('.') {
+        return None;
+    }
+    let (host, note) = PROVIDERS
+        .iter()
+        .find(|(domains, ..)| domains.contains(&domain.as_str()))
+        .map(|(_, host, note)| (host.to_string(), *note))
+        .unwrap_or_else(|| (format!("pop.{domain}"), None));
+    Some(Guess { host, port: 995, security: Security::Tls, username: email.to_string(), note })
+}

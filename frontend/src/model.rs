@@ -1,0 +1,273 @@
+//! The app's model: reactive state plus the actions views call. No markup here.
+//!
+//! Browser objects that are not `Send` (the IndexedDB handle, the session passwords, the
+//! cancel flag) live in thread-locals: wasm32 is single-threaded and Leptos signals want
+//! `Send` values.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use postbag_protocol::pop3::Secret;
+use postbag_protocol::tunnel::TlsMode;
+
+use crate::store::{Account, Security, Store, Summary};
+use crate::sync::{self, Explained, Outcome, Progress, Session, SyncError};
+use crate::tunnel::{Target, TunnelSocket, default_url};
+
+thread_local! {
+    static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
+    /// Passwords typed (or unsealed) this session; never persisted in clear.
+    static PASSWORDS: RefCell<HashMap<String, Secret<String>>> = RefCell::new(HashMap::new());
+    static CANCEL: Cell<bool> = const { Cell::new(false) };
+}
+
+pub fn store() -> Store {
+    STORE.with(|s| s.borrow().clone()).expect("store opened before the app mounts")
+}
+
+pub fn set_store(store: Store) {
+    STORE.with(|s| *s.borrow_mut() = Some(store));
+}
+
+pub fn session_password(account: &str) -> Option<Secret<String>> {
+    PASSWORDS.with(|p| p.borrow().get(account).cloned())
+}
+
+pub fn set_session_password(account: &str, password: Secret<String>) {
+    PASSWORDS.with(|p| p.borrow_mut().insert(account.to_string(), password));
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncState {
+    Idle,
+    Connecting,
+    Running(Progress),
+    Done(String),
+    Failed(Explained),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Loading,
+    Setup,
+    Mailbox,
+}
+
+/// All reactive state, `Copy` so closures can capture it freely.
+#[derive(Clone, Copy)]
+pub struct Model {
+    pub screen: RwSignal<Screen>,
+    pub account: RwSignal<Option<Account>>,
+    pub messages: RwSignal<Vec<Summary>>,
+    pub selected: RwSignal<Option<String>>,
+    pub search: RwSignal<String>,
+    pub sync: RwSignal<SyncState>,
+    pub offline: RwSignal<bool>,
+    pub needs_password: RwSignal<bool>,
+    pub storage_error: RwSignal<Option<String>>,
+}
+
+pub fn target(account: &Account) -> Target {
+    Target {
+        host: account.host.clone(),
+        port: account.port,
+        tls: match account.security {
+            Security::Tls => TlsMode::Implicit,
+            Security::StartTls => TlsMode::Starttls,
+            Security::None => TlsMode::None,
+        },
+        pin_sha256: account.pinned_sha256.clone(),
+    }
+}
+
+/// "Test connection": log in, report, log out.
+pub async fn test_connection(account: &Account, password: Secret<String>) -> Result<Session, SyncError> {
+    let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
+    sync::probe(&mut sock, sync::client_config(account, password), connected.tls).await
+}
+
+impl Model {
+    pub fn new() -> Model {
+        Model {
+            screen: RwSignal::new(Screen::Loading),
+            account: RwSignal::new(None),
+            messages: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(None),
+            search: RwSignal::new(String::new()),
+            sync: RwSignal::new(SyncState::Idle),
+            offline: RwSignal::new(false),
+            needs_password: RwSignal::new(false),
+            storage_error: RwSignal::new(None),
+        }
+    }
+
+    /// Opens the database and shows the first account (or the setup form).
+    pub fn start(self) {
+        spawn_local(async move {
+            match Store::open().await {
+                Ok(store) => {
+                    set_store(store.clone());
+                    match store.accounts().await {
+                        Ok(accounts) if !accounts.is_empty() => {
+                            self.account.set(accounts.into_iter().next());
+                            self.screen.set(Screen::Mailbox);
+                            self.reload().await;
+                        }
+                        Ok(_) => self.screen.set(Screen::Setup),
+                        Err(e) => self.storage_error.set(Some(e.to_string())),
+                    }
+                }
+                Err(e) => self.storage_error.set(Some(e.to_string())),
+            }
+        });
+    }
+
+    /// Re-reads the message list from IndexedDB.
+    pub async fn reload(self) {
+        let Some(account) = self.account.get_untracked() else { return };
+        match store().list(&account.id).await {
+            Ok(list) => self.messages.set(list),
+            Err(e) => self.storage_error.set(Some(e.to_string())),
+        }
+    }
+
+    pub fn visible(self) -> Vec<Summary> {
+        let q = self.search.get().trim().to_lowercase();
+        self.messages.with(|all| {
+            if q.is_empty() {
+                return all.clone();
+            }
+            all.iter()
+                .filter(|m| m.from.to_lowercase().contains(&q) || m.subject.to_lowercase().contains(&q))
+                .cloned()
+                .collect()
+        })
+    }
+
+    pub async fn save_account(self, account: Account) -> Result<(), String> {
+        store().put_account(&account).await.map_err(|e| e.to_string())?;
+        self.account.set(Some(account));
+        self.screen.set(Screen::Mailbox);
+        self.reload().await;
+        Ok(())
+    }
+
+    pub fn cancel_sync(self) {
+        CANCEL.with(|c| c.set(true));
+    }
+
+    /// Starts a sync; asks for the password first if this session has none.
+    pub fn start_sync(self) {
+        let Some(account) = self.account.get_untracked() else { return };
+        if matches!(self.sync.get_untracked(), SyncState::Connecting | SyncState::Running(_)) {
+            return;
+        }
+        let Some(password) = session_password(&account.id) else {
+            self.needs_password.set(true);
+            return;
+        };
+        CANCEL.with(|c| c.set(false));
+        self.sync.set(SyncState::Connecting);
+        spawn_local(async move {
+            let result = self.run_sync(&account, password).await;
+            self.reload().await;
+            match result {
+                Ok(o) => {
+                    self.offline.set(false);
+                    self.sync.set(SyncState::Done(done_text(&o)));
+                }
+                Err(e) => {
+                    let ex = sync::explain(&e);
+                    self.offline.set(ex.offline);
+                    self.sync.set(SyncState::Failed(ex));
+                }
+            }
+        });
+    }
+
+    async fn run_sync(self, account: &Account, password: Secret<String>) -> Result<Outcome, SyncError> {
+        let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
+        self.offline.set(false);
+        let store = store();
+        let now = js_sys::Date::now();
+        let mut last_reload = now;
+        let mut on_progress = |p: &Progress| {
+            self.sync.set(SyncState::Running(p.clone()));
+            // Show new mail while a long sync runs, without re-reading the list per chunk.
+            let t = js_sys::Date::now();
+            if t - last_reload > 1500.0 {
+                last_reload = t;
+                spawn_local(self.reload());
+            }
+        };
+        let config = sync::client_config(account, password);
+        let cancel = CancelFlag;
+        sync::sync(&mut sock, &store, account, config, connected.tls, now, &cancel, &mut on_progress).await
+    }
+}
+
+/// The engine polls this flag, which reads the thread-local set by "Cancel".
+pub struct CancelFlag;
+
+impl sync::Cancel for CancelFlag {
+    fn cancelled(&self) -> bool {
+        CANCEL.with(|c| c.get())
+    }
+}
+
+fn done_text(o: &Outcome) -> String {
+    let mut parts = vec![match o.downloaded {
+        0 => "No new messages".to_string(),
+        1 => "1 new message".to_string(),
+        n => format!("{n} new messages"),
+    }];
+    if o.deleted_on_server > 0 {
+        parts.push(format!("{} removed from the server", o.deleted_on_server));
+    }
+    if o.failed > 0 {
+        parts.push(format!("{} could not be downloaded", o.failed));
+    }
+    if o.cancelled {
+        parts.push("sync cancelled".into());
+    }
+    parts.join(", ") + "."
+}
+
+impl Model {
+    /// Marks a message read or unread, here and in the store.
+    pub async fn set_read(self, uidl: &str, read: bool) {
+        let Some(mut summary) = self
+            .messages
+            .with_untracked(|all| all.iter().find(|m| m.uidl == uidl).cloned())
+        else {
+            return;
+        };
+        if summary.read == read {
+            return;
+        }
+        summary.read = read;
+        if store().update_summary(&summary).await.is_ok() {
+            self.messages.update(|all| {
+                if let Some(m) = all.iter_mut().find(|m| m.uidl == uidl) {
+                    m.read = read;
+                }
+            });
+        }
+    }
+
+    /// Deletes a message here; with "delete on server when deleted here" the server copy is
+    /// queued for deletion at the next sync.
+    pub async fn delete(self, uidl: &str) {
+        let Some(account) = self.account.get_untracked() else { return };
+        let mirror = matches!(account.policy, crate::store::ServerPolicy::Leave { mirror_deletes: true, .. });
+        match store().delete_local(&account.id, uidl, mirror).await {
+            Ok(()) => {
+                self.selected.set(None);
+                self.messages.update(|all| all.retain(|m| m.uidl != uidl));
+            }
+            Err(e) => self.storage_error.set(Some(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The main screen: top bar with sync controls, status, password prompt, list and reader.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use postbag_protocol::pop3::Secret;
+
+use crate::account::crypto;
+use crate::mail::human_size;
+use crate::model::{Model, Screen, SyncState, set_session_password};
+use crate::views::{list::MessageList, reader::Reader};
+
+#[component]
+fn SyncControls() -> impl IntoView {
+    let model = expect_context::<Model>();
+    move || match model.sync.get() {
+        SyncState::Connecting => view! {
+            <div class="sync running">
+                <span class="progress-text">"Connecting…"</span>
+                <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>"Cancel"</button>
+            </div>
+        }
+        .into_any(),
+        SyncState::Running(p) => {
+            let pct = if p.total_bytes > 0 { (p.bytes as f64 / p.total_bytes as f64 * 100.0).min(100.0) } else { 0.0 };
+            view! {
+                <div class="sync running">
+                    <span class="progress-text" aria-live="polite">
+                        {format!("Downloading {} of {} · {} of {}", (p.done + 1).min(p.total.max(1)), p.total,
+                            human_size(p.bytes), human_size(p.total_bytes))}
+                    </span>
+                    <progress max="100" value=pct aria-label="Sync progress"></progress>
+                    <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>"Cancel"</button>
+                </div>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <button type="button" class="primary" on:click=move |_| model.start_sync()>"Sync"</button>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn PasswordPrompt() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let value = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let sealed = move || model.account.get().and_then(|a| a.sealed_password);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(account) = model.account.get_untracked() else { return };
+        let typed = value.get_untracked();
+        spawn_local(async move {
+            let password = match &account.sealed_password {
+                Some(s) => match crypto::unseal(s, &typed).await {
+                    Ok(p) => p,
+                    Err(e) => return error.set(Some(e.to_string())),
+                },
+                None => typed,
+            };
+            set_session_password(&account.id, Secret::new(password));
+            value.set(String::new());
+            error.set(None);
+            model.needs_password.set(false);
+            model.start_sync();
+        });
+    };
+    view! {
+        <form class="prompt card" on:submit=submit>
+            {move || if sealed().is_some() {
+                view! { <label>"Passphrase to unlock the saved password"
+                    <input type="password" autocomplete="off" bind:value=value/></label> }.into_any()
+            } else {
+                view! { <label>{move || format!("Password for {}", model.account.get().map(|a| a.username).unwrap_or_default())}
+                    <input type="password" autocomplete="current-password" bind:value=value/></label> }.into_any()
+            }}
+            <p class="hint">"Kept in memory for this session only."</p>
+            {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+            <div class="actions">
+                <button type="submit" class="primary">"Unlock and sync"</button>
+                <button type="button" class="secondary" on:click=move |_| model.needs_password.set(false)>"Not now"</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn StatusLine() -> impl IntoView {
+    let model = expect_context::<Model>();
+    view! {
+        <div class="status" role="status" aria-label="Sync status">
+            {move || model.offline.get().then(|| view! {
+                <p class="banner offline">"Offline — the mail server cannot be reached. You can still read and search stored mail."</p>
+            })}
+            {move || match model.sync.get() {
+                SyncState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
+                SyncState::Failed(ex) => view! { <p class="banner error">{ex.message}</p> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+pub fn Mailbox() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let email = move || model.account.get().map(|a| a.email).unwrap_or_default();
+    view! {
+        <div class="mailbox" class:reading=move || model.selected.get().is_some()>
+            <header class="topbar">
+                <span class="brand">"Postbag"</span>
+                <span class="who" title="Account">{email}</span>
+                <span class="spacer"></span>
+                <SyncControls/>
+                <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Setup)>"Settings"</button>
+            </header>
+            <StatusLine/>
+            <Show when=move || model.needs_password.get()>
+                <PasswordPrompt/>
+            </Show>
+            <div class="panes pb-shell" data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }>
+                <section class="list-pane pb-list" aria-label="Message list">
+                    <div class="search">
+                        <label class="visually-hidden" for="search">"Search mail"</label>
+                        <input id="search" type="search" placeholder="Search sender or subject" bind:value=model.search/>
+                    </div>
+                    <MessageList/>
+                </section>
+                <section class="reader-pane pb-reader" aria-label="Reader">
+                    <Reader/>
+                </section>
+            </div>
+        </div>
+    }
+}

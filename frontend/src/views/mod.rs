@@ -1,0 +1,35 @@
+//! Leptos components. They read the [`crate::model::Model`] from context and call its methods;
+//! none of them touches IndexedDB or the tunnel directly.
+
+pub mod list;
+pub mod mailbox;
+pub mod reader;
+pub mod setup;
+
+/// A local date for lists: time today, else day and month, else the full date.
+pub fn short_date(ms: f64) -> String {
+    let d = js_sys::Date::new(&ms.into());
+    let now = js_sys::Date::new_0();
+    let opts = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
+    };
+    if d.to_date_string() == now.to_date_string() {
+        set("hour", "2-digit");
+        set("minute", "2-digit");
+        return d.to_locale_time_string_with_options("default", &opts).into();
+    }
+    if d.get_full_year() == now.get_full_year() {
+        set("day", "numeric");
+        set("month", "short");
+    } else {
+        set("day", "numeric");
+        set("month", "short");
+        set("year", "numeric");
+    }
+    d.to_locale_date_string("default", &opts).into()
+}
+
+pub fn long_date(ms: f64) -> String {
+    js_sys::Date::new(&ms.into()).to_locale_string("default", &js_sys::Object::new()).into()
+}
