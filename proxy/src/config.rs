@@ -109,8 +109,8 @@ impl Config {
 
     /// Reads a TOML file; keys absent from it keep their embedded default.
     pub fn from_toml_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), Box::new(e)))
     }
 
@@ -142,8 +142,12 @@ pub enum ConfigError {
 /// Command-line flags. Each flag can also be set by the environment variable named beside it;
 /// flags and variables override the TOML file, which overrides the embedded default.
 #[derive(Debug, Default, Parser)]
-#[command(name = "postbag-proxy", version, about = "Serves the Postbag web app and relays its \
-    POP3 connections (WebSocket to TCP/TLS), deny by default.")]
+#[command(
+    name = "postbag-proxy",
+    version,
+    about = "Serves the Postbag web app and relays its \
+    POP3 connections (WebSocket to TCP/TLS), deny by default."
+)]
 pub struct Cli {
     /// TOML configuration file (keys as in the flags, with underscores: allow_ports = [995]).
     #[arg(long, env = "POSTBAG_CONFIG")]
@@ -155,20 +159,36 @@ pub struct Cli {
     #[arg(long, env = "POSTBAG_DIST")]
     pub dist: Option<PathBuf>,
     /// Upstream port to allow; repeat or comma-separate [default: 110,995].
-    #[arg(long = "allow-port", env = "POSTBAG_ALLOW_PORTS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-port",
+        env = "POSTBAG_ALLOW_PORTS",
+        value_delimiter = ','
+    )]
     pub allow_ports: Vec<u16>,
     /// Upstream host to allow: exact name or *.example.com; repeat or comma-separate.
-    #[arg(long = "allow-host", env = "POSTBAG_ALLOW_HOSTS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-host",
+        env = "POSTBAG_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
     pub allow_hosts: Vec<String>,
     /// Allow any host with only public addresses (true or false) [default: true].
     #[arg(long, env = "POSTBAG_ALLOW_ANY_PUBLIC_HOST")]
     pub allow_any_public_host: Option<bool>,
     /// Non-public range to allow anyway, e.g. 10.0.0.0/8 or 127.0.0.0/8; repeat or comma-separate.
-    #[arg(long = "allow-private-cidr", env = "POSTBAG_ALLOW_PRIVATE_CIDRS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-private-cidr",
+        env = "POSTBAG_ALLOW_PRIVATE_CIDRS",
+        value_delimiter = ','
+    )]
     pub allow_private_cidrs: Vec<IpNet>,
     /// Allowed WebSocket Origin, e.g. https://mail.example.com; "*" for any. Default: the
     /// proxy's own origin only.
-    #[arg(long = "allowed-origin", env = "POSTBAG_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "POSTBAG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
     /// Access token every tunnel must present (private deployments). Prefer the variable.
     #[arg(long, env = "POSTBAG_TOKEN", hide_env_values = true)]
@@ -284,7 +304,10 @@ mod tests {
         assert_eq!(c.max_tunnels, 7);
         assert_eq!(c.allow_private_cidrs.len(), 2);
         assert_eq!(c.token, Some(Secret("s3cret".to_string())));
-        assert!(!format!("{c:?}").contains("s3cret"), "the token leaks through Debug");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the token leaks through Debug"
+        );
     }
 
     #[test]

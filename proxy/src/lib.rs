@@ -79,29 +79,36 @@ pub fn spawn(config: Config, listener: std::net::TcpListener) -> std::io::Result
     let addr = listener.local_addr()?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<bool>();
-    let thread = std::thread::Builder::new().name("postbag-proxy".into()).spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let built = match server::build(config, listener) {
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(std::io::Error::new(e.kind(), e.to_string())));
-                    return Err(e);
-                }
-            };
-            let handle = built.server.handle();
-            let (phase, grace) = (built.phase, built.grace);
-            let _ = ready_tx.send(Ok(built.metrics.clone()));
-            actix_web::rt::spawn(async move {
-                let graceful = stop_rx.await.unwrap_or(false);
-                server::shutdown(handle, phase, grace, graceful).await;
-            });
-            built.server.await
-        })
-    })?;
+    let thread = std::thread::Builder::new()
+        .name("postbag-proxy".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let built = match server::build(config, listener) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(std::io::Error::new(e.kind(), e.to_string())));
+                        return Err(e);
+                    }
+                };
+                let handle = built.server.handle();
+                let (phase, grace) = (built.phase, built.grace);
+                let _ = ready_tx.send(Ok(built.metrics.clone()));
+                actix_web::rt::spawn(async move {
+                    let graceful = stop_rx.await.unwrap_or(false);
+                    server::shutdown(handle, phase, grace, graceful).await;
+                });
+                built.server.await
+            })
+        })?;
     let metrics = ready_rx
         .recv()
         .map_err(|_| std::io::Error::other("the proxy thread ended before starting"))??;
-    Ok(ProxyHandle { addr, metrics, stop: Some(stop_tx), thread: Some(thread) })
+    Ok(ProxyHandle {
+        addr,
+        metrics,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
 }
 
 impl ProxyHandle {

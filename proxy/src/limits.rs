@@ -35,7 +35,11 @@ pub enum LimitError {
 
 impl Limits {
     pub fn new(max_total: usize, max_per_ip: usize) -> Arc<Limits> {
-        Arc::new(Limits { max_total, max_per_ip, open: Mutex::default() })
+        Arc::new(Limits {
+            max_total,
+            max_per_ip,
+            open: Mutex::default(),
+        })
     }
 
     pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, LimitError> {
@@ -49,7 +53,10 @@ impl Limits {
         }
         *n += 1;
         open.total += 1;
-        Ok(Slot { limits: self.clone(), ip })
+        Ok(Slot {
+            limits: self.clone(),
+            ip,
+        })
     }
 }
 

@@ -39,7 +39,8 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Relaxed);
-        self.latency_sum_micros.fetch_add((secs * 1e6) as u64, Relaxed);
+        self.latency_sum_micros
+            .fetch_add((secs * 1e6) as u64, Relaxed);
     }
 
     pub fn buffer_add(&self, n: usize) {
@@ -54,10 +55,23 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut one = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
-        one("postbag_tunnels_open", "gauge", "Open tunnels.", self.tunnels_open.load(Relaxed));
-        one("postbag_tunnels_total", "counter", "Tunnels accepted.", self.tunnels_total.load(Relaxed));
+        one(
+            "postbag_tunnels_open",
+            "gauge",
+            "Open tunnels.",
+            self.tunnels_open.load(Relaxed),
+        );
+        one(
+            "postbag_tunnels_total",
+            "counter",
+            "Tunnels accepted.",
+            self.tunnels_total.load(Relaxed),
+        );
         one(
             "postbag_bytes_to_upstream_total",
             "counter",
@@ -70,7 +84,12 @@ impl Metrics {
             "Bytes relayed from mail servers to browsers.",
             self.bytes_to_client.load(Relaxed),
         );
-        one("postbag_connects_total", "counter", "Upstream connections opened.", self.connects_ok.load(Relaxed));
+        one(
+            "postbag_connects_total",
+            "counter",
+            "Upstream connections opened.",
+            self.connects_ok.load(Relaxed),
+        );
         one(
             "postbag_buffered_bytes",
             "gauge",
@@ -88,7 +107,12 @@ impl Metrics {
             "# HELP postbag_errors_total Tunnel errors by kind.\n# TYPE postbag_errors_total counter"
         );
         for (kind, n) in ErrorKind::ALL.iter().zip(&self.errors) {
-            let _ = writeln!(out, "postbag_errors_total{{kind=\"{}\"}} {}", kind.as_str(), n.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "postbag_errors_total{{kind=\"{}\"}} {}",
+                kind.as_str(),
+                n.load(Relaxed)
+            );
         }
         let _ = writeln!(
             out,
@@ -96,12 +120,19 @@ impl Metrics {
              # TYPE postbag_connect_seconds histogram"
         );
         for (bound, n) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
-            let _ = writeln!(out, "postbag_connect_seconds_bucket{{le=\"{bound}\"}} {}", n.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "postbag_connect_seconds_bucket{{le=\"{bound}\"}} {}",
+                n.load(Relaxed)
+            );
         }
         let count = self.latency_count.load(Relaxed);
         let _ = writeln!(out, "postbag_connect_seconds_bucket{{le=\"+Inf\"}} {count}");
         let sum = self.latency_sum_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "postbag_connect_seconds_sum {sum}\npostbag_connect_seconds_count {count}");
+        let _ = writeln!(
+            out,
+            "postbag_connect_seconds_sum {sum}\npostbag_connect_seconds_count {count}"
+        );
         out
     }
 }

@@ -268,7 +268,10 @@ mod tests {
         let p = policy(|_| {});
         assert_eq!(p.check_request("pop.example.com", 995), Ok(()));
         assert_eq!(p.check_request("pop.example.com", 110), Ok(()));
-        assert_eq!(p.check_request("pop.example.com", 25), Err(Denied::Port(25)));
+        assert_eq!(
+            p.check_request("pop.example.com", 25),
+            Err(Denied::Port(25))
+        );
     }
 
     #[test]
@@ -295,7 +298,10 @@ mod tests {
     fn private_addresses_need_an_explicit_range() {
         let p = policy(|_| {});
         let loopback: IpAddr = "127.0.0.1".parse().unwrap();
-        assert_eq!(p.check_addr(loopback), Err(Denied::Address(loopback, AddrClass::Loopback)));
+        assert_eq!(
+            p.check_addr(loopback),
+            Err(Denied::Address(loopback, AddrClass::Loopback))
+        );
         assert!(p.check_addr("::ffff:10.1.1.1".parse().unwrap()).is_err());
         assert!(p.check_addr("8.8.4.4".parse().unwrap()).is_ok());
 

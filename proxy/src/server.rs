@@ -79,7 +79,12 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
-    Ok(Built { server: server.run(), metrics, phase: phase_tx, grace })
+    Ok(Built {
+        server: server.run(),
+        metrics,
+        phase: phase_tx,
+        grace,
+    })
 }
 
 fn app(
@@ -117,7 +122,10 @@ fn app(
             }
         })
         .route(TUNNEL_PATH, web::get().to(tunnel_endpoint))
-        .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok\n") }))
+        .route(
+            "/healthz",
+            web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
+        )
         .route("/metrics", web::get().to(metrics_endpoint));
     if state.site.is_built() {
         let index = state.site.index();
@@ -167,19 +175,23 @@ async fn tunnel_endpoint(
     if !origin_allowed(&req, &state.config.allowed_origins) {
         state.metrics.error(ErrorKind::ForbiddenOrigin);
         tracing::info!("tunnel refused: origin not allowed");
-        return Ok(refuse(StatusCode::FORBIDDEN, ErrorKind::ForbiddenOrigin, "origin not allowed"));
+        return Ok(refuse(
+            StatusCode::FORBIDDEN,
+            ErrorKind::ForbiddenOrigin,
+            "origin not allowed",
+        ));
     }
     let offered = offered_subprotocols(&req);
-    if let Some(token) = &state.config.token {
-        if !token_presented(&req, &offered, &token.0) {
-            state.metrics.error(ErrorKind::Unauthorized);
-            tracing::info!("tunnel refused: missing or wrong token");
-            return Ok(refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorKind::Unauthorized,
-                "missing or wrong access token",
-            ));
-        }
+    if let Some(token) = &state.config.token
+        && !token_presented(&req, &offered, &token.0)
+    {
+        state.metrics.error(ErrorKind::Unauthorized);
+        tracing::info!("tunnel refused: missing or wrong token");
+        return Ok(refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Unauthorized,
+            "missing or wrong access token",
+        ));
     }
     let client = client_ip(&req, state.config.trust_forwarded_for);
     let mut response = actix_http::ws::handshake(req.head())
@@ -192,9 +204,10 @@ async fn tunnel_endpoint(
     let phase = *state.phase.borrow();
     let slot = state.limits.acquire(client);
     let refusal = match (&slot, phase) {
-        (_, Phase::Draining | Phase::Closing) => {
-            Some(TunnelError::new(ErrorKind::ShuttingDown, "the proxy is shutting down"))
-        }
+        (_, Phase::Draining | Phase::Closing) => Some(TunnelError::new(
+            ErrorKind::ShuttingDown,
+            "the proxy is shutting down",
+        )),
         (Err(LimitError::Total), _) => Some(TunnelError::new(
             ErrorKind::LimitReached,
             LimitError::Total.to_string(),
@@ -228,17 +241,28 @@ async fn tunnel_endpoint(
 /// Browsers always send `Origin` on a WebSocket handshake; a request without one is not from a
 /// browser page, and any non-browser client could forge the header anyway, so it passes.
 fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return true;
     };
-    if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     if !allowed.is_empty() {
         return false;
     }
     // Default: the proxy's own origin, i.e. the Origin's authority equals the Host header.
-    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
     !host.is_empty() && authority.eq_ignore_ascii_case(host)
 }
@@ -256,14 +280,15 @@ fn offered_subprotocols(req: &HttpRequest) -> Vec<String> {
 /// The token comes in the subprotocol list (what browsers can set) or the `token` query
 /// parameter (for other clients; it may end up in access logs, so prefer the subprotocol).
 fn token_presented(req: &HttpRequest, offered: &[String], token: &str) -> bool {
-    let from_protocol =
-        offered.iter().filter_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX)).any(|t| ct_eq(t, token));
-    let from_query = web::Query::<std::collections::HashMap<String, String>>::from_query(
-        req.query_string(),
-    )
-    .ok()
-    .and_then(|q| q.get("token").map(|t| ct_eq(t, token)))
-    .unwrap_or(false);
+    let from_protocol = offered
+        .iter()
+        .filter_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
+        .any(|t| ct_eq(t, token));
+    let from_query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("token").map(|t| ct_eq(t, token)))
+            .unwrap_or(false);
     from_protocol || from_query
 }
 
@@ -277,7 +302,11 @@ fn choose_subprotocol(offered: &[String]) -> Option<String> {
 }
 
 fn ct_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
@@ -292,13 +321,23 @@ fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
             return ip;
         }
     }
-    req.peer_addr().map(|a: SocketAddr| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    req.peer_addr()
+        .map(|a: SocketAddr| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// Stops accepting, lets open tunnels run for `grace` (or not at all), then closes them.
-pub async fn shutdown(handle: ServerHandle, phase: watch::Sender<Phase>, grace: Duration, graceful: bool) {
+pub async fn shutdown(
+    handle: ServerHandle,
+    phase: watch::Sender<Phase>,
+    grace: Duration,
+    graceful: bool,
+) {
     if graceful {
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining tunnels");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: draining tunnels"
+        );
         let _ = phase.send(Phase::Draining);
         // The timer owns the sender: tunnels see Closing when it fires (or when it is dropped).
         actix_web::rt::spawn(async move {

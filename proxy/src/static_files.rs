@@ -32,7 +32,10 @@ pub struct Site {
 
 impl Site {
     pub fn new(dist: PathBuf) -> Site {
-        Site { dist, csp: RwLock::new((None, csp_for(""))) }
+        Site {
+            dist,
+            csp: RwLock::new((None, csp_for(""))),
+        }
     }
 
     pub fn index(&self) -> PathBuf {
@@ -77,8 +80,12 @@ fn inline_scripts(html: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(start) = lower[at..].find("<script").map(|i| i + at) {
-        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else { break };
-        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else { break };
+        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else {
+            break;
+        };
         let tag = &lower[start..tag_end];
         if !has_src(tag) {
             out.push(&html[tag_end + 1..close]);
@@ -89,13 +96,18 @@ fn inline_scripts(html: &str) -> Vec<&str> {
 }
 
 fn has_src(tag: &str) -> bool {
-    tag.split(|c: char| c.is_ascii_whitespace()).any(|attr| attr.starts_with("src="))
+    tag.split(|c: char| c.is_ascii_whitespace())
+        .any(|attr| attr.starts_with("src="))
 }
 
 /// Cache policy by file name: Trunk's hashed assets never change; everything else revalidates.
 pub fn cache_control(path: &str) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or("");
-    if is_hashed(name) { "public, max-age=31536000, immutable" } else { "no-cache" }
+    if is_hashed(name) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
 }
 
 /// `postbag-web-1a2b3c4d5e6f7a8b_bg.wasm`, `main-0123456789abcdef.css`: a run of at least 16 hex
@@ -114,8 +126,14 @@ pub fn security_headers(headers: &mut header::HeaderMap, csp: &str) {
     if let Ok(v) = HeaderValue::from_str(csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }
 
@@ -133,11 +151,16 @@ mod tests {
     fn inline_script_hashes() {
         let html = "<html><head><script type=\"module\">import init from '/a.js';init();</script>\
                     <script src=\"/purify.min.js\"></script><SCRIPT>x()</SCRIPT></head></html>";
-        assert_eq!(inline_scripts(html), vec!["import init from '/a.js';init();", "x()"]);
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import init from '/a.js';init();", "x()"]
+        );
         let csp = csp_for(html);
         let expected = base64::engine::general_purpose::STANDARD
             .encode(Sha256::digest("import init from '/a.js';init();"));
-        assert!(csp.starts_with(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}' 'sha256-")));
+        assert!(csp.starts_with(&format!(
+            "script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}' 'sha256-"
+        )));
         assert!(!csp.contains("unsafe-inline'; object") && csp.contains("frame-ancestors 'none'"));
         assert!(!csp_for("").contains("sha256"));
     }
@@ -154,7 +177,11 @@ mod tests {
             ("/manifest.webmanifest", false),
             ("/icon-192.png", false),
         ] {
-            let want = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+            let want = if immutable {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
             assert_eq!(cache_control(path), want, "{path}");
         }
     }

@@ -39,7 +39,9 @@ pub struct Trust {
 impl Trust {
     pub fn new(extra_ca_file: Option<&Path>) -> Result<Trust, TlsSetupError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         if let Some(path) = extra_ca_file {
             let shown = path.display().to_string();
             let mut added = 0;
@@ -54,8 +56,8 @@ impl Trust {
                 return Err(TlsSetupError::NoCa(shown));
             }
         }
-        let webpki =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()?;
         Ok(Trust { provider, webpki })
     }
 
@@ -110,7 +112,11 @@ impl Recorder {
     }
 
     pub fn verification(&self) -> Verification {
-        if self.pin.is_some() { Verification::Pinned } else { Verification::Trusted }
+        if self.pin.is_some() {
+            Verification::Pinned
+        } else {
+            Verification::Trusted
+        }
     }
 }
 
@@ -162,7 +168,10 @@ impl ServerCertVerifier for Recorder {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.trust.provider.signature_verification_algorithms.supported_schemes()
+        self.trust
+            .provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -172,9 +181,15 @@ pub fn session_info(conn: &rustls::ClientConnection, recorder: &Recorder) -> Tls
         .peer_certificates()
         .and_then(|certs| certs.first())
         .map(|c| certificate_info(c))
-        .unwrap_or_else(|| CertificateInfo { subject: String::new(), sha256: String::new() });
+        .unwrap_or_else(|| CertificateInfo {
+            subject: String::new(),
+            sha256: String::new(),
+        });
     TlsInfo {
-        protocol: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+        protocol: conn
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
         cipher: conn
             .negotiated_cipher_suite()
             .map(|s| format!("{:?}", s.suite()))
@@ -186,7 +201,9 @@ pub fn session_info(conn: &rustls::ClientConnection, recorder: &Recorder) -> Tls
 
 /// Turns a failed handshake into the tunnel's typed error.
 pub fn handshake_error(err: &std::io::Error, recorder: &Recorder) -> TunnelError {
-    let rustls_err = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let rustls_err = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match rustls_err {
         Some(rustls::Error::InvalidCertificate(why)) => TunnelError {
             kind: ErrorKind::TlsVerificationFailed,

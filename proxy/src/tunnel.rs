@@ -53,8 +53,12 @@ impl Tunnel {
 
     pub async fn run(mut self) {
         let metrics = self.state.metrics.clone();
-        metrics.tunnels_open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        metrics.tunnels_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics
+            .tunnels_open
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics
+            .tunnels_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         let end = self.relay().await;
         match end {
@@ -76,7 +80,9 @@ impl Tunnel {
             secs = started.elapsed().as_secs_f64(),
             "tunnel closed"
         );
-        metrics.tunnels_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        metrics
+            .tunnels_open
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         drop(self.slot.take());
     }
 }
@@ -102,7 +108,11 @@ impl Tunnel {
                 Err(e) => return End::Error(bad_request(&format!("invalid open message: {e}"))),
             },
             Frame::Close(reason) => return End::ClientClosed(reason),
-            _ => return End::Error(bad_request("the first message must be an open text message")),
+            _ => {
+                return End::Error(bad_request(
+                    "the first message must be an open text message",
+                ));
+            }
         };
         tracing::info!(
             client = %self.client,
@@ -112,15 +122,25 @@ impl Tunnel {
             "tunnel open requested"
         );
         let start = Instant::now();
-        let opened = upstream::open(&open, &self.state.policy, &self.state.trust, connect_timeout);
+        let opened = upstream::open(
+            &open,
+            &self.state.policy,
+            &self.state.trust,
+            connect_timeout,
+        );
         let (mut upstream, connected, target) = match opened.await {
             Ok(ok) => ok,
             Err(e) => return End::Error(e),
         };
         let metrics = self.state.metrics.clone();
         metrics.connect_latency(upstream::elapsed_secs(start));
-        metrics.connects_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if send_json(&mut self.outbox, &ServerMessage::Connected(connected)).await.is_err() {
+        metrics
+            .connects_ok
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if send_json(&mut self.outbox, &ServerMessage::Connected(connected))
+            .await
+            .is_err()
+        {
             return End::ClientClosed(None);
         }
 
@@ -231,7 +251,10 @@ impl Tunnel {
 }
 
 fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseReason { code: CloseCode::from(code), description: Some(reason.into()) }))
+    Message::Close(Some(CloseReason {
+        code: CloseCode::from(code),
+        description: Some(reason.into()),
+    }))
 }
 
 async fn send_json(outbox: &mut Outbox, msg: &ServerMessage) -> Result<(), Closed> {
@@ -252,7 +275,10 @@ fn bad_request(message: &str) -> TunnelError {
 }
 
 fn too_large(max: usize) -> TunnelError {
-    TunnelError::new(ErrorKind::MessageTooLarge, format!("messages are limited to {max} bytes"))
+    TunnelError::new(
+        ErrorKind::MessageTooLarge,
+        format!("messages are limited to {max} bytes"),
+    )
 }
 
 fn protocol_error(e: ProtocolError) -> TunnelError {
@@ -267,5 +293,8 @@ fn protocol_error_sized(e: ProtocolError, max: usize) -> TunnelError {
 }
 
 fn io_error(e: std::io::Error) -> TunnelError {
-    TunnelError::new(ErrorKind::UpstreamIo, format!("upstream connection failed: {}", e.kind()))
+    TunnelError::new(
+        ErrorKind::UpstreamIo,
+        format!("upstream connection failed: {}", e.kind()),
+    )
 }

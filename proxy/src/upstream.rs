@@ -46,7 +46,10 @@ pub async fn open(
         ));
     }
     if req.tls == TlsMode::Client {
-        return Err(TunnelError::new(ErrorKind::Unsupported, "tls mode \"client\" is reserved"));
+        return Err(TunnelError::new(
+            ErrorKind::Unsupported,
+            "tls mode \"client\" is reserved",
+        ));
     }
     let pin = match &req.pin_sha256 {
         Some(text) => Some(tls::parse_pin(text).ok_or_else(|| {
@@ -84,7 +87,15 @@ pub async fn open(
     } else {
         (Upstream::Plain(tcp), None)
     };
-    Ok((upstream, Connected { version: PROTOCOL_VERSION, peer, tls }, target))
+    Ok((
+        upstream,
+        Connected {
+            version: PROTOCOL_VERSION,
+            peer,
+            tls,
+        },
+        target,
+    ))
 }
 
 /// Upgrades a plain upstream in place (STARTTLS).
@@ -97,7 +108,10 @@ pub async fn starttls(
     let tcp = match upstream {
         Upstream::Plain(tcp) => tcp,
         Upstream::Tls(_) => {
-            return Err(TunnelError::new(ErrorKind::BadRequest, "the connection is already TLS"));
+            return Err(TunnelError::new(
+                ErrorKind::BadRequest,
+                "the connection is already TLS",
+            ));
         }
     };
     let (stream, info) = tokio::time::timeout(timeout, handshake(tcp, target, trust))
@@ -125,7 +139,10 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TunnelError> 
         .map_err(|e| TunnelError::new(ErrorKind::DnsFailure, format!("cannot resolve: {e}")))?
         .collect();
     if addrs.is_empty() {
-        return Err(TunnelError::new(ErrorKind::DnsFailure, "the name has no address"));
+        return Err(TunnelError::new(
+            ErrorKind::DnsFailure,
+            "the name has no address",
+        ));
     }
     Ok(addrs)
 }
@@ -144,7 +161,10 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, TunnelError> {
         }
     }
     let e = last.map(|e| e.to_string()).unwrap_or_default();
-    Err(TunnelError::new(ErrorKind::Refused, format!("cannot connect: {e}")))
+    Err(TunnelError::new(
+        ErrorKind::Refused,
+        format!("cannot connect: {e}"),
+    ))
 }
 
 async fn handshake(

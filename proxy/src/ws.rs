@@ -92,7 +92,14 @@ impl Drop for Body {
 
 pub fn outbox(metrics: Arc<Metrics>) -> (Outbox, Body) {
     let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
-    (Outbox { tx, codec: Codec::new(), metrics: metrics.clone() }, Body { rx, metrics })
+    (
+        Outbox {
+            tx,
+            codec: Codec::new(),
+            metrics: metrics.clone(),
+        },
+        Body { rx, metrics },
+    )
 }
 
 /// The tunnel's receiving half.
@@ -105,7 +112,12 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new(payload: Payload, max_frame: usize) -> Inbox {
-        Inbox { payload, buf: BytesMut::new(), codec: Codec::new().max_size(max_frame), done: false }
+        Inbox {
+            payload,
+            buf: BytesMut::new(),
+            codec: Codec::new().max_size(max_frame),
+            done: false,
+        }
     }
 
     /// The next frame; `None` when the browser's side of the connection ended. Cancel-safe: a
@@ -122,7 +134,9 @@ impl Inbox {
             }
             match self.payload.next().await {
                 Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
-                Some(Err(e)) => return Some(Err(ProtocolError::Io(io::Error::other(e.to_string())))),
+                Some(Err(e)) => {
+                    return Some(Err(ProtocolError::Io(io::Error::other(e.to_string()))));
+                }
                 None => self.done = true,
             }
         }

@@ -13,7 +13,9 @@ fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -127,14 +129,27 @@ mod tests {
         tbs.extend(tlv(SEQUENCE, &[0x17, 0x00, 0x17, 0x00])); // validity
         tbs.extend(tlv(SEQUENCE, subject));
         tbs.extend(vec![0x30, 0x00]); // subjectPublicKeyInfo (truncated)
-        tlv(SEQUENCE, &[tlv(SEQUENCE, &tbs), tlv(SEQUENCE, &[]), tlv(0x03, &[0])].concat())
+        tlv(
+            SEQUENCE,
+            &[tlv(SEQUENCE, &tbs), tlv(SEQUENCE, &[]), tlv(0x03, &[0])].concat(),
+        )
     }
 
     #[test]
     fn subjects() {
-        let name = [rdn(&[0x55, 4, 3], "pop.example.com"), rdn(&[0x55, 4, 0x0a], "Ex Ltd")].concat();
-        assert_eq!(subject(&cert(true, &name)).as_deref(), Some("CN=pop.example.com, O=Ex Ltd"));
-        assert_eq!(subject(&cert(false, &name)).as_deref(), Some("CN=pop.example.com, O=Ex Ltd"));
+        let name = [
+            rdn(&[0x55, 4, 3], "pop.example.com"),
+            rdn(&[0x55, 4, 0x0a], "Ex Ltd"),
+        ]
+        .concat();
+        assert_eq!(
+            subject(&cert(true, &name)).as_deref(),
+            Some("CN=pop.example.com, O=Ex Ltd")
+        );
+        assert_eq!(
+            subject(&cert(false, &name)).as_deref(),
+            Some("CN=pop.example.com, O=Ex Ltd")
+        );
         let long = "x".repeat(300);
         let name = rdn(&[0x55, 4, 3], &long);
         assert_eq!(subject(&cert(true, &name)), Some(format!("CN={long}")));

@@ -129,7 +129,11 @@ pub struct TunnelError {
 
 impl TunnelError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> TunnelError {
-        TunnelError { kind, message: message.into(), certificate: None }
+        TunnelError {
+            kind,
+            message: message.into(),
+            certificate: None,
+        }
     }
 }
 
@@ -247,14 +251,20 @@ mod tests {
         let parsed: ClientMessage = serde_json::from_str(json).unwrap();
         assert_eq!(parsed, expected);
         let back: serde_json::Value = serde_json::to_value(&expected).unwrap();
-        assert_eq!(back, serde_json::from_str::<serde_json::Value>(json).unwrap());
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
     }
 
     fn check_server(json: &str, expected: ServerMessage) {
         let parsed: ServerMessage = serde_json::from_str(json).unwrap();
         assert_eq!(parsed, expected);
         let back: serde_json::Value = serde_json::to_value(&expected).unwrap();
-        assert_eq!(back, serde_json::from_str::<serde_json::Value>(json).unwrap());
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
     }
 
     #[test]
@@ -287,7 +297,10 @@ mod tests {
         let tls = TlsInfo {
             protocol: "TLSv1_3".into(),
             cipher: "TLS13_AES_256_GCM_SHA384".into(),
-            certificate: CertificateInfo { subject: "CN=localhost".into(), sha256: "00ff".into() },
+            certificate: CertificateInfo {
+                subject: "CN=localhost".into(),
+                sha256: "00ff".into(),
+            },
             verification: Verification::Trusted,
         };
         check_server(
@@ -300,7 +313,11 @@ mod tests {
         );
         check_server(
             r#"{"type":"connected","version":1,"peer":"127.0.0.1:110"}"#,
-            ServerMessage::Connected(Connected { version: 1, peer: "127.0.0.1:110".into(), tls: None }),
+            ServerMessage::Connected(Connected {
+                version: 1,
+                peer: "127.0.0.1:110".into(),
+                tls: None,
+            }),
         );
         check_server(
             r#"{"type":"tls","protocol":"TLSv1_3","cipher":"TLS13_AES_256_GCM_SHA384","certificate":{"subject":"CN=localhost","sha256":"00ff"},"verification":"trusted"}"#,
@@ -311,7 +328,10 @@ mod tests {
             ServerMessage::Error(TunnelError {
                 kind: ErrorKind::TlsVerificationFailed,
                 message: "unknown issuer".into(),
-                certificate: Some(CertificateInfo { subject: "CN=x".into(), sha256: "aa".into() }),
+                certificate: Some(CertificateInfo {
+                    subject: "CN=x".into(),
+                    sha256: "aa".into(),
+                }),
             }),
         );
     }

@@ -41,13 +41,21 @@ pub struct TunnelClient {
 
 /// An open request for `addr` with the given TLS mode and no pin.
 pub fn open_request(host: &str, port: u16, tls: TlsMode) -> OpenRequest {
-    OpenRequest { version: PROTOCOL_VERSION, host: host.into(), port, tls, pin_sha256: None }
+    OpenRequest {
+        version: PROTOCOL_VERSION,
+        host: host.into(),
+        port,
+        tls,
+        pin_sha256: None,
+    }
 }
 
 impl TunnelClient {
     /// Opens `/tunnel` with no extra headers.
     pub async fn connect(proxy: SocketAddr) -> TunnelClient {
-        TunnelClient::connect_with(proxy, "/tunnel", &[]).await.expect("tunnel handshake")
+        TunnelClient::connect_with(proxy, "/tunnel", &[])
+            .await
+            .expect("tunnel handshake")
     }
 
     /// Opens `path` (with its query) and extra request headers; a refusal returns its status.
@@ -59,7 +67,8 @@ impl TunnelClient {
         let mut req = format!("ws://{proxy}{path}").into_client_request().unwrap();
         for (name, value) in headers {
             let name: tungstenite::http::HeaderName = name.parse().unwrap();
-            req.headers_mut().insert(name, HeaderValue::from_str(value).unwrap());
+            req.headers_mut()
+                .insert(name, HeaderValue::from_str(value).unwrap());
         }
         match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => Ok(TunnelClient { ws }),
@@ -77,11 +86,17 @@ impl TunnelClient {
 
     pub async fn send_control(&mut self, msg: &ClientMessage) {
         let text = serde_json::to_string(msg).unwrap();
-        self.ws.send(Message::text(text)).await.expect("send control message");
+        self.ws
+            .send(Message::text(text))
+            .await
+            .expect("send control message");
     }
 
     pub async fn send_bytes(&mut self, bytes: &[u8]) {
-        self.ws.send(Message::binary(bytes.to_vec())).await.expect("send bytes");
+        self.ws
+            .send(Message::binary(bytes.to_vec()))
+            .await
+            .expect("send bytes");
     }
 
     /// Sends a raw WebSocket message (for malformed or oversized input).
@@ -121,7 +136,9 @@ impl TunnelClient {
                 }
                 Message::Binary(b) => return Incoming::Bytes(b.to_vec()),
                 Message::Close(frame) => {
-                    return Incoming::Closed(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+                    return Incoming::Closed(
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    );
                 }
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }
@@ -141,7 +158,9 @@ impl TunnelClient {
     }
 
     /// Expects an error message then a close; returns both.
-    pub async fn expect_error(&mut self) -> (postbag_protocol::tunnel::TunnelError, Option<(u16, String)>) {
+    pub async fn expect_error(
+        &mut self,
+    ) -> (postbag_protocol::tunnel::TunnelError, Option<(u16, String)>) {
         let err = match self.recv().await {
             Incoming::Control(ServerMessage::Error(e)) => e,
             other => panic!("expected an error message, got {other:?}"),
@@ -172,7 +191,11 @@ pub struct Pop3Tunnel {
 
 impl Pop3Tunnel {
     pub fn new(tunnel: TunnelClient, config: ClientConfig) -> Pop3Tunnel {
-        Pop3Tunnel { tunnel, client: Client::new(config), upgraded: None }
+        Pop3Tunnel {
+            tunnel,
+            client: Client::new(config),
+            upgraded: None,
+        }
     }
 
     /// The next POP3 event: flushes outgoing bytes, handles the STARTTLS hand-off, and reads
@@ -220,8 +243,10 @@ impl Pop3Tunnel {
 
     /// Enqueues `commands` and collects events until each has its final reply.
     pub async fn execute(&mut self, commands: &[Command]) -> Vec<Event> {
-        let mut pending: Vec<CommandId> =
-            commands.iter().map(|c| self.client.enqueue(c.clone()).expect("enqueue")).collect();
+        let mut pending: Vec<CommandId> = commands
+            .iter()
+            .map(|c| self.client.enqueue(c.clone()).expect("enqueue"))
+            .collect();
         let mut events = Vec::new();
         while !pending.is_empty() {
             let event = self.next_event().await;

@@ -18,29 +18,54 @@ struct Response {
 
 impl Response {
     fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(String::as_str).unwrap_or_else(|| panic!("no {name} header"))
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {name} header"))
     }
 }
 
 /// One HTTP/1.1 GET, read to the end (the proxy closes after `Connection: close`).
 fn get(addr: SocketAddr, path: &str) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response");
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Response { status, headers, body: raw[split + 4..].to_vec() }
+    Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
 }
 
 fn proxy(dist: Option<std::path::PathBuf>) -> ProxyHandle {
-    postbag_proxy::spawn(Config::for_tests(dist), TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
+    postbag_proxy::spawn(
+        Config::for_tests(dist),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    )
+    .unwrap()
 }
 
 /// What `trunk build` leaves in dist/, in miniature.
@@ -57,7 +82,10 @@ fn fake_dist() -> tempfile::TempDir {
     let files: [(&str, &[u8]); 6] = [
         ("index.html", index.as_bytes()),
         ("postbag-web-0123456789abcdef_bg.wasm", b"\0asm\x01\0\0\0"),
-        ("postbag-web-0123456789abcdef.js", b"export default function init() {}"),
+        (
+            "postbag-web-0123456789abcdef.js",
+            b"export default function init() {}",
+        ),
         ("sw.js", b"self.addEventListener('fetch', () => {});"),
         ("manifest.webmanifest", b"{\"name\":\"Postbag\"}"),
         ("purify.min.js", b"window.DOMPurify = {};"),
@@ -95,7 +123,10 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
     ] {
         assert!(csp.contains(directive), "{directive} missing from {csp}");
     }
-    let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap();
     assert!(!script_src.contains("unsafe-inline"), "{script_src}");
     assert_eq!(index.header("x-content-type-options"), "nosniff");
     assert_eq!(index.header("referrer-policy"), "no-referrer");
@@ -103,11 +134,21 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
     let wasm = get(addr, "/postbag-web-0123456789abcdef_bg.wasm");
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("content-type"), "application/wasm");
-    assert_eq!(wasm.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        wasm.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     let js = get(addr, "/postbag-web-0123456789abcdef.js");
-    assert!(js.header("content-type").starts_with("text/javascript")
-        || js.header("content-type").starts_with("application/javascript"));
-    assert_eq!(js.header("cache-control"), "public, max-age=31536000, immutable");
+    assert!(
+        js.header("content-type").starts_with("text/javascript")
+            || js
+                .header("content-type")
+                .starts_with("application/javascript")
+    );
+    assert_eq!(
+        js.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
 
     let sw = get(addr, "/sw.js");
     assert_eq!(sw.header("cache-control"), "no-cache");
@@ -126,7 +167,9 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
 fn a_rebuilt_index_gets_a_new_csp() {
     let dist = fake_dist();
     let proxy = proxy(Some(dist.path().to_path_buf()));
-    let before = get(proxy.addr(), "/").header("content-security-policy").to_string();
+    let before = get(proxy.addr(), "/")
+        .header("content-security-policy")
+        .to_string();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let rebuilt = "<html><head><script type=\"module\">import('/x.js')</script></head></html>";
     std::fs::write(dist.path().join("index.html"), rebuilt).unwrap();
@@ -138,7 +181,9 @@ fn a_rebuilt_index_gets_a_new_csp() {
         .unwrap()
         .set_modified(later)
         .unwrap();
-    let after = get(proxy.addr(), "/").header("content-security-policy").to_string();
+    let after = get(proxy.addr(), "/")
+        .header("content-security-policy")
+        .to_string();
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest("import('/x.js')"));
     assert_ne!(before, after);
     assert!(after.contains(&hash), "{after}");
@@ -163,7 +208,11 @@ fn health_and_metrics() {
     assert_eq!(health.header("cache-control"), "no-store");
     let metrics = get(proxy.addr(), "/metrics");
     assert_eq!(metrics.status, 200);
-    assert!(metrics.header("content-type").starts_with("text/plain; version=0.0.4"));
+    assert!(
+        metrics
+            .header("content-type")
+            .starts_with("text/plain; version=0.0.4")
+    );
     let text = String::from_utf8(metrics.body).unwrap();
     for series in [
         "postbag_tunnels_open 0",

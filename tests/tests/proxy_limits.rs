@@ -75,7 +75,13 @@ async fn an_idle_tunnel_is_closed() {
     config.idle_timeout_secs = 1;
     let proxy = proxy(config);
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     tunnel.read_until(b"\r\n").await;
     let started = Instant::now();
@@ -83,7 +89,10 @@ async fn an_idle_tunnel_is_closed() {
     assert_eq!(err.kind, ErrorKind::IdleTimeout);
     assert_eq!(close.map(|c| c.0), Some(1000));
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(800) && waited < Duration::from_secs(5), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test]
@@ -93,13 +102,22 @@ async fn an_oversized_message_is_refused() {
     config.max_message_bytes = 1024;
     let proxy = proxy(config);
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     tunnel.read_until(b"\r\n").await;
     // A message within the cap passes.
     tunnel.send_bytes(b"NOOP\r\n").await;
     assert!(!tunnel.read_until(b"\r\n").await.is_empty());
-    tunnel.send_raw(Message::binary(vec![b'A'; 4096])).await.unwrap();
+    tunnel
+        .send_raw(Message::binary(vec![b'A'; 4096]))
+        .await
+        .unwrap();
     let err = loop {
         match tunnel.recv().await {
             Incoming::Control(ServerMessage::Error(e)) => break e,
@@ -108,8 +126,15 @@ async fn an_oversized_message_is_refused() {
         }
     };
     assert_eq!(err.kind, ErrorKind::MessageTooLarge);
-    assert!(matches!(tunnel.recv().await, Incoming::Closed(Some((1009, _)))));
-    assert_eq!(metric(&proxy, "postbag_bytes_to_upstream_total"), 6, "the big message never went upstream");
+    assert!(matches!(
+        tunnel.recv().await,
+        Incoming::Closed(Some((1009, _)))
+    ));
+    assert_eq!(
+        metric(&proxy, "postbag_bytes_to_upstream_total"),
+        6,
+        "the big message never went upstream"
+    );
 }
 
 /// A browser that reads slowly makes the proxy read slowly: the bytes the proxy holds stay
@@ -122,13 +147,25 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
     let expected = dovecot.deliver(&user, &messages::large(SIZE));
     let proxy = proxy(Config::for_tests(None));
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     tunnel.read_until(b"\r\n").await;
-    tunnel.send_bytes(format!("USER {}\r\nPASS {}\r\n", user.name, user.password).as_bytes()).await;
+    tunnel
+        .send_bytes(format!("USER {}\r\nPASS {}\r\n", user.name, user.password).as_bytes())
+        .await;
     tunnel.read_until(b"\r\n").await;
     let pass = tunnel.read_until(b"\r\n").await;
-    assert!(pass.starts_with(b"+OK"), "{}", String::from_utf8_lossy(&pass));
+    assert!(
+        pass.starts_with(b"+OK"),
+        "{}",
+        String::from_utf8_lossy(&pass)
+    );
     tunnel.send_bytes(b"RETR 1\r\n").await;
 
     // Stall: read nothing for a second. The proxy must stop reading from Dovecot once the
@@ -151,7 +188,7 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
             other => panic!("{other:?}"),
         }
         frames += 1;
-        if frames % 16 == 0 {
+        if frames.is_multiple_of(16) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
@@ -160,7 +197,13 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
     // Dot-stuffed on the wire: strip the stuffing to compare.
     let unstuffed: Vec<u8> = body
         .split_inclusive(|b| *b == b'\n')
-        .flat_map(|line| if line.starts_with(b"..") { &line[1..] } else { line })
+        .flat_map(|line| {
+            if line.starts_with(b"..") {
+                &line[1..]
+            } else {
+                line
+            }
+        })
         .copied()
         .collect();
     assert!(unstuffed == expected, "the 10 MB message arrived altered");
@@ -171,8 +214,14 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
         "slow reader: relayed {relayed_while_stalled} bytes during a 1 s stall of a {SIZE}-byte \
          message; buffered high water {high_water} bytes (bound {bound})"
     );
-    assert!(high_water > 0 && high_water <= bound, "high water {high_water} > bound {bound}");
-    assert!((relayed_while_stalled as usize) < SIZE, "the proxy read the whole message ahead");
+    assert!(
+        high_water > 0 && high_water <= bound,
+        "high water {high_water} > bound {bound}"
+    );
+    assert!(
+        (relayed_while_stalled as usize) < SIZE,
+        "the proxy read the whole message ahead"
+    );
 }
 
 #[tokio::test]
@@ -183,7 +232,13 @@ async fn graceful_shutdown_drains_then_closes() {
     let proxy = proxy(config);
     let addr = proxy.addr();
     let mut tunnel = TunnelClient::connect(addr).await;
-    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     tunnel.read_until(b"\r\n").await;
 
@@ -203,6 +258,12 @@ async fn graceful_shutdown_drains_then_closes() {
     assert_eq!(err.kind, ErrorKind::ShuttingDown);
     assert_eq!(close.map(|c| c.0), Some(1001));
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(1800), "closed before the grace period: {waited:?}");
-    tokio::time::timeout(Duration::from_secs(10), stopping).await.unwrap().unwrap();
+    assert!(
+        waited >= Duration::from_millis(1800),
+        "closed before the grace period: {waited:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .unwrap()
+        .unwrap();
 }

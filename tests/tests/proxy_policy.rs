@@ -67,7 +67,9 @@ async fn an_allowed_target_is_reached_which_shows_the_counter_counts() {
     let target = CountingListener::start();
     let proxy = proxy(Config::for_tests(None));
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)), "{answer:?}");
     assert_eq!(target.count().await, 1);
 }
@@ -95,7 +97,13 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
     let proxy = proxy(strict());
     let port = target.addr.port();
     for host in ["127.0.0.1", "::ffff:127.0.0.1", "127.1.2.3"] {
-        let err = refused(&proxy, open_request(host, port, TlsMode::None), ErrorKind::ForbiddenTarget, 1008).await;
+        let err = refused(
+            &proxy,
+            open_request(host, port, TlsMode::None),
+            ErrorKind::ForbiddenTarget,
+            1008,
+        )
+        .await;
         assert!(err.message.contains("loopback"), "{host}: {err:?}");
     }
     for (host, class) in [
@@ -109,11 +117,21 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
         ("224.0.0.1", "multicast"),
         ("192.0.2.10", "documentation"),
     ] {
-        let err = refused(&proxy, open_request(host, port, TlsMode::None), ErrorKind::ForbiddenTarget, 1008).await;
+        let err = refused(
+            &proxy,
+            open_request(host, port, TlsMode::None),
+            ErrorKind::ForbiddenTarget,
+            1008,
+        )
+        .await;
         assert!(err.message.contains(class), "{host}: {err:?}");
     }
     assert_eq!(target.count().await, 0);
-    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"forbidden_target\"} 12\n"));
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"forbidden_target\"} 12\n")
+    );
     assert!(proxy.metrics_text().contains("postbag_connects_total 0\n"));
 }
 
@@ -158,7 +176,13 @@ async fn bad_requests_and_reserved_modes_connect_nowhere() {
     let mut req = open_request("127.0.0.1", port, TlsMode::None);
     req.version = 99;
     refused(&proxy, req, ErrorKind::UnsupportedVersion, 1002).await;
-    refused(&proxy, open_request("127.0.0.1", port, TlsMode::Client), ErrorKind::Unsupported, 1002).await;
+    refused(
+        &proxy,
+        open_request("127.0.0.1", port, TlsMode::Client),
+        ErrorKind::Unsupported,
+        1002,
+    )
+    .await;
     let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
     req.pin_sha256 = Some("not hex".into());
     refused(&proxy, req, ErrorKind::BadRequest, 1002).await;
@@ -178,21 +202,34 @@ async fn origins_not_allowed_are_refused_before_the_upgrade() {
     config.allowed_origins = vec!["https://mail.example.com".into()];
     let proxy = proxy(config);
 
-    let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "https://evil.example")])
-        .await
-        .err()
-        .expect("a foreign origin must be refused");
+    let refusal = TunnelClient::connect_with(
+        proxy.addr(),
+        "/tunnel",
+        &[("origin", "https://evil.example")],
+    )
+    .await
+    .err()
+    .expect("a foreign origin must be refused");
     assert_eq!(refusal.status, 403);
     let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
     assert_eq!(err.kind, ErrorKind::ForbiddenOrigin);
 
-    let mut tunnel =
-        TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "https://mail.example.com")])
-            .await
-            .unwrap();
-    let answer = tunnel.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    let mut tunnel = TunnelClient::connect_with(
+        proxy.addr(),
+        "/tunnel",
+        &[("origin", "https://mail.example.com")],
+    )
+    .await
+    .unwrap();
+    let answer = tunnel
+        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
-    assert_eq!(target.count().await, 1, "only the allowed origin reached the target");
+    assert_eq!(
+        target.count().await,
+        1,
+        "only the allowed origin reached the target"
+    );
 }
 
 #[tokio::test]
@@ -201,11 +238,16 @@ async fn by_default_only_the_proxys_own_origin_is_allowed() {
     config.allowed_origins.clear();
     let proxy = proxy(config);
     let own = format!("http://{}", proxy.addr());
-    assert!(TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)]).await.is_ok());
-    let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "http://127.0.0.1:1")])
-        .await
-        .err()
-        .unwrap();
+    assert!(
+        TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)])
+            .await
+            .is_ok()
+    );
+    let refusal =
+        TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "http://127.0.0.1:1")])
+            .await
+            .err()
+            .unwrap();
     assert_eq!(refusal.status, 403);
 }
 
@@ -219,27 +261,44 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     for (path, headers) in [
         ("/tunnel", vec![]),
         ("/tunnel?token=wrong-horse", vec![]),
-        ("/tunnel", vec![("sec-websocket-protocol", "postbag.v1, postbag.token.wrong")]),
+        (
+            "/tunnel",
+            vec![("sec-websocket-protocol", "postbag.v1, postbag.token.wrong")],
+        ),
     ] {
-        let refusal = TunnelClient::connect_with(proxy.addr(), path, &headers).await.err().unwrap();
+        let refusal = TunnelClient::connect_with(proxy.addr(), path, &headers)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(refusal.status, 401, "{path} {headers:?}");
         let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
         assert_eq!(err.kind, ErrorKind::Unauthorized);
     }
 
-    let with_query = TunnelClient::connect_with(proxy.addr(), "/tunnel?token=correct-horse", &[]).await;
-    let mut with_query = with_query.ok().expect("the query-parameter token");
-    let answer = with_query.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    let with_query =
+        TunnelClient::connect_with(proxy.addr(), "/tunnel?token=correct-horse", &[]).await;
+    let mut with_query = with_query.expect("the query-parameter token");
+    let answer = with_query
+        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
 
     // What a browser does: the token in the subprotocol list, next to postbag.v1.
-    let protocols = [("sec-websocket-protocol", "postbag.v1, postbag.token.correct-horse")];
+    let protocols = [(
+        "sec-websocket-protocol",
+        "postbag.v1, postbag.token.correct-horse",
+    )];
     let mut with_protocol = TunnelClient::connect_with(proxy.addr(), "/tunnel", &protocols)
         .await
-        .ok()
         .expect("the subprotocol token");
-    let answer = with_protocol.open(open_request("127.0.0.1", target.addr.port(), TlsMode::None)).await;
+    let answer = with_protocol
+        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     assert_eq!(target.count().await, 2);
-    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"unauthorized\"} 3\n"));
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"unauthorized\"} 3\n")
+    );
 }

@@ -43,7 +43,12 @@ async fn fetch_all(mut pop3: Pop3Tunnel, expected: &[Vec<u8>]) {
         assert!(got == *want, "message {} differs", i + 1);
     }
     let events = pop3.execute(&[Command::Quit]).await;
-    assert!(events.iter().any(|e| matches!(e, Event::Closed { committed: true })), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Closed { committed: true })),
+        "{events:?}"
+    );
 }
 
 fn mailbox(dovecot: &Dovecot) -> (TestUser, Vec<Vec<u8>>) {
@@ -65,16 +70,30 @@ async fn plain_pop3_through_the_proxy() {
     let addr = dovecot.pop3_addr();
 
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", addr.port(), TlsMode::None)).await;
-    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    let answer = tunnel
+        .open(open_request("127.0.0.1", addr.port(), TlsMode::None))
+        .await;
+    let ServerMessage::Connected(connected) = answer else {
+        panic!("{answer:?}")
+    };
     assert_eq!(connected.peer, addr.to_string());
     assert!(connected.tls.is_none());
-    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, false)), &expected).await;
+    fetch_all(
+        Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, false)),
+        &expected,
+    )
+    .await;
 
     let metrics = proxy.metrics_text();
     assert!(metrics.contains("postbag_connects_total 1\n"), "{metrics}");
-    assert!(!metrics.contains("postbag_bytes_to_client_total 0\n"), "{metrics}");
-    assert!(!metrics.contains(&user.password), "the password leaks into metrics");
+    assert!(
+        !metrics.contains("postbag_bytes_to_client_total 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains(&user.password),
+        "the password leaks into metrics"
+    );
 }
 
 #[tokio::test]
@@ -84,9 +103,17 @@ async fn starttls_upgrades_in_place() {
     let proxy = proxy_trusting(&dovecot);
 
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer =
-        tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Starttls)).await;
-    assert!(matches!(answer, ServerMessage::Connected(ref c) if c.tls.is_none()), "{answer:?}");
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::Starttls,
+        ))
+        .await;
+    assert!(
+        matches!(answer, ServerMessage::Connected(ref c) if c.tls.is_none()),
+        "{answer:?}"
+    );
     let mut pop3 = Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, true));
     fetch_all_keeping(&mut pop3, &expected).await;
     let info = pop3.upgraded.expect("the client asked for STARTTLS");
@@ -101,7 +128,11 @@ async fn starttls_upgrades_in_place() {
 async fn fetch_all_keeping(pop3: &mut Pop3Tunnel, expected: &[Vec<u8>]) {
     pop3.login().await;
     for (i, want) in expected.iter().enumerate() {
-        assert!(pop3.retr(i as u32 + 1).await == *want, "message {} differs", i + 1);
+        assert!(
+            pop3.retr(i as u32 + 1).await == *want,
+            "message {} differs",
+            i + 1
+        );
     }
     pop3.execute(&[Command::Quit]).await;
 }
@@ -113,15 +144,29 @@ async fn implicit_tls_with_the_configured_ca() {
     let proxy = proxy_trusting(&dovecot);
 
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer =
-        tunnel.open(open_request("127.0.0.1", dovecot.pop3s_addr().port(), TlsMode::Implicit)).await;
-    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3s_addr().port(),
+            TlsMode::Implicit,
+        ))
+        .await;
+    let ServerMessage::Connected(connected) = answer else {
+        panic!("{answer:?}")
+    };
     let tls = connected.tls.expect("implicit TLS reports its session");
     assert_eq!(tls.verification, Verification::Trusted);
     assert_eq!(tls.certificate.sha256, dovecot.server_cert_sha256());
-    assert!(tls.certificate.subject.contains("CN="), "{:?}", tls.certificate);
-    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)), &expected)
-        .await;
+    assert!(
+        tls.certificate.subject.contains("CN="),
+        "{:?}",
+        tls.certificate
+    );
+    fetch_all(
+        Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)),
+        &expected,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -133,16 +178,17 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     let port = dovecot.pop3s_addr().port();
 
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Open(open_request(
-        "127.0.0.1",
-        port,
-        TlsMode::Implicit,
-    )))
-    .await;
+    tunnel
+        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(
+            open_request("127.0.0.1", port, TlsMode::Implicit),
+        ))
+        .await;
     let (err, close) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed, "{err:?}");
     assert_eq!(close.map(|c| c.0), Some(1011));
-    let presented = err.certificate.expect("the failure shows the presented certificate");
+    let presented = err
+        .certificate
+        .expect("the failure shows the presented certificate");
     assert_eq!(presented.sha256, dovecot.server_cert_sha256());
 
     // The user looked at it and pinned it.
@@ -150,20 +196,31 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
     req.pin_sha256 = Some(presented.sha256.to_uppercase());
     let answer = tunnel.open(req).await;
-    let ServerMessage::Connected(connected) = answer else { panic!("{answer:?}") };
+    let ServerMessage::Connected(connected) = answer else {
+        panic!("{answer:?}")
+    };
     assert_eq!(connected.tls.unwrap().verification, Verification::Pinned);
-    fetch_all(Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)), &expected)
-        .await;
+    fetch_all(
+        Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)),
+        &expected,
+    )
+    .await;
 
     // A wrong pin is refused even though nothing else changed.
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
     let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
     req.pin_sha256 = Some("ab".repeat(32));
-    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Open(req)).await;
+    tunnel
+        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(req))
+        .await;
     let (err, _) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
     assert!(err.message.contains("pinned"), "{err:?}");
-    assert!(proxy.metrics_text().contains("postbag_errors_total{kind=\"tls_verification_failed\"} 2\n"));
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"tls_verification_failed\"} 2\n")
+    );
 }
 
 #[tokio::test]
@@ -172,18 +229,28 @@ async fn starttls_without_trust_is_refused_with_the_certificate() {
     let user = dovecot.new_user();
     let proxy = proxy(Config::for_tests(None));
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer =
-        tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Starttls)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::Starttls,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     // Raw POP3 this time: greeting, STLS, +OK, then the upgrade request.
     let greeting = tunnel.read_until(b"\r\n").await;
     assert!(greeting.starts_with(b"+OK"));
     tunnel.send_bytes(b"STLS\r\n").await;
     assert!(tunnel.read_until(b"\r\n").await.starts_with(b"+OK"));
-    tunnel.send_control(&postbag_protocol::tunnel::ClientMessage::Starttls).await;
+    tunnel
+        .send_control(&postbag_protocol::tunnel::ClientMessage::Starttls)
+        .await;
     let (err, _) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
-    assert_eq!(err.certificate.unwrap().sha256, dovecot.server_cert_sha256());
+    assert_eq!(
+        err.certificate.unwrap().sha256,
+        dovecot.server_cert_sha256()
+    );
     assert_eq!(dovecot.message_count(&user), 0);
 }
 
@@ -192,7 +259,13 @@ async fn the_upstream_closing_closes_the_tunnel_normally() {
     let dovecot = Dovecot::start();
     let proxy = proxy(Config::for_tests(None));
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel.open(open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::None)).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
     assert!(matches!(answer, ServerMessage::Connected(_)));
     tunnel.read_until(b"\r\n").await;
     tunnel.send_bytes(b"QUIT\r\n").await;
