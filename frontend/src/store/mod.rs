@@ -42,20 +42,27 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating or migrating) the database named `name`.
+    /// Opens (creating or migrating) the database named `name` at the current schema version.
     pub async fn open_named(name: &str) -> Result<Store, StoreError> {
+        Self::open_at(name, schema::current_version()).await
+    }
+
+    /// Opens `name` migrated up to `version` only. Tests use it to build an old database and
+    /// then check that [`Store::open_named`] migrates it.
+    pub async fn open_at(name: &str, version: u32) -> Result<Store, StoreError> {
         let factory = web_sys::window()
             .and_then(|w| w.indexed_db().ok().flatten())
             .ok_or(StoreError::Unavailable)?;
         let req: IdbOpenDbRequest = factory
-            .open_with_u32(name, schema::current_version())
+            .open_with_u32(name, version)
             .map_err(StoreError::from_js)?;
         let upgrade_req = req.clone();
         let on_upgrade = Closure::once_into_js(move |ev: web_sys::IdbVersionChangeEvent| {
             let old = ev.old_version() as u32;
             let db: IdbDatabase = upgrade_req.result().unwrap().unchecked_into();
             let tx = upgrade_req.transaction().unwrap();
-            if let Err(e) = schema::migrate(&db, &tx, old) {
+            let new = ev.new_version().map(|v| v as u32).unwrap_or(old);
+            if let Err(e) = schema::migrate(&db, &tx, old, new) {
                 web_sys::console::error_1(&e);
                 let _ = tx.abort();
             }
@@ -114,5 +121,3 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -67,9 +67,9 @@ fn v2_pending_deletes(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsVal
     Ok(())
 }
 
-/// Runs every migration from `old` up to [`current_version`].
-pub fn migrate(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValue> {
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(old as usize) {
+/// Runs the migrations from version `old` up to version `new`.
+pub fn migrate(db: &IdbDatabase, tx: &IdbTransaction, old: u32, new: u32) -> Result<(), JsValue> {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(old as usize).take(new.saturating_sub(old) as usize) {
         step(db, tx).map_err(|e| {
             JsValue::from_str(&format!("migration to v{} failed: {:?}", i + 1, e))
         })?;

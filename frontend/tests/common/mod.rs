@@ -1,0 +1,24 @@
+#![allow(dead_code)] // each test binary uses a different part of the helpers
+pub mod fake_pop3;
+
+use postbag_web::store::{Account, Security, ServerPolicy, Store};
+
+/// A database no other test uses.
+pub async fn fresh_store(tag: &str) -> Store {
+    let name = format!("postbag-test-{tag}-{}", js_sys::Math::random());
+    Store::open_named(&name).await.expect("open IndexedDB")
+}
+
+pub fn account(policy: ServerPolicy) -> Account {
+    Account {
+        id: "me@example.org".into(),
+        email: "me@example.org".into(),
+        host: "127.0.0.1".into(),
+        port: 110,
+        security: Security::None,
+        username: "me".into(),
+        policy,
+        pinned_sha256: None,
+        sealed_password: None,
+    }
+}

@@ -1,0 +1,91 @@
+//! The IndexedDB store in Chromium: migrations, the one-transaction commit, the ledger.
+
+mod common;
+
+use common::fresh_store;
+use postbag_web::mail::summarize;
+use postbag_web::store::{Store, schema};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn fresh_database_has_every_store_at_the_current_version() {
+    let store = fresh_store("schema").await;
+    assert_eq!(store.version(), schema::current_version());
+    let mut names = store.store_names();
+    names.sort();
+    assert_eq!(names, ["accounts", "bodies", "ledger", "pending_deletes", "summaries"]);
+}
+
+#[wasm_bindgen_test]
+async fn v1_database_migrates_to_current_keeping_data() {
+    let name = format!("postbag-test-migrate-{}", js_sys::Math::random());
+    let v1 = Store::open_at(&name, 1).await.unwrap();
+    assert_eq!(v1.version(), 1);
+    assert!(!v1.store_names().contains(&"pending_deletes".to_string()));
+    let raw = common::fake_pop3::sample(1, 800);
+    let s = summarize(&raw, "a", "u1", 5.0);
+    v1.commit_message(&s, &raw, 5.0).await.unwrap();
+    v1.close();
+
+    let cur = Store::open_named(&name).await.unwrap();
+    assert_eq!(cur.version(), schema::current_version());
+    assert!(cur.store_names().contains(&"pending_deletes".to_string()));
+    assert_eq!(cur.raw("a", "u1").await.unwrap(), Some(raw));
+    assert_eq!(cur.list("a").await.unwrap(), vec![s]);
+    assert_eq!(cur.ledger("a").await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn commit_writes_bytes_summary_and_ledger_together() {
+    let store = fresh_store("commit").await;
+    let raw = b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\r\nDate: Tue, 3 Mar 2026 08:00:00 +0000\r\n\r\nHallo\r\n".to_vec();
+    let s = summarize(&raw, "acc", "x1", 1.0);
+    assert_eq!(s.from, "Jürgen");
+    assert_eq!(s.subject, "Grüße");
+    assert_eq!(s.date, 1_772_524_800_000.0);
+    assert!(s.snippet.starts_with("Hallo"));
+    assert!(!s.read);
+    store.commit_message(&s, &raw, 42.0).await.unwrap();
+    assert_eq!(store.raw("acc", "x1").await.unwrap(), Some(raw));
+    let ledger = store.ledger("acc").await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!((ledger[0].first_seen, ledger[0].on_server), (42.0, true));
+    // Other accounts do not see it.
+    assert!(store.list("other").await.unwrap().is_empty());
+    assert!(store.ledger("other").await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn list_is_newest_first_and_never_needs_bodies() {
+    let store = fresh_store("list").await;
+    let items: Vec<_> = (0..50)
+        .map(|i| {
+            let raw = common::fake_pop3::sample(i, 200);
+            let mut s = summarize(&raw, "acc", &format!("u{i}"), 0.0);
+            s.date = (i * 1000) as f64;
+            (s, raw)
+        })
+        .collect();
+    store.bulk_insert(&items).await.unwrap();
+    let list = store.list("acc").await.unwrap();
+    assert_eq!(list.len(), 50);
+    assert_eq!(list[0].uidl, "u49");
+    assert_eq!(list[49].uidl, "u0");
+}
+
+#[wasm_bindgen_test]
+async fn delete_local_keeps_ledger_and_queues_server_delete() {
+    let store = fresh_store("del").await;
+    let raw = common::fake_pop3::sample(1, 100);
+    store.commit_message(&summarize(&raw, "acc", "u1", 0.0), &raw, 0.0).await.unwrap();
+    store.delete_local("acc", "u1", true).await.unwrap();
+    assert!(store.list("acc").await.unwrap().is_empty());
+    assert_eq!(store.raw("acc", "u1").await.unwrap(), None);
+    assert_eq!(store.ledger("acc").await.unwrap().len(), 1, "still known: never re-downloaded");
+    assert_eq!(store.pending_deletes("acc").await.unwrap().len(), 1);
+    store.server_deleted("acc", &["u1".to_string()]).await.unwrap();
+    assert!(store.pending_deletes("acc").await.unwrap().is_empty());
+    assert!(!store.ledger("acc").await.unwrap()[0].on_server);
+}
