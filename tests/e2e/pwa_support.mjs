@@ -46,3 +46,40 @@ export function pngSize(bytes) {
   if (!bytes.subarray(0, 8).equals(signature)) throw new Error('not a PNG');
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
+
+/** Height of one row of the app's virtualised list (ROW_HEIGHT in frontend/src/views/list.rs). */
+export const ROW_HEIGHT = 76;
+
+/** Sets up the test user's account through the app's setup form (implicit TLS to Dovecot). */
+export async function setUpAccount(page, fx, user) {
+  await page.getByLabel('Email address').fill(`${user.name}@example.test`);
+  await page.getByLabel('Server').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(fx.pop3sPort));
+  await page.getByLabel('Security').selectOption('tls');
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill(user.password);
+  await page.getByRole('button', { name: 'Save account' }).click();
+  await page.locator('.mailbox').waitFor({ timeout: 20000 });
+}
+
+/** How many messages the (virtualised) list holds, from the height of its spacer. */
+export function listedCount(page) {
+  return page
+    .locator('.msg-list')
+    .evaluate((el, row) => Math.round(parseFloat(el.style.height || '0') / row), ROW_HEIGHT);
+}
+
+/** Presses Sync and waits until `expected` messages are listed and the sync has finished. */
+export async function syncAll(page, expected, timeout = 120000) {
+  await page.getByRole('button', { name: 'Sync', exact: true }).click();
+  await page.waitForFunction(
+    ({ n, row }) => {
+      const list = document.querySelector('.msg-list');
+      const listed = list ? Math.round(parseFloat(list.style.height || '0') / row) : 0;
+      const idle = [...document.querySelectorAll('.topbar button')].some((b) => b.textContent === 'Sync');
+      return listed === n && idle;
+    },
+    { n: expected, row: ROW_HEIGHT },
+    { timeout, polling: 250 },
+  );
+}
