@@ -11,12 +11,12 @@
 //! Architecture invariant: DELE is enqueued only for a message whose raw bytes sit in an
 //! IndexedDB transaction that has fired `complete` (see `sync::engine`).
 
-pub mod store;
-pub mod mail;
-pub mod sync;
-pub mod tunnel;
 pub mod account;
 pub mod app;
+pub mod mail;
 pub mod model;
 pub mod pwa;
+pub mod store;
+pub mod sync;
+pub mod tunnel;
 pub mod views;

@@ -24,7 +24,9 @@ thread_local! {
 }
 
 pub fn store() -> Store {
-    STORE.with(|s| s.borrow().clone()).expect("store opened before the app mounts")
+    STORE
+        .with(|s| s.borrow().clone())
+        .expect("store opened before the app mounts")
 }
 
 pub fn set_store(store: Store) {
@@ -83,9 +85,23 @@ pub fn target(account: &Account) -> Target {
 }
 
 /// "Test connection": log in, report, log out.
-pub async fn test_connection(account: &Account, password: Secret<String>) -> Result<Session, SyncError> {
+pub async fn test_connection(
+    account: &Account,
+    password: Secret<String>,
+) -> Result<Session, SyncError> {
     let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
-    sync::probe(&mut sock, sync::client_config(account, password), connected.tls).await
+    sync::probe(
+        &mut sock,
+        sync::client_config(account, password),
+        connected.tls,
+    )
+    .await
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Model {
@@ -126,7 +142,9 @@ impl Model {
 
     /// Re-reads the message list from IndexedDB.
     pub async fn reload(self) {
-        let Some(account) = self.account.get_untracked() else { return };
+        let Some(account) = self.account.get_untracked() else {
+            return;
+        };
         match store().list(&account.id).await {
             Ok(list) => self.messages.set(list),
             Err(e) => self.storage_error.set(Some(e.to_string())),
@@ -140,14 +158,19 @@ impl Model {
                 return all.clone();
             }
             all.iter()
-                .filter(|m| m.from.to_lowercase().contains(&q) || m.subject.to_lowercase().contains(&q))
+                .filter(|m| {
+                    m.from.to_lowercase().contains(&q) || m.subject.to_lowercase().contains(&q)
+                })
                 .cloned()
                 .collect()
         })
     }
 
     pub async fn save_account(self, account: Account) -> Result<(), String> {
-        store().put_account(&account).await.map_err(|e| e.to_string())?;
+        store()
+            .put_account(&account)
+            .await
+            .map_err(|e| e.to_string())?;
         self.account.set(Some(account));
         self.screen.set(Screen::Mailbox);
         self.reload().await;
@@ -160,8 +183,13 @@ impl Model {
 
     /// Starts a sync; asks for the password first if this session has none.
     pub fn start_sync(self) {
-        let Some(account) = self.account.get_untracked() else { return };
-        if matches!(self.sync.get_untracked(), SyncState::Connecting | SyncState::Running(_)) {
+        let Some(account) = self.account.get_untracked() else {
+            return;
+        };
+        if matches!(
+            self.sync.get_untracked(),
+            SyncState::Connecting | SyncState::Running(_)
+        ) {
             return;
         }
         let Some(password) = session_password(&account.id) else {
@@ -187,7 +215,11 @@ impl Model {
         });
     }
 
-    async fn run_sync(self, account: &Account, password: Secret<String>) -> Result<Outcome, SyncError> {
+    async fn run_sync(
+        self,
+        account: &Account,
+        password: Secret<String>,
+    ) -> Result<Outcome, SyncError> {
         let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
         self.offline.set(false);
         let store = store();
@@ -204,7 +236,17 @@ impl Model {
         };
         let config = sync::client_config(account, password);
         let cancel = CancelFlag;
-        sync::sync(&mut sock, &store, account, config, connected.tls, now, &cancel, &mut on_progress).await
+        sync::sync(
+            &mut sock,
+            &store,
+            account,
+            config,
+            connected.tls,
+            now,
+            &cancel,
+            &mut on_progress,
+        )
+        .await
     }
 }
 
@@ -260,8 +302,16 @@ impl Model {
     /// Deletes a message here; with "delete on server when deleted here" the server copy is
     /// queued for deletion at the next sync.
     pub async fn delete(self, uidl: &str) {
-        let Some(account) = self.account.get_untracked() else { return };
-        let mirror = matches!(account.policy, crate::store::ServerPolicy::Leave { mirror_deletes: true, .. });
+        let Some(account) = self.account.get_untracked() else {
+            return;
+        };
+        let mirror = matches!(
+            account.policy,
+            crate::store::ServerPolicy::Leave {
+                mirror_deletes: true,
+                ..
+            }
+        );
         match store().delete_local(&account.id, uidl, mirror).await {
             Ok(()) => {
                 self.selected.set(None);

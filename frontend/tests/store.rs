@@ -15,7 +15,16 @@ async fn fresh_database_has_every_store_at_the_current_version() {
     assert_eq!(store.version(), schema::current_version());
     let mut names = store.store_names();
     names.sort();
-    assert_eq!(names, ["accounts", "bodies", "ledger", "pending_deletes", "summaries"]);
+    assert_eq!(
+        names,
+        [
+            "accounts",
+            "bodies",
+            "ledger",
+            "pending_deletes",
+            "summaries"
+        ]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -79,13 +88,23 @@ async fn list_is_newest_first_and_never_needs_bodies() {
 async fn delete_local_keeps_ledger_and_queues_server_delete() {
     let store = fresh_store("del").await;
     let raw = common::fake_pop3::sample(1, 100);
-    store.commit_message(&summarize(&raw, "acc", "u1", 0.0), &raw, 0.0).await.unwrap();
+    store
+        .commit_message(&summarize(&raw, "acc", "u1", 0.0), &raw, 0.0)
+        .await
+        .unwrap();
     store.delete_local("acc", "u1", true).await.unwrap();
     assert!(store.list("acc").await.unwrap().is_empty());
     assert_eq!(store.raw("acc", "u1").await.unwrap(), None);
-    assert_eq!(store.ledger("acc").await.unwrap().len(), 1, "still known: never re-downloaded");
+    assert_eq!(
+        store.ledger("acc").await.unwrap().len(),
+        1,
+        "still known: never re-downloaded"
+    );
     assert_eq!(store.pending_deletes("acc").await.unwrap().len(), 1);
-    store.server_deleted("acc", &["u1".to_string()]).await.unwrap();
+    store
+        .server_deleted("acc", &["u1".to_string()])
+        .await
+        .unwrap();
     assert!(store.pending_deletes("acc").await.unwrap().is_empty());
     assert!(!store.ledger("acc").await.unwrap()[0].on_server);
 }

@@ -17,10 +17,25 @@ wasm_bindgen_test_configure!(run_in_browser);
 const NOW: f64 = 1_780_000_000_000.0;
 const DAY: f64 = 86_400_000.0;
 
-async fn run(server: &mut FakeServer, store: &postbag_web::store::Store, policy: ServerPolicy, now: f64) -> Result<Outcome, SyncError> {
+async fn run(
+    server: &mut FakeServer,
+    store: &postbag_web::store::Store,
+    policy: ServerPolicy,
+    now: f64,
+) -> Result<Outcome, SyncError> {
     let acc = account(policy);
     let config = client_config(&acc, Secret::new("pw".into()));
-    sync::sync(server, store, &acc, config, None, now, &Cell::new(false), &mut |_| {}).await
+    sync::sync(
+        server,
+        store,
+        &acc,
+        config,
+        None,
+        now,
+        &Cell::new(false),
+        &mut |_| {},
+    )
+    .await
 }
 
 /// Delete-after-download: everything stored, every DELE after its commit, mailbox empty.
@@ -31,20 +46,42 @@ async fn check_delete_after_download(chunk: usize, pipelining: bool) {
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     server.chunk = chunk;
     server.pipelining = pipelining;
-    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW).await.unwrap();
+    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap();
     assert_eq!(out.downloaded, 5);
     assert_eq!(out.deleted_on_server, 5);
-    let mb = mailbox.borrow();
-    assert!(mb.violations.is_empty(), "DELE before commit: {:?}", mb.violations);
-    assert_eq!(mb.deles(), 5);
-    assert!(mb.messages.is_empty(), "QUIT committed the deletions");
+    {
+        let mb = mailbox.borrow();
+        assert!(
+            mb.violations.is_empty(),
+            "DELE before commit: {:?}",
+            mb.violations
+        );
+        assert_eq!(mb.deles(), 5);
+        assert!(mb.messages.is_empty(), "QUIT committed the deletions");
+    }
     for (uidl, raw) in &originals {
-        assert_eq!(store.raw("me@example.org", uidl).await.unwrap().as_ref(), Some(raw), "{uidl} stored byte-exact");
+        assert_eq!(
+            store.raw("me@example.org", uidl).await.unwrap().as_ref(),
+            Some(raw),
+            "{uidl} stored byte-exact"
+        );
     }
     let list = store.list("me@example.org").await.unwrap();
     assert_eq!(list.len(), 5);
-    assert!(list.windows(2).all(|w| w[0].date >= w[1].date), "newest first");
-    assert!(store.ledger("me@example.org").await.unwrap().iter().all(|l| !l.on_server));
+    assert!(
+        list.windows(2).all(|w| w[0].date >= w[1].date),
+        "newest first"
+    );
+    assert!(
+        store
+            .ledger("me@example.org")
+            .await
+            .unwrap()
+            .iter()
+            .all(|l| !l.on_server)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -72,17 +109,35 @@ async fn connection_lost_mid_sync_then_resume() {
     server.pipelining = false;
     // Greeting, CAPA, logins, UIDL, LIST are small; 2.5 messages of 2000 bytes later: cut.
     server.cut_after_bytes = Some(300 + 6 * 30 + 5200);
-    let err = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW).await.unwrap_err();
-    assert!(matches!(err, SyncError::Transport(_) | SyncError::Pop3(_)), "{err:?}");
+    let err = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::Transport(_) | SyncError::Pop3(_)),
+        "{err:?}"
+    );
     let stored_first = store.list("me@example.org").await.unwrap().len();
-    assert!(stored_first >= 1 && stored_first < 6, "partial sync stored {stored_first}");
-    assert_eq!(mailbox.borrow().messages.len(), 6, "no QUIT, so the server deleted nothing");
+    assert!(
+        (1..6).contains(&stored_first),
+        "partial sync stored {stored_first}"
+    );
+    assert_eq!(
+        mailbox.borrow().messages.len(),
+        6,
+        "no QUIT, so the server deleted nothing"
+    );
     assert!(mailbox.borrow().violations.is_empty());
 
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     server.chunk = 5;
-    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW).await.unwrap();
-    assert_eq!(out.downloaded as usize, 6 - stored_first, "only the missing ones");
+    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.downloaded as usize,
+        6 - stored_first,
+        "only the missing ones"
+    );
     assert_eq!(out.deleted_on_server, 6);
     let list = store.list("me@example.org").await.unwrap();
     let mut uidls: Vec<_> = list.iter().map(|s| s.uidl.clone()).collect();
@@ -101,7 +156,9 @@ async fn no_dele_when_the_store_fails() {
     let mailbox = Mailbox::with(3, 1000);
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     store.close(); // every later transaction fails
-    let err = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW).await.unwrap_err();
+    let err = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap_err();
     assert!(matches!(err, SyncError::Store(_)), "{err:?}");
     assert_eq!(mailbox.borrow().deles(), 0, "{:?}", mailbox.borrow().log);
     assert_eq!(mailbox.borrow().messages.len(), 3);
@@ -111,15 +168,32 @@ async fn no_dele_when_the_store_fails() {
 async fn leave_on_server_downloads_once() {
     let store = fresh_store("leave").await;
     let mailbox = Mailbox::with(4, 500);
-    let policy = ServerPolicy::Leave { after_days: None, mirror_deletes: false };
+    let policy = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: false,
+    };
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
-    assert_eq!(run(&mut server, &store, policy, NOW).await.unwrap().downloaded, 4);
+    assert_eq!(
+        run(&mut server, &store, policy, NOW)
+            .await
+            .unwrap()
+            .downloaded,
+        4
+    );
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     let second = run(&mut server, &store, policy, NOW + DAY).await.unwrap();
-    assert_eq!(second.downloaded, 0, "UIDL ledger prevents downloading twice");
+    assert_eq!(
+        second.downloaded, 0,
+        "UIDL ledger prevents downloading twice"
+    );
     assert_eq!(mailbox.borrow().messages.len(), 4);
     assert_eq!(mailbox.borrow().deles(), 0);
-    let retrs = mailbox.borrow().log.iter().filter(|l| l.starts_with("RETR")).count();
+    let retrs = mailbox
+        .borrow()
+        .log
+        .iter()
+        .filter(|l| l.starts_with("RETR"))
+        .count();
     assert_eq!(retrs, 4);
 }
 
@@ -127,16 +201,34 @@ async fn leave_on_server_downloads_once() {
 async fn leave_then_delete_after_days() {
     let store = fresh_store("days").await;
     let mailbox = Mailbox::with(2, 500);
-    let policy = ServerPolicy::Leave { after_days: Some(7), mirror_deletes: false };
+    let policy = ServerPolicy::Leave {
+        after_days: Some(7),
+        mirror_deletes: false,
+    };
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     run(&mut server, &store, policy, NOW).await.unwrap();
-    mailbox.borrow_mut().messages.push(("uid-new".into(), common::fake_pop3::sample(9, 400)));
+    mailbox
+        .borrow_mut()
+        .messages
+        .push(("uid-new".into(), common::fake_pop3::sample(9, 400)));
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
-    let out = run(&mut server, &store, policy, NOW + 6.0 * DAY).await.unwrap();
-    assert_eq!((out.downloaded, out.deleted_on_server), (1, 0), "day 6: nothing old enough");
+    let out = run(&mut server, &store, policy, NOW + 6.0 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.downloaded, out.deleted_on_server),
+        (1, 0),
+        "day 6: nothing old enough"
+    );
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
-    let out = run(&mut server, &store, policy, NOW + 7.0 * DAY).await.unwrap();
-    assert_eq!((out.downloaded, out.deleted_on_server), (0, 2), "day 7: the first two go");
+    let out = run(&mut server, &store, policy, NOW + 7.0 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.downloaded, out.deleted_on_server),
+        (0, 2),
+        "day 7: the first two go"
+    );
     assert_eq!(mailbox.borrow().uidls(), vec!["uid-new".to_string()]);
     assert!(mailbox.borrow().violations.is_empty());
 }
@@ -145,16 +237,39 @@ async fn leave_then_delete_after_days() {
 async fn deleted_here_is_deleted_on_server_at_next_sync() {
     let store = fresh_store("mirror").await;
     let mailbox = Mailbox::with(3, 500);
-    let policy = ServerPolicy::Leave { after_days: None, mirror_deletes: true };
+    let policy = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: true,
+    };
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     run(&mut server, &store, policy, NOW).await.unwrap();
-    store.delete_local("me@example.org", "uid-0002", true).await.unwrap();
-    assert_eq!(store.pending_deletes("me@example.org").await.unwrap().len(), 1);
+    store
+        .delete_local("me@example.org", "uid-0002", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pending_deletes("me@example.org").await.unwrap().len(),
+        1
+    );
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
     let out = run(&mut server, &store, policy, NOW).await.unwrap();
-    assert_eq!((out.downloaded, out.deleted_on_server), (0, 1), "not downloaded again, deleted there");
-    assert_eq!(mailbox.borrow().uidls(), vec!["uid-0001".to_string(), "uid-0003".to_string()]);
-    assert!(store.pending_deletes("me@example.org").await.unwrap().is_empty(), "queue drained");
+    assert_eq!(
+        (out.downloaded, out.deleted_on_server),
+        (0, 1),
+        "not downloaded again, deleted there"
+    );
+    assert_eq!(
+        mailbox.borrow().uidls(),
+        vec!["uid-0001".to_string(), "uid-0003".to_string()]
+    );
+    assert!(
+        store
+            .pending_deletes("me@example.org")
+            .await
+            .unwrap()
+            .is_empty(),
+        "queue drained"
+    );
     assert_eq!(store.list("me@example.org").await.unwrap().len(), 2);
 }
 
@@ -167,17 +282,34 @@ async fn cancel_stops_downloading_and_quits_cleanly() {
     let acc = account(ServerPolicy::DeleteAfterDownload);
     let cancel = Cell::new(false);
     let mut seen = 0;
-    let out = sync::sync(&mut server, &store, &acc, client_config(&acc, Secret::new("pw".into())), None, NOW, &cancel, &mut |p| {
-        seen = p.done;
-        if p.done >= 3 {
-            cancel.set(true);
-        }
-    })
+    let out = sync::sync(
+        &mut server,
+        &store,
+        &acc,
+        client_config(&acc, Secret::new("pw".into())),
+        None,
+        NOW,
+        &cancel,
+        &mut |p| {
+            seen = p.done;
+            if p.done >= 3 {
+                cancel.set(true);
+            }
+        },
+    )
     .await
     .unwrap();
     assert!(out.cancelled);
     assert!(seen >= 3);
-    assert!(out.downloaded < 20 && out.downloaded >= 3, "{}", out.downloaded);
-    assert_eq!(mailbox.borrow().messages.len(), 20 - out.downloaded as usize, "stored ones deleted");
+    assert!(
+        out.downloaded < 20 && out.downloaded >= 3,
+        "{}",
+        out.downloaded
+    );
+    assert_eq!(
+        mailbox.borrow().messages.len(),
+        20 - out.downloaded as usize,
+        "stored ones deleted"
+    );
     assert!(mailbox.borrow().violations.is_empty());
 }

@@ -29,7 +29,9 @@ fn failed(e: JsValue) -> CryptoError {
 }
 
 fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok()).ok_or(CryptoError::Unavailable)?;
+    let crypto = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .ok_or(CryptoError::Unavailable)?;
     let subtle = crypto.subtle();
     if subtle.is_undefined() {
         return Err(CryptoError::Unavailable);
@@ -39,14 +41,27 @@ fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
 
 fn random(crypto: &web_sys::Crypto, n: usize) -> Result<Vec<u8>, CryptoError> {
     let mut buf = vec![0u8; n];
-    crypto.get_random_values_with_u8_array(&mut buf).map_err(failed)?;
+    crypto
+        .get_random_values_with_u8_array(&mut buf)
+        .map_err(failed)?;
     Ok(buf)
 }
 
-async fn derive(subtle: &SubtleCrypto, passphrase: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, CryptoError> {
+async fn derive(
+    subtle: &SubtleCrypto,
+    passphrase: &str,
+    salt: &[u8],
+    iterations: u32,
+) -> Result<CryptoKey, CryptoError> {
     let usages = Array::of1(&"deriveKey".into());
     let base = subtle
-        .import_key_with_str("raw", &Uint8Array::from(passphrase.as_bytes()), "PBKDF2", false, &usages)
+        .import_key_with_str(
+            "raw",
+            &Uint8Array::from(passphrase.as_bytes()),
+            "PBKDF2",
+            false,
+            &usages,
+        )
         .map_err(failed)?;
     let base: CryptoKey = JsFuture::from(base).await.map_err(failed)?.unchecked_into();
     let params = Object::new();
@@ -89,12 +104,18 @@ pub async fn seal(password: &str, passphrase: &str) -> Result<SealedSecret, Cryp
 pub async fn unseal(sealed: &SealedSecret, passphrase: &str) -> Result<String, CryptoError> {
     let (_, subtle) = subtle()?;
     let decode = |s: &str| B64.decode(s).map_err(|_| CryptoError::WrongPassphrase);
-    let (salt, iv, ct) = (decode(&sealed.salt)?, decode(&sealed.iv)?, decode(&sealed.ciphertext)?);
+    let (salt, iv, ct) = (
+        decode(&sealed.salt)?,
+        decode(&sealed.iv)?,
+        decode(&sealed.ciphertext)?,
+    );
     let key = derive(&subtle, passphrase, &salt, sealed.iterations).await?;
     let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&iv[..]));
     let promise = subtle
         .decrypt_with_object_and_buffer_source(&params, &key, &Uint8Array::from(&ct[..]))
         .map_err(failed)?;
-    let plain = JsFuture::from(promise).await.map_err(|_| CryptoError::WrongPassphrase)?;
+    let plain = JsFuture::from(promise)
+        .await
+        .map_err(|_| CryptoError::WrongPassphrase)?;
     String::from_utf8(Uint8Array::new(&plain).to_vec()).map_err(|_| CryptoError::WrongPassphrase)
 }

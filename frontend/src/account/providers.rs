@@ -16,23 +16,53 @@ pub struct Guess {
 
 /// (domains, host, note)
 const PROVIDERS: &[(&[&str], &str, Option<&str>)] = &[
-    (&["gmail.com", "googlemail.com"], "pop.gmail.com",
-        Some("Gmail: enable POP in Gmail settings and use an app password.")),
-    (&["outlook.com", "hotmail.com", "live.com", "msn.com"], "outlook.office365.com",
-        Some("Outlook.com: POP must be enabled in settings; basic passwords may be refused.")),
-    (&["yahoo.com", "ymail.com"], "pop.mail.yahoo.com",
-        Some("Yahoo: create an app password in account security.")),
-    (&["icloud.com", "me.com", "mac.com"], "pop.mail.me.com",
-        Some("iCloud does not offer POP; consider IMAP.")),
-    (&["gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch"], "pop.gmx.net",
-        Some("GMX: enable POP3 access in the GMX settings first.")),
-    (&["web.de"], "pop3.web.de", Some("WEB.DE: enable POP3 access in the settings first.")),
-    (&["fastmail.com", "fastmail.fm"], "pop.fastmail.com",
-        Some("Fastmail: use an app password.")),
+    (
+        &["gmail.com", "googlemail.com"],
+        "pop.gmail.com",
+        Some("Gmail: enable POP in Gmail settings and use an app password."),
+    ),
+    (
+        &["outlook.com", "hotmail.com", "live.com", "msn.com"],
+        "outlook.office365.com",
+        Some("Outlook.com: POP must be enabled in settings; basic passwords may be refused."),
+    ),
+    (
+        &["yahoo.com", "ymail.com"],
+        "pop.mail.yahoo.com",
+        Some("Yahoo: create an app password in account security."),
+    ),
+    (
+        &["icloud.com", "me.com", "mac.com"],
+        "pop.mail.me.com",
+        Some("iCloud does not offer POP; consider IMAP."),
+    ),
+    (
+        &["gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch"],
+        "pop.gmx.net",
+        Some("GMX: enable POP3 access in the GMX settings first."),
+    ),
+    (
+        &["web.de"],
+        "pop3.web.de",
+        Some("WEB.DE: enable POP3 access in the settings first."),
+    ),
+    (
+        &["fastmail.com", "fastmail.fm"],
+        "pop.fastmail.com",
+        Some("Fastmail: use an app password."),
+    ),
     (&["posteo.de", "posteo.net"], "posteo.de", None),
     (&["mailbox.org"], "pop3.mailbox.org", None),
-    (&["aol.com"], "pop.aol.com", Some("AOL: use an app password.")),
-    (&["zoho.com"], "pop.zoho.com", Some("Zoho: enable POP access in settings.")),
+    (
+        &["aol.com"],
+        "pop.aol.com",
+        Some("AOL: use an app password."),
+    ),
+    (
+        &["zoho.com"],
+        "pop.zoho.com",
+        Some("Zoho: enable POP access in settings."),
+    ),
     (&["t-online.de"], "securepop.t-online.de", None),
     (&["yandex.com", "yandex.ru"], "pop.yandex.com", None),
 ];
@@ -50,5 +80,11 @@ pub fn guess(email: &str) -> Option<Guess> {
         .find(|(domains, ..)| domains.contains(&domain.as_str()))
         .map(|(_, host, note)| (host.to_string(), *note))
         .unwrap_or_else(|| (format!("pop.{domain}"), None));
-    Some(Guess { host, port: 995, security: Security::Tls, username: email.to_string(), note })
+    Some(Guess {
+        host,
+        port: 995,
+        security: Security::Tls,
+        username: email.to_string(),
+        note,
+    })
 }

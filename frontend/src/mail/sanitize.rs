@@ -32,7 +32,11 @@ pub fn sanitize(html: &str) -> Option<String> {
 
 /// The iframe's whole document: CSP meta first, then the sanitised body with `cid:` images
 /// replaced by data: URLs from the message itself.
-pub fn iframe_document(clean_html: &str, inline: &[(String, String)], allow_remote: bool) -> String {
+pub fn iframe_document(
+    clean_html: &str,
+    inline: &[(String, String)],
+    allow_remote: bool,
+) -> String {
     let mut body = clean_html.to_string();
     for (cid, url) in inline {
         body = body.replace(&format!("cid:{cid}"), url);
@@ -52,8 +56,16 @@ pub fn iframe_document(clean_html: &str, inline: &[(String, String)], allow_remo
 /// Whether sanitised HTML still references remote resources (to offer "load remote content").
 pub fn has_remote_content(html: &str) -> bool {
     let lower = html.to_ascii_lowercase();
-    ["src=\"http", "src='http", "src=http", "url(http", "url('http", "url(\"http", "src=\"//"]
-        .iter()
-        .any(|p| lower.contains(p))
+    [
+        "src=\"http",
+        "src='http",
+        "src=http",
+        "url(http",
+        "url('http",
+        "url(\"http",
+        "src=\"//",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
         || lower.contains("background=\"http")
 }

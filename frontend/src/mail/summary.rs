@@ -8,7 +8,9 @@ const SNIPPET_CHARS: usize = 140;
 
 /// "Name <addr>" lists shortened for the list: names when present, else addresses.
 pub(crate) fn names(addr: Option<&Address<'_>>) -> String {
-    let Some(addr) = addr else { return String::new() };
+    let Some(addr) = addr else {
+        return String::new();
+    };
     addr.iter()
         .filter_map(|a| a.name().or(a.address()))
         .collect::<Vec<_>>()
@@ -31,7 +33,9 @@ pub fn summarize(raw: &[u8], account: &str, uidl: &str, fallback_date_ms: f64) -
         read: false,
         flagged: false,
     };
-    let Some(msg) = MessageParser::default().parse(raw) else { return base };
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return base;
+    };
     let snippet = msg
         .body_preview(SNIPPET_CHARS * 2)
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))

@@ -83,7 +83,8 @@ fn from_message(msg: &Message<'_>) -> MessageView {
         {
             let cid = cid.trim_matches(|c| c == '<' || c == '>').to_string();
             let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-            view.inline_images.push((cid, format!("data:{mime};base64,{b64}")));
+            view.inline_images
+                .push((cid, format!("data:{mime};base64,{b64}")));
             // An inline image that also has a name is shown in the attachment list too.
             if part.attachment_name().is_none() {
                 continue;

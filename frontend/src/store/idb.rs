@@ -61,7 +61,10 @@ pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
         tx2.set_onerror(Some(on_error.unchecked_ref()));
         tx2.set_onabort(Some(on_abort.unchecked_ref()));
     });
-    JsFuture::from(promise).await.map(|_| ()).map_err(StoreError::from_js)
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(StoreError::from_js)
 }
 
 /// A compound key `[account, uidl]`.

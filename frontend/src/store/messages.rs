@@ -55,8 +55,14 @@ impl Store {
             .object_store(SUMMARIES)
             .and_then(|s| s.index(BY_ACCOUNT_DATE))
             .map_err(js)?;
-        let lower = Array::of2(&JsValue::from_str(account), &JsValue::from_f64(f64::NEG_INFINITY));
-        let upper = Array::of2(&JsValue::from_str(account), &JsValue::from_f64(f64::INFINITY));
+        let lower = Array::of2(
+            &JsValue::from_str(account),
+            &JsValue::from_f64(f64::NEG_INFINITY),
+        );
+        let upper = Array::of2(
+            &JsValue::from_str(account),
+            &JsValue::from_f64(f64::INFINITY),
+        );
         let range = IdbKeyRange::bound(&lower, &upper).map_err(js)?;
         let all = idb::request(&index.get_all_with_key(&range).map_err(js)?).await?;
         let mut list: Vec<Summary> = idb::from_js(&all)?;
@@ -79,7 +85,9 @@ impl Store {
     pub async fn update_summary(&self, summary: &Summary) -> Result<(), StoreError> {
         let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readwrite)?;
         let value = idb::to_js(summary)?;
-        tx.object_store(SUMMARIES).and_then(|s| s.put(&value)).map_err(js)?;
+        tx.object_store(SUMMARIES)
+            .and_then(|s| s.put(&value))
+            .map_err(js)?;
         idb::committed(&tx).await
     }
 
@@ -91,14 +99,26 @@ impl Store {
         uidl: &str,
         queue_server_delete: bool,
     ) -> Result<(), StoreError> {
-        let tx = self.tx(&[SUMMARIES, BODIES, PENDING_DELETES], IdbTransactionMode::Readwrite)?;
+        let tx = self.tx(
+            &[SUMMARIES, BODIES, PENDING_DELETES],
+            IdbTransactionMode::Readwrite,
+        )?;
         let key = key2(account, uidl);
-        tx.object_store(SUMMARIES).and_then(|s| s.delete(&key)).map_err(js)?;
-        tx.object_store(BODIES).and_then(|s| s.delete(&key)).map_err(js)?;
+        tx.object_store(SUMMARIES)
+            .and_then(|s| s.delete(&key))
+            .map_err(js)?;
+        tx.object_store(BODIES)
+            .and_then(|s| s.delete(&key))
+            .map_err(js)?;
         if queue_server_delete {
-            let p = PendingDelete { account: account.into(), uidl: uidl.into() };
+            let p = PendingDelete {
+                account: account.into(),
+                uidl: uidl.into(),
+            };
             let value = idb::to_js(&p)?;
-            tx.object_store(PENDING_DELETES).and_then(|s| s.put(&value)).map_err(js)?;
+            tx.object_store(PENDING_DELETES)
+                .and_then(|s| s.put(&value))
+                .map_err(js)?;
         }
         idb::committed(&tx).await
     }
@@ -107,14 +127,22 @@ impl Store {
     pub async fn ledger(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError> {
         let tx = self.tx(&[LEDGER], IdbTransactionMode::Readonly)?;
         let os = tx.object_store(LEDGER).map_err(js)?;
-        let all = idb::request(&os.get_all_with_key(&account_range(account)?.into()).map_err(js)?).await?;
+        let all = idb::request(
+            &os.get_all_with_key(&account_range(account)?.into())
+                .map_err(js)?,
+        )
+        .await?;
         idb::from_js(&all)
     }
 
     pub async fn pending_deletes(&self, account: &str) -> Result<Vec<PendingDelete>, StoreError> {
         let tx = self.tx(&[PENDING_DELETES], IdbTransactionMode::Readonly)?;
         let os = tx.object_store(PENDING_DELETES).map_err(js)?;
-        let all = idb::request(&os.get_all_with_key(&account_range(account)?.into()).map_err(js)?).await?;
+        let all = idb::request(
+            &os.get_all_with_key(&account_range(account)?.into())
+                .map_err(js)?,
+        )
+        .await?;
         idb::from_js(&all)
     }
 
@@ -163,7 +191,9 @@ impl Store {
         for (s, raw) in items {
             let key = key2(&s.account, &s.uidl);
             summaries.put(&idb::to_js(s)?).map_err(js)?;
-            bodies.put_with_key(&Uint8Array::from(&raw[..]).into(), &key).map_err(js)?;
+            bodies
+                .put_with_key(&Uint8Array::from(&raw[..]).into(), &key)
+                .map_err(js)?;
             let line = LedgerEntry {
                 account: s.account.clone(),
                 uidl: s.uidl.clone(),

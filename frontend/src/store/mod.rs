@@ -108,16 +108,19 @@ impl Store {
 
     pub async fn put_account(&self, account: &Account) -> Result<(), StoreError> {
         let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readwrite)?;
-        let os = tx.object_store(schema::ACCOUNTS).map_err(StoreError::from_js)?;
+        let os = tx
+            .object_store(schema::ACCOUNTS)
+            .map_err(StoreError::from_js)?;
         os.put(&idb::to_js(account)?).map_err(StoreError::from_js)?;
         idb::committed(&tx).await
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(schema::ACCOUNTS).map_err(StoreError::from_js)?;
+        let os = tx
+            .object_store(schema::ACCOUNTS)
+            .map_err(StoreError::from_js)?;
         let all = idb::request(&os.get_all().map_err(StoreError::from_js)?).await?;
         idb::from_js(&all)
     }
 }
-

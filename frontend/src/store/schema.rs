@@ -69,10 +69,14 @@ fn v2_pending_deletes(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsVal
 
 /// Runs the migrations from version `old` up to version `new`.
 pub fn migrate(db: &IdbDatabase, tx: &IdbTransaction, old: u32, new: u32) -> Result<(), JsValue> {
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(old as usize).take(new.saturating_sub(old) as usize) {
-        step(db, tx).map_err(|e| {
-            JsValue::from_str(&format!("migration to v{} failed: {:?}", i + 1, e))
-        })?;
+    for (i, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(old as usize)
+        .take(new.saturating_sub(old) as usize)
+    {
+        step(db, tx)
+            .map_err(|e| JsValue::from_str(&format!("migration to v{} failed: {:?}", i + 1, e)))?;
     }
     Ok(())
 }

@@ -23,19 +23,17 @@ impl Security {
 }
 
 /// What happens to messages on the server once they are stored here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerPolicy {
     /// DELE after the local copy is committed (what POP was designed for).
+    #[default]
     DeleteAfterDownload,
     /// Keep messages on the server; optionally delete them `after_days` after first seen,
     /// and optionally delete them on the server when the user deletes them here.
-    Leave { after_days: Option<u32>, mirror_deletes: bool },
-}
-
-impl Default for ServerPolicy {
-    fn default() -> Self {
-        ServerPolicy::DeleteAfterDownload
-    }
+    Leave {
+        after_days: Option<u32>,
+        mirror_deletes: bool,
+    },
 }
 
 /// A password sealed with a passphrase (PBKDF2-SHA-256 → AES-256-GCM), all fields base64.

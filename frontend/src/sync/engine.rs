@@ -113,7 +113,8 @@ pub async fn probe<T: Transport>(
     tls: Option<TlsInfo>,
 ) -> Result<Session, SyncError> {
     let mut run = Run::new(config, tls, SessionMode::Probe);
-    run.drive(transport, None, &NeverCancel, &mut |_| {}).await?;
+    run.drive(transport, None, &NeverCancel, &mut |_| {})
+        .await?;
     Ok(run.outcome.session)
 }
 
@@ -130,8 +131,13 @@ pub async fn sync<T: Transport>(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome, SyncError> {
     let mut run = Run::new(config, tls, SessionMode::Sync);
-    let ctx = SyncCtx { store, account, now_ms };
-    run.drive(transport, Some(&ctx), cancel, on_progress).await?;
+    let ctx = SyncCtx {
+        store,
+        account,
+        now_ms,
+    };
+    run.drive(transport, Some(&ctx), cancel, on_progress)
+        .await?;
     Ok(run.outcome)
 }
 
@@ -158,7 +164,13 @@ struct Run {
 
 impl Run {
     fn new(config: ClientConfig, tls: Option<TlsInfo>, mode: SessionMode) -> Run {
-        let outcome = Outcome { session: Session { tls, ..Session::default() }, ..Outcome::default() };
+        let outcome = Outcome {
+            session: Session {
+                tls,
+                ..Session::default()
+            },
+            ..Outcome::default()
+        };
         Run {
             client: Client::new(config),
             mode,
@@ -186,7 +198,10 @@ impl Run {
                 transport.send(&out).await?;
             }
             match self.client.next_event()? {
-                Some(event) => self.handle(event, transport, ctx, cancel, on_progress).await?,
+                Some(event) => {
+                    self.handle(event, transport, ctx, cancel, on_progress)
+                        .await?
+                }
                 None if self.client.is_closed() => break,
                 None => match transport.recv().await? {
                     Some(bytes) => self.client.receive(&bytes),
@@ -216,7 +231,9 @@ impl Run {
             self.queue.clear();
         }
         while self.in_flight.len() < RETR_WINDOW {
-            let Some((n, uidl)) = self.queue.pop_front() else { break };
+            let Some((n, uidl)) = self.queue.pop_front() else {
+                break;
+            };
             let id = self.client.enqueue(Command::Retr(n))?;
             self.in_flight.insert(id, (n, uidl));
         }
@@ -269,7 +286,14 @@ impl Run {
                 s.size = Some(entries.iter().map(|e| e.1).sum());
                 let ledger = ctx.store.ledger(&ctx.account.id).await?;
                 let pending = ctx.store.pending_deletes(&ctx.account.id).await?;
-                let plan = plan(&uidls, &entries, &ledger, &pending, ctx.account.policy, ctx.now_ms);
+                let plan = plan(
+                    &uidls,
+                    &entries,
+                    &ledger,
+                    &pending,
+                    ctx.account.policy,
+                    ctx.now_ms,
+                );
                 ctx.store.prune_ledger(&ctx.account.id, &plan.gone).await?;
                 // These UIDLs are in the ledger: their transactions completed in an earlier sync.
                 for (n, uidl) in plan.delete {
@@ -326,7 +350,9 @@ impl Run {
             Event::Closed { committed } => {
                 if committed && let Some(ctx) = ctx {
                     self.outcome.deleted_on_server = self.deleted.len() as u32;
-                    ctx.store.server_deleted(&ctx.account.id, &self.deleted).await?;
+                    ctx.store
+                        .server_deleted(&ctx.account.id, &self.deleted)
+                        .await?;
                 }
             }
             Event::Reset { .. } | Event::Noop { .. } => {}

@@ -16,14 +16,21 @@ pub struct Explained {
 }
 
 fn plain(message: String, offline: bool) -> Explained {
-    Explained { message, offline, certificate: None }
+    Explained {
+        message,
+        offline,
+        certificate: None,
+    }
 }
 
 pub fn explain(err: &SyncError) -> Explained {
     match err {
         SyncError::Transport(t) => transport(t),
         SyncError::Pop3(p) => pop3(p),
-        SyncError::Store(e) => plain(format!("Local storage failed: {e}. Nothing was deleted on the server."), false),
+        SyncError::Store(e) => plain(
+            format!("Local storage failed: {e}. Nothing was deleted on the server."),
+            false,
+        ),
     }
 }
 
@@ -37,30 +44,58 @@ fn transport(t: &TransportError) -> Explained {
             format!("Connection lost (code {code}). Nothing was lost; sync again to continue."),
             true,
         ),
-        TransportError::Protocol(m) => plain(format!("The proxy answered something unexpected: {m}"), false),
+        TransportError::Protocol(m) => plain(
+            format!("The proxy answered something unexpected: {m}"),
+            false,
+        ),
         TransportError::Tunnel(e) => {
             let msg = match e.kind {
                 ErrorKind::ForbiddenTarget => {
-                    format!("The proxy refused this server: its policy does not allow the target ({}).", e.message)
+                    format!(
+                        "The proxy refused this server: its policy does not allow the target ({}).",
+                        e.message
+                    )
                 }
-                ErrorKind::DnsFailure => format!("Server unreachable: the server name was not found ({}).", e.message),
-                ErrorKind::Refused => format!("Server unreachable: the connection was refused ({}).", e.message),
-                ErrorKind::Timeout => format!("Server unreachable: the connection timed out ({}).", e.message),
+                ErrorKind::DnsFailure => format!(
+                    "Server unreachable: the server name was not found ({}).",
+                    e.message
+                ),
+                ErrorKind::Refused => format!(
+                    "Server unreachable: the connection was refused ({}).",
+                    e.message
+                ),
+                ErrorKind::Timeout => format!(
+                    "Server unreachable: the connection timed out ({}).",
+                    e.message
+                ),
                 ErrorKind::TlsVerificationFailed => {
                     let cert = e
                         .certificate
                         .as_ref()
-                        .map(|c| format!(" The server presented \"{}\" with SHA-256 fingerprint {}.", c.subject, c.sha256))
+                        .map(|c| {
+                            format!(
+                                " The server presented \"{}\" with SHA-256 fingerprint {}.",
+                                c.subject, c.sha256
+                            )
+                        })
                         .unwrap_or_default();
                     format!("Certificate rejected: {}.{cert}", e.message)
                 }
-                ErrorKind::TlsHandshakeFailed => format!("The TLS handshake failed: {}.", e.message),
-                ErrorKind::LimitReached => format!("The proxy is busy (connection limit): {}. Try again shortly.", e.message),
+                ErrorKind::TlsHandshakeFailed => {
+                    format!("The TLS handshake failed: {}.", e.message)
+                }
+                ErrorKind::LimitReached => format!(
+                    "The proxy is busy (connection limit): {}. Try again shortly.",
+                    e.message
+                ),
                 _ => format!("The proxy reported {}: {}.", e.kind.as_str(), e.message),
             };
             Explained {
                 message: msg,
-                offline: matches!(e.kind, ErrorKind::DnsFailure | ErrorKind::Refused | ErrorKind::Timeout),
+                offline: matches!(
+                    e.kind,
+                    ErrorKind::DnsFailure | ErrorKind::Refused | ErrorKind::Timeout
+                ),
                 certificate: e.certificate.clone(),
             }
         }
@@ -70,16 +105,33 @@ fn transport(t: &TransportError) -> Explained {
 fn pop3(p: &Pop3Error) -> Explained {
     let msg = match p {
         Pop3Error::Server(e) => match e.kind {
-            ServerErrorKind::AuthFailed => format!("Wrong user name or password (the server said: {}).", e.text),
-            ServerErrorKind::LoginDelay => {
-                format!("Login delay: the server asks you to wait between logins ({}).", e.text)
+            ServerErrorKind::AuthFailed => {
+                format!("Wrong user name or password (the server said: {}).", e.text)
             }
-            ServerErrorKind::InUse => format!("The mailbox is in use by another session ({}).", e.text),
-            ServerErrorKind::TemporaryFailure => format!("Temporary server problem; try again later ({}).", e.text),
-            ServerErrorKind::PermanentFailure => format!("The server reported a permanent problem ({}).", e.text),
-            ServerErrorKind::GreetingRejected => format!("The server refused the connection ({}).", e.text),
-            ServerErrorKind::StartTlsRejected => format!("The server refused STARTTLS ({}).", e.text),
-            ServerErrorKind::CommandRejected => format!("The server refused a command ({}).", e.text),
+            ServerErrorKind::LoginDelay => {
+                format!(
+                    "Login delay: the server asks you to wait between logins ({}).",
+                    e.text
+                )
+            }
+            ServerErrorKind::InUse => {
+                format!("The mailbox is in use by another session ({}).", e.text)
+            }
+            ServerErrorKind::TemporaryFailure => {
+                format!("Temporary server problem; try again later ({}).", e.text)
+            }
+            ServerErrorKind::PermanentFailure => {
+                format!("The server reported a permanent problem ({}).", e.text)
+            }
+            ServerErrorKind::GreetingRejected => {
+                format!("The server refused the connection ({}).", e.text)
+            }
+            ServerErrorKind::StartTlsRejected => {
+                format!("The server refused STARTTLS ({}).", e.text)
+            }
+            ServerErrorKind::CommandRejected => {
+                format!("The server refused a command ({}).", e.text)
+            }
         },
         Pop3Error::PlaintextRefused => {
             "Refusing to send the password unencrypted: choose SSL/TLS or STARTTLS.".into()
@@ -88,10 +140,18 @@ fn pop3(p: &Pop3Error) -> Explained {
             "The server does not offer STARTTLS; choose SSL/TLS (port 995) instead.".into()
         }
         Pop3Error::NoAcceptableAuth { offered } => {
-            format!("No usable login method (the server offers: {}).", offered.join(", "))
+            format!(
+                "No usable login method (the server offers: {}).",
+                offered.join(", ")
+            )
         }
         Pop3Error::ConnectionLost { during, .. } => {
-            return plain(format!("Connection lost during {during}. Nothing was lost; sync again to continue."), true);
+            return plain(
+                format!(
+                    "Connection lost during {during}. Nothing was lost; sync again to continue."
+                ),
+                true,
+            );
         }
         Pop3Error::Protocol(e) => format!("The server broke the POP3 protocol: {e}."),
         Pop3Error::Usage(e) => format!("Internal error: {e}."),

@@ -6,7 +6,9 @@ mod explain;
 mod plan;
 mod transport;
 
-pub use engine::{Cancel, Outcome, Progress, Session, SessionMode, SyncError, client_config, probe, sync};
+pub use engine::{
+    Cancel, Outcome, Progress, Session, SessionMode, SyncError, client_config, probe, sync,
+};
 pub use explain::{Explained, explain};
 pub use plan::{Plan, plan};
 pub use transport::{Transport, TransportError};

@@ -39,7 +39,9 @@ pub fn plan(
             continue;
         }
         match known.get(uidl.as_str()) {
-            None => out.download.push((*n, uidl.clone(), sizes.get(n).copied().unwrap_or(0))),
+            None => out
+                .download
+                .push((*n, uidl.clone(), sizes.get(n).copied().unwrap_or(0))),
             Some(line) => {
                 let due = match policy {
                     ServerPolicy::DeleteAfterDownload => true,

@@ -37,14 +37,21 @@ pub struct TunnelSocket {
 /// The tunnel URL on the page's own origin (`ws:` or `wss:` to match the page).
 pub fn default_url() -> String {
     let loc = web_sys::window().unwrap().location();
-    let scheme = if loc.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+    let scheme = if loc.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     format!("{scheme}://{}{TUNNEL_PATH}", loc.host().unwrap_or_default())
 }
 
 impl TunnelSocket {
     /// Opens the WebSocket, asks the proxy to connect to `target`, and returns once the
     /// proxy answered `connected` (with TLS details for implicit TLS) or a typed error.
-    pub async fn open(url: &str, target: &Target) -> Result<(TunnelSocket, Connected), TransportError> {
+    pub async fn open(
+        url: &str,
+        target: &Target,
+    ) -> Result<(TunnelSocket, Connected), TransportError> {
         let ws = WebSocket::new(url).map_err(|_| TransportError::ProxyUnreachable)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let inbox = Inbox::default();
@@ -72,11 +79,18 @@ impl TunnelSocket {
         let close_inbox = inbox.clone();
         handlers.push(Closure::new(move |ev: JsValue| {
             let ev: CloseEvent = ev.unchecked_into();
-            close_inbox.push(Incoming::Closed { code: ev.code(), reason: ev.reason() });
+            close_inbox.push(Incoming::Closed {
+                code: ev.code(),
+                reason: ev.reason(),
+            });
         }));
         ws.set_onclose(Some(handlers[2].as_ref().unchecked_ref()));
 
-        let mut sock = TunnelSocket { ws, inbox, _handlers: handlers };
+        let mut sock = TunnelSocket {
+            ws,
+            inbox,
+            _handlers: handlers,
+        };
         match sock.inbox.next().await {
             Incoming::Opened => {}
             // A WebSocket that closes before opening: the proxy is not there (or refused us).
@@ -93,17 +107,25 @@ impl TunnelSocket {
         sock.send_control(&open)?;
         match sock.next_control().await? {
             ServerMessage::Connected(c) => Ok((sock, c)),
-            other => Err(TransportError::Protocol(format!("expected connected, got {other:?}"))),
+            other => Err(TransportError::Protocol(format!(
+                "expected connected, got {other:?}"
+            ))),
         }
     }
 
     fn send_control(&self, msg: &ClientMessage) -> Result<(), TransportError> {
-        let text = serde_json::to_string(msg).map_err(|e| TransportError::Protocol(e.to_string()))?;
-        self.ws.send_with_str(&text).map_err(|_| self.closed_error())
+        let text =
+            serde_json::to_string(msg).map_err(|e| TransportError::Protocol(e.to_string()))?;
+        self.ws
+            .send_with_str(&text)
+            .map_err(|_| self.closed_error())
     }
 
     fn closed_error(&self) -> TransportError {
-        TransportError::Closed { code: 1006, reason: "send failed".into() }
+        TransportError::Closed {
+            code: 1006,
+            reason: "send failed".into(),
+        }
     }
 
     /// The next control message; a typed proxy error becomes `Err(Tunnel)`.
@@ -116,7 +138,10 @@ impl TunnelSocket {
         }
     }
 
-    async fn error_then_close(&mut self, e: postbag_protocol::tunnel::TunnelError) -> TransportError {
+    async fn error_then_close(
+        &mut self,
+        e: postbag_protocol::tunnel::TunnelError,
+    ) -> TransportError {
         self.close();
         TransportError::Tunnel(e)
     }
@@ -127,7 +152,9 @@ impl Transport for TunnelSocket {
         if self.ws.ready_state() != WebSocket::OPEN {
             return Err(self.closed_error());
         }
-        self.ws.send_with_u8_array(bytes).map_err(|_| self.closed_error())
+        self.ws
+            .send_with_u8_array(bytes)
+            .map_err(|_| self.closed_error())
     }
 
     async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
@@ -146,7 +173,9 @@ impl Transport for TunnelSocket {
         self.send_control(&ClientMessage::Starttls)?;
         match self.next_control().await? {
             ServerMessage::Tls(info) => Ok(Some(info)),
-            other => Err(TransportError::Protocol(format!("expected tls, got {other:?}"))),
+            other => Err(TransportError::Protocol(format!(
+                "expected tls, got {other:?}"
+            ))),
         }
     }
 

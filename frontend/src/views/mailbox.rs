@@ -12,7 +12,8 @@ use crate::views::{list::MessageList, reader::Reader};
 #[component]
 fn SyncControls() -> impl IntoView {
     let model = expect_context::<Model>();
-    move || match model.sync.get() {
+    move || {
+        match model.sync.get() {
         SyncState::Connecting => view! {
             <div class="sync running">
                 <span class="progress-text">"Connecting…"</span>
@@ -39,6 +40,7 @@ fn SyncControls() -> impl IntoView {
         }
         .into_any(),
     }
+    }
 }
 
 #[component]
@@ -49,7 +51,9 @@ fn PasswordPrompt() -> impl IntoView {
     let sealed = move || model.account.get().and_then(|a| a.sealed_password);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(account) = model.account.get_untracked() else { return };
+        let Some(account) = model.account.get_untracked() else {
+            return;
+        };
         let typed = value.get_untracked();
         spawn_local(async move {
             let password = match &account.sealed_password {

@@ -17,7 +17,9 @@ pub fn short_date(ms: f64) -> String {
     if d.to_date_string() == now.to_date_string() {
         set("hour", "2-digit");
         set("minute", "2-digit");
-        return d.to_locale_time_string_with_options("default", &opts).into();
+        return d
+            .to_locale_time_string_with_options("default", &opts)
+            .into();
     }
     if d.get_full_year() == now.get_full_year() {
         set("day", "numeric");
@@ -31,5 +33,7 @@ pub fn short_date(ms: f64) -> String {
 }
 
 pub fn long_date(ms: f64) -> String {
-    js_sys::Date::new(&ms.into()).to_locale_string("default", &js_sys::Object::new()).into()
+    js_sys::Date::new(&ms.into())
+        .to_locale_string("default", &js_sys::Object::new())
+        .into()
 }

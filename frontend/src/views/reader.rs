@@ -23,8 +23,12 @@ fn save(name: &str, mime: &str, bytes: &[u8]) {
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
     let parts = Array::of1(&Uint8Array::from(bytes));
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
     let doc = web_sys::window().unwrap().document().unwrap();
     if let Ok(a) = doc.create_element("a") {
         let a: web_sys::HtmlAnchorElement = a.unchecked_into();
@@ -36,20 +40,22 @@ fn save(name: &str, mime: &str, bytes: &[u8]) {
 }
 
 fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
-    (!list.is_empty()).then(|| view! {
-        <ul class="attachments" aria-label="Attachments">
-            {list.into_iter().map(|a| {
-                let label = format!("Save {}", a.name);
-                view! {
-                    <li>
-                        <span class="att-name">{a.name.clone()}</span>
-                        <span class="att-size">{human_size(a.bytes.len() as u64)}</span>
-                        <button type="button" class="link" aria-label=label
-                            on:click=move |_| save(&a.name, &a.mime, &a.bytes)>"Save"</button>
-                    </li>
-                }
-            }).collect_view()}
-        </ul>
+    (!list.is_empty()).then(|| {
+        view! {
+            <ul class="attachments" aria-label="Attachments">
+                {list.into_iter().map(|a| {
+                    let label = format!("Save {}", a.name);
+                    view! {
+                        <li>
+                            <span class="att-name">{a.name.clone()}</span>
+                            <span class="att-size">{human_size(a.bytes.len() as u64)}</span>
+                            <button type="button" class="link" aria-label=label
+                                on:click=move |_| save(&a.name, &a.mime, &a.bytes)>"Save"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
     })
 }
 
@@ -87,21 +93,23 @@ fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
 }
 
 fn forwarded_view(list: Vec<MessageView>) -> impl IntoView {
-    list.into_iter().map(|f| {
-        let allow = RwSignal::new(false);
-        view! {
-            <section class="forwarded" aria-label="Forwarded message">
-                <h3>"Forwarded message"</h3>
-                <dl class="headers">
-                    <dt>"From"</dt><dd>{f.from.clone()}</dd>
-                    <dt>"Subject"</dt><dd>{f.subject.clone()}</dd>
-                    {f.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
-                </dl>
-                {body_view(&f, allow)}
-                {attachments_view(f.attachments.clone())}
-            </section>
-        }
-    }).collect_view()
+    list.into_iter()
+        .map(|f| {
+            let allow = RwSignal::new(false);
+            view! {
+                <section class="forwarded" aria-label="Forwarded message">
+                    <h3>"Forwarded message"</h3>
+                    <dl class="headers">
+                        <dt>"From"</dt><dd>{f.from.clone()}</dd>
+                        <dt>"Subject"</dt><dd>{f.subject.clone()}</dd>
+                        {f.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
+                    </dl>
+                    {body_view(&f, allow)}
+                    {attachments_view(f.attachments.clone())}
+                </section>
+            }
+        })
+        .collect_view()
 }
 
 #[component]
@@ -111,20 +119,34 @@ pub fn Reader() -> impl IntoView {
     let allow_remote = RwSignal::new(false);
 
     Effect::new(move |_| {
-        let Some(uidl) = model.selected.get() else { return open.set(None) };
-        let Some(account) = model.account.get_untracked() else { return };
+        let Some(uidl) = model.selected.get() else {
+            return open.set(None);
+        };
+        let Some(account) = model.account.get_untracked() else {
+            return;
+        };
         allow_remote.set(false);
         spawn_local(async move {
-            let raw = store().raw(&account.id, &uidl).await.ok().flatten().unwrap_or_default();
+            let raw = store()
+                .raw(&account.id, &uidl)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let view = parse_view(&raw);
-            open.set(Some(Open { uidl: uidl.clone(), view, raw_len: raw.len() }));
+            open.set(Some(Open {
+                uidl: uidl.clone(),
+                view,
+                raw_len: raw.len(),
+            }));
             model.set_read(&uidl, true).await;
         });
     });
 
     move || {
         let Some(o) = open.get() else {
-            return view! { <div class="reader empty"><p>"Select a message to read it."</p></div> }.into_any();
+            return view! { <div class="reader empty"><p>"Select a message to read it."</p></div> }
+                .into_any();
         };
         let uidl = o.uidl.clone();
         let (u1, u2) = (uidl.clone(), uidl.clone());

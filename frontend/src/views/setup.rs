@@ -22,13 +22,22 @@ fn report(s: &Session) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     match &s.tls {
         Some(t) => {
-            rows.push(("Encryption".into(), format!("{} ({})", t.protocol, t.cipher)));
+            rows.push((
+                "Encryption".into(),
+                format!("{} ({})", t.protocol, t.cipher),
+            ));
             rows.push((
                 "Certificate".into(),
-                format!("{} — {:?}, SHA-256 {}", t.certificate.subject, t.verification, t.certificate.sha256),
+                format!(
+                    "{} — {:?}, SHA-256 {}",
+                    t.certificate.subject, t.verification, t.certificate.sha256
+                ),
             ));
         }
-        None => rows.push(("Encryption".into(), "none: the password and mail cross the network readable".into())),
+        None => rows.push((
+            "Encryption".into(),
+            "none: the password and mail cross the network readable".into(),
+        )),
     }
     if let Some(c) = &s.capabilities {
         let mut methods: Vec<String> = c.sasl.clone();
@@ -36,7 +45,14 @@ fn report(s: &Session) -> Vec<(String, String)> {
             methods.push("USER/PASS".into());
         }
         rows.push(("Login methods offered".into(), methods.join(", ")));
-        rows.push(("Pipelining".into(), if c.pipelining { "yes".into() } else { "no".into() }));
+        rows.push((
+            "Pipelining".into(),
+            if c.pipelining {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ));
         if let Some(imp) = &c.implementation {
             rows.push(("Server".into(), imp.clone()));
         }
@@ -48,7 +64,10 @@ fn report(s: &Session) -> Vec<(String, String)> {
         rows.push(("Login delay".into(), format!("{d} seconds between logins")));
     }
     if let (Some(n), Some(size)) = (s.count, s.size) {
-        rows.push(("Mailbox".into(), format!("{n} messages, {}", crate::mail::human_size(size))));
+        rows.push((
+            "Mailbox".into(),
+            format!("{n} messages, {}", crate::mail::human_size(size)),
+        ));
     }
     rows
 }
@@ -68,16 +87,31 @@ pub fn Setup() -> impl IntoView {
     let e = existing.clone();
     let email = RwSignal::new(e.as_ref().map(|a| a.email.clone()).unwrap_or_default());
     let host = RwSignal::new(e.as_ref().map(|a| a.host.clone()).unwrap_or_default());
-    let port = RwSignal::new(e.as_ref().map(|a| a.port.to_string()).unwrap_or_else(|| "995".into()));
-    let security = RwSignal::new(e.as_ref().map(|a| security_value(a.security)).unwrap_or("tls").to_string());
+    let port = RwSignal::new(
+        e.as_ref()
+            .map(|a| a.port.to_string())
+            .unwrap_or_else(|| "995".into()),
+    );
+    let security = RwSignal::new(
+        e.as_ref()
+            .map(|a| security_value(a.security))
+            .unwrap_or("tls")
+            .to_string(),
+    );
     let username = RwSignal::new(e.as_ref().map(|a| a.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
     let (policy0, days0, mirror0) = match e.as_ref().map(|a| a.policy).unwrap_or_default() {
         ServerPolicy::DeleteAfterDownload => ("delete", 14, false),
-        ServerPolicy::Leave { after_days: None, mirror_deletes } => ("leave", 14, mirror_deletes),
-        ServerPolicy::Leave { after_days: Some(d), mirror_deletes } => ("days", d, mirror_deletes),
+        ServerPolicy::Leave {
+            after_days: None,
+            mirror_deletes,
+        } => ("leave", 14, mirror_deletes),
+        ServerPolicy::Leave {
+            after_days: Some(d),
+            mirror_deletes,
+        } => ("days", d, mirror_deletes),
     };
     let policy = RwSignal::new(policy0.to_string());
     let days = RwSignal::new(days0.to_string());
@@ -89,7 +123,9 @@ pub fn Setup() -> impl IntoView {
     let auto_host = RwSignal::new(String::new());
 
     let on_email = move |_: leptos::ev::Event| {
-        let Some(g) = guess(&email.get_untracked()) else { return };
+        let Some(g) = guess(&email.get_untracked()) else {
+            return;
+        };
         // Only overwrite what the user did not type themselves.
         if host.get_untracked().is_empty() || host.get_untracked() == auto_host.get_untracked() {
             host.set(g.host.clone());
@@ -120,26 +156,47 @@ pub fn Setup() -> impl IntoView {
         if host_v.is_empty() {
             return Err("Enter the POP3 server name.".into());
         }
-        let port_v: u16 = port.get_untracked().trim().parse().map_err(|_| "The port must be a number from 1 to 65535.")?;
+        let port_v: u16 = port
+            .get_untracked()
+            .trim()
+            .parse()
+            .map_err(|_| "The port must be a number from 1 to 65535.")?;
         let security_v = match security.get_untracked().as_str() {
             "starttls" => Security::StartTls,
             "none" => Security::None,
             _ => Security::Tls,
         };
-        let days_v: u32 = days.get_untracked().trim().parse().map_err(|_| "Days must be a number.")?;
+        let days_v: u32 = days
+            .get_untracked()
+            .trim()
+            .parse()
+            .map_err(|_| "Days must be a number.")?;
         let policy_v = match policy.get_untracked().as_str() {
-            "leave" => ServerPolicy::Leave { after_days: None, mirror_deletes: mirror.get_untracked() },
-            "days" => ServerPolicy::Leave { after_days: Some(days_v), mirror_deletes: mirror.get_untracked() },
+            "leave" => ServerPolicy::Leave {
+                after_days: None,
+                mirror_deletes: mirror.get_untracked(),
+            },
+            "days" => ServerPolicy::Leave {
+                after_days: Some(days_v),
+                mirror_deletes: mirror.get_untracked(),
+            },
             _ => ServerPolicy::DeleteAfterDownload,
         };
         let user_v = username.get_untracked().trim().to_string();
         Ok(Account {
-            id: existing.as_ref().map(|a| a.id.clone()).unwrap_or_else(|| email_v.to_lowercase()),
+            id: existing
+                .as_ref()
+                .map(|a| a.id.clone())
+                .unwrap_or_else(|| email_v.to_lowercase()),
             email: email_v,
             host: host_v,
             port: port_v,
             security: security_v,
-            username: if user_v.is_empty() { email.get_untracked() } else { user_v },
+            username: if user_v.is_empty() {
+                email.get_untracked()
+            } else {
+                user_v
+            },
             policy: policy_v,
             pinned_sha256: pinned.get_untracked(),
             sealed_password: existing.as_ref().and_then(|a| a.sealed_password.clone()),
@@ -173,7 +230,9 @@ pub fn Setup() -> impl IntoView {
         let pw = password.get_untracked();
         let (remember_v, phrase) = (remember.get_untracked(), passphrase.get_untracked());
         if remember_v && phrase.chars().count() < 8 {
-            return error.set(Some("Choose a passphrase of at least 8 characters to remember the password.".into()));
+            return error.set(Some(
+                "Choose a passphrase of at least 8 characters to remember the password.".into(),
+            ));
         }
         spawn_local(async move {
             if remember_v && !pw.is_empty() {

@@ -24,8 +24,13 @@ pub struct Mailbox {
 
 impl Mailbox {
     pub fn with(n: usize, size: usize) -> Rc<RefCell<Mailbox>> {
-        let messages = (1..=n).map(|i| (format!("uid-{i:04}"), sample(i, size))).collect();
-        Rc::new(RefCell::new(Mailbox { messages, ..Default::default() }))
+        let messages = (1..=n)
+            .map(|i| (format!("uid-{i:04}"), sample(i, size)))
+            .collect();
+        Rc::new(RefCell::new(Mailbox {
+            messages,
+            ..Default::default()
+        }))
     }
     pub fn uidls(&self) -> Vec<String> {
         self.messages.iter().map(|m| m.0.clone()).collect()
@@ -91,19 +96,33 @@ impl FakeServer {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let arg: Option<usize> = words.next().and_then(|w| w.parse().ok());
-        let logged = if verb == "PASS" { "PASS ***".to_string() } else { line.to_string() };
+        let logged = if verb == "PASS" {
+            "PASS ***".to_string()
+        } else {
+            line.to_string()
+        };
         self.mailbox.borrow_mut().log.push(logged);
-        let live = |s: &Self, n: usize| n >= 1 && n <= s.mailbox.borrow().messages.len() && !s.marked.contains(&n);
+        let live = |s: &Self, n: usize| {
+            n >= 1 && n <= s.mailbox.borrow().messages.len() && !s.marked.contains(&n)
+        };
         match verb.as_str() {
             "CAPA" => {
-                let pipe = if self.pipelining { "PIPELINING\r\n" } else { "" };
+                let pipe = if self.pipelining {
+                    "PIPELINING\r\n"
+                } else {
+                    ""
+                };
                 self.reply(&format!("+OK\r\nUSER\r\nUIDL\r\nTOP\r\n{pipe}.\r\n"));
             }
             "USER" => self.reply("+OK\r\n"),
             "PASS" => self.reply("+OK logged in\r\n"),
             "STAT" => {
                 let mb = self.mailbox.borrow();
-                let (n, size) = mb.messages.iter().enumerate().filter(|(i, _)| !self.marked.contains(&(i + 1)))
+                let (n, size) = mb
+                    .messages
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !self.marked.contains(&(i + 1)))
                     .fold((0, 0), |(n, s), (_, m)| (n + 1, s + m.1.len()));
                 drop(mb);
                 self.reply(&format!("+OK {n} {size}\r\n"));
@@ -112,7 +131,11 @@ impl FakeServer {
                 let mut text = String::from("+OK\r\n");
                 for (i, (uidl, raw)) in self.mailbox.borrow().messages.iter().enumerate() {
                     if !self.marked.contains(&(i + 1)) {
-                        let value = if verb == "UIDL" { uidl.clone() } else { raw.len().to_string() };
+                        let value = if verb == "UIDL" {
+                            uidl.clone()
+                        } else {
+                            raw.len().to_string()
+                        };
                         text.push_str(&format!("{} {value}\r\n", i + 1));
                     }
                 }
@@ -179,26 +202,39 @@ impl Transport for FakeServer {
     }
 
     async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
-        let budget = self.cut_after_bytes.map(|c| c.saturating_sub(self.delivered));
+        let budget = self
+            .cut_after_bytes
+            .map(|c| c.saturating_sub(self.delivered));
         if budget == Some(0) {
             // The connection dies: whatever was not yet delivered is lost.
             self.out.clear();
-            return Err(TransportError::Closed { code: 1006, reason: "cut by test".into() });
+            return Err(TransportError::Closed {
+                code: 1006,
+                reason: "cut by test".into(),
+            });
         }
         if self.out.is_empty() {
             return if self.closed {
                 Ok(None)
             } else {
-                Err(TransportError::Closed { code: 1006, reason: "client waits for nothing".into() })
+                Err(TransportError::Closed {
+                    code: 1006,
+                    reason: "client waits for nothing".into(),
+                })
             };
         }
-        let n = self.chunk.min(self.out.len()).min(budget.unwrap_or(usize::MAX));
+        let n = self
+            .chunk
+            .min(self.out.len())
+            .min(budget.unwrap_or(usize::MAX));
         self.delivered += n;
         Ok(Some(self.out.drain(..n).collect()))
     }
 
     async fn start_tls(&mut self) -> Result<Option<TlsInfo>, TransportError> {
-        Err(TransportError::Protocol("the fake server has no TLS".into()))
+        Err(TransportError::Protocol(
+            "the fake server has no TLS".into(),
+        ))
     }
 
     fn close(&mut self) {
