@@ -42,6 +42,12 @@ pub fn MessageList() -> impl IntoView {
     };
 
     view! {
+        <p class="msg-count">
+            {move || match items.with(|v| v.len()) {
+                1 => "1 message".to_string(),
+                n => format!("{n} messages"),
+            }}
+        </p>
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
             {move || (items.with(|v| v.is_empty())).then(|| view! {
                 <p class="empty">{move || if model.search.get().is_empty() { "No messages yet. Press Sync to download your mail." } else { "No messages match your search." }}</p>

@@ -274,9 +274,9 @@ pub fn Setup() -> impl IntoView {
                 </div>
                 <label>"Security"
                     <select on:change=on_security prop:value=move || security.get()>
-                        <option value="tls">"SSL/TLS (recommended)"</option>
-                        <option value="starttls">"STARTTLS"</option>
-                        <option value="none">"None (unencrypted)"</option>
+                        <option value="tls" prop:selected=move || security.get() == "tls">"SSL/TLS (recommended)"</option>
+                        <option value="starttls" prop:selected=move || security.get() == "starttls">"STARTTLS"</option>
+                        <option value="none" prop:selected=move || security.get() == "none">"None (unencrypted)"</option>
                     </select>
                 </label>
                 <Show when=move || security.get() == "none">
@@ -303,9 +303,9 @@ pub fn Setup() -> impl IntoView {
                 </Show>
                 <label>"After download"
                     <select on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=move || policy.get()>
-                        <option value="delete">"Delete from the server (POP default)"</option>
-                        <option value="leave">"Leave on the server"</option>
-                        <option value="days">"Leave on the server, delete after some days"</option>
+                        <option value="delete" prop:selected=move || policy.get() == "delete">"Delete from the server (POP default)"</option>
+                        <option value="leave" prop:selected=move || policy.get() == "leave">"Leave on the server"</option>
+                        <option value="days" prop:selected=move || policy.get() == "days">"Leave on the server, delete after some days"</option>
                     </select>
                 </label>
                 <Show when=move || policy.get() == "days">

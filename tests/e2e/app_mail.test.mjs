@@ -1,0 +1,231 @@
+// The web app end to end: real Chromium, the real proxy, a real Dovecot (tests/e2e/fixture.mjs).
+// Account setup through the form, sync, reading multipart / HTML / cid mail safely, offline
+// reading, and a sync interrupted by stopping the proxy. Run: node --test tests/e2e/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFixture, launchBrowser, ROOT } from './fixture.mjs';
+import { setupAccount, sync, storedSummaries, messageCount, assertUnique } from './app_support.mjs';
+
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+let fx, browser;
+before(async () => {
+  fx = await startFixture();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await fx?.close();
+});
+
+/** A fresh page that records every request and page error. */
+async function freshPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const requests = [];
+  const errors = [];
+  context.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(fx.appUrl);
+  return { context, page, requests, errors };
+}
+
+test('set up, test connection, sync, read multipart, HTML and cid mail safely', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 5);
+  await fx.deliver(user, 'multipart', 1);
+  await fx.deliver(user, 'html', 1);
+  await fx.deliver(user, 'cid', 1);
+  assert.equal(await fx.count(user), 8);
+
+  const { context, page, requests, errors } = await freshPage();
+  await page.getByLabel('Email address').fill(`${user.name}@example.org`);
+  await page.getByLabel('Email address').press('Tab');
+  // Defaults from the address: pop.<domain>, 995, SSL/TLS.
+  assert.equal(await page.getByLabel('Server').inputValue(), 'pop.example.org');
+  assert.equal(await page.getByLabel('Port').inputValue(), '995');
+  await page.getByLabel('Server').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(fx.pop3sPort));
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill(user.password);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const result = page.getByRole('status', { name: 'Connection test' });
+  await result.getByText('Connection works.').waitFor({ timeout: 20000 });
+  const report = await result.textContent();
+  assert.match(report, /TLS ?v?1[._]3|TLSv1_3|TLS13/i, report);
+  assert.match(report, /Trusted/, report);
+  assert.match(report, /PLAIN/, report);
+  assert.match(report, /8 messages/, report);
+  await page.screenshot({ path: join(SHOTS, 'app-setup-tested.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Save account' }).click();
+
+  const text = await sync(page);
+  assert.match(text, /8 new messages/);
+  assert.match(text, /8 removed from the server/);
+  assert.equal(await fx.count(user), 0, 'delete after download emptied the server');
+  assert.equal(await page.getByRole('listitem').count(), 8);
+  assert.equal(await page.locator('.msg-row.unread').count(), 8, 'new mail is unread (bold)');
+  const stored = await storedSummaries(page);
+  assert.equal(stored.length, 8);
+  assertUnique(stored);
+
+  // Newest first: the dates in the list are non-increasing.
+  const dates = stored.map((s) => s.date).sort((a, b) => b - a);
+  const firstRow = await page.getByRole('listitem').first().getAttribute('aria-label');
+  const newest = stored.find((s) => s.date === dates[0]);
+  assert.ok(firstRow.includes(newest.subject), `${firstRow} vs ${newest.subject}`);
+
+  // The multipart message with a forwarded message/rfc822 and an attachment.
+  await page.getByRole('listitem').filter({ hasText: 'Fwd: Quarterly report' }).click();
+  const reader = page.getByRole('article', { name: 'Message' });
+  await reader.getByText('See the forwarded message').waitFor();
+  await reader.getByRole('region', { name: 'Forwarded message' }).getByText('Revenue went up').waitFor();
+  await reader.getByText('Analyst').first().waitFor();
+  const save = reader.getByRole('button', { name: 'Save pixel.png' });
+  const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+  assert.equal(download.suggestedFilename(), 'pixel.png');
+  assert.equal(await page.locator('.msg-row.unread').count(), 7, 'opening marks read');
+
+  // HTML with a remote image, a script and an onerror handler.
+  await page.getByRole('listitem').filter({ hasText: 'Big sale' }).click();
+  const frame = page.frameLocator('iframe[title="Message body"]');
+  await frame.getByText('Sale starts today').waitFor();
+  const iframe = page.locator('iframe[title="Message body"]');
+  assert.equal(await iframe.getAttribute('sandbox'), '', 'sandbox without any allowance');
+  const srcdoc = await iframe.getAttribute('srcdoc');
+  assert.doesNotMatch(srcdoc, /<script/i);
+  assert.doesNotMatch(srcdoc, /onerror/i);
+  assert.match(srcdoc, /Content-Security-Policy/);
+  await page.waitForTimeout(500);
+  assert.equal(await page.evaluate(() => window.postbagPwned), undefined, 'no script ran');
+  assert.equal(await page.title(), 'Postbag');
+  assert.deepEqual(requests.filter((u) => u.includes('tracker.invalid') || u.includes('shop.example')), [],
+    'no request left the page for remote content');
+  await reader.getByText('Remote images and other remote content are blocked').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'app-html-blocked.png') });
+
+  // multipart/alternative with a cid: image shown from the message itself.
+  await page.getByRole('listitem').filter({ hasText: 'Our new logo' }).click();
+  await frame.getByText('Our new logo:').waitFor();
+  const src = await frame.locator('img').getAttribute('src');
+  assert.match(src, /^data:image\/png;base64,/);
+  const width = await frame.locator('img').evaluate((img) => img.naturalWidth);
+  assert.ok(width > 0, 'the inline image decoded');
+
+  // Mark unread and delete locally.
+  await reader.getByRole('button', { name: 'Mark unread' }).click();
+  await page.getByRole('listitem').filter({ hasText: 'Message number 1' }).click();
+  await reader.getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('7 messages').waitFor();
+  assert.equal((await storedSummaries(page)).length, 7);
+  assert.deepEqual(errors, []);
+
+  // Offline: the proxy is gone; the app says so, and lists, searches and opens stored mail.
+  await fx.stopProxy();
+  try {
+    const offline = await sync(page);
+    assert.match(offline, /proxy cannot be reached|Connection lost|Offline/i, offline);
+    await page.getByText('Offline — the mail server cannot be reached').waitFor();
+    await page.getByLabel('Search mail').fill('Quarterly');
+    assert.equal(await page.getByRole('listitem').count(), 1);
+    await page.getByLabel('Search mail').fill('Sender 3');
+    assert.equal(await page.getByRole('listitem').count(), 1);
+    await page.getByRole('listitem').first().click();
+    await page.getByRole('article', { name: 'Message' }).getByText('Hello, this is message 3.').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'app-offline.png') });
+  } finally {
+    await fx.startProxy();
+  }
+  await context.close();
+});
+
+test('stop the proxy in the middle of a sync: nothing lost, nothing twice, server emptied only after', async () => {
+  const user = await fx.newUser();
+  const N = 40;
+  await fx.deliver(user, 'sized:150000', N);
+  const { context, page } = await freshPage();
+  await setupAccount(page, fx, user, { test: false });
+  await page.getByRole('button', { name: 'Sync' }).click();
+  // Wait until some messages are stored, then pull the plug.
+  await page.waitForFunction(() => {
+    const t = document.querySelector('.msg-count')?.textContent ?? '';
+    const n = Number((t.match(/\d+/) || ['0'])[0]);
+    return n >= 3;
+  }, null, { timeout: 60000, polling: 50 });
+  await fx.stopProxy();
+  const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.error');
+  await status.waitFor({ timeout: 20000 });
+  const partial = await storedSummaries(page);
+  assert.ok(partial.length >= 3 && partial.length < N, `partial sync stored ${partial.length}`);
+  assertUnique(partial);
+  // POP3 deletes only on QUIT: the interrupted session committed nothing.
+  assert.equal(await fx.count(user), N, 'the server still has every message');
+
+  await fx.startProxy();
+  const text = await sync(page, { timeout: 120000 });
+  assert.match(text, new RegExp(`${N - partial.length} new messages`), text);
+  const all = await storedSummaries(page);
+  assert.equal(all.length, N, 'no message lost');
+  assertUnique(all);
+  assert.equal(await messageCount(page), N);
+  assert.equal(await fx.count(user), 0, 'emptied once every local copy exists');
+  await context.close();
+});
+
+test('leave on server: a second sync downloads nothing, the server keeps everything', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 4);
+  const { context, page } = await freshPage();
+  await setupAccount(page, fx, user, { security: 'starttls', policy: 'leave', test: false });
+  assert.match(await sync(page), /4 new messages/);
+  assert.equal(await fx.count(user), 4);
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+  assert.match(await sync(page), /No new messages/);
+  assert.equal((await storedSummaries(page)).length, 4);
+  assert.equal(await fx.count(user), 4);
+  await context.close();
+});
+
+test('connection test explains failures: wrong password, refused target', async () => {
+  const user = await fx.newUser();
+  const { context, page } = await freshPage();
+  await page.getByLabel('Email address').fill('someone@example.org');
+  await page.getByLabel('Server').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(fx.pop3sPort));
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill('not the password');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const result = page.getByRole('status', { name: 'Connection test' });
+  await result.getByText(/Wrong user name or password/).waitFor({ timeout: 20000 });
+
+  await page.getByLabel('Server').fill('192.0.2.1');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await result.getByText(/proxy refused this server/i).waitFor({ timeout: 20000 });
+
+  await page.getByLabel('Security').selectOption('none');
+  await page.getByText('Without encryption, your password').waitFor();
+  await context.close();
+});
+
+test('phone layout: list, then the message with a back button', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 3);
+  await fx.deliver(user, 'cid', 1);
+  const { context, page } = await freshPage({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, 'app-phone-setup.png'), fullPage: true });
+  await setupAccount(page, fx, user, { test: false });
+  assert.match(await sync(page), /4 new messages/);
+  await page.screenshot({ path: join(SHOTS, 'app-phone-list.png') });
+  await page.getByRole('listitem').filter({ hasText: 'Our new logo' }).click();
+  await page.frameLocator('iframe[title="Message body"]').getByText('Our new logo:').waitFor();
+  assert.equal(await page.getByRole('list', { name: 'Messages' }).isVisible(), false, 'one pane at a time');
+  await page.screenshot({ path: join(SHOTS, 'app-phone-reader.png') });
+  await page.getByRole('button', { name: 'Back' }).click();
+  await page.getByRole('list', { name: 'Messages' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'nothing wider than the phone');
+  await context.close();
+});

@@ -1,0 +1,53 @@
+// Helpers for the app's end-to-end tests: account setup through the real form, sync, and
+// reading the app's IndexedDB from the page.
+import assert from 'node:assert/strict';
+
+/** Fills the setup form (labels are the accessible names users see) and saves. */
+export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true } = {}) {
+  await page.getByLabel('Email address').fill(`${user.name}@example.org`);
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server').fill('127.0.0.1');
+  await page.getByLabel('Security').selectOption(security);
+  await page.getByLabel('Port').fill(String(security === 'tls' ? fx.pop3sPort : fx.pop3Port));
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill(user.password);
+  await page.getByLabel('After download').selectOption(policy);
+  if (test) {
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Connection works.').waitFor({ timeout: 20000 });
+  }
+  await page.getByRole('button', { name: 'Save account' }).click();
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+}
+
+/** Clicks Sync and waits for the result line; returns its text. */
+export async function sync(page, { timeout = 60000 } = {}) {
+  await page.getByRole('button', { name: 'Sync' }).click();
+  const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error');
+  await status.first().waitFor({ timeout });
+  return (await status.first().textContent()).trim();
+}
+
+/** Every stored summary of every account, read straight from IndexedDB. */
+export function storedSummaries(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('postbag');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const req = db.transaction('summaries').objectStore('summaries').getAll();
+      req.onsuccess = () => { resolve(req.result); db.close(); };
+      req.onerror = () => reject(req.error);
+    };
+  }));
+}
+
+export async function messageCount(page) {
+  const text = await page.locator('.msg-count').textContent();
+  return Number(text.match(/\d+/)[0]);
+}
+
+export function assertUnique(summaries) {
+  const uidls = summaries.map((s) => s.uidl);
+  assert.equal(new Set(uidls).size, uidls.length, 'no message stored twice');
+}
