@@ -212,15 +212,19 @@ impl Client {
             }
             CapaStage::Initial | CapaStage::AfterTls => self.start_auth(),
             CapaStage::AfterAuth => {
-                self.phase = Phase::Transaction;
-                let caps = self.caps.as_ref();
-                self.events.push_back(Event::Ready {
-                    login_delay: caps.and_then(|c| c.login_delay),
-                    expire: caps.and_then(|c| c.expire),
-                });
+                self.enter_transaction();
                 Ok(())
             }
         }
+    }
+
+    fn enter_transaction(&mut self) {
+        self.phase = Phase::Transaction;
+        let caps = self.caps.as_ref();
+        self.events.push_back(Event::Ready {
+            login_delay: caps.and_then(|c| c.login_delay),
+            expire: caps.and_then(|c| c.expire),
+        });
     }
 
     fn start_auth(&mut self) -> Result<(), Pop3Error> {
@@ -261,9 +265,8 @@ impl Client {
             // RFC 2449 section 5: after login CAPA may show per-user values (LOGIN-DELAY,
             // EXPIRE) and PIPELINING may change.
             self.send_capa(CapaStage::AfterAuth);
-        } else if let Err(err) = self.after_capa(CapaStage::AfterAuth) {
-            // after_capa(AfterAuth) cannot fail; keep the compiler and the reader honest.
-            self.failed = Some(err);
+        } else {
+            self.enter_transaction();
         }
     }
 }
