@@ -23,7 +23,9 @@ use transaction::Transaction;
 /// Feed received bytes with [`receive`](Client::receive), drain [`next_event`](Client::next_event)
 /// until it returns `Ok(None)`, and write whatever [`take_outgoing`](Client::take_outgoing)
 /// returns. See the [module documentation](super) for a complete driver loop.
-#[derive(Debug)]
+///
+/// `Debug` shows the session state but neither buffered mail nor pending output (which may
+/// hold a password).
 pub struct Client {
     config: ClientConfig,
     framer: Framer,
@@ -38,6 +40,21 @@ pub struct Client {
     transaction: Transaction,
     /// A fatal error ends the session; it is returned again on every later call.
     failed: Option<Pop3Error>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("user", &self.config.user)
+            .field("phase", &self.phase)
+            .field("encrypted", &self.encrypted)
+            .field("framer", &self.framer)
+            .field("outgoing_bytes", &self.outgoing.len())
+            .field("pending_events", &self.events.len())
+            .field("transaction", &self.transaction)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

@@ -22,8 +22,7 @@ pub enum BodyPiece {
 }
 
 /// Buffers received bytes and hands out lines and body pieces. Incremental: any chunking of
-/// the input gives the same output.
-#[derive(Debug)]
+/// the input gives the same output. `Debug` shows sizes only: the buffer holds mail.
 pub struct Framer {
     buf: Vec<u8>,
     pos: usize,
@@ -31,6 +30,15 @@ pub struct Framer {
     at_line_start: bool,
     /// The terminator was consumed while data was still to be returned; `End` comes next.
     end_pending: bool,
+}
+
+impl std::fmt::Debug for Framer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Framer")
+            .field("buffered", &self.buffered())
+            .field("at_line_start", &self.at_line_start)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Framer {
@@ -163,10 +171,19 @@ impl Framer {
 
 /// Collects the lines of a multi-line reply that is small enough to hold in memory (CAPA,
 /// LIST, UIDL), unstuffed, until the terminating `.` line. The total is capped by `max_reply`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Collector {
     lines: Vec<Vec<u8>>,
     size: usize,
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("lines", &self.lines.len())
+            .field("size", &self.size)
+            .finish()
+    }
 }
 
 impl Collector {

@@ -8,6 +8,7 @@ use md5::{Digest, Md5};
 
 use super::auth::AuthMechanism;
 use super::error::ProtocolError;
+use super::secret::Secret;
 
 /// RFC 5034 section 4: an AUTH command with its initial response must fit in 255 octets;
 /// longer responses (typically OAuth tokens) go in a continuation instead.
@@ -46,7 +47,7 @@ pub(crate) struct SaslExchange {
     step: u8,
     /// The initial response that did not fit into the AUTH command and is due at the first
     /// (empty) challenge.
-    deferred_initial: Option<Vec<u8>>,
+    deferred_initial: Option<Secret<Vec<u8>>>,
     /// The server reported an error in a challenge (XOAUTH2/OAUTHBEARER); the `-ERR` follows.
     pub(crate) failed_challenge: bool,
 }
@@ -82,7 +83,7 @@ impl SaslExchange {
                 line.push(b' ');
                 line.extend_from_slice(encoded.as_bytes());
             } else {
-                deferred_initial = Some(ir);
+                deferred_initial = Some(Secret::new(ir));
             }
         }
         line.extend_from_slice(b"\r\n");
@@ -110,7 +111,7 @@ impl SaslExchange {
             .map_err(|_| ProtocolError::BadSaslChallenge)?;
         self.step += 1;
         let response: Vec<u8> = if let Some(ir) = self.deferred_initial.take() {
-            ir
+            ir.expose_secret().clone()
         } else {
             match (self.mechanism, self.step) {
                 (AuthMechanism::Login, 1) => user.as_bytes().to_vec(),

@@ -820,3 +820,25 @@ fn big_retr_is_streamed_in_bounded_chunks() {
     assert_eq!(got, body.as_bytes());
     assert_eq!(chunks, body.len().div_ceil(1000));
 }
+
+#[test]
+fn debug_output_never_shows_the_password_or_mail() {
+    let mut client = Client::new(config());
+    client.receive(b"+OK hi\r\n+OK\r\nUSER\r\n.\r\n+OK\r\n");
+    while client.next_event().unwrap().is_some() {}
+    // "PASS tanstaaf" is now pending output; the next reply is a RETR body in the buffer.
+    client.receive(b"+OK\r\n-ERR\r\n+OK\r\nsecret mail body");
+    let printed = format!("{client:?} {:?}", config());
+    assert!(!printed.contains("tanstaaf"), "{printed}");
+    assert!(!printed.contains("secret mail"), "{printed}");
+
+    // A deferred SASL initial response (too long for the AUTH line) holds the token.
+    let mut cfg = config();
+    cfg.auth = AuthPolicy::XOAuth2;
+    cfg.password = Secret::new("tok".repeat(200));
+    let mut client = Client::new(cfg);
+    client.receive(b"+OK hi\r\n+OK\r\nSASL XOAUTH2\r\n.\r\n");
+    while client.next_event().unwrap().is_some() {}
+    assert_eq!(client.take_outgoing().unwrap(), b"CAPA\r\nAUTH XOAUTH2\r\n");
+    assert!(!format!("{client:?}").contains("toktok"));
+}
