@@ -86,6 +86,9 @@ pub enum SyncError {
     Pop3(#[from] Pop3Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Without UIDL there is no safe way to know which messages are already here.
+    #[error("the server does not support UIDL")]
+    NoUidl,
 }
 
 /// The client configuration for an account; `password` is used for this session only.
@@ -281,7 +284,9 @@ impl Run {
             Event::Uidl { entries, .. } => self.uidls = Some(entries),
             Event::List { entries, .. } => {
                 let Some(ctx) = ctx else { return Ok(()) };
-                let uidls = self.uidls.take().unwrap_or_default();
+                let Some(uidls) = self.uidls.take() else {
+                    return Err(SyncError::NoUidl);
+                };
                 s.count = Some(entries.len() as u32);
                 s.size = Some(entries.iter().map(|e| e.1).sum());
                 let ledger = ctx.store.ledger(&ctx.account.id).await?;

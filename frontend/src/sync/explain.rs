@@ -27,6 +27,11 @@ pub fn explain(err: &SyncError) -> Explained {
     match err {
         SyncError::Transport(t) => transport(t),
         SyncError::Pop3(p) => pop3(p),
+        SyncError::NoUidl => plain(
+            "This server does not support UIDL, which Postbag needs to avoid downloading mail twice."
+                .into(),
+            false,
+        ),
         SyncError::Store(e) => plain(
             format!("Local storage failed: {e}. Nothing was deleted on the server."),
             false,
