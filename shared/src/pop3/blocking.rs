@@ -83,8 +83,9 @@ pub struct Session {
     pub mechanism: AuthMechanism,
     /// The last CAPA reply, if the server has CAPA.
     pub capabilities: Option<Capabilities>,
-    /// `LOGIN-DELAY` and `EXPIRE` reported at `Ready`.
+    /// `LOGIN-DELAY` reported at `Ready`.
     pub login_delay: Option<u32>,
+    /// `EXPIRE` reported at `Ready`.
     pub expire: Option<Expire>,
 }
 
@@ -104,13 +105,14 @@ fn next_event(
     upgrade: &mut Option<Upgrade<'_>>,
 ) -> Result<Event, DriverError> {
     loop {
-        let event = client.next_event()?;
+        let event = client.next_event();
         let s = stream.as_mut().expect("stream present");
+        // Write before looking at the result: a failed SASL exchange still sends its "*".
         if let Some(out) = client.take_outgoing() {
             s.write_all(&out)?;
             s.flush()?;
         }
-        match event {
+        match event? {
             Some(Event::StartTls) => {
                 let plain = stream.take().expect("stream present");
                 let up = upgrade
