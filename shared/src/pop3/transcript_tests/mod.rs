@@ -1,0 +1,129 @@
+//! Scripted sessions: a server transcript is fed to the client whole, byte by byte and in
+//! odd-sized chunks; the events, the bytes the client sent and the final error must be the
+//! same every time.
+
+use super::*;
+
+mod login;
+mod transaction;
+
+/// A scripted session. `server` is split into segments: after each segment but the last the
+/// driver performs the TLS upgrade if the client asked for it (as a real driver would, bytes
+/// sent after the handshake arrive in the next segment).
+struct Script<'a> {
+    config: ClientConfig,
+    server: &'a [&'a [u8]],
+    /// Enqueued when `Ready` arrives.
+    on_ready: &'a [Command],
+}
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    events: Vec<Event>,
+    sent: String,
+    error: Option<Pop3Error>,
+}
+
+fn config() -> ClientConfig {
+    let mut c = ClientConfig::new("mrose", Secret::new("tanstaaf".to_string()));
+    c.want_starttls = false;
+    c.allow_plaintext_password = true;
+    c
+}
+
+fn run(script: &Script, step: usize) -> Outcome {
+    let mut client = Client::new(script.config.clone());
+    let mut events: Vec<Event> = Vec::new();
+    let mut sent = Vec::new();
+    let mut error = None;
+    'segments: for (i, segment) in script.server.iter().enumerate() {
+        if i > 0 && events.last() == Some(&Event::StartTls) {
+            client.tls_started().unwrap();
+        }
+        for chunk in segment.chunks(step.max(1)) {
+            client.receive(chunk);
+            loop {
+                match client.next_event() {
+                    Ok(Some(ev)) => {
+                        if matches!(ev, Event::Ready { .. }) {
+                            for c in script.on_ready {
+                                client.enqueue(c.clone()).unwrap();
+                            }
+                        }
+                        // Merge adjacent chunks so the comparison does not depend on chunking.
+                        if let (
+                            Event::MessageChunk { id, bytes },
+                            Some(Event::MessageChunk {
+                                id: last,
+                                bytes: acc,
+                            }),
+                        ) = (&ev, events.last_mut())
+                            && id == last
+                        {
+                            acc.extend_from_slice(bytes);
+                            continue;
+                        }
+                        events.push(ev);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e);
+                        sent.extend(client.take_outgoing().unwrap_or_default());
+                        break 'segments;
+                    }
+                }
+            }
+            sent.extend(client.take_outgoing().unwrap_or_default());
+        }
+    }
+    if error.is_none() && !client.is_closed() {
+        error = Some(client.connection_lost());
+    }
+    Outcome {
+        events,
+        sent: String::from_utf8_lossy(&sent).into_owned(),
+        error,
+    }
+}
+
+/// Runs the script with several chunkings and checks they agree with `expected_sent`,
+/// `expected_events` (if given) and `expected_error`.
+fn check(
+    script: Script,
+    expected_sent: &str,
+    expected_events: Option<&[Event]>,
+    expected_error: Option<Pop3Error>,
+) -> Outcome {
+    let whole = run(&script, usize::MAX);
+    for step in [1, 2, 7] {
+        assert_eq!(
+            run(&script, step),
+            whole,
+            "chunking {step} differs from whole input"
+        );
+    }
+    assert_eq!(whole.sent, expected_sent);
+    if let Some(events) = expected_events {
+        assert_eq!(whole.events, events);
+    }
+    assert_eq!(whole.error, expected_error);
+    whole
+}
+
+fn id(n: u64) -> CommandId {
+    CommandId(n)
+}
+
+const DOVECOT_CAPA: &str = "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nUSER\r\nSASL PLAIN LOGIN\r\n.\r\n";
+
+fn server_error(
+    kind: ServerErrorKind,
+    code: Option<ResponseCode>,
+    text: &str,
+) -> Option<Pop3Error> {
+    Some(Pop3Error::Server(ServerError {
+        kind,
+        code,
+        text: text.into(),
+    }))
+}
