@@ -1,0 +1,159 @@
+// Phone and desktop layout, dark mode, touch targets and font scaling, on a mailbox synced from
+// a real Dovecot. With POSTBAG_SCREENSHOTS=1 the screenshots go to docs/screenshots/pwa-*.png
+// (committed); otherwise to a temporary directory, so ordinary runs leave the tree alone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
+import { setUpAccount, syncAll, waitForWorker } from './pwa_support.mjs';
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+const SHOTS = process.env.POSTBAG_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'postbag-shots-'));
+mkdirSync(SHOTS, { recursive: true });
+
+const profile = mkdtempSync(join(tmpdir(), 'postbag-layout-profile-'));
+const open = async (viewport, colorScheme) => {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    viewport,
+    colorScheme,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(fx.appUrl);
+  await page.locator('.msg-row').first().waitFor({ timeout: 20000 });
+  return { context, page };
+};
+const shot = (page, name) => page.screenshot({ path: join(SHOTS, `pwa-${name}.png`) });
+const visible = (page, selector) => page.locator(selector).first().isVisible();
+const box = (page, selector) => page.locator(selector).first().boundingBox();
+
+let fx;
+before(async () => {
+  fx = await startFixture();
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 6);
+  await fx.deliver(user, 'multipart', 1);
+  await fx.deliver(user, 'html', 1);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(fx.appUrl);
+  await waitForWorker(page);
+  await setUpAccount(page, fx, user);
+  await syncAll(page, 8);
+  await context.close();
+});
+after(async () => {
+  await fx?.close();
+});
+
+for (const scheme of ['light', 'dark']) {
+  test(`phone (${scheme}): one pane at a time, back to the list, 44 px touch targets`, async () => {
+    const { context, page } = await open(PHONE, scheme);
+    try {
+      assert.equal(await visible(page, '.pb-list'), true);
+      assert.equal(await visible(page, '.pb-reader'), false);
+      const list = await box(page, '.pb-list');
+      assert.ok(list.width >= PHONE.width - 1, `list fills the width (${list.width})`);
+      await touchTargetsAtLeast(page, 44);
+      await shot(page, `phone-${scheme}-list`);
+
+      await page.locator('.msg-row').first().click();
+      await page.locator('article.reader').waitFor();
+      assert.equal(await visible(page, '.pb-list'), false);
+      assert.equal(await visible(page, '.pb-reader'), true);
+      assert.equal(await visible(page, '.pb-back'), true);
+      await touchTargetsAtLeast(page, 44);
+      await shot(page, `phone-${scheme}-message`);
+
+      await page.locator('.pb-back').click();
+      assert.equal(await visible(page, '.pb-list'), true);
+      assert.equal(await visible(page, '.pb-reader'), false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`desktop (${scheme}): list and message side by side, no back button`, async () => {
+    const { context, page } = await open(DESKTOP, scheme);
+    try {
+      await page.locator('.msg-row').nth(1).click();
+      await page.locator('article.reader').waitFor();
+      const list = await box(page, '.pb-list');
+      const reader = await box(page, '.pb-reader');
+      assert.ok(reader.x >= list.x + list.width - 1, 'reader to the right of the list');
+      assert.ok(Math.abs(reader.y - list.y) < 2, 'same row');
+      assert.equal(await visible(page, '.pb-back'), false);
+      await shot(page, `desktop-${scheme}`);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('dark mode follows prefers-color-scheme', async () => {
+  const colours = {};
+  for (const scheme of ['light', 'dark']) {
+    const { context, page } = await open(PHONE, scheme);
+    colours[scheme] = await page.evaluate(() => {
+      const s = getComputedStyle(document.body);
+      return { bg: s.backgroundColor, fg: s.color };
+    });
+    await context.close();
+  }
+  assert.equal(colours.light.bg, 'rgb(246, 247, 249)');
+  assert.equal(colours.dark.bg, 'rgb(15, 26, 42)');
+  assert.notEqual(colours.light.fg, colours.dark.fg);
+});
+
+test("text and controls follow the user's font size", async () => {
+  const measure = async (fontSize) => {
+    const { context, page } = await open(PHONE, 'light');
+    try {
+      // Chrome's own "font size" setting, as a user would change it.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Page.setFontSizes', { fontSizes: { standard: fontSize } });
+      return await page.evaluate(() => ({
+        root: parseFloat(getComputedStyle(document.documentElement).fontSize),
+        search: document.querySelector('#search').getBoundingClientRect().height,
+        brand: parseFloat(getComputedStyle(document.querySelector('.brand')).fontSize),
+      }));
+    } finally {
+      await context.close();
+    }
+  };
+  const normal = await measure(16);
+  const large = await measure(24);
+  assert.equal(normal.root, 16);
+  assert.equal(large.root, 24);
+  assert.ok(large.brand >= normal.brand * 1.4, `brand ${normal.brand} -> ${large.brand}`);
+  assert.ok(large.search >= 24 * 2.75 - 1, `search field ${large.search}px at 24px text`);
+});
+
+/** Every visible control (buttons, inputs, list rows) is at least `min` px high and wide. */
+async function touchTargetsAtLeast(page, min) {
+  const small = await page.evaluate((min) => {
+    const out = [];
+    const selector = 'button, input, select, a[href], [role="button"], .msg-row';
+    for (const el of document.querySelectorAll(selector)) {
+      const r = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
+      if (el.closest('.visually-hidden')) continue;
+      if (r.height < min - 0.5 || r.width < min - 0.5) {
+        out.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || el.type || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+      }
+    }
+    return out;
+  }, min);
+  assert.deepEqual(small, [], `controls smaller than ${min}px`);
+}
