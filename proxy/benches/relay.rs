@@ -1,1 +1,418 @@
-fn main() {}
+//! `cargo bench -p postbag-proxy --bench relay`: the proxy against direct TCP, side by side.
+//!
+//! The proxy runs as its own process (the release binary), so its RSS is its own. Upstreams are
+//! tiny local servers: a source that streams bytes (throughput), a POP3-shaped line/`+OK`
+//! ping-pong (round trip), a server that answers in two TCP segments (what TCP_NODELAY is
+//! for), and one that accepts and holds connections (memory per idle tunnel).
+//! `POSTBAG_BENCH_QUICK=1` shrinks the run.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use postbag_protocol::tunnel::{ClientMessage, OpenRequest, PROTOCOL_VERSION, TlsMode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const MIB: usize = 1024 * 1024;
+
+struct Sizes {
+    stream_bytes: usize,
+    round_trips: usize,
+    split_round_trips: usize,
+    idle_tunnels: usize,
+}
+
+fn main() {
+    let quick = std::env::var_os("POSTBAG_BENCH_QUICK").is_some();
+    let sizes = if quick {
+        Sizes {
+            stream_bytes: 64 * MIB,
+            round_trips: 300,
+            split_round_trips: 40,
+            idle_tunnels: 200,
+        }
+    } else {
+        Sizes {
+            stream_bytes: 512 * MIB,
+            round_trips: 3000,
+            split_round_trips: 200,
+            idle_tunnels: 1000,
+        }
+    };
+    check_fd_limit(sizes.idle_tunnels * 4 + 100);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench(sizes));
+}
+
+async fn bench(sizes: Sizes) {
+    let source = spawn_source(sizes.stream_bytes).await;
+    let pingpong = spawn_pingpong().await;
+    let split = spawn_split_replier();
+    let idle = spawn_idle().await;
+    let ports = [source, pingpong, split, idle]
+        .map(|a| a.port().to_string())
+        .join(",");
+
+    let proxy = ProxyProcess::start(&ports, true);
+
+    // Throughput, server to client (the RETR direction). Best of three.
+    let mut direct_tp = 0f64;
+    let mut proxy_tp = 0f64;
+    for _ in 0..3 {
+        direct_tp = direct_tp.max(direct_stream(source, sizes.stream_bytes).await);
+        proxy_tp = proxy_tp.max(tunnel_stream(proxy.addr, source, sizes.stream_bytes).await);
+    }
+
+    // Round trips of a one-line command and a one-line reply.
+    let direct_rtt = direct_round_trips(pingpong, sizes.round_trips).await;
+    let proxy_rtt = tunnel_round_trips(
+        proxy.addr,
+        pingpong,
+        b"NOOP\r\n",
+        b"+OK\r\n",
+        sizes.round_trips,
+    )
+    .await;
+
+    // A reply in two segments, with and without TCP_NODELAY.
+    let split_on = tunnel_round_trips(
+        proxy.addr,
+        split,
+        b"RETR 1\r\n",
+        b"\r\n.\r\n",
+        sizes.split_round_trips,
+    )
+    .await;
+
+    // Memory per idle tunnel.
+    let rss_before = proxy.rss_kib();
+    let mut held = Vec::with_capacity(sizes.idle_tunnels);
+    for _ in 0..sizes.idle_tunnels {
+        held.push(open_tunnel(proxy.addr, idle).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after = proxy.rss_kib();
+    let per_tunnel_kib = (rss_after.saturating_sub(rss_before)) as f64 / sizes.idle_tunnels as f64;
+    drop(held);
+    drop(proxy);
+
+    let nagle = ProxyProcess::start(&ports, false);
+    let split_off = tunnel_round_trips(
+        nagle.addr,
+        split,
+        b"RETR 1\r\n",
+        b"\r\n.\r\n",
+        sizes.split_round_trips,
+    )
+    .await;
+    drop(nagle);
+
+    println!();
+    println!("| measure | direct TCP | through the proxy | proxy vs direct |");
+    println!("|---|---|---|---|");
+    println!(
+        "| throughput server->client, {} MiB (MiB/s, best of 3) | {:.0} | {:.0} | {:.0} % |",
+        sizes.stream_bytes / MIB,
+        direct_tp,
+        proxy_tp,
+        100.0 * proxy_tp / direct_tp
+    );
+    println!(
+        "| round trip, one-line command/reply, median (us) | {:.1} | {:.1} | +{:.1} us |",
+        direct_rtt.median,
+        proxy_rtt.median,
+        proxy_rtt.median - direct_rtt.median
+    );
+    println!(
+        "| round trip, p99 (us) | {:.1} | {:.1} | +{:.1} us |",
+        direct_rtt.p99,
+        proxy_rtt.p99,
+        proxy_rtt.p99 - direct_rtt.p99
+    );
+    println!(
+        "| reply in two segments, median / p99 (us), TCP_NODELAY on | - | {:.1} / {:.1} | |",
+        split_on.median, split_on.p99
+    );
+    println!(
+        "| reply in two segments, median / p99 (us), TCP_NODELAY off | - | {:.1} / {:.1} | {:.1}x slower (median) |",
+        split_off.median,
+        split_off.p99,
+        split_off.median / split_on.median
+    );
+    println!(
+        "| proxy RSS per idle tunnel, {} tunnels (KiB) | - | {:.1} | RSS {} -> {} KiB |",
+        sizes.idle_tunnels, per_tunnel_kib, rss_before, rss_after
+    );
+}
+
+/// The proxy binary in its own process, killed on drop.
+struct ProxyProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ProxyProcess {
+    fn start(ports: &str, nodelay: bool) -> ProxyProcess {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_postbag-proxy"))
+            .args([
+                "--listen",
+                &addr.to_string(),
+                "--dist",
+                "/nonexistent/postbag-dist",
+            ])
+            .args(["--allow-port", ports, "--allow-private-cidr", "127.0.0.0/8"])
+            .args(["--allowed-origin", "*", "--max-tunnels", "100000"])
+            .args(["--max-tunnels-per-ip", "100000", "--workers", "1"])
+            .args(["--tcp-nodelay", if nodelay { "true" } else { "false" }])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the proxy binary");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "the proxy did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ProxyProcess { child, addr }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check_fd_limit(needed: usize) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft: usize = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    assert!(
+        soft >= needed,
+        "raise the open-files limit (ulimit -n {needed}); it is {soft}"
+    );
+}
+
+async fn spawn_source(total: usize) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < total {
+                    let n = chunk.len().min(total - sent);
+                    if s.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    sent += n;
+                }
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+async fn spawn_pingpong() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = listener.accept().await.unwrap();
+            s.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let (r, mut w) = s.into_split();
+                let mut lines = tokio::io::BufReader::new(r);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            if w.write_all(b"+OK\r\n").await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Answers each line with a status line, then, 300 us later, the rest of a multi-line reply: the
+/// proxy relays them as two frames, and Nagle holds the second until the browser ACKs the first.
+fn spawn_split_replier() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                stream.set_nodelay(true).unwrap();
+                let mut w = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let mut line = String::new();
+                while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                    line.clear();
+                    if w.write_all(b"+OK 12 octets\r\n").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_micros(300));
+                    if w.write_all(b"Subject: x\r\n\r\n.\r\n").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn spawn_idle() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (s, _) = listener.accept().await.unwrap();
+            held.push(s);
+        }
+    });
+    addr
+}
+
+async fn direct_stream(source: SocketAddr, total: usize) -> f64 {
+    let mut s = TcpStream::connect(source).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let start = Instant::now();
+    let mut got = 0;
+    loop {
+        let n = s.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    assert_eq!(got, total);
+    got as f64 / MIB as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn open_tunnel(proxy: SocketAddr, target: SocketAddr) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{proxy}/tunnel"))
+        .await
+        .unwrap();
+    let open = ClientMessage::Open(OpenRequest {
+        version: PROTOCOL_VERSION,
+        host: target.ip().to_string(),
+        port: target.port(),
+        tls: TlsMode::None,
+        pin_sha256: None,
+    });
+    ws.send(Message::text(serde_json::to_string(&open).unwrap()))
+        .await
+        .unwrap();
+    match ws.next().await {
+        Some(Ok(Message::Text(t))) if t.as_str().contains("\"connected\"") => ws,
+        other => panic!("tunnel did not open: {other:?}"),
+    }
+}
+
+async fn tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) -> f64 {
+    let mut ws = open_tunnel(proxy, source).await;
+    let start = Instant::now();
+    let mut got = 0;
+    while let Some(msg) = ws.next().await {
+        match msg.unwrap() {
+            Message::Binary(b) => got += b.len(),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(got, total);
+    got as f64 / MIB as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Latency {
+    median: f64,
+    p99: f64,
+}
+
+fn summarise(mut micros: Vec<f64>) -> Latency {
+    micros.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let at = |q: f64| micros[((micros.len() - 1) as f64 * q) as usize];
+    Latency {
+        median: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+async fn direct_round_trips(target: SocketAddr, n: usize) -> Latency {
+    let mut s = TcpStream::connect(target).await.unwrap();
+    s.set_nodelay(true).unwrap();
+    let mut buf = [0u8; 64];
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        s.write_all(b"NOOP\r\n").await.unwrap();
+        let mut got = 0;
+        while got < 5 {
+            got += s.read(&mut buf[got..]).await.unwrap();
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    summarise(samples)
+}
+
+async fn tunnel_round_trips(
+    proxy: SocketAddr,
+    target: SocketAddr,
+    command: &[u8],
+    reply_end: &[u8],
+    n: usize,
+) -> Latency {
+    let mut ws = open_tunnel(proxy, target).await;
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        ws.send(Message::binary(command.to_vec())).await.unwrap();
+        let mut got = Vec::new();
+        while !got.ends_with(reply_end) {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Binary(b) => got.extend_from_slice(&b),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    summarise(samples)
+}

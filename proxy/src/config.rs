@@ -60,6 +60,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// HTTP worker threads (0: one per CPU).
     pub workers: usize,
+    /// TCP_NODELAY on upstream and accepted sockets. Only the benchmark turns it off, to show
+    /// what Nagle's algorithm would cost.
+    pub tcp_nodelay: bool,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             trust_forwarded_for: false,
             workers: 0,
+            tcp_nodelay: true,
         }
     }
 }
@@ -99,12 +103,6 @@ impl Config {
             shutdown_grace_secs: 2,
             ..Config::default()
         }
-    }
-
-    /// Whether `port` may be reached. An empty list in `for_tests` means any port; the embedded
-    /// default lists 110 and 995.
-    pub fn port_allowed(&self, port: u16) -> bool {
-        self.allow_ports.is_empty() || self.allow_ports.contains(&port)
     }
 
     /// Reads a TOML file; keys absent from it keep their embedded default.
@@ -220,6 +218,9 @@ pub struct Cli {
     /// HTTP worker threads; 0 for one per CPU [default: 0].
     #[arg(long, env = "POSTBAG_WORKERS")]
     pub workers: Option<usize>,
+    /// Disable Nagle's algorithm on both sides (true or false); only for measurements [default: true].
+    #[arg(long, env = "POSTBAG_TCP_NODELAY")]
+    pub tcp_nodelay: Option<bool>,
 }
 
 impl Cli {
@@ -255,6 +256,7 @@ impl Cli {
         set(&mut c.shutdown_grace_secs, self.shutdown_grace_secs);
         set(&mut c.trust_forwarded_for, self.trust_forwarded_for);
         set(&mut c.workers, self.workers);
+        set(&mut c.tcp_nodelay, self.tcp_nodelay);
     }
 }
 

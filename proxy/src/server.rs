@@ -73,7 +73,7 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
     listener.set_nonblocking(true)?;
     let mut server = HttpServer::new(move || app(state.clone()))
         .disable_signals()
-        .tcp_nodelay(true)
+        .tcp_nodelay(config.tcp_nodelay)
         .shutdown_timeout(grace.as_secs() + 2)
         .listen(listener)?;
     if config.workers > 0 {

@@ -21,7 +21,12 @@ use crate::upstream;
 use crate::ws::{Closed, Inbox, Outbox};
 
 /// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
-pub const READ_CHUNK: usize = 32 * 1024;
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// The read buffer of a conversation: POP3 replies are short, so a tunnel starts (and, after a
+/// bulk transfer, falls back) to this size, and holds [`READ_CHUNK`] only while a read fills its
+/// buffer. Idle tunnels stay small.
+const SMALL_READ: usize = 4 * 1024;
 
 /// Everything one tunnel needs.
 pub struct Tunnel {
@@ -127,6 +132,7 @@ impl Tunnel {
             &self.state.policy,
             &self.state.trust,
             connect_timeout,
+            config.tcp_nodelay,
         );
         let (mut upstream, connected, target) = match opened.await {
             Ok(ok) => ok,
@@ -144,7 +150,7 @@ impl Tunnel {
             return End::ClientClosed(None);
         }
 
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = vec![0u8; SMALL_READ];
         let mut may_starttls = open.tls == TlsMode::Starttls;
         // Bytes of the fragmented binary message in progress, against the message size cap.
         let mut fragmented = 0usize;
@@ -169,6 +175,11 @@ impl Tunnel {
                     };
                     if self.outbox.send_binary(&buf[..n]).await.is_err() {
                         return End::ClientClosed(None);
+                    }
+                    if n == buf.len() && buf.len() < READ_CHUNK {
+                        buf = vec![0u8; READ_CHUNK];
+                    } else if n < SMALL_READ && buf.len() > SMALL_READ {
+                        buf = vec![0u8; SMALL_READ];
                     }
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);

@@ -38,6 +38,7 @@ pub async fn open(
     policy: &Policy,
     trust: &Trust,
     timeout: Duration,
+    nodelay: bool,
 ) -> Result<(Upstream, Connected, Target), TunnelError> {
     if req.version != PROTOCOL_VERSION {
         return Err(TunnelError::new(
@@ -74,7 +75,7 @@ pub async fn open(
             .map_err(|d| TunnelError::new(ErrorKind::ForbiddenTarget, d.to_string()))?;
     }
 
-    let tcp = tokio::time::timeout_at(deadline, connect_any(&addrs))
+    let tcp = tokio::time::timeout_at(deadline, connect_any(&addrs, nodelay))
         .await
         .map_err(|_| timed_out())??;
     let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -147,14 +148,14 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, TunnelError> 
     Ok(addrs)
 }
 
-async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, TunnelError> {
+async fn connect_any(addrs: &[SocketAddr], nodelay: bool) -> Result<TcpStream, TunnelError> {
     let mut last = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {
             Ok(tcp) => {
                 // POP3 is a conversation of small writes: Nagle plus delayed ACK would add
                 // ~40 ms to many replies.
-                tcp.set_nodelay(true).ok();
+                tcp.set_nodelay(nodelay).ok();
                 return Ok(tcp);
             }
             Err(e) => last = Some(e),
@@ -183,7 +184,7 @@ async fn handshake(
     }
 }
 
-/// Milliseconds since `start`, for the connect-latency histogram.
+/// Seconds since `start`, for the connect-latency histogram.
 pub fn elapsed_secs(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
