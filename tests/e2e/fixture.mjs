@@ -40,7 +40,7 @@ export function launchPersistent(options = {}) {
   });
 }
 
-export async function startFixture({ dist = join(ROOT, 'dist') } = {}) {
+export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist') } = {}) {
   const bin = join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
