@@ -19,14 +19,22 @@ fn settle(target: &web_sys::EventTarget, ok_event: &str) -> js_sys::Promise {
         let err = wasm_bindgen::closure::Closure::once_into_js(move |e: web_sys::Event| {
             reject.call1(&JsValue::NULL, &e).unwrap();
         });
-        target.add_event_listener_with_callback(&ok_event, ok.unchecked_ref()).unwrap();
-        target.add_event_listener_with_callback("error", err.unchecked_ref()).unwrap();
+        target
+            .add_event_listener_with_callback(&ok_event, ok.unchecked_ref())
+            .unwrap();
+        target
+            .add_event_listener_with_callback("error", err.unchecked_ref())
+            .unwrap();
     })
 }
 
 #[wasm_bindgen_test]
 async fn indexeddb_round_trips_a_record() {
-    let factory = web_sys::window().unwrap().indexed_db().unwrap().expect("IndexedDB exists");
+    let factory = web_sys::window()
+        .unwrap()
+        .indexed_db()
+        .unwrap()
+        .expect("IndexedDB exists");
     let name = format!("postbag-smoke-{}", js_sys::Math::random());
     let open = factory.open_with_u32(&name, 1).unwrap();
     let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
@@ -45,7 +53,10 @@ async fn indexeddb_round_trips_a_record() {
         .unwrap();
     tx.object_store("records")
         .unwrap()
-        .put_with_key(&JsValue::from_str("hello from postbag"), &JsValue::from_str("greeting"))
+        .put_with_key(
+            &JsValue::from_str("hello from postbag"),
+            &JsValue::from_str("greeting"),
+        )
         .unwrap();
     JsFuture::from(settle(&tx, "complete")).await.unwrap();
 
@@ -53,7 +64,10 @@ async fn indexeddb_round_trips_a_record() {
     let store = tx.object_store("records").unwrap();
     let got = store.get(&JsValue::from_str("greeting")).unwrap();
     JsFuture::from(settle(&got, "success")).await.unwrap();
-    assert_eq!(got.result().unwrap().as_string().as_deref(), Some("hello from postbag"));
+    assert_eq!(
+        got.result().unwrap().as_string().as_deref(),
+        Some("hello from postbag")
+    );
     let missing = store.get(&JsValue::from_str("absent")).unwrap();
     JsFuture::from(settle(&missing, "success")).await.unwrap();
     assert!(missing.result().unwrap().is_undefined());

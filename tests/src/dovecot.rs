@@ -44,7 +44,10 @@ impl Dovecot {
     /// (the README's test command installs it).
     pub fn start() -> Dovecot {
         let binary = dovecot_binary();
-        let dir = tempfile::Builder::new().prefix("postbag-dovecot-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("postbag-dovecot-")
+            .tempdir()
+            .expect("temp dir");
         // Dovecot's unprivileged processes (and the mail user) must reach the files below.
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         for sub in ["run", "state", "mail"] {
@@ -122,12 +125,21 @@ impl Dovecot {
             name: format!("user{n}"),
             password: format!("pw-{n}-{}", std::process::id()),
         };
-        for sub in ["", "/Maildir", "/Maildir/new", "/Maildir/cur", "/Maildir/tmp"] {
+        for sub in [
+            "",
+            "/Maildir",
+            "/Maildir/new",
+            "/Maildir/cur",
+            "/Maildir/tmp",
+        ] {
             let path = self.home(&user).join(sub.trim_start_matches('/'));
             fs::create_dir_all(&path).unwrap();
             self.give_to_mail_owner(&path, 0o700);
         }
-        let mut users = fs::OpenOptions::new().append(true).open(self.dir.path().join("users")).unwrap();
+        let mut users = fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("users"))
+            .unwrap();
         writeln!(users, "{}:{{PLAIN}}{}", user.name, user.password).unwrap();
         user
     }
@@ -137,7 +149,11 @@ impl Dovecot {
     pub fn deliver(&self, user: &TestUser, raw: &[u8]) -> Vec<u8> {
         let n = self.delivered.fetch_add(1, Ordering::SeqCst);
         // Maildir file names must be unique and sort by delivery: time, sequence, host.
-        let name = format!("{}.P{}Q{n:06}.postbag-test", 1_700_000_000 + n, std::process::id());
+        let name = format!(
+            "{}.P{}Q{n:06}.postbag-test",
+            1_700_000_000 + n,
+            std::process::id()
+        );
         let tmp = self.home(user).join("Maildir/tmp").join(&name);
         fs::write(&tmp, raw).unwrap();
         self.give_to_mail_owner(&tmp, 0o600);
@@ -149,7 +165,11 @@ impl Dovecot {
     pub fn message_count(&self, user: &TestUser) -> usize {
         ["new", "cur"]
             .iter()
-            .map(|d| fs::read_dir(self.home(user).join("Maildir").join(d)).map(|r| r.count()).unwrap_or(0))
+            .map(|d| {
+                fs::read_dir(self.home(user).join("Maildir").join(d))
+                    .map(|r| r.count())
+                    .unwrap_or(0)
+            })
             .sum()
     }
 
@@ -182,7 +202,11 @@ impl Dovecot {
             if greets(self.pop3) {
                 return;
             }
-            assert!(Instant::now() < deadline, "dovecot did not listen in time:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "dovecot did not listen in time:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -191,7 +215,10 @@ impl Dovecot {
 impl Drop for Dovecot {
     fn drop(&mut self) {
         // SIGTERM lets Dovecot's master stop its children; SIGKILL is the fallback.
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -313,14 +340,20 @@ fn command_output(cmd: &str, args: &[&str]) -> String {
 /// A loopback port that was free a moment ago. Dovecot binds it by number, so there is a small
 /// window in which another process could take it; the start-up check would then fail loudly.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn greets(addr: SocketAddr) -> bool {
     let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
     };
-    stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("+OK")
 }

@@ -2,8 +2,7 @@
 //! exercises something a POP3 client or a mail reader gets wrong easily.
 
 /// A 1x1 PNG, base64: small enough to inline, real enough for a browser to decode.
-const PIXEL_PNG_BASE64: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 
 /// Joins lines with CRLF and ends with CRLF.
 fn lines(ls: &[&str]) -> Vec<u8> {
@@ -16,7 +15,10 @@ fn lines(ls: &[&str]) -> Vec<u8> {
 fn date(i: usize) -> String {
     let day = 1 + (i / 24) % 28;
     let hour = i % 24;
-    format!("Date: Mon, {day:02} Jan 2024 {hour:02}:{:02}:00 +0000", (i * 7) % 60)
+    format!(
+        "Date: Mon, {day:02} Jan 2024 {hour:02}:{:02}:00 +0000",
+        (i * 7) % 60
+    )
 }
 
 /// A short text/plain message, distinct for each `i`.
@@ -85,7 +87,10 @@ pub fn large(bytes: usize) -> Vec<u8> {
     let mut n = 0usize;
     while out.len() < bytes {
         let prefix = if n % 50 == 0 { "." } else { "" };
-        let line = format!("{prefix}{n:08} {}", "abcdefghijklmnopqrstuvwxyz0123456789".repeat(2));
+        let line = format!(
+            "{prefix}{n:08} {}",
+            "abcdefghijklmnopqrstuvwxyz0123456789".repeat(2)
+        );
         out.extend_from_slice(line.as_bytes());
         out.extend_from_slice(b"\r\n");
         n += 1;
@@ -230,6 +235,9 @@ mod tests {
     fn large_reaches_the_requested_size() {
         let m = large(100_000);
         assert!(m.len() >= 100_000 && m.len() < 100_200);
-        assert!(m.windows(3).any(|w| w == b"\n.0"), "some lines must start with a dot");
+        assert!(
+            m.windows(3).any(|w| w == b"\n.0"),
+            "some lines must start with a dot"
+        );
     }
 }

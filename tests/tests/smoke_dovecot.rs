@@ -18,7 +18,10 @@ fn greeting_and_capa<S: Read + Write>(stream: S) -> (String, Vec<String>) {
     let mut capa = Vec::new();
     loop {
         let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "connection closed inside CAPA");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "connection closed inside CAPA"
+        );
         let line = line.trim_end().to_string();
         if line == "." {
             break;
@@ -53,9 +56,16 @@ fn plain_port_greets_and_offers_stls_and_pipelining() {
     assert!(greeting.starts_with("+OK"), "greeting: {greeting}");
     assert_eq!(capa[0], "+OK", "CAPA status: {capa:?}");
     for wanted in ["STLS", "PIPELINING", "UIDL", "TOP", "USER"] {
-        assert!(capa.iter().any(|c| c == wanted), "{wanted} missing from {capa:?}");
+        assert!(
+            capa.iter().any(|c| c == wanted),
+            "{wanted} missing from {capa:?}"
+        );
     }
-    assert!(capa.iter().any(|c| c.starts_with("SASL") && c.contains("PLAIN")), "{capa:?}");
+    assert!(
+        capa.iter()
+            .any(|c| c.starts_with("SASL") && c.contains("PLAIN")),
+        "{capa:?}"
+    );
 }
 
 #[test]
@@ -79,9 +89,14 @@ fn implicit_tls_rejects_a_certificate_from_another_ca() {
     let conn = rustls::ClientConnection::new(tls_config(stranger.ca_der), name).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, connect(dovecot.pop3s_addr()));
     let mut buf = [0u8; 64];
-    let err = tls.read(&mut buf).expect_err("the handshake must fail with an unknown CA");
+    let err = tls
+        .read(&mut buf)
+        .expect_err("the handshake must fail with an unknown CA");
     // Same CA name, other key: rustls finds the issuer by name and rejects the signature.
-    assert!(err.to_string().contains("invalid peer certificate"), "unexpected error: {err}");
+    assert!(
+        err.to_string().contains("invalid peer certificate"),
+        "unexpected error: {err}"
+    );
 }
 
 #[test]
@@ -97,7 +112,10 @@ fn delivered_messages_are_counted_and_users_are_isolated() {
     let mut reader = BufReader::new(connect(dovecot.pop3_addr()));
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
-    let cmds = format!("USER {}\r\nPASS {}\r\nSTAT\r\nQUIT\r\n", alice.name, alice.password);
+    let cmds = format!(
+        "USER {}\r\nPASS {}\r\nSTAT\r\nQUIT\r\n",
+        alice.name, alice.password
+    );
     reader.get_mut().write_all(cmds.as_bytes()).unwrap();
     let mut replies = Vec::new();
     for _ in 0..4 {
@@ -105,7 +123,14 @@ fn delivered_messages_are_counted_and_users_are_isolated() {
         reader.read_line(&mut line).unwrap();
         replies.push(line.trim_end().to_string());
     }
-    assert!(replies[1].starts_with("+OK"), "login failed: {replies:?}\n{}", dovecot.log());
-    let expected_size: usize = [1, 2].iter().map(|&i| postbag_tests::messages::plain(i).len()).sum();
+    assert!(
+        replies[1].starts_with("+OK"),
+        "login failed: {replies:?}\n{}",
+        dovecot.log()
+    );
+    let expected_size: usize = [1, 2]
+        .iter()
+        .map(|&i| postbag_tests::messages::plain(i).len())
+        .sum();
     assert_eq!(replies[2], format!("+OK 2 {expected_size}"));
 }

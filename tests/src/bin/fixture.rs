@@ -16,7 +16,10 @@ use postbag_tests::{Dovecot, TestUser, messages};
 use serde_json::json;
 
 fn main() {
-    let dist = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("dist"));
+    let dist = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("dist"));
     let dovecot = Dovecot::start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
     let proxy_addr = listener.local_addr().unwrap();
