@@ -31,7 +31,7 @@ done
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "apt: installing ${need_apt[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   # The package may start a system Dovecot on the standard ports; tests start their own.
   as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now dovecot 2>/dev/null || true'
 fi
