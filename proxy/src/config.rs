@@ -143,8 +143,17 @@ pub enum ConfigError {
 #[command(
     name = "postbag-proxy",
     version,
-    about = "Serves the Postbag web app and relays its \
-    POP3 connections (WebSocket to TCP/TLS), deny by default."
+    about = "Serves the Postbag web app and relays its POP3 connections (WebSocket to TCP/TLS), \
+             deny by default.",
+    after_help = "Precedence: flags, then POSTBAG_* variables, then the --config TOML file, then \
+        the embedded default.\n\nThe embedded default serves the app from ./dist on \
+        127.0.0.1:8080 and lets tunnels reach ports 110 and 995 of any host whose addresses are \
+        all public. Loopback, private, link-local, CGNAT, unique-local, multicast, documentation \
+        and cloud-metadata addresses are refused unless --allow-private-cidr names them. Only the \
+        proxy's own origin may open tunnels unless --allowed-origin says otherwise.\n\n\
+        Endpoints: / (the app), /tunnel (WebSocket, see docs/tunnel-protocol.md), /healthz, \
+        /metrics (Prometheus). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
+        --shutdown-grace-secs, exit."
 )]
 pub struct Cli {
     /// TOML configuration file (keys as in the flags, with underscores: allow_ports = [995]).
