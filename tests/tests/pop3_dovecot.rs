@@ -717,3 +717,64 @@ fn recorded_dovecot_transcript_replays_identically() {
         }
     }
 }
+
+/// Edge case Dovecot will not produce on demand: a scripted server that closes the connection
+/// in the middle of a RETR body. The driver reports `ConnectionLost` naming the RETR and the
+/// QUIT that were still unanswered; the partial body was streamed before that.
+#[test]
+fn scripted_server_closing_mid_retr_reports_what_was_lost() {
+    use postbag_protocol::pop3::Event;
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut sock = sock;
+        let mut line = String::new();
+        let mut expect = |reader: &mut BufReader<TcpStream>, want: &str| {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert_eq!(line, want);
+        };
+        sock.write_all(b"+OK scripted\r\n").unwrap();
+        expect(&mut reader, "CAPA\r\n");
+        sock.write_all(b"+OK\r\nUSER\r\n.\r\n").unwrap();
+        expect(&mut reader, "USER u\r\n");
+        sock.write_all(b"+OK\r\n").unwrap();
+        expect(&mut reader, "PASS p\r\n");
+        sock.write_all(b"+OK\r\n").unwrap();
+        expect(&mut reader, "CAPA\r\n");
+        sock.write_all(b"+OK\r\nUSER\r\n.\r\n").unwrap();
+        expect(&mut reader, "RETR 1\r\n");
+        sock.write_all(b"+OK 1000 octets\r\nSubject: cut\r\n\r\nhalf a bo")
+            .unwrap();
+        // Dropping the socket closes the connection mid-body.
+    });
+    let mut config = ClientConfig::new("u", Secret::new("p".to_string()));
+    config.want_starttls = false;
+    config.allow_plaintext_password = true;
+    let mut session = Session::login(Box::new(tcp(addr)), config, None).unwrap();
+    let retr = session.enqueue(Command::Retr(1)).unwrap();
+    let quit = session.enqueue(Command::Quit).unwrap();
+    let mut body = Vec::new();
+    let err = loop {
+        match session.next_event() {
+            Ok(Event::MessageChunk { bytes, .. }) => body.extend(bytes),
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+    };
+    server.join().unwrap();
+    assert_eq!(body, b"Subject: cut\r\n\r\nhalf a bo");
+    match err {
+        DriverError::Pop3(Pop3Error::ConnectionLost { during, in_flight }) => {
+            assert_eq!(during, "transaction");
+            assert_eq!(
+                in_flight,
+                vec![(retr, Command::Retr(1)), (quit, Command::Quit)]
+            );
+        }
+        other => panic!("{other}"),
+    }
+}
