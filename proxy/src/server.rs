@@ -344,9 +344,13 @@ pub async fn shutdown(
             tokio::time::sleep(grace).await;
             let _ = phase.send(Phase::Closing);
         });
+        handle.stop(true).await;
     } else {
         tracing::info!("shutting down: closing tunnels now");
         let _ = phase.send(Phase::Closing);
+        // A moment for each tunnel to send its close frame, then drop every connection
+        // (idle keep-alive ones included) instead of waiting for them.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        handle.stop(false).await;
     }
-    handle.stop(true).await;
 }

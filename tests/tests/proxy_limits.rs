@@ -267,3 +267,36 @@ async fn graceful_shutdown_drains_then_closes() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn stopping_at_once_closes_tunnels_with_1001() {
+    let dovecot = Dovecot::start();
+    let proxy = proxy(Config::for_tests(None));
+    let addr = proxy.addr();
+    let mut tunnel = TunnelClient::connect(addr).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    let started = Instant::now();
+    let stopping = tokio::task::spawn_blocking(move || proxy.stop(false));
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::ShuttingDown);
+    assert_eq!(close.map(|c| c.0), Some(1001));
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // The port is free again, as the e2e fixture's proxy restart needs.
+    assert!(std::net::TcpListener::bind(addr).is_ok());
+}
