@@ -285,3 +285,95 @@ async fn the_upstream_closing_closes_the_tunnel_normally() {
     }
     panic!("tunnel still counted as open: {}", proxy.metrics_text());
 }
+
+/// Opens a tunnel and returns the error the proxy answered with.
+async fn open_error(
+    proxy: &ProxyHandle,
+    req: postbag_protocol::tunnel::OpenRequest,
+) -> (ErrorKind, Option<u16>, std::time::Duration) {
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let started = std::time::Instant::now();
+    tunnel
+        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(req))
+        .await;
+    let (err, close) = tunnel.expect_error().await;
+    (err.kind, close.map(|c| c.0), started.elapsed())
+}
+
+#[tokio::test]
+async fn connect_failures_are_typed() {
+    let dovecot = Dovecot::start();
+    let mut config = Config::for_tests(None);
+    config.connect_timeout_secs = 1;
+    let proxy = proxy(config);
+
+    // Nothing listens on a port we just released.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (kind, code, _) =
+        open_error(&proxy, open_request("127.0.0.1", closed, TlsMode::None)).await;
+    assert_eq!((kind, code), (ErrorKind::Refused, Some(1011)));
+
+    let (kind, _, _) = open_error(
+        &proxy,
+        open_request("postbag-test.invalid", 110, TlsMode::None),
+    )
+    .await;
+    assert_eq!(kind, ErrorKind::DnsFailure);
+
+    // A server that accepts and then says nothing: the TLS handshake hits the connect timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let (kind, code, waited) = open_error(
+        &proxy,
+        open_request("127.0.0.1", silent_port, TlsMode::Implicit),
+    )
+    .await;
+    assert_eq!((kind, code), (ErrorKind::Timeout, Some(1011)));
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "{waited:?}"
+    );
+    drop(silent);
+
+    // Implicit TLS to the plain port: Dovecot's greeting is not a TLS record.
+    let (kind, code, _) = open_error(
+        &proxy,
+        open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Implicit),
+    )
+    .await;
+    assert_eq!((kind, code), (ErrorKind::TlsHandshakeFailed, Some(1011)));
+
+    let metrics = proxy.metrics_text();
+    for kind in ["refused", "dns_failure", "timeout", "tls_handshake_failed"] {
+        assert!(
+            metrics.contains(&format!("postbag_errors_total{{kind=\"{kind}\"}} 1\n")),
+            "{kind}: {metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn starttls_is_refused_outside_starttls_mode() {
+    let dovecot = Dovecot::start();
+    let proxy = proxy(Config::for_tests(None));
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel
+        .open(open_request(
+            "127.0.0.1",
+            dovecot.pop3_addr().port(),
+            TlsMode::None,
+        ))
+        .await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    tunnel.read_until(b"\r\n").await;
+    tunnel
+        .send_control(&postbag_protocol::tunnel::ClientMessage::Starttls)
+        .await;
+    let (err, close) = tunnel.expect_error().await;
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert_eq!(close.map(|c| c.0), Some(1002));
+}
