@@ -58,14 +58,10 @@ impl Tunnel {
 
     pub async fn run(mut self) {
         let metrics = self.state.metrics.clone();
-        metrics
-            .tunnels_open
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        metrics
-            .tunnels_total
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _open = OpenGauge::new(metrics.clone());
         let started = Instant::now();
-        let end = self.relay().await;
+        let mut moved = Moved::default();
+        let end = self.relay(&mut moved).await;
         match end {
             End::Error(err) => {
                 tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
@@ -80,20 +76,47 @@ impl Tunnel {
                 let _ = self.outbox.send(Message::Close(reason)).await;
             }
         }
+        // Sizes and times only: never what was said.
         tracing::info!(
             client = %self.client,
             secs = started.elapsed().as_secs_f64(),
+            bytes_to_upstream = moved.to_upstream,
+            bytes_to_client = moved.to_client,
             "tunnel closed"
         );
-        metrics
-            .tunnels_open
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         drop(self.slot.take());
     }
 }
 
+/// Bytes one tunnel relayed, for its close log.
+#[derive(Default)]
+struct Moved {
+    to_upstream: u64,
+    to_client: u64,
+}
+
+/// Counts a tunnel as open for exactly as long as its task lives, however it ends.
+struct OpenGauge(Arc<crate::metrics::Metrics>);
+
+impl OpenGauge {
+    fn new(metrics: Arc<crate::metrics::Metrics>) -> OpenGauge {
+        use std::sync::atomic::Ordering::Relaxed;
+        metrics.tunnels_open.fetch_add(1, Relaxed);
+        metrics.tunnels_total.fetch_add(1, Relaxed);
+        OpenGauge(metrics)
+    }
+}
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        self.0
+            .tunnels_open
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Tunnel {
-    async fn relay(&mut self) -> End {
+    async fn relay(&mut self, moved: &mut Moved) -> End {
         let config = &self.state.config;
         let connect_timeout = Duration::from_secs(config.connect_timeout_secs);
         let idle_timeout = Duration::from_secs(config.idle_timeout_secs);
@@ -182,6 +205,7 @@ impl Tunnel {
                         buf = vec![0u8; SMALL_READ];
                     }
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
+                    moved.to_client += n as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                 }
                 frame = self.inbox.next() => {
@@ -250,6 +274,7 @@ impl Tunnel {
                             return End::Error(io_error(e));
                         }
                         metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
+                        moved.to_upstream += data.len() as u64;
                     }
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                 }
