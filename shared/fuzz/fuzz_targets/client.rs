@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use postbag_protocol::pop3::{AuthPolicy, Client, ClientConfig, Command, Event, Pop3Error, Secret};
 
-/// The commands enqueued on `Ready` (the same as in tests/tests/pop3_dovecot.rs, whose
+/// The commands enqueued on `Ready` (the same as in tests/tests/pop3/transcripts.rs, whose
 /// recorded transcripts are the seeds).
 fn script() -> Vec<Command> {
     vec![
