@@ -45,10 +45,10 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   await page.getByLabel('Email address').fill(`${user.name}@example.org`);
   await page.getByLabel('Email address').press('Tab');
   // Defaults from the address: pop.<domain>, 995, SSL/TLS.
-  assert.equal(await page.getByLabel('Server').inputValue(), 'pop.example.org');
-  assert.equal(await page.getByLabel('Port').inputValue(), '995');
-  await page.getByLabel('Server').fill('127.0.0.1');
-  await page.getByLabel('Port').fill(String(fx.pop3sPort));
+  assert.equal(await page.getByLabel('Server', { exact: true }).inputValue(), 'pop.example.org');
+  assert.equal(await page.getByLabel('Port', { exact: true }).inputValue(), '995');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
   await page.getByRole('button', { name: 'Test connection' }).click();
@@ -193,19 +193,20 @@ test('connection test explains failures: wrong password, refused target', async 
   const user = await fx.newUser();
   const { context, page } = await freshPage();
   await page.getByLabel('Email address').fill('someone@example.org');
-  await page.getByLabel('Server').fill('127.0.0.1');
-  await page.getByLabel('Port').fill(String(fx.pop3sPort));
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill('not the password');
   await page.getByRole('button', { name: 'Test connection' }).click();
   const result = page.getByRole('status', { name: 'Connection test' });
   await result.getByText(/Wrong user name or password/).waitFor({ timeout: 20000 });
 
-  await page.getByLabel('Server').fill('192.0.2.1');
+  await page.getByLabel('Server', { exact: true }).fill('192.0.2.1');
   await page.getByRole('button', { name: 'Test connection' }).click();
   await result.getByText(/proxy refused this server/i).waitFor({ timeout: 20000 });
 
-  await page.getByLabel('Security').selectOption('none');
+  await page.getByLabel('Security', { exact: true }).selectOption('none');
   await page.getByText('Without encryption, your password').waitFor();
   await context.close();
 });

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true } = {}) {
   await page.getByLabel('Email address').fill(`${user.name}@example.org`);
   await page.getByLabel('Email address').press('Tab');
-  await page.getByLabel('Server').fill('127.0.0.1');
-  await page.getByLabel('Security').selectOption(security);
-  await page.getByLabel('Port').fill(String(security === 'tls' ? fx.pop3sPort : fx.pop3Port));
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Security', { exact: true }).selectOption(security);
+  await page.getByLabel('Port', { exact: true }).fill(String(security === 'tls' ? fx.pop3sPort : fx.pop3Port));
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
   await page.getByLabel('After download').selectOption(policy);

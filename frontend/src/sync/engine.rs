@@ -206,10 +206,18 @@ impl Run {
                         .await?
                 }
                 None if self.client.is_closed() => break,
-                None => match transport.recv().await? {
-                    Some(bytes) => self.client.receive(&bytes),
-                    None => return Err(self.client.connection_lost().into()),
-                },
+                None => {
+                    // Parsing may queue bytes without producing an event (a SASL response to a
+                    // challenge, the next pipelined command): send them before waiting.
+                    if let Some(out) = self.client.take_outgoing() {
+                        transport.send(&out).await?;
+                        continue;
+                    }
+                    match transport.recv().await? {
+                        Some(bytes) => self.client.receive(&bytes),
+                        None => return Err(self.client.connection_lost().into()),
+                    }
+                }
             }
         }
         transport.close();

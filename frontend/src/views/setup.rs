@@ -260,34 +260,34 @@ pub fn Setup() -> impl IntoView {
             <form class="card" on:submit=save novalidate>
                 <h1>{if model.account.get_untracked().is_some() { "Account settings" } else { "Add your mail account" }}</h1>
                 <p class="hint">"Postbag downloads your mail over POP3 and keeps it in this browser."</p>
-                <label>"Email address"
-                    <input type="email" autocomplete="email" required bind:value=email on:change=on_email/>
-                </label>
+                <div class="field"><label for="f-email">"Email address"</label>
+                    <input id="f-email" type="email" autocomplete="email" required bind:value=email on:change=on_email/>
+                </div>
                 {move || note.get().map(|n| view! { <p class="hint">{n}</p> })}
                 <div class="row">
-                    <label class="grow">"Server"
-                        <input type="text" autocomplete="off" spellcheck="false" bind:value=host/>
-                    </label>
-                    <label class="port">"Port"
-                        <input type="text" inputmode="numeric" bind:value=port/>
-                    </label>
+                    <div class="field grow"><label for="f-host">"Server"</label>
+                        <input id="f-host" type="text" autocomplete="off" spellcheck="false" bind:value=host/>
+                    </div>
+                    <div class="field port"><label for="f-port">"Port"</label>
+                        <input id="f-port" type="text" inputmode="numeric" bind:value=port/>
+                    </div>
                 </div>
-                <label>"Security"
-                    <select on:change=on_security prop:value=move || security.get()>
+                <div class="field"><label for="f-security">"Security"</label>
+                    <select id="f-security" on:change=on_security prop:value=move || security.get()>
                         <option value="tls" prop:selected=move || security.get() == "tls">"SSL/TLS (recommended)"</option>
                         <option value="starttls" prop:selected=move || security.get() == "starttls">"STARTTLS"</option>
                         <option value="none" prop:selected=move || security.get() == "none">"None (unencrypted)"</option>
                     </select>
-                </label>
+                </div>
                 <Show when=move || security.get() == "none">
                     <p class="banner warn" role="alert">"Without encryption, your password and your mail cross the network in plain text. Use this only on a network you trust."</p>
                 </Show>
-                <label>"User name"
-                    <input type="text" autocomplete="username" spellcheck="false" bind:value=username/>
-                </label>
-                <label>"Password or app password"
-                    <input type="password" autocomplete="current-password" bind:value=password/>
-                </label>
+                <div class="field"><label for="f-user">"User name"</label>
+                    <input id="f-user" type="text" autocomplete="username" spellcheck="false" bind:value=username/>
+                </div>
+                <div class="field"><label for="f-password">"Password or app password"</label>
+                    <input id="f-password" type="password" autocomplete="current-password" bind:value=password/>
+                </div>
                 <label class="check">
                     <input type="checkbox" bind:checked=remember/>
                     "Remember the password on this device"
@@ -296,22 +296,22 @@ pub fn Setup() -> impl IntoView {
                     when=move || remember.get()
                     fallback=|| view! { <p class="hint">"The password is not stored: Postbag asks for it once per session."</p> }
                 >
-                    <label>"Passphrase to encrypt the password"
-                        <input type="password" autocomplete="new-password" bind:value=passphrase/>
-                    </label>
+                    <div class="field"><label for="f-passphrase">"Passphrase to encrypt the password"</label>
+                        <input id="f-passphrase" type="password" autocomplete="new-password" bind:value=passphrase/>
+                    </div>
                     <p class="hint">"The password is stored encrypted (AES-GCM with a key derived from this passphrase by PBKDF2). The passphrase itself is never stored; you will type it once per session."</p>
                 </Show>
-                <label>"After download"
-                    <select on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=move || policy.get()>
+                <div class="field"><label for="f-policy">"After download"</label>
+                    <select id="f-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=move || policy.get()>
                         <option value="delete" prop:selected=move || policy.get() == "delete">"Delete from the server (POP default)"</option>
                         <option value="leave" prop:selected=move || policy.get() == "leave">"Leave on the server"</option>
                         <option value="days" prop:selected=move || policy.get() == "days">"Leave on the server, delete after some days"</option>
                     </select>
-                </label>
+                </div>
                 <Show when=move || policy.get() == "days">
-                    <label>"Days to keep on the server"
-                        <input type="text" inputmode="numeric" bind:value=days/>
-                    </label>
+                    <div class="field"><label for="f-days">"Days to keep on the server"</label>
+                        <input id="f-days" type="text" inputmode="numeric" bind:value=days/>
+                    </div>
                 </Show>
                 <Show when=move || policy.get() != "delete">
                     <label class="check">
