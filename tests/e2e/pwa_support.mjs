@@ -53,6 +53,11 @@ export const ROW_HEIGHT = 76;
 /** Sets up the test user's account through the app's setup form (implicit TLS to Dovecot). */
 export async function setUpAccount(page, fx, user) {
   await page.getByLabel('Email address').fill(`${user.name}@example.test`);
+  // Leaving the e-mail field fills in a guessed server; let that land before typing over it.
+  await page.getByLabel('Email address').press('Tab');
+  await page
+    .waitForFunction(() => document.querySelector('#f-host')?.value !== '', null, { timeout: 2000 })
+    .catch(() => {});
   await page.getByLabel('Server').fill('127.0.0.1');
   await page.getByLabel('Port').fill(String(fx.pop3sPort));
   await page.getByLabel('Security').selectOption('tls');
