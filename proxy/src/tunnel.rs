@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::limits::Slot;
 use crate::server::{Phase, State};
 use crate::upstream;
-use crate::ws::{Closed, Inbox, Outbox};
+use crate::ws::{self, Closed, Inbox, Outbox};
 
 /// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -173,7 +173,8 @@ impl Tunnel {
             return End::ClientClosed(None);
         }
 
-        let mut buf = vec![0u8; SMALL_READ];
+        let mut read_size = SMALL_READ;
+        let mut frame = ws::frame_buffer(read_size);
         let mut may_starttls = open.tls == TlsMode::Starttls;
         // Bytes of the fragmented binary message in progress, against the message size cap.
         let mut fragmented = 0usize;
@@ -190,20 +191,22 @@ impl Tunnel {
                         ));
                     }
                 }
-                read = upstream.read(&mut buf) => {
+                read = upstream.read_buf(&mut frame) => {
                     let n = match read {
                         Ok(0) => return End::UpstreamClosed,
                         Ok(n) => n,
                         Err(e) => return End::Error(io_error(e)),
                     };
-                    if self.outbox.send_binary(&buf[..n]).await.is_err() {
+                    let full = std::mem::take(&mut frame);
+                    if self.outbox.send_frame(ws::finish_binary(full)).await.is_err() {
                         return End::ClientClosed(None);
                     }
-                    if n == buf.len() && buf.len() < READ_CHUNK {
-                        buf = vec![0u8; READ_CHUNK];
-                    } else if n < SMALL_READ && buf.len() > SMALL_READ {
-                        buf = vec![0u8; SMALL_READ];
+                    if n == read_size {
+                        read_size = READ_CHUNK;
+                    } else if n < SMALL_READ {
+                        read_size = SMALL_READ;
                     }
+                    frame = ws::frame_buffer(read_size);
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
                     moved.to_client += n as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
