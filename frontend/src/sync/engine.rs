@@ -265,7 +265,12 @@ impl Run {
         let s = &mut self.outcome.session;
         match event {
             Event::Greeting { text, .. } => s.greeting = text,
-            Event::Capabilities(caps) => s.capabilities = Some(caps),
+            Event::Capabilities(caps) => {
+                // Keep the first CAPA: after login many servers no longer list login methods.
+                if s.capabilities.is_none() {
+                    s.capabilities = Some(caps);
+                }
+            }
             Event::StartTls => {
                 s.tls = transport.start_tls().await?;
                 self.client.tls_started()?;

@@ -93,13 +93,23 @@ fn transport(t: &TransportError) -> Explained {
                     "The proxy is busy (connection limit): {}. Try again shortly.",
                     e.message
                 ),
+                ErrorKind::ShuttingDown | ErrorKind::IdleTimeout | ErrorKind::UpstreamIo => {
+                    format!(
+                        "Connection lost: {}. Nothing was lost; sync again to continue.",
+                        e.message
+                    )
+                }
                 _ => format!("The proxy reported {}: {}.", e.kind.as_str(), e.message),
             };
             Explained {
                 message: msg,
                 offline: matches!(
                     e.kind,
-                    ErrorKind::DnsFailure | ErrorKind::Refused | ErrorKind::Timeout
+                    ErrorKind::ShuttingDown
+                        | ErrorKind::UpstreamIo
+                        | ErrorKind::DnsFailure
+                        | ErrorKind::Refused
+                        | ErrorKind::Timeout
                 ),
                 certificate: e.certificate.clone(),
             }
