@@ -65,6 +65,9 @@ for (const scheme of ['light', 'dark']) {
       const list = await box(page, '.pb-list');
       assert.ok(list.width >= PHONE.width - 1, `list fills the width (${list.width})`);
       await touchTargetsAtLeast(page, 44);
+      await rowsNotClipped(page);
+      const bar = await box(page, '.topbar');
+      assert.ok(bar.height < 70, `the top bar fits on one line (${bar.height}px)`);
       await shot(page, `phone-${scheme}-list`);
 
       await page.locator('.msg-row').first().click();
@@ -93,6 +96,7 @@ for (const scheme of ['light', 'dark']) {
       assert.ok(reader.x >= list.x + list.width - 1, 'reader to the right of the list');
       assert.ok(Math.abs(reader.y - list.y) < 2, 'same row');
       assert.equal(await visible(page, '.pb-back'), false);
+      await rowsNotClipped(page);
       await shot(page, `desktop-${scheme}`);
     } finally {
       await context.close();
@@ -156,4 +160,17 @@ async function touchTargetsAtLeast(page, min) {
     return out;
   }, min);
   assert.deepEqual(small, [], `controls smaller than ${min}px`);
+}
+
+/** No list row cuts off its text (rows have a fixed height in the virtualised list). */
+async function rowsNotClipped(page) {
+  const clipped = await page.evaluate(() =>
+    // The row and its block children: a flex child with overflow hidden shrinks and clips
+    // its own text, so the row's scrollHeight alone would not show it.
+    [...document.querySelectorAll('.msg-row, .msg-row > *')]
+      .filter((el) => getComputedStyle(el).display !== 'inline')
+      .filter((el) => el.scrollHeight > el.clientHeight + 1)
+      .map((el) => `${el.className} "${el.textContent.slice(0, 30)}": ${el.scrollHeight} > ${el.clientHeight}`),
+  );
+  assert.deepEqual(clipped, [], 'list rows whose text is cut off');
 }
