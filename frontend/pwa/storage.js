@@ -52,12 +52,16 @@
     return granted;
   }
 
-  async function ensureRoom(bytes) {
-    let asked = null;
+  function alreadyAsked() {
     try {
-      asked = localStorage.getItem(ASKED_KEY);
-    } catch (_) {}
-    if (!asked) await requestPersistence();
+      return localStorage.getItem(ASKED_KEY) !== null;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  async function ensureRoom(bytes) {
+    if (!alreadyAsked()) await requestPersistence();
     const state = await estimate();
     const needed = Math.ceil(Math.max(0, Number(bytes) || 0) * OVERHEAD) + MARGIN_BYTES;
     // Without the Storage API we cannot know; let the sync try rather than block it.
@@ -151,6 +155,22 @@
   if (window.customElements && !customElements.get("postbag-storage")) {
     customElements.define("postbag-storage", PostbagStorage);
   }
+
+  // The first sync is when durability starts to matter. Until the sync engine calls
+  // ensureRoom itself, recognise that moment by the mailbox's sync progress indicator
+  // (`.sync.running`, see frontend/src/views/mailbox.rs) and ask then.
+  function askAtFirstSync() {
+    if (alreadyAsked() || !storage || !storage.persist) return;
+    const observer = new MutationObserver(() => {
+      if (document.querySelector(".sync.running")) {
+        observer.disconnect();
+        if (!alreadyAsked()) requestPersistence();
+      }
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.body) askAtFirstSync();
+  else document.addEventListener("DOMContentLoaded", askAtFirstSync, { once: true });
 
   window.postbagStorage = { estimate, requestPersistence, ensureRoom, formatBytes };
 })();

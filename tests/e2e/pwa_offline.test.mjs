@@ -34,6 +34,12 @@ test('synced mail is readable after an offline cold start', async () => {
   await setUpAccount(page, fx, user);
   await syncAll(page, MESSAGES);
   assert.equal(await fx.count(user), 0, 'downloaded and deleted on the server (POP default)');
+  // The first sync asked for durable storage and told the user the answer.
+  const notice = page.locator('#pb-pwa-storage-notice');
+  await notice.waitFor({ state: 'visible' });
+  assert.match(await notice.innerText(), /durable|may clear stored mail/);
+  const asked = await page.evaluate(() => localStorage.getItem('postbag.persistence-asked'));
+  assert.ok(asked === 'granted' || asked === 'denied', `asked: ${asked}`);
   await context.close();
 
   // Offline: the proxy is gone and the browser has no network; start a new browser process.

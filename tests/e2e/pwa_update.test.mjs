@@ -44,6 +44,9 @@ test('a new build is offered, installed on request, and replaces the old cache',
   const banner = page.locator('#pb-pwa-update');
   await banner.waitFor({ state: 'visible', timeout: 20000 });
   assert.match(await banner.innerText(), /new version/i);
+  if (process.env.POSTBAG_SCREENSHOTS) {
+    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'pwa-update-banner.png') });
+  }
 
   // Waiting: both caches exist, the page still runs (and is served) the first build.
   const waiting = Object.keys(await cacheContents(page)).sort();
