@@ -53,7 +53,7 @@ impl Tunnel {
     /// Refuses at once with a typed error (limits, shutdown).
     pub async fn refuse(mut self, err: TunnelError) {
         self.state.metrics.error(err.kind);
-        let _ = send_error(&mut self.outbox, err).await;
+        let _ = farewell(send_error(&mut self.outbox, err)).await;
     }
 
     pub async fn run(mut self) {
@@ -66,14 +66,14 @@ impl Tunnel {
             End::Error(err) => {
                 tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
                 metrics.error(err.kind);
-                let _ = send_error(&mut self.outbox, err).await;
+                let _ = farewell(send_error(&mut self.outbox, err)).await;
             }
             End::UpstreamClosed => {
                 let (code, reason) = CLOSE_UPSTREAM_CLOSED;
-                let _ = self.outbox.send(close(code, reason)).await;
+                let _ = farewell(self.outbox.send(close(code, reason))).await;
             }
             End::ClientClosed(reason) => {
-                let _ = self.outbox.send(Message::Close(reason)).await;
+                let _ = farewell(self.outbox.send(Message::Close(reason))).await;
             }
         }
         // Sizes and times only: never what was said.
@@ -174,7 +174,7 @@ impl Tunnel {
         }
 
         let mut read_size = SMALL_READ;
-        let mut frame = ws::frame_buffer(read_size);
+        let mut next_read = ws::frame_buffer(read_size);
         let mut may_starttls = open.tls == TlsMode::Starttls;
         // Bytes of the fragmented binary message in progress, against the message size cap.
         let mut fragmented = 0usize;
@@ -191,22 +191,29 @@ impl Tunnel {
                         ));
                     }
                 }
-                read = upstream.read_buf(&mut frame) => {
+                read = upstream.read_buf(&mut next_read) => {
                     let n = match read {
                         Ok(0) => return End::UpstreamClosed,
                         Ok(n) => n,
                         Err(e) => return End::Error(io_error(e)),
                     };
-                    let full = std::mem::take(&mut frame);
-                    if self.outbox.send_frame(ws::finish_binary(full)).await.is_err() {
-                        return End::ClientClosed(None);
+                    let full = std::mem::take(&mut next_read);
+                    // A browser that stops reading holds this send; it may not hold it forever.
+                    let sent = tokio::time::timeout(
+                        idle_timeout,
+                        self.outbox.send_frame(ws::finish_binary(full)),
+                    );
+                    match sent.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(Closed)) => return End::ClientClosed(None),
+                        Err(_) => return End::Error(stalled("the browser")),
                     }
                     if n == read_size {
                         read_size = READ_CHUNK;
                     } else if n < SMALL_READ {
                         read_size = SMALL_READ;
                     }
-                    frame = ws::frame_buffer(read_size);
+                    next_read = ws::frame_buffer(read_size);
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
                     moved.to_client += n as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
@@ -273,8 +280,10 @@ impl Tunnel {
                         }
                     };
                     if !data.is_empty() {
-                        if let Err(e) = upstream.write_all(&data).await {
-                            return End::Error(io_error(e));
+                        match tokio::time::timeout(idle_timeout, upstream.write_all(&data)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return End::Error(io_error(e)),
+                            Err(_) => return End::Error(stalled("the mail server")),
                         }
                         metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
                         moved.to_upstream += data.len() as u64;
@@ -287,6 +296,21 @@ impl Tunnel {
             }
         }
     }
+}
+
+/// How long the last messages of a tunnel may wait for a browser that does not read.
+const FAREWELL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Sends the last messages unless the browser is not reading: a tunnel must end either way.
+async fn farewell(send: impl Future<Output = Result<(), Closed>>) -> Result<(), Closed> {
+    tokio::time::timeout(FAREWELL_TIMEOUT, send)
+        .await
+        .unwrap_or(Err(Closed))
+}
+
+/// One side took no data for the whole idle timeout while the other had some for it.
+fn stalled(who: &str) -> TunnelError {
+    TunnelError::new(ErrorKind::IdleTimeout, format!("{who} stopped reading"))
 }
 
 fn close(code: u16, reason: &str) -> Message {

@@ -300,3 +300,41 @@ async fn stopping_at_once_closes_tunnels_with_1001() {
     // The port is free again, as the e2e fixture's proxy restart needs.
     assert!(std::net::TcpListener::bind(addr).is_ok());
 }
+
+/// A browser that stops reading cannot hold a tunnel (and its slot) forever: the send that
+/// waits for it gives up after the idle timeout.
+#[tokio::test]
+async fn a_browser_that_stops_reading_is_cut_off() {
+    use std::io::Write as _;
+    let source = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = source.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = source.accept() {
+            let chunk = vec![b'x'; 64 * 1024];
+            while s.write_all(&chunk).is_ok() {}
+        }
+    });
+    let mut config = Config::for_tests(None);
+    config.idle_timeout_secs = 1;
+    let proxy = proxy(config);
+    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
+    let answer = tunnel
+        .open(open_request("127.0.0.1", port, TlsMode::None))
+        .await;
+    assert!(matches!(answer, ServerMessage::Connected(_)));
+    // Read nothing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&proxy, "postbag_tunnels_open") != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled tunnel is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"idle_timeout\"} 1\n")
+    );
+    drop(tunnel);
+}
