@@ -69,6 +69,8 @@ pub struct Model {
     pub offline: RwSignal<bool>,
     pub needs_password: RwSignal<bool>,
     pub storage_error: RwSignal<Option<String>>,
+    /// Finished sync attempts this session (tests and screen readers watch it change).
+    pub runs: RwSignal<u32>,
 }
 
 pub fn target(account: &Account) -> Target {
@@ -116,6 +118,7 @@ impl Model {
             offline: RwSignal::new(false),
             needs_password: RwSignal::new(false),
             storage_error: RwSignal::new(None),
+            runs: RwSignal::new(0),
         }
     }
 
@@ -201,6 +204,7 @@ impl Model {
         spawn_local(async move {
             let result = self.run_sync(&account, password).await;
             self.reload().await;
+            self.runs.update(|n| *n += 1);
             match result {
                 Ok(o) => {
                     self.offline.set(false);

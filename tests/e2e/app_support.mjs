@@ -22,8 +22,11 @@ export async function setupAccount(page, fx, user, { security = 'tls', policy = 
 
 /** Clicks Sync and waits for the result line; returns its text. */
 export async function sync(page, { timeout = 60000 } = {}) {
+  const before = Number(await page.locator('.status').getAttribute('data-runs'));
   await page.getByRole('button', { name: 'Sync' }).click();
-  const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error');
+  // Wait for THIS sync to finish, not for the banner of the previous one.
+  await page.waitForFunction((n) => Number(document.querySelector('.status')?.dataset.runs) > n, before, { timeout });
+  const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error, .banner.offline');
   await status.first().waitFor({ timeout });
   return (await status.first().textContent()).trim();
 }

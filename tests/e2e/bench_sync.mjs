@@ -49,9 +49,10 @@ function nativeFetch(fx, user, port, tls) {
 }
 
 async function appSync(page, expected, timeout) {
+  const before = Number(await page.locator('.status').getAttribute('data-runs'));
   const t0 = performance.now();
   await page.getByRole('button', { name: 'Sync' }).click();
-  await page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error').first().waitFor({ timeout });
+  await page.waitForFunction((n) => Number(document.querySelector('.status')?.dataset.runs) > n, before, { timeout, polling: 50 });
   const secs = (performance.now() - t0) / 1000;
   const text = await page.getByRole('status', { name: 'Sync status' }).textContent();
   if (!text.includes(`${expected} new message`)) throw new Error(`sync did not complete: ${text}`);

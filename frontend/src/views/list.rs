@@ -73,7 +73,12 @@ pub fn MessageList() -> impl IntoView {
                                 </div>
                                 <div class="line2">
                                     <span class="subject">{if m.subject.is_empty() { "(no subject)".to_string() } else { m.subject.clone() }}</span>
-                                    {m.has_attachments.then(|| view! { <span class="clip" title="Has attachments">"📎"</span> })}
+                                    {m.has_attachments.then(|| view! {
+                                        <svg class="clip" viewBox="0 0 24 24" role="img" aria-label="Has attachments">
+                                            <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+                                                fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
+                                        </svg>
+                                    })}
                                     <span class="size">{human_size(m.size as u64)}</span>
                                 </div>
                                 <div class="snippet">{m.snippet.clone()}</div>

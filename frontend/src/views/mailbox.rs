@@ -93,13 +93,21 @@ fn PasswordPrompt() -> impl IntoView {
 fn StatusLine() -> impl IntoView {
     let model = expect_context::<Model>();
     view! {
-        <div class="status" role="status" aria-label="Sync status">
-            {move || model.offline.get().then(|| view! {
-                <p class="banner offline">"Offline — the mail server cannot be reached. You can still read and search stored mail."</p>
-            })}
-            {move || match model.sync.get() {
-                SyncState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
-                SyncState::Failed(ex) => view! { <p class="banner error">{ex.message}</p> }.into_any(),
+        <div class="status" role="status" aria-label="Sync status" data-runs=move || model.runs.get()>
+            {move || match (model.offline.get(), model.sync.get()) {
+                // One banner when offline: the state first, then the reason it was detected.
+                (true, state) => view! {
+                    <p class="banner offline">
+                        "Offline — the mail server cannot be reached. You can still read and search stored mail."
+                        {match state {
+                            SyncState::Failed(ex) => Some(view! { <span class="reason">{ex.message}</span> }),
+                            _ => None,
+                        }}
+                    </p>
+                }
+                .into_any(),
+                (false, SyncState::Done(text)) => view! { <p class="banner ok">{text}</p> }.into_any(),
+                (false, SyncState::Failed(ex)) => view! { <p class="banner error">{ex.message}</p> }.into_any(),
                 _ => ().into_any(),
             }}
         </div>
@@ -115,7 +123,6 @@ pub fn Mailbox() -> impl IntoView {
             <header class="topbar">
                 <span class="brand">"Postbag"</span>
                 <span class="who" title="Account">{email}</span>
-                <span class="spacer"></span>
                 <SyncControls/>
                 <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Setup)>"Settings"</button>
             </header>

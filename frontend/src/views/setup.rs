@@ -22,10 +22,8 @@ fn report(s: &Session) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     match &s.tls {
         Some(t) => {
-            rows.push((
-                "Encryption".into(),
-                format!("{} ({})", t.protocol, t.cipher),
-            ));
+            let version = t.protocol.replace("TLSv1_", "TLS 1.");
+            rows.push(("Encryption".into(), format!("{version} ({})", t.cipher)));
             rows.push((
                 "Certificate".into(),
                 format!(
@@ -58,7 +56,11 @@ fn report(s: &Session) -> Vec<(String, String)> {
         }
     }
     if let Some(m) = &s.mechanism {
-        rows.push(("Logged in with".into(), format!("{m:?}")));
+        let name = m
+            .sasl_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{m:?}"));
+        rows.push(("Logged in with".into(), name));
     }
     if let Some(d) = s.login_delay {
         rows.push(("Login delay".into(), format!("{d} seconds between logins")));
