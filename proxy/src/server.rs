@@ -71,7 +71,16 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
         config: config.clone(),
     });
     listener.set_nonblocking(true)?;
+    // A browser that stops reading altogether (zero window) would keep its connection and the
+    // buffers in front of it forever: TCP retries zero-window probes without end. The tunnel
+    // gives up after the idle timeout; this makes the kernel drop the connection too.
+    let user_timeout = Duration::from_secs(config.idle_timeout_secs.max(1));
     let mut server = HttpServer::new(move || app(state.clone()))
+        .on_connect(move |conn, _| {
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(user_timeout));
+            }
+        })
         .disable_signals()
         .tcp_nodelay(config.tcp_nodelay)
         .shutdown_timeout(grace.as_secs() + 2)
