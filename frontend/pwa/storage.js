@@ -19,6 +19,7 @@
   const MARGIN_BYTES = 5 * 1024 * 1024;
   const ASKED_KEY = "postbag.persistence-asked";
   const CHANGED = "postbag-storage-changed";
+  const NOTICE_MS = 15000;
 
   const storage = navigator.storage;
 
@@ -46,7 +47,7 @@
       granted
         ? "Stored mail is now durable: the browser will not clear it to save space."
         : "The browser may clear stored mail when space runs low. Installing Postbag usually makes storage durable.",
-      granted ? "ok" : "warn",
+      "info",
     );
     window.dispatchEvent(new CustomEvent(CHANGED));
     return granted;
@@ -104,6 +105,8 @@
     close.addEventListener("click", () => box.remove());
     box.append(message, close);
     document.body.append(box);
+    // Information goes away by itself so it never sits over the mailbox; warnings stay.
+    if (kind !== "warn") setTimeout(() => box.remove(), NOTICE_MS);
   }
 
   // <postbag-storage>: "12 MB used, 1.2 GB free, durable: yes", with a button to ask for
@@ -169,8 +172,28 @@
     });
     observer.observe(document.body, { childList: true, subtree: true });
   }
-  if (document.body) askAtFirstSync();
-  else document.addEventListener("DOMContentLoaded", askAtFirstSync, { once: true });
+  // Settings show the storage panel. The settings view may place <postbag-storage> itself;
+  // until it does, add one after the settings form (`main.setup`, a view the app replaces
+  // wholesale, so the panel goes away with it).
+  function panelInSettings() {
+    const place = () => {
+      const settings = document.querySelector("main.setup");
+      if (settings && !settings.querySelector("postbag-storage")) {
+        const panel = document.createElement("postbag-storage");
+        panel.className = "card pb-settings-storage";
+        settings.append(panel);
+      }
+    };
+    new MutationObserver(place).observe(document.body, { childList: true, subtree: true });
+    place();
+  }
+
+  function start() {
+    askAtFirstSync();
+    panelInSettings();
+  }
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start, { once: true });
 
   window.postbagStorage = { estimate, requestPersistence, ensureRoom, formatBytes };
 })();

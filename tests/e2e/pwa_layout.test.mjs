@@ -104,6 +104,25 @@ for (const scheme of ['light', 'dark']) {
   });
 }
 
+test('settings show the storage used, available and whether it is durable', async () => {
+  const { context, page } = await open(PHONE, 'light');
+  try {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const panel = page.locator('main.setup postbag-storage');
+    await panel.locator('dl').waitFor({ timeout: 10000 });
+    const text = await panel.innerText();
+    assert.match(text, /Storage on this device/);
+    assert.match(text, /Used\s+[\d.]+ (KB|MB)/);
+    assert.match(text, /Available\s+[\d.]+ (MB|GB|TB)/);
+    assert.match(text, /Durable\s+(yes|no)/);
+    await touchTargetsAtLeast(page, 44);
+    await panel.scrollIntoViewIfNeeded();
+    await shot(page, 'phone-light-settings-storage');
+  } finally {
+    await context.close();
+  }
+});
+
 test('dark mode follows prefers-color-scheme', async () => {
   const colours = {};
   for (const scheme of ['light', 'dark']) {
@@ -149,7 +168,9 @@ async function touchTargetsAtLeast(page, min) {
     const out = [];
     const selector = 'button, input, select, a[href], [role="button"], .msg-row';
     for (const el of document.querySelectorAll(selector)) {
-      const r = el.getBoundingClientRect();
+      // A check box or radio button is hit through the label around it.
+      const target = el.matches('input[type=checkbox], input[type=radio]') && el.closest('label');
+      const r = (target || el).getBoundingClientRect();
       const style = getComputedStyle(el);
       if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
       if (el.closest('.visually-hidden')) continue;
