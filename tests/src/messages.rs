@@ -86,7 +86,7 @@ pub fn large(bytes: usize) -> Vec<u8> {
     ]);
     let mut n = 0usize;
     while out.len() < bytes {
-        let prefix = if n % 50 == 0 { "." } else { "" };
+        let prefix = if n.is_multiple_of(50) { "." } else { "" };
         let line = format!(
             "{prefix}{n:08} {}",
             "abcdefghijklmnopqrstuvwxyz0123456789".repeat(2)
