@@ -20,6 +20,7 @@ const LIST_N = 10_000;
 
 const rows = [];
 const row = (what, seconds, count, bytes) => {
+  console.log(`${what}: ${seconds.toFixed(2)} s, ${count} messages, ${bytes} bytes`);
   rows.push({
     what,
     seconds: seconds.toFixed(2),
@@ -34,8 +35,7 @@ function nativeFetch(fx, user, port, tls) {
     execFileSync('cargo', ['build', '--release', '-p', 'postbag-protocol', '--example', 'fetch'], { cwd: ROOT, stdio: 'inherit' });
   }
   const out = mkdtempSync(join(tmpdir(), 'postbag-bench-'));
-  const caFile = join(out, 'ca.pem');
-  execFileSync('sh', ['-c', `cat > "${caFile}"`], { input: fx.caPem });
+  const caFile = fx.caPem; // the fixture's CA file (a path)
   const t0 = performance.now();
   const r = spawnSync(exe, ['--host', '127.0.0.1', '--port', String(port), '--tls', tls, '--user', user.name,
     '--password-env', 'BENCH_PW', '--ca-file', caFile, '--out', join(out, 'mail')],
