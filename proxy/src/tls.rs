@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind, TlsInfo, TunnelError, Verification};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::{
+    CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature,
+};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -111,6 +113,12 @@ impl Recorder {
         cert.as_ref().map(|c| certificate_info(c))
     }
 
+    /// The provider's signature algorithms: the handshake signature is checked with these
+    /// whether the server is trusted by chain or by pin.
+    fn algorithms(&self) -> &WebPkiSupportedAlgorithms {
+        &self.trust.provider.signature_verification_algorithms
+    }
+
     pub fn verification(&self) -> Verification {
         if self.pin.is_some() {
             Verification::Pinned
@@ -153,8 +161,7 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.trust.provider.signature_verification_algorithms;
-        verify_tls12_signature(message, cert, dss, algs)
+        verify_tls12_signature(message, cert, dss, self.algorithms())
     }
 
     fn verify_tls13_signature(
@@ -163,15 +170,11 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.trust.provider.signature_verification_algorithms;
-        verify_tls13_signature(message, cert, dss, algs)
+        verify_tls13_signature(message, cert, dss, self.algorithms())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.trust
-            .provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.algorithms().supported_schemes()
     }
 }
 
