@@ -5,6 +5,8 @@
 pub mod certs;
 pub mod dovecot;
 pub mod messages;
+// Starting the proxy and opening tunnels through it, for the proxy_* tests.
+pub mod proxy_harness;
 // A native client of the proxy tunnel and a POP3 driver over it (proxy_* tests).
 pub mod ws_client;
 

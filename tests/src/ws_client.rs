@@ -8,7 +8,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use postbag_protocol::pop3::{Client, ClientConfig, Command, CommandId, Event};
 use postbag_protocol::tunnel::{
-    ClientMessage, OpenRequest, PROTOCOL_VERSION, ServerMessage, TlsInfo, TlsMode,
+    ClientMessage, Connected, OpenRequest, PROTOCOL_VERSION, ServerMessage, TlsInfo, TlsMode,
+    TunnelError,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -113,6 +114,20 @@ impl TunnelClient {
         }
     }
 
+    /// Sends `open` and expects `connected`; panics with any other answer.
+    pub async fn open_connected(&mut self, req: OpenRequest) -> Connected {
+        match self.open(req).await {
+            ServerMessage::Connected(connected) => connected,
+            other => panic!("expected connected, got {other:?}"),
+        }
+    }
+
+    /// Sends `open` and expects the proxy to refuse it: an error message, then a close.
+    pub async fn open_refused(&mut self, req: OpenRequest) -> (TunnelError, Option<(u16, String)>) {
+        self.send_control(&ClientMessage::Open(req)).await;
+        self.expect_error().await
+    }
+
     /// The next frame, skipping pings; panics after [`FRAME_TIMEOUT`].
     pub async fn recv(&mut self) -> Incoming {
         loop {
@@ -157,10 +172,19 @@ impl TunnelClient {
         got
     }
 
+    /// Reads one reply line (up to and including CRLF).
+    pub async fn read_line(&mut self) -> Vec<u8> {
+        self.read_until(b"\r\n").await
+    }
+
+    /// Sends a raw command line and reads the one-line reply.
+    pub async fn command(&mut self, line: &[u8]) -> Vec<u8> {
+        self.send_bytes(line).await;
+        self.read_line().await
+    }
+
     /// Expects an error message then a close; returns both.
-    pub async fn expect_error(
-        &mut self,
-    ) -> (postbag_protocol::tunnel::TunnelError, Option<(u16, String)>) {
+    pub async fn expect_error(&mut self) -> (TunnelError, Option<(u16, String)>) {
         let err = match self.recv().await {
             Incoming::Control(ServerMessage::Error(e)) => e,
             other => panic!("expected an error message, got {other:?}"),
