@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 
 use base64::Engine as _;
 use postbag_proxy::{Config, ProxyHandle};
+use postbag_tests::proxy_harness::spawn_proxy;
 use sha2::{Digest, Sha256};
 
 struct Response {
@@ -61,11 +62,7 @@ fn get(addr: SocketAddr, path: &str) -> Response {
 }
 
 fn proxy(dist: Option<std::path::PathBuf>) -> ProxyHandle {
-    postbag_proxy::spawn(
-        Config::for_tests(dist),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    )
-    .unwrap()
+    spawn_proxy(Config::for_tests(dist))
 }
 
 /// What `trunk build` leaves in dist/, in miniature.

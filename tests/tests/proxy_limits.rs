@@ -5,30 +5,18 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
-use postbag_proxy::{Config, OUTBOX_FRAMES, ProxyHandle, READ_CHUNK};
+use postbag_proxy::{OUTBOX_FRAMES, READ_CHUNK};
+use postbag_tests::proxy_harness::{
+    LOCALHOST, metric, open_plain, pop3_after_greeting, spawn_proxy_with, spawn_test_proxy,
+    wait_until_no_tunnel_is_open,
+};
 use postbag_tests::ws_client::{Incoming, TunnelClient, open_request};
 use postbag_tests::{Dovecot, messages};
 use tokio_tungstenite::tungstenite::Message;
 
-fn proxy(config: Config) -> ProxyHandle {
-    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
-}
-
-/// The value of a metric line `name value`.
-fn metric(proxy: &ProxyHandle, name: &str) -> u64 {
-    let text = proxy.metrics_text();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .unwrap_or_else(|| panic!("no metric {name} in {text}"));
-    line[name.len() + 1..].parse().unwrap()
-}
-
 #[tokio::test]
 async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
-    let mut config = Config::for_tests(None);
-    config.max_tunnels_per_ip = 2;
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.max_tunnels_per_ip = 2);
     let first = TunnelClient::connect(proxy.addr()).await;
     let _second = TunnelClient::connect(proxy.addr()).await;
 
@@ -42,7 +30,7 @@ async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let mut again = TunnelClient::connect(proxy.addr()).await;
-        let dovecot_less = open_request("127.0.0.1", 9, TlsMode::None);
+        let dovecot_less = open_request(LOCALHOST, 9, TlsMode::None);
         match again.open(dovecot_less).await {
             ServerMessage::Error(e) if e.kind == ErrorKind::LimitReached => {
                 assert!(Instant::now() < deadline, "the slot was never released");
@@ -60,9 +48,7 @@ async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
 
 #[tokio::test]
 async fn the_total_cap_applies_across_addresses() {
-    let mut config = Config::for_tests(None);
-    config.max_tunnels = 1;
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.max_tunnels = 1);
     let _first = TunnelClient::connect(proxy.addr()).await;
     let mut second = TunnelClient::connect(proxy.addr()).await;
     assert_eq!(second.expect_error().await.0.kind, ErrorKind::LimitReached);
@@ -71,19 +57,8 @@ async fn the_total_cap_applies_across_addresses() {
 #[tokio::test]
 async fn an_idle_tunnel_is_closed() {
     let dovecot = Dovecot::start();
-    let mut config = Config::for_tests(None);
-    config.idle_timeout_secs = 1;
-    let proxy = proxy(config);
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
+    let proxy = spawn_proxy_with(|c| c.idle_timeout_secs = 1);
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     let started = Instant::now();
     let (err, close) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::IdleTimeout);
@@ -98,22 +73,10 @@ async fn an_idle_tunnel_is_closed() {
 #[tokio::test]
 async fn an_oversized_message_is_refused() {
     let dovecot = Dovecot::start();
-    let mut config = Config::for_tests(None);
-    config.max_message_bytes = 1024;
-    let proxy = proxy(config);
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
+    let proxy = spawn_proxy_with(|c| c.max_message_bytes = 1024);
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     // A message within the cap passes.
-    tunnel.send_bytes(b"NOOP\r\n").await;
-    assert!(!tunnel.read_until(b"\r\n").await.is_empty());
+    assert!(!tunnel.command(b"NOOP\r\n").await.is_empty());
     tunnel
         .send_raw(Message::binary(vec![b'A'; 4096]))
         .await
@@ -145,22 +108,14 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
     let dovecot = Dovecot::start();
     let user = dovecot.new_user();
     let expected = dovecot.deliver(&user, &messages::large(SIZE));
-    let proxy = proxy(Config::for_tests(None));
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
+    let proxy = spawn_test_proxy();
+    let mut tunnel = open_plain(&proxy, dovecot.pop3_addr().port()).await;
+    tunnel.read_line().await;
     tunnel
         .send_bytes(format!("USER {}\r\nPASS {}\r\n", user.name, user.password).as_bytes())
         .await;
-    tunnel.read_until(b"\r\n").await;
-    let pass = tunnel.read_until(b"\r\n").await;
+    tunnel.read_line().await;
+    let pass = tunnel.read_line().await;
     assert!(
         pass.starts_with(b"+OK"),
         "{}",
@@ -227,28 +182,16 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
 #[tokio::test]
 async fn graceful_shutdown_drains_then_closes() {
     let dovecot = Dovecot::start();
-    let mut config = Config::for_tests(None);
-    config.shutdown_grace_secs = 2;
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.shutdown_grace_secs = 2);
     let addr = proxy.addr();
-    let mut tunnel = TunnelClient::connect(addr).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
 
     let started = Instant::now();
     let stopping = tokio::task::spawn_blocking(move || proxy.stop(true));
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Draining: the open tunnel still works...
-    tunnel.send_bytes(b"NOOP\r\n").await;
-    assert!(!tunnel.read_until(b"\r\n").await.is_empty());
+    assert!(!tunnel.command(b"NOOP\r\n").await.is_empty());
     // ...and no new connection is accepted.
     let refused = tokio::net::TcpStream::connect(addr).await;
     assert!(refused.is_err(), "the proxy still accepts during shutdown");
@@ -271,18 +214,9 @@ async fn graceful_shutdown_drains_then_closes() {
 #[tokio::test]
 async fn stopping_at_once_closes_tunnels_with_1001() {
     let dovecot = Dovecot::start();
-    let proxy = proxy(Config::for_tests(None));
+    let proxy = spawn_test_proxy();
     let addr = proxy.addr();
-    let mut tunnel = TunnelClient::connect(addr).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     let started = Instant::now();
     let stopping = tokio::task::spawn_blocking(move || proxy.stop(false));
     let (err, close) = tunnel.expect_error().await;
@@ -314,23 +248,10 @@ async fn a_browser_that_stops_reading_is_cut_off() {
             while s.write_all(&chunk).is_ok() {}
         }
     });
-    let mut config = Config::for_tests(None);
-    config.idle_timeout_secs = 1;
-    let proxy = proxy(config);
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request("127.0.0.1", port, TlsMode::None))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    // Read nothing.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&proxy, "postbag_tunnels_open") != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the stalled tunnel is still open"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let proxy = spawn_proxy_with(|c| c.idle_timeout_secs = 1);
+    let tunnel = open_plain(&proxy, port).await;
+    // Read nothing: the stalled tunnel must close within the idle timeout and some slack.
+    wait_until_no_tunnel_is_open(&proxy, Duration::from_secs(10)).await;
     assert!(
         proxy
             .metrics_text()

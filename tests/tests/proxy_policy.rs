@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use postbag_protocol::tunnel::{
-    ClientMessage, ErrorKind, OpenRequest, ServerMessage, TlsMode, TunnelError,
-};
+use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
 use postbag_proxy::{Config, ProxyHandle, Secret};
+use postbag_tests::proxy_harness::{
+    LOCALHOST, open_plain, open_refused, spawn_proxy, spawn_proxy_with, spawn_test_proxy,
+};
 use postbag_tests::ws_client::{TunnelClient, open_request};
 
 /// A TCP listener on 127.0.0.1 that counts connections (and holds them open).
@@ -41,10 +42,6 @@ impl CountingListener {
     }
 }
 
-fn proxy(config: Config) -> ProxyHandle {
-    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
-}
-
 /// The embedded default's rules (no private targets), but any port and any origin.
 fn strict() -> Config {
     let mut config = Config::for_tests(None);
@@ -54,39 +51,31 @@ fn strict() -> Config {
 
 /// Opens a tunnel and expects a refusal of `kind` with close code `code`.
 async fn refused(proxy: &ProxyHandle, req: OpenRequest, kind: ErrorKind, code: u16) -> TunnelError {
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    tunnel.send_control(&ClientMessage::Open(req)).await;
-    let (err, close) = tunnel.expect_error().await;
+    let (err, close) = open_refused(proxy, req).await;
     assert_eq!(err.kind, kind, "{err:?}");
     assert_eq!(close.map(|c| c.0), Some(code), "{err:?}");
     err
 }
 
+/// Opens a plain tunnel to `host`:`port` and expects it refused as a forbidden target (1008).
+async fn forbidden(proxy: &ProxyHandle, host: &str, port: u16) -> TunnelError {
+    let req = open_request(host, port, TlsMode::None);
+    refused(proxy, req, ErrorKind::ForbiddenTarget, 1008).await
+}
+
 #[tokio::test]
 async fn an_allowed_target_is_reached_which_shows_the_counter_counts() {
     let target = CountingListener::start();
-    let proxy = proxy(Config::for_tests(None));
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)), "{answer:?}");
+    let proxy = spawn_test_proxy();
+    let _tunnel = open_plain(&proxy, target.addr.port()).await;
     assert_eq!(target.count().await, 1);
 }
 
 #[tokio::test]
 async fn a_port_not_listed_is_forbidden() {
     let target = CountingListener::start();
-    let mut config = Config::for_tests(None);
-    config.allow_ports = vec![110, 995];
-    let proxy = proxy(config);
-    let err = refused(
-        &proxy,
-        open_request("127.0.0.1", target.addr.port(), TlsMode::None),
-        ErrorKind::ForbiddenTarget,
-        1008,
-    )
-    .await;
+    let proxy = spawn_proxy_with(|c| c.allow_ports = vec![110, 995]);
+    let err = forbidden(&proxy, LOCALHOST, target.addr.port()).await;
     assert!(err.message.contains("port"), "{err:?}");
     assert_eq!(target.count().await, 0);
 }
@@ -94,16 +83,10 @@ async fn a_port_not_listed_is_forbidden() {
 #[tokio::test]
 async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range() {
     let target = CountingListener::start();
-    let proxy = proxy(strict());
+    let proxy = spawn_proxy(strict());
     let port = target.addr.port();
     for host in ["127.0.0.1", "::ffff:127.0.0.1", "127.1.2.3"] {
-        let err = refused(
-            &proxy,
-            open_request(host, port, TlsMode::None),
-            ErrorKind::ForbiddenTarget,
-            1008,
-        )
-        .await;
+        let err = forbidden(&proxy, host, port).await;
         assert!(err.message.contains("loopback"), "{host}: {err:?}");
     }
     for (host, class) in [
@@ -117,13 +100,7 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
         ("224.0.0.1", "multicast"),
         ("192.0.2.10", "documentation"),
     ] {
-        let err = refused(
-            &proxy,
-            open_request(host, port, TlsMode::None),
-            ErrorKind::ForbiddenTarget,
-            1008,
-        )
-        .await;
+        let err = forbidden(&proxy, host, port).await;
         assert!(err.message.contains(class), "{host}: {err:?}");
     }
     assert_eq!(target.count().await, 0);
@@ -138,14 +115,8 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
 #[tokio::test]
 async fn a_name_resolving_to_loopback_is_forbidden() {
     let target = CountingListener::start();
-    let proxy = proxy(strict());
-    let err = refused(
-        &proxy,
-        open_request("localhost", target.addr.port(), TlsMode::None),
-        ErrorKind::ForbiddenTarget,
-        1008,
-    )
-    .await;
+    let proxy = spawn_proxy(strict());
+    let err = forbidden(&proxy, "localhost", target.addr.port()).await;
     assert!(err.message.contains("loopback"), "{err:?}");
     assert_eq!(target.count().await, 0);
 }
@@ -153,17 +124,11 @@ async fn a_name_resolving_to_loopback_is_forbidden() {
 #[tokio::test]
 async fn host_patterns_are_deny_by_default() {
     let target = CountingListener::start();
-    let mut config = Config::for_tests(None);
-    config.allow_any_public_host = false;
-    config.allow_hosts = vec!["*.example.com".into()];
-    let proxy = proxy(config);
-    let err = refused(
-        &proxy,
-        open_request("localhost", target.addr.port(), TlsMode::None),
-        ErrorKind::ForbiddenTarget,
-        1008,
-    )
-    .await;
+    let proxy = spawn_proxy_with(|c| {
+        c.allow_any_public_host = false;
+        c.allow_hosts = vec!["*.example.com".into()];
+    });
+    let err = forbidden(&proxy, "localhost", target.addr.port()).await;
     assert!(err.message.contains("host"), "{err:?}");
     assert_eq!(target.count().await, 0);
 }
@@ -171,19 +136,19 @@ async fn host_patterns_are_deny_by_default() {
 #[tokio::test]
 async fn bad_requests_and_reserved_modes_connect_nowhere() {
     let target = CountingListener::start();
-    let proxy = proxy(Config::for_tests(None));
+    let proxy = spawn_test_proxy();
     let port = target.addr.port();
-    let mut req = open_request("127.0.0.1", port, TlsMode::None);
+    let mut req = open_request(LOCALHOST, port, TlsMode::None);
     req.version = 99;
     refused(&proxy, req, ErrorKind::UnsupportedVersion, 1002).await;
     refused(
         &proxy,
-        open_request("127.0.0.1", port, TlsMode::Client),
+        open_request(LOCALHOST, port, TlsMode::Client),
         ErrorKind::Unsupported,
         1002,
     )
     .await;
-    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
+    let mut req = open_request(LOCALHOST, port, TlsMode::Implicit);
     req.pin_sha256 = Some("not hex".into());
     refused(&proxy, req, ErrorKind::BadRequest, 1002).await;
 
@@ -198,9 +163,7 @@ async fn bad_requests_and_reserved_modes_connect_nowhere() {
 #[tokio::test]
 async fn origins_not_allowed_are_refused_before_the_upgrade() {
     let target = CountingListener::start();
-    let mut config = Config::for_tests(None);
-    config.allowed_origins = vec!["https://mail.example.com".into()];
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.allowed_origins = vec!["https://mail.example.com".into()]);
 
     let refusal = TunnelClient::connect_with(
         proxy.addr(),
@@ -221,10 +184,9 @@ async fn origins_not_allowed_are_refused_before_the_upgrade() {
     )
     .await
     .unwrap();
-    let answer = tunnel
-        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+    tunnel
+        .open_connected(open_request(LOCALHOST, target.addr.port(), TlsMode::None))
         .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
     assert_eq!(
         target.count().await,
         1,
@@ -234,9 +196,7 @@ async fn origins_not_allowed_are_refused_before_the_upgrade() {
 
 #[tokio::test]
 async fn by_default_only_the_proxys_own_origin_is_allowed() {
-    let mut config = Config::for_tests(None);
-    config.allowed_origins.clear();
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.allowed_origins.clear());
     let own = format!("http://{}", proxy.addr());
     assert!(
         TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)])
@@ -254,9 +214,7 @@ async fn by_default_only_the_proxys_own_origin_is_allowed() {
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     let target = CountingListener::start();
-    let mut config = Config::for_tests(None);
-    config.token = Some(Secret("correct-horse".into()));
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.token = Some(Secret("correct-horse".into())));
 
     for (path, headers) in [
         ("/tunnel", vec![]),
@@ -278,10 +236,9 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     let with_query =
         TunnelClient::connect_with(proxy.addr(), "/tunnel?token=correct-horse", &[]).await;
     let mut with_query = with_query.expect("the query-parameter token");
-    let answer = with_query
-        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+    with_query
+        .open_connected(open_request(LOCALHOST, target.addr.port(), TlsMode::None))
         .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
 
     // What a browser does: the token in the subprotocol list, next to postbag.v1.
     let protocols = [(
@@ -291,10 +248,9 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     let mut with_protocol = TunnelClient::connect_with(proxy.addr(), "/tunnel", &protocols)
         .await
         .expect("the subprotocol token");
-    let answer = with_protocol
-        .open(open_request("127.0.0.1", target.addr.port(), TlsMode::None))
+    with_protocol
+        .open_connected(open_request(LOCALHOST, target.addr.port(), TlsMode::None))
         .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
     assert_eq!(target.count().await, 2);
     assert!(
         proxy

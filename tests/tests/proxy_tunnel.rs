@@ -3,22 +3,21 @@
 //! a pinned fingerprint instead of a CA.
 
 use std::net::TcpListener;
+use std::time::{Duration, Instant};
 
 use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
-use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode, Verification};
-use postbag_proxy::{Config, ProxyHandle};
-use postbag_tests::ws_client::{Pop3Tunnel, TunnelClient, open_request};
+use postbag_protocol::tunnel::{ClientMessage, ErrorKind, OpenRequest, TlsMode, Verification};
+use postbag_proxy::ProxyHandle;
+use postbag_tests::proxy_harness::{
+    LOCALHOST, open_connected, open_refused, pop3_after_greeting, spawn_proxy_with,
+    spawn_test_proxy, wait_until_no_tunnel_is_open,
+};
+use postbag_tests::ws_client::{Incoming, Pop3Tunnel, TunnelClient, open_request};
 use postbag_tests::{Dovecot, TestUser, messages};
-
-fn proxy(config: Config) -> ProxyHandle {
-    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
-}
 
 /// A proxy that trusts the run's test CA, as a self-hosting operator would configure it.
 fn proxy_trusting(dovecot: &Dovecot) -> ProxyHandle {
-    let mut config = Config::for_tests(None);
-    config.extra_ca_file = Some(dovecot.ca_pem_path());
-    proxy(config)
+    spawn_proxy_with(|c| c.extra_ca_file = Some(dovecot.ca_pem_path()))
 }
 
 fn pop3_config(user: &TestUser, tls: TlsState, want_starttls: bool) -> ClientConfig {
@@ -66,16 +65,11 @@ fn mailbox(dovecot: &Dovecot) -> (TestUser, Vec<Vec<u8>>) {
 async fn plain_pop3_through_the_proxy() {
     let dovecot = Dovecot::start();
     let (user, expected) = mailbox(&dovecot);
-    let proxy = proxy(Config::for_tests(None));
+    let proxy = spawn_test_proxy();
     let addr = dovecot.pop3_addr();
 
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request("127.0.0.1", addr.port(), TlsMode::None))
-        .await;
-    let ServerMessage::Connected(connected) = answer else {
-        panic!("{answer:?}")
-    };
+    let (tunnel, connected) =
+        open_connected(&proxy, open_request(LOCALHOST, addr.port(), TlsMode::None)).await;
     assert_eq!(connected.peer, addr.to_string());
     assert!(connected.tls.is_none());
     fetch_all(
@@ -102,18 +96,12 @@ async fn starttls_upgrades_in_place() {
     let (user, expected) = mailbox(&dovecot);
     let proxy = proxy_trusting(&dovecot);
 
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::Starttls,
-        ))
-        .await;
-    assert!(
-        matches!(answer, ServerMessage::Connected(ref c) if c.tls.is_none()),
-        "{answer:?}"
-    );
+    let (tunnel, connected) = open_connected(
+        &proxy,
+        open_request(LOCALHOST, dovecot.pop3_addr().port(), TlsMode::Starttls),
+    )
+    .await;
+    assert!(connected.tls.is_none(), "{connected:?}");
     let mut pop3 = Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, true));
     fetch_all_keeping(&mut pop3, &expected).await;
     let info = pop3.upgraded.expect("the client asked for STARTTLS");
@@ -143,17 +131,11 @@ async fn implicit_tls_with_the_configured_ca() {
     let (user, expected) = mailbox(&dovecot);
     let proxy = proxy_trusting(&dovecot);
 
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3s_addr().port(),
-            TlsMode::Implicit,
-        ))
-        .await;
-    let ServerMessage::Connected(connected) = answer else {
-        panic!("{answer:?}")
-    };
+    let (tunnel, connected) = open_connected(
+        &proxy,
+        open_request(LOCALHOST, dovecot.pop3s_addr().port(), TlsMode::Implicit),
+    )
+    .await;
     let tls = connected.tls.expect("implicit TLS reports its session");
     assert_eq!(tls.verification, Verification::Trusted);
     assert_eq!(tls.certificate.sha256, dovecot.server_cert_sha256());
@@ -174,16 +156,10 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     let dovecot = Dovecot::start();
     let (user, expected) = mailbox(&dovecot);
     // No extra CA: the test CA is unknown to the web PKI roots.
-    let proxy = proxy(Config::for_tests(None));
+    let proxy = spawn_test_proxy();
     let port = dovecot.pop3s_addr().port();
 
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    tunnel
-        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(
-            open_request("127.0.0.1", port, TlsMode::Implicit),
-        ))
-        .await;
-    let (err, close) = tunnel.expect_error().await;
+    let (err, close) = open_refused(&proxy, open_request(LOCALHOST, port, TlsMode::Implicit)).await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed, "{err:?}");
     assert_eq!(close.map(|c| c.0), Some(1011));
     let presented = err
@@ -192,13 +168,8 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     assert_eq!(presented.sha256, dovecot.server_cert_sha256());
 
     // The user looked at it and pinned it.
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
-    req.pin_sha256 = Some(presented.sha256.to_uppercase());
-    let answer = tunnel.open(req).await;
-    let ServerMessage::Connected(connected) = answer else {
-        panic!("{answer:?}")
-    };
+    let pinned = pinned_request(port, presented.sha256.to_uppercase());
+    let (tunnel, connected) = open_connected(&proxy, pinned).await;
     assert_eq!(connected.tls.unwrap().verification, Verification::Pinned);
     fetch_all(
         Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::Implicit, false)),
@@ -207,13 +178,7 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     .await;
 
     // A wrong pin is refused even though nothing else changed.
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let mut req = open_request("127.0.0.1", port, TlsMode::Implicit);
-    req.pin_sha256 = Some("ab".repeat(32));
-    tunnel
-        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(req))
-        .await;
-    let (err, _) = tunnel.expect_error().await;
+    let (err, _) = open_refused(&proxy, pinned_request(port, "ab".repeat(32))).await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
     assert!(err.message.contains("pinned"), "{err:?}");
     assert!(
@@ -223,28 +188,28 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     );
 }
 
+/// Implicit TLS to 127.0.0.1:`port`, trusting only the certificate whose SHA-256 is `pin`.
+fn pinned_request(port: u16, pin: String) -> OpenRequest {
+    let mut req = open_request(LOCALHOST, port, TlsMode::Implicit);
+    req.pin_sha256 = Some(pin);
+    req
+}
+
 #[tokio::test]
 async fn starttls_without_trust_is_refused_with_the_certificate() {
     let dovecot = Dovecot::start();
     let user = dovecot.new_user();
-    let proxy = proxy(Config::for_tests(None));
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::Starttls,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
+    let proxy = spawn_test_proxy();
+    let (mut tunnel, _) = open_connected(
+        &proxy,
+        open_request(LOCALHOST, dovecot.pop3_addr().port(), TlsMode::Starttls),
+    )
+    .await;
     // Raw POP3 this time: greeting, STLS, +OK, then the upgrade request.
-    let greeting = tunnel.read_until(b"\r\n").await;
+    let greeting = tunnel.read_line().await;
     assert!(greeting.starts_with(b"+OK"));
-    tunnel.send_bytes(b"STLS\r\n").await;
-    assert!(tunnel.read_until(b"\r\n").await.starts_with(b"+OK"));
-    tunnel
-        .send_control(&postbag_protocol::tunnel::ClientMessage::Starttls)
-        .await;
+    assert!(tunnel.command(b"STLS\r\n").await.starts_with(b"+OK"));
+    tunnel.send_control(&ClientMessage::Starttls).await;
     let (err, _) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::TlsVerificationFailed);
     assert_eq!(
@@ -257,55 +222,31 @@ async fn starttls_without_trust_is_refused_with_the_certificate() {
 #[tokio::test]
 async fn the_upstream_closing_closes_the_tunnel_normally() {
     let dovecot = Dovecot::start();
-    let proxy = proxy(Config::for_tests(None));
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
-    tunnel.send_bytes(b"QUIT\r\n").await;
-    assert!(tunnel.read_until(b"\r\n").await.starts_with(b"+OK"));
+    let proxy = spawn_test_proxy();
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
+    assert!(tunnel.command(b"QUIT\r\n").await.starts_with(b"+OK"));
     match tunnel.recv().await {
-        postbag_tests::ws_client::Incoming::Closed(Some((code, reason))) => {
+        Incoming::Closed(Some((code, reason))) => {
             assert_eq!((code, reason.as_str()), (1000, "upstream closed"));
         }
         other => panic!("expected a normal close, got {other:?}"),
     }
     // The tunnel's slot is released: the open-tunnels gauge returns to zero.
-    for _ in 0..50 {
-        if proxy.metrics_text().contains("postbag_tunnels_open 0\n") {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("tunnel still counted as open: {}", proxy.metrics_text());
+    wait_until_no_tunnel_is_open(&proxy, Duration::from_secs(1)).await;
 }
 
 /// Opens a tunnel and returns the error the proxy answered with.
-async fn open_error(
-    proxy: &ProxyHandle,
-    req: postbag_protocol::tunnel::OpenRequest,
-) -> (ErrorKind, Option<u16>, std::time::Duration) {
+async fn open_error(proxy: &ProxyHandle, req: OpenRequest) -> (ErrorKind, Option<u16>, Duration) {
     let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let started = std::time::Instant::now();
-    tunnel
-        .send_control(&postbag_protocol::tunnel::ClientMessage::Open(req))
-        .await;
-    let (err, close) = tunnel.expect_error().await;
+    let started = Instant::now();
+    let (err, close) = tunnel.open_refused(req).await;
     (err.kind, close.map(|c| c.0), started.elapsed())
 }
 
 #[tokio::test]
 async fn connect_failures_are_typed() {
     let dovecot = Dovecot::start();
-    let mut config = Config::for_tests(None);
-    config.connect_timeout_secs = 1;
-    let proxy = proxy(config);
+    let proxy = spawn_proxy_with(|c| c.connect_timeout_secs = 1);
 
     // Nothing listens on a port we just released.
     let closed = TcpListener::bind("127.0.0.1:0")
@@ -313,8 +254,7 @@ async fn connect_failures_are_typed() {
         .local_addr()
         .unwrap()
         .port();
-    let (kind, code, _) =
-        open_error(&proxy, open_request("127.0.0.1", closed, TlsMode::None)).await;
+    let (kind, code, _) = open_error(&proxy, open_request(LOCALHOST, closed, TlsMode::None)).await;
     assert_eq!((kind, code), (ErrorKind::Refused, Some(1011)));
 
     let (kind, _, _) = open_error(
@@ -329,20 +269,17 @@ async fn connect_failures_are_typed() {
     let silent_port = silent.local_addr().unwrap().port();
     let (kind, code, waited) = open_error(
         &proxy,
-        open_request("127.0.0.1", silent_port, TlsMode::Implicit),
+        open_request(LOCALHOST, silent_port, TlsMode::Implicit),
     )
     .await;
     assert_eq!((kind, code), (ErrorKind::Timeout, Some(1011)));
-    assert!(
-        waited >= std::time::Duration::from_millis(900),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(900), "{waited:?}");
     drop(silent);
 
     // Implicit TLS to the plain port: Dovecot's greeting is not a TLS record.
     let (kind, code, _) = open_error(
         &proxy,
-        open_request("127.0.0.1", dovecot.pop3_addr().port(), TlsMode::Implicit),
+        open_request(LOCALHOST, dovecot.pop3_addr().port(), TlsMode::Implicit),
     )
     .await;
     assert_eq!((kind, code), (ErrorKind::TlsHandshakeFailed, Some(1011)));
@@ -359,20 +296,9 @@ async fn connect_failures_are_typed() {
 #[tokio::test]
 async fn starttls_is_refused_outside_starttls_mode() {
     let dovecot = Dovecot::start();
-    let proxy = proxy(Config::for_tests(None));
-    let mut tunnel = TunnelClient::connect(proxy.addr()).await;
-    let answer = tunnel
-        .open(open_request(
-            "127.0.0.1",
-            dovecot.pop3_addr().port(),
-            TlsMode::None,
-        ))
-        .await;
-    assert!(matches!(answer, ServerMessage::Connected(_)));
-    tunnel.read_until(b"\r\n").await;
-    tunnel
-        .send_control(&postbag_protocol::tunnel::ClientMessage::Starttls)
-        .await;
+    let proxy = spawn_test_proxy();
+    let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
+    tunnel.send_control(&ClientMessage::Starttls).await;
     let (err, close) = tunnel.expect_error().await;
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(close.map(|c| c.0), Some(1002));
