@@ -36,11 +36,14 @@ pub async fn open_connected(proxy: &ProxyHandle, req: OpenRequest) -> (TunnelCli
     (tunnel, connected)
 }
 
+/// A new tunnel through `proxy` to 127.0.0.1:`port` in TLS mode `tls`, connected.
+pub async fn open_local(proxy: &ProxyHandle, port: u16, tls: TlsMode) -> (TunnelClient, Connected) {
+    open_connected(proxy, open_request(LOCALHOST, port, tls)).await
+}
+
 /// A new tunnel through `proxy` to 127.0.0.1:`port` without TLS, connected.
 pub async fn open_plain(proxy: &ProxyHandle, port: u16) -> TunnelClient {
-    open_connected(proxy, open_request(LOCALHOST, port, TlsMode::None))
-        .await
-        .0
+    open_local(proxy, port, TlsMode::None).await.0
 }
 
 /// A plain tunnel to the POP3 server on 127.0.0.1:`port`, its greeting already read.

@@ -9,7 +9,7 @@ use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
 use postbag_protocol::tunnel::{ClientMessage, ErrorKind, OpenRequest, TlsMode, Verification};
 use postbag_proxy::ProxyHandle;
 use postbag_tests::proxy_harness::{
-    LOCALHOST, open_connected, open_refused, pop3_after_greeting, spawn_proxy_with,
+    LOCALHOST, open_connected, open_local, open_refused, pop3_after_greeting, spawn_proxy_with,
     spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, Pop3Tunnel, TunnelClient, open_request};
@@ -68,8 +68,7 @@ async fn plain_pop3_through_the_proxy() {
     let proxy = spawn_test_proxy();
     let addr = dovecot.pop3_addr();
 
-    let (tunnel, connected) =
-        open_connected(&proxy, open_request(LOCALHOST, addr.port(), TlsMode::None)).await;
+    let (tunnel, connected) = open_local(&proxy, addr.port(), TlsMode::None).await;
     assert_eq!(connected.peer, addr.to_string());
     assert!(connected.tls.is_none());
     fetch_all(
@@ -96,11 +95,8 @@ async fn starttls_upgrades_in_place() {
     let (user, expected) = mailbox(&dovecot);
     let proxy = proxy_trusting(&dovecot);
 
-    let (tunnel, connected) = open_connected(
-        &proxy,
-        open_request(LOCALHOST, dovecot.pop3_addr().port(), TlsMode::Starttls),
-    )
-    .await;
+    let (tunnel, connected) =
+        open_local(&proxy, dovecot.pop3_addr().port(), TlsMode::Starttls).await;
     assert!(connected.tls.is_none(), "{connected:?}");
     let mut pop3 = Pop3Tunnel::new(tunnel, pop3_config(&user, TlsState::None, true));
     fetch_all_keeping(&mut pop3, &expected).await;
@@ -131,11 +127,8 @@ async fn implicit_tls_with_the_configured_ca() {
     let (user, expected) = mailbox(&dovecot);
     let proxy = proxy_trusting(&dovecot);
 
-    let (tunnel, connected) = open_connected(
-        &proxy,
-        open_request(LOCALHOST, dovecot.pop3s_addr().port(), TlsMode::Implicit),
-    )
-    .await;
+    let (tunnel, connected) =
+        open_local(&proxy, dovecot.pop3s_addr().port(), TlsMode::Implicit).await;
     let tls = connected.tls.expect("implicit TLS reports its session");
     assert_eq!(tls.verification, Verification::Trusted);
     assert_eq!(tls.certificate.sha256, dovecot.server_cert_sha256());
@@ -200,11 +193,7 @@ async fn starttls_without_trust_is_refused_with_the_certificate() {
     let dovecot = Dovecot::start();
     let user = dovecot.new_user();
     let proxy = spawn_test_proxy();
-    let (mut tunnel, _) = open_connected(
-        &proxy,
-        open_request(LOCALHOST, dovecot.pop3_addr().port(), TlsMode::Starttls),
-    )
-    .await;
+    let (mut tunnel, _) = open_local(&proxy, dovecot.pop3_addr().port(), TlsMode::Starttls).await;
     // Raw POP3 this time: greeting, STLS, +OK, then the upgrade request.
     let greeting = tunnel.read_line().await;
     assert!(greeting.starts_with(b"+OK"));
