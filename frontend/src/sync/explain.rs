@@ -42,7 +42,7 @@ pub fn explain(err: &SyncError) -> Explained {
 fn transport(t: &TransportError) -> Explained {
     match t {
         TransportError::ProxyUnreachable => plain(
-            "Offline: the Postbag proxy cannot be reached. Stored mail is still available.".into(),
+            "The Postbag proxy cannot be reached (no network, or the proxy is down).".into(),
             true,
         ),
         TransportError::Closed { code, .. } => plain(
