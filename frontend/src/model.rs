@@ -229,8 +229,22 @@ impl Model {
         let store = store();
         let now = js_sys::Date::now();
         let mut last_reload = now;
+        let mut asked_room = false;
         let mut on_progress = |p: &Progress| {
             self.sync.set(SyncState::Running(p.clone()));
+            // Once the plan is known, ask the PWA layer whether the batch fits; if it does not,
+            // storage.js warns the user and the sync stops after the message in flight.
+            if !asked_room && p.total_bytes > 0 {
+                asked_room = true;
+                let bytes = p.total_bytes;
+                spawn_local(async move {
+                    if let Ok(room) = crate::pwa::ensure_room(bytes).await
+                        && !room.ok
+                    {
+                        CANCEL.with(|c| c.set(true));
+                    }
+                });
+            }
             // Show new mail while a long sync runs, without re-reading the list per chunk.
             let t = js_sys::Date::now();
             if t - last_reload > 1500.0 {
