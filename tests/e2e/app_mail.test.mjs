@@ -235,3 +235,43 @@ test('phone layout: list, then the message with a back button', async () => {
   assert.equal(overflow, false, 'nothing wider than the phone');
   await context.close();
 });
+
+test('remembered password: sealed at rest, unlocked by the passphrase in a new session', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 2);
+  const { context, page } = await freshPage();
+  await page.getByLabel('Email address').fill(`${user.name}@example.org`);
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill(user.password);
+  await page.getByLabel('Remember the password on this device').check();
+  await page.getByText('The password is stored encrypted').waitFor();
+  await page.getByLabel('Passphrase to encrypt the password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Save account' }).click();
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+  const accounts = await page.evaluate(() => new Promise((res) => {
+    const o = indexedDB.open('postbag');
+    o.onsuccess = () => { const r = o.result.transaction('accounts').objectStore('accounts').getAll(); r.onsuccess = () => res(r.result); };
+  }));
+  assert.equal(accounts.length, 1);
+  const stored = JSON.stringify(accounts[0]);
+  assert.ok(!stored.includes(user.password), 'the password is not stored in clear');
+  assert.ok(!stored.includes('correct horse'), 'nor the passphrase');
+  assert.ok(accounts[0].sealed_password.ciphertext.length > 0);
+  assert.equal(accounts[0].sealed_password.iterations, 600000);
+
+  // A new session: the password is gone from memory, the passphrase unlocks it.
+  await page.reload();
+  await page.getByRole('button', { name: 'Sync' }).click();
+  await page.getByLabel('Passphrase to unlock the saved password').fill('wrong passphrase');
+  await page.getByRole('button', { name: 'Unlock and sync' }).click();
+  await page.getByText('wrong passphrase, or the stored password is damaged').waitFor({ timeout: 20000 });
+  await page.getByLabel('Passphrase to unlock the saved password').fill('correct horse battery');
+  const before = Number(await page.locator('.status').getAttribute('data-runs'));
+  await page.getByRole('button', { name: 'Unlock and sync' }).click();
+  await page.waitForFunction((n) => Number(document.querySelector('.status')?.dataset.runs) > n, before, { timeout: 30000 });
+  assert.match(await page.locator('.status').textContent(), /2 new messages/);
+  await context.close();
+});
