@@ -13,7 +13,13 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 /// Everything in the CSP except `script-src`'s hashes.
-const CSP_TAIL: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; \
+///
+/// `img-src` admits remote images because mail is shown in a `srcdoc` iframe, which inherits
+/// this policy: without them, a user's "load remote content" choice could never take effect.
+/// Blocking by default is the mail frame's own job: its CSP meta (frontend/src/mail/sanitize.rs)
+/// allows only `data:`/`blob:` images until the user consents for that message. The app's own
+/// document never renders mail HTML.
+const CSP_TAIL: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob: https: http:; \
      style-src 'self' 'unsafe-inline'; frame-src 'self' blob: data:; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'none'";

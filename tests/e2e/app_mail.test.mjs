@@ -106,6 +106,15 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
     'no request left the page for remote content');
   await reader.getByText('Remote images and other remote content are blocked').waitFor();
   await page.screenshot({ path: join(SHOTS, 'app-html-blocked.png') });
+  // The user's choice for this message takes effect: the tracking pixel is now requested
+  // (it fails here, with no network, but the request leaving the frame is what consent means).
+  await reader.getByRole('button', { name: 'Load remote content' }).click();
+  for (let i = 0; i < 50 && !requests.some((u) => u.includes('tracker.invalid/pixel.gif')); i++) {
+    await page.waitForTimeout(100);
+  }
+  assert.ok(requests.some((u) => u.includes('tracker.invalid/pixel.gif')),
+    'after consent the remote image is requested');
+  assert.equal(await page.evaluate(() => window.postbagPwned), undefined, 'still no script ran');
 
   // multipart/alternative with a cid: image shown from the message itself.
   await page.getByRole('listitem').filter({ hasText: 'Our new logo' }).click();

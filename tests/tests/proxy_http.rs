@@ -112,7 +112,7 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
         "default-src 'self'",
         "script-src 'self' 'wasm-unsafe-eval'",
         "connect-src 'self'",
-        "img-src 'self' data: blob:",
+        "img-src 'self' data: blob: https: http:",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "form-action 'none'",
