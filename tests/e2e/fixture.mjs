@@ -40,7 +40,8 @@ export function launchPersistent(options = {}) {
   });
 }
 
-export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist') } = {}) {
+/** `untrusted: true` starts a proxy that does not trust the test CA (a self-signed server). */
+export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false } = {}) {
   const bin = join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
@@ -48,7 +49,9 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run \`trunk build --release\` (./test.sh does)`);
   }
-  const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const env = { ...process.env };
+  if (untrusted) env.POSTBAG_FIXTURE_UNTRUSTED = '1';
+  const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
   lines.on('line', (line) => {

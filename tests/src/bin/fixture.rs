@@ -5,6 +5,10 @@
 //! Commands: `new-user` | `deliver USER KIND N` | `count USER` | `proxy-stop` | `proxy-start` |
 //! `quit`. KIND is one of `plain`, `html`, `multipart`, `cid`, `dots`, `eightbit`,
 //! `large:BYTES`, `sized:BYTES`. It exits when stdin closes.
+//!
+//! The proxy trusts the run's test CA, as a self-hoster's proxy configured with their CA would.
+//! With `POSTBAG_FIXTURE_UNTRUSTED=1` it does not, so the server's certificate is rejected
+//! unless the app pins it (the self-signed-server case).
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -78,7 +82,9 @@ fn main() {
 
 fn fixture_config(dovecot: &Dovecot, dist: &std::path::Path, app_url: &str) -> Config {
     let mut config = Config::for_tests(Some(dist.to_path_buf()));
-    config.extra_ca_file = Some(dovecot.ca_pem_path());
+    if std::env::var_os("POSTBAG_FIXTURE_UNTRUSTED").is_none() {
+        config.extra_ca_file = Some(dovecot.ca_pem_path());
+    }
     config.allowed_origins = vec![app_url.trim_end_matches('/').to_string()];
     config
 }

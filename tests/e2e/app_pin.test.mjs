@@ -1,0 +1,50 @@
+// A self-signed server: the proxy cannot verify its certificate, the app says so, shows the
+// fingerprint, and after the user chooses to trust it (pinning its SHA-256) the connection
+// works and mail syncs. Real Dovecot, real proxy, real Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFixture, launchBrowser } from './fixture.mjs';
+import { sync, storedSummaries } from './app_support.mjs';
+
+let fx, browser;
+before(async () => {
+  fx = await startFixture({ untrusted: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await fx?.close();
+});
+
+test('a rejected certificate is shown, pinned by the user, and then trusted', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 3);
+  const page = await browser.newPage();
+  await page.goto(fx.appUrl);
+
+  await page.getByLabel('Email address').fill(`${user.name}@example.org`);
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Security', { exact: true }).selectOption('tls');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
+  await page.getByLabel('User name').fill(user.name);
+  await page.getByLabel('Password or app password').fill(user.password);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+
+  const result = page.getByRole('status', { name: 'Connection test' });
+  await result.getByText('Certificate rejected').waitFor({ timeout: 20000 });
+  // The fingerprint the user is asked to compare is the server's real one.
+  const shown = (await result.locator('.pin code').textContent()).replace(/[^0-9a-f]/gi, '').toLowerCase();
+  assert.equal(shown, fx.serverCertSha256);
+  assert.equal(await fx.count(user), 3, 'nothing was downloaded or deleted');
+
+  await result.getByRole('button', { name: 'Trust this certificate' }).click();
+  await result.getByText('Connection works.').waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Save account' }).click();
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+
+  const status = await sync(page);
+  assert.match(status, /3 new messages/);
+  assert.equal((await storedSummaries(page)).length, 3);
+  assert.equal(await fx.count(user), 0, 'deleted from the server after the local commit');
+});
