@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, launchBrowser } from './fixture.mjs';
-import { sync, storedSummaries } from './app_support.mjs';
+import { fillAccountForm, sync, storedSummaries } from './app_support.mjs';
 
 let fx, browser;
 before(async () => {
@@ -22,13 +22,7 @@ test('a rejected certificate is shown, pinned by the user, and then trusted', as
   const page = await browser.newPage();
   await page.goto(fx.appUrl);
 
-  await page.getByLabel('Email address').fill(`${user.name}@example.org`);
-  await page.getByLabel('Email address').press('Tab');
-  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
-  await page.getByLabel('Security', { exact: true }).selectOption('tls');
-  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
-  await page.getByLabel('User name').fill(user.name);
-  await page.getByLabel('Password or app password').fill(user.password);
+  await fillAccountForm(page, fx, user, { security: 'tls' });
   await page.getByRole('button', { name: 'Test connection' }).click();
 
   const result = page.getByRole('status', { name: 'Connection test' });

@@ -2,8 +2,8 @@
 // reading the app's IndexedDB from the page.
 import assert from 'node:assert/strict';
 
-/** Fills the setup form (labels are the accessible names users see) and saves. */
-export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true } = {}) {
+/** Fills the setup form through the labels users see (their accessible names). */
+export async function fillAccountForm(page, fx, user, { security = 'tls', policy = 'delete' } = {}) {
   await page.getByLabel('Email address').fill(`${user.name}@example.org`);
   await page.getByLabel('Email address').press('Tab');
   await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
@@ -12,6 +12,11 @@ export async function setupAccount(page, fx, user, { security = 'tls', policy = 
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
   await page.getByLabel('After download').selectOption(policy);
+}
+
+/** Fills the setup form, tests the connection (unless told not to) and saves. */
+export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true } = {}) {
+  await fillAccountForm(page, fx, user, { security, policy });
   if (test) {
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText('Connection works.').waitFor({ timeout: 20000 });
