@@ -79,12 +79,12 @@ fn from_message(msg: &Message<'_>) -> MessageView {
         let mime = mime_of(part);
         let bytes = part.contents().to_vec();
         if let Some(cid) = part.content_id()
-            && mime.starts_with("image/")
+            && let Some(image_type) = inline_image_type(&mime)
         {
             let cid = cid.trim_matches(|c| c == '<' || c == '>').to_string();
             let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
             view.inline_images
-                .push((cid, format!("data:{mime};base64,{b64}")));
+                .push((cid, format!("data:{image_type};base64,{b64}")));
             // An inline image that also has a name is shown in the attachment list too.
             if part.attachment_name().is_none() {
                 continue;
@@ -97,4 +97,43 @@ fn from_message(msg: &Message<'_>) -> MessageView {
         view.attachments.push(Attachment { name, mime, bytes });
     }
     view
+}
+
+/// The data: URL type for an inline image, from a fixed list. The URL is spliced into HTML that
+/// DOMPurify has already cleaned, so nothing from the message's own Content-Type may reach it
+/// (a crafted subtype could otherwise close the attribute).
+fn inline_image_type(mime: &str) -> Option<&'static str> {
+    const RASTER: [&str; 7] = [
+        "image/png",
+        "image/gif",
+        "image/jpeg",
+        "image/webp",
+        "image/bmp",
+        "image/avif",
+        "image/x-icon",
+    ];
+    let mime = mime.trim().to_ascii_lowercase();
+    let mime = if mime == "image/jpg" {
+        "image/jpeg".to_string()
+    } else {
+        mime
+    };
+    RASTER.iter().copied().find(|t| *t == mime)
+}
+
+#[cfg(test)]
+mod inline_image_tests {
+    use super::inline_image_type;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn only_known_raster_types_reach_the_data_url() {
+        assert_eq!(inline_image_type("image/PNG"), Some("image/png"));
+        assert_eq!(inline_image_type("image/jpg"), Some("image/jpeg"));
+        assert_eq!(inline_image_type("image/png\"><script>"), None);
+        assert_eq!(inline_image_type("image/svg+xml"), None);
+        assert_eq!(inline_image_type("text/html"), None);
+    }
 }

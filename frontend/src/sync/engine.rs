@@ -89,7 +89,15 @@ pub enum SyncError {
     /// Without UIDL there is no safe way to know which messages are already here.
     #[error("the server does not support UIDL")]
     NoUidl,
+    /// One message is larger than the app keeps in memory before committing it; the sync stops
+    /// rather than exhaust the tab. Nothing is deleted for it.
+    #[error("message {msg} is larger than {limit} bytes")]
+    MessageTooLarge { msg: u32, limit: u64 },
 }
+
+/// The largest message one sync holds in memory (and stores). Far above real mail (providers
+/// cap messages at 25-50 MB) and far below what a hostile server could make the tab allocate.
+pub const MAX_MESSAGE_BYTES: u64 = 128 << 20;
 
 /// The client configuration for an account; `password` is used for this session only.
 pub fn client_config(account: &Account, password: Secret<String>) -> ClientConfig {
@@ -327,7 +335,14 @@ impl Run {
             Event::MessageStart { size, .. } => {
                 self.current = Vec::with_capacity(size.unwrap_or(0).min(64 << 20) as usize);
             }
-            Event::MessageChunk { bytes, .. } => {
+            Event::MessageChunk { id, bytes } => {
+                if (self.current.len() + bytes.len()) as u64 > MAX_MESSAGE_BYTES {
+                    let msg = self.in_flight.get(&id).map_or(0, |(n, _)| *n);
+                    return Err(SyncError::MessageTooLarge {
+                        msg,
+                        limit: MAX_MESSAGE_BYTES,
+                    });
+                }
                 self.progress.bytes += bytes.len() as u64;
                 self.current.extend_from_slice(&bytes);
                 on_progress(&self.progress);

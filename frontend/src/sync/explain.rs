@@ -36,6 +36,14 @@ pub fn explain(err: &SyncError) -> Explained {
             format!("Local storage failed: {e}. Nothing was deleted on the server."),
             false,
         ),
+        SyncError::MessageTooLarge { msg, limit } => plain(
+            format!(
+                "Message {msg} on the server is larger than {} MB, the most Postbag downloads. \
+                 Nothing was deleted on the server.",
+                limit >> 20
+            ),
+            false,
+        ),
     }
 }
 
