@@ -166,10 +166,14 @@ impl Policy {
         }
     }
 
-    /// Checks one resolved address.
+    /// Checks one resolved address. Cloud metadata endpoints are refused even inside an allowed
+    /// private range: a range such as `169.254.0.0/16` must not hand out the host's credentials.
     pub fn check_addr(&self, ip: IpAddr) -> Result<(), Denied> {
         let ip = canonical(ip);
         let class = classify(ip);
+        if class == AddrClass::CloudMetadata {
+            return Err(Denied::Address(ip, class));
+        }
         if class == AddrClass::Public || self.private_allowed.iter().any(|n| n.contains(&ip)) {
             Ok(())
         } else {
@@ -310,5 +314,27 @@ mod tests {
         assert!(p.check_addr("::ffff:127.0.0.2".parse().unwrap()).is_ok());
         assert!(p.check_addr("::1".parse().unwrap()).is_err());
         assert!(p.check_addr("169.254.169.254".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn metadata_addresses_stay_denied_inside_an_allowed_range() {
+        let p = policy(|c| {
+            c.allow_private_cidrs = vec![
+                "169.254.0.0/16".parse().unwrap(),
+                "0.0.0.0/0".parse().unwrap(),
+                "::/0".parse().unwrap(),
+            ]
+        });
+        assert!(p.check_addr("169.254.1.1".parse().unwrap()).is_ok());
+        for meta in ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+            let ip: IpAddr = meta.parse().unwrap();
+            assert!(
+                matches!(
+                    p.check_addr(ip),
+                    Err(Denied::Address(_, AddrClass::CloudMetadata))
+                ),
+                "{meta}"
+            );
+        }
     }
 }
