@@ -62,7 +62,7 @@ impl Dovecot {
         fs::write(dir.path().join("users"), "").unwrap();
         fs::set_permissions(dir.path().join("users"), fs::Permissions::from_mode(0o644)).unwrap();
 
-        let (pop3_port, pop3s_port) = (free_port(), free_port());
+        let [pop3_port, pop3s_port] = free_ports();
         let identity = ProcessIdentity::current();
         let config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
         let config_path = dir.path().join("dovecot.conf");
@@ -337,14 +337,17 @@ fn command_output(cmd: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// A loopback port that was free a moment ago. Dovecot binds it by number, so there is a small
-/// window in which another process could take it; the start-up check would then fail loudly.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct loopback ports that were free a moment ago. Both listeners are held at once,
+/// or the kernel may hand out the same port twice (seen in a full test run). Dovecot binds them
+/// by number, so another process could still take one in between; the start-up check would
+/// then fail loudly.
+fn free_ports() -> [u16; 2] {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    [
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    ]
 }
 
 fn greets(addr: SocketAddr) -> bool {
