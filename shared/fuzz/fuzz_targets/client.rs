@@ -7,23 +7,9 @@
 use libfuzzer_sys::fuzz_target;
 use postbag_protocol::pop3::{AuthPolicy, Client, ClientConfig, Command, Event, Pop3Error, Secret};
 
-/// The commands enqueued on `Ready` (the same as in tests/tests/pop3/transcripts.rs, whose
-/// recorded transcripts are the seeds).
+/// The commands enqueued on `Ready`: the same script the recorded seed transcripts used.
 fn script() -> Vec<Command> {
-    vec![
-        Command::Stat,
-        Command::List(None),
-        Command::Uidl(None),
-        Command::List(Some(1)),
-        Command::Uidl(Some(1)),
-        Command::Top { msg: 1, lines: 0 },
-        Command::Retr(1),
-        Command::Retr(2),
-        Command::Dele(1),
-        Command::Rset,
-        Command::Noop,
-        Command::Quit,
-    ]
+    postbag_protocol::pop3::replay::seed_script()
 }
 
 fn config(selector: u8) -> ClientConfig {

@@ -52,6 +52,7 @@ mod config;
 mod error;
 mod event;
 mod framer;
+pub mod replay;
 mod response_code;
 mod sasl;
 mod secret;

@@ -2,24 +2,7 @@
 //! for an edge case Dovecot does not produce on demand.
 
 use super::support::*;
-
-/// The commands the fuzz target `client` enqueues on `Ready` (shared/fuzz/fuzz_targets/client.rs).
-fn fuzz_script() -> Vec<Command> {
-    vec![
-        Command::Stat,
-        Command::List(None),
-        Command::Uidl(None),
-        Command::List(Some(1)),
-        Command::Uidl(Some(1)),
-        Command::Top { msg: 1, lines: 0 },
-        Command::Retr(1),
-        Command::Retr(2),
-        Command::Dele(1),
-        Command::Rset,
-        Command::Noop,
-        Command::Quit,
-    ]
-}
+use postbag_protocol::pop3::replay::{push_merged, seed_script as fuzz_script};
 
 /// A stream that keeps a copy of everything the server sent.
 struct Recorder {
@@ -42,24 +25,6 @@ impl std::io::Write for Recorder {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-/// Appends an event, merging adjacent chunks of one body so chunking does not matter.
-fn push_merged(events: &mut Vec<postbag_protocol::pop3::Event>, ev: postbag_protocol::pop3::Event) {
-    use postbag_protocol::pop3::Event;
-    if let (
-        Event::MessageChunk { id, bytes },
-        Some(Event::MessageChunk {
-            id: last,
-            bytes: acc,
-        }),
-    ) = (&ev, events.last_mut())
-        && id == last
-    {
-        acc.extend_from_slice(bytes);
-        return;
-    }
-    events.push(ev);
 }
 
 /// A real Dovecot transcript replayed into a fresh client, whole and byte by byte, gives the

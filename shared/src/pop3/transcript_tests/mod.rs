@@ -50,20 +50,7 @@ fn run(script: &Script, step: usize) -> Outcome {
                                 client.enqueue(c.clone()).unwrap();
                             }
                         }
-                        // Merge adjacent chunks so the comparison does not depend on chunking.
-                        if let (
-                            Event::MessageChunk { id, bytes },
-                            Some(Event::MessageChunk {
-                                id: last,
-                                bytes: acc,
-                            }),
-                        ) = (&ev, events.last_mut())
-                            && id == last
-                        {
-                            acc.extend_from_slice(bytes);
-                            continue;
-                        }
-                        events.push(ev);
+                        crate::pop3::replay::push_merged(&mut events, ev);
                     }
                     Ok(None) => break,
                     Err(e) => {
