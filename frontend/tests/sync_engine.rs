@@ -271,6 +271,10 @@ async fn deleted_here_is_deleted_on_server_at_next_sync() {
         "queue drained"
     );
     assert_eq!(store.list("me@example.org").await.unwrap().len(), 2);
+    assert!(
+        mailbox.borrow().violations.is_empty(),
+        "deleted here after a committed download"
+    );
 }
 
 #[wasm_bindgen_test]

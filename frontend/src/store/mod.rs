@@ -77,6 +77,11 @@ impl Store {
         Self::open_named(schema::DB_NAME).await
     }
 
+    /// The database's name (tests tell their databases apart by it).
+    pub fn name(&self) -> String {
+        self.db.name()
+    }
+
     pub fn version(&self) -> u32 {
         self.db.version() as u32
     }

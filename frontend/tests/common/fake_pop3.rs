@@ -1,8 +1,9 @@
 //! A scripted in-memory POP3 server that the real sync engine talks to through `Transport`.
 //!
-//! It checks the DELE invariant itself: when a `DELE n` arrives it opens a fresh read
-//! transaction on the real IndexedDB and records a violation if message n's raw bytes are not
-//! committed there. Deletions take effect only on `QUIT`, as in RFC 1939.
+//! It checks the DELE invariant itself: when a `DELE n` arrives it asks [`super::idb_watch`],
+//! synchronously, whether message n's exact bytes were put in an IndexedDB transaction that has
+//! already fired `complete`, and records a violation if not. Deletions take effect only on
+//! `QUIT`, as in RFC 1939.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, VecDeque};
@@ -57,7 +58,8 @@ pub fn sample(i: usize, size: usize) -> Vec<u8> {
 
 pub struct FakeServer {
     mailbox: Rc<RefCell<Mailbox>>,
-    store: Store,
+    /// The IndexedDB database the client under test commits to.
+    db: String,
     account: String,
     inbuf: Vec<u8>,
     out: VecDeque<u8>,
@@ -73,9 +75,10 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub fn new(mailbox: Rc<RefCell<Mailbox>>, store: Store, account: &str) -> FakeServer {
+        super::idb_watch::install();
         FakeServer {
             mailbox,
-            store,
+            db: store.name(),
             account: account.to_string(),
             inbuf: Vec::new(),
             out: b"+OK fake POP3 ready\r\n".iter().copied().collect(),
@@ -92,7 +95,7 @@ impl FakeServer {
         self.out.extend(text.as_bytes());
     }
 
-    async fn command(&mut self, line: &str) {
+    fn command(&mut self, line: &str) {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let arg: Option<usize> = words.next().and_then(|w| w.parse().ok());
@@ -158,10 +161,11 @@ impl FakeServer {
             },
             "DELE" => match arg {
                 Some(n) if live(self, n) => {
-                    let uidl = self.mailbox.borrow().messages[n - 1].0.clone();
-                    // The invariant: the raw bytes must be readable from a committed transaction.
-                    let stored = self.store.raw(&self.account, &uidl).await.ok().flatten();
-                    if stored.is_none() {
+                    let (uidl, raw) = self.mailbox.borrow().messages[n - 1].clone();
+                    // The invariant, checked now and without yielding: these exact bytes were
+                    // put in a transaction whose `complete` event has already fired.
+                    let committed = super::idb_watch::committed(&self.db, &self.account, &uidl);
+                    if committed.as_ref() != Some(&raw) {
                         self.mailbox.borrow_mut().violations.push(uidl);
                     }
                     self.marked.insert(n);
@@ -196,7 +200,7 @@ impl Transport for FakeServer {
         while let Some(pos) = self.inbuf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.inbuf.drain(..=pos).collect();
             let line = String::from_utf8_lossy(&line).trim_end().to_string();
-            self.command(&line).await;
+            self.command(&line);
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 #![allow(dead_code)] // each test binary uses a different part of the helpers
 pub mod fake_pop3;
+pub mod idb_watch;
 
 use postbag_web::store::{Account, Security, ServerPolicy, Store};
 
