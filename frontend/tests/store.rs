@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::fresh_store;
+use common::{fresh_store, idb_watch};
 use postbag_web::mail::summarize;
 use postbag_web::store::{Store, schema};
 use wasm_bindgen_test::*;
@@ -107,4 +107,23 @@ async fn delete_local_keeps_ledger_and_queues_server_delete() {
         .unwrap();
     assert!(store.pending_deletes("acc").await.unwrap().is_empty());
     assert!(!store.ledger("acc").await.unwrap()[0].on_server);
+}
+
+/// A commit that fails after its first `put` (here the browser refuses the summary) is aborted:
+/// no body is left without its summary and ledger line.
+#[wasm_bindgen_test]
+async fn a_commit_that_fails_part_way_leaves_nothing() {
+    idb_watch::install();
+    let store = fresh_store("abort").await;
+    let raw = common::fake_pop3::sample(1, 500);
+    let s = summarize(&raw, "acc", "u1", 0.0);
+    idb_watch::fail_next_put("summaries");
+    let err = store.commit_message(&s, &raw, 0.0).await;
+    assert!(err.is_err(), "{err:?}");
+    assert_eq!(store.raw("acc", "u1").await.unwrap(), None, "no orphan body");
+    assert!(store.list("acc").await.unwrap().is_empty());
+    assert!(store.ledger("acc").await.unwrap().is_empty());
+    // The store is still usable afterwards.
+    store.commit_message(&s, &raw, 0.0).await.unwrap();
+    assert_eq!(store.raw("acc", "u1").await.unwrap(), Some(raw));
 }

@@ -67,6 +67,21 @@ pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
         .map_err(StoreError::from_js)
 }
 
+/// Queues `write`'s requests on `tx`, then awaits `complete`. If `write` fails part-way (a
+/// record that does not serialise, a `put` the browser refuses synchronously), the transaction
+/// is aborted before it could auto-commit, so the requests already queued are undone: no body
+/// without its summary and ledger line, no half of a batch.
+pub async fn write_all(
+    tx: &IdbTransaction,
+    write: impl FnOnce(&IdbTransaction) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if let Err(e) = write(tx) {
+        let _ = tx.abort();
+        return Err(e);
+    }
+    committed(tx).await
+}
+
 /// A compound key `[account, uidl]`.
 pub fn key2(a: &str, b: &str) -> JsValue {
     Array::of2(&JsValue::from_str(a), &JsValue::from_str(b)).into()

@@ -30,22 +30,25 @@ impl Store {
         first_seen: f64,
     ) -> Result<(), StoreError> {
         let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
-        let key = key2(&summary.account, &summary.uidl);
-        let bodies = tx.object_store(BODIES).map_err(js)?;
-        bodies
-            .put_with_key(&Uint8Array::from(raw).into(), &key)
-            .map_err(js)?;
-        let summaries = tx.object_store(SUMMARIES).map_err(js)?;
-        summaries.put(&idb::to_js(summary)?).map_err(js)?;
-        let ledger = tx.object_store(LEDGER).map_err(js)?;
-        let line = LedgerEntry {
-            account: summary.account.clone(),
-            uidl: summary.uidl.clone(),
-            first_seen,
-            on_server: true,
-        };
-        ledger.put(&idb::to_js(&line)?).map_err(js)?;
-        idb::committed(&tx).await
+        idb::write_all(&tx, |tx| {
+            let key = key2(&summary.account, &summary.uidl);
+            let bodies = tx.object_store(BODIES).map_err(js)?;
+            bodies
+                .put_with_key(&Uint8Array::from(raw).into(), &key)
+                .map_err(js)?;
+            let summaries = tx.object_store(SUMMARIES).map_err(js)?;
+            summaries.put(&idb::to_js(summary)?).map_err(js)?;
+            let ledger = tx.object_store(LEDGER).map_err(js)?;
+            let line = LedgerEntry {
+                account: summary.account.clone(),
+                uidl: summary.uidl.clone(),
+                first_seen,
+                on_server: true,
+            };
+            ledger.put(&idb::to_js(&line)?).map_err(js)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Every summary of an account, newest first. Never touches raw bytes.
