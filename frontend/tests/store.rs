@@ -120,7 +120,11 @@ async fn a_commit_that_fails_part_way_leaves_nothing() {
     idb_watch::fail_next_put("summaries");
     let err = store.commit_message(&s, &raw, 0.0).await;
     assert!(err.is_err(), "{err:?}");
-    assert_eq!(store.raw("acc", "u1").await.unwrap(), None, "no orphan body");
+    assert_eq!(
+        store.raw("acc", "u1").await.unwrap(),
+        None,
+        "no orphan body"
+    );
     assert!(store.list("acc").await.unwrap().is_empty());
     assert!(store.ledger("acc").await.unwrap().is_empty());
     // The store is still usable afterwards.
