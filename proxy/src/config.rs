@@ -28,7 +28,7 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Trunk's output directory, served at `/`.
     pub dist: PathBuf,
-    /// Upstream ports the tunnel may reach.
+    /// Upstream ports the tunnel may reach. Empty: none (`from_cli` refuses an empty list).
     pub allow_ports: Vec<u16>,
     /// Upstream host names the tunnel may reach: exact names or `*.example.com`.
     pub allow_hosts: Vec<String>,
@@ -91,8 +91,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Permissive for loopback tests: 127.0.0.0/8 and ::1 allowed, any port, any origin, one
-    /// worker, short grace.
+    /// For loopback tests: 127.0.0.0/8 and ::1 allowed, any origin, one worker, short grace.
+    /// No port: a test lists the ports of the servers it reaches in `allow_ports`.
     pub fn for_tests(dist: Option<PathBuf>) -> Config {
         Config {
             dist: dist.unwrap_or_else(|| PathBuf::from("/nonexistent/postbag-dist")),
@@ -120,7 +120,7 @@ impl Config {
         };
         cli.apply(&mut config);
         if config.allow_ports.is_empty() {
-            // The CLI never asks for "any port": an empty list from a file is a mistake.
+            // An empty list reaches nothing: from a file, that is a mistake.
             return Err(ConfigError::NoPorts);
         }
         Ok(config)

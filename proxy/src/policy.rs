@@ -153,9 +153,10 @@ impl Policy {
         }
     }
 
-    /// Checks what the client asked for, before any DNS query.
+    /// Checks what the client asked for, before any DNS query. An empty port list allows no
+    /// port: deny by default has no "any" spelled as nothing.
     pub fn check_request(&self, host: &str, port: u16) -> Result<(), Denied> {
-        if !self.ports.is_empty() && !self.ports.contains(&port) {
+        if !self.ports.contains(&port) {
             return Err(Denied::Port(port));
         }
         let name = normalise(host);
@@ -276,6 +277,17 @@ mod tests {
             p.check_request("pop.example.com", 25),
             Err(Denied::Port(25))
         );
+    }
+
+    #[test]
+    fn an_empty_port_list_denies_every_port() {
+        let p = policy(|c| c.allow_ports.clear());
+        for port in [1, 110, 995, 65535] {
+            assert_eq!(
+                p.check_request("pop.example.com", port),
+                Err(Denied::Port(port))
+            );
+        }
     }
 
     #[test]

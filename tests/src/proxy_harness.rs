@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use postbag_protocol::tunnel::{Connected, OpenRequest, TlsMode, TunnelError};
 use postbag_proxy::{Config, ProxyHandle};
 
+use crate::Dovecot;
 use crate::ws_client::{TunnelClient, open_request};
 
 /// Where every test target listens.
@@ -17,16 +18,29 @@ pub fn spawn_proxy(config: Config) -> ProxyHandle {
     postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
 }
 
-/// The proxy with the test configuration (any port, loopback allowed, no app to serve).
-pub fn spawn_test_proxy() -> ProxyHandle {
-    spawn_proxy(Config::for_tests(None))
+/// The test configuration (loopback targets, any origin, no app to serve) that may reach
+/// `ports` and no other port.
+pub fn test_config(ports: &[u16]) -> Config {
+    let mut config = Config::for_tests(None);
+    config.allow_ports = ports.to_vec();
+    config
 }
 
-/// The proxy with the test configuration, changed by `adjust` first.
-pub fn spawn_proxy_with(adjust: impl FnOnce(&mut Config)) -> ProxyHandle {
-    let mut config = Config::for_tests(None);
+/// The proxy with the test configuration, allowed to reach `ports`.
+pub fn spawn_test_proxy(ports: &[u16]) -> ProxyHandle {
+    spawn_proxy(test_config(ports))
+}
+
+/// The proxy with the test configuration allowed to reach `ports`, changed by `adjust` first.
+pub fn spawn_proxy_with(ports: &[u16], adjust: impl FnOnce(&mut Config)) -> ProxyHandle {
+    let mut config = test_config(ports);
     adjust(&mut config);
     spawn_proxy(config)
+}
+
+/// Dovecot's two ports: plain POP3 and POP3S.
+pub fn dovecot_ports(dovecot: &Dovecot) -> [u16; 2] {
+    [dovecot.pop3_addr().port(), dovecot.pop3s_addr().port()]
 }
 
 /// A new tunnel through `proxy`, opened with `req`; panics unless the proxy answers `connected`.

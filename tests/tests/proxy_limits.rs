@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
 use postbag_proxy::{OUTBOX_FRAMES, READ_CHUNK};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, metric, open_plain, pop3_after_greeting, spawn_proxy_with, spawn_test_proxy,
-    wait_until_no_tunnel_is_open,
+    LOCALHOST, dovecot_ports, metric, open_plain, pop3_after_greeting, spawn_proxy_with,
+    spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, TunnelClient, open_request};
 use postbag_tests::{Dovecot, messages};
@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
-    let proxy = spawn_proxy_with(|c| c.max_tunnels_per_ip = 2);
+    let proxy = spawn_proxy_with(&[9], |c| c.max_tunnels_per_ip = 2);
     let first = TunnelClient::connect(proxy.addr()).await;
     let _second = TunnelClient::connect(proxy.addr()).await;
 
@@ -48,7 +48,7 @@ async fn the_per_ip_cap_refuses_the_next_tunnel_until_one_closes() {
 
 #[tokio::test]
 async fn the_total_cap_applies_across_addresses() {
-    let proxy = spawn_proxy_with(|c| c.max_tunnels = 1);
+    let proxy = spawn_proxy_with(&[], |c| c.max_tunnels = 1);
     let _first = TunnelClient::connect(proxy.addr()).await;
     let mut second = TunnelClient::connect(proxy.addr()).await;
     assert_eq!(second.expect_error().await.0.kind, ErrorKind::LimitReached);
@@ -57,7 +57,7 @@ async fn the_total_cap_applies_across_addresses() {
 #[tokio::test]
 async fn an_idle_tunnel_is_closed() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_proxy_with(|c| c.idle_timeout_secs = 1);
+    let proxy = spawn_proxy_with(&dovecot_ports(&dovecot), |c| c.idle_timeout_secs = 1);
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     let started = Instant::now();
     let (err, close) = tunnel.expect_error().await;
@@ -73,7 +73,7 @@ async fn an_idle_tunnel_is_closed() {
 #[tokio::test]
 async fn an_oversized_message_is_refused() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_proxy_with(|c| c.max_message_bytes = 1024);
+    let proxy = spawn_proxy_with(&dovecot_ports(&dovecot), |c| c.max_message_bytes = 1024);
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     // A message within the cap passes.
     assert!(!tunnel.command(b"NOOP\r\n").await.is_empty());
@@ -108,7 +108,7 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
     let dovecot = Dovecot::start();
     let user = dovecot.new_user();
     let expected = dovecot.deliver(&user, &messages::large(SIZE));
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let mut tunnel = open_plain(&proxy, dovecot.pop3_addr().port()).await;
     tunnel.read_line().await;
     tunnel
@@ -182,7 +182,7 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
 #[tokio::test]
 async fn graceful_shutdown_drains_then_closes() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_proxy_with(|c| c.shutdown_grace_secs = 2);
+    let proxy = spawn_proxy_with(&dovecot_ports(&dovecot), |c| c.shutdown_grace_secs = 2);
     let addr = proxy.addr();
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
 
@@ -214,7 +214,7 @@ async fn graceful_shutdown_drains_then_closes() {
 #[tokio::test]
 async fn stopping_at_once_closes_tunnels_with_1001() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let addr = proxy.addr();
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     let started = Instant::now();
@@ -248,7 +248,7 @@ async fn a_browser_that_stops_reading_is_cut_off() {
             while s.write_all(&chunk).is_ok() {}
         }
     });
-    let proxy = spawn_proxy_with(|c| c.idle_timeout_secs = 1);
+    let proxy = spawn_proxy_with(&[port], |c| c.idle_timeout_secs = 1);
     let tunnel = open_plain(&proxy, port).await;
     // Read nothing: the stalled tunnel must close within the idle timeout and some slack.
     wait_until_no_tunnel_is_open(&proxy, Duration::from_secs(10)).await;

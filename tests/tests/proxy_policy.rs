@@ -10,6 +10,7 @@ use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
 use postbag_proxy::{Config, ProxyHandle, Secret};
 use postbag_tests::proxy_harness::{
     LOCALHOST, open_plain, open_refused, spawn_proxy, spawn_proxy_with, spawn_test_proxy,
+    test_config,
 };
 use postbag_tests::ws_client::{TunnelClient, open_request};
 
@@ -42,9 +43,9 @@ impl CountingListener {
     }
 }
 
-/// The embedded default's rules (no private targets), but any port and any origin.
-fn strict() -> Config {
-    let mut config = Config::for_tests(None);
+/// The embedded default's rules (no private targets), but `ports` and any origin.
+fn strict(ports: &[u16]) -> Config {
+    let mut config = test_config(ports);
     config.allow_private_cidrs.clear();
     config
 }
@@ -66,7 +67,7 @@ async fn forbidden(proxy: &ProxyHandle, host: &str, port: u16) -> TunnelError {
 #[tokio::test]
 async fn an_allowed_target_is_reached_which_shows_the_counter_counts() {
     let target = CountingListener::start();
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&[target.addr.port()]);
     let _tunnel = open_plain(&proxy, target.addr.port()).await;
     assert_eq!(target.count().await, 1);
 }
@@ -74,7 +75,7 @@ async fn an_allowed_target_is_reached_which_shows_the_counter_counts() {
 #[tokio::test]
 async fn a_port_not_listed_is_forbidden() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy_with(|c| c.allow_ports = vec![110, 995]);
+    let proxy = spawn_test_proxy(&[110, 995]);
     let err = forbidden(&proxy, LOCALHOST, target.addr.port()).await;
     assert!(err.message.contains("port"), "{err:?}");
     assert_eq!(target.count().await, 0);
@@ -83,8 +84,8 @@ async fn a_port_not_listed_is_forbidden() {
 #[tokio::test]
 async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy(strict());
     let port = target.addr.port();
+    let proxy = spawn_proxy(strict(&[port]));
     for host in ["127.0.0.1", "::ffff:127.0.0.1", "127.1.2.3"] {
         let err = forbidden(&proxy, host, port).await;
         assert!(err.message.contains("loopback"), "{host}: {err:?}");
@@ -115,7 +116,7 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
 #[tokio::test]
 async fn a_name_resolving_to_loopback_is_forbidden() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy(strict());
+    let proxy = spawn_proxy(strict(&[target.addr.port()]));
     let err = forbidden(&proxy, "localhost", target.addr.port()).await;
     assert!(err.message.contains("loopback"), "{err:?}");
     assert_eq!(target.count().await, 0);
@@ -124,7 +125,7 @@ async fn a_name_resolving_to_loopback_is_forbidden() {
 #[tokio::test]
 async fn host_patterns_are_deny_by_default() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy_with(|c| {
+    let proxy = spawn_proxy_with(&[target.addr.port()], |c| {
         c.allow_any_public_host = false;
         c.allow_hosts = vec!["*.example.com".into()];
     });
@@ -136,8 +137,8 @@ async fn host_patterns_are_deny_by_default() {
 #[tokio::test]
 async fn bad_requests_and_reserved_modes_connect_nowhere() {
     let target = CountingListener::start();
-    let proxy = spawn_test_proxy();
     let port = target.addr.port();
+    let proxy = spawn_test_proxy(&[port]);
     let mut req = open_request(LOCALHOST, port, TlsMode::None);
     req.version = 99;
     refused(&proxy, req, ErrorKind::UnsupportedVersion, 1002).await;
@@ -163,7 +164,9 @@ async fn bad_requests_and_reserved_modes_connect_nowhere() {
 #[tokio::test]
 async fn origins_not_allowed_are_refused_before_the_upgrade() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy_with(|c| c.allowed_origins = vec!["https://mail.example.com".into()]);
+    let proxy = spawn_proxy_with(&[target.addr.port()], |c| {
+        c.allowed_origins = vec!["https://mail.example.com".into()]
+    });
 
     let refusal = TunnelClient::connect_with(
         proxy.addr(),
@@ -196,7 +199,7 @@ async fn origins_not_allowed_are_refused_before_the_upgrade() {
 
 #[tokio::test]
 async fn by_default_only_the_proxys_own_origin_is_allowed() {
-    let proxy = spawn_proxy_with(|c| c.allowed_origins.clear());
+    let proxy = spawn_proxy_with(&[], |c| c.allowed_origins.clear());
     let own = format!("http://{}", proxy.addr());
     assert!(
         TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)])
@@ -214,7 +217,9 @@ async fn by_default_only_the_proxys_own_origin_is_allowed() {
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     let target = CountingListener::start();
-    let proxy = spawn_proxy_with(|c| c.token = Some(Secret("correct-horse".into())));
+    let proxy = spawn_proxy_with(&[target.addr.port()], |c| {
+        c.token = Some(Secret("correct-horse".into()))
+    });
 
     for (path, headers) in [
         ("/tunnel", vec![]),

@@ -9,15 +9,17 @@ use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
 use postbag_protocol::tunnel::{ClientMessage, ErrorKind, OpenRequest, TlsMode, Verification};
 use postbag_proxy::ProxyHandle;
 use postbag_tests::proxy_harness::{
-    LOCALHOST, open_connected, open_local, open_refused, pop3_after_greeting, spawn_proxy_with,
-    spawn_test_proxy, wait_until_no_tunnel_is_open,
+    LOCALHOST, dovecot_ports, open_connected, open_local, open_refused, pop3_after_greeting,
+    spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, Pop3Tunnel, TunnelClient, open_request};
 use postbag_tests::{Dovecot, TestUser, messages};
 
 /// A proxy that trusts the run's test CA, as a self-hosting operator would configure it.
 fn proxy_trusting(dovecot: &Dovecot) -> ProxyHandle {
-    spawn_proxy_with(|c| c.extra_ca_file = Some(dovecot.ca_pem_path()))
+    spawn_proxy_with(&dovecot_ports(dovecot), |c| {
+        c.extra_ca_file = Some(dovecot.ca_pem_path())
+    })
 }
 
 fn pop3_config(user: &TestUser, tls: TlsState, want_starttls: bool) -> ClientConfig {
@@ -65,7 +67,7 @@ fn mailbox(dovecot: &Dovecot) -> (TestUser, Vec<Vec<u8>>) {
 async fn plain_pop3_through_the_proxy() {
     let dovecot = Dovecot::start();
     let (user, expected) = mailbox(&dovecot);
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let addr = dovecot.pop3_addr();
 
     let (tunnel, connected) = open_local(&proxy, addr.port(), TlsMode::None).await;
@@ -149,7 +151,7 @@ async fn an_untrusted_certificate_fails_then_its_pin_succeeds() {
     let dovecot = Dovecot::start();
     let (user, expected) = mailbox(&dovecot);
     // No extra CA: the test CA is unknown to the web PKI roots.
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let port = dovecot.pop3s_addr().port();
 
     let (err, close) = open_refused(&proxy, open_request(LOCALHOST, port, TlsMode::Implicit)).await;
@@ -192,7 +194,7 @@ fn pinned_request(port: u16, pin: String) -> OpenRequest {
 async fn starttls_without_trust_is_refused_with_the_certificate() {
     let dovecot = Dovecot::start();
     let user = dovecot.new_user();
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let (mut tunnel, _) = open_local(&proxy, dovecot.pop3_addr().port(), TlsMode::Starttls).await;
     // Raw POP3 this time: greeting, STLS, +OK, then the upgrade request.
     let greeting = tunnel.read_line().await;
@@ -211,7 +213,7 @@ async fn starttls_without_trust_is_refused_with_the_certificate() {
 #[tokio::test]
 async fn the_upstream_closing_closes_the_tunnel_normally() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     assert!(tunnel.command(b"QUIT\r\n").await.starts_with(b"+OK"));
     match tunnel.recv().await {
@@ -235,14 +237,18 @@ async fn open_error(proxy: &ProxyHandle, req: OpenRequest) -> (ErrorKind, Option
 #[tokio::test]
 async fn connect_failures_are_typed() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_proxy_with(|c| c.connect_timeout_secs = 1);
-
     // Nothing listens on a port we just released.
     let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    // A server that accepts and then says nothing.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let ports = [closed, 110, silent_port, dovecot.pop3_addr().port()];
+    let proxy = spawn_proxy_with(&ports, |c| c.connect_timeout_secs = 1);
+
     let (kind, code, _) = open_error(&proxy, open_request(LOCALHOST, closed, TlsMode::None)).await;
     assert_eq!((kind, code), (ErrorKind::Refused, Some(1011)));
 
@@ -253,9 +259,7 @@ async fn connect_failures_are_typed() {
     .await;
     assert_eq!(kind, ErrorKind::DnsFailure);
 
-    // A server that accepts and then says nothing: the TLS handshake hits the connect timeout.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent_port = silent.local_addr().unwrap().port();
+    // The silent server: the TLS handshake hits the connect timeout.
     let (kind, code, waited) = open_error(
         &proxy,
         open_request(LOCALHOST, silent_port, TlsMode::Implicit),
@@ -285,7 +289,7 @@ async fn connect_failures_are_typed() {
 #[tokio::test]
 async fn starttls_is_refused_outside_starttls_mode() {
     let dovecot = Dovecot::start();
-    let proxy = spawn_test_proxy();
+    let proxy = spawn_test_proxy(&dovecot_ports(&dovecot));
     let mut tunnel = pop3_after_greeting(&proxy, dovecot.pop3_addr().port()).await;
     tunnel.send_control(&ClientMessage::Starttls).await;
     let (err, close) = tunnel.expect_error().await;

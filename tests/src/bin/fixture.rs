@@ -82,6 +82,7 @@ fn main() {
 
 fn fixture_config(dovecot: &Dovecot, dist: &std::path::Path, app_url: &str) -> Config {
     let mut config = Config::for_tests(Some(dist.to_path_buf()));
+    config.allow_ports = vec![dovecot.pop3_addr().port(), dovecot.pop3s_addr().port()];
     if std::env::var_os("POSTBAG_FIXTURE_UNTRUSTED").is_none() {
         config.extra_ca_file = Some(dovecot.ca_pem_path());
     }
