@@ -20,7 +20,8 @@ impl<T> std::fmt::Debug for Secret<T> {
 }
 
 /// Everything the proxy needs to run. `Config::default()` is the embedded default: serve the app
-/// on 127.0.0.1:8080, relay to ports 110 and 995 of any public host, no private targets.
+/// on 127.0.0.1:8080, relay to ports 110 and 995 of any public host, no private targets. Safe on
+/// loopback only: on another address [`Config::check_exposure`] refuses it (see exposure.rs).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -30,14 +31,22 @@ pub struct Config {
     pub dist: PathBuf,
     /// Upstream ports the tunnel may reach. Empty: none (`from_cli` refuses an empty list).
     pub allow_ports: Vec<u16>,
-    /// Upstream host names the tunnel may reach: exact names or `*.example.com`.
+    /// Upstream host names the tunnel may reach: exact names or `*.example.com`. Only with
+    /// `allow_any_public_host = false`, which would allow them all anyway.
     pub allow_hosts: Vec<String>,
     /// Allow any host whose addresses are all public (the private-address rules still apply).
     pub allow_any_public_host: bool,
+    /// Consent to run as an open relay on a non-loopback address: with any public host allowed
+    /// and no token, anyone who can reach this port can use it to reach any public POP3 server.
+    /// Without it such a configuration refuses to start.
+    pub public_relay: bool,
     /// Non-public address ranges that are nevertheless allowed, e.g. `127.0.0.0/8`.
     pub allow_private_cidrs: Vec<IpNet>,
-    /// Allowed `Origin` values of the WebSocket handshake. Empty: only the proxy's own origin
-    /// (the `Origin` host equals the request's `Host`). `"*"`: any origin.
+    /// Allowed `Origin` values of the WebSocket handshake, e.g. `https://mail.example.org`;
+    /// `"*"`: any origin. Empty on a loopback address: the proxy's own origins there
+    /// (`http://127.0.0.1:PORT`, `http://localhost:PORT`, `http://[::1]:PORT`). Empty on any
+    /// other address: refused at start. Never judged by the request's `Host` header, which a
+    /// page whose name was rebound to the proxy's address controls (DNS rebinding).
     pub allowed_origins: Vec<String>,
     /// If set, every tunnel must present this token (see docs/tunnel-protocol.md).
     pub token: Option<Secret<String>>,
@@ -73,6 +82,7 @@ impl Default for Config {
             allow_ports: vec![110, 995],
             allow_hosts: Vec::new(),
             allow_any_public_host: true,
+            public_relay: false,
             allow_private_cidrs: Vec::new(),
             allowed_origins: Vec::new(),
             token: None,
@@ -112,7 +122,8 @@ impl Config {
         toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), Box::new(e)))
     }
 
-    /// Builds the configuration from the command line (and the environment, through clap).
+    /// Builds the configuration from the command line (and the environment, through clap) and
+    /// checks it against the `listen` address, so that a refusal comes before binding.
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
         let mut config = match &cli.config {
             Some(path) => Config::from_toml_file(path)?,
@@ -123,6 +134,7 @@ impl Config {
             // An empty list reaches nothing: from a file, that is a mistake.
             return Err(ConfigError::NoPorts);
         }
+        config.check_exposure(config.listen)?;
         Ok(config)
     }
 }
@@ -135,6 +147,21 @@ pub enum ConfigError {
     Parse(PathBuf, Box<toml::de::Error>),
     #[error("allow_ports is empty: the proxy would reach no server")]
     NoPorts,
+    #[error(
+        "allow_hosts has no effect while allow_any_public_host is true (every public host is \
+         allowed anyway): set allow_any_public_host = false (--allow-any-public-host false, \
+         POSTBAG_ALLOW_ANY_PUBLIC_HOST=false) to reach only the listed hosts"
+    )]
+    HostsIgnored,
+    #[error(
+        "refusing to listen on {listen}: it is not a loopback address, so other machines can \
+         reach the proxy, and{}",
+        crate::exposure::list(missing)
+    )]
+    Exposed {
+        listen: SocketAddr,
+        missing: Vec<crate::exposure::Missing>,
+    },
 }
 
 /// Command-line flags. Each flag can also be set by the environment variable named beside it;
@@ -149,8 +176,14 @@ pub enum ConfigError {
         the embedded default.\n\nThe embedded default serves the app from ./dist on \
         127.0.0.1:8080 and lets tunnels reach ports 110 and 995 of any host whose addresses are \
         all public. Loopback, private, link-local, CGNAT, unique-local, multicast, documentation \
-        and cloud-metadata addresses are refused unless --allow-private-cidr names them. Only the \
-        proxy's own origin may open tunnels unless --allowed-origin says otherwise.\n\n\
+        and cloud-metadata addresses are refused unless --allow-private-cidr names them. On a \
+        loopback address only the proxy's own pages (http://127.0.0.1:PORT, \
+        http://localhost:PORT, http://[::1]:PORT) may open tunnels unless --allowed-origin says \
+        otherwise.\n\n\
+        On any other address (0.0.0.0, a container) the proxy refuses to start unless \
+        --allowed-origin names the URL users open, and either --token is set, or --allow-host \
+        lists the mail servers (with --allow-any-public-host false), or --public-relay accepts \
+        that anyone who can reach the port can use it to reach any public POP3 server.\n\n\
         Endpoints: / (the app), /tunnel (WebSocket, see docs/tunnel-protocol.md), /healthz, \
         /metrics (Prometheus). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
         --shutdown-grace-secs, exit."
@@ -172,7 +205,8 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub allow_ports: Vec<u16>,
-    /// Upstream host to allow: exact name or *.example.com; repeat or comma-separate.
+    /// Upstream host to allow: exact name or *.example.com; repeat or comma-separate. Needs
+    /// --allow-any-public-host false.
     #[arg(
         long = "allow-host",
         env = "POSTBAG_ALLOW_HOSTS",
@@ -182,6 +216,15 @@ pub struct Cli {
     /// Allow any host with only public addresses (true or false) [default: true].
     #[arg(long, env = "POSTBAG_ALLOW_ANY_PUBLIC_HOST")]
     pub allow_any_public_host: Option<bool>,
+    /// On a non-loopback address with any public host and no token: accept that anyone who can
+    /// reach this port can use it to reach any public POP3 server [default: false].
+    #[arg(
+        long,
+        env = "POSTBAG_PUBLIC_RELAY",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub public_relay: Option<bool>,
     /// Non-public range to allow anyway, e.g. 10.0.0.0/8 or 127.0.0.0/8; repeat or comma-separate.
     #[arg(
         long = "allow-private-cidr",
@@ -189,8 +232,9 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub allow_private_cidrs: Vec<IpNet>,
-    /// Allowed WebSocket Origin, e.g. https://mail.example.com; "*" for any. Default: the
-    /// proxy's own origin only.
+    /// Allowed WebSocket Origin: the URL users open, e.g. https://mail.example.com; "*" for any;
+    /// repeat or comma-separate. Default on loopback: the proxy's own origins; required
+    /// elsewhere.
     #[arg(
         long = "allowed-origin",
         env = "POSTBAG_ALLOWED_ORIGINS",
@@ -249,6 +293,7 @@ impl Cli {
         set_list(&mut c.allow_ports, self.allow_ports);
         set_list(&mut c.allow_hosts, self.allow_hosts);
         set(&mut c.allow_any_public_host, self.allow_any_public_host);
+        set(&mut c.public_relay, self.public_relay);
         set_list(&mut c.allow_private_cidrs, self.allow_private_cidrs);
         set_list(&mut c.allowed_origins, self.allowed_origins);
         if let Some(t) = self.token {
@@ -319,6 +364,54 @@ mod tests {
             !format!("{c:?}").contains("s3cret"),
             "the token leaks through Debug"
         );
+    }
+
+    #[test]
+    fn a_public_listen_address_needs_origins_and_a_relay_restriction() {
+        let err = Config::from_cli(cli(&["--listen", "0.0.0.0:8080"])).unwrap_err();
+        assert!(matches!(&err, ConfigError::Exposed { missing, .. } if missing.len() == 2));
+        let origin = [
+            "--listen",
+            "0.0.0.0:8080",
+            "--allowed-origin",
+            "https://m.example.org",
+        ];
+        for extra in [
+            &["--public-relay"][..],
+            &["--public-relay", "true"],
+            &["--token", "s3cret"],
+            &[
+                "--allow-host",
+                "pop.example.org",
+                "--allow-any-public-host",
+                "false",
+            ],
+        ] {
+            let args: Vec<&str> = origin.iter().chain(extra).copied().collect();
+            assert!(Config::from_cli(cli(&args)).is_ok(), "{extra:?}");
+        }
+        let args: Vec<&str> = origin
+            .iter()
+            .chain(&["--public-relay", "false"])
+            .copied()
+            .collect();
+        assert!(Config::from_cli(cli(&args)).is_err());
+        assert!(
+            Config::from_cli(cli(&["--allow-host", "pop.example.org"]))
+                .unwrap_err()
+                .to_string()
+                .contains("allow_any_public_host = false")
+        );
+    }
+
+    #[test]
+    fn an_empty_port_list_from_the_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("postbag-cfg-ports-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("proxy.toml");
+        std::fs::write(&file, "allow_ports = []\n").unwrap();
+        let err = Config::from_cli(cli(&["--config", file.to_str().unwrap()])).unwrap_err();
+        assert!(matches!(err, ConfigError::NoPorts), "{err}");
     }
 
     #[test]

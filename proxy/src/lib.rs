@@ -5,14 +5,18 @@
 //! messages and opaque bytes.
 //!
 //! Code map:
-//! - [`config`]: the embedded default, TOML file, environment and flags.
+//! - [`config`]: the embedded default, TOML file, environment and flags; `exposure`: what the
+//!   listen address exposes and the configurations refused there.
 //! - [`policy`]: pure address classification and the deny-by-default target rules.
 //! - `upstream`: resolve once, check, connect, TLS; `tls`: trust, pinning, session info.
 //! - `tunnel`: one task and one `select!` loop per WebSocket; `ws`: the bounded framing.
-//! - `server`: routes, handshake checks, shutdown; `static_files`: the app, CSP, cache headers.
+//! - `server`: routes, shutdown; `handshake`: Origin, token, subprotocol and client address
+//!   checks before the upgrade; `static_files`: the app, CSP, cache headers.
 //! - `metrics`, `limits`: counters for `/metrics` and the tunnel caps.
 
 pub mod config;
+mod exposure;
+mod handshake;
 mod limits;
 mod metrics;
 pub mod policy;
@@ -28,6 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::{Cli, Config, ConfigError, Secret};
+pub use exposure::Missing;
 pub use static_files::csp_for;
 pub use tunnel::READ_CHUNK;
 pub use ws::OUTBOX_FRAMES;
@@ -74,7 +79,8 @@ pub struct ProxyHandle {
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
-/// Starts the proxy on `listener` in a new thread; returns once it accepts connections.
+/// Starts the proxy on `listener` in a new thread; returns once it accepts connections, or the
+/// configuration's refusal to serve on the listener's address (`Config::check_exposure`).
 pub fn spawn(config: Config, listener: std::net::TcpListener) -> std::io::Result<ProxyHandle> {
     let addr = listener.local_addr()?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();

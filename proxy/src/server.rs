@@ -1,7 +1,6 @@
-//! The HTTP server: routes, the WebSocket handshake checks (Origin, token, limits), and the
-//! shutdown sequence (stop accepting, let tunnels drain for the grace period, then close them).
+//! The HTTP server: routes, the WebSocket endpoint (the checks of handshake.rs, then the limits),
+//! and the shutdown sequence (stop accepting, let tunnels drain for the grace period, then close them).
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,12 +8,11 @@ use actix_http::body::{BodyStream, MessageBody};
 use actix_web::dev::{Server, ServerHandle, Service as _};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use postbag_protocol::tunnel::{
-    ErrorKind, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TUNNEL_PATH, TunnelError,
-};
+use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::handshake::{self, Origins};
 use crate::limits::{LimitError, Limits};
 use crate::metrics::Metrics;
 use crate::policy::Policy;
@@ -36,6 +34,8 @@ pub enum Phase {
 /// Shared by every request.
 pub struct State {
     pub config: Config,
+    /// Who may open tunnels, from `allowed_origins` and the address the proxy listens on.
+    pub origins: Origins,
     pub policy: Policy,
     pub trust: Trust,
     pub limits: Arc<Limits>,
@@ -52,7 +52,19 @@ pub struct Built {
     pub grace: Duration,
 }
 
+/// Builds the server on `listener`, after checking the configuration against the address it
+/// really listens on (tests bind port 0; the embedded default is only for loopback).
 pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result<Built> {
+    let listen = listener.local_addr()?;
+    config
+        .check_exposure(listen)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    if config.is_public_relay(listen) {
+        tracing::warn!(
+            %listen,
+            "public relay: anyone who can reach this port can use it to reach any public POP3 server"
+        );
+    }
     let trust = Trust::new(config.extra_ca_file.as_deref()).map_err(std::io::Error::other)?;
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let metrics = Arc::new(Metrics::default());
@@ -68,6 +80,7 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
         metrics: metrics.clone(),
         site,
         phase: phase_rx,
+        origins: Origins::new(&config.allowed_origins, listen),
         config: config.clone(),
     });
     listener.set_nonblocking(true)?;
@@ -181,7 +194,7 @@ async fn tunnel_endpoint(
 ) -> Result<HttpResponse, actix_web::Error> {
     use actix_web::http::StatusCode;
     let state = state.into_inner();
-    if !origin_allowed(&req, &state.config.allowed_origins) {
+    if !state.origins.allow(handshake::origin(&req)) {
         state.metrics.error(ErrorKind::ForbiddenOrigin);
         tracing::info!("tunnel refused: origin not allowed");
         return Ok(refuse(
@@ -190,9 +203,9 @@ async fn tunnel_endpoint(
             "origin not allowed",
         ));
     }
-    let offered = offered_subprotocols(&req);
+    let offered = handshake::offered_subprotocols(&req);
     if let Some(token) = &state.config.token
-        && !token_presented(&req, &offered, &token.0)
+        && !handshake::token_presented(&req, &offered, &token.0)
     {
         state.metrics.error(ErrorKind::Unauthorized);
         tracing::info!("tunnel refused: missing or wrong token");
@@ -202,10 +215,10 @@ async fn tunnel_endpoint(
             "missing or wrong access token",
         ));
     }
-    let client = client_ip(&req, state.config.trust_forwarded_for);
+    let client = handshake::client_ip(&req, state.config.trust_forwarded_for);
     let mut response = actix_http::ws::handshake(req.head())
         .map_err(|e| actix_web::error::ErrorBadRequest(e.to_string()))?;
-    if let Some(chosen) = choose_subprotocol(&offered) {
+    if let Some(chosen) = handshake::choose_subprotocol(&offered) {
         response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, chosen));
     }
     let (outbox, body) = ws::outbox(state.metrics.clone());
@@ -245,94 +258,6 @@ async fn tunnel_endpoint(
         }
     }
     Ok(response.message_body(BodyStream::new(body).boxed())?.into())
-}
-
-/// Browsers always send `Origin` on a WebSocket handshake; a request without one is not from a
-/// browser page, and any non-browser client could forge the header anyway, so it passes.
-fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return true;
-    };
-    if allowed
-        .iter()
-        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
-    {
-        return true;
-    }
-    if !allowed.is_empty() {
-        return false;
-    }
-    // Default: the proxy's own origin, i.e. the Origin's authority equals the Host header.
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-    !host.is_empty() && authority.eq_ignore_ascii_case(host)
-}
-
-fn offered_subprotocols(req: &HttpRequest) -> Vec<String> {
-    req.headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
-/// The token comes in the subprotocol list (what browsers can set) or the `token` query
-/// parameter (for other clients; it may end up in access logs, so prefer the subprotocol).
-fn token_presented(req: &HttpRequest, offered: &[String], token: &str) -> bool {
-    let from_protocol = offered
-        .iter()
-        .filter_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
-        .any(|t| ct_eq(t, token));
-    let from_query =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.get("token").map(|t| ct_eq(t, token)))
-            .unwrap_or(false);
-    from_protocol || from_query
-}
-
-/// Answers `postbag.v1` when offered; otherwise echoes the token protocol, because a browser
-/// fails the handshake when it offered protocols and none is selected.
-fn choose_subprotocol(offered: &[String]) -> Option<String> {
-    if offered.iter().any(|p| p == SUBPROTOCOL) {
-        return Some(SUBPROTOCOL.to_string());
-    }
-    offered.first().cloned()
-}
-
-fn ct_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
-        let last = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        if let Some(ip) = last {
-            return ip;
-        }
-    }
-    req.peer_addr()
-        .map(|a: SocketAddr| a.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// Stops accepting, lets open tunnels run for `grace` (or not at all), then closes them.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
 use postbag_proxy::{Config, ProxyHandle, Secret};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, open_plain, open_refused, spawn_proxy, spawn_proxy_with, spawn_test_proxy,
+    LOCALHOST, metric, open_plain, open_refused, spawn_proxy, spawn_proxy_with, spawn_test_proxy,
     test_config,
 };
 use postbag_tests::ws_client::{TunnelClient, open_request};
@@ -197,21 +197,86 @@ async fn origins_not_allowed_are_refused_before_the_upgrade() {
     );
 }
 
+/// With `allowed_origins` empty, a loopback proxy admits the pages it serves itself, under each
+/// of its loopback names, and no other page.
 #[tokio::test]
-async fn by_default_only_the_proxys_own_origin_is_allowed() {
-    let proxy = spawn_proxy_with(&[], |c| c.allowed_origins.clear());
-    let own = format!("http://{}", proxy.addr());
-    assert!(
-        TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", &own)])
+async fn by_default_only_the_proxys_own_origins_are_allowed() {
+    let target = CountingListener::start();
+    let proxy = spawn_proxy_with(&[target.addr.port()], |c| c.allowed_origins.clear());
+    let port = proxy.addr().port();
+    for host in ["127.0.0.1", "localhost", "[::1]"] {
+        let (origin, host) = (format!("http://{host}:{port}"), format!("{host}:{port}"));
+        let headers = [("origin", origin.as_str()), ("host", host.as_str())];
+        let mut tunnel = TunnelClient::connect_with(proxy.addr(), "/tunnel", &headers)
             .await
-            .is_ok()
-    );
+            .unwrap_or_else(|r| panic!("{origin} refused: {r:?}"));
+        tunnel
+            .open_connected(open_request(LOCALHOST, target.addr.port(), TlsMode::None))
+            .await;
+    }
+    assert_eq!(target.count().await, 3);
     let refusal =
         TunnelClient::connect_with(proxy.addr(), "/tunnel", &[("origin", "http://127.0.0.1:1")])
             .await
             .err()
             .unwrap();
     assert_eq!(refusal.status, 403);
+}
+
+/// DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends an Origin
+/// and a Host that agree with each other. It is still not the proxy's own page.
+#[tokio::test]
+async fn a_rebound_name_is_not_the_proxys_own_origin() {
+    let target = CountingListener::start();
+    let proxy = spawn_proxy_with(&[target.addr.port()], |c| c.allowed_origins.clear());
+    let port = proxy.addr().port();
+    let (origin, host) = (
+        format!("http://evil.example:{port}"),
+        format!("evil.example:{port}"),
+    );
+    let headers = [("origin", origin.as_str()), ("host", host.as_str())];
+    let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &headers)
+        .await
+        .err()
+        .expect("a rebound origin must be refused");
+    assert_eq!(refusal.status, 403);
+    let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
+    assert_eq!(err.kind, ErrorKind::ForbiddenOrigin);
+    assert_eq!(target.count().await, 0);
+    assert_eq!(metric(&proxy, "postbag_connects_total"), 0);
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"forbidden_origin\"} 1\n")
+    );
+}
+
+/// The listener's own address decides, not `listen` in the configuration (127.0.0.1:8080 in
+/// the test configuration): bound to every interface, the permissive configuration is refused.
+#[test]
+fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
+    let open_relay = test_config(&[995]);
+    let err = postbag_proxy::spawn(open_relay, TcpListener::bind("0.0.0.0:0").unwrap())
+        .err()
+        .expect("an open relay on 0.0.0.0 must not start");
+    let text = err.to_string();
+    assert!(
+        text.contains("--public-relay") && text.contains("--token"),
+        "{text}"
+    );
+    assert!(!text.contains("allowed_origins is empty"), "{text}");
+
+    let mut no_origins = test_config(&[995]);
+    no_origins.allowed_origins.clear();
+    no_origins.public_relay = true;
+    let err = postbag_proxy::spawn(no_origins, TcpListener::bind("0.0.0.0:0").unwrap())
+        .err()
+        .expect("a proxy on 0.0.0.0 without allowed origins must not start");
+    assert!(
+        err.to_string()
+            .contains("set allowed_origins to the URL users open"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

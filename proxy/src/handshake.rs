@@ -1,0 +1,165 @@
+//! What the WebSocket handshake request is checked for before the upgrade: its `Origin`, the
+//! access token, the subprotocol to answer, and which client address the tunnel caps count.
+
+use std::net::{IpAddr, SocketAddr};
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use postbag_protocol::tunnel::{SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
+
+use crate::exposure;
+
+/// Which `Origin`s may open tunnels, settled once from the configuration and the address the
+/// proxy listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    Any,
+    Only(Vec<String>),
+}
+
+impl Origins {
+    /// The configured list, or, when it is empty, the proxy's own origins on its loopback
+    /// `listen` address (none on another address, which `Config::check_exposure` refuses).
+    pub fn new(configured: &[String], listen: SocketAddr) -> Origins {
+        if configured.iter().any(|o| o == "*") {
+            Origins::Any
+        } else if configured.is_empty() {
+            Origins::Only(exposure::own_origins(listen))
+        } else {
+            // A trailing slash is easy to copy from the address bar; an Origin never has one.
+            let list = configured
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string());
+            Origins::Only(list.collect())
+        }
+    }
+
+    /// Browsers always send `Origin` on a WebSocket handshake; a request without one is not from
+    /// a browser page, and any non-browser client could forge the header anyway, so it passes.
+    pub fn allow(&self, origin: Option<&str>) -> bool {
+        match (self, origin) {
+            (_, None) | (Origins::Any, _) => true,
+            (Origins::Only(list), Some(origin)) => {
+                list.iter().any(|a| a.eq_ignore_ascii_case(origin))
+            }
+        }
+    }
+}
+
+/// The request's `Origin` header, if it is text.
+pub fn origin(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+}
+
+pub fn offered_subprotocols(req: &HttpRequest) -> Vec<String> {
+    req.headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The token comes in the subprotocol list (what browsers can set) or the `token` query
+/// parameter (for other clients; it may end up in access logs, so prefer the subprotocol).
+pub fn token_presented(req: &HttpRequest, offered: &[String], token: &str) -> bool {
+    let from_protocol = offered
+        .iter()
+        .filter_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
+        .any(|t| ct_eq(t, token));
+    let from_query =
+        actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
+            req.query_string(),
+        )
+        .ok()
+        .and_then(|q| q.get("token").map(|t| ct_eq(t, token)))
+        .unwrap_or(false);
+    from_protocol || from_query
+}
+
+/// Answers `postbag.v1` when offered; otherwise echoes the token protocol, because a browser
+/// fails the handshake when it offered protocols and none is selected.
+pub fn choose_subprotocol(offered: &[String]) -> Option<String> {
+    if offered.iter().any(|p| p == SUBPROTOCOL) {
+        return Some(SUBPROTOCOL.to_string());
+    }
+    offered.first().cloned()
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The address the tunnel caps count: the peer, or, behind a reverse proxy that appends it, the
+/// last `X-Forwarded-For` entry (earlier entries are whatever the client sent).
+pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for {
+        let last = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if let Some(ip) = last {
+            return ip;
+        }
+    }
+    req.peer_addr()
+        .map(|a: SocketAddr| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offered(list: &[&str]) -> Vec<String> {
+        list.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn origins(configured: &[&str], listen: &str) -> Origins {
+        Origins::new(&offered(configured), listen.parse().unwrap())
+    }
+
+    #[test]
+    fn an_empty_list_means_the_own_loopback_origins() {
+        let own = origins(&[], "127.0.0.1:8080");
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+            "HTTP://LOCALHOST:8080",
+        ] {
+            assert!(own.allow(Some(ok)), "{ok}");
+        }
+        for refused in [
+            "http://evil.example:8080",
+            "http://127.0.0.1:8081",
+            "https://127.0.0.1:8080",
+            "http://localhost",
+            "null",
+        ] {
+            assert!(!own.allow(Some(refused)), "{refused}");
+        }
+        assert!(own.allow(None));
+        assert_eq!(origins(&[], "0.0.0.0:8080"), Origins::Only(Vec::new()));
+    }
+
+    #[test]
+    fn a_configured_list_replaces_the_own_origins() {
+        let listed = origins(&["https://mail.example.org/"], "127.0.0.1:8080");
+        assert!(listed.allow(Some("https://mail.example.org")));
+        assert!(!listed.allow(Some("http://127.0.0.1:8080")));
+        assert_eq!(
+            origins(&["https://a.example", "*"], "0.0.0.0:1"),
+            Origins::Any
+        );
+    }
+}
