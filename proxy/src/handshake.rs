@@ -80,13 +80,24 @@ pub fn token_presented(req: &HttpRequest, offered: &[String], token: &str) -> bo
     from_protocol || from_query
 }
 
-/// Answers `postbag.v1` when offered; otherwise echoes the token protocol, because a browser
-/// fails the handshake when it offered protocols and none is selected.
-pub fn choose_subprotocol(offered: &[String]) -> Option<String> {
-    if offered.iter().any(|p| p == SUBPROTOCOL) {
-        return Some(SUBPROTOCOL.to_string());
+/// The client offered subprotocols, but not `postbag.v1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("offer the postbag.v1 subprotocol (next to the token, if any)")]
+pub struct NoPostbagProtocol;
+
+/// The `Sec-WebSocket-Protocol` to answer: `postbag.v1` when offered, nothing when nothing was
+/// offered. Any other offer is refused rather than echoed: the other protocol on offer is
+/// usually `postbag.token.<TOKEN>`, and a secret in a response header ends up in logs and
+/// intermediaries. (A browser that offered protocols fails the handshake when none is chosen
+/// anyway, so answering nothing would not help it either.)
+pub fn choose_subprotocol(offered: &[String]) -> Result<Option<&'static str>, NoPostbagProtocol> {
+    if offered.is_empty() {
+        Ok(None)
+    } else if offered.iter().any(|p| p == SUBPROTOCOL) {
+        Ok(Some(SUBPROTOCOL))
+    } else {
+        Err(NoPostbagProtocol)
     }
-    offered.first().cloned()
 }
 
 fn ct_eq(a: &str, b: &str) -> bool {
@@ -122,6 +133,22 @@ mod tests {
 
     fn offered(list: &[&str]) -> Vec<String> {
         list.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn the_token_is_never_the_answered_subprotocol() {
+        for (list, expected) in [
+            (&[][..], Ok(None)),
+            (&["postbag.v1"], Ok(Some("postbag.v1"))),
+            (
+                &["postbag.token.s3cret", "postbag.v1"],
+                Ok(Some("postbag.v1")),
+            ),
+            (&["postbag.token.s3cret"], Err(NoPostbagProtocol)),
+            (&["chat"], Err(NoPostbagProtocol)),
+        ] {
+            assert_eq!(choose_subprotocol(&offered(list)), expected, "{list:?}");
+        }
     }
 
     fn origins(configured: &[&str], listen: &str) -> Origins {

@@ -215,10 +215,22 @@ async fn tunnel_endpoint(
             "missing or wrong access token",
         ));
     }
+    let chosen = match handshake::choose_subprotocol(&offered) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            state.metrics.error(ErrorKind::BadRequest);
+            tracing::info!("tunnel refused: postbag.v1 not offered");
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorKind::BadRequest,
+                &e.to_string(),
+            ));
+        }
+    };
     let client = handshake::client_ip(&req, state.config.trust_forwarded_for);
     let mut response = actix_http::ws::handshake(req.head())
         .map_err(|e| actix_web::error::ErrorBadRequest(e.to_string()))?;
-    if let Some(chosen) = handshake::choose_subprotocol(&offered) {
+    if let Some(chosen) = chosen {
         response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, chosen));
     }
     let (outbox, body) = ws::outbox(state.metrics.clone());

@@ -1,7 +1,8 @@
 //! The steps most proxy tests begin with: start the real proxy on a free port, open a tunnel
 //! through it, read a metric back. Each panics on the unexpected, so a test reads as a script.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{Connected, OpenRequest, TlsMode, TunnelError};
@@ -99,4 +100,67 @@ pub async fn wait_until_no_tunnel_is_open(proxy: &ProxyHandle, within: Duration)
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The head (and body, if any) of the proxy's answer to a WebSocket handshake.
+#[derive(Debug)]
+pub struct HandshakeAnswer {
+    pub status: u16,
+    /// Names in lower case, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HandshakeAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A WebSocket handshake for `path` written by hand, with `extra` request headers, so that the
+/// test sees every response header (a WebSocket library checks and hides them).
+pub fn raw_handshake(proxy: SocketAddr, path: &str, extra: &[(&str, &str)]) -> HandshakeAnswer {
+    let mut stream = TcpStream::connect(proxy).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {proxy}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    );
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let Some((name, value)) = line.trim_end().split_once(':') else {
+            break;
+        };
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let mut answer = HandshakeAnswer {
+        status,
+        headers,
+        body: String::new(),
+    };
+    // A refusal has a body; an upgrade keeps the connection open, so read only what is declared.
+    let length: usize = answer
+        .header("content-length")
+        .map_or(0, |l| l.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    answer.body = String::from_utf8(body).unwrap();
+    answer
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
 use postbag_proxy::{Config, ProxyHandle, Secret};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, metric, open_plain, open_refused, spawn_proxy, spawn_proxy_with, spawn_test_proxy,
-    test_config,
+    LOCALHOST, metric, open_plain, open_refused, raw_handshake, spawn_proxy, spawn_proxy_with,
+    spawn_test_proxy, test_config,
 };
 use postbag_tests::ws_client::{TunnelClient, open_request};
 
@@ -327,4 +327,49 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
             .metrics_text()
             .contains("postbag_errors_total{kind=\"unauthorized\"} 3\n")
     );
+}
+
+/// The token is a secret: it never comes back in a response header, where logs and
+/// intermediaries would keep it. Offered without `postbag.v1`, the handshake is refused.
+#[tokio::test]
+async fn the_token_is_never_sent_back_as_the_subprotocol() {
+    let proxy = spawn_proxy_with(&[], |c| c.token = Some(Secret("correct-horse".into())));
+    let addr = proxy.addr();
+    let protocol = "sec-websocket-protocol";
+
+    let alone = raw_handshake(
+        addr,
+        "/tunnel",
+        &[(protocol, "postbag.token.correct-horse")],
+    );
+    assert_eq!(alone.status, 400, "{alone:?}");
+    let err: TunnelError = serde_json::from_str(&alone.body).unwrap();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert!(err.message.contains("postbag.v1"), "{err:?}");
+    // Counted now: the upgraded tunnels below end without an `open`, which may count too.
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("postbag_errors_total{kind=\"bad_request\"} 1\n")
+    );
+
+    let beside = raw_handshake(
+        addr,
+        "/tunnel",
+        &[(protocol, "postbag.token.correct-horse, postbag.v1")],
+    );
+    assert_eq!(beside.status, 101, "{beside:?}");
+    assert_eq!(beside.header(protocol), Some("postbag.v1"));
+
+    // No subprotocol offered (the query-parameter token): none answered.
+    let none = raw_handshake(addr, "/tunnel?token=correct-horse", &[]);
+    assert_eq!(none.status, 101, "{none:?}");
+    assert_eq!(none.header(protocol), None);
+
+    for answer in [&alone, &beside, &none] {
+        assert!(
+            !format!("{answer:?}").contains("correct-horse"),
+            "{answer:?}"
+        );
+    }
 }
