@@ -1,11 +1,11 @@
-//! Limits and backpressure: tunnel caps, idle timeout, message size, a slow browser reading a
-//! 10 MB message, and graceful shutdown.
+//! Limits and backpressure: tunnel caps (and whose address they count), idle timeout, message
+//! size, a slow browser reading a 10 MB message, and graceful shutdown.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
-use postbag_proxy::{OUTBOX_FRAMES, READ_CHUNK};
+use postbag_proxy::{OUTBOX_FRAMES, ProxyHandle, READ_CHUNK};
 use postbag_tests::proxy_harness::{
     LOCALHOST, dovecot_ports, metric, open_plain, pop3_after_greeting, spawn_proxy_with,
     spawn_test_proxy, wait_until_no_tunnel_is_open,
@@ -258,4 +258,68 @@ async fn a_browser_that_stops_reading_is_cut_off() {
             .contains("postbag_errors_total{kind=\"idle_timeout\"} 1\n")
     );
     drop(tunnel);
+}
+
+/// One tunnel "from" `forwarded_for` to 127.0.0.1:`port`: the open tunnel, or the error kind
+/// the proxy answered.
+async fn tunnel_from(
+    proxy: &ProxyHandle,
+    port: u16,
+    forwarded_for: &str,
+) -> Result<TunnelClient, ErrorKind> {
+    let headers = [("x-forwarded-for", forwarded_for)];
+    let mut tunnel = TunnelClient::connect_with(proxy.addr(), "/tunnel", &headers)
+        .await
+        .unwrap();
+    match tunnel
+        .open(open_request(LOCALHOST, port, TlsMode::None))
+        .await
+    {
+        ServerMessage::Connected(_) => Ok(tunnel),
+        ServerMessage::Error(e) => Err(e.kind),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Behind a reverse proxy every tunnel comes from the reverse proxy's address. Trusted, the
+/// last `X-Forwarded-For` entry (the one the reverse proxy appended) is what the per-IP cap
+/// counts; earlier entries are whatever the client sent and count for nothing.
+#[tokio::test]
+async fn trusted_forwarded_for_keys_the_per_ip_cap_on_its_last_entry() {
+    // Connections wait in the backlog: enough for the proxy to report `connected`.
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port();
+    let proxy = spawn_proxy_with(&[port], |c| {
+        c.max_tunnels_per_ip = 1;
+        c.trust_forwarded_for = true;
+    });
+    let _first = tunnel_from(&proxy, port, "203.0.113.9, 198.51.100.7")
+        .await
+        .expect("the first tunnel from 198.51.100.7");
+    assert_eq!(
+        tunnel_from(&proxy, port, "10.9.9.9, 198.51.100.7")
+            .await
+            .err(),
+        Some(ErrorKind::LimitReached),
+        "a second tunnel from 198.51.100.7, whatever the client put before it"
+    );
+    let _other = tunnel_from(&proxy, port, "198.51.100.7, 198.51.100.8")
+        .await
+        .expect("198.51.100.8 has its own cap");
+}
+
+/// Not trusted (the default), the header is the client's word and is ignored: every tunnel
+/// from this test counts against 127.0.0.1.
+#[tokio::test]
+async fn untrusted_forwarded_for_is_ignored() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port();
+    let proxy = spawn_proxy_with(&[port], |c| c.max_tunnels_per_ip = 1);
+    let _first = tunnel_from(&proxy, port, "198.51.100.7")
+        .await
+        .expect("the first tunnel");
+    assert_eq!(
+        tunnel_from(&proxy, port, "198.51.100.8").await.err(),
+        Some(ErrorKind::LimitReached)
+    );
 }
