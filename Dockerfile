@@ -2,7 +2,15 @@
 # Postbag: the web app (Trunk, wasm) and the proxy that serves it, in one small image.
 #
 #   docker build -t postbag .
-#   docker run --rm -p 8080:8080 --read-only --cap-drop ALL postbag
+#   docker run --rm -p 8080:8080 --read-only --cap-drop ALL \
+#     -e POSTBAG_ALLOWED_ORIGINS=http://localhost:8080 \
+#     -e POSTBAG_ALLOW_HOSTS=pop.example.org -e POSTBAG_ALLOW_ANY_PUBLIC_HOST=false postbag
+#
+# Inside the container the proxy listens on 0.0.0.0, which other machines can reach, so it
+# refuses to start until it is told which page may use it (POSTBAG_ALLOWED_ORIGINS: the URL users
+# open) and who may relay through it (POSTBAG_ALLOW_HOSTS with POSTBAG_ALLOW_ANY_PUBLIC_HOST=false,
+# or POSTBAG_TOKEN, or POSTBAG_PUBLIC_RELAY=true for a deliberately open relay). No default for
+# either is baked in: the right values depend on the deployment. See README.md.
 #
 # Stage 1 builds both with the toolchain of ../shared/TOOLCHAIN.md; stage 2 holds only the proxy
 # binary and dist/.
