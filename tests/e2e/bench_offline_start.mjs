@@ -32,7 +32,7 @@ function watchForList({ row, n }) {
     return (
       list &&
       document.querySelector('.msg-row') &&
-      Math.round(parseFloat(list.style.height || '0') / row) === n
+      Math.round(parseFloat(list.style.height || '0') / (parseFloat(list.dataset.rowHeight) || row)) === n
     );
   };
   const observer = new MutationObserver(() => {

@@ -145,11 +145,24 @@ test("text and controls follow the user's font size", async () => {
       // Chrome's own "font size" setting, as a user would change it.
       const cdp = await context.newCDPSession(page);
       await cdp.send('Page.setFontSizes', { fontSizes: { standard: fontSize } });
-      return await page.evaluate(() => ({
-        root: parseFloat(getComputedStyle(document.documentElement).fontSize),
-        search: document.querySelector('#search').getBoundingClientRect().height,
-        brand: parseFloat(getComputedStyle(document.querySelector('.brand')).fontSize),
-      }));
+      // The virtualised list re-measures its rows when the font changes; wait until it has.
+      await page.waitForFunction(
+        (px) => Math.abs(parseFloat(document.querySelector('.msg-list').dataset.rowHeight) - 4.75 * px) < 0.5,
+        fontSize,
+        { timeout: 5000 },
+      );
+      return await page.evaluate(() => {
+        const rows = [...document.querySelectorAll('.msg-row')].map((r) => r.getBoundingClientRect());
+        const snippet = document.querySelector('.msg-row .snippet').getBoundingClientRect();
+        return {
+          root: parseFloat(getComputedStyle(document.documentElement).fontSize),
+          search: document.querySelector('#search').getBoundingClientRect().height,
+          brand: parseFloat(getComputedStyle(document.querySelector('.brand')).fontSize),
+          rowHeight: rows[0].height,
+          rowStep: rows[1].top - rows[0].top,
+          snippetOverflow: snippet.bottom - rows[0].bottom,
+        };
+      });
     } finally {
       await context.close();
     }
@@ -160,6 +173,12 @@ test("text and controls follow the user's font size", async () => {
   assert.equal(large.root, 24);
   assert.ok(large.brand >= normal.brand * 1.4, `brand ${normal.brand} -> ${large.brand}`);
   assert.ok(large.search >= 24 * 2.75 - 1, `search field ${large.search}px at 24px text`);
+  // List rows grow with the text and never overlap or clip their last line.
+  for (const m of [normal, large]) {
+    assert.ok(Math.abs(m.rowStep - m.rowHeight) < 1, `rows ${m.rowHeight}px high, ${m.rowStep}px apart`);
+    assert.ok(m.snippetOverflow <= 0.5, `snippet sticks out of its row by ${m.snippetOverflow}px`);
+  }
+  assert.ok(large.rowHeight >= normal.rowHeight * 1.45, `rows ${normal.rowHeight} -> ${large.rowHeight}px`);
 });
 
 /** Every visible control (buttons, inputs, list rows) is at least `min` px high and wide. */

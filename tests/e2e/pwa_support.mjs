@@ -47,7 +47,11 @@ export function pngSize(bytes) {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-/** Height of one row of the app's virtualised list (ROW_HEIGHT in frontend/src/views/list.rs). */
+/**
+ * Height of one row of the app's virtualised list at the default 16 px font
+ * (ROW_HEIGHT_REM in frontend/src/views/list.rs). The list states its own row height in
+ * `data-row-height`; prefer that, this is the fallback before the list exists.
+ */
 export const ROW_HEIGHT = 76;
 
 /** Sets up the test user's account through the app's setup form (implicit TLS to Dovecot). */
@@ -71,7 +75,11 @@ export async function setUpAccount(page, fx, user) {
 export function listedCount(page) {
   return page
     .locator('.msg-list')
-    .evaluate((el, row) => Math.round(parseFloat(el.style.height || '0') / row), ROW_HEIGHT);
+    .evaluate(
+      (el, row) =>
+        Math.round(parseFloat(el.style.height || '0') / (parseFloat(el.dataset.rowHeight) || row)),
+      ROW_HEIGHT,
+    );
 }
 
 /** Presses Sync and waits until `expected` messages are listed and the sync has finished. */
@@ -80,7 +88,8 @@ export async function syncAll(page, expected, timeout = 120000) {
   await page.waitForFunction(
     ({ n, row }) => {
       const list = document.querySelector('.msg-list');
-      const listed = list ? Math.round(parseFloat(list.style.height || '0') / row) : 0;
+      const rowPx = list ? parseFloat(list.dataset.rowHeight) || row : row;
+      const listed = list ? Math.round(parseFloat(list.style.height || '0') / rowPx) : 0;
       const idle = [...document.querySelectorAll('.topbar button')].some((b) => b.textContent === 'Sync');
       return listed === n && idle;
     },

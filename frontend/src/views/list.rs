@@ -8,8 +8,9 @@ use crate::mail::human_size;
 use crate::model::Model;
 use crate::views::short_date;
 
-/// Row height in CSS pixels; must match `.msg-row` in main.css.
-pub const ROW_HEIGHT: f64 = 76.0;
+/// Row height in rem; must match `.msg-row` in main.css. Rem, not px, so that the three lines of
+/// a row still fit when the user enlarges the browser's default font size.
+pub const ROW_HEIGHT_REM: f64 = 4.75;
 /// Extra rows rendered above and below the viewport.
 const OVERSCAN: usize = 8;
 
@@ -20,6 +21,15 @@ pub fn MessageList() -> impl IntoView {
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(900.0f64);
     let items = Memo::new(move |_| model.visible());
+    // Scroll offsets are in pixels, so the windowing needs the row height in pixels: measured
+    // from a hidden 4.75rem probe, and again whenever it resizes (the user changed the font size).
+    let probe = NodeRef::<Div>::new();
+    let row_height = RwSignal::new(ROW_HEIGHT_REM * 16.0);
+    Effect::new(move |_| {
+        if let Some(el) = probe.get() {
+            watch_row_height(el.into(), row_height);
+        }
+    });
 
     let on_scroll = move |_| {
         if let Some(el) = scroller.get() {
@@ -35,8 +45,8 @@ pub fn MessageList() -> impl IntoView {
 
     let window = move || {
         let total = items.with(|v| v.len());
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
-        let count = (viewport.get() / ROW_HEIGHT) as usize + 2 * OVERSCAN + 1;
+        let first = ((scroll_top.get() / row_height.get()) as usize).saturating_sub(OVERSCAN);
+        let count = (viewport.get() / row_height.get()) as usize + 2 * OVERSCAN + 1;
         let last = (first + count).min(total);
         (first, last, total)
     };
@@ -49,17 +59,19 @@ pub fn MessageList() -> impl IntoView {
             }}
         </p>
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
+            <div class="row-probe" aria-hidden="true" node_ref=probe></div>
             {move || (items.with(|v| v.is_empty())).then(|| view! {
                 <p class="empty">{move || if model.search.get().is_empty() { "No messages yet. Press Sync to download your mail." } else { "No messages match your search." }}</p>
             })}
-            <div role="list" aria-label="Messages" class="msg-list"
-                style:height=move || format!("{}px", window().2 as f64 * ROW_HEIGHT)>
+            <div role="list" aria-label="Messages" class="msg-list" data-row-height=move || row_height.get().to_string()
+                style:height=move || format!("{}px", window().2 as f64 * row_height.get())>
                 {move || {
                     let (first, last, _) = window();
+                    let row_height = row_height.get();
                     items.with(|all| all[first..last].iter().enumerate().map(|(i, m)| {
                         let uidl = m.uidl.clone();
                         let uidl2 = m.uidl.clone();
-                        let top = (first + i) as f64 * ROW_HEIGHT;
+                        let top = (first + i) as f64 * row_height;
                         let selected = move || model.selected.get().as_deref() == Some(uidl2.as_str());
                         view! {
                             <div role="listitem" class="msg-row" class:unread=!m.read class:selected=selected
@@ -89,4 +101,33 @@ pub fn MessageList() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Keeps `row_height` equal to the probe's height in pixels, for as long as the list is mounted.
+fn watch_row_height(probe: web_sys::HtmlElement, row_height: RwSignal<f64>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let measure = {
+        let probe = probe.clone();
+        move || {
+            // Fractional, not offsetHeight: at 18 px text a row is 85.5 px, and rounding would
+            // drift the 10,000th row by thousands of pixels.
+            let h = probe.get_bounding_client_rect().height();
+            if h > 0.0 && (h - row_height.get_untracked()).abs() > 0.01 {
+                row_height.set(h);
+            }
+        }
+    };
+    measure();
+    let callback = Closure::<dyn FnMut()>::new(measure);
+    let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    observer.observe(&probe);
+    // Owned by the list's reactive scope: dropped (and the observer disconnected) with it.
+    let held = StoredValue::new_local((observer, callback));
+    on_cleanup(move || {
+        held.try_with_value(|(observer, _)| observer.disconnect());
+    });
 }
