@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::{fresh_store, idb_watch};
+use common::{fresh_store, idb_watch, raw_idb};
 use postbag_web::mail::summarize;
-use postbag_web::store::{Store, schema};
+use postbag_web::store::{NewMessage, Store, schema};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -46,6 +46,43 @@ async fn v1_database_migrates_to_current_keeping_data() {
     assert_eq!(cur.ledger("a").await.unwrap().len(), 1);
 }
 
+/// v3 gives ledger lines `size` and `gone_since`. A v2 line (without them) is rewritten with
+/// both null and reads as "size unknown, listed": the UIDL alone is trusted, as before.
+#[wasm_bindgen_test]
+async fn v2_ledger_lines_migrate_to_v3_without_size() {
+    let name = format!("postbag-test-migrate-v2-{}", js_sys::Math::random());
+    Store::open_at(&name, 2).await.unwrap().close();
+    raw_idb::put(
+        &name,
+        "ledger",
+        r#"{"account":"a","uidl":"u1","first_seen":5.0,"on_server":true}"#,
+    )
+    .await;
+
+    let cur = Store::open_named(&name).await.unwrap();
+    assert_eq!(cur.version(), 3);
+    assert_eq!(schema::current_version(), 3);
+    let line = &cur.ledger("a").await.unwrap()[0];
+    assert_eq!(
+        (
+            line.uidl.as_str(),
+            line.first_seen,
+            line.on_server,
+            line.size,
+            line.gone_since
+        ),
+        ("u1", 5.0, true, None, None)
+    );
+    cur.close();
+    let stored = raw_idb::all(&name, "ledger").await;
+    assert_eq!(stored[0]["size"], serde_json::Value::Null);
+    assert_eq!(stored[0]["gone_since"], serde_json::Value::Null);
+    assert!(
+        stored[0].as_object().unwrap().contains_key("gone_since"),
+        "rewritten by the migration: {stored}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn commit_writes_bytes_summary_and_ledger_together() {
     let store = fresh_store("commit").await;
@@ -61,6 +98,7 @@ async fn commit_writes_bytes_summary_and_ledger_together() {
     let ledger = store.ledger("acc").await.unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!((ledger[0].first_seen, ledger[0].on_server), (42.0, true));
+    assert_eq!((ledger[0].size, ledger[0].gone_since), (None, None));
     // Other accounts do not see it.
     assert!(store.list("other").await.unwrap().is_empty());
     assert!(store.ledger("other").await.unwrap().is_empty());
@@ -130,4 +168,32 @@ async fn a_commit_that_fails_part_way_leaves_nothing() {
     // The store is still usable afterwards.
     store.commit_message(&s, &raw, 0.0).await.unwrap();
     assert_eq!(store.raw("acc", "u1").await.unwrap(), Some(raw));
+}
+
+/// A batch is one transaction: a failure in its last message undoes the first ones too.
+#[wasm_bindgen_test]
+async fn a_batch_commits_whole_or_not_at_all() {
+    idb_watch::install();
+    let store = fresh_store("batch-abort").await;
+    let batch: Vec<NewMessage> = (1..=3)
+        .map(|i| {
+            let raw = common::fake_pop3::sample(i, 300);
+            NewMessage {
+                summary: summarize(&raw, "acc", &format!("u{i}"), 0.0),
+                raw,
+                server_size: Some(300 + i as u64),
+            }
+        })
+        .collect();
+    // The third message's ledger line is refused: two whole messages were queued before it.
+    idb_watch::fail_nth_put("ledger", 3);
+    assert!(store.commit_messages(&batch, 1.0).await.is_err());
+    assert!(store.list("acc").await.unwrap().is_empty());
+    assert_eq!(store.raw("acc", "u1").await.unwrap(), None);
+    assert!(store.ledger("acc").await.unwrap().is_empty());
+
+    store.commit_messages(&batch, 1.0).await.unwrap();
+    assert_eq!(store.list("acc").await.unwrap().len(), 3);
+    let ledger = store.ledger("acc").await.unwrap();
+    assert_eq!(ledger[2].size, Some(303), "the listed size is kept");
 }

@@ -1,12 +1,20 @@
 //! The real sync engine and the real POP3 state machine against a scripted server, with the
 //! real IndexedDB in Chromium. Run: `cargo test -p postbag-web --target wasm32-unknown-unknown`.
+//! Every DELE the scripted server receives is checked against IndexedDB transactions that have
+//! completed (tests/common/idb_watch.rs).
 
 mod common;
+// Cancel while a message streams, and before any download.
+#[path = "sync_engine/cancel.rs"]
+mod cancel;
+// The ledger across sessions: messages that leave the listing and come back, reused UIDLs.
+#[path = "sync_engine/ledger.rs"]
+mod ledger;
 
 use std::cell::Cell;
 
 use common::fake_pop3::{FakeServer, Mailbox};
-use common::{account, fresh_store};
+use common::{account, fresh_store, idb_watch};
 use postbag_protocol::pop3::Secret;
 use postbag_web::store::ServerPolicy;
 use postbag_web::sync::{self, Outcome, SyncError, client_config};
@@ -16,6 +24,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const NOW: f64 = 1_780_000_000_000.0;
 const DAY: f64 = 86_400_000.0;
+const ME: &str = "me@example.org";
 
 async fn run(
     server: &mut FakeServer,
@@ -120,6 +129,11 @@ async fn connection_lost_mid_sync_then_resume() {
     assert!(
         (1..6).contains(&stored_first),
         "partial sync stored {stored_first}"
+    );
+    assert_eq!(
+        stored_first,
+        server.whole_messages_delivered(),
+        "every message that arrived whole is committed before the error is returned"
     );
     assert_eq!(
         mailbox.borrow().messages.len(),
@@ -277,43 +291,41 @@ async fn deleted_here_is_deleted_on_server_at_next_sync() {
     );
 }
 
+/// Messages are committed several to a transaction (one per message cost 8 ms each), and still
+/// every DELE follows the commit of its own message's batch.
 #[wasm_bindgen_test]
-async fn cancel_stops_downloading_and_quits_cleanly() {
-    let store = fresh_store("cancel").await;
-    let mailbox = Mailbox::with(20, 500);
-    let mut server = FakeServer::new(mailbox.clone(), store.clone(), "me@example.org");
-    server.pipelining = false;
-    let acc = account(ServerPolicy::DeleteAfterDownload);
-    let cancel = Cell::new(false);
-    let mut seen = 0;
-    let out = sync::sync(
-        &mut server,
-        &store,
-        &acc,
-        client_config(&acc, Secret::new("pw".into())),
-        None,
-        NOW,
-        &cancel,
-        &mut |p| {
-            seen = p.done;
-            if p.done >= 3 {
-                cancel.set(true);
-            }
-        },
-    )
-    .await
-    .unwrap();
-    assert!(out.cancelled);
-    assert!(seen >= 3);
+async fn many_messages_commit_in_batches_and_each_dele_follows_its_batch() {
+    let store = fresh_store("batch").await;
+    let mailbox = Mailbox::with(100, 1500);
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    server.chunk = 4096;
+    let before = idb_watch::body_transactions();
+    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap();
+    let transactions = idb_watch::body_transactions() - before;
+    assert_eq!((out.downloaded, out.deleted_on_server), (100, 100));
     assert!(
-        out.downloaded < 20 && out.downloaded >= 3,
-        "{}",
-        out.downloaded
+        (4..=25).contains(&transactions),
+        "100 messages in {transactions} transactions (at most 32 per batch)"
     );
-    assert_eq!(
-        mailbox.borrow().messages.len(),
-        20 - out.downloaded as usize,
-        "stored ones deleted"
-    );
-    assert!(mailbox.borrow().violations.is_empty());
+    {
+        let mb = mailbox.borrow();
+        assert!(
+            mb.violations.is_empty(),
+            "DELE before commit: {:?}",
+            mb.violations
+        );
+        assert!(mb.messages.is_empty());
+    }
+    let mut uidls: Vec<_> = store
+        .list(ME)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.uidl)
+        .collect();
+    uidls.sort();
+    uidls.dedup();
+    assert_eq!(uidls.len(), 100);
 }

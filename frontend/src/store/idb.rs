@@ -39,7 +39,10 @@ pub async fn request(req: &IdbRequest) -> Result<JsValue, StoreError> {
 }
 
 /// Resolves when the transaction has committed (`complete`); fails on `error` or `abort`.
-pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
+///
+/// The listeners are attached now, not at the first poll, so the returned future can be kept
+/// and awaited later (the sync engine keeps receiving while a batch commits).
+pub fn completion(tx: &IdbTransaction) -> JsFuture {
     let tx2 = tx.clone();
     let promise = Promise::new(&mut |resolve, reject| {
         let on_complete = Closure::once_into_js(move |_ev: web_sys::Event| {
@@ -62,6 +65,11 @@ pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
         tx2.set_onabort(Some(on_abort.unchecked_ref()));
     });
     JsFuture::from(promise)
+}
+
+/// Awaits [`completion`].
+pub async fn committed(tx: &IdbTransaction) -> Result<(), StoreError> {
+    completion(tx)
         .await
         .map(|_| ())
         .map_err(StoreError::from_js)
@@ -75,11 +83,18 @@ pub async fn write_all(
     tx: &IdbTransaction,
     write: impl FnOnce(&IdbTransaction) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    if let Err(e) = write(tx) {
-        let _ = tx.abort();
-        return Err(e);
-    }
+    queue_all(tx, write)?;
     committed(tx).await
+}
+
+/// The first half of [`write_all`]: queues the writes (aborting on failure) without waiting.
+pub fn queue_all(
+    tx: &IdbTransaction,
+    write: impl FnOnce(&IdbTransaction) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    write(tx).inspect_err(|_| {
+        let _ = tx.abort();
+    })
 }
 
 /// A compound key `[account, uidl]`.

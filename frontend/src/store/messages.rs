@@ -1,54 +1,121 @@
-//! Messages, the UIDL ledger and pending server deletions.
+//! Messages: the batch commit the sync engine relies on, listing, reading, local deletion.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbKeyRange, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::schema::*;
 use super::{LedgerEntry, PendingDelete, Store, StoreError, Summary};
 
-fn js(e: JsValue) -> StoreError {
+pub(super) fn js(e: JsValue) -> StoreError {
     StoreError::from_js(e)
 }
 
 /// All keys `[account, *]` of a compound-keyed store.
-fn account_range(account: &str) -> Result<IdbKeyRange, StoreError> {
+pub(super) fn account_range(account: &str) -> Result<IdbKeyRange, StoreError> {
     let lower = key2(account, "");
     // Arrays sort after strings in IndexedDB's key order, so `[account, []]` is past every uidl.
     let upper: JsValue = Array::of2(&JsValue::from_str(account), &Array::new()).into();
     IdbKeyRange::bound(&lower, &upper).map_err(js)
 }
 
+/// One downloaded message, ready to be stored.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub summary: Summary,
+    pub raw: Vec<u8>,
+    /// The size the server listed for it, kept in the ledger to recognise a reused UIDL.
+    pub server_size: Option<u64>,
+}
+
+/// A batch of messages written in one read-write transaction. Awaiting it resolves once the
+/// transaction fired `complete`, and fails if it aborted: only a resolved `Commit` means the
+/// messages are durable here (and may be deleted on the server).
+#[must_use = "a commit is durable only once awaited"]
+pub struct Commit {
+    done: JsFuture,
+}
+
+impl Future for Commit {
+    type Output = Result<(), StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.done)
+            .poll(cx)
+            .map(|r| r.map(|_| ()).map_err(js))
+    }
+}
+
 impl Store {
-    /// Stores a downloaded message: raw bytes, summary and ledger line in ONE transaction,
-    /// and returns only after the transaction's `complete` event.
+    /// Queues `batch` (raw bytes, summary and ledger line of each message) in ONE transaction
+    /// and returns without waiting; the returned [`Commit`] resolves on `complete`. If any
+    /// write fails before that, the transaction is aborted: all of the batch or none of it.
+    pub fn begin_commit(
+        &self,
+        batch: &[NewMessage],
+        first_seen: f64,
+    ) -> Result<Commit, StoreError> {
+        let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
+        idb::queue_all(&tx, |tx| {
+            let bodies = tx.object_store(BODIES).map_err(js)?;
+            let summaries = tx.object_store(SUMMARIES).map_err(js)?;
+            let ledger = tx.object_store(LEDGER).map_err(js)?;
+            for m in batch {
+                let s = &m.summary;
+                bodies
+                    .put_with_key(
+                        &Uint8Array::from(&m.raw[..]).into(),
+                        &key2(&s.account, &s.uidl),
+                    )
+                    .map_err(js)?;
+                summaries.put(&idb::to_js(s)?).map_err(js)?;
+                let line = LedgerEntry {
+                    account: s.account.clone(),
+                    uidl: s.uidl.clone(),
+                    first_seen,
+                    on_server: true,
+                    size: m.server_size,
+                    gone_since: None,
+                };
+                ledger.put(&idb::to_js(&line)?).map_err(js)?;
+            }
+            Ok(())
+        })?;
+        Ok(Commit {
+            done: idb::completion(&tx),
+        })
+    }
+
+    /// Stores a batch and returns only after its transaction's `complete` event.
+    pub async fn commit_messages(
+        &self,
+        batch: &[NewMessage],
+        first_seen: f64,
+    ) -> Result<(), StoreError> {
+        self.begin_commit(batch, first_seen)?.await
+    }
+
+    /// Stores one message (raw bytes, summary and ledger line in one transaction) and returns
+    /// only after the transaction's `complete` event.
     pub async fn commit_message(
         &self,
         summary: &Summary,
         raw: &[u8],
         first_seen: f64,
     ) -> Result<(), StoreError> {
-        let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
-        idb::write_all(&tx, |tx| {
-            let key = key2(&summary.account, &summary.uidl);
-            let bodies = tx.object_store(BODIES).map_err(js)?;
-            bodies
-                .put_with_key(&Uint8Array::from(raw).into(), &key)
-                .map_err(js)?;
-            let summaries = tx.object_store(SUMMARIES).map_err(js)?;
-            summaries.put(&idb::to_js(summary)?).map_err(js)?;
-            let ledger = tx.object_store(LEDGER).map_err(js)?;
-            let line = LedgerEntry {
-                account: summary.account.clone(),
-                uidl: summary.uidl.clone(),
-                first_seen,
-                on_server: true,
-            };
-            ledger.put(&idb::to_js(&line)?).map_err(js)?;
-            Ok(())
-        })
-        .await
+        let one = NewMessage {
+            summary: summary.clone(),
+            raw: raw.to_vec(),
+            server_size: None,
+        };
+        self.commit_messages(std::slice::from_ref(&one), first_seen)
+            .await
     }
 
     /// Every summary of an account, newest first. Never touches raw bytes.
@@ -106,81 +173,78 @@ impl Store {
             &[SUMMARIES, BODIES, PENDING_DELETES],
             IdbTransactionMode::Readwrite,
         )?;
-        let key = key2(account, uidl);
-        tx.object_store(SUMMARIES)
-            .and_then(|s| s.delete(&key))
-            .map_err(js)?;
-        tx.object_store(BODIES)
-            .and_then(|s| s.delete(&key))
-            .map_err(js)?;
-        if queue_server_delete {
-            let p = PendingDelete {
-                account: account.into(),
-                uidl: uidl.into(),
-            };
-            let value = idb::to_js(&p)?;
-            tx.object_store(PENDING_DELETES)
-                .and_then(|s| s.put(&value))
+        idb::write_all(&tx, |tx| {
+            let key = key2(account, uidl);
+            tx.object_store(SUMMARIES)
+                .and_then(|s| s.delete(&key))
                 .map_err(js)?;
-        }
-        idb::committed(&tx).await
-    }
-
-    /// The whole ledger of one account.
-    pub async fn ledger(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        let tx = self.tx(&[LEDGER], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(LEDGER).map_err(js)?;
-        let all = idb::request(
-            &os.get_all_with_key(&account_range(account)?.into())
-                .map_err(js)?,
-        )
-        .await?;
-        idb::from_js(&all)
-    }
-
-    pub async fn pending_deletes(&self, account: &str) -> Result<Vec<PendingDelete>, StoreError> {
-        let tx = self.tx(&[PENDING_DELETES], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(PENDING_DELETES).map_err(js)?;
-        let all = idb::request(
-            &os.get_all_with_key(&account_range(account)?.into())
-                .map_err(js)?,
-        )
-        .await?;
-        idb::from_js(&all)
-    }
-
-    /// Records that the server committed these deletions (QUIT answered +OK): the ledger
-    /// lines say "not on server" and the pending deletions are done.
-    pub async fn server_deleted(&self, account: &str, uidls: &[String]) -> Result<(), StoreError> {
-        if uidls.is_empty() {
-            return Ok(());
-        }
-        let existing = self.ledger(account).await?;
-        let tx = self.tx(&[LEDGER, PENDING_DELETES], IdbTransactionMode::Readwrite)?;
-        let ledger = tx.object_store(LEDGER).map_err(js)?;
-        let pending = tx.object_store(PENDING_DELETES).map_err(js)?;
-        for uidl in uidls {
-            if let Some(line) = existing.iter().find(|l| &l.uidl == uidl) {
-                let mut line = line.clone();
-                line.on_server = false;
-                ledger.put(&idb::to_js(&line)?).map_err(js)?;
+            tx.object_store(BODIES)
+                .and_then(|s| s.delete(&key))
+                .map_err(js)?;
+            if queue_server_delete {
+                let p = PendingDelete {
+                    account: account.into(),
+                    uidl: uidl.into(),
+                };
+                let value = idb::to_js(&p)?;
+                tx.object_store(PENDING_DELETES)
+                    .and_then(|s| s.put(&value))
+                    .map_err(js)?;
             }
-            pending.delete(&key2(account, uidl)).map_err(js)?;
-        }
-        idb::committed(&tx).await
+            Ok(())
+        })
+        .await
     }
 
-    /// Forgets ledger lines for messages the server no longer has, keeping the ledger small.
-    pub async fn prune_ledger(&self, account: &str, gone: &[String]) -> Result<(), StoreError> {
-        if gone.is_empty() {
+    /// Moves the local copy (summary and raw bytes) of each `(uidl, key)` to `key`, and drops
+    /// the UIDL's pending server deletion: the server now uses that UIDL for another message,
+    /// which is stored under the UIDL next. One transaction; nothing moved if any step fails.
+    pub async fn set_aside(
+        &self,
+        account: &str,
+        moves: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        if moves.is_empty() {
             return Ok(());
         }
-        let tx = self.tx(&[LEDGER, PENDING_DELETES], IdbTransactionMode::Readwrite)?;
-        let ledger = tx.object_store(LEDGER).map_err(js)?;
-        let pending = tx.object_store(PENDING_DELETES).map_err(js)?;
-        for uidl in gone {
-            ledger.delete(&key2(account, uidl)).map_err(js)?;
-            pending.delete(&key2(account, uidl)).map_err(js)?;
+        let tx = self.tx(
+            &[SUMMARIES, BODIES, PENDING_DELETES],
+            IdbTransactionMode::Readwrite,
+        )?;
+        let moved = async {
+            let summaries = tx.object_store(SUMMARIES).map_err(js)?;
+            let bodies = tx.object_store(BODIES).map_err(js)?;
+            let pending = tx.object_store(PENDING_DELETES).map_err(js)?;
+            for (uidl, key) in moves {
+                let (from, to) = (key2(account, uidl), key2(account, key));
+                // Both reads are queued before awaiting; the writes follow in the same
+                // microtask as the read's `success`, while the transaction is still active.
+                let summary = summaries.get(&from).map_err(js)?;
+                let body = bodies.get(&from).map_err(js)?;
+                let summary = idb::request(&summary).await?;
+                let body = idb::request(&body).await?;
+                if !summary.is_undefined() {
+                    js_sys::Reflect::set(
+                        &summary,
+                        &JsValue::from_str("uidl"),
+                        &JsValue::from_str(key),
+                    )
+                    .map_err(js)?;
+                    summaries.put(&summary).map_err(js)?;
+                    summaries.delete(&from).map_err(js)?;
+                }
+                if !body.is_undefined() {
+                    bodies.put_with_key(&body, &to).map_err(js)?;
+                    bodies.delete(&from).map_err(js)?;
+                }
+                pending.delete(&from).map_err(js)?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        if let Err(e) = moved {
+            let _ = tx.abort();
+            return Err(e);
         }
         idb::committed(&tx).await
     }
@@ -188,23 +252,28 @@ impl Store {
     /// Writes many summaries and bodies in one transaction (benchmarks and tests seed with it).
     pub async fn bulk_insert(&self, items: &[(Summary, Vec<u8>)]) -> Result<(), StoreError> {
         let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
-        let summaries = tx.object_store(SUMMARIES).map_err(js)?;
-        let bodies = tx.object_store(BODIES).map_err(js)?;
-        let ledger = tx.object_store(LEDGER).map_err(js)?;
-        for (s, raw) in items {
-            let key = key2(&s.account, &s.uidl);
-            summaries.put(&idb::to_js(s)?).map_err(js)?;
-            bodies
-                .put_with_key(&Uint8Array::from(&raw[..]).into(), &key)
-                .map_err(js)?;
-            let line = LedgerEntry {
-                account: s.account.clone(),
-                uidl: s.uidl.clone(),
-                first_seen: s.date,
-                on_server: false,
-            };
-            ledger.put(&idb::to_js(&line)?).map_err(js)?;
-        }
-        idb::committed(&tx).await
+        idb::write_all(&tx, |tx| {
+            let summaries = tx.object_store(SUMMARIES).map_err(js)?;
+            let bodies = tx.object_store(BODIES).map_err(js)?;
+            let ledger = tx.object_store(LEDGER).map_err(js)?;
+            for (s, raw) in items {
+                let key = key2(&s.account, &s.uidl);
+                summaries.put(&idb::to_js(s)?).map_err(js)?;
+                bodies
+                    .put_with_key(&Uint8Array::from(&raw[..]).into(), &key)
+                    .map_err(js)?;
+                let line = LedgerEntry {
+                    account: s.account.clone(),
+                    uidl: s.uidl.clone(),
+                    first_seen: s.date,
+                    on_server: false,
+                    size: None,
+                    gone_since: None,
+                };
+                ledger.put(&idb::to_js(&line)?).map_err(js)?;
+            }
+            Ok(())
+        })
+        .await
     }
 }

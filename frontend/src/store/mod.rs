@@ -1,11 +1,12 @@
 //! The local mail store: IndexedDB behind a small typed API.
 //!
 //! Views never touch IndexedDB; they call [`Store`]. Architecture invariant: a message's raw
-//! bytes, its summary and its ledger line are written in ONE transaction
-//! ([`Store::commit_message`]), and callers that go on to delete the message on the server
-//! await that transaction's `complete` event first.
+//! bytes, its summary and its ledger line are written in ONE transaction (with other messages
+//! of its batch: [`Store::begin_commit`]), and callers that go on to delete the message on the
+//! server await that transaction's `complete` event first (the returned [`Commit`]).
 
 mod idb;
+mod ledger;
 mod messages;
 pub mod schema;
 pub mod types;
@@ -14,6 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
 
+pub use messages::{Commit, NewMessage};
 pub use types::*;
 
 #[derive(Debug, Clone, thiserror::Error)]

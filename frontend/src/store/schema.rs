@@ -5,8 +5,11 @@
 //! migration by appending a function to [`MIGRATIONS`]; never edit a released one.
 
 use js_sys::Array;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction};
+use web_sys::{
+    IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction,
+};
 
 pub const DB_NAME: &str = "postbag";
 
@@ -24,7 +27,7 @@ pub const BY_ACCOUNT: &str = "by_account";
 type Migration = fn(&IdbDatabase, &IdbTransaction) -> Result<(), JsValue>;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[Migration] = &[v1_initial, v2_pending_deletes];
+pub const MIGRATIONS: &[Migration] = &[v1_initial, v2_pending_deletes, v3_ledger_size_and_gone];
 
 /// The version the app expects: one past the last migration.
 pub fn current_version() -> u32 {
@@ -64,6 +67,37 @@ fn v2_pending_deletes(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsVal
     let params = IdbIndexParameters::new();
     params.set_unique(false);
     summaries.create_index_with_str_and_optional_parameters(BY_ACCOUNT, "account", &params)?;
+    Ok(())
+}
+
+fn v3_ledger_size_and_gone(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    // Ledger lines gain `size` (what the server listed, to recognise a reused UIDL) and
+    // `gone_since` (unlisted since, to forget lines only after a grace period). Old lines get
+    // both as null: no size means "trust the UIDL", as before. The version bump matters as
+    // much as the rewrite: an older app (a tab not yet updated) can no longer open the
+    // database, so it cannot prune lines early or rewrite them without the new fields.
+    let ledger = tx.object_store(LEDGER)?;
+    let cursor_req = ledger.open_cursor()?;
+    let req = cursor_req.clone();
+    let step = Closure::<dyn FnMut(web_sys::Event)>::new(move |_ev: web_sys::Event| {
+        let Ok(cursor) = req.result() else { return };
+        let Some(cursor) = cursor.dyn_ref::<IdbCursorWithValue>() else {
+            return; // null: every line visited
+        };
+        let Ok(line) = cursor.value() else { return };
+        for field in ["size", "gone_since"] {
+            let key = JsValue::from_str(field);
+            if !js_sys::Reflect::has(&line, &key).unwrap_or(true) {
+                let _ = js_sys::Reflect::set(&line, &key, &JsValue::NULL);
+            }
+        }
+        // A line left as it was still reads the same (the fields default to None).
+        let _ = cursor.update(&line);
+        let _ = cursor.continue_();
+    });
+    cursor_req.set_onsuccess(Some(step.as_ref().unchecked_ref()));
+    // The handler must outlive this function; it runs once per line during the upgrade only.
+    step.forget();
     Ok(())
 }
 

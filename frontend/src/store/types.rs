@@ -81,14 +81,26 @@ pub struct Summary {
 }
 
 /// One line of the per-account UIDL ledger: which server messages are stored here.
+///
+/// A line outlives the local copy (deleting here keeps it, so the message is not downloaded
+/// again) and outlives the server listing for a grace period (`gone_since`), because some
+/// servers list only a window of mail and a message can come back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     pub account: String,
     pub uidl: String,
     /// When the sync first stored this message (driver clock, ms since epoch).
     pub first_seen: f64,
-    /// False once a DELE for it was committed by QUIT.
+    /// False once a DELE for it was committed by QUIT, or once the server stopped listing it.
     pub on_server: bool,
+    /// The size the server listed (LIST) for it. A listed UIDL with another size is a new
+    /// message under a reused UIDL. `None` on lines stored before schema v3.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// When a sync first found the server no longer listing it (driver clock); `None` while
+    /// it is listed. The line is forgotten once this is older than the grace period.
+    #[serde(default)]
+    pub gone_since: Option<f64>,
 }
 
 /// A server deletion the user asked for while deleting locally; executed at the next sync.

@@ -1,14 +1,22 @@
 //! The sync engine: drives the protocol crate's POP3 client over a [`Transport`] and keeps the
 //! store's UIDL ledger.
+//!
+//! - `engine`: the public types and entry points ([`probe`], [`sync`]).
+//! - `run`: one session's loop and event handling; `batch`: messages awaiting their commit;
+//!   `wait`: waiting for bytes, a commit or the cancel tick at once.
+//! - `plan`: what to download, delete, keep or forget (pure); `explain`: errors for people.
 
+mod batch;
 mod engine;
 mod explain;
 mod plan;
+mod run;
 mod transport;
+mod wait;
 
 pub use engine::{
     Cancel, Outcome, Progress, Session, SessionMode, SyncError, client_config, probe, sync,
 };
 pub use explain::{Explained, explain};
-pub use plan::{Plan, plan};
+pub use plan::{Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
 pub use transport::{Transport, TransportError};

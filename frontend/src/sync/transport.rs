@@ -28,6 +28,9 @@ pub trait Transport {
     /// Sends POP3 bytes.
     async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError>;
     /// The next POP3 bytes, or `None` when the other side closed cleanly.
+    ///
+    /// Must be cancel-safe: the engine drops a pending `recv` when a commit or a timer wins,
+    /// and the bytes it would have returned must come with the next call.
     async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError>;
     /// Upgrades the connection after the server's `+OK` to STLS.
     async fn start_tls(&mut self) -> Result<Option<TlsInfo>, TransportError>;

@@ -5,7 +5,7 @@
 //! already fired `complete`, and records a violation if not. Deletions take effect only on
 //! `QUIT`, as in RFC 1939.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
@@ -71,6 +71,10 @@ pub struct FakeServer {
     delivered: usize,
     closed: bool,
     pub pipelining: bool,
+    /// Sets this flag (the client's cancel flag) once this many bytes were delivered.
+    pub cancel_at: Option<(Rc<Cell<bool>>, usize)>,
+    /// Where in the byte stream each RETR reply ends, to tell which messages arrived whole.
+    retr_ends: Vec<usize>,
 }
 
 impl FakeServer {
@@ -88,7 +92,22 @@ impl FakeServer {
             delivered: 0,
             closed: false,
             pipelining: true,
+            cancel_at: None,
+            retr_ends: Vec::new(),
         }
+    }
+
+    /// Bytes handed to the client so far.
+    pub fn delivered(&self) -> usize {
+        self.delivered
+    }
+
+    /// RETR replies the client received completely.
+    pub fn whole_messages_delivered(&self) -> usize {
+        self.retr_ends
+            .iter()
+            .filter(|end| **end <= self.delivered)
+            .count()
     }
 
     fn reply(&mut self, text: &str) {
@@ -156,6 +175,7 @@ impl FakeServer {
                         self.out.extend(line);
                     }
                     self.reply(".\r\n");
+                    self.retr_ends.push(self.delivered + self.out.len());
                 }
                 _ => self.reply("-ERR no such message\r\n"),
             },
@@ -232,6 +252,11 @@ impl Transport for FakeServer {
             .min(self.out.len())
             .min(budget.unwrap_or(usize::MAX));
         self.delivered += n;
+        if let Some((flag, at)) = &self.cancel_at
+            && self.delivered >= *at
+        {
+            flag.set(true);
+        }
         Ok(Some(self.out.drain(..n).collect()))
     }
 

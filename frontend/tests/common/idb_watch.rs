@@ -13,7 +13,8 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 const committed = new Map();
-let failNext = null;
+let failAt = null;
+let bodyTransactions = 0;
 const keyOf = (db, key) => JSON.stringify([db, key]);
 
 export function install() {
@@ -27,6 +28,7 @@ export function install() {
     // Registered before the caller can set `oncomplete`, so this runs before any code that
     // reacts to the commit (e.g. by sending DELE).
     tx.addEventListener('complete', () => {
+      if (pending.length) bodyTransactions += 1;
       for (const [k, v] of pending) committed.set(k, v);
     });
     tx.addEventListener('abort', () => { pending.length = 0; });
@@ -34,8 +36,8 @@ export function install() {
   };
   const put = IDBObjectStore.prototype.put;
   IDBObjectStore.prototype.put = function (value, key) {
-    if (failNext === this.name) {
-      failNext = null;
+    if (failAt && failAt.store === this.name && --failAt.n === 0) {
+      failAt = null;
       throw new DOMException('put refused by the test', 'DataError');
     }
     const req = put.apply(this, arguments);
@@ -54,19 +56,29 @@ export function committed_body(db, account, uidl) {
   return v === undefined ? undefined : new Uint8Array(v);
 }
 
-export function fail_next_put(store) { failNext = store; }
+export function fail_nth_put(store, n) { failAt = { store, n }; }
+
+export function body_transactions() { return bodyTransactions; }
 "#)]
 extern "C" {
     /// Installs the wrappers (idempotent). Call before the code under test opens transactions.
     pub fn install();
     fn committed_body(db: &str, account: &str, uidl: &str) -> Option<Vec<u8>>;
-    /// The next `put` into object store `store` throws synchronously (as a browser may, e.g.
-    /// `DataError`), to test what the caller does with a half-written transaction.
-    pub fn fail_next_put(store: &str);
+    /// The `n`th `put` (from 1) into object store `store` from now on throws synchronously (as
+    /// a browser may, e.g. `DataError`), to test what the caller does with a half-written
+    /// transaction.
+    pub fn fail_nth_put(store: &str, n: u32);
+    /// How many transactions that wrote message bodies have completed (in every database).
+    pub fn body_transactions() -> u32;
 }
 
 /// The bytes of `[account, uidl]` in database `db` as of the last COMPLETED transaction that
 /// put them, or `None` if no such transaction has completed.
 pub fn committed(db: &str, account: &str, uidl: &str) -> Option<Vec<u8>> {
     committed_body(db, account, uidl)
+}
+
+/// The next `put` into `store` throws (see [`fail_nth_put`]).
+pub fn fail_next_put(store: &str) {
+    fail_nth_put(store, 1);
 }

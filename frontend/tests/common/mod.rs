@@ -1,6 +1,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the helpers
 pub mod fake_pop3;
 pub mod idb_watch;
+pub mod raw_idb;
 
 use postbag_web::store::{Account, Security, ServerPolicy, Store};
 

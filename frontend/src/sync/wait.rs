@@ -1,0 +1,55 @@
+//! What the engine waits for when it has nothing to parse: server bytes, the running commit,
+//! or a timer tick to look at the cancel flag while the network is quiet.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use gloo_timers::future::TimeoutFuture;
+
+use super::transport::{Transport, TransportError};
+use crate::store::{Commit, StoreError};
+
+pub enum Woken {
+    /// `Transport::recv` answered.
+    Bytes(Option<Vec<u8>>),
+    /// The running commit finished.
+    Committed(Result<(), StoreError>),
+    /// `tick_ms` passed with neither.
+    Tick,
+}
+
+/// Waits for whichever comes first. `listen` is false when no reply is expected (only a
+/// commit is running): the transport is not read then. The losing `recv` future is dropped,
+/// which [`Transport::recv`] allows (it is cancel-safe).
+pub async fn wait<T: Transport>(
+    transport: &mut T,
+    mut commit: Option<&mut Commit>,
+    listen: bool,
+    tick_ms: u32,
+) -> Result<Woken, TransportError> {
+    let mut recv = pin!(async {
+        if listen {
+            transport.recv().await
+        } else {
+            std::future::pending().await
+        }
+    });
+    let mut tick = TimeoutFuture::new(tick_ms);
+    poll_fn(|cx| {
+        // The commit first: DELEs for a finished batch should not wait behind more bytes.
+        if let Some(c) = commit.as_mut()
+            && let Poll::Ready(r) = Pin::new(&mut **c).poll(cx)
+        {
+            return Poll::Ready(Ok(Woken::Committed(r)));
+        }
+        if let Poll::Ready(r) = recv.as_mut().poll(cx) {
+            return Poll::Ready(r.map(Woken::Bytes));
+        }
+        if Pin::new(&mut tick).poll(cx).is_ready() {
+            return Poll::Ready(Ok(Woken::Tick));
+        }
+        Poll::Pending
+    })
+    .await
+}
