@@ -214,7 +214,7 @@ test('leave on server: a second sync downloads nothing, the server keeps everyth
   await context.close();
 });
 
-test('connection test explains failures: wrong password, refused target', async () => {
+test('connection test explains failures: wrong password, refused target, login delay, mailbox in use', async () => {
   const user = await fx.newUser();
   const { context, page } = await freshPage();
   await page.getByLabel('Email address').fill('someone@example.org');
@@ -233,6 +233,16 @@ test('connection test explains failures: wrong password, refused target', async 
 
   await page.getByLabel('Security', { exact: true }).selectOption('none');
   await page.getByText('Without encryption, your password').waitFor();
+
+  // Refusals Dovecot cannot be made to give, from the scripted server (plain TCP).
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.scriptedPort));
+  await page.getByLabel('User name').fill('delayed');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await result.getByText(/Login delay: the server asks you to wait between logins/).waitFor({ timeout: 20000 });
+  await page.getByLabel('User name').fill('busy');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await result.getByText(/mailbox is in use by another session/).waitFor({ timeout: 20000 });
   await context.close();
 });
 

@@ -76,6 +76,7 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
     proxyPort: info.proxy_port,
     pop3Port: info.pop3_port,
     pop3sPort: info.pop3s_port,
+    scriptedPort: info.scripted_port,
     caPem: info.ca_pem,
     serverCertSha256: info.server_cert_sha256,
     newUser: () => ask('new-user'),

@@ -7,6 +7,8 @@ pub mod dovecot;
 pub mod messages;
 // Starting the proxy and opening tunnels through it, for the proxy_* tests.
 pub mod proxy_harness;
+// Login refusals Dovecot cannot be made to give (LOGIN-DELAY, IN-USE), for the e2e tests.
+pub mod scripted_pop3;
 // A native client of the proxy tunnel and a POP3 driver over it (proxy_* tests).
 pub mod ws_client;
 

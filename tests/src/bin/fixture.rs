@@ -6,6 +6,9 @@
 //! `quit`. KIND is one of `plain`, `html`, `multipart`, `cid`, `dots`, `eightbit`,
 //! `large:BYTES`, `sized:BYTES`. It exits when stdin closes.
 //!
+//! Beside Dovecot runs a scripted plain-TCP POP3 server (`scripted_port`, see
+//! postbag_tests::scripted_pop3) for the login refusals Dovecot cannot be made to give.
+//!
 //! The proxy trusts the run's test CA, as a self-hoster's proxy configured with their CA would.
 //! With `POSTBAG_FIXTURE_UNTRUSTED=1` it does not, so the server's certificate is rejected
 //! unless the app pins it (the self-signed-server case).
@@ -25,10 +28,11 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("dist"));
     let dovecot = Dovecot::start();
+    let scripted = postbag_tests::scripted_pop3::start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
     let proxy_addr = listener.local_addr().unwrap();
     let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
-    let config = fixture_config(&dovecot, &dist, &app_url);
+    let config = fixture_config(&dovecot, scripted, &dist, &app_url);
     let mut proxy = Some(postbag_proxy::spawn(config.clone(), listener).expect("start the proxy"));
     let mut users: HashMap<String, TestUser> = HashMap::new();
 
@@ -37,6 +41,7 @@ fn main() {
         "proxy_port": proxy_addr.port(),
         "pop3_port": dovecot.pop3_addr().port(),
         "pop3s_port": dovecot.pop3s_addr().port(),
+        "scripted_port": scripted.port(),
         "ca_pem": dovecot.ca_pem_path(),
         "server_cert_sha256": dovecot.server_cert_sha256(),
     }));
@@ -80,9 +85,18 @@ fn main() {
     }
 }
 
-fn fixture_config(dovecot: &Dovecot, dist: &std::path::Path, app_url: &str) -> Config {
+fn fixture_config(
+    dovecot: &Dovecot,
+    scripted: SocketAddr,
+    dist: &std::path::Path,
+    app_url: &str,
+) -> Config {
     let mut config = Config::for_tests(Some(dist.to_path_buf()));
-    config.allow_ports = vec![dovecot.pop3_addr().port(), dovecot.pop3s_addr().port()];
+    config.allow_ports = vec![
+        dovecot.pop3_addr().port(),
+        dovecot.pop3s_addr().port(),
+        scripted.port(),
+    ];
     if std::env::var_os("POSTBAG_FIXTURE_UNTRUSTED").is_none() {
         config.extra_ca_file = Some(dovecot.ca_pem_path());
     }
