@@ -154,6 +154,12 @@ pub enum ConfigError {
     )]
     HostsIgnored,
     #[error(
+        "the token is empty or has characters a browser cannot send (it travels as the \
+         WebSocket subprotocol postbag.token.<TOKEN>): use letters, digits and \
+         !#$%&'*+-.^_`|~ only, e.g. the output of `openssl rand -hex 32`"
+    )]
+    TokenUnsendable,
+    #[error(
         "refusing to listen on {listen}: it is not a loopback address, so other machines can \
          reach the proxy, and{}",
         crate::exposure::list(missing)

@@ -79,6 +79,14 @@ impl Config {
         if self.allow_any_public_host && !self.allow_hosts.is_empty() {
             return Err(ConfigError::HostsIgnored);
         }
+        // Also everywhere: no browser can present such a token, and an empty one (an unset
+        // `POSTBAG_TOKEN=$VAR`) would count as a relay restriction while any client can
+        // offer `postbag.token.` with nothing after it.
+        if let Some(token) = &self.token
+            && !postbag_protocol::tunnel::token_is_sendable(&token.0)
+        {
+            return Err(ConfigError::TokenUnsendable);
+        }
         if is_loopback(listen.ip()) {
             return Ok(());
         }
@@ -191,6 +199,25 @@ mod tests {
             let err = c.check_exposure(addr(listen)).unwrap_err();
             assert!(matches!(err, ConfigError::HostsIgnored), "{err}");
             assert!(err.to_string().contains("allow_any_public_host"), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_unsendable_token_is_refused_everywhere() {
+        for token in ["", "two words", "base64/with=="] {
+            for listen in ["127.0.0.1:8080", "0.0.0.0:8080"] {
+                let c = Config {
+                    token: Some(Secret(token.into())),
+                    allowed_origins: vec!["https://mail.example.org".into()],
+                    ..Config::default()
+                };
+                let err = c.check_exposure(addr(listen)).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::TokenUnsendable),
+                    "{token:?}: {err}"
+                );
+                assert!(!err.to_string().contains(token) || token.is_empty());
+            }
         }
     }
 

@@ -21,6 +21,18 @@ pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "postbag.token.";
 /// The subprotocol the proxy selects when the client offered one.
 pub const SUBPROTOCOL: &str = "postbag.v1";
 
+/// Whether `token` can travel as `postbag.token.<token>`: a subprotocol must be an HTTP token
+/// (RFC 9110, section 5.6.2), and a browser's `new WebSocket(url, protocols)` throws on any
+/// other. Non-empty, letters, digits and ``!#$%&'*+-.^_`|~`` only: no space, `/` or `=`
+/// (so not standard base64; hex works). The proxy refuses to start with another token, which
+/// no browser could present; the app refuses to send another access code.
+pub fn token_is_sendable(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 /// How the proxy reaches the mail server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -349,6 +361,25 @@ mod tests {
     fn the_reserved_client_mode_parses() {
         let tls: TlsMode = serde_json::from_str("\"client\"").unwrap();
         assert_eq!(tls, TlsMode::Client);
+    }
+
+    #[test]
+    fn a_token_is_sendable_only_as_an_http_token() {
+        for ok in ["s3cret", "0123abcdef", "a-b.c_d~e", "!#$%&'*+-.^_`|~"] {
+            assert!(token_is_sendable(ok), "{ok}");
+        }
+        for refused in [
+            "",
+            "with space",
+            "b64/x=",
+            "a,b",
+            "é",
+            "tab\t",
+            "semi;colon",
+            "\"q\"",
+        ] {
+            assert!(!token_is_sendable(refused), "{refused:?}");
+        }
     }
 
     #[test]
