@@ -15,10 +15,11 @@ use super::transport::Transport;
 use super::wait::{Woken, wait};
 use crate::store::{Account, NewMessage, ServerPolicy, Store};
 
-/// RETRs kept in flight (with PIPELINING the client sends them back to back)...
-const RETR_WINDOW: usize = 8;
-/// ...while their listed sizes add up to no more than this (one is always allowed). Bytes of
+/// RETRs in flight: as many as the client pipelines (`ClientConfig::pipeline_window`, 16)
+/// while their listed sizes add up to no more than this (one is always allowed). Bytes of
 /// requested messages pile up in the browser while a batch commits; this bounds them.
+/// Measured with 1,000 x 20 KB: a window of 8 left the tab idle while batches committed
+/// (5.1 s); 16 took 3.4 s; 32 was no faster.
 const RETR_WINDOW_BYTES: u64 = 8 << 20;
 /// How often the cancel flag is looked at while the network is quiet.
 const CANCEL_POLL_MS: u32 = 100;
@@ -33,6 +34,7 @@ pub struct SyncCtx<'a> {
 
 pub struct Run {
     client: Client,
+    retr_window: usize,
     mode: SessionMode,
     pub outcome: Outcome,
     progress: Progress,
@@ -64,6 +66,7 @@ impl Run {
             ..Outcome::default()
         };
         Run {
+            retr_window: config.pipeline_window.max(1),
             client: Client::new(config),
             mode,
             outcome,
@@ -113,9 +116,7 @@ impl Run {
         on_progress: &mut dyn FnMut(&Progress),
     ) -> Result<(), SyncError> {
         loop {
-            while let Some(out) = self.client.take_outgoing() {
-                transport.send(&out).await?;
-            }
+            self.flush_outgoing(transport).await?;
             if self.abort {
                 return Ok(());
             }
@@ -129,8 +130,7 @@ impl Run {
             }
             // Parsing may queue bytes without producing an event (a SASL response to a
             // challenge, the next pipelined command): send them before waiting.
-            if let Some(out) = self.client.take_outgoing() {
-                transport.send(&out).await?;
+            if self.flush_outgoing(transport).await? {
                 continue;
             }
             // About to wait anyway: commit what is complete now, so the transaction runs while
@@ -156,6 +156,20 @@ impl Run {
                 Woken::Tick => self.check_cancel(cancel),
             }
         }
+    }
+
+    /// Sends everything the client has queued as ONE write (a burst of pipelined RETRs and
+    /// DELEs is one WebSocket message and one TCP write, not one per command). Returns whether
+    /// anything was sent.
+    async fn flush_outgoing<T: Transport>(&mut self, transport: &mut T) -> Result<bool, SyncError> {
+        let Some(mut out) = self.client.take_outgoing() else {
+            return Ok(false);
+        };
+        while let Some(more) = self.client.take_outgoing() {
+            out.extend_from_slice(&more);
+        }
+        transport.send(&out).await?;
+        Ok(true)
     }
 
     /// Whether the server owes a reply (so the transport must be read).
@@ -248,7 +262,7 @@ impl Run {
         while let Some(next) = self.queue.front() {
             let size = next.size.unwrap_or(0);
             if !self.in_flight.is_empty()
-                && (self.in_flight.len() >= RETR_WINDOW
+                && (self.in_flight.len() >= self.retr_window
                     || self.in_flight_bytes + size > RETR_WINDOW_BYTES)
             {
                 break;
