@@ -290,7 +290,12 @@ fn done_text(o: &Outcome) -> String {
         parts.push(format!("{} could not be downloaded", o.failed));
     }
     if o.cancelled {
-        parts.push("sync cancelled".into());
+        // A cancel during a download closes the connection without QUIT (see sync::Cancel).
+        parts.push(if o.deleted_on_server == 0 && o.downloaded > 0 {
+            "sync cancelled (what was downloaded is kept; the server keeps its copy until the next sync)".into()
+        } else {
+            "sync cancelled".into()
+        });
     }
     parts.join(", ") + "."
 }

@@ -9,6 +9,11 @@ use crate::mail::human_size;
 use crate::model::{Model, Screen, SyncState, set_session_password};
 use crate::views::{list::MessageList, reader::Reader};
 
+/// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
+/// large message.
+const CANCEL_HINT: &str = "Stop now. Messages already downloaded are kept; \
+    nothing is removed from the server until the next sync.";
+
 #[component]
 fn SyncControls() -> impl IntoView {
     let model = expect_context::<Model>();
@@ -30,7 +35,7 @@ fn SyncControls() -> impl IntoView {
                             human_size(p.bytes), human_size(p.total_bytes))}
                     </span>
                     <progress max="100" value=pct aria-label="Sync progress"></progress>
-                    <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>"Cancel"</button>
+                    <button type="button" class="secondary" title=CANCEL_HINT on:click=move |_| model.cancel_sync()>"Cancel"</button>
                 </div>
             }
             .into_any()
