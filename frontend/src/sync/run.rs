@@ -342,8 +342,10 @@ impl Run {
                 self.refill(cancel)?;
             }
             Event::MessageStart { id, size, .. } => {
+                // Both sizes come from the server: a hint for the allocation, capped so that a
+                // false claim cannot make the tab reserve much memory up front.
                 let listed = self.in_flight.get(&id).and_then(|d| d.size);
-                let hint = size.or(listed).unwrap_or(0).min(MAX_MESSAGE_BYTES);
+                let hint = size.or(listed).unwrap_or(0).min(64 << 20);
                 self.current = Vec::with_capacity(hint as usize);
                 self.check_cancel(cancel);
             }
