@@ -1,25 +1,29 @@
 //! The app's model: reactive state plus the actions views call. No markup here.
 //!
-//! Browser objects that are not `Send` (the IndexedDB handle, the session passwords, the
-//! cancel flag) live in thread-locals: wasm32 is single-threaded and Leptos signals want
-//! `Send` values.
+//! Browser objects that are not `Send` (the IndexedDB handle, the session credentials in
+//! `credentials.rs`, the cancel flag) live in thread-locals: wasm32 is single-threaded and
+//! Leptos signals want `Send` values.
+
+mod credentials;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
 use postbag_protocol::tunnel::TlsMode;
 
+pub use credentials::{
+    keep, session_access_code, session_password, set_session_access_code, set_session_password,
+    unlock,
+};
+
 use crate::store::{Account, Security, Store, Summary};
 use crate::sync::{self, Explained, Outcome, Progress, Session, SyncError};
-use crate::tunnel::{Target, TunnelSocket, default_url};
+use crate::tunnel::{AccessCode, Target, TunnelSocket, default_url};
 
 thread_local! {
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
-    /// Passwords typed (or unsealed) this session; never persisted in clear.
-    static PASSWORDS: RefCell<HashMap<String, Secret<String>>> = RefCell::new(HashMap::new());
     static CANCEL: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -31,14 +35,6 @@ pub fn store() -> Store {
 
 pub fn set_store(store: Store) {
     STORE.with(|s| *s.borrow_mut() = Some(store));
-}
-
-pub fn session_password(account: &str) -> Option<Secret<String>> {
-    PASSWORDS.with(|p| p.borrow().get(account).cloned())
-}
-
-pub fn set_session_password(account: &str, password: Secret<String>) {
-    PASSWORDS.with(|p| p.borrow_mut().insert(account.to_string(), password));
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +64,8 @@ pub struct Model {
     pub sync: RwSignal<SyncState>,
     pub offline: RwSignal<bool>,
     pub needs_password: RwSignal<bool>,
+    /// The last sync was refused for want of the proxy's access code (or a right one).
+    pub needs_access_code: RwSignal<bool>,
     pub storage_error: RwSignal<Option<String>>,
     /// Finished sync attempts this session (tests and screen readers watch it change).
     pub runs: RwSignal<u32>,
@@ -86,12 +84,14 @@ pub fn target(account: &Account) -> Target {
     }
 }
 
-/// "Test connection": log in, report, log out.
+/// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
 pub async fn test_connection(
     account: &Account,
     password: Secret<String>,
+    code: Option<AccessCode>,
 ) -> Result<Session, SyncError> {
-    let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
+    let (mut sock, connected) =
+        TunnelSocket::open(&default_url(), &target(account), code.as_ref()).await?;
     sync::probe(
         &mut sock,
         sync::client_config(account, password),
@@ -117,6 +117,7 @@ impl Model {
             sync: RwSignal::new(SyncState::Idle),
             offline: RwSignal::new(false),
             needs_password: RwSignal::new(false),
+            needs_access_code: RwSignal::new(false),
             storage_error: RwSignal::new(None),
             runs: RwSignal::new(0),
         }
@@ -180,6 +181,29 @@ impl Model {
         Ok(())
     }
 
+    /// The access code the mailbox prompt got: kept for the session and, with the passphrase
+    /// of the account's remembered password, sealed with it; then the sync runs again.
+    pub async fn use_access_code(
+        self,
+        code: AccessCode,
+        passphrase: Option<String>,
+    ) -> Result<(), String> {
+        if let (Some(phrase), Some(mut account)) = (passphrase, self.account.get_untracked()) {
+            credentials::reseal_with_code(&mut account, &code, &phrase)
+                .await
+                .map_err(|e| e.to_string())?;
+            store()
+                .put_account(&account)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.account.set(Some(account));
+        }
+        set_session_access_code(code);
+        self.needs_access_code.set(false);
+        self.start_sync();
+        Ok(())
+    }
+
     pub fn cancel_sync(self) {
         CANCEL.with(|c| c.set(true));
     }
@@ -213,6 +237,7 @@ impl Model {
                 Err(e) => {
                     let ex = sync::explain(&e);
                     self.offline.set(ex.offline);
+                    self.needs_access_code.set(ex.asks_access_code);
                     self.sync.set(SyncState::Failed(ex));
                 }
             }
@@ -224,8 +249,11 @@ impl Model {
         account: &Account,
         password: Secret<String>,
     ) -> Result<Outcome, SyncError> {
-        let (mut sock, connected) = TunnelSocket::open(&default_url(), &target(account)).await?;
+        let code = session_access_code();
+        let (mut sock, connected) =
+            TunnelSocket::open(&default_url(), &target(account), code.as_ref()).await?;
         self.offline.set(false);
+        self.needs_access_code.set(false);
         let store = store();
         let now = js_sys::Date::now();
         let mut last_reload = now;

@@ -1,6 +1,6 @@
-//! Remembered passwords, sealed with WebCrypto: PBKDF2-SHA-256 (600 000 iterations, random
-//! 16-byte salt) derives an AES-256-GCM key from the user's passphrase; a random 12-byte IV
-//! per seal. The passphrase itself is never stored.
+//! Sealing with WebCrypto: PBKDF2-SHA-256 (600 000 iterations, random 16-byte salt) derives an
+//! AES-256-GCM key from the user's passphrase; a random 12-byte IV per seal. The passphrase
+//! itself is never stored. What is sealed, and in which format, is `remembered.rs`'s business.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -80,16 +80,28 @@ async fn derive(
     Ok(JsFuture::from(key).await.map_err(failed)?.unchecked_into())
 }
 
-/// Encrypts `password` under `passphrase`.
-pub async fn seal(password: &str, passphrase: &str) -> Result<SealedSecret, CryptoError> {
+/// AES-GCM parameters for one seal: the IV, and `context` as additional data (authenticated,
+/// not stored: the reader must name it). An empty context is the same as none.
+fn gcm(iv: &[u8], context: &[u8]) -> AesGcmParams {
+    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(iv));
+    if !context.is_empty() {
+        params.set_additional_data_u8_array(&Uint8Array::from(context));
+    }
+    params
+}
+
+/// Encrypts `plain` under `passphrase`, bound to `context`.
+pub async fn seal(
+    plain: &[u8],
+    passphrase: &str,
+    context: &[u8],
+) -> Result<SealedSecret, CryptoError> {
     let (crypto, subtle) = subtle()?;
     let salt = random(&crypto, 16)?;
     let iv = random(&crypto, 12)?;
     let key = derive(&subtle, passphrase, &salt, ITERATIONS).await?;
-    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&iv[..]));
-    let data = Uint8Array::from(password.as_bytes());
     let promise = subtle
-        .encrypt_with_object_and_buffer_source(&params, &key, &data)
+        .encrypt_with_object_and_buffer_source(&gcm(&iv, context), &key, &Uint8Array::from(plain))
         .map_err(failed)?;
     let ct = JsFuture::from(promise).await.map_err(failed)?;
     Ok(SealedSecret {
@@ -100,8 +112,14 @@ pub async fn seal(password: &str, passphrase: &str) -> Result<SealedSecret, Cryp
     })
 }
 
-/// Decrypts a sealed password; a wrong passphrase fails GCM authentication.
-pub async fn unseal(sealed: &SealedSecret, passphrase: &str) -> Result<String, CryptoError> {
+/// Decrypts a sealed secret with one key derivation, trying each of `contexts` in turn; returns
+/// the index of the one that authenticated and the plaintext. A wrong passphrase (or a context
+/// that is not the sealing one) fails GCM authentication.
+pub async fn unseal(
+    sealed: &SealedSecret,
+    passphrase: &str,
+    contexts: &[&[u8]],
+) -> Result<(usize, Vec<u8>), CryptoError> {
     let (_, subtle) = subtle()?;
     let decode = |s: &str| B64.decode(s).map_err(|_| CryptoError::WrongPassphrase);
     let (salt, iv, ct) = (
@@ -110,12 +128,17 @@ pub async fn unseal(sealed: &SealedSecret, passphrase: &str) -> Result<String, C
         decode(&sealed.ciphertext)?,
     );
     let key = derive(&subtle, passphrase, &salt, sealed.iterations).await?;
-    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&iv[..]));
-    let promise = subtle
-        .decrypt_with_object_and_buffer_source(&params, &key, &Uint8Array::from(&ct[..]))
-        .map_err(failed)?;
-    let plain = JsFuture::from(promise)
-        .await
-        .map_err(|_| CryptoError::WrongPassphrase)?;
-    String::from_utf8(Uint8Array::new(&plain).to_vec()).map_err(|_| CryptoError::WrongPassphrase)
+    for (i, context) in contexts.iter().enumerate() {
+        let promise = subtle
+            .decrypt_with_object_and_buffer_source(
+                &gcm(&iv, context),
+                &key,
+                &Uint8Array::from(&ct[..]),
+            )
+            .map_err(failed)?;
+        if let Ok(plain) = JsFuture::from(promise).await {
+            return Ok((i, Uint8Array::new(&plain).to_vec()));
+        }
+    }
+    Err(CryptoError::WrongPassphrase)
 }

@@ -4,7 +4,7 @@ use postbag_protocol::pop3::{Pop3Error, ServerErrorKind};
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
 use super::engine::SyncError;
-use super::transport::TransportError;
+use super::transport::{Refusal, TransportError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explained {
@@ -13,6 +13,9 @@ pub struct Explained {
     pub offline: bool,
     /// A certificate the user may choose to pin (only for a failed verification).
     pub certificate: Option<CertificateInfo>,
+    /// The proxy wants an access code (none was sent, or the one sent is wrong): the view
+    /// offers a field for it.
+    pub asks_access_code: bool,
 }
 
 fn plain(message: String, offline: bool) -> Explained {
@@ -20,6 +23,7 @@ fn plain(message: String, offline: bool) -> Explained {
         message,
         offline,
         certificate: None,
+        asks_access_code: false,
     }
 }
 
@@ -61,6 +65,7 @@ fn transport(t: &TransportError) -> Explained {
             format!("The proxy answered something unexpected: {m}"),
             false,
         ),
+        TransportError::Refused(r) => refusal(*r),
         TransportError::Tunnel(e) => {
             let msg = match e.kind {
                 ErrorKind::ForbiddenTarget => {
@@ -120,8 +125,40 @@ fn transport(t: &TransportError) -> Explained {
                         | ErrorKind::Timeout
                 ),
                 certificate: e.certificate.clone(),
+                asks_access_code: false,
             }
         }
+    }
+}
+
+fn refusal(r: Refusal) -> Explained {
+    let asks = |message: &str| Explained {
+        asks_access_code: true,
+        ..plain(message.into(), false)
+    };
+    match r {
+        Refusal::AccessCodeMissing => asks(
+            "This Postbag server needs an access code. Enter the code its administrator gave you.",
+        ),
+        Refusal::AccessCodeWrong => asks(
+            "The access code is wrong. Check it with the administrator of this Postbag server \
+             and enter it again.",
+        ),
+        Refusal::OriginNotAllowed => plain(
+            "This page's origin is not allowed by the Postbag proxy: its administrator must add \
+             the address you opened to allowed_origins."
+                .into(),
+            false,
+        ),
+        Refusal::Handshake { status } => plain(
+            format!(
+                "The Postbag proxy answers but refused the connection from this page (HTTP \
+                 {status} to a plain request). Most likely its allowed_origins does not list the \
+                 address you opened, or a reverse proxy in front of it does not forward \
+                 WebSocket upgrades."
+            ),
+            false,
+        ),
     }
 }
 
@@ -180,4 +217,59 @@ fn pop3(p: &Pop3Error) -> Explained {
         Pop3Error::Usage(e) => format!("Internal error: {e}."),
     };
     plain(msg, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    // `#[test]` natively; in the browser the same tests run as wasm-bindgen tests.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// `err` is explained with `words` in the message, and with these flags.
+    fn check(err: TransportError, words: &str, offline: bool, asks_access_code: bool) {
+        let ex = explain(&SyncError::Transport(err.clone()));
+        assert!(ex.message.contains(words), "{err:?}: {}", ex.message);
+        assert_eq!(
+            (ex.offline, ex.asks_access_code),
+            (offline, asks_access_code),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn handshake_refusals_say_what_to_do() {
+        use Refusal::*;
+        use TransportError::Refused;
+        check(
+            Refused(AccessCodeMissing),
+            "needs an access code",
+            false,
+            true,
+        );
+        check(
+            Refused(AccessCodeWrong),
+            "access code is wrong",
+            false,
+            true,
+        );
+        check(
+            Refused(OriginNotAllowed),
+            "origin is not allowed",
+            false,
+            false,
+        );
+        check(
+            Refused(Handshake { status: 400 }),
+            "does not forward WebSocket upgrades",
+            false,
+            false,
+        );
+        check(
+            TransportError::ProxyUnreachable,
+            "cannot be reached",
+            true,
+            false,
+        );
+    }
 }

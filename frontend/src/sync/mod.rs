@@ -19,4 +19,4 @@ pub use engine::{
 };
 pub use explain::{Explained, explain};
 pub use plan::{Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
-pub use transport::{Transport, TransportError};
+pub use transport::{Refusal, Transport, TransportError};

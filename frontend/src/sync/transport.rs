@@ -20,6 +20,29 @@ pub enum TransportError {
     /// The other side broke the tunnel protocol.
     #[error("tunnel protocol error: {0}")]
     Protocol(String),
+    /// The proxy refused the WebSocket before it opened (learnt by asking the tunnel URL again
+    /// over plain HTTP, see `tunnel/probe.rs`).
+    #[error("the proxy refused the connection: {0}")]
+    Refused(Refusal),
+}
+
+/// Why the proxy refused a WebSocket handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// 401 `unauthorized`, and the app sent no access code.
+    #[error("an access code is required")]
+    AccessCodeMissing,
+    /// 401 `unauthorized` although the app sent an access code.
+    #[error("the access code is wrong")]
+    AccessCodeWrong,
+    /// 403 `forbidden_origin`: the page's origin is not in the proxy's `allowed_origins`.
+    #[error("this page's origin is not allowed")]
+    OriginNotAllowed,
+    /// The tunnel URL answers plain requests (with HTTP `status`), yet the socket was refused:
+    /// the Origin the socket carried (a plain request carries none), or a reverse proxy in front
+    /// that does not forward WebSocket upgrades.
+    #[error("the WebSocket handshake failed (a plain request gets HTTP {status})")]
+    Handshake { status: u16 },
 }
 
 /// A bidirectional byte stream with an in-band TLS upgrade.

@@ -3,8 +3,13 @@
 //! Control messages are JSON text frames ([`postbag_protocol::tunnel`] types), POP3 bytes are
 //! binary frames. Event handlers push into an [`inbox::Inbox`]; the socket's async methods read
 //! from it. Dropping a [`TunnelSocket`] closes the WebSocket and detaches the handlers.
+//!
+//! The socket offers the `postbag.v1` subprotocol and, for a proxy that wants one, the access
+//! code ([`access_code`]). When it closes before opening, [`probe`] finds out why.
 
+mod access_code;
 mod inbox;
+mod probe;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use postbag_protocol::tunnel::{
@@ -16,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::sync::{Transport, TransportError};
+pub use access_code::{AccessCode, AccessCodeError};
 use inbox::{Inbox, Incoming};
 
 /// Where to open a tunnel to.
@@ -46,13 +52,20 @@ pub fn default_url() -> String {
 }
 
 impl TunnelSocket {
-    /// Opens the WebSocket, asks the proxy to connect to `target`, and returns once the
-    /// proxy answered `connected` (with TLS details for implicit TLS) or a typed error.
+    /// Opens the WebSocket (presenting `code` if there is one), asks the proxy to connect to
+    /// `target`, and returns once the proxy answered `connected` (with TLS details for implicit
+    /// TLS) or a typed error.
     pub async fn open(
         url: &str,
         target: &Target,
+        code: Option<&AccessCode>,
     ) -> Result<(TunnelSocket, Connected), TransportError> {
-        let ws = WebSocket::new(url).map_err(|_| TransportError::ProxyUnreachable)?;
+        let offered: js_sys::Array = access_code::subprotocols(code)
+            .into_iter()
+            .map(JsValue::from)
+            .collect();
+        let ws = WebSocket::new_with_str_sequence(url, &offered)
+            .map_err(|_| TransportError::ProxyUnreachable)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let inbox = Inbox::default();
         let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
@@ -93,8 +106,12 @@ impl TunnelSocket {
         };
         match sock.inbox.next().await {
             Incoming::Opened => {}
-            // A WebSocket that closes before opening: the proxy is not there (or refused us).
-            Incoming::Closed { .. } => return Err(TransportError::ProxyUnreachable),
+            // A WebSocket that closes before opening: the proxy is not there, or refused the
+            // handshake; the browser does not say which, a plain request to the URL does.
+            Incoming::Closed { .. } => {
+                let answer = probe::probe(url).await;
+                return Err(probe::classify(answer.as_ref(), code.is_some()));
+            }
             other => return Err(TransportError::Protocol(format!("unexpected {other:?}"))),
         }
         let open = ClientMessage::Open(OpenRequest {

@@ -1,12 +1,12 @@
-//! The main screen: top bar with sync controls, status, password prompt, list and reader.
+//! The main screen: top bar with sync controls, status, password and access-code prompts, list
+//! and reader.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use postbag_protocol::pop3::Secret;
 
-use crate::account::crypto;
 use crate::mail::human_size;
-use crate::model::{Model, Screen, SyncState, set_session_password};
+use crate::model::{Model, Screen, SyncState, unlock};
+use crate::tunnel::AccessCode;
 use crate::views::{list::MessageList, reader::Reader};
 
 /// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
@@ -61,14 +61,9 @@ fn PasswordPrompt() -> impl IntoView {
         };
         let typed = value.get_untracked();
         spawn_local(async move {
-            let password = match &account.sealed_password {
-                Some(s) => match crypto::unseal(s, &typed).await {
-                    Ok(p) => p,
-                    Err(e) => return error.set(Some(e.to_string())),
-                },
-                None => typed,
-            };
-            set_session_password(&account.id, Secret::new(password));
+            if let Err(e) = unlock(&account, typed).await {
+                return error.set(Some(e.to_string()));
+            }
             value.set(String::new());
             error.set(None);
             model.needs_password.set(false);
@@ -89,6 +84,67 @@ fn PasswordPrompt() -> impl IntoView {
             <div class="actions">
                 <button type="submit" class="primary">"Unlock and sync"</button>
                 <button type="button" class="secondary" on:click=move |_| model.needs_password.set(false)>"Not now"</button>
+            </div>
+        </form>
+    }
+}
+
+/// Shown when the proxy refused a sync for want of its access code (or a right one).
+#[component]
+fn AccessCodePrompt() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let value = RwSignal::new(String::new());
+    let remember = RwSignal::new(false);
+    let passphrase = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let sealed = move || {
+        model
+            .account
+            .get()
+            .is_some_and(|a| a.sealed_password.is_some())
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let code = match AccessCode::parse(&value.get_untracked()) {
+            Ok(code) => code,
+            Err(e) => return error.set(Some(e.to_string())),
+        };
+        let phrase = remember.get_untracked().then(|| passphrase.get_untracked());
+        spawn_local(async move {
+            match model.use_access_code(code, phrase).await {
+                Ok(()) => {
+                    value.set(String::new());
+                    passphrase.set(String::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="prompt card" on:submit=submit aria-label="Access code for this Postbag server">
+            <div class="field"><label for="m-access-code">"Access code"</label>
+                <input id="m-access-code" type="password" autocomplete="off" spellcheck="false" bind:value=value/>
+            </div>
+            <Show when=sealed>
+                <label class="check">
+                    <input type="checkbox" bind:checked=remember/>
+                    "Remember it with the saved password"
+                </label>
+            </Show>
+            <Show
+                when=move || sealed() && remember.get()
+                fallback=|| view! { <p class="hint">"The code the administrator of this Postbag server gave you. Kept in memory for this session only."</p> }
+            >
+                <div class="field"><label for="m-code-passphrase">"Passphrase of the saved password"</label>
+                    <input id="m-code-passphrase" type="password" autocomplete="off" bind:value=passphrase/>
+                </div>
+                <p class="hint">"The code is stored encrypted together with the password."</p>
+            </Show>
+            {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+            <div class="actions">
+                <button type="submit" class="primary">"Connect and sync"</button>
+                <button type="button" class="secondary" on:click=move |_| model.needs_access_code.set(false)>"Not now"</button>
             </div>
         </form>
     }
@@ -134,6 +190,9 @@ pub fn Mailbox() -> impl IntoView {
             <StatusLine/>
             <Show when=move || model.needs_password.get()>
                 <PasswordPrompt/>
+            </Show>
+            <Show when=move || model.needs_access_code.get() && !model.needs_password.get()>
+                <AccessCodePrompt/>
             </Show>
             <div class="panes pb-shell" data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }>
                 <section class="list-pane pb-list" aria-label="Message list">

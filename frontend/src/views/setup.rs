@@ -1,14 +1,16 @@
 //! Account setup: address → guessed server, security, credentials, server policy, and a
-//! "Test connection" step that reports what it found or exactly why it failed.
+//! "Test connection" step that reports what it found or exactly why it failed. When the proxy
+//! wants an access code, the form offers a field for it.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
 
-use crate::account::{crypto, guess};
-use crate::model::{Model, Screen, set_session_password, test_connection};
+use crate::account::guess;
+use crate::model::{Model, Screen, keep, session_access_code, test_connection};
 use crate::store::{Account, Security, ServerPolicy};
 use crate::sync::{Explained, Session, explain};
+use crate::tunnel::AccessCode;
 
 #[derive(Clone, Debug, PartialEq)]
 enum TestState {
@@ -104,6 +106,9 @@ pub fn Setup() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
+    let access_code = RwSignal::new(String::new());
+    // Shown once the proxy asked for a code, or when this session already has one.
+    let show_code = RwSignal::new(session_access_code().is_some());
     let (policy0, days0, mirror0) = match e.as_ref().map(|a| a.policy).unwrap_or_default() {
         ServerPolicy::DeleteAfterDownload => ("delete", 14, false),
         ServerPolicy::Leave {
@@ -206,18 +211,35 @@ pub fn Setup() -> impl IntoView {
     };
     let build2 = build.clone();
 
+    // The code typed here, else none (`Ok(None)`): an empty field keeps the session's code.
+    let typed_code = move || -> Result<Option<AccessCode>, String> {
+        let typed = access_code.get_untracked();
+        if typed.trim().is_empty() {
+            return Ok(None);
+        }
+        AccessCode::parse(&typed)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    };
+
     let run_test = move || {
-        let account = match build() {
-            Ok(a) => a,
-            Err(e) => return error.set(Some(e)),
+        let (account, code) = match (build(), typed_code()) {
+            (Ok(a), Ok(c)) => (a, c.or_else(session_access_code)),
+            (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
         error.set(None);
         test.set(TestState::Running);
         let pw = Secret::new(password.get_untracked());
         spawn_local(async move {
-            test.set(match test_connection(&account, pw).await {
+            test.set(match test_connection(&account, pw, code).await {
                 Ok(s) => TestState::Ok(report(&s)),
-                Err(e) => TestState::Failed(explain(&e)),
+                Err(e) => {
+                    let ex = explain(&e);
+                    if ex.asks_access_code {
+                        show_code.set(true);
+                    }
+                    TestState::Failed(ex)
+                }
             });
         });
     };
@@ -225,9 +247,9 @@ pub fn Setup() -> impl IntoView {
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut account = match build2() {
-            Ok(a) => a,
-            Err(e) => return error.set(Some(e)),
+        let (mut account, code) = match (build2(), typed_code()) {
+            (Ok(a), Ok(c)) => (a, c),
+            (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
         let pw = password.get_untracked();
         let (remember_v, phrase) = (remember.get_untracked(), passphrase.get_untracked());
@@ -237,14 +259,10 @@ pub fn Setup() -> impl IntoView {
             ));
         }
         spawn_local(async move {
-            if remember_v && !pw.is_empty() {
-                match crypto::seal(&pw, &phrase).await {
-                    Ok(sealed) => account.sealed_password = Some(sealed),
-                    Err(e) => return error.set(Some(e.to_string())),
-                }
-            }
-            if !pw.is_empty() {
-                set_session_password(&account.id, Secret::new(pw));
+            let pw = (!pw.is_empty()).then(|| Secret::new(pw));
+            let phrase = remember_v.then_some(phrase);
+            if let Err(e) = keep(&mut account, pw, code, phrase.as_deref()).await {
+                return error.set(Some(e.to_string()));
             }
             if let Err(e) = model.save_account(account).await {
                 error.set(Some(e));
@@ -324,6 +342,16 @@ pub fn Setup() -> impl IntoView {
                 {move || pinned.get().map(|p| view! {
                     <p class="hint">"Trusted certificate (pinned): SHA-256 " <code>{p}</code></p>
                 })}
+                <Show when=move || show_code.get()>
+                    <div class="field"><label for="f-access-code">"Access code"</label>
+                        <input id="f-access-code" type="password" autocomplete="off" spellcheck="false" bind:value=access_code/>
+                    </div>
+                    <p class="hint">{move || if remember.get() {
+                        "The code the administrator of this Postbag server gave you. Stored encrypted with the password."
+                    } else {
+                        "The code the administrator of this Postbag server gave you. Kept in memory for this session only."
+                    }}</p>
+                </Show>
                 {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| run_test()
