@@ -40,8 +40,11 @@ export function launchPersistent(options = {}) {
   });
 }
 
-/** `untrusted: true` starts a proxy that does not trust the test CA (a self-signed server). */
-export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false } = {}) {
+/**
+ * `untrusted: true` starts a proxy that does not trust the test CA (a self-signed server);
+ * `token: 'code'` one that wants that access token from every tunnel (a private deployment).
+ */
+export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token } = {}) {
   const bin = join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
@@ -51,6 +54,8 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
   }
   const env = { ...process.env };
   if (untrusted) env.POSTBAG_FIXTURE_UNTRUSTED = '1';
+  if (token !== undefined) env.POSTBAG_FIXTURE_TOKEN = token;
+  else delete env.POSTBAG_FIXTURE_TOKEN;
   const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];

@@ -11,14 +11,15 @@
 //!
 //! The proxy trusts the run's test CA, as a self-hoster's proxy configured with their CA would.
 //! With `POSTBAG_FIXTURE_UNTRUSTED=1` it does not, so the server's certificate is rejected
-//! unless the app pins it (the self-signed-server case).
+//! unless the app pins it (the self-signed-server case). With `POSTBAG_FIXTURE_TOKEN=<token>`
+//! every tunnel must present that access token (a private deployment).
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 
-use postbag_proxy::{Config, ProxyHandle};
+use postbag_proxy::{Config, ProxyHandle, Secret};
 use postbag_tests::{Dovecot, TestUser, messages};
 use serde_json::json;
 
@@ -101,6 +102,7 @@ fn fixture_config(
         config.extra_ca_file = Some(dovecot.ca_pem_path());
     }
     config.allowed_origins = vec![app_url.trim_end_matches('/').to_string()];
+    config.token = std::env::var("POSTBAG_FIXTURE_TOKEN").ok().map(Secret);
     config
 }
 
