@@ -61,7 +61,8 @@ impl Store {
         batch: &[NewMessage],
         first_seen: f64,
     ) -> Result<Commit, StoreError> {
-        let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
+        // Durable: a message of this batch may be DELEd on the server once it completes.
+        let tx = self.tx_durable(&[SUMMARIES, BODIES, LEDGER])?;
         idb::queue_all(&tx, |tx| {
             let bodies = tx.object_store(BODIES).map_err(js)?;
             let summaries = tx.object_store(SUMMARIES).map_err(js)?;

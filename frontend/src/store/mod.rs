@@ -102,12 +102,34 @@ impl Store {
     }
 
     fn tx(&self, stores: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction, StoreError> {
-        let names = js_sys::Array::new();
-        for s in stores {
-            names.push(&JsValue::from_str(s));
-        }
         self.db
-            .transaction_with_str_sequence_and_mode(&names, mode)
+            .transaction_with_str_sequence_and_mode(&store_names(stores), mode)
+            .map_err(StoreError::from_js)
+    }
+
+    /// A read-write transaction whose `complete` event fires only once the data is flushed to
+    /// disk. The browser default ("relaxed" in Chromium) may report `complete` while the writes
+    /// are still in the OS cache, and a power cut then loses them: too weak before a DELE, which
+    /// removes the server's copy. Batching makes the flush affordable (one per batch).
+    fn tx_durable(&self, stores: &[&str]) -> Result<IdbTransaction, StoreError> {
+        use wasm_bindgen::JsCast;
+        // `transaction(stores, mode, options)`: web-sys binds the options form only behind
+        // `web_sys_unstable_apis`, although every current browser supports `durability`.
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"durability".into(), &"strict".into())
+            .map_err(StoreError::from_js)?;
+        let transaction: js_sys::Function = js_sys::Reflect::get(&self.db, &"transaction".into())
+            .map_err(StoreError::from_js)?
+            .unchecked_into();
+        transaction
+            .call3(
+                &self.db,
+                &store_names(stores),
+                &"readwrite".into(),
+                &options,
+            )
+            .map_err(StoreError::from_js)?
+            .dyn_into::<IdbTransaction>()
             .map_err(StoreError::from_js)
     }
 
@@ -130,4 +152,8 @@ impl Store {
         let all = idb::request(&os.get_all().map_err(StoreError::from_js)?).await?;
         idb::from_js(&all)
     }
+}
+
+fn store_names(stores: &[&str]) -> js_sys::Array {
+    stores.iter().map(|s| JsValue::from_str(s)).collect()
 }

@@ -6,8 +6,9 @@
 //! pass for a DELE sent after `put` succeeded but before `complete` (or without waiting at all).
 //! Instead this wraps `IDBDatabase.prototype.transaction` and `IDBObjectStore.prototype.put`:
 //! a successful put into `bodies` is remembered on its transaction, and only that transaction's
-//! `complete` event publishes the bytes as committed. An aborted transaction publishes nothing.
-//! The production code is not touched and has no hooks.
+//! `complete` event publishes the bytes as committed, and only if the transaction was opened
+//! with `durability: "strict"` (flushed to disk before `complete`). An aborted transaction
+//! publishes nothing. The production code is not touched and has no hooks.
 
 use wasm_bindgen::prelude::*;
 
@@ -29,6 +30,9 @@ export function install() {
     // reacts to the commit (e.g. by sending DELE).
     tx.addEventListener('complete', () => {
       if (pending.length) bodyTransactions += 1;
+      // Only a flushed transaction counts as durable: with the default ("relaxed" in
+      // Chromium) `complete` may fire before the bytes reach the disk.
+      if (tx.durability !== 'strict') return;
       for (const [k, v] of pending) committed.set(k, v);
     });
     tx.addEventListener('abort', () => { pending.length = 0; });
