@@ -385,7 +385,7 @@ mod tests {
         for extra in [
             &["--public-relay"][..],
             &["--public-relay", "true"],
-            &["--token", "s3cret"],
+            &["--token", "0123456789abcdef0123"],
             &[
                 "--allow-host",
                 "pop.example.org",

@@ -20,6 +20,8 @@ pub enum Missing {
     Origins,
     /// Any public host, no token, no `public_relay`: an open POP3 relay.
     RelayRestriction,
+    /// A token shorter than [`MIN_TOKEN_CHARS`].
+    LongerToken,
 }
 
 impl std::fmt::Display for Missing {
@@ -28,6 +30,10 @@ impl std::fmt::Display for Missing {
             Missing::Origins => {
                 "allowed_origins is empty: set allowed_origins to the URL users open, e.g. \
                  https://mail.example.org (--allowed-origin, POSTBAG_ALLOWED_ORIGINS)"
+            }
+            Missing::LongerToken => {
+                "the token is shorter than 16 characters, too easy to guess for a proxy other \
+                 machines can reach: use e.g. `openssl rand -hex 32`"
             }
             Missing::RelayRestriction => {
                 "any public host is allowed and no token is required, so anyone who can reach \
@@ -38,6 +44,21 @@ impl std::fmt::Display for Missing {
             }
         })
     }
+}
+
+/// The shortest access token accepted on a proxy that other machines can reach.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Whether `origin` (`scheme://host[:port]`) names a page on this machine.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some((_, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(is_loopback)
 }
 
 /// Loopback, IPv4-mapped loopback included.
@@ -54,17 +75,21 @@ pub fn own_origins(listen: SocketAddr) -> Vec<String> {
     if !is_loopback(listen.ip()) {
         return Vec::new();
     }
-    let port = listen.port();
+    // A browser leaves the scheme's default port out of `Origin`.
+    let port = match listen.port() {
+        80 => String::new(),
+        p => format!(":{p}"),
+    };
     let mut origins = vec![
-        format!("http://127.0.0.1:{port}"),
-        format!("http://localhost:{port}"),
-        format!("http://[::1]:{port}"),
+        format!("http://127.0.0.1{port}"),
+        format!("http://localhost{port}"),
+        format!("http://[::1]{port}"),
     ];
     // 127.0.0.2 and the like serve pages of their own origin too.
-    let written = format!(
-        "http://{}",
-        SocketAddr::new(listen.ip().to_canonical(), port)
-    );
+    let written = match listen.ip().to_canonical() {
+        IpAddr::V4(v4) => format!("http://{v4}{port}"),
+        IpAddr::V6(v6) => format!("http://[{v6}]{port}"),
+    };
     if !origins.contains(&written) {
         origins.push(written);
     }
@@ -87,7 +112,7 @@ impl Config {
         {
             return Err(ConfigError::TokenUnsendable);
         }
-        if is_loopback(listen.ip()) {
+        if !self.reachable_from_elsewhere(listen) {
             return Ok(());
         }
         let mut missing = Vec::new();
@@ -97,6 +122,12 @@ impl Config {
         if self.is_public_relay(listen) && !self.public_relay {
             missing.push(Missing::RelayRestriction);
         }
+        // 401s are not rate limited: a token that keeps other machines out must resist guessing.
+        if let Some(token) = &self.token
+            && token.0.chars().count() < MIN_TOKEN_CHARS
+        {
+            missing.push(Missing::LongerToken);
+        }
         if missing.is_empty() {
             Ok(())
         } else {
@@ -104,10 +135,25 @@ impl Config {
         }
     }
 
+    /// Whether other machines can reach the proxy on `listen`: it listens on a non-loopback
+    /// address, or it listens on loopback behind a reverse proxy on the same host. The latter
+    /// shows in the configuration: it trusts `X-Forwarded-For`, or it allows page origins that
+    /// are not this machine's (the public URL the reverse proxy serves). Non-browser clients
+    /// send no `Origin`, so the origin list alone does not keep them out. (`*` names no page,
+    /// so it says nothing either way; tests and benchmarks use it on loopback.)
+    pub fn reachable_from_elsewhere(&self, listen: SocketAddr) -> bool {
+        !is_loopback(listen.ip())
+            || self.trust_forwarded_for
+            || self
+                .allowed_origins
+                .iter()
+                .any(|o| o != "*" && !is_loopback_origin(o))
+    }
+
     /// Whether the proxy on `listen` is an open relay: any public host, no token, reachable from
     /// other machines. Refused without `public_relay`, and said again at start with it.
     pub fn is_public_relay(&self, listen: SocketAddr) -> bool {
-        !is_loopback(listen.ip()) && self.allow_any_public_host && self.token.is_none()
+        self.reachable_from_elsewhere(listen) && self.allow_any_public_host && self.token.is_none()
     }
 }
 
@@ -167,9 +213,16 @@ mod tests {
         assert_eq!(
             check(public, |c| {
                 origins(c);
-                c.token = Some(Secret("t".into()));
+                c.token = Some(Secret("0123456789abcdef".into()));
             }),
             Ok(())
+        );
+        assert_eq!(
+            check(public, |c| {
+                origins(c);
+                c.token = Some(Secret("short-token".into()));
+            }),
+            Err(vec![Missing::LongerToken])
         );
         assert_eq!(
             check(public, |c| {
@@ -186,6 +239,52 @@ mod tests {
             }),
             Ok(())
         );
+    }
+
+    #[test]
+    fn loopback_behind_a_reverse_proxy_is_reachable_from_elsewhere() {
+        let loopback = "127.0.0.1:8080";
+        // The reverse proxy's public URL as the allowed origin: an open relay without more.
+        let fronted = |c: &mut Config| c.allowed_origins = vec!["https://mail.example.org".into()];
+        assert_eq!(
+            check(loopback, fronted),
+            Err(vec![Missing::RelayRestriction])
+        );
+        assert_eq!(
+            check(loopback, |c| c.trust_forwarded_for = true),
+            Err(vec![Missing::Origins, Missing::RelayRestriction])
+        );
+        assert_eq!(
+            check(loopback, |c| {
+                fronted(c);
+                c.public_relay = true;
+            }),
+            Ok(())
+        );
+        // Pages on this machine only: still private.
+        assert_eq!(
+            check(loopback, |c| {
+                c.allowed_origins = vec![
+                    "http://localhost:3000".into(),
+                    "http://127.0.0.1:8080".into(),
+                    "http://[::1]:8080".into(),
+                ]
+            }),
+            Ok(())
+        );
+        assert_eq!(
+            check(loopback, |c| c.allowed_origins = vec!["*".into()]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn own_origins_leave_out_the_default_port() {
+        let own = own_origins(addr("127.0.0.1:80"));
+        assert!(own.contains(&"http://127.0.0.1".to_string()), "{own:?}");
+        assert!(own.contains(&"http://localhost".to_string()), "{own:?}");
+        assert!(own_origins(addr("127.0.0.1:8080")).contains(&"http://localhost:8080".to_string()));
+        assert!(own_origins(addr("127.0.0.2:8080")).contains(&"http://127.0.0.2:8080".to_string()));
     }
 
     #[test]

@@ -333,6 +333,9 @@ async fn trusted_forwarded_for_keys_the_per_ip_cap_on_its_last_entry() {
     let proxy = spawn_proxy_with(&[port], |c| {
         c.max_tunnels_per_ip = 1;
         c.trust_forwarded_for = true;
+        // Behind a reverse proxy other machines reach it: without a token or a host list it
+        // starts only as a consented public relay.
+        c.public_relay = true;
     });
     let _first = tunnel_from(&proxy, port, "203.0.113.9, 198.51.100.7")
         .await

@@ -165,7 +165,9 @@ async fn bad_requests_and_reserved_modes_connect_nowhere() {
 async fn origins_not_allowed_are_refused_before_the_upgrade() {
     let target = CountingListener::start();
     let proxy = spawn_proxy_with(&[target.addr.port()], |c| {
-        c.allowed_origins = vec!["https://mail.example.com".into()]
+        // A public page's origin means a reverse proxy in front: a consented public relay here.
+        c.allowed_origins = vec!["https://mail.example.com".into()];
+        c.public_relay = true;
     });
 
     let refusal = TunnelClient::connect_with(
@@ -277,6 +279,15 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
             .contains("set allowed_origins to the URL users open"),
         "{err}"
     );
+
+    // On loopback behind a reverse proxy (its public URL as the allowed origin), clients that
+    // send no Origin reach it from anywhere: the same relay restriction applies.
+    let mut fronted = test_config(&[995]);
+    fronted.allowed_origins = vec!["https://mail.example.org".into()];
+    let err = postbag_proxy::spawn(fronted, TcpListener::bind("127.0.0.1:0").unwrap())
+        .err()
+        .expect("an open relay behind a reverse proxy must not start");
+    assert!(err.to_string().contains("--public-relay"), "{err}");
 }
 
 #[tokio::test]
