@@ -47,6 +47,7 @@ impl Store {
                 if let Some(line) = existing.iter().find(|l| &l.uidl == uidl) {
                     let mut line = line.clone();
                     line.on_server = false;
+                    line.deleted = true;
                     ledger.put(&idb::to_js(&line)?).map_err(js)?;
                 }
                 pending.delete(&key2(account, uidl)).map_err(js)?;

@@ -83,6 +83,7 @@ impl Store {
                     on_server: true,
                     size: m.server_size,
                     gone_since: None,
+                    deleted: false,
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
             }
@@ -270,6 +271,7 @@ impl Store {
                     on_server: false,
                     size: None,
                     gone_since: None,
+                    deleted: false,
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
             }

@@ -101,6 +101,10 @@ pub struct LedgerEntry {
     /// it is listed. The line is forgotten once this is older than the grace period.
     #[serde(default)]
     pub gone_since: Option<f64>,
+    /// The server confirmed deleting it (our DELE, committed by QUIT +OK). Its UIDL listed
+    /// again can only be a new message under a reused UIDL, whatever its size.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A server deletion the user asked for while deleting locally; executed at the next sync.

@@ -59,11 +59,12 @@ pub fn set_aside_key(uidl: &str, first_seen: f64) -> String {
     format!("{uidl} replaced {}", first_seen as i64)
 }
 
-/// The listed size tells a line's message apart from a new one under the same UIDL. Unknown on
+/// Whether the server lists a new message under a line's UIDL. Certain when the server already
+/// confirmed deleting the line's message. Otherwise the listed size tells them apart; unknown on
 /// either side means "the same": old lines have no size, and guessing "new" would download
 /// every old message again.
 fn is_reused(line: &LedgerEntry, listed: Option<u64>) -> bool {
-    matches!((line.size, listed), (Some(stored), Some(now)) if stored != now)
+    line.deleted || matches!((line.size, listed), (Some(stored), Some(now)) if stored != now)
 }
 
 /// Decides downloads, deletions and ledger upkeep. `now_ms` is the driver's clock.

@@ -32,6 +32,7 @@ fn line(uidl: &str, age: f64, size: Option<u64>) -> LedgerEntry {
         on_server: true,
         size,
         gone_since: None,
+        deleted: false,
     }
 }
 
@@ -43,6 +44,7 @@ fn gone(mut l: LedgerEntry, days_ago: f64) -> LedgerEntry {
 
 fn deleted_on_server(mut l: LedgerEntry) -> LedgerEntry {
     l.on_server = false;
+    l.deleted = true;
     l
 }
 
@@ -342,6 +344,30 @@ fn a_reused_uidl_is_downloaded_and_never_deleted_unseen() {
         assert_eq!(p.set_aside[0].key, set_aside_key("r", old.first_seen));
         assert!(p.set_aside[0].key.contains(' '), "never a server UIDL");
         assert_eq!(p.download[0].size, Some(101));
+    }
+}
+
+#[test]
+fn a_uidl_listed_again_after_the_server_deleted_it_is_a_new_message_even_at_the_same_size() {
+    // Deleted by our DELE, confirmed by QUIT, unlisted for a while (or not), then listed again
+    // with the very same size: the server reused the UIDL; the new message must not be DELEd
+    // unseen, and the old local copy must not be overwritten.
+    for old in [
+        deleted_on_server(line("s", 10.0, Some(100))),
+        gone(deleted_on_server(line("s", 10.0, Some(100))), 2.0),
+        deleted_on_server(line("s", 10.0, None)),
+    ] {
+        check(
+            &[(1, "s", 100)],
+            std::slice::from_ref(&old),
+            &[],
+            DAD,
+            Expect {
+                download: &["s"],
+                set_aside: &["s"],
+                ..Default::default()
+            },
+        );
     }
 }
 
