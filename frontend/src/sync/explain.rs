@@ -140,9 +140,12 @@ fn refusal(r: Refusal) -> Explained {
         Refusal::AccessCodeMissing => asks(
             "This Postbag server needs an access code. Enter the code its administrator gave you.",
         ),
-        Refusal::AccessCodeWrong => asks(
-            "The access code is wrong. Check it with the administrator of this Postbag server \
-             and enter it again.",
+        // Only "may": the probe cannot tell a wrong code from a socket refused for another
+        // reason (see tunnel/probe.rs).
+        Refusal::AccessCodeRefused => asks(
+            "The proxy refused the connection: the access code may be wrong (or this page's \
+             address is not allowed). Check the code with the administrator of this Postbag \
+             server and enter it again.",
         ),
         Refusal::OriginNotAllowed => plain(
             "This page's origin is not allowed by the Postbag proxy: its administrator must add \
@@ -248,8 +251,8 @@ mod tests {
             true,
         );
         check(
-            Refused(AccessCodeWrong),
-            "access code is wrong",
+            Refused(AccessCodeRefused),
+            "the access code may be wrong (or this page's address is not allowed)",
             false,
             true,
         );

@@ -32,9 +32,12 @@ pub enum Refusal {
     /// 401 `unauthorized`, and the app sent no access code.
     #[error("an access code is required")]
     AccessCodeMissing,
-    /// 401 `unauthorized` although the app sent an access code.
-    #[error("the access code is wrong")]
-    AccessCodeWrong,
+    /// 401 `unauthorized` to the plain request, and the socket carried an access code. The
+    /// plain request carries no code, so a token-protected proxy answers it 401 whatever
+    /// refused the socket: a wrong code, but also an origin the proxy does not allow, a reverse
+    /// proxy that does not forward upgrades, or a transient drop. Most likely the code.
+    #[error("the access code may be wrong")]
+    AccessCodeRefused,
     /// 403 `forbidden_origin`: the page's origin is not in the proxy's `allowed_origins`.
     #[error("this page's origin is not allowed")]
     OriginNotAllowed,

@@ -8,8 +8,10 @@
 //! set `Sec-WebSocket-Protocol`, and `?token=` would write the code into access logs), so a
 //! proxy with a token answers it 401. Hence:
 //!
-//! - 401 `unauthorized`: the proxy wants an access code; if the socket carried one, it is wrong.
-//!   (A proxy with a token that also refuses the page's origin looks the same from here.)
+//! - 401 `unauthorized`: the proxy wants an access code. If the socket carried one, it may be
+//!   wrong, but nothing here proves it: every other refusal of that socket (its origin, a
+//!   reverse proxy not forwarding the upgrade, a transient drop) gets the same 401 to the plain
+//!   GET, so the message names the code as the likely cause, not the certain one.
 //! - 403 `forbidden_origin`: the origin is refused (only if the browser sent one after all).
 //! - 502, 503, 504: a reverse proxy answers for a Postbag proxy that is down.
 //! - anything else (the proxy's own 400 "WebSocket upgrade is expected", a 401 without the
@@ -59,7 +61,7 @@ pub fn classify(answer: Option<&Answer>, code_sent: bool) -> TransportError {
         .map(|e| e.kind);
     match (answer.status, kind) {
         (401, Some(ErrorKind::Unauthorized)) if code_sent => {
-            TransportError::Refused(Refusal::AccessCodeWrong)
+            TransportError::Refused(Refusal::AccessCodeRefused)
         }
         (401, Some(ErrorKind::Unauthorized)) => TransportError::Refused(Refusal::AccessCodeMissing),
         (403, Some(ErrorKind::ForbiddenOrigin)) => {
@@ -134,7 +136,7 @@ mod tests {
         check(
             Some((401, Some(UNAUTHORIZED))),
             true,
-            Refused(AccessCodeWrong),
+            Refused(AccessCodeRefused),
         );
         check(
             Some((403, Some(FORBIDDEN))),
