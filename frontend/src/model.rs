@@ -18,7 +18,7 @@ pub use credentials::{
     unlock,
 };
 
-use crate::store::{Account, Security, Store, Summary};
+use crate::store::{Account, OtherTab, Security, ServerPolicy, Store, Summary};
 use crate::sync::{self, Explained, Outcome, Progress, Session, SyncError};
 use crate::tunnel::{AccessCode, Target, TunnelSocket, default_url};
 
@@ -67,6 +67,8 @@ pub struct Model {
     /// The last sync was refused for want of the proxy's access code (or a right one).
     pub needs_access_code: RwSignal<bool>,
     pub storage_error: RwSignal<Option<String>>,
+    /// Another tab holds up this tab's database upgrade, or upgraded the database under it.
+    pub other_tab: RwSignal<Option<OtherTab>>,
     /// Finished sync attempts this session (tests and screen readers watch it change).
     pub runs: RwSignal<u32>,
 }
@@ -119,6 +121,7 @@ impl Model {
             needs_password: RwSignal::new(false),
             needs_access_code: RwSignal::new(false),
             storage_error: RwSignal::new(None),
+            other_tab: RwSignal::new(None),
             runs: RwSignal::new(0),
         }
     }
@@ -126,8 +129,13 @@ impl Model {
     /// Opens the database and shows the first account (or the setup form).
     pub fn start(self) {
         spawn_local(async move {
-            match Store::open().await {
+            let other_tab = self.other_tab;
+            match Store::open(move |event| other_tab.set(Some(event))).await {
                 Ok(store) => {
+                    // The tabs that held up the upgrade have closed.
+                    if self.other_tab.get_untracked() == Some(OtherTab::BlocksUpgrade) {
+                        self.other_tab.set(None);
+                    }
                     set_store(store.clone());
                     match store.accounts().await {
                         Ok(accounts) if !accounts.is_empty() => {
@@ -232,7 +240,8 @@ impl Model {
             match result {
                 Ok(o) => {
                     self.offline.set(false);
-                    self.sync.set(SyncState::Done(done_text(&o)));
+                    self.sync
+                        .set(SyncState::Done(done_text(&o, &account.policy)));
                 }
                 Err(e) => {
                     let ex = sync::explain(&e);
@@ -261,7 +270,8 @@ impl Model {
         let mut on_progress = |p: &Progress| {
             self.sync.set(SyncState::Running(p.clone()));
             // Once the plan is known, ask the PWA layer whether the batch fits; if it does not,
-            // storage.js warns the user and the sync stops after the message in flight.
+            // storage.js warns the user and the sync is cancelled: it stops at once, keeping
+            // what was committed (see sync::Cancel).
             if !asked_room && p.total_bytes > 0 {
                 asked_room = true;
                 let bytes = p.total_bytes;
@@ -305,7 +315,7 @@ impl sync::Cancel for CancelFlag {
     }
 }
 
-fn done_text(o: &Outcome) -> String {
+fn done_text(o: &Outcome, policy: &ServerPolicy) -> String {
     let mut parts = vec![match o.downloaded {
         0 => "No new messages".to_string(),
         1 => "1 new message".to_string(),
@@ -318,9 +328,16 @@ fn done_text(o: &Outcome) -> String {
         parts.push(format!("{} could not be downloaded", o.failed));
     }
     if o.cancelled {
-        // A cancel during a download closes the connection without QUIT (see sync::Cancel).
-        parts.push(if o.deleted_on_server == 0 && o.downloaded > 0 {
+        // A cancel during a download closes the connection without QUIT (see sync::Cancel), so
+        // nothing was deleted on the server. That only defers something when the policy
+        // deletes after download; under Leave the server keeps its copies anyway.
+        let deferred = matches!(policy, ServerPolicy::DeleteAfterDownload)
+            && o.deleted_on_server == 0
+            && o.downloaded > 0;
+        parts.push(if deferred {
             "sync cancelled (what was downloaded is kept; the server keeps its copy until the next sync)".into()
+        } else if o.downloaded > 0 {
+            "sync cancelled (what was downloaded is kept)".into()
         } else {
             "sync cancelled".into()
         });
@@ -370,5 +387,48 @@ impl Model {
             }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const LEAVE: ServerPolicy = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: false,
+    };
+
+    fn check(downloaded: u32, deleted_on_server: u32, policy: &ServerPolicy, expected: &str) {
+        let o = Outcome {
+            downloaded,
+            deleted_on_server,
+            cancelled: true,
+            ..Outcome::default()
+        };
+        assert_eq!(done_text(&o, policy), expected, "{o:?}, {policy:?}");
+    }
+
+    #[test]
+    fn a_cancelled_sync_says_what_the_server_keeps_per_policy() {
+        use ServerPolicy::DeleteAfterDownload as Delete;
+        check(
+            2,
+            0,
+            &Delete,
+            "2 new messages, sync cancelled (what was downloaded is kept; the server keeps its \
+             copy until the next sync).",
+        );
+        // Under Leave nothing was going to be deleted after download: nothing is deferred.
+        check(
+            2,
+            0,
+            &LEAVE,
+            "2 new messages, sync cancelled (what was downloaded is kept).",
+        );
+        check(0, 0, &Delete, "No new messages, sync cancelled.");
+        check(0, 0, &LEAVE, "No new messages, sync cancelled.");
     }
 }

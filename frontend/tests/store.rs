@@ -2,9 +2,12 @@
 
 mod common;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use common::{fresh_store, idb_watch, raw_idb};
 use postbag_web::mail::summarize;
-use postbag_web::store::{NewMessage, Store, schema};
+use postbag_web::store::{NewMessage, OtherTab, Store, schema};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -81,6 +84,75 @@ async fn v2_ledger_lines_migrate_to_v3_without_size() {
         stored[0].as_object().unwrap().contains_key("gone_since"),
         "rewritten by the migration: {stored}"
     );
+}
+
+/// What a store's `other_tab` callback was told, in order.
+fn recorder() -> (Rc<RefCell<Vec<OtherTab>>>, impl Fn(OtherTab) + 'static) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    (seen, move |event| sink.borrow_mut().push(event))
+}
+
+/// A newer build opened in another tab must not wait forever on this tab's connection: the
+/// store closes it on `versionchange` and says so, and the newer build's upgrade completes.
+#[wasm_bindgen_test]
+async fn a_store_closes_itself_when_another_tab_upgrades() {
+    let name = format!("postbag-test-versionchange-{}", js_sys::Math::random());
+    let (seen, tell) = recorder();
+    let store = Store::open_watched(&name, schema::current_version(), tell)
+        .await
+        .unwrap();
+    assert!(store.accounts().await.is_ok());
+
+    let next = schema::current_version() + 1;
+    assert!(
+        raw_idb::upgrade(&name, next, 5_000).await,
+        "the upgrade to v{next} waited on the open store"
+    );
+    assert_eq!(*seen.borrow(), [OtherTab::Upgraded]);
+    // The connection is closed: the store refuses work instead of racing the new schema.
+    assert!(store.accounts().await.is_err());
+}
+
+/// An older tab that does not close (a build from before the handler) blocks the upgrade: the
+/// store says so, keeps waiting, and opens once that tab's connection closes.
+#[wasm_bindgen_test]
+async fn a_blocked_upgrade_is_reported_and_completes_when_the_old_tab_closes() {
+    let name = format!("postbag-test-blocked-{}", js_sys::Math::random());
+    Store::open_at(&name, 2).await.unwrap().close();
+    let old_tab = raw_idb::hold_open(&name, 2).await;
+
+    let (seen, tell) = recorder();
+    let opened: Rc<RefCell<Option<Store>>> = Rc::default();
+    let slot = opened.clone();
+    let target = name.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let store = Store::open_watched(&target, schema::current_version(), tell).await;
+        *slot.borrow_mut() = Some(store.unwrap());
+    });
+    wait_until("the blocked event", || !seen.borrow().is_empty()).await;
+    assert_eq!(*seen.borrow(), [OtherTab::BlocksUpgrade]);
+    assert!(
+        opened.borrow().is_none(),
+        "opened while the old tab held v2"
+    );
+
+    old_tab.close();
+    wait_until("the open", || opened.borrow().is_some()).await;
+    let store = opened.borrow_mut().take().unwrap();
+    assert_eq!(store.version(), schema::current_version());
+    assert_eq!(*seen.borrow(), [OtherTab::BlocksUpgrade]);
+}
+
+/// Polls `done` every 20 ms, failing after 5 s.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if done() {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 #[wasm_bindgen_test]

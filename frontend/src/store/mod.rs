@@ -11,6 +11,8 @@ mod messages;
 pub mod schema;
 pub mod types;
 
+use std::rc::Rc;
+
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
@@ -37,6 +39,16 @@ impl StoreError {
     }
 }
 
+/// What another tab's connection to the same database does to this one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherTab {
+    /// This open wants a newer version and waits for older connections elsewhere to close.
+    BlocksUpgrade,
+    /// Another tab (a newer build) asked for a newer version or deleted the database: this
+    /// connection closed itself, and the page must reload to use the store again.
+    Upgraded,
+}
+
 /// A handle to the open database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -52,6 +64,21 @@ impl Store {
     /// Opens `name` migrated up to `version` only. Tests use it to build an old database and
     /// then check that [`Store::open_named`] migrates it.
     pub async fn open_at(name: &str, version: u32) -> Result<Store, StoreError> {
+        Self::open_watched(name, version, |_| {}).await
+    }
+
+    /// Opens `name` at `version`, telling `other_tab` when another tab's connection holds up
+    /// the upgrade or, later, asks for one.
+    ///
+    /// Architecture invariant: every connection closes itself on `versionchange`. A tab left
+    /// open on an older build would otherwise block the newer build's upgrade forever (the
+    /// newer tab's open request neither succeeds nor fails, it stays `blocked`).
+    pub async fn open_watched(
+        name: &str,
+        version: u32,
+        other_tab: impl Fn(OtherTab) + 'static,
+    ) -> Result<Store, StoreError> {
+        let other_tab: Rc<dyn Fn(OtherTab)> = Rc::new(other_tab);
         let factory = web_sys::window()
             .and_then(|w| w.indexed_db().ok().flatten())
             .ok_or(StoreError::Unavailable)?;
@@ -70,13 +97,27 @@ impl Store {
             }
         });
         req.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+        // `blocked` fires at most once per request; the request keeps waiting afterwards and
+        // succeeds as soon as the other connections close.
+        let tell = other_tab.clone();
+        let on_blocked =
+            Closure::once_into_js(move |_ev: web_sys::Event| tell(OtherTab::BlocksUpgrade));
+        req.set_onblocked(Some(on_blocked.unchecked_ref()));
         let db: IdbDatabase = idb::request(&req).await?.unchecked_into();
+        let closing = db.clone();
+        let on_version_change = Closure::once_into_js(move |_ev: web_sys::Event| {
+            // `close` lets running transactions finish (a batch being committed completes)
+            // and refuses new ones, which then fail as storage errors.
+            closing.close();
+            other_tab(OtherTab::Upgraded);
+        });
+        db.set_onversionchange(Some(on_version_change.unchecked_ref()));
         Ok(Store { db })
     }
 
-    /// Opens the app's database.
-    pub async fn open() -> Result<Store, StoreError> {
-        Self::open_named(schema::DB_NAME).await
+    /// Opens the app's database; see [`Store::open_watched`] for `other_tab`.
+    pub async fn open(other_tab: impl Fn(OtherTab) + 'static) -> Result<Store, StoreError> {
+        Self::open_watched(schema::DB_NAME, schema::current_version(), other_tab).await
     }
 
     /// The database's name (tests tell their databases apart by it).

@@ -1,6 +1,7 @@
 //! Plain IndexedDB access from tests, bypassing the app's types: to write records in an older
 //! format and to look at records exactly as stored.
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -31,8 +32,42 @@ export async function get_all_json(name, store) {
   db.close();
   return JSON.stringify(all);
 }
+// A connection held open without a `versionchange` handler, as an older build's tab holds it.
+export function hold(name, version) {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(name, version);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+export function release(db) {
+  db.close();
+}
+// Resolves true once `name` is open at `version` (the upgrade done), false after `ms` if the
+// request is still waiting (blocked by a connection that does not close).
+export function upgrade_within(name, version, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const req = indexedDB.open(name, version);
+    req.onupgradeneeded = () => {};
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      req.result.close();
+      resolve(true);
+    };
+    req.onerror = () => {
+      clearTimeout(timer);
+      reject(req.error);
+    };
+  });
+}
 "#)]
 extern "C" {
+    /// An open database connection, as `hold` returns it.
+    pub type Held;
+    async fn hold(name: &str, version: u32) -> JsValue;
+    fn release(db: &Held);
+    async fn upgrade_within(name: &str, version: u32, ms: u32) -> JsValue;
     async fn put_json(name: &str, store: &str, json: &str);
     async fn get_all_json(name: &str, store: &str) -> JsValue;
 }
@@ -46,4 +81,22 @@ pub async fn put(name: &str, store: &str, json: &str) {
 pub async fn all(name: &str, store: &str) -> serde_json::Value {
     let text = get_all_json(name, store).await.as_string().unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// Opens `name` at `version` and keeps the connection open until [`Held::close`], deaf to
+/// other connections' upgrade requests (an old build of the app, before it handled them).
+pub async fn hold_open(name: &str, version: u32) -> Held {
+    hold(name, version).await.unchecked_into()
+}
+
+impl Held {
+    pub fn close(&self) {
+        release(self);
+    }
+}
+
+/// Whether opening `name` at the higher `version` completes within `ms` milliseconds (`false`:
+/// the request was still waiting on connections that did not close). Upgrades create nothing.
+pub async fn upgrade(name: &str, version: u32, ms: u32) -> bool {
+    upgrade_within(name, version, ms).await.as_bool().unwrap()
 }
