@@ -200,6 +200,39 @@ test('stop the proxy in the middle of a sync: nothing lost, nothing twice, serve
   await context.close();
 });
 
+test('cancel during a large download stops at once: what arrived is kept, nothing deleted, the next sync finishes', async () => {
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 3);
+  await fx.deliver(user, 'large:50000000', 1);
+  const { context, page } = await freshPage();
+  await setupAccount(page, fx, user, { test: false });
+  await page.getByRole('button', { name: 'Sync' }).click();
+  // The three small messages are done; the 50 MB one is streaming.
+  await page.waitForFunction(() => {
+    const t = document.querySelector('.progress-text')?.textContent ?? '';
+    return /Downloading 4 of 4 · ([2-9]|\d\d+)(\.\d+)? MB/.test(t);
+  }, null, { timeout: 60000, polling: 'raf' });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error, .banner.offline');
+  await status.first().waitFor({ timeout: 20000 });
+  const text = (await status.first().textContent()).trim();
+  assert.match(text, /3 new messages, sync cancelled \(what was downloaded is kept; the server keeps its copy until the next sync\)/, text);
+  // Stopped inside the large message, not after it: it was not stored.
+  const partial = await storedSummaries(page);
+  assert.equal(partial.length, 3, `stored ${partial.length}`);
+  assert.ok(partial.every((m) => m.size < 1e6), 'the large message was not stored');
+  // No QUIT was sent, so the server deleted nothing.
+  assert.equal(await fx.count(user), 4, 'the server still has every message');
+
+  const again = await sync(page, { timeout: 120000 });
+  assert.match(again, /1 new message, 4 removed from the server/, again);
+  const all = await storedSummaries(page);
+  assert.equal(all.length, 4);
+  assertUnique(all);
+  assert.equal(await fx.count(user), 0);
+  await context.close();
+});
+
 test('leave on server: a second sync downloads nothing, the server keeps everything', async () => {
   const user = await fx.newUser();
   await fx.deliver(user, 'plain', 4);
