@@ -2,30 +2,22 @@
 // hang behind the old tab. The old tab closes its database connection when asked to and tells
 // the user to reload. (The "close other tabs" banner of a blocked upgrade is covered by the
 // store's wasm tests: an older build without the close-on-upgrade handler cannot run here.)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, launchBrowser } from './fixture.mjs';
+import { fixtureAndBrowser } from './fixture.mjs';
 
-let fx, browser;
-before(async () => {
-  fx = await startFixture();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await fx?.close();
-});
+const env = fixtureAndBrowser();
 
 test('an upgrade in another tab closes this tab\'s database and offers a reload', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const old = await context.newPage();
-  await old.goto(fx.appUrl);
+  await old.goto(env.fx.appUrl);
   // The app has opened its database once its first screen is up.
   await old.getByLabel('Email address').waitFor({ timeout: 20000 });
 
   // A newer build in another tab asks for the next schema version.
   const other = await context.newPage();
-  await other.goto(fx.appUrl);
+  await other.goto(env.fx.appUrl);
   await other.getByLabel('Email address').waitFor({ timeout: 20000 });
   const upgraded = await other.evaluate(async () => {
     const current = await new Promise((resolve, reject) => {

@@ -14,9 +14,27 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * For a test file: starts the fixture and a browser before its tests and stops both after.
+ * Returns an object whose `fx` and `browser` are set once `before` has run.
+ */
+export function fixtureAndBrowser(options) {
+  const env = {};
+  before(async () => {
+    env.fx = await startFixture(options);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.fx?.close();
+  });
+  return env;
+}
 
 /** Chromium flags that keep a headless browser quiet on a machine with no internet. */
 export const CHROMIUM_ARGS = [

@@ -1,27 +1,19 @@
 // Smoke test: the app built by `trunk build --release` loads from the real proxy in real
 // Chromium, under the proxy's CSP, and starts (the wasm module mounts the app).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, launchBrowser } from './fixture.mjs';
+import { fixtureAndBrowser } from './fixture.mjs';
 
-let fx, browser;
-before(async () => {
-  fx = await startFixture();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await fx?.close();
-});
+const env = fixtureAndBrowser();
 
 test('the proxy serves the app, which starts under its CSP', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
   });
-  const response = await page.goto(fx.appUrl);
+  const response = await page.goto(env.fx.appUrl);
   assert.equal(response.status(), 200);
   assert.match(response.headers()['content-security-policy'] ?? '', /default-src/);
   assert.equal(await page.title(), 'Postbag');
