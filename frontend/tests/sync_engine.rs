@@ -32,19 +32,34 @@ async fn run(
     policy: ServerPolicy,
     now: f64,
 ) -> Result<Outcome, SyncError> {
+    run_with(server, store, policy, now, &Cell::new(false), &mut |_| {}).await
+}
+
+/// [`run`] with the user's Cancel flag and a progress callback.
+async fn run_with(
+    server: &mut FakeServer,
+    store: &postbag_web::store::Store,
+    policy: ServerPolicy,
+    now: f64,
+    cancel: &dyn sync::Cancel,
+    on_progress: &mut dyn FnMut(&sync::Progress),
+) -> Result<Outcome, SyncError> {
     let acc = account(policy);
     let config = client_config(&acc, Secret::new("pw".into()));
-    sync::sync(
-        server,
-        store,
-        &acc,
-        config,
-        None,
-        now,
-        &Cell::new(false),
-        &mut |_| {},
-    )
-    .await
+    sync::sync(server, store, &acc, config, None, now, cancel, on_progress).await
+}
+
+/// The UIDLs of `account`'s stored messages, sorted.
+async fn stored_uidls(store: &postbag_web::store::Store, account: &str) -> Vec<String> {
+    let mut uidls: Vec<_> = store
+        .list(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.uidl)
+        .collect();
+    uidls.sort();
+    uidls
 }
 
 /// Delete-after-download: everything stored, every DELE after its commit, mailbox empty.
@@ -318,14 +333,7 @@ async fn many_messages_commit_in_batches_and_each_dele_follows_its_batch() {
         );
         assert!(mb.messages.is_empty());
     }
-    let mut uidls: Vec<_> = store
-        .list(ME)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.uidl)
-        .collect();
-    uidls.sort();
+    let mut uidls = stored_uidls(&store, ME).await;
     uidls.dedup();
     assert_eq!(uidls.len(), 100);
 }

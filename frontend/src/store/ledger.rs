@@ -11,19 +11,21 @@ use super::{LedgerEntry, PendingDelete, Store, StoreError};
 impl Store {
     /// The whole ledger of one account.
     pub async fn ledger(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        let tx = self.tx(&[LEDGER], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(LEDGER).map_err(js)?;
-        let all = idb::request(
-            &os.get_all_with_key(&account_range(account)?.into())
-                .map_err(js)?,
-        )
-        .await?;
-        idb::from_js(&all)
+        self.all_of_account(LEDGER, account).await
     }
 
     pub async fn pending_deletes(&self, account: &str) -> Result<Vec<PendingDelete>, StoreError> {
-        let tx = self.tx(&[PENDING_DELETES], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(PENDING_DELETES).map_err(js)?;
+        self.all_of_account(PENDING_DELETES, account).await
+    }
+
+    /// Every record of `account` in a store keyed `[account, uidl]`.
+    async fn all_of_account<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+        account: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.tx(&[store], IdbTransactionMode::Readonly)?;
+        let os = tx.object_store(store).map_err(js)?;
         let all = idb::request(
             &os.get_all_with_key(&account_range(account)?.into())
                 .map_err(js)?,

@@ -4,14 +4,12 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use postbag_protocol::pop3::Secret;
 use postbag_web::store::ServerPolicy;
-use postbag_web::sync::{self, client_config};
 use wasm_bindgen_test::*;
 
 use super::common::fake_pop3::{FakeServer, Mailbox, sample};
-use super::common::{account, fresh_store};
-use super::{ME, NOW, run};
+use super::common::fresh_store;
+use super::{ME, NOW, run, run_with, stored_uidls};
 
 #[wasm_bindgen_test]
 async fn cancel_inside_a_large_message_stops_at_once_and_keeps_what_was_complete() {
@@ -26,13 +24,10 @@ async fn cancel_inside_a_large_message_stops_at_once_and_keeps_what_was_complete
     // messages 1-3 (2 KB each).
     let cancel_at = 1 << 20;
     server.cancel_at = Some((flag.clone(), cancel_at));
-    let acc = account(ServerPolicy::DeleteAfterDownload);
-    let out = sync::sync(
+    let out = run_with(
         &mut server,
         &store,
-        &acc,
-        client_config(&acc, Secret::new("pw".into())),
-        None,
+        ServerPolicy::DeleteAfterDownload,
         NOW,
         &*flag,
         &mut |_| {},
@@ -46,14 +41,7 @@ async fn cancel_inside_a_large_message_stops_at_once_and_keeps_what_was_complete
         server.delivered()
     );
     assert_eq!(out.downloaded, 3, "messages 1-3 arrived whole and are kept");
-    let mut stored: Vec<_> = store
-        .list(ME)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.uidl)
-        .collect();
-    stored.sort();
+    let stored = stored_uidls(&store, ME).await;
     assert_eq!(stored, ["uid-0001", "uid-0002", "uid-0003"]);
     assert_eq!(
         store.raw(ME, "uid-0004").await.unwrap(),
@@ -103,14 +91,11 @@ async fn cancel_before_any_download_quits_cleanly() {
     // report): nothing is under way, so the session ends with QUIT, which commits the
     // deletions of the three messages stored before, and the new one stays.
     let cancel = Cell::new(false);
-    let acc = account(ServerPolicy::DeleteAfterDownload);
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
-    let out = sync::sync(
+    let out = run_with(
         &mut server,
         &store,
-        &acc,
-        client_config(&acc, Secret::new("pw".into())),
-        None,
+        ServerPolicy::DeleteAfterDownload,
         NOW,
         &cancel,
         &mut |_| cancel.set(true),
