@@ -1,13 +1,78 @@
 //! What the WebSocket handshake request is checked for before the upgrade: its `Origin`, the
 //! access token, the subprotocol to answer, and which client address the tunnel caps count.
+//!
+//! [`admit`] runs the checks in order for both ways a request reaches the tunnel path: the
+//! upgrade itself, and a plain GET (the app's probe after a refused upgrade, which must get the
+//! same answer so that the app can tell the user why).
 
 use std::net::{IpAddr, SocketAddr};
 
-use actix_web::HttpRequest;
-use actix_web::http::header;
-use postbag_protocol::tunnel::{SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
+use actix_web::dev::RequestHead;
+use actix_web::http::{StatusCode, header};
+use postbag_protocol::tunnel::{ErrorKind, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TunnelError};
 
 use crate::exposure;
+use crate::server::State;
+
+/// A request that passed every check.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The address the tunnel caps count.
+    pub client: IpAddr,
+    /// The `Sec-WebSocket-Protocol` to answer.
+    pub subprotocol: Option<&'static str>,
+}
+
+/// A request refused before the upgrade: the status and the typed error for its JSON body.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub error: TunnelError,
+}
+
+/// Origin, then token, then subprotocol. A refusal is counted and logged (never with the
+/// token).
+pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
+    let refuse = |status, kind, message: &str, why: &str| {
+        state.metrics.error(kind);
+        tracing::info!("tunnel refused: {why}");
+        Err(Refused {
+            status,
+            error: TunnelError::new(kind, message),
+        })
+    };
+    if !state.origins.allow(origin(head)) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorKind::ForbiddenOrigin,
+            "origin not allowed",
+            "origin not allowed",
+        );
+    }
+    let offered = offered_subprotocols(head);
+    if let Some(token) = &state.config.token
+        && !token_presented(head, &offered, &token.0)
+    {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Unauthorized,
+            "missing or wrong access token",
+            "missing or wrong token",
+        );
+    }
+    match choose_subprotocol(&offered) {
+        Ok(subprotocol) => Ok(Admitted {
+            client: client_ip(head, state.config.trust_forwarded_for),
+            subprotocol,
+        }),
+        Err(e) => refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorKind::BadRequest,
+            &e.to_string(),
+            "postbag.v1 not offered",
+        ),
+    }
+}
 
 /// Which `Origin`s may open tunnels, settled once from the configuration and the address the
 /// proxy listens on.
@@ -47,13 +112,13 @@ impl Origins {
 }
 
 /// The request's `Origin` header, if it is text.
-pub fn origin(req: &HttpRequest) -> Option<&str> {
+fn origin(req: &RequestHead) -> Option<&str> {
     req.headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
 }
 
-pub fn offered_subprotocols(req: &HttpRequest) -> Vec<String> {
+fn offered_subprotocols(req: &RequestHead) -> Vec<String> {
     req.headers()
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .filter_map(|v| v.to_str().ok())
@@ -65,14 +130,14 @@ pub fn offered_subprotocols(req: &HttpRequest) -> Vec<String> {
 
 /// The token comes in the subprotocol list (what browsers can set) or the `token` query
 /// parameter (for other clients; it may end up in access logs, so prefer the subprotocol).
-pub fn token_presented(req: &HttpRequest, offered: &[String], token: &str) -> bool {
+fn token_presented(req: &RequestHead, offered: &[String], token: &str) -> bool {
     let from_protocol = offered
         .iter()
         .filter_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
         .any(|t| ct_eq(t, token));
     let from_query =
         actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
-            req.query_string(),
+            req.uri.query().unwrap_or_default(),
         )
         .ok()
         .and_then(|q| q.get("token").map(|t| ct_eq(t, token)))
@@ -90,7 +155,7 @@ pub struct NoPostbagProtocol;
 /// usually `postbag.token.<TOKEN>`, and a secret in a response header ends up in logs and
 /// intermediaries. (A browser that offered protocols fails the handshake when none is chosen
 /// anyway, so answering nothing would not help it either.)
-pub fn choose_subprotocol(offered: &[String]) -> Result<Option<&'static str>, NoPostbagProtocol> {
+fn choose_subprotocol(offered: &[String]) -> Result<Option<&'static str>, NoPostbagProtocol> {
     if offered.is_empty() {
         Ok(None)
     } else if offered.iter().any(|p| p == SUBPROTOCOL) {
@@ -110,7 +175,7 @@ fn ct_eq(a: &str, b: &str) -> bool {
 
 /// The address the tunnel caps count: the peer, or, behind a reverse proxy that appends it, the
 /// last `X-Forwarded-For` entry (earlier entries are whatever the client sent).
-pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
+fn client_ip(req: &RequestHead, trust_forwarded_for: bool) -> IpAddr {
     if trust_forwarded_for {
         let last = req
             .headers()
@@ -122,7 +187,7 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
             return ip;
         }
     }
-    req.peer_addr()
+    req.peer_addr
         .map(|a: SocketAddr| a.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }

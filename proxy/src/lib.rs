@@ -9,9 +9,11 @@
 //!   listen address exposes and the configurations refused there.
 //! - [`policy`]: pure address classification and the deny-by-default target rules.
 //! - `upstream`: resolve once, check, connect, TLS; `tls`: trust, pinning, session info.
-//! - `tunnel`: one task and one `select!` loop per WebSocket; `ws`: the bounded framing.
-//! - `server`: routes, shutdown; `handshake`: Origin, token, subprotocol and client address
-//!   checks before the upgrade; `static_files`: the app, CSP, cache headers.
+//! - `tunnel`: one `select!` loop per WebSocket; `ws`: the framing, straight on the socket;
+//!   `pump`: the mail server's bytes to frames; `splice`: the zero-copy path (Linux).
+//! - `server`: routes, shutdown; `upgrade`: takes the connection at the WebSocket upgrade;
+//!   `handshake`: Origin, token, subprotocol and client address checks before the upgrade;
+//!   `static_files`: the app, CSP, cache headers.
 //! - `metrics`, `limits`: counters for `/metrics` and the tunnel caps.
 
 pub mod config;
@@ -20,10 +22,14 @@ mod handshake;
 mod limits;
 mod metrics;
 pub mod policy;
+mod pump;
 mod server;
+#[cfg(target_os = "linux")]
+mod splice;
 mod static_files;
 mod tls;
 mod tunnel;
+mod upgrade;
 mod upstream;
 mod ws;
 mod x509;
@@ -33,9 +39,8 @@ use std::sync::Arc;
 
 pub use config::{Cli, Config, ConfigError, Secret};
 pub use exposure::Missing;
+pub use pump::READ_CHUNK;
 pub use static_files::csp_for;
-pub use tunnel::READ_CHUNK;
-pub use ws::OUTBOX_FRAMES;
 
 /// Runs the proxy until SIGTERM or ctrl-c, then shuts down gracefully. Used by `main`.
 pub async fn run(config: Config, listener: std::net::TcpListener) -> std::io::Result<()> {

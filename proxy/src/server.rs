@@ -1,25 +1,32 @@
-//! The HTTP server: routes, the WebSocket endpoint (the checks of handshake.rs, then the limits),
-//! and the shutdown sequence (stop accepting, let tunnels drain for the grace period, then close them).
+//! The HTTP server: the app routes, the upgrade service that takes WebSocket upgrades with their
+//! connection (upgrade.rs), and the shutdown sequence (stop accepting, let tunnels drain for the
+//! grace period, then close them).
+//!
+//! It is assembled from actix-server and actix-http the way `actix_web::HttpServer` assembles
+//! it, because `HttpServer` offers no way to register an upgrade service.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_http::body::{BodyStream, MessageBody};
-use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_http::HttpService;
+use actix_http::body::MessageBody;
+use actix_service::{
+    IntoServiceFactory as _, ServiceFactoryExt as _, fn_factory, fn_service, map_config,
+};
+use actix_web::dev::{AppConfig, Server, ServerHandle, Service as _};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::handshake::{self, Origins};
-use crate::limits::{LimitError, Limits};
+use crate::handshake::{self, Origins, Refused};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::static_files::{self, Site};
 use crate::tls::Trust;
-use crate::tunnel::Tunnel;
-use crate::ws;
+use crate::upgrade;
 
 /// Where the proxy is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,19 +95,46 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
     // buffers in front of it forever: TCP retries zero-window probes without end. The tunnel
     // gives up after the idle timeout; this makes the kernel drop the connection too.
     let user_timeout = Duration::from_secs(config.idle_timeout_secs.max(1));
-    let mut server = HttpServer::new(move || app(state.clone()))
-        .on_connect(move |conn, _| {
-            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                let _ = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(user_timeout));
-            }
-        })
+    let nodelay = config.tcp_nodelay;
+    let draining = phase_tx.subscribe();
+    let mut server = Server::build()
         .disable_signals()
-        .tcp_nodelay(config.tcp_nodelay)
-        .shutdown_timeout(grace.as_secs() + 2)
-        .listen(listener)?;
+        .shutdown_timeout(grace.as_secs() + 2);
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
+    let server = server.listen("postbag", listener, move || {
+        let upgrade_state = state.clone();
+        let draining = draining.clone();
+        HttpService::build()
+            .local_addr(listen)
+            .tcp_nodelay(nodelay)
+            .on_connect_ext(move |tcp: &actix_web::rt::net::TcpStream, _| {
+                let _ = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(user_timeout));
+            })
+            // Idle keep-alive connections close when draining starts, as HttpServer's do.
+            .graceful_shutdown_signal(move || {
+                let mut phase = draining.clone();
+                async move {
+                    let _ = phase.wait_for(|p| *p != Phase::Running).await;
+                }
+            })
+            .upgrade(fn_factory(move || {
+                let state = upgrade_state.clone();
+                async move {
+                    Ok::<_, ()>(fn_service(move |(req, framed)| {
+                        upgrade::serve(state.clone(), req, framed)
+                    }))
+                }
+            }))
+            .finish(map_config(
+                app(state.clone())
+                    .into_factory()
+                    .map_err(|e: actix_web::Error| e.error_response()),
+                move |_| AppConfig::default(),
+            ))
+            .tcp()
+    })?;
     Ok(Built {
         server: server.run(),
         metrics,
@@ -183,93 +217,16 @@ async fn metrics_endpoint(state: web::Data<State>) -> HttpResponse {
         .body(state.metrics.render())
 }
 
-fn refuse(status: actix_web::http::StatusCode, kind: ErrorKind, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(TunnelError::new(kind, message))
-}
-
-async fn tunnel_endpoint(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<State>,
-) -> Result<HttpResponse, actix_web::Error> {
-    use actix_web::http::StatusCode;
-    let state = state.into_inner();
-    if !state.origins.allow(handshake::origin(&req)) {
-        state.metrics.error(ErrorKind::ForbiddenOrigin);
-        tracing::info!("tunnel refused: origin not allowed");
-        return Ok(refuse(
-            StatusCode::FORBIDDEN,
-            ErrorKind::ForbiddenOrigin,
-            "origin not allowed",
-        ));
-    }
-    let offered = handshake::offered_subprotocols(&req);
-    if let Some(token) = &state.config.token
-        && !handshake::token_presented(&req, &offered, &token.0)
-    {
-        state.metrics.error(ErrorKind::Unauthorized);
-        tracing::info!("tunnel refused: missing or wrong token");
-        return Ok(refuse(
-            StatusCode::UNAUTHORIZED,
-            ErrorKind::Unauthorized,
-            "missing or wrong access token",
-        ));
-    }
-    let chosen = match handshake::choose_subprotocol(&offered) {
-        Ok(chosen) => chosen,
-        Err(e) => {
-            state.metrics.error(ErrorKind::BadRequest);
-            tracing::info!("tunnel refused: postbag.v1 not offered");
-            return Ok(refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorKind::BadRequest,
-                &e.to_string(),
-            ));
-        }
-    };
-    let client = handshake::client_ip(&req, state.config.trust_forwarded_for);
-    let mut response = actix_http::ws::handshake(req.head())
-        .map_err(|e| actix_web::error::ErrorBadRequest(e.to_string()))?;
-    if let Some(chosen) = chosen {
-        response.insert_header((header::SEC_WEBSOCKET_PROTOCOL, chosen));
-    }
-    let (outbox, body) = ws::outbox(state.metrics.clone());
-    let inbox = ws::Inbox::new(payload, state.config.max_message_bytes);
-    let phase = *state.phase.borrow();
-    let slot = state.limits.acquire(client);
-    let refusal = match (&slot, phase) {
-        (_, Phase::Draining | Phase::Closing) => Some(TunnelError::new(
-            ErrorKind::ShuttingDown,
-            "the proxy is shutting down",
+/// The tunnel path without an upgrade: the app's probe after a refused WebSocket, so it gets the
+/// refusal the upgrade got (upgrade.rs), or, when the checks pass, a request for the upgrade.
+async fn tunnel_endpoint(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    match handshake::admit(&state, req.head()) {
+        Err(Refused { status, error }) => HttpResponse::build(status).json(error),
+        Ok(_) => HttpResponse::BadRequest().json(TunnelError::new(
+            ErrorKind::BadRequest,
+            "WebSocket upgrade is expected",
         )),
-        (Err(LimitError::Total), _) => Some(TunnelError::new(
-            ErrorKind::LimitReached,
-            LimitError::Total.to_string(),
-        )),
-        (Err(LimitError::PerIp), _) => Some(TunnelError::new(
-            ErrorKind::LimitReached,
-            LimitError::PerIp.to_string(),
-        )),
-        (Ok(_), Phase::Running) => None,
-    };
-    let tunnel = Tunnel {
-        state: state.clone(),
-        inbox,
-        outbox,
-        shutdown: state.phase.clone(),
-        client,
-        slot: if refusal.is_none() { slot.ok() } else { None },
-    };
-    match refusal {
-        Some(err) => {
-            tracing::info!(client = %client, kind = err.kind.as_str(), "tunnel refused");
-            actix_web::rt::spawn(tunnel.refuse(err));
-        }
-        None => {
-            actix_web::rt::spawn(tunnel.run());
-        }
     }
-    Ok(response.message_body(BodyStream::new(body).boxed())?.into())
 }
 
 /// Stops accepting, lets open tunnels run for `grace` (or not at all), then closes them.

@@ -12,21 +12,14 @@ use actix_http::ws::{CloseCode, CloseReason, Frame, Item, Message, ProtocolError
 use postbag_protocol::tunnel::{
     CLOSE_UPSTREAM_CLOSED, ClientMessage, ErrorKind, ServerMessage, TlsMode, TunnelError,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use crate::limits::Slot;
+use crate::pump::Pump;
 use crate::server::{Phase, State};
 use crate::upstream;
-use crate::ws::{self, Closed, Inbox, Outbox};
-
-/// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
-pub const READ_CHUNK: usize = 64 * 1024;
-
-/// The read buffer of a conversation: POP3 replies are short, so a tunnel starts (and, after a
-/// bulk transfer, falls back) to this size, and holds [`READ_CHUNK`] only while a read fills its
-/// buffer. Idle tunnels stay small.
-const SMALL_READ: usize = 4 * 1024;
+use crate::ws::{Closed, Inbox, Outbox};
 
 /// Everything one tunnel needs.
 pub struct Tunnel {
@@ -173,8 +166,7 @@ impl Tunnel {
             return End::ClientClosed(None);
         }
 
-        let mut read_size = SMALL_READ;
-        let mut next_read = ws::frame_buffer(read_size);
+        let mut pump = Pump::new();
         let mut may_starttls = open.tls == TlsMode::Starttls;
         // Bytes of the fragmented binary message in progress, against the message size cap.
         let mut fragmented = 0usize;
@@ -191,29 +183,18 @@ impl Tunnel {
                         ));
                     }
                 }
-                read = upstream.read_buf(&mut next_read) => {
+                read = pump.read(&mut upstream) => {
                     let n = match read {
                         Ok(0) => return End::UpstreamClosed,
                         Ok(n) => n,
                         Err(e) => return End::Error(io_error(e)),
                     };
-                    let full = std::mem::take(&mut next_read);
                     // A browser that stops reading holds this send; it may not hold it forever.
-                    let sent = tokio::time::timeout(
-                        idle_timeout,
-                        self.outbox.send_frame(ws::finish_binary(full)),
-                    );
-                    match sent.await {
+                    match tokio::time::timeout(idle_timeout, pump.send(&mut self.outbox)).await {
                         Ok(Ok(())) => {}
                         Ok(Err(Closed)) => return End::ClientClosed(None),
                         Err(_) => return End::Error(stalled("the browser")),
                     }
-                    if n == read_size {
-                        read_size = READ_CHUNK;
-                    } else if n < SMALL_READ {
-                        read_size = SMALL_READ;
-                    }
-                    next_read = ws::frame_buffer(read_size);
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
                     moved.to_client += n as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);

@@ -1,108 +1,124 @@
-//! The WebSocket, framed by hand on actix-http's codec so that the proxy owns every buffer.
+//! The WebSocket of one tunnel, on the TCP connection the proxy takes over at the upgrade.
 //!
-//! Outgoing frames go through a channel of [`OUTBOX_FRAMES`] slots to the response body; a send
-//! waits while the slots are full, which is how a slow browser slows down the reading from the
-//! mail server. The bytes waiting in the channel are counted in `Metrics::buffered_bytes`.
-//! Incoming frames are decoded only when the tunnel asks for the next one, so the browser cannot
-//! push more than one frame (capped by the maximum message size) ahead of the mail server.
+//! The proxy frames by hand (actix-http's codec for control messages and for decoding) and
+//! writes straight to the socket: a frame header and its payload go out in one vectored write,
+//! or, on Linux, the payload is spliced from a pipe (see `splice.rs`). Nothing sits between the
+//! tunnel and the socket: a send waits while the browser's socket is full, which is how a slow
+//! browser slows down the reading from the mail server. The one frame being written is counted
+//! in `Metrics::buffered_bytes`. Incoming frames are decoded only when the tunnel asks for the
+//! next one, so the browser cannot push more than one frame (capped by the maximum message
+//! size) ahead of the mail server.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{Codec, Frame, Message, ProtocolError};
-use actix_web::web::Payload;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc;
+use bytes::{Buf, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::metrics::Metrics;
 
-/// Frames that may wait between the tunnel and the HTTP layer.
-pub const OUTBOX_FRAMES: usize = 2;
-
-/// The tunnel's sending half.
-pub struct Outbox {
-    tx: mpsc::Sender<Bytes>,
-    codec: Codec,
-    metrics: Arc<Metrics>,
-}
-
-/// The browser went away.
+/// The browser went away, or a frame to it could not be written whole.
 #[derive(Debug)]
 pub struct Closed;
 
+/// The tunnel's sending half.
+pub struct Outbox {
+    io: OwnedWriteHalf,
+    codec: Codec,
+    metrics: Arc<Metrics>,
+    /// A write stopped in the middle of a frame (cancelled by a timeout, or failed): the stream
+    /// is no longer at a frame boundary, so nothing more may be sent on it.
+    broken: bool,
+}
+
 impl Outbox {
+    pub fn new(io: OwnedWriteHalf, metrics: Arc<Metrics>) -> Outbox {
+        Outbox {
+            io,
+            codec: Codec::new(),
+            metrics,
+            broken: false,
+        }
+    }
+
     /// Sends a control message (text, close, pong).
     pub async fn send(&mut self, msg: Message) -> Result<(), Closed> {
         let mut buf = BytesMut::new();
         self.codec.encode(msg, &mut buf).map_err(|_| Closed)?;
-        self.push(buf.freeze()).await
+        self.write(&[], &buf).await
     }
 
-    /// Sends a frame built by [`finish_binary`].
-    pub async fn send_frame(&mut self, frame: Bytes) -> Result<(), Closed> {
-        self.push(frame).await
+    /// Sends `payload` as one unmasked binary frame, header and payload in one vectored write.
+    pub async fn send_binary(&mut self, payload: &[u8]) -> Result<(), Closed> {
+        let (head, head_len) = binary_header(payload.len());
+        let _held = Held::new(self.metrics.clone(), payload.len());
+        self.write(&head[..head_len], payload).await
     }
 
-    async fn push(&mut self, frame: Bytes) -> Result<(), Closed> {
-        let len = frame.len();
-        self.metrics.buffer_add(len);
-        self.tx.send(frame).await.map_err(|_| {
-            self.metrics.buffer_sub(len);
-            Closed
+    /// Sends what `pipe` holds as one binary frame, the payload moved from the pipe to the
+    /// socket by the kernel.
+    #[cfg(target_os = "linux")]
+    pub async fn send_spliced(&mut self, pipe: &mut crate::splice::Pipe) -> Result<(), Closed> {
+        let len = pipe.held();
+        let (head, head_len) = binary_header(len);
+        let _held = Held::new(self.metrics.clone(), len);
+        self.guarded(async |io: &mut OwnedWriteHalf| {
+            let socket = io.as_ref();
+            crate::splice::send_more(socket, &head[..head_len]).await?;
+            pipe.drain(socket).await
         })
+        .await
+    }
+
+    async fn write(&mut self, head: &[u8], payload: &[u8]) -> Result<(), Closed> {
+        self.guarded(async |io: &mut OwnedWriteHalf| {
+            let mut frame = Buf::chain(head, payload);
+            io.write_all_buf(&mut frame).await
+        })
+        .await
+    }
+
+    /// Runs one frame's write, marking the outbox broken unless it completes.
+    async fn guarded(
+        &mut self,
+        write: impl AsyncFnOnce(&mut OwnedWriteHalf) -> io::Result<()>,
+    ) -> Result<(), Closed> {
+        if self.broken {
+            return Err(Closed);
+        }
+        self.broken = true;
+        write(&mut self.io).await.map_err(|_| Closed)?;
+        self.broken = false;
+        Ok(())
     }
 }
 
-/// The response body: takes frames from the outbox as the HTTP layer has room for them.
-pub struct Body {
-    rx: mpsc::Receiver<Bytes>,
+/// Counts one frame's payload in `postbag_buffered_bytes` for as long as it is being written,
+/// however the write ends.
+struct Held {
     metrics: Arc<Metrics>,
+    len: usize,
 }
 
-impl Stream for Body {
-    type Item = Result<Bytes, actix_web::Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(frame)) => {
-                this.metrics.buffer_sub(frame.len());
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+impl Held {
+    fn new(metrics: Arc<Metrics>, len: usize) -> Held {
+        metrics.buffer_add(len);
+        Held { metrics, len }
     }
 }
 
-impl Drop for Body {
+impl Drop for Held {
     fn drop(&mut self) {
-        self.rx.close();
-        while let Ok(frame) = self.rx.try_recv() {
-            self.metrics.buffer_sub(frame.len());
-        }
+        self.metrics.buffer_sub(self.len);
     }
 }
 
-/// Bytes kept free in front of a read, so the frame header is written in place and the payload
-/// is never copied in user space (profiling showed the copy as a third of the proxy's time).
-const HEADER_ROOM: usize = 10;
-
-/// A buffer to read up to `payload_capacity` bytes into with `read_buf`.
-pub fn frame_buffer(payload_capacity: usize) -> BytesMut {
-    let mut buf = BytesMut::with_capacity(HEADER_ROOM + payload_capacity);
-    buf.put_bytes(0, HEADER_ROOM);
-    buf
-}
-
-/// Turns a [`frame_buffer`] holding a payload into an unmasked binary frame (RFC 6455 5.2).
-pub fn finish_binary(mut buf: BytesMut) -> Bytes {
-    let len = buf.len() - HEADER_ROOM;
-    let mut head = [0u8; HEADER_ROOM];
+/// The header of an unmasked, final binary frame of `len` bytes (RFC 6455 5.2), and its length.
+fn binary_header(len: usize) -> ([u8; 10], usize) {
+    let mut head = [0u8; 10];
     head[0] = 0x80 | 0x2; // FIN, binary
     let head_len = if len < 126 {
         head[1] = len as u8;
@@ -116,44 +132,36 @@ pub fn finish_binary(mut buf: BytesMut) -> Bytes {
         head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
         10
     };
-    let start = HEADER_ROOM - head_len;
-    buf[start..HEADER_ROOM].copy_from_slice(&head[..head_len]);
-    buf.advance(start);
-    buf.freeze()
+    (head, head_len)
 }
 
-pub fn outbox(metrics: Arc<Metrics>) -> (Outbox, Body) {
-    let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
-    (
-        Outbox {
-            tx,
-            codec: Codec::new(),
-            metrics: metrics.clone(),
-        },
-        Body { rx, metrics },
-    )
-}
+/// Bytes asked of the socket per read of the browser's side: commands are short, and a long
+/// frame is read in several.
+const INBOX_READ: usize = 4 * 1024;
 
 /// The tunnel's receiving half.
 pub struct Inbox {
-    payload: Payload,
+    io: OwnedReadHalf,
     buf: BytesMut,
     codec: Codec,
     done: bool,
 }
 
 impl Inbox {
-    pub fn new(payload: Payload, max_frame: usize) -> Inbox {
+    /// `early` holds what the browser sent after its handshake request before the upgrade
+    /// (read along with the request).
+    pub fn new(io: OwnedReadHalf, early: BytesMut, max_frame: usize) -> Inbox {
         Inbox {
-            payload,
-            buf: BytesMut::new(),
+            io,
+            // Not the HTTP layer's read buffer itself: it is larger than a tunnel needs.
+            buf: BytesMut::from(&early[..]),
             codec: Codec::new().max_size(max_frame),
             done: false,
         }
     }
 
-    /// The next frame; `None` when the browser's side of the connection ended. Cancel-safe: a
-    /// chunk is appended to the buffer in the same poll in which it arrives.
+    /// The next frame; `None` when the browser's side of the connection ended. Cancel-safe:
+    /// what a read returns is in the buffer in the same poll.
     pub async fn next(&mut self) -> Option<Result<Frame, ProtocolError>> {
         loop {
             match self.codec.decode(&mut self.buf) {
@@ -164,12 +172,25 @@ impl Inbox {
             if self.done {
                 return None;
             }
-            match self.payload.next().await {
-                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
-                Some(Err(e)) => {
-                    return Some(Err(ProtocolError::Io(io::Error::other(e.to_string()))));
+            // A tunnel waiting for its browser holds no buffer: memory per idle tunnel.
+            if self.buf.is_empty() {
+                self.buf = BytesMut::new();
+                if let Err(e) = self.io.readable().await {
+                    return Some(Err(ProtocolError::Io(e)));
                 }
-                None => self.done = true,
+            }
+            // The codec refuses a header announcing more than the maximum size, so the buffer
+            // holds at most one frame under it plus one read.
+            self.buf.reserve(INBOX_READ);
+            match self.io.try_read_buf(&mut self.buf) {
+                Ok(0) => self.done = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if let Err(e) = self.io.readable().await {
+                        return Some(Err(ProtocolError::Io(e)));
+                    }
+                }
+                Err(e) => return Some(Err(ProtocolError::Io(e))),
             }
         }
     }
@@ -181,18 +202,15 @@ mod tests {
     use actix_http::ws::{OpCode, Parser};
 
     #[test]
-    fn frames_built_in_place_equal_the_codecs() {
+    fn binary_headers_equal_the_codecs() {
         for len in [0usize, 1, 125, 126, 127, 65535, 65536, 70000] {
             let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let mut buf = frame_buffer(len);
-            buf.extend_from_slice(&payload);
+            let (head, head_len) = binary_header(len);
+            let mut ours = head[..head_len].to_vec();
+            ours.extend_from_slice(&payload);
             let mut expected = BytesMut::new();
             Parser::write_message(&mut expected, &payload[..], OpCode::Binary, true, false);
-            assert_eq!(
-                finish_binary(buf),
-                expected.freeze(),
-                "payload of {len} bytes"
-            );
+            assert_eq!(ours, expected.to_vec(), "payload of {len} bytes");
         }
     }
 }

@@ -310,7 +310,8 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
             .err()
             .unwrap();
         assert_eq!(refusal.status, 401, "{path} {headers:?}");
-        let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
+        let err: TunnelError = serde_json::from_str(&refusal.body)
+            .unwrap_or_else(|e| panic!("{path} {headers:?}: {e}: {:?}", refusal.body));
         assert_eq!(err.kind, ErrorKind::Unauthorized);
     }
 

@@ -1,0 +1,124 @@
+//! Moves the mail server's bytes to the browser, one read to one binary frame.
+//!
+//! A conversation's replies are short, so a tunnel reads into a small buffer and keeps only that
+//! while idle. When a read fills it (a message is coming), reads grow to [`READ_CHUNK`], and on
+//! Linux a plain TCP upstream is then spliced through a pipe instead of copied through the
+//! buffer (see `splice.rs`). A short read falls back to the small buffer, so a conversation
+//! keeps one `read` and one vectored write per reply, the fewest system calls for its latency.
+
+use tokio::io::AsyncReadExt;
+
+use crate::upstream::Upstream;
+use crate::ws::{Closed, Outbox};
+
+/// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// The read size of a conversation, and the buffer an idle tunnel keeps.
+const SMALL_READ: usize = 4 * 1024;
+
+pub struct Pump {
+    /// How much the next read asks for: [`SMALL_READ`] or [`READ_CHUNK`].
+    size: usize,
+    buf: Vec<u8>,
+    /// What the last read got and where it is.
+    pending: Pending,
+    #[cfg(target_os = "linux")]
+    pipe: Option<crate::splice::Pipe>,
+    /// No pipe could be made (out of descriptors): this tunnel copies.
+    #[cfg(target_os = "linux")]
+    no_pipe: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Pending {
+    Nothing,
+    Buffered(usize),
+    #[cfg(target_os = "linux")]
+    Piped,
+}
+
+impl Pump {
+    pub fn new() -> Pump {
+        Pump {
+            size: SMALL_READ,
+            buf: Vec::new(),
+            pending: Pending::Nothing,
+            #[cfg(target_os = "linux")]
+            pipe: None,
+            #[cfg(target_os = "linux")]
+            no_pipe: false,
+        }
+    }
+
+    /// Reads what the mail server has; `Ok(0)` when it closed. Cancel-safe: the bytes read are
+    /// recorded in the same poll. Each read must be followed by [`Pump::send`].
+    pub async fn read(&mut self, upstream: &mut Upstream) -> std::io::Result<usize> {
+        #[cfg(target_os = "linux")]
+        if let (Upstream::Plain(tcp), READ_CHUNK) = (&*upstream, self.size)
+            && let Some(pipe) = self.bulk_pipe()
+        {
+            let n = pipe.fill(tcp, READ_CHUNK).await?;
+            self.pending = Pending::Piped;
+            return Ok(n);
+        }
+        // Read into spare capacity: pages of the buffer are touched only as bytes arrive, so a
+        // tunnel waiting on its mail server costs no more than the allocation's bookkeeping.
+        self.buf.clear();
+        self.buf.reserve_exact(self.size);
+        let n = (&mut *upstream)
+            .take(self.size as u64)
+            .read_buf(&mut self.buf)
+            .await?;
+        self.pending = Pending::Buffered(n);
+        Ok(n)
+    }
+
+    /// Sends what the last read got as one binary frame, then sizes the next read after it.
+    pub async fn send(&mut self, outbox: &mut Outbox) -> Result<(), Closed> {
+        let n = match std::mem::replace(&mut self.pending, Pending::Nothing) {
+            Pending::Nothing => return Ok(()),
+            Pending::Buffered(n) => {
+                outbox.send_binary(&self.buf[..n]).await?;
+                n
+            }
+            #[cfg(target_os = "linux")]
+            Pending::Piped => {
+                let pipe = self.pipe.as_mut().expect("a piped read has a pipe");
+                let n = pipe.held();
+                outbox.send_spliced(pipe).await?;
+                n
+            }
+        };
+        if n == self.size {
+            self.resize(READ_CHUNK);
+        } else if n < SMALL_READ {
+            self.resize(SMALL_READ);
+        }
+        Ok(())
+    }
+
+    fn resize(&mut self, size: usize) {
+        self.size = size;
+        // A tunnel that goes back to conversation gives the large buffer back.
+        if self.buf.capacity() > size {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// The pipe for bulk reads, made on first use; `None` (copying instead) if the system is
+    /// out of descriptors.
+    #[cfg(target_os = "linux")]
+    fn bulk_pipe(&mut self) -> Option<&mut crate::splice::Pipe> {
+        if self.pipe.is_none() && !self.no_pipe {
+            match crate::splice::Pipe::new() {
+                Ok(pipe) => self.pipe = Some(pipe),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no pipe for splicing; this tunnel copies");
+                    self.no_pipe = true;
+                }
+            }
+        }
+        self.pipe.as_mut()
+    }
+}
