@@ -142,7 +142,7 @@ async fn bench(sizes: Sizes) {
         sizes.stream_bytes / MIB,
         sizes.rounds
     );
-    let rows: [(&str, fn(&Round) -> f64, fn(&Round) -> f64); 3] = [
+    let rows: [(&str, Pick, Pick); 3] = [
         ("tungstenite client", |r| r.direct, |r| r.tungstenite),
         ("minimal WebSocket client", |r| r.direct, |r| r.raw),
         (
@@ -491,6 +491,9 @@ async fn raw_tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) 
     assert_eq!(got, total);
     got as f64 / MIB as f64 / start.unwrap().elapsed().as_secs_f64()
 }
+
+/// One figure of a [`Round`].
+type Pick = fn(&Round) -> f64;
 
 /// One round of throughput runs, in MiB/s.
 struct Round {

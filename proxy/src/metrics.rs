@@ -15,12 +15,14 @@ pub struct Metrics {
     pub tunnels_total: AtomicU64,
     pub bytes_to_upstream: AtomicU64,
     pub bytes_to_client: AtomicU64,
+    /// Of `bytes_to_client`, those moved by splice(2), never copied through the proxy.
+    pub bytes_to_client_spliced: AtomicU64,
     pub connects_ok: AtomicU64,
     errors: [AtomicU64; ErrorKind::ALL.len()],
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
-    /// Bytes read from mail servers and not yet taken by the HTTP layer, over all tunnels.
+    /// Bytes read from mail servers and not yet written to browsers, over all tunnels.
     pub buffered_bytes: AtomicU64,
     /// The highest `buffered_bytes` seen since start.
     pub buffered_bytes_high_water: AtomicU64,
@@ -85,6 +87,12 @@ impl Metrics {
             self.bytes_to_client.load(Relaxed),
         );
         one(
+            "postbag_bytes_to_client_spliced_total",
+            "counter",
+            "Of the bytes to browsers, those moved by splice(2) without a copy (Linux, plain upstreams).",
+            self.bytes_to_client_spliced.load(Relaxed),
+        );
+        one(
             "postbag_connects_total",
             "counter",
             "Upstream connections opened.",
@@ -93,7 +101,7 @@ impl Metrics {
         one(
             "postbag_buffered_bytes",
             "gauge",
-            "Bytes read from mail servers not yet handed to the HTTP layer.",
+            "Bytes read from mail servers not yet written to browsers.",
             self.buffered_bytes.load(Relaxed),
         );
         one(

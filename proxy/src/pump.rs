@@ -11,8 +11,23 @@ use tokio::io::AsyncReadExt;
 use crate::upstream::Upstream;
 use crate::ws::{Closed, Outbox};
 
-/// Bytes read from the mail server per frame: the bound on what one tunnel holds in one read.
+/// Bytes read from the mail server per frame when copying.
 pub const READ_CHUNK: usize = 64 * 1024;
+
+/// Bytes spliced per frame: larger frames mean fewer system calls and wake-ups per byte, and
+/// the bytes stay in kernel pages the socket had already.
+#[cfg(target_os = "linux")]
+pub const SPLICE_CHUNK: usize = 256 * 1024;
+
+/// The most one tunnel holds between the mail server and the browser: one frame.
+#[cfg(target_os = "linux")]
+pub const MAX_HELD: usize = if SPLICE_CHUNK > READ_CHUNK {
+    SPLICE_CHUNK
+} else {
+    READ_CHUNK
+};
+#[cfg(not(target_os = "linux"))]
+pub const MAX_HELD: usize = READ_CHUNK;
 
 /// The read size of a conversation, and the buffer an idle tunnel keeps.
 const SMALL_READ: usize = 4 * 1024;
@@ -58,7 +73,7 @@ impl Pump {
         if let (Upstream::Plain(tcp), READ_CHUNK) = (&*upstream, self.size)
             && let Some(pipe) = self.bulk_pipe()
         {
-            let n = pipe.fill(tcp, READ_CHUNK).await?;
+            let n = pipe.fill(tcp, pipe.capacity().min(SPLICE_CHUNK)).await?;
             self.pending = Pending::Piped;
             return Ok(n);
         }
@@ -72,6 +87,15 @@ impl Pump {
             .await?;
         self.pending = Pending::Buffered(n);
         Ok(n)
+    }
+
+    /// Whether the last read went into the pipe (and will be sent without a copy).
+    pub fn spliced(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Pending::Piped = self.pending {
+            return true;
+        }
+        false
     }
 
     /// Sends what the last read got as one binary frame, then sizes the next read after it.

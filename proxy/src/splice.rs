@@ -4,8 +4,9 @@
 //! CPU per byte. It serves plain POP3 today, and every tunnel once TLS runs inside the app and
 //! the proxy relays ciphertext.
 //!
-//! The pipe is bounded by its kernel size (64 KiB by default, one [`crate::READ_CHUNK`]), and
-//! the tunnel drains it completely before it fills it again, so it holds at most one frame.
+//! The pipe is bounded by its kernel size (`SPLICE_CHUNK` when the kernel allows it, 64 KiB by
+//! default), and the tunnel drains it completely before it fills it again, so it holds at most
+//! one frame.
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -20,6 +21,7 @@ pub struct Pipe {
     read: OwnedFd,
     write: OwnedFd,
     held: usize,
+    capacity: usize,
 }
 
 const FLAGS: SpliceFlags = SpliceFlags::MOVE.union(SpliceFlags::NONBLOCK);
@@ -27,11 +29,19 @@ const FLAGS: SpliceFlags = SpliceFlags::MOVE.union(SpliceFlags::NONBLOCK);
 impl Pipe {
     pub fn new() -> io::Result<Pipe> {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
+        // The kernel may refuse (above /proc/sys/fs/pipe-max-size); the default size then.
+        let _ = rustix::pipe::fcntl_setpipe_size(&write, crate::pump::SPLICE_CHUNK);
+        let capacity = rustix::pipe::fcntl_getpipe_size(&write)?;
         Ok(Pipe {
             read,
             write,
             held: 0,
+            capacity,
         })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     pub fn held(&self) -> usize {

@@ -189,6 +189,7 @@ impl Tunnel {
                         Ok(n) => n,
                         Err(e) => return End::Error(io_error(e)),
                     };
+                    let spliced = pump.spliced();
                     // A browser that stops reading holds this send; it may not hold it forever.
                     match tokio::time::timeout(idle_timeout, pump.send(&mut self.outbox)).await {
                         Ok(Ok(())) => {}
@@ -196,6 +197,9 @@ impl Tunnel {
                         Err(_) => return End::Error(stalled("the browser")),
                     }
                     metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
+                    if spliced {
+                        metrics.bytes_to_client_spliced.fetch_add(n as u64, Relaxed);
+                    }
                     moved.to_client += n as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                 }

@@ -1,6 +1,6 @@
 //! The proxy as a web server: the built app with MIME types, cache headers, security headers and
 //! a CSP that admits Trunk's inline loader by hash; the notice when the app is not built;
-//! `/healthz` and `/metrics`.
+//! `/healthz` and `/metrics`; what the tunnel path answers to requests that are not a tunnel.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -28,12 +28,23 @@ impl Response {
 
 /// One HTTP/1.1 GET, read to the end (the proxy closes after `Connection: close`).
 fn get(addr: SocketAddr, path: &str) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     )
-    .unwrap();
+}
+
+/// Handshake headers of a WebSocket upgrade, after the request line.
+const UPGRADE: &str = "Connection: Upgrade\r\nUpgrade: websocket\r\n\
+                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+/// Sends `raw` as is, reads the response to the end.
+fn request(addr: SocketAddr, raw_request: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(raw_request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -221,4 +232,80 @@ fn health_and_metrics() {
     ] {
         assert!(text.contains(series), "{series} missing from {text}");
     }
+}
+
+#[test]
+fn the_tunnel_path_answers_what_is_not_a_tunnel() {
+    let mut config = Config::for_tests(None);
+    config.allowed_origins = vec!["http://127.0.0.1:1".into()];
+    let proxy = spawn_proxy(config);
+    let addr = proxy.addr();
+    let kind = |r: &Response| -> String {
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        v["kind"].as_str().unwrap().to_string()
+    };
+
+    // A plain GET (the app's probe after a refused upgrade) passes the checks and is asked to
+    // upgrade.
+    let plain = get(addr, "/tunnel");
+    assert_eq!(plain.status, 400);
+    assert_eq!(kind(&plain), "bad_request");
+    assert_eq!(plain.header("cache-control"), "no-store");
+
+    // The same refusal on both ways in: the plain GET and the upgrade itself.
+    let foreign = "Origin: http://evil.example\r\n";
+    let probe = request(
+        addr,
+        &format!("GET /tunnel HTTP/1.1\r\nHost: {addr}\r\n{foreign}Connection: close\r\n\r\n"),
+    );
+    let upgrade = request(
+        addr,
+        &format!("GET /tunnel HTTP/1.1\r\nHost: {addr}\r\n{foreign}{UPGRADE}\r\n"),
+    );
+    for refused in [&probe, &upgrade] {
+        assert_eq!(refused.status, 403);
+        assert_eq!(kind(refused), "forbidden_origin");
+        assert_eq!(refused.header("cache-control"), "no-store");
+        assert_eq!(refused.header("x-content-type-options"), "nosniff");
+        assert!(
+            refused
+                .header("content-security-policy")
+                .contains("default-src")
+        );
+    }
+    assert_eq!(upgrade.header("connection"), "close");
+
+    // Only the tunnel path upgrades.
+    let elsewhere = request(
+        addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{UPGRADE}\r\n"),
+    );
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(elsewhere.header("x-content-type-options"), "nosniff");
+}
+
+#[test]
+fn an_open_sent_with_the_handshake_is_not_lost() {
+    let proxy = proxy(None);
+    let addr = proxy.addr();
+    let open = serde_json::json!({
+        "type": "open", "version": 1, "host": "127.0.0.1", "port": 9, "tls": "none"
+    })
+    .to_string();
+    // One write: the request and, right behind it, a masked text frame (all-zero mask).
+    let mut bytes = format!("GET /tunnel HTTP/1.1\r\nHost: {addr}\r\n{UPGRADE}\r\n").into_bytes();
+    bytes.extend([0x81, 0x80 | open.len() as u8, 0, 0, 0, 0]);
+    bytes.extend(open.as_bytes());
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(&bytes).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+    // Port 9 is not allowed: the proxy read the open and refused its target (had the frame
+    // been lost with the HTTP layer's buffer, it would have waited and said "no open message").
+    assert!(text.contains("forbidden_target"), "{text}");
 }

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
-use postbag_proxy::{ProxyHandle, READ_CHUNK};
+use postbag_proxy::{MAX_HELD, ProxyHandle};
 use postbag_tests::proxy_harness::{
     LOCALHOST, dovecot_ports, metric, open_plain, pop3_after_greeting, spawn_proxy_with,
     spawn_test_proxy, wait_until_no_tunnel_is_open,
@@ -169,7 +169,7 @@ async fn a_slow_reader_keeps_the_proxy_buffer_bounded() {
     assert!(unstuffed == expected, "the 10 MB message arrived altered");
 
     // The proxy writes straight to the socket: it holds at most the one frame being written.
-    let bound = READ_CHUNK as u64;
+    let bound = MAX_HELD as u64;
     let high_water = metric(&proxy, "postbag_buffered_bytes_high_water");
     println!(
         "slow reader: relayed {relayed_while_stalled} bytes of a {SIZE}-byte message while the \

@@ -9,8 +9,8 @@ use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
 use postbag_protocol::tunnel::{ClientMessage, ErrorKind, OpenRequest, TlsMode, Verification};
 use postbag_proxy::ProxyHandle;
 use postbag_tests::proxy_harness::{
-    LOCALHOST, dovecot_ports, open_connected, open_local, open_refused, pop3_after_greeting,
-    spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
+    LOCALHOST, dovecot_ports, metric, open_connected, open_local, open_refused,
+    pop3_after_greeting, spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, Pop3Tunnel, TunnelClient, open_request};
 use postbag_tests::{Dovecot, TestUser, messages};
@@ -89,6 +89,11 @@ async fn plain_pop3_through_the_proxy() {
         !metrics.contains(&user.password),
         "the password leaks into metrics"
     );
+    // The 300 KB message left the proxy without a copy through it: spliced on Linux.
+    let spliced = metric(&proxy, "postbag_bytes_to_client_spliced_total");
+    if cfg!(target_os = "linux") {
+        assert!(spliced > 200_000, "spliced {spliced} bytes");
+    }
 }
 
 #[tokio::test]
@@ -144,6 +149,8 @@ async fn implicit_tls_with_the_configured_ca() {
         &expected,
     )
     .await;
+    // Decrypted bytes are copied through the proxy's buffer, never spliced.
+    assert_eq!(metric(&proxy, "postbag_bytes_to_client_spliced_total"), 0);
 }
 
 #[tokio::test]
