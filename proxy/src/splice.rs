@@ -92,7 +92,11 @@ pub async fn send_more(to: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         to.writable().await?;
         match to.try_io(Interest::WRITABLE, || {
-            Ok(rustix::net::send(to, bytes, SendFlags::MORE)?)
+            Ok(rustix::net::send(
+                to,
+                bytes,
+                SendFlags::MORE | SendFlags::NOSIGNAL,
+            )?)
         }) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
