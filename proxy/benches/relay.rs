@@ -5,7 +5,8 @@
 //! once on a thread of its own as a real mail server would be), a POP3-shaped line/`+OK`
 //! ping-pong (round trip), a server that answers in two TCP segments (what TCP_NODELAY is
 //! for), and one that accepts and holds connections (memory per idle tunnel).
-//! `POSTBAG_BENCH_QUICK=1` shrinks the run.
+//! `POSTBAG_BENCH_QUICK=1` shrinks the run; `POSTBAG_BENCH_PROXY=path` measures another proxy
+//! binary (an older build, for a before/after).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -203,7 +204,10 @@ impl ProxyProcess {
             .unwrap()
             .local_addr()
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_postbag-proxy"))
+        // Another build (an older commit's, say) can be measured the same way.
+        let binary = std::env::var_os("POSTBAG_BENCH_PROXY")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_postbag-proxy").into());
+        let child = Command::new(binary)
             .args([
                 "--listen",
                 &addr.to_string(),
