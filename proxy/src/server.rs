@@ -107,6 +107,9 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
         let upgrade_state = state.clone();
         let draining = draining.clone();
         HttpService::build()
+            // HttpServer's defaults where actix-http's differ: a client that stops reading
+            // after its response is dropped after a second, not kept.
+            .client_disconnect_timeout(Duration::from_secs(1))
             .local_addr(listen)
             .tcp_nodelay(nodelay)
             .on_connect_ext(move |tcp: &actix_web::rt::net::TcpStream, _| {

@@ -1,5 +1,6 @@
-//! One task per WebSocket: wait for `open`, connect, then one `select!` loop relays bytes both
-//! ways until either side closes, the tunnel idles out, or the proxy shuts down.
+//! One tunnel per WebSocket, run by its connection's task after the upgrade (upgrade.rs): wait
+//! for `open`, connect, then one `select!` loop relays bytes both ways until either side closes,
+//! the tunnel idles out, or the proxy shuts down.
 //!
 //! Backpressure: the loop awaits each send to the browser before it reads the mail server
 //! again, and awaits each write to the mail server before it decodes the next browser frame.
