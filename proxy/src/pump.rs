@@ -124,14 +124,20 @@ impl Pump {
 
     fn resize(&mut self, size: usize) {
         self.size = size;
-        // A tunnel that goes back to conversation gives the large buffer back.
+        // A tunnel that goes back to conversation gives the large buffer and the pipe back:
+        // idle tunnels hold no pipe descriptors and no pipe pages (which the kernel counts per
+        // user, see splice.rs).
         if self.buf.capacity() > size {
             self.buf = Vec::new();
         }
+        #[cfg(target_os = "linux")]
+        if size == SMALL_READ {
+            self.pipe = None;
+        }
     }
 
-    /// The pipe for bulk reads, made on first use; `None` (copying instead) if the system is
-    /// out of descriptors.
+    /// The pipe for bulk reads, made when a bulk transfer starts; `None` (copying instead) if
+    /// the system is out of descriptors.
     #[cfg(target_os = "linux")]
     fn bulk_pipe(&mut self) -> Option<&mut crate::splice::Pipe> {
         if self.pipe.is_none() && !self.no_pipe {

@@ -6,7 +6,9 @@
 //!
 //! The pipe is bounded by its kernel size (`SPLICE_CHUNK` when the kernel allows it, 64 KiB by
 //! default), and the tunnel drains it completely before it fills it again, so it holds at most
-//! one frame.
+//! one frame. A tunnel has a pipe only during a bulk transfer. The kernel caps the pipe pages of
+//! one user (`/proc/sys/fs/pipe-user-pages-soft`, 64 MiB by default); past it, new pipes are
+//! smaller, and frames with them, which costs speed, not correctness.
 
 use std::io;
 use std::os::fd::OwnedFd;
