@@ -4,7 +4,8 @@
 //! while idle. When a read fills it (a message is coming), reads grow to [`READ_CHUNK`], and on
 //! Linux a plain TCP upstream is then spliced through a pipe instead of copied through the
 //! buffer (see `splice.rs`). A short read falls back to the small buffer, so a conversation
-//! keeps one `read` and one vectored write per reply, the fewest system calls for its latency.
+//! keeps one `read` and one vectored write per reply, the fewest system calls for its latency,
+//! and a tunnel waiting after a download holds no large buffer and no pipe.
 
 use tokio::io::AsyncReadExt;
 
@@ -38,19 +39,13 @@ pub struct Pump {
     buf: Vec<u8>,
     /// What the last read got and where it is.
     pending: Pending,
-    #[cfg(target_os = "linux")]
-    pipe: Option<crate::splice::Pipe>,
-    /// No pipe could be made (out of descriptors): this tunnel copies.
-    #[cfg(target_os = "linux")]
-    no_pipe: bool,
 }
 
-#[derive(Clone, Copy)]
 enum Pending {
     Nothing,
     Buffered(usize),
     #[cfg(target_os = "linux")]
-    Piped,
+    Piped(crate::splice::Pipe),
 }
 
 impl Pump {
@@ -59,10 +54,6 @@ impl Pump {
             size: SMALL_READ,
             buf: Vec::new(),
             pending: Pending::Nothing,
-            #[cfg(target_os = "linux")]
-            pipe: None,
-            #[cfg(target_os = "linux")]
-            no_pipe: false,
         }
     }
 
@@ -71,10 +62,9 @@ impl Pump {
     pub async fn read(&mut self, upstream: &mut Upstream) -> std::io::Result<usize> {
         #[cfg(target_os = "linux")]
         if let (Upstream::Plain(tcp), READ_CHUNK) = (&*upstream, self.size)
-            && let Some(pipe) = self.bulk_pipe()
+            && let Some((pipe, n)) = crate::splice::fill(tcp, SPLICE_CHUNK).await?
         {
-            let n = pipe.fill(tcp, pipe.capacity().min(SPLICE_CHUNK)).await?;
-            self.pending = Pending::Piped;
+            self.pending = Pending::Piped(pipe);
             return Ok(n);
         }
         // Read into spare capacity: pages of the buffer are touched only as bytes arrive, so a
@@ -89,66 +79,47 @@ impl Pump {
         Ok(n)
     }
 
-    /// Whether the last read went into the pipe (and will be sent without a copy).
+    /// Whether the last read went into a pipe (and will be sent without a copy).
     pub fn spliced(&self) -> bool {
         #[cfg(target_os = "linux")]
-        if let Pending::Piped = self.pending {
+        if let Pending::Piped(_) = self.pending {
             return true;
         }
         false
     }
 
-    /// Sends what the last read got as one binary frame, then sizes the next read after it.
+    /// Sends what the last read got as one binary frame, then sizes the next read after it:
+    /// a read that filled its buffer starts (or continues) a bulk transfer; a copying read that
+    /// did not ends it and gives the large buffer back, so a waiting tunnel keeps only the small
+    /// one. A spliced read holds nothing while waiting, so only a short one ends the transfer.
     pub async fn send(&mut self, outbox: &mut Outbox) -> Result<(), Closed> {
-        let n = match std::mem::replace(&mut self.pending, Pending::Nothing) {
-            Pending::Nothing => return Ok(()),
+        match std::mem::replace(&mut self.pending, Pending::Nothing) {
+            Pending::Nothing => {}
             Pending::Buffered(n) => {
                 outbox.send_binary(&self.buf[..n]).await?;
-                n
+                self.resize(if n == self.size {
+                    READ_CHUNK
+                } else {
+                    SMALL_READ
+                });
             }
             #[cfg(target_os = "linux")]
-            Pending::Piped => {
-                let pipe = self.pipe.as_mut().expect("a piped read has a pipe");
+            Pending::Piped(mut pipe) => {
                 let n = pipe.held();
-                outbox.send_spliced(pipe).await?;
-                n
+                outbox.send_spliced(&mut pipe).await?;
+                pipe.give_back();
+                if n < SMALL_READ {
+                    self.resize(SMALL_READ);
+                }
             }
-        };
-        if n == self.size {
-            self.resize(READ_CHUNK);
-        } else if n < SMALL_READ {
-            self.resize(SMALL_READ);
         }
         Ok(())
     }
 
     fn resize(&mut self, size: usize) {
         self.size = size;
-        // A tunnel that goes back to conversation gives the large buffer and the pipe back:
-        // idle tunnels hold no pipe descriptors and no pipe pages (which the kernel counts per
-        // user, see splice.rs).
         if self.buf.capacity() > size {
             self.buf = Vec::new();
         }
-        #[cfg(target_os = "linux")]
-        if size == SMALL_READ {
-            self.pipe = None;
-        }
-    }
-
-    /// The pipe for bulk reads, made when a bulk transfer starts; `None` (copying instead) if
-    /// the system is out of descriptors.
-    #[cfg(target_os = "linux")]
-    fn bulk_pipe(&mut self) -> Option<&mut crate::splice::Pipe> {
-        if self.pipe.is_none() && !self.no_pipe {
-            match crate::splice::Pipe::new() {
-                Ok(pipe) => self.pipe = Some(pipe),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no pipe for splicing; this tunnel copies");
-                    self.no_pipe = true;
-                }
-            }
-        }
-        self.pipe.as_mut()
     }
 }

@@ -99,7 +99,11 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
     let draining = phase_tx.subscribe();
     let mut server = Server::build()
         .disable_signals()
-        .shutdown_timeout(grace.as_secs() + 2);
+        // Past the grace period, closing tunnels send their farewell and linger; then the
+        // workers stop whatever is left.
+        .shutdown_timeout(
+            (grace + crate::tunnel::FAREWELL_TIMEOUT + crate::tunnel::LINGER).as_secs() + 1,
+        );
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
@@ -113,7 +117,10 @@ pub fn build(config: Config, listener: std::net::TcpListener) -> std::io::Result
             .local_addr(listen)
             .tcp_nodelay(nodelay)
             .on_connect_ext(move |tcp: &actix_web::rt::net::TcpStream, _| {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
                 let _ = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(user_timeout));
+                #[cfg(not(any(target_os = "linux", target_os = "android")))]
+                let _ = (tcp, user_timeout);
             })
             // Idle keep-alive connections close when draining starts, as HttpServer's do.
             .graceful_shutdown_signal(move || {

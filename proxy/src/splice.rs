@@ -1,19 +1,24 @@
 //! Zero-copy relay of a plain TCP upstream on Linux: the mail server's bytes move from its
 //! socket into a pipe and from the pipe into the browser's socket with `splice(2)`, without
-//! being copied into or out of user space. Measured on the relay bench, this halves the proxy's
-//! CPU per byte. It serves plain POP3 today, and every tunnel once TLS runs inside the app and
-//! the proxy relays ciphertext.
+//! being copied into or out of user space. Measured on the relay bench, this more than halves
+//! the proxy's CPU per byte. It serves plain POP3 today, and every tunnel once TLS runs inside
+//! the app and the proxy relays ciphertext.
 //!
-//! The pipe is bounded by its kernel size (`SPLICE_CHUNK` when the kernel allows it, 64 KiB by
-//! default), and the tunnel drains it completely before it fills it again, so it holds at most
-//! one frame. A tunnel has a pipe only during a bulk transfer. The kernel caps the pipe pages of
-//! one user (`/proc/sys/fs/pipe-user-pages-soft`, 64 MiB by default); past it, new pipes are
-//! smaller, and frames with them, which costs speed, not correctness.
+//! A tunnel holds a pipe only from the read that fills it to the write that drains it: waiting
+//! tunnels hold none. Drained pipes go back to a small pool per worker thread. A pipe is bounded
+//! by its kernel size (`SPLICE_CHUNK` when the kernel allows it), so it holds at most one frame.
+//! The kernel caps the pipe pages of one user (`/proc/sys/fs/pipe-user-pages-soft`); past it,
+//! new pipes are smaller, and frames with them, which costs speed, not correctness.
+//!
+//! Writes to a browser that has gone raise SIGPIPE, as `writev` does; Rust programs ignore it
+//! (the runtime sets it to ignore before `main`), so such writes fail with EPIPE.
 
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::net::SendFlags;
+use rustix::net::{RecvFlags, SendFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags, pipe_with, splice};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -28,10 +33,18 @@ pub struct Pipe {
 
 const FLAGS: SpliceFlags = SpliceFlags::MOVE.union(SpliceFlags::NONBLOCK);
 
+/// Drained pipes kept per worker thread for the next frame.
+const POOL_MAX: usize = 8;
+
+thread_local! {
+    static POOL: RefCell<Vec<Pipe>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Pipe {
-    pub fn new() -> io::Result<Pipe> {
+    fn new() -> io::Result<Pipe> {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
-        // The kernel may refuse (above /proc/sys/fs/pipe-max-size); the default size then.
+        // The kernel may refuse (above pipe-max-size or the user's pipe pages); the size it
+        // gave then.
         let _ = rustix::pipe::fcntl_setpipe_size(&write, crate::pump::SPLICE_CHUNK);
         let capacity = rustix::pipe::fcntl_getpipe_size(&write)?;
         Ok(Pipe {
@@ -42,32 +55,27 @@ impl Pipe {
         })
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    /// A drained pipe from this thread's pool, or a new one.
+    fn take() -> io::Result<Pipe> {
+        match POOL.with_borrow_mut(Vec::pop) {
+            Some(pipe) => Ok(pipe),
+            None => Pipe::new(),
+        }
+    }
+
+    /// Returns a drained pipe to this thread's pool (a pipe still holding bytes is closed).
+    pub fn give_back(self) {
+        if self.held == 0 {
+            POOL.with_borrow_mut(|pool| {
+                if pool.len() < POOL_MAX {
+                    pool.push(self);
+                }
+            });
+        }
     }
 
     pub fn held(&self) -> usize {
         self.held
-    }
-
-    /// Moves up to `max` bytes that `from` has into the empty pipe; `Ok(0)` when `from` is
-    /// closed. Cancel-safe: the bytes are moved and counted in the same poll.
-    pub async fn fill(&mut self, from: &TcpStream, max: usize) -> io::Result<usize> {
-        debug_assert_eq!(self.held, 0, "the pipe is drained before it is filled");
-        loop {
-            from.readable().await?;
-            let moved = from.try_io(Interest::READABLE, || {
-                Ok(splice(from, None, &self.write, None, max, FLAGS)?)
-            });
-            match moved {
-                Ok(n) => {
-                    self.held = n;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            }
-        }
     }
 
     /// Moves everything the pipe holds into `to`, waiting while `to` is full.
@@ -85,6 +93,51 @@ impl Pipe {
             }
         }
         Ok(())
+    }
+}
+
+/// Waits until `from` has bytes, then moves up to `max` bytes into a pipe: the pipe and the
+/// count (0 when `from` is closed). `None` when this read must copy instead: no pipe could be
+/// made (out of descriptors), or the socket has bytes that splice will not move (it stops at
+/// TCP urgent data, which a copying read steps over). Cancel-safe: a pipe is taken only after
+/// the wait, and the bytes are moved and counted in the same poll.
+pub async fn fill(from: &TcpStream, max: usize) -> io::Result<Option<(Pipe, usize)>> {
+    loop {
+        from.readable().await?;
+        let mut pipe = match Pipe::take() {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                static WARNED: AtomicBool = AtomicBool::new(false);
+                if !WARNED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "no pipe for splicing; copying instead");
+                }
+                return Ok(None);
+            }
+        };
+        let limit = max.min(pipe.capacity);
+        let moved = from.try_io(Interest::READABLE, || {
+            Ok(splice(from, None, &pipe.write, None, limit, FLAGS)?)
+        });
+        match moved {
+            Ok(n) => {
+                pipe.held = n;
+                return Ok(Some((pipe, n)));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                pipe.give_back();
+                // Usually the readiness was stale (the last splice emptied the socket): wait
+                // again. If bytes are there all the same, splice is stuck at urgent data.
+                let mut probe = [0u8; 1];
+                let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
+                if matches!(rustix::net::recv(from, &mut probe, flags), Ok((n, _)) if n > 0) {
+                    return Ok(None);
+                }
+            }
+            Err(e) => {
+                pipe.give_back();
+                return Err(e);
+            }
+        }
     }
 }
 

@@ -48,11 +48,12 @@ impl Tunnel {
     pub async fn refuse(mut self, err: TunnelError) {
         self.state.metrics.error(err.kind);
         let _ = farewell(send_error(&mut self.outbox, err)).await;
+        self.hang_up().await;
     }
 
     pub async fn run(mut self) {
         let metrics = self.state.metrics.clone();
-        let _open = OpenGauge::new(metrics.clone());
+        let open = OpenGauge::new(metrics.clone());
         let started = Instant::now();
         let mut moved = Moved::default();
         let end = self.relay(&mut moved).await;
@@ -79,8 +80,28 @@ impl Tunnel {
             "tunnel closed"
         );
         drop(self.slot.take());
+        drop(open);
+        self.hang_up().await;
+    }
+
+    /// Ends the connection as TCP means it to end once the last frame is sent: FIN, then what
+    /// the browser still sends is read and dropped until it closes its side (or [`LINGER`]
+    /// passes). Closing with unread bytes would make the kernel reset the connection, and a
+    /// reset discards what the browser has not yet received: the error, the close frame.
+    async fn hang_up(&mut self) {
+        let _ = tokio::time::timeout(LINGER, async {
+            self.outbox.shutdown().await;
+            self.inbox.discard_until_closed(LINGER_BYTES).await;
+        })
+        .await;
     }
 }
+
+/// How long a finished tunnel waits for the browser to close its side.
+pub const LINGER: Duration = Duration::from_secs(1);
+
+/// What a finished tunnel reads and drops from the browser at most.
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Bytes one tunnel relayed, for its close log.
 #[derive(Default)]
@@ -160,9 +181,12 @@ impl Tunnel {
         metrics
             .connects_ok
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if send_json(&mut self.outbox, &ServerMessage::Connected(connected))
+        // Every send to the browser is bounded in time: a browser that stops reading must not
+        // hold a tunnel past the timeouts.
+        let connected = ServerMessage::Connected(connected);
+        if tokio::time::timeout(idle_timeout, send_json(&mut self.outbox, &connected))
             .await
-            .is_err()
+            .map_or(true, |sent| sent.is_err())
         {
             return End::ClientClosed(None);
         }
@@ -243,7 +267,9 @@ impl Tunnel {
                                         Ok((tls, info)) => { upstream = tls; info }
                                         Err(e) => return End::Error(e),
                                     };
-                                    if send_json(&mut self.outbox, &ServerMessage::Tls(info)).await.is_err() {
+                                    let tls = ServerMessage::Tls(info);
+                                    let sent = send_json(&mut self.outbox, &tls);
+                                    if tokio::time::timeout(idle_timeout, sent).await.map_or(true, |sent| sent.is_err()) {
                                         return End::ClientClosed(None);
                                     }
                                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
@@ -254,14 +280,15 @@ impl Tunnel {
                             }
                         }
                         Some(Ok(Frame::Ping(p))) => {
-                            if self.outbox.send(Message::Pong(p)).await.is_err() {
+                            let pong = self.outbox.send(Message::Pong(p));
+                            if tokio::time::timeout(idle_timeout, pong).await.map_or(true, |sent| sent.is_err()) {
                                 return End::ClientClosed(None);
                             }
                             continue;
                         }
                         Some(Ok(Frame::Pong(_))) => continue,
                         Some(Ok(Frame::Close(reason))) => {
-                            let _ = upstream.shutdown().await;
+                            let _ = tokio::time::timeout(FAREWELL_TIMEOUT, upstream.shutdown()).await;
                             return End::ClientClosed(reason);
                         }
                     };
@@ -285,7 +312,7 @@ impl Tunnel {
 }
 
 /// How long the last messages of a tunnel may wait for a browser that does not read.
-const FAREWELL_TIMEOUT: Duration = Duration::from_secs(2);
+pub const FAREWELL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Sends the last messages unless the browser is not reading: a tunnel must end either way.
 async fn farewell(send: impl Future<Output = Result<(), Closed>>) -> Result<(), Closed> {

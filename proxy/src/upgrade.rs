@@ -27,12 +27,24 @@ use crate::static_files;
 use crate::tunnel::Tunnel;
 use crate::ws::{Inbox, Outbox};
 
-/// Serves one upgrade request, and the tunnel for as long as it runs.
+/// Serves one upgrade request, and the tunnel for as long as it runs. A browser that goes away
+/// while being answered is not the proxy's error (actix would log it as one): it ends quietly.
 pub async fn serve(
     state: Arc<State>,
     req: Request,
-    mut framed: Framed<TcpStream, Codec>,
+    framed: Framed<TcpStream, Codec>,
 ) -> Result<(), actix_web::Error> {
+    if let Err(e) = answer(state, req, framed).await {
+        tracing::debug!(error = %e, "the browser went away during the handshake");
+    }
+    Ok(())
+}
+
+async fn answer(
+    state: Arc<State>,
+    req: Request,
+    mut framed: Framed<TcpStream, Codec>,
+) -> io::Result<()> {
     let head = req.head();
     if head.uri.path() != TUNNEL_PATH || head.method != Method::GET {
         // Only the tunnel upgrades.
@@ -43,16 +55,13 @@ pub async fn serve(
             "text/plain",
             "not found\n",
         )
-        .await
-        .map_err(Into::into);
+        .await;
     }
     let admitted = match handshake::admit(&state, head) {
         Ok(admitted) => admitted,
         Err(Refused { status, error }) => {
             let body = serde_json::to_string(&error).expect("errors serialise");
-            return refuse(&mut framed, &state, status, "application/json", &body)
-                .await
-                .map_err(Into::into);
+            return refuse(&mut framed, &state, status, "application/json", &body).await;
         }
     };
     let mut accept = match actix_http::ws::handshake(head) {
@@ -67,8 +76,7 @@ pub async fn serve(
                 "text/plain",
                 &body,
             )
-            .await
-            .map_err(Into::into);
+            .await;
         }
     };
     if let Some(protocol) = admitted.subprotocol {

@@ -73,6 +73,11 @@ impl Outbox {
         .await
     }
 
+    /// Ends the sending direction (TCP FIN) after the last frame.
+    pub async fn shutdown(&mut self) {
+        let _ = self.io.shutdown().await;
+    }
+
     async fn write(&mut self, head: &[u8], payload: &[u8]) -> Result<(), Closed> {
         self.guarded(async |io: &mut OwnedWriteHalf| {
             let mut frame = Buf::chain(head, payload);
@@ -191,6 +196,28 @@ impl Inbox {
                     }
                 }
                 Err(e) => return Some(Err(ProtocolError::Io(e))),
+            }
+        }
+    }
+}
+
+impl Inbox {
+    /// Reads and drops what the browser still sends (its Close frame, a last command) until it
+    /// closes its side, or `max` bytes. Closing a socket with unread bytes makes the kernel send
+    /// a reset and discard what the browser has not yet received: the last frames, the close.
+    pub async fn discard_until_closed(&mut self, max: usize) {
+        self.buf = BytesMut::new();
+        let mut sink = [0u8; 4096];
+        let mut dropped = 0;
+        while !self.done && dropped < max {
+            if self.io.readable().await.is_err() {
+                return;
+            }
+            match self.io.try_read(&mut sink) {
+                Ok(0) => return,
+                Ok(n) => dropped += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => return,
             }
         }
     }

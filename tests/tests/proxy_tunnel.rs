@@ -92,7 +92,7 @@ async fn plain_pop3_through_the_proxy() {
     // The 300 KB message left the proxy without a copy through it: spliced on Linux.
     let spliced = metric(&proxy, "postbag_bytes_to_client_spliced_total");
     if cfg!(target_os = "linux") {
-        assert!(spliced > 200_000, "spliced {spliced} bytes");
+        assert!(spliced > 150_000, "spliced {spliced} bytes");
     }
 }
 
