@@ -207,7 +207,8 @@ impl Inbox {
     /// a reset and discard what the browser has not yet received: the last frames, the close.
     pub async fn discard_until_closed(&mut self, max: usize) {
         self.buf = BytesMut::new();
-        let mut sink = [0u8; 4096];
+        // On the heap: an array here would be in every tunnel's future, idle ones included.
+        let mut sink = vec![0u8; 4096];
         let mut dropped = 0;
         while !self.done && dropped < max {
             if self.io.readable().await.is_err() {
