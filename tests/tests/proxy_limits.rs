@@ -368,3 +368,42 @@ async fn untrusted_forwarded_for_is_ignored() {
         Some(ErrorKind::LimitReached)
     );
 }
+
+/// The end of a download reaches a browser that is behind on reading, although the browser
+/// keeps talking (pings here) while the proxy finishes: a proxy that closed its socket with
+/// those bytes unread would make the kernel reset the connection and discard the tail it had
+/// not yet delivered.
+#[tokio::test]
+async fn the_end_of_a_download_reaches_a_slow_browser_whole() {
+    use std::io::Write as _;
+    const TOTAL: usize = 8 * 1024 * 1024;
+    let source = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = source.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = source.accept() {
+            let _ = s.write_all(&vec![b'x'; TOTAL]);
+        }
+    });
+    let proxy = spawn_proxy_with(&[port], |_| {});
+    let mut tunnel = open_plain(&proxy, port).await;
+    let mut got = 0usize;
+    let mut frames = 0usize;
+    let close = loop {
+        tunnel
+            .send_raw(Message::Ping(vec![1].into()))
+            .await
+            .expect("the proxy takes pings until the end");
+        match tunnel.recv().await {
+            Incoming::Bytes(b) => got += b.len(),
+            Incoming::Closed(close) => break close,
+            other => panic!("{other:?}"),
+        }
+        frames += 1;
+        if frames.is_multiple_of(4) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    assert_eq!(got, TOTAL, "bytes delivered before the end");
+    let (code, reason) = close.expect("a close frame, not a reset");
+    assert_eq!((code, reason.as_str()), (1000, "upstream closed"));
+}
