@@ -8,6 +8,7 @@
 //! GET of the tunnel path gets from the app routes (server.rs).
 
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix_codec::{Framed, FramedParts};
@@ -87,7 +88,13 @@ async fn answer(
     let mut accept = accept.finish().drop_body();
     common_headers(&mut accept, &state);
     framed.send(H1::Item((accept, BodySize::None))).await?;
+    tunnel(state, admitted.client, framed).await;
+    Ok(())
+}
 
+/// Runs the tunnel on the upgraded connection, or refuses it with a typed error when a cap is
+/// reached or the proxy is shutting down.
+async fn tunnel(state: Arc<State>, client: IpAddr, framed: Framed<TcpStream, Codec>) {
     // What the browser sent after its request (its `open`, often) was read with the request.
     // The HTTP layer's buffers go now, not at the end of the tunnel.
     let FramedParts { io, read_buf, .. } = framed.into_parts();
@@ -95,7 +102,6 @@ async fn answer(
     let inbox = Inbox::new(read, read_buf, state.config.max_message_bytes);
     let outbox = Outbox::new(write, state.metrics.clone());
 
-    let client = admitted.client;
     let slot = state.limits.acquire(client);
     let refusal = match (&slot, *state.phase.borrow()) {
         (_, Phase::Draining | Phase::Closing) => Some(TunnelError::new(
@@ -122,7 +128,6 @@ async fn answer(
         }
         None => tunnel.run().await,
     }
-    Ok(())
 }
 
 /// Answers `status` with `body` and closes the connection.
