@@ -4,8 +4,9 @@
 //! while idle. When a read fills it (a message is coming), reads grow to [`READ_CHUNK`], and on
 //! Linux a plain TCP upstream is then spliced through a pipe instead of copied through the
 //! buffer (see `splice.rs`). A short read falls back to the small buffer, so a conversation
-//! keeps one `read` and one vectored write per reply, the fewest system calls for its latency,
-//! and a tunnel waiting after a download holds no large buffer and no pipe.
+//! keeps one `read` and one vectored write per reply, the fewest system calls for its latency.
+//! A waiting tunnel holds no pipe; after a copied download it keeps the large buffer until its
+//! next short reply.
 
 use tokio::io::AsyncReadExt;
 
@@ -88,20 +89,21 @@ impl Pump {
         false
     }
 
-    /// Sends what the last read got as one binary frame, then sizes the next read after it:
-    /// a read that filled its buffer starts (or continues) a bulk transfer; a copying read that
-    /// did not ends it and gives the large buffer back, so a waiting tunnel keeps only the small
-    /// one. A spliced read holds nothing while waiting, so only a short one ends the transfer.
+    /// Sends what the last read got as one binary frame, then sizes the next read after it: a
+    /// read that filled its buffer starts a bulk transfer; one under [`SMALL_READ`] (a reply of
+    /// the conversation) ends it and gives the large buffer back. Reads in between keep the
+    /// transfer going: over a real network they are rarely full, and dropping to small reads
+    /// at each would double the frames.
     pub async fn send(&mut self, outbox: &mut Outbox) -> Result<(), Closed> {
         match std::mem::replace(&mut self.pending, Pending::Nothing) {
             Pending::Nothing => {}
             Pending::Buffered(n) => {
                 outbox.send_binary(&self.buf[..n]).await?;
-                self.resize(if n == self.size {
-                    READ_CHUNK
-                } else {
-                    SMALL_READ
-                });
+                if n == self.size {
+                    self.resize(READ_CHUNK);
+                } else if n < SMALL_READ {
+                    self.resize(SMALL_READ);
+                }
             }
             #[cfg(target_os = "linux")]
             Pending::Piped(mut pipe) => {

@@ -115,29 +115,45 @@ pub async fn fill(from: &TcpStream, max: usize) -> io::Result<Option<(Pipe, usiz
             }
         };
         let limit = max.min(pipe.capacity);
+        // Decided inside `try_io`: only a `WouldBlock` from the closure clears the readiness,
+        // and a read that must copy needs it kept.
         let moved = from.try_io(Interest::READABLE, || {
-            Ok(splice(from, None, &pipe.write, None, limit, FLAGS)?)
+            match splice(from, None, &pipe.write, None, limit, FLAGS) {
+                Ok(n) if n > 0 || !has_bytes(from)? => Ok(Some(n)),
+                // At urgent data splice moves nothing (EAGAIN, or 0 when the FIN is queued
+                // behind it) while bytes are there.
+                Ok(_) => Ok(None),
+                Err(rustix::io::Errno::AGAIN) if has_bytes(from)? => Ok(None),
+                Err(e) => Err(e.into()),
+            }
         });
         match moved {
-            Ok(n) => {
+            Ok(Some(n)) => {
                 pipe.held = n;
                 return Ok(Some((pipe, n)));
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            Ok(None) => {
                 pipe.give_back();
-                // Usually the readiness was stale (the last splice emptied the socket): wait
-                // again. If bytes are there all the same, splice is stuck at urgent data.
-                let mut probe = [0u8; 1];
-                let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
-                if matches!(rustix::net::recv(from, &mut probe, flags), Ok((n, _)) if n > 0) {
-                    return Ok(None);
-                }
+                return Ok(None);
             }
+            // The readiness was stale (the last splice emptied the socket): wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => pipe.give_back(),
             Err(e) => {
                 pipe.give_back();
                 return Err(e);
             }
         }
+    }
+}
+
+/// Whether `socket` has bytes to read, without taking them. `WouldBlock` when it has none; a
+/// pending socket error is returned (and so reported), not lost.
+fn has_bytes(socket: &TcpStream) -> io::Result<bool> {
+    let mut probe = [0u8; 1];
+    let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
+    match rustix::net::recv(socket, &mut probe, flags) {
+        Ok((n, _)) => Ok(n > 0),
+        Err(e) => Err(e.into()),
     }
 }
 

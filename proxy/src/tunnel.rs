@@ -110,7 +110,8 @@ struct Moved {
     to_client: u64,
 }
 
-/// Counts a tunnel as open for exactly as long as its task lives, however it ends.
+/// Counts a tunnel as open from its start until its last frame is sent (the linger after it is
+/// not a tunnel), or until its task is dropped, however it ends.
 struct OpenGauge(Arc<crate::metrics::Metrics>);
 
 impl OpenGauge {

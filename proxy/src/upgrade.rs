@@ -119,7 +119,11 @@ async fn tunnel(state: Arc<State>, client: IpAddr, framed: Framed<TcpStream, Cod
         outbox,
         shutdown: state.phase.clone(),
         client,
-        slot: if refusal.is_none() { slot.ok() } else { None },
+        // A refused tunnel's slot is given back now, not after its farewell.
+        slot: match (&refusal, slot) {
+            (None, slot) => slot.ok(),
+            (Some(_), _) => None,
+        },
     };
     match refusal {
         Some(err) => {

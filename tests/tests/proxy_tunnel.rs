@@ -303,3 +303,39 @@ async fn starttls_is_refused_outside_starttls_mode() {
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(close.map(|c| c.0), Some(1002));
 }
+
+/// A mail server that sends TCP urgent data in the middle of a large reply: splice stops at the
+/// urgent mark, and the proxy must copy past it rather than wait for bytes that are already
+/// there (the server then waits for the next command, so nothing else would wake it).
+#[tokio::test]
+async fn urgent_data_in_a_plain_download_does_not_stall_it() {
+    use std::io::Write as _;
+    const HALF: usize = 300_000;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(&vec![b'a'; HALF]).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        socket2::SockRef::from(&s).send_out_of_band(b"!").unwrap();
+        s.write_all(&vec![b'b'; HALF]).unwrap();
+        // Then wait, as a POP3 server waits for the next command.
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let proxy = spawn_proxy_with(&[port], |c| c.idle_timeout_secs = 20);
+    let mut tunnel = open_local(&proxy, port, TlsMode::None).await.0;
+    let mut got = Vec::new();
+    // The urgent byte is out of band: the stream carries the two halves only.
+    while got.iter().filter(|&&b| b == b'b').count() < HALF {
+        match tokio::time::timeout(Duration::from_secs(10), tunnel.recv()).await {
+            Ok(Incoming::Bytes(b)) => got.extend(b),
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => panic!(
+                "stalled after {} bytes ({} of the second half)",
+                got.len(),
+                got.iter().filter(|&&b| b == b'b').count()
+            ),
+        }
+    }
+    assert_eq!(got.iter().filter(|&&b| b == b'a').count(), HALF);
+}
