@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 pub use config::{Cli, Config, ConfigError, Secret};
 pub use exposure::Missing;
-pub use pump::{MAX_HELD, READ_CHUNK};
+pub use pump::MAX_HELD;
 pub use static_files::csp_for;
 
 /// Runs the proxy until SIGTERM or ctrl-c, then shuts down gracefully. Used by `main`.

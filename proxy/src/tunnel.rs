@@ -47,7 +47,7 @@ impl Tunnel {
     /// Refuses at once with a typed error (limits, shutdown).
     pub async fn refuse(mut self, err: TunnelError) {
         self.state.metrics.error(err.kind);
-        let _ = farewell(send_error(&mut self.outbox, err)).await;
+        let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.outbox, err)).await;
         self.hang_up().await;
     }
 
@@ -61,14 +61,14 @@ impl Tunnel {
             End::Error(err) => {
                 tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
                 metrics.error(err.kind);
-                let _ = farewell(send_error(&mut self.outbox, err)).await;
+                let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.outbox, err)).await;
             }
             End::UpstreamClosed => {
                 let (code, reason) = CLOSE_UPSTREAM_CLOSED;
-                let _ = farewell(self.outbox.send(close(code, reason))).await;
+                let _ = within(FAREWELL_TIMEOUT, self.outbox.send(close(code, reason))).await;
             }
             End::ClientClosed(reason) => {
-                let _ = farewell(self.outbox.send(Message::Close(reason))).await;
+                let _ = within(FAREWELL_TIMEOUT, self.outbox.send(Message::Close(reason))).await;
             }
         }
         // Sizes and times only: never what was said.
@@ -182,12 +182,10 @@ impl Tunnel {
         metrics
             .connects_ok
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // Every send to the browser is bounded in time: a browser that stops reading must not
-        // hold a tunnel past the timeouts.
         let connected = ServerMessage::Connected(connected);
-        if tokio::time::timeout(idle_timeout, send_json(&mut self.outbox, &connected))
+        if within(idle_timeout, send_json(&mut self.outbox, &connected))
             .await
-            .map_or(true, |sent| sent.is_err())
+            .is_err()
         {
             return End::ClientClosed(None);
         }
@@ -270,7 +268,7 @@ impl Tunnel {
                                     };
                                     let tls = ServerMessage::Tls(info);
                                     let sent = send_json(&mut self.outbox, &tls);
-                                    if tokio::time::timeout(idle_timeout, sent).await.map_or(true, |sent| sent.is_err()) {
+                                    if within(idle_timeout, sent).await.is_err() {
                                         return End::ClientClosed(None);
                                     }
                                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
@@ -282,7 +280,7 @@ impl Tunnel {
                         }
                         Some(Ok(Frame::Ping(p))) => {
                             let pong = self.outbox.send(Message::Pong(p));
-                            if tokio::time::timeout(idle_timeout, pong).await.map_or(true, |sent| sent.is_err()) {
+                            if within(idle_timeout, pong).await.is_err() {
                                 return End::ClientClosed(None);
                             }
                             continue;
@@ -315,9 +313,14 @@ impl Tunnel {
 /// How long the last messages of a tunnel may wait for a browser that does not read.
 pub const FAREWELL_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Sends the last messages unless the browser is not reading: a tunnel must end either way.
-async fn farewell(send: impl Future<Output = Result<(), Closed>>) -> Result<(), Closed> {
-    tokio::time::timeout(FAREWELL_TIMEOUT, send)
+/// A send to the browser, given up (and the browser counted as gone) after `limit`: a browser
+/// that stops reading must not hold a tunnel past the timeouts, nor keep its last messages from
+/// ending it.
+async fn within(
+    limit: Duration,
+    send: impl Future<Output = Result<(), Closed>>,
+) -> Result<(), Closed> {
+    tokio::time::timeout(limit, send)
         .await
         .unwrap_or(Err(Closed))
 }

@@ -22,7 +22,6 @@ use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 use tokio::net::TcpStream;
 
 use crate::handshake::{self, Refused};
-use crate::limits::LimitError;
 use crate::server::{Phase, State};
 use crate::static_files;
 use crate::tunnel::Tunnel;
@@ -108,9 +107,7 @@ async fn tunnel(state: Arc<State>, client: IpAddr, framed: Framed<TcpStream, Cod
             ErrorKind::ShuttingDown,
             "the proxy is shutting down",
         )),
-        (Err(e @ (LimitError::Total | LimitError::PerIp)), _) => {
-            Some(TunnelError::new(ErrorKind::LimitReached, e.to_string()))
-        }
+        (Err(e), _) => Some(TunnelError::new(ErrorKind::LimitReached, e.to_string())),
         (Ok(_), Phase::Running) => None,
     };
     let tunnel = Tunnel {
