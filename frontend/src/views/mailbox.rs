@@ -80,12 +80,25 @@ fn PasswordPrompt() -> impl IntoView {
                     <input type="password" autocomplete="current-password" bind:value=value/></label> }.into_any()
             }}
             <p class="hint">"Kept in memory for this session only."</p>
-            {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
-            <div class="actions">
-                <button type="submit" class="primary">"Unlock and sync"</button>
-                <button type="button" class="secondary" on:click=move |_| model.needs_password.set(false)>"Not now"</button>
-            </div>
+            <PromptEnd error=error submit="Unlock and sync" shown=model.needs_password/>
         </form>
+    }
+}
+
+/// The end of a prompt the sync asked for: its error, the button that answers it, and
+/// "Not now", which puts the prompt away.
+#[component]
+fn PromptEnd(
+    error: RwSignal<Option<String>>,
+    submit: &'static str,
+    shown: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+        <div class="actions">
+            <button type="submit" class="primary">{submit}</button>
+            <button type="button" class="secondary" on:click=move |_| shown.set(false)>"Not now"</button>
+        </div>
     }
 }
 
@@ -141,11 +154,7 @@ fn AccessCodePrompt() -> impl IntoView {
                 </div>
                 <p class="hint">"The code is stored encrypted together with the password."</p>
             </Show>
-            {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
-            <div class="actions">
-                <button type="submit" class="primary">"Connect and sync"</button>
-                <button type="button" class="secondary" on:click=move |_| model.needs_access_code.set(false)>"Not now"</button>
-            </div>
+            <PromptEnd error=error submit="Connect and sync" shown=model.needs_access_code/>
         </form>
     }
 }
