@@ -4,10 +4,15 @@
 //! write what the client wants sent, read when it needs input, run the TLS handshake when
 //! asked. It never touches sockets itself: the caller passes a connected stream and a
 //! function that wraps a stream in TLS.
+//!
+//! Time is the driver's business, not the client's (the client has no clock): with a
+//! [`Pace`] every reply gets a deadline and must keep a minimum rate, so a server that stops
+//! talking, or drips one byte a second, cannot hold a session forever.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 use super::{
     AuthMechanism, Capabilities, Client, ClientConfig, Command, CommandId, Event, Expire,
@@ -21,13 +26,67 @@ impl<T: Read + Write> Stream for T {}
 /// Wraps the plain stream in TLS when the server accepted STLS.
 pub type Upgrade<'a> = &'a mut dyn FnMut(Box<dyn Stream>) -> io::Result<Box<dyn Stream>>;
 
-/// What can go wrong in a blocking session.
+/// Sets the read timeout of the socket under the stream (under TLS too: a clone of the
+/// `TcpStream` shares its timeout), so that a silent server wakes the driver at the deadline.
+pub type SetReadTimeout = Box<dyn FnMut(Duration) -> io::Result<()>>;
+
+/// How long a reply may take. A reply starts when the driver begins waiting for it and ends
+/// with the event that completes it; it fails when the server
+/// - sends nothing for `reply_timeout`, or
+/// - has taken longer than `reply_timeout` plus the time its bytes so far need at `min_rate`
+///   (a reply of `n` bytes has `reply_timeout + n / min_rate`), so that a drip of one byte a
+///   second fails soon after `reply_timeout` while a large message at a fair rate does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace {
+    pub reply_timeout: Duration,
+    /// Bytes per second; 0 checks silence only.
+    pub min_rate: u64,
+}
+
+/// How a reply ran out of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// Nothing arrived for `silent` (with `received` bytes of the reply before).
+    Silent { silent: Duration, received: u64 },
+    /// `received` bytes in `elapsed`: slower than `min_rate` bytes per second allow.
+    TooSlow {
+        received: u64,
+        elapsed: Duration,
+        min_rate: u64,
+    },
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Timeout::Silent { silent, received } => write!(
+                f,
+                "the server sent nothing for {:.1} s ({received} bytes of the reply before)",
+                silent.as_secs_f64()
+            ),
+            Timeout::TooSlow {
+                received,
+                elapsed,
+                min_rate,
+            } => write!(
+                f,
+                "the server sent {received} bytes of a reply in {:.1} s, slower than the \
+                 minimum of {min_rate} bytes/s",
+                elapsed.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// What can go wrong in a blocking session. After any of these the session is over.
 #[derive(Debug)]
 pub enum DriverError {
     /// Reading, writing or the TLS handshake failed.
     Io(io::Error),
     /// The POP3 session failed.
     Pop3(Pop3Error),
+    /// A reply took too long (only with a [`Pace`]).
+    Timeout(Timeout),
 }
 
 impl fmt::Display for DriverError {
@@ -35,6 +94,7 @@ impl fmt::Display for DriverError {
         match self {
             DriverError::Io(e) => write!(f, "I/O error: {e}"),
             DriverError::Pop3(e) => write!(f, "POP3 error: {e}"),
+            DriverError::Timeout(t) => write!(f, "timed out: {t}"),
         }
     }
 }
@@ -73,6 +133,95 @@ pub enum Reply {
     Failed(ServerError),
 }
 
+/// The deadline of the reply being read, in a session with a [`Pace`].
+struct Clock {
+    pace: Pace,
+    set_read_timeout: Option<SetReadTimeout>,
+    reply: Option<ReplyClock>,
+}
+
+/// When the reply being waited for started, when its last byte came, and how many came.
+#[derive(Clone, Copy, Debug)]
+struct ReplyClock {
+    start: Instant,
+    last: Instant,
+    received: u64,
+}
+
+impl Clock {
+    fn new(pace: Pace, set_read_timeout: Option<SetReadTimeout>) -> Clock {
+        Clock {
+            pace,
+            set_read_timeout,
+            reply: None,
+        }
+    }
+
+    /// The driver starts waiting; a reply already under way keeps its clock.
+    fn begin(&mut self, now: Instant) {
+        self.reply.get_or_insert(ReplyClock {
+            start: now,
+            last: now,
+            received: 0,
+        });
+    }
+
+    fn received(&mut self, n: usize, now: Instant) {
+        if let Some(r) = &mut self.reply {
+            r.received += n as u64;
+            r.last = now;
+        }
+    }
+
+    /// Before a read: sets the socket's read timeout to the time left, or says how the reply
+    /// ran out of time.
+    fn before_read(&mut self, now: Instant) -> Result<(), DriverError> {
+        let left = match self.reply {
+            Some(reply) => time_left(self.pace, reply, now).map_err(DriverError::Timeout)?,
+            None => self.pace.reply_timeout,
+        };
+        if let Some(set) = self.set_read_timeout.as_mut() {
+            // A zero timeout means "none" to `set_read_timeout`: never pass it.
+            set(left.max(Duration::from_millis(1)))?;
+        }
+        Ok(())
+    }
+}
+
+/// The time `reply` has left at `now` under `pace` (see [`Pace`]), or how it ran out.
+fn time_left(pace: Pace, reply: ReplyClock, now: Instant) -> Result<Duration, Timeout> {
+    let silent = now.saturating_duration_since(reply.last);
+    if silent >= pace.reply_timeout {
+        return Err(Timeout::Silent {
+            silent,
+            received: reply.received,
+        });
+    }
+    let mut left = pace.reply_timeout - silent;
+    if pace.min_rate > 0 {
+        let allowed = pace.reply_timeout
+            + Duration::from_secs_f64(reply.received as f64 / pace.min_rate as f64);
+        let elapsed = now.saturating_duration_since(reply.start);
+        if elapsed >= allowed {
+            return Err(Timeout::TooSlow {
+                received: reply.received,
+                elapsed,
+                min_rate: pace.min_rate,
+            });
+        }
+        left = left.min(allowed - elapsed);
+    }
+    Ok(left)
+}
+
+/// Whether `event` completes a reply (the next one gets a new clock).
+fn ends_reply(event: &Event) -> bool {
+    !matches!(
+        event,
+        Event::MessageStart { .. } | Event::MessageChunk { .. }
+    )
+}
+
 /// A logged-in session in the TRANSACTION state.
 pub struct Session {
     /// Always `Some`; an `Option` so that `next_event` can move it into a TLS wrapper.
@@ -87,6 +236,7 @@ pub struct Session {
     pub login_delay: Option<u32>,
     /// `EXPIRE` reported at `Ready`.
     pub expire: Option<Expire>,
+    clock: Option<Clock>,
 }
 
 impl fmt::Debug for Session {
@@ -103,6 +253,24 @@ fn next_event(
     client: &mut Client,
     buf: &mut [u8],
     upgrade: &mut Option<Upgrade<'_>>,
+    clock: &mut Option<Clock>,
+) -> Result<Event, DriverError> {
+    if let Some(clock) = clock.as_mut() {
+        clock.begin(Instant::now());
+    }
+    let event = read_until_event(stream, client, buf, upgrade, clock)?;
+    if let Some(clock) = clock.as_mut().filter(|_| ends_reply(&event)) {
+        clock.reply = None;
+    }
+    Ok(event)
+}
+
+fn read_until_event(
+    stream: &mut Option<Box<dyn Stream>>,
+    client: &mut Client,
+    buf: &mut [u8],
+    upgrade: &mut Option<Upgrade<'_>>,
+    clock: &mut Option<Clock>,
 ) -> Result<Event, DriverError> {
     loop {
         let event = client.next_event();
@@ -118,6 +286,15 @@ fn next_event(
                 let up = upgrade
                     .as_mut()
                     .ok_or_else(|| io::Error::other("STLS without an upgrade function"))?;
+                // The handshake gets a whole reply's time (the upgrade bounds it as a whole).
+                if let Some(Clock {
+                    pace,
+                    set_read_timeout: Some(set),
+                    ..
+                }) = clock.as_mut()
+                {
+                    set(pace.reply_timeout)?;
+                }
                 *stream = Some(up(plain)?);
                 client.tls_started()?;
                 return Ok(Event::StartTls);
@@ -125,29 +302,72 @@ fn next_event(
             Some(event) => return Ok(event),
             None => {}
         }
-        let n = s.read(buf)?;
+        if let Some(clock) = clock.as_mut() {
+            clock.before_read(Instant::now())?;
+        }
+        let n = match s.read(buf) {
+            Ok(n) => n,
+            // The read timeout fired (or a signal): the clock decides whether time is up.
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted
+                    || (clock.is_some()
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        )) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if n == 0 {
             return Err(client.connection_lost().into());
+        }
+        if let Some(clock) = clock.as_mut() {
+            clock.received(n, Instant::now());
         }
         client.receive(&buf[..n]);
     }
 }
 
 impl Session {
-    /// Runs greeting, CAPA, STLS (through `upgrade`) and login over a connected stream.
+    /// Runs greeting, CAPA, STLS (through `upgrade`) and login over a connected stream. Replies
+    /// may take as long as the stream lets them (its own timeouts, if any).
     pub fn login(
         stream: Box<dyn Stream>,
         config: ClientConfig,
         upgrade: Option<Upgrade<'_>>,
     ) -> Result<Session, DriverError> {
+        Session::start(stream, config, upgrade, None)
+    }
+
+    /// [`login`](Session::login), and every reply of the session, login included, is held to
+    /// `pace`. Without `set_read_timeout` a silent server is noticed only when the stream's own
+    /// read timeout fires; a drip is noticed at the next byte either way.
+    pub fn login_paced(
+        stream: Box<dyn Stream>,
+        config: ClientConfig,
+        upgrade: Option<Upgrade<'_>>,
+        pace: Pace,
+        set_read_timeout: Option<SetReadTimeout>,
+    ) -> Result<Session, DriverError> {
+        let clock = Clock::new(pace, set_read_timeout);
+        Session::start(stream, config, upgrade, Some(clock))
+    }
+
+    fn start(
+        stream: Box<dyn Stream>,
+        config: ClientConfig,
+        mut upgrade: Option<Upgrade<'_>>,
+        mut clock: Option<Clock>,
+    ) -> Result<Session, DriverError> {
         let mut client = Client::new(config);
         let mut buf = vec![0; 64 * 1024];
         let mut stream = Some(stream);
-        let mut upgrade = upgrade;
         let mut mechanism = None;
         let mut capabilities = None;
         loop {
-            match next_event(&mut stream, &mut client, &mut buf, &mut upgrade)? {
+            match next_event(&mut stream, &mut client, &mut buf, &mut upgrade, &mut clock)? {
                 Event::Capabilities(c) => capabilities = Some(c),
                 Event::Authenticated { mechanism: m } => mechanism = Some(m),
                 Event::Ready {
@@ -162,6 +382,7 @@ impl Session {
                         capabilities,
                         login_delay,
                         expire,
+                        clock,
                     });
                 }
                 _ => {}
@@ -176,7 +397,13 @@ impl Session {
 
     /// The next event of the session, reading as needed.
     pub fn next_event(&mut self) -> Result<Event, DriverError> {
-        next_event(&mut self.stream, &mut self.client, &mut self.buf, &mut None)
+        next_event(
+            &mut self.stream,
+            &mut self.client,
+            &mut self.buf,
+            &mut None,
+            &mut self.clock,
+        )
     }
 
     /// Enqueues a command; its reply arrives through [`next_event`](Session::next_event).
@@ -238,5 +465,185 @@ impl Session {
     /// Hands the stream back (e.g. to drop the connection without QUIT in a test).
     pub fn into_stream(self) -> Box<dyn Stream> {
         self.stream.expect("stream present")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::pop3::Secret;
+
+    const PACE: Pace = Pace {
+        reply_timeout: Duration::from_secs(10),
+        min_rate: 100,
+    };
+
+    /// `time_left` for a reply that started at 0 s, got `received` bytes, the last at `last`
+    /// seconds, asked at `now` seconds.
+    fn check(received: u64, last: f64, now: f64, expected: Result<f64, &str>) {
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let reply = ReplyClock {
+            start: t0,
+            last: at(last),
+            received,
+        };
+        let got = time_left(PACE, reply, at(now));
+        match (got, expected) {
+            (Ok(left), Ok(want)) => assert!(
+                (left.as_secs_f64() - want).abs() < 1e-6,
+                "{received} B, last {last}, now {now}: {left:?} left, want {want}"
+            ),
+            (Err(Timeout::Silent { .. }), Err("silent")) => {}
+            (Err(Timeout::TooSlow { .. }), Err("slow")) => {}
+            (got, want) => panic!("{received} B, last {last}, now {now}: {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reply_has_a_deadline_and_a_minimum_rate() {
+        // Nothing yet: the reply timeout counts from the start.
+        check(0, 0.0, 0.0, Ok(10.0));
+        check(0, 0.0, 9.5, Ok(0.5));
+        check(0, 0.0, 10.0, Err("silent"));
+        // Bytes buy time at the minimum rate (100 B/s: 1000 B buy 10 s) ...
+        check(1000, 9.0, 9.0, Ok(10.0));
+        check(1000, 15.0, 19.0, Ok(1.0));
+        // ... but never silence longer than the timeout.
+        check(100_000, 20.0, 30.0, Err("silent"));
+        // A drip of one byte a second: 11 bytes by 11 s allow 10.11 s.
+        check(10, 10.0, 10.0, Ok(0.1));
+        check(11, 11.0, 11.0, Err("slow"));
+    }
+
+    /// A server whose replies arrive in timed pieces; a read waits for the next piece or
+    /// gives up at the read timeout the driver set, as a socket would.
+    struct Timed {
+        pieces: VecDeque<(Duration, Vec<u8>)>,
+        timeout: Rc<Cell<Duration>>,
+    }
+
+    impl Read for Timed {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((wait, bytes)) = self.pieces.front_mut() else {
+                std::thread::sleep(self.timeout.get());
+                return Err(io::ErrorKind::WouldBlock.into());
+            };
+            if *wait > self.timeout.get() {
+                std::thread::sleep(self.timeout.get());
+                *wait -= self.timeout.get();
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            std::thread::sleep(*wait);
+            *wait = Duration::ZERO;
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            bytes.drain(..n);
+            if bytes.is_empty() {
+                self.pieces.pop_front();
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Timed {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    const LOGIN: &[u8] = b"+OK hi\r\n-ERR no CAPA\r\n+OK\r\n+OK\r\n";
+
+    fn session(pieces: Vec<(u64, &[u8])>, pace: Pace) -> Session {
+        let timeout = Rc::new(Cell::new(Duration::from_secs(1)));
+        let stream = Timed {
+            pieces: pieces
+                .into_iter()
+                .map(|(ms, b)| (Duration::from_millis(ms), b.to_vec()))
+                .collect(),
+            timeout: timeout.clone(),
+        };
+        let mut config = ClientConfig::new("u", Secret::new("p".into()));
+        config.want_starttls = false;
+        config.allow_plaintext_password = true;
+        let set: SetReadTimeout = Box::new(move |t| {
+            timeout.set(t);
+            Ok(())
+        });
+        Session::login_paced(Box::new(stream), config, None, pace, Some(set)).unwrap()
+    }
+
+    fn fast() -> Pace {
+        Pace {
+            reply_timeout: Duration::from_millis(300),
+            min_rate: 100,
+        }
+    }
+
+    #[test]
+    fn a_refused_retr_leaves_the_session_usable() {
+        let mut s = session(
+            vec![
+                (0, LOGIN),
+                (0, b"-ERR [SYS/TEMP] message 1 is unreadable\r\n+OK\r\nbody\r\n.\r\n"),
+            ],
+            fast(),
+        );
+        let replies = s.execute(&[Command::Retr(1), Command::Retr(2)]).unwrap();
+        assert!(
+            matches!(&replies[0], Reply::Failed(e) if e.text == "message 1 is unreadable"),
+            "{replies:?}"
+        );
+        assert_eq!(replies[1], Reply::Message(b"body\r\n".to_vec()));
+    }
+
+    #[test]
+    fn a_silent_server_times_out_at_the_reply_timeout() {
+        let mut s = session(vec![(0, LOGIN)], fast());
+        let started = Instant::now();
+        let err = s.execute(&[Command::Retr(1)]).unwrap_err();
+        assert!(
+            matches!(err, DriverError::Timeout(Timeout::Silent { .. })),
+            "{err}"
+        );
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(290), "{took:?}");
+        assert!(took < Duration::from_millis(900), "{took:?}");
+    }
+
+    #[test]
+    fn a_drip_fails_the_minimum_rate() {
+        // One byte every 50 ms (20 B/s, under 100 B/s): never silent for 300 ms, but the
+        // reply has 300 ms + n / 100 s, which a drip overtakes at 375 ms.
+        let mut pieces: Vec<(u64, &[u8])> = vec![(0, LOGIN), (0, b"+OK\r\n")];
+        pieces.extend(std::iter::repeat_n((50, &b"x"[..]), 40));
+        let mut s = session(pieces, fast());
+        let started = Instant::now();
+        let err = s.execute(&[Command::Retr(1)]).unwrap_err();
+        assert!(
+            matches!(err, DriverError::Timeout(Timeout::TooSlow { .. })),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn a_fair_rate_is_not_a_timeout() {
+        // 20 pieces of 100 bytes every 100 ms (1000 B/s): 2 s in all, far over the 300 ms
+        // reply timeout, and well within the rate.
+        let line = [b'y'; 98].iter().chain(b"\r\n").copied().collect::<Vec<u8>>();
+        let mut pieces: Vec<(u64, &[u8])> = vec![(0, LOGIN), (0, b"+OK\r\n")];
+        pieces.extend(std::iter::repeat_n((100, line.as_slice()), 20));
+        pieces.push((0, b".\r\n"));
+        let mut s = session(pieces, fast());
+        let replies = s.execute(&[Command::Retr(1)]).unwrap();
+        assert!(matches!(&replies[0], Reply::Message(m) if m.len() == 2000));
     }
 }
