@@ -10,16 +10,21 @@
 //! - [`policy`]: pure address classification and the deny-by-default target rules.
 //! - `upstream`: resolve once, check, connect, TLS; `tls`: trust, pinning, session info.
 //! - `tunnel`: one `select!` loop per WebSocket; `ws`: the framing, straight on the socket;
+//!   `frame`: the browser's frames judged on their header, before their payload is read;
 //!   `pump`: the mail server's bytes to frames; `splice`: the zero-copy path (Linux).
 //! - `server`: routes, shutdown; `upgrade`: takes the connection at the WebSocket upgrade;
 //!   `handshake`: Origin, token, subprotocol and client address checks before the upgrade;
 //!   `static_files`: the app, CSP, cache headers.
-//! - `metrics`, `limits`: counters for `/metrics` and the tunnel caps.
+//! - `control`: the browser's JSON control messages; `metrics`, `limits`: counters for
+//!   `/metrics` and the tunnel caps; `log_safe`: peer text escaped and cut for the log.
 
 pub mod config;
+mod control;
 mod exposure;
+mod frame;
 mod handshake;
 mod limits;
+mod log_safe;
 mod metrics;
 pub mod policy;
 mod pump;
@@ -41,6 +46,15 @@ pub use config::{Cli, Config, ConfigError, Secret};
 pub use exposure::Missing;
 pub use pump::MAX_HELD;
 pub use static_files::csp_for;
+
+/// The pure parsers of what the browser sends, for the fuzz targets in proxy/fuzz. Not an API:
+/// only the `fuzzing` feature builds it.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    pub use crate::control::parse as parse_control;
+    pub use crate::frame::{FrameError, FrameReader, check_header};
+    pub use crate::log_safe::{MAX_LOGGED_CHARS, Untrusted};
+}
 
 /// Runs the proxy until SIGTERM or ctrl-c, then shuts down gracefully. Used by `main`.
 pub async fn run(config: Config, listener: std::net::TcpListener) -> std::io::Result<()> {

@@ -9,18 +9,21 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_http::ws::{CloseCode, CloseReason, Frame, Item, Message, ProtocolError};
+use actix_http::ws::{CloseCode, CloseReason, Frame, Item, Message};
 use postbag_protocol::tunnel::{
     CLOSE_UPSTREAM_CLOSED, ClientMessage, ErrorKind, ServerMessage, TlsMode, TunnelError,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
+use crate::control;
+use crate::frame::FrameError;
 use crate::limits::Slot;
+use crate::log_safe::Untrusted;
 use crate::pump::Pump;
 use crate::server::{Phase, State};
 use crate::upstream;
-use crate::ws::{Closed, Inbox, Outbox};
+use crate::ws::{Closed, Inbox, InboxError, Outbox};
 
 /// Everything one tunnel needs.
 pub struct Tunnel {
@@ -142,14 +145,14 @@ impl Tunnel {
         let first = match tokio::time::timeout(connect_timeout, self.inbox.next()).await {
             Err(_) => return End::Error(bad_request("no open message")),
             Ok(None) => return End::ClientClosed(None),
-            Ok(Some(Err(e))) => return End::Error(protocol_error(e)),
+            Ok(Some(Err(e))) => return inbox_error(e, max_message),
             Ok(Some(Ok(frame))) => frame,
         };
         let open = match first {
-            Frame::Text(text) => match serde_json::from_slice::<ClientMessage>(&text) {
+            Frame::Text(text) => match control::parse(&text, "open message") {
                 Ok(ClientMessage::Open(open)) => open,
                 Ok(_) => return End::Error(bad_request("the first message must be open")),
-                Err(e) => return End::Error(bad_request(&format!("invalid open message: {e}"))),
+                Err(e) => return End::Error(e),
             },
             Frame::Close(reason) => return End::ClientClosed(reason),
             _ => {
@@ -158,13 +161,6 @@ impl Tunnel {
                 ));
             }
         };
-        tracing::info!(
-            client = %self.client,
-            host = %open.host,
-            port = open.port,
-            tls = ?open.tls,
-            "tunnel open requested"
-        );
         let start = Instant::now();
         let opened = upstream::open(
             &open,
@@ -173,10 +169,30 @@ impl Tunnel {
             connect_timeout,
             config.tcp_nodelay,
         );
+        // Logged once judged, and even then the host is the browser's text: escaped, truncated
+        // (a raw newline would forge a log line, an escape sequence reach the terminal).
+        let host = Untrusted(&open.host);
         let (mut upstream, connected, target) = match opened.await {
             Ok(ok) => ok,
-            Err(e) => return End::Error(e),
+            Err(e) => {
+                tracing::info!(
+                    client = %self.client,
+                    %host,
+                    port = open.port,
+                    kind = e.kind.as_str(),
+                    "tunnel open refused"
+                );
+                return End::Error(e);
+            }
         };
+        tracing::info!(
+            client = %self.client,
+            %host,
+            port = open.port,
+            tls = ?open.tls,
+            peer = %connected.peer,
+            "tunnel connected"
+        );
         let metrics = self.state.metrics.clone();
         metrics.connect_latency(upstream::elapsed_secs(start));
         metrics
@@ -192,8 +208,6 @@ impl Tunnel {
 
         let mut pump = Pump::new();
         let mut may_starttls = open.tls == TlsMode::Starttls;
-        // Bytes of the fragmented binary message in progress, against the message size cap.
-        let mut fragmented = 0usize;
         let idle = tokio::time::sleep(idle_timeout);
         tokio::pin!(idle);
         use std::sync::atomic::Ordering::Relaxed;
@@ -230,30 +244,17 @@ impl Tunnel {
                 frame = self.inbox.next() => {
                     let data = match frame {
                         None => return End::ClientClosed(None),
-                        Some(Err(e)) => return End::Error(protocol_error_sized(e, max_message)),
+                        Some(Err(e)) => return inbox_error(e, max_message),
                         Some(Ok(Frame::Binary(data))) => data,
+                        // The inbox counts the fragments of a message against the size cap.
                         Some(Ok(Frame::Continuation(item))) => match item {
-                            Item::FirstBinary(d) | Item::Continue(d) => {
-                                fragmented += d.len();
-                                if fragmented > max_message {
-                                    return End::Error(too_large(max_message));
-                                }
-                                d
-                            }
-                            Item::Last(d) => {
-                                fragmented += d.len();
-                                if fragmented > max_message {
-                                    return End::Error(too_large(max_message));
-                                }
-                                fragmented = 0;
-                                d
-                            }
+                            Item::FirstBinary(d) | Item::Continue(d) | Item::Last(d) => d,
                             Item::FirstText(_) => {
                                 return End::Error(bad_request("fragmented text messages are not supported"));
                             }
                         },
                         Some(Ok(Frame::Text(text))) => {
-                            match serde_json::from_slice::<ClientMessage>(&text) {
+                            match control::parse(&text, "control message") {
                                 Ok(ClientMessage::Starttls) if may_starttls => {
                                     may_starttls = false;
                                     let result = upstream::starttls(
@@ -275,7 +276,7 @@ impl Tunnel {
                                     continue;
                                 }
                                 Ok(_) => return End::Error(bad_request("unexpected control message")),
-                                Err(e) => return End::Error(bad_request(&format!("invalid control message: {e}"))),
+                                Err(e) => return End::Error(e),
                             }
                         }
                         Some(Ok(Frame::Ping(p))) => {
@@ -291,15 +292,18 @@ impl Tunnel {
                             return End::ClientClosed(reason);
                         }
                     };
-                    if !data.is_empty() {
-                        match tokio::time::timeout(idle_timeout, upstream.write_all(&data)).await {
-                            Ok(Ok(())) => {}
-                            Ok(Err(e)) => return End::Error(io_error(e)),
-                            Err(_) => return End::Error(stalled("the mail server")),
-                        }
-                        metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
-                        moved.to_upstream += data.len() as u64;
+                    // Idle means no payload either way: an empty frame (or a ping) per second
+                    // must not hold a tunnel and its slot forever.
+                    if data.is_empty() {
+                        continue;
                     }
+                    match tokio::time::timeout(idle_timeout, upstream.write_all(&data)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return End::Error(io_error(e)),
+                        Err(_) => return End::Error(stalled("the mail server")),
+                    }
+                    metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
+                    moved.to_upstream += data.len() as u64;
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                 }
                 () = &mut idle => {
@@ -354,21 +358,15 @@ fn bad_request(message: &str) -> TunnelError {
     TunnelError::new(ErrorKind::BadRequest, message)
 }
 
-fn too_large(max: usize) -> TunnelError {
-    TunnelError::new(
-        ErrorKind::MessageTooLarge,
-        format!("messages are limited to {max} bytes"),
-    )
-}
-
-fn protocol_error(e: ProtocolError) -> TunnelError {
-    protocol_error_sized(e, 0)
-}
-
-fn protocol_error_sized(e: ProtocolError, max: usize) -> TunnelError {
+/// What ends a tunnel whose browser sent a frame the inbox refused, or whose socket failed.
+fn inbox_error(e: InboxError, max_message: usize) -> End {
     match e {
-        ProtocolError::Overflow => too_large(max),
-        other => bad_request(&format!("WebSocket protocol error: {other}")),
+        InboxError::Frame(FrameError::TooLarge { .. }) => End::Error(TunnelError::new(
+            ErrorKind::MessageTooLarge,
+            format!("messages are limited to {max_message} bytes"),
+        )),
+        InboxError::Frame(other) => End::Error(bad_request(&other.to_string())),
+        InboxError::Io(_) => End::ClientClosed(None),
     }
 }
 

@@ -6,18 +6,20 @@
 //! tunnel and the socket: a send waits while the browser's socket is full, which is how a slow
 //! browser slows down the reading from the mail server. The one frame being written is counted
 //! in `Metrics::buffered_bytes`. Incoming frames are decoded only when the tunnel asks for the
-//! next one, so the browser cannot push more than one frame (capped by the maximum message
-//! size) ahead of the mail server.
+//! next one, and each is judged on its header before its payload is read (frame.rs), so the
+//! browser cannot push more than one frame (capped by the maximum message size) ahead of the
+//! mail server, whatever length it announces.
 
 use std::io;
 use std::sync::Arc;
 
-use actix_codec::{Decoder, Encoder};
-use actix_http::ws::{Codec, Frame, Message, ProtocolError};
+use actix_codec::Encoder;
+use actix_http::ws::{Codec, Frame, Message};
 use bytes::{Buf, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
+use crate::frame::{FrameError, FrameReader};
 use crate::metrics::Metrics;
 
 /// The browser went away, or a frame to it could not be written whole.
@@ -147,9 +149,18 @@ const INBOX_READ: usize = 4 * 1024;
 /// The tunnel's receiving half.
 pub struct Inbox {
     io: OwnedReadHalf,
-    buf: BytesMut,
-    codec: Codec,
+    frames: FrameReader,
     done: bool,
+}
+
+/// Why no frame came from the browser.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The browser's socket failed: it is gone.
+    #[error("reading from the browser failed: {0}")]
+    Io(#[from] io::Error),
 }
 
 impl Inbox {
@@ -158,44 +169,44 @@ impl Inbox {
     pub fn new(io: OwnedReadHalf, early: BytesMut, max_frame: usize) -> Inbox {
         Inbox {
             io,
-            // Not the HTTP layer's read buffer itself: it is larger than a tunnel needs.
-            buf: BytesMut::from(&early[..]),
-            codec: Codec::new().max_size(max_frame),
+            frames: FrameReader::new(&early, max_frame),
             done: false,
         }
     }
 
     /// The next frame; `None` when the browser's side of the connection ended. Cancel-safe:
     /// what a read returns is in the buffer in the same poll.
-    pub async fn next(&mut self) -> Option<Result<Frame, ProtocolError>> {
+    pub async fn next(&mut self) -> Option<Result<Frame, InboxError>> {
         loop {
-            match self.codec.decode(&mut self.buf) {
+            match self.frames.next_frame() {
                 Ok(Some(frame)) => return Some(Ok(frame)),
                 Ok(None) => {}
-                Err(e) => return Some(Err(e)),
+                Err(e) => return Some(Err(e.into())),
             }
             if self.done {
                 return None;
             }
+            let buf = self.frames.buffer();
             // A tunnel waiting for its browser holds no buffer: memory per idle tunnel.
-            if self.buf.is_empty() {
-                self.buf = BytesMut::new();
+            if buf.is_empty() {
+                *buf = BytesMut::new();
                 if let Err(e) = self.io.readable().await {
-                    return Some(Err(ProtocolError::Io(e)));
+                    return Some(Err(e.into()));
                 }
             }
-            // The codec refuses a header announcing more than the maximum size, so the buffer
-            // holds at most one frame under it plus one read.
-            self.buf.reserve(INBOX_READ);
-            match self.io.try_read_buf(&mut self.buf) {
+            // Every header was checked against the maximum size before this read (frame.rs),
+            // so the buffer holds at most one frame under it plus one read.
+            let buf = self.frames.buffer();
+            buf.reserve(INBOX_READ);
+            match self.io.try_read_buf(buf) {
                 Ok(0) => self.done = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if let Err(e) = self.io.readable().await {
-                        return Some(Err(ProtocolError::Io(e)));
+                        return Some(Err(e.into()));
                     }
                 }
-                Err(e) => return Some(Err(ProtocolError::Io(e))),
+                Err(e) => return Some(Err(e.into())),
             }
         }
     }
@@ -206,7 +217,7 @@ impl Inbox {
     /// closes its side, or `max` bytes. Closing a socket with unread bytes makes the kernel send
     /// a reset and discard what the browser has not yet received: the last frames, the close.
     pub async fn discard_until_closed(&mut self, max: usize) {
-        self.buf = BytesMut::new();
+        *self.frames.buffer() = BytesMut::new();
         // On the heap: an array here would be in every tunnel's future, idle ones included.
         let mut sink = vec![0u8; 4096];
         let mut dropped = 0;

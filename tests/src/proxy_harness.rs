@@ -164,3 +164,211 @@ pub fn raw_handshake(proxy: SocketAddr, path: &str, extra: &[(&str, &str)]) -> H
     answer.body = String::from_utf8(body).unwrap();
     answer
 }
+
+/// A tunnel spoken frame by frame over a plain socket, for what a WebSocket library will not
+/// send: oversized or lying headers, unmasked frames, reserved bits, repeated request headers.
+pub struct RawTunnel {
+    stream: TcpStream,
+}
+
+/// What one frame from the proxy was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawFrame {
+    Text(String),
+    Binary(Vec<u8>),
+    /// A close frame's code (if any).
+    Close(Option<u16>),
+    Other(u8),
+}
+
+/// The mask key of every frame a [`RawTunnel`] sends.
+const RAW_MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+impl RawTunnel {
+    /// Completes a WebSocket handshake with `headers` (names may repeat, each becomes its own
+    /// line); panics unless the proxy answers 101.
+    pub fn connect(proxy: SocketAddr, headers: &[(&str, &str)]) -> RawTunnel {
+        let mut stream = TcpStream::connect(proxy).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut request = format!(
+            "GET /tunnel HTTP/1.1\r\nHost: {proxy}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        // The head byte by byte: the frames behind it stay in the socket.
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            stream.read_exact(&mut byte).expect("the handshake answer");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        RawTunnel { stream }
+    }
+
+    /// Sends a masked frame whose first byte is `first` (FIN, RSV, opcode), whose header
+    /// announces `announced` payload bytes, followed by `payload` (which may be shorter).
+    pub fn send_frame(&mut self, first: u8, announced: u64, payload: &[u8]) {
+        let mut frame = raw_header(first, 0x80, announced);
+        frame.extend(RAW_MASK);
+        frame.extend(
+            payload
+                .iter()
+                .zip(RAW_MASK.iter().cycle())
+                .map(|(b, m)| b ^ m),
+        );
+        self.send_bytes(&frame);
+    }
+
+    /// A second handle on the same connection, to send from another thread.
+    pub fn try_clone(&self) -> RawTunnel {
+        RawTunnel {
+            stream: self.stream.try_clone().unwrap(),
+        }
+    }
+
+    /// Sends a frame without a mask, as only a server may.
+    pub fn send_unmasked(&mut self, first: u8, payload: &[u8]) {
+        let mut frame = raw_header(first, 0, payload.len() as u64);
+        frame.extend(payload);
+        self.send_bytes(&frame);
+    }
+
+    /// Writes `bytes` as they are. The proxy may have closed already: a failed write is left
+    /// for the reads that follow to notice.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes);
+    }
+
+    /// Sends `open` for 127.0.0.1:`port` without TLS, as one text frame.
+    pub fn send_open(&mut self, port: u16) {
+        let req = open_request(LOCALHOST, port, TlsMode::None);
+        let text =
+            serde_json::to_string(&postbag_protocol::tunnel::ClientMessage::Open(req)).unwrap();
+        self.send_frame(0x81, text.len() as u64, text.as_bytes());
+    }
+
+    /// The next frame from the proxy, or `None` when the connection ended (or was reset);
+    /// panics if none comes within `within`.
+    pub fn next_frame(&mut self, within: Duration) -> Option<RawFrame> {
+        self.stream.set_read_timeout(Some(within)).unwrap();
+        let mut head = [0u8; 2];
+        match self.stream.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if is_timeout(&e) => panic!("no frame from the proxy within {within:?}"),
+            Err(_) => return None,
+        }
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                self.stream.read_exact(&mut b).ok()?;
+                u64::from(u16::from_be_bytes(b))
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                self.stream.read_exact(&mut b).ok()?;
+                u64::from_be_bytes(b)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; len as usize];
+        self.stream.read_exact(&mut payload).ok()?;
+        Some(match head[0] & 0x0f {
+            0x1 => RawFrame::Text(String::from_utf8(payload).unwrap()),
+            0x2 => RawFrame::Binary(payload),
+            0x8 => RawFrame::Close(
+                (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]])),
+            ),
+            op => RawFrame::Other(op),
+        })
+    }
+
+    /// Expects the proxy's `connected` within `within`.
+    pub fn expect_connected(&mut self, within: Duration) {
+        match self.next_frame(within) {
+            Some(RawFrame::Text(t)) if t.contains("\"connected\"") => {}
+            other => panic!("expected connected, got {other:?}"),
+        }
+    }
+
+    /// Expects an error message (binary frames before it are skipped) and then a close, both
+    /// within `within`; returns the error and the close code.
+    pub fn expect_error(&mut self, within: Duration) -> (TunnelError, Option<u16>) {
+        let deadline = Instant::now() + within;
+        let left = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        };
+        let err = loop {
+            match self.next_frame(left()) {
+                Some(RawFrame::Text(t)) => {
+                    match serde_json::from_str::<postbag_protocol::tunnel::ServerMessage>(&t) {
+                        Ok(postbag_protocol::tunnel::ServerMessage::Error(e)) => break e,
+                        other => panic!("expected an error, got {other:?}"),
+                    }
+                }
+                // Relayed bytes, pongs.
+                Some(RawFrame::Binary(_) | RawFrame::Other(_)) => continue,
+                other => panic!("expected an error message, got {other:?}"),
+            }
+        };
+        match self.next_frame(left()) {
+            Some(RawFrame::Close(code)) => (err, code),
+            other => panic!("expected a close after {err:?}, got {other:?}"),
+        }
+    }
+
+    /// Expects the proxy to end the connection (FIN or reset) within `within`, reading and
+    /// dropping whatever comes first.
+    pub fn expect_end(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let mut sink = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "the proxy did not end the connection within {within:?}"
+            );
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            match self.stream.read(&mut sink) {
+                Ok(0) => return,
+                Ok(_) => continue,
+                Err(e) if is_timeout(&e) => continue,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// A frame header's first bytes (no mask key): `first`, the mask bit, `len` in the shortest form.
+fn raw_header(first: u8, mask_bit: u8, len: u64) -> Vec<u8> {
+    let mut out = vec![first];
+    match len {
+        0..=125 => out.push(mask_bit | len as u8),
+        126..=0xffff => {
+            out.push(mask_bit | 126);
+            out.extend((len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(mask_bit | 127);
+            out.extend(len.to_be_bytes());
+        }
+    }
+    out
+}
