@@ -215,7 +215,7 @@ impl ProxyProcess {
                 "/nonexistent/postbag-dist",
             ])
             .args(["--allow-port", ports, "--allow-private-cidr", "127.0.0.0/8"])
-            .args(["--allowed-origin", "*", "--max-tunnels", "100000"])
+            .args(["--max-tunnels", "100000"])
             .args(["--max-tunnels-per-ip", "100000", "--workers", "1"])
             .args(["--tcp-nodelay", if nodelay { "true" } else { "false" }])
             .env("RUST_LOG", "warn")

@@ -43,12 +43,14 @@ pub struct Config {
     /// Non-public address ranges that are nevertheless allowed, e.g. `127.0.0.0/8`.
     pub allow_private_cidrs: Vec<IpNet>,
     /// Allowed `Origin` values of the WebSocket handshake, e.g. `https://mail.example.org`;
-    /// `"*"`: any origin. Empty on a loopback address: the proxy's own origins there
+    /// `"*"`: any origin, which counts as reachable from other machines (like a public page's
+    /// origin, see exposure.rs). Empty on a loopback address: the proxy's own origins there
     /// (`http://127.0.0.1:PORT`, `http://localhost:PORT`, `http://[::1]:PORT`). Empty on any
     /// other address: refused at start. Never judged by the request's `Host` header, which a
     /// page whose name was rebound to the proxy's address controls (DNS rebinding).
     pub allowed_origins: Vec<String>,
-    /// If set, every tunnel must present this token (see docs/tunnel-protocol.md).
+    /// If set, every tunnel must present this token (see docs/tunnel-protocol.md), and so must
+    /// every request for `/metrics` (`Authorization: Bearer <token>`).
     pub token: Option<Secret<String>>,
     /// A PEM file of extra CAs trusted for upstream TLS, besides the web PKI roots.
     pub extra_ca_file: Option<PathBuf>,
@@ -64,8 +66,10 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// On shutdown, open tunnels may run this long before they are closed.
     pub shutdown_grace_secs: u64,
-    /// Take the client IP (for the per-IP limit and logs) from the last `X-Forwarded-For` entry.
-    /// Only behind a reverse proxy that sets it.
+    /// Take the client IP (for the per-IP limit and logs) from the last `X-Forwarded-For` entry
+    /// of the last such header line. Only behind a reverse proxy that sets it. Off, requests
+    /// carrying `X-Forwarded-For`, `Forwarded`, `X-Real-IP` or `Via` are refused: a reverse
+    /// proxy nobody declared would expose a loopback proxy without its checks.
     pub trust_forwarded_for: bool,
     /// HTTP worker threads (0: one per CPU).
     pub workers: usize,
@@ -101,14 +105,15 @@ impl Default for Config {
 }
 
 impl Config {
-    /// For loopback tests: 127.0.0.0/8 and ::1 allowed, any origin, one worker, short grace.
-    /// No port: a test lists the ports of the servers it reaches in `allow_ports`.
+    /// For loopback tests: 127.0.0.0/8 and ::1 allowed, one worker, short grace. No port: a
+    /// test lists the ports of the servers it reaches in `allow_ports`. The proxy's own
+    /// origins (and clients that send none, as the native tests' do): any origin (`*`) would
+    /// count as exposed and need a relay restriction.
     pub fn for_tests(dist: Option<PathBuf>) -> Config {
         Config {
             dist: dist.unwrap_or_else(|| PathBuf::from("/nonexistent/postbag-dist")),
             allow_ports: Vec::new(),
             allow_private_cidrs: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
-            allowed_origins: vec!["*".into()],
             workers: 1,
             shutdown_grace_secs: 2,
             ..Config::default()
@@ -160,8 +165,9 @@ pub enum ConfigError {
     )]
     TokenUnsendable,
     #[error(
-        "refusing to listen on {listen}: it is not a loopback address, so other machines can \
-         reach the proxy, and{}",
+        "refusing to listen on {listen}: other machines can reach the proxy there (it is not a \
+         loopback address, or a reverse proxy is in front: trust_forwarded_for, or an allowed \
+         origin that is not this machine's), and{}",
         crate::exposure::list(missing)
     )]
     Exposed {
@@ -191,7 +197,7 @@ pub enum ConfigError {
         lists the mail servers (with --allow-any-public-host false), or --public-relay accepts \
         that anyone who can reach the port can use it to reach any public POP3 server.\n\n\
         Endpoints: / (the app), /tunnel (WebSocket, see docs/tunnel-protocol.md), /healthz, \
-        /metrics (Prometheus). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
+        /metrics (Prometheus; with --token, only with Authorization: Bearer <token>). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
         --shutdown-grace-secs, exit."
 )]
 pub struct Cli {
@@ -238,8 +244,9 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub allow_private_cidrs: Vec<IpNet>,
-    /// Allowed WebSocket Origin: the URL users open, e.g. https://mail.example.com; "*" for any;
-    /// repeat or comma-separate. Default on loopback: the proxy's own origins; required
+    /// Allowed WebSocket Origin: the URL users open, e.g. https://mail.example.com; "*" for any
+    /// (which, like a public URL, needs a token, a host list or --public-relay); repeat or
+    /// comma-separate. Default on loopback: the proxy's own origins; required
     /// elsewhere.
     #[arg(
         long = "allowed-origin",
@@ -271,7 +278,8 @@ pub struct Cli {
     /// Seconds open tunnels may keep running after SIGTERM/ctrl-c [default: 10].
     #[arg(long, env = "POSTBAG_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
-    /// Trust the last X-Forwarded-For entry as the client IP (behind a reverse proxy only).
+    /// Trust the last X-Forwarded-For entry as the client IP (behind a reverse proxy only);
+    /// without it, forwarded requests are refused [default: false].
     #[arg(long, env = "POSTBAG_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: Option<bool>,
     /// HTTP worker threads; 0 for one per CPU [default: 0].

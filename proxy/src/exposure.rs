@@ -138,16 +138,14 @@ impl Config {
     /// Whether other machines can reach the proxy on `listen`: it listens on a non-loopback
     /// address, or it listens on loopback behind a reverse proxy on the same host. The latter
     /// shows in the configuration: it trusts `X-Forwarded-For`, or it allows page origins that
-    /// are not this machine's (the public URL the reverse proxy serves). Non-browser clients
-    /// send no `Origin`, so the origin list alone does not keep them out. (`*` names no page,
-    /// so it says nothing either way; tests and benchmarks use it on loopback.)
+    /// are not this machine's (the public URL the reverse proxy serves, or `*`, any page at
+    /// all). Non-browser clients send no `Origin`, so the origin list alone does not keep them
+    /// out. A reverse proxy that the configuration does not declare shows in the requests
+    /// instead: the handshake refuses forwarded requests unless `trust_forwarded_for` is on.
     pub fn reachable_from_elsewhere(&self, listen: SocketAddr) -> bool {
         !is_loopback(listen.ip())
             || self.trust_forwarded_for
-            || self
-                .allowed_origins
-                .iter()
-                .any(|o| o != "*" && !is_loopback_origin(o))
+            || self.allowed_origins.iter().any(|o| !is_loopback_origin(o))
     }
 
     /// Whether the proxy on `listen` is an open relay: any public host, no token, reachable from
@@ -272,10 +270,28 @@ mod tests {
             }),
             Ok(())
         );
-        assert_eq!(
-            check(loopback, |c| c.allowed_origins = vec!["*".into()]),
-            Ok(())
-        );
+    }
+
+    #[test]
+    fn any_origin_on_loopback_counts_as_exposed() {
+        // `*` is what a reverse proxy's unknown public URL gets replaced with in a hurry.
+        for origins in [&["*"][..], &["http://localhost:3000", "*"]] {
+            let any = |c: &mut Config| {
+                c.allowed_origins = origins.iter().map(|o| o.to_string()).collect()
+            };
+            assert_eq!(
+                check("127.0.0.1:8080", any),
+                Err(vec![Missing::RelayRestriction]),
+                "{origins:?}"
+            );
+            assert_eq!(
+                check("127.0.0.1:8080", |c| {
+                    any(c);
+                    c.token = Some(Secret("0123456789abcdef".into()));
+                }),
+                Ok(())
+            );
+        }
     }
 
     #[test]

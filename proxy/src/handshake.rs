@@ -1,5 +1,6 @@
-//! What the WebSocket handshake request is checked for before the upgrade: its `Origin`, the
-//! access token, the subprotocol to answer, and which client address the tunnel caps count.
+//! What the WebSocket handshake request is checked for before the upgrade: headers a reverse
+//! proxy adds, its `Origin`, the access token, the subprotocol to answer, and which client
+//! address the tunnel caps count.
 //!
 //! [`admit`] runs the checks in order for both ways a request reaches the tunnel path: the
 //! upgrade itself, and a plain GET (the app's probe after a refused upgrade, which must get the
@@ -30,8 +31,19 @@ pub struct Refused {
     pub error: TunnelError,
 }
 
-/// Origin, then token, then subprotocol. A refusal is counted and logged (never with the
-/// token).
+/// Headers a reverse proxy adds to say whom it forwards. Their presence means the proxy is
+/// reached through another one, whatever its listen address says.
+pub const FORWARDING_HEADERS: [&str; 4] = ["x-forwarded-for", "forwarded", "x-real-ip", "via"];
+
+/// What a request through an untrusted reverse proxy is told (the operator reads it in the
+/// app's explanation or with curl).
+const FORWARDED_UNTRUSTED: &str = "this proxy is reached through a reverse proxy (the request \
+     carries X-Forwarded-For, Forwarded, X-Real-IP or Via) but does not trust one: set \
+     trust_forwarded_for (--trust-forwarded-for true, POSTBAG_TRUST_FORWARDED_FOR=true), which \
+     also applies the checks for a proxy that other machines reach";
+
+/// Forwarding headers, then Origin, then token, then subprotocol. A refusal is counted and
+/// logged (never with the token, nor with anything else the request said).
 pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
     let refuse = |status, kind, message: &str, why: &str| {
         state.metrics.error(kind);
@@ -41,6 +53,16 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
             error: TunnelError::new(kind, message),
         })
     };
+    // A loopback proxy behind a reverse proxy that nobody declared is reachable from anywhere
+    // while its start-up checks judged it private (exposure.rs): refuse until it is declared.
+    if !state.config.trust_forwarded_for && is_forwarded(head) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorKind::ForbiddenOrigin,
+            FORWARDED_UNTRUSTED,
+            "forwarded by an untrusted reverse proxy",
+        );
+    }
     if !state.origins.allow(origin(head)) {
         return refuse(
             StatusCode::FORBIDDEN,
@@ -111,6 +133,13 @@ impl Origins {
     }
 }
 
+/// Whether the request carries any of [`FORWARDING_HEADERS`].
+fn is_forwarded(req: &RequestHead) -> bool {
+    FORWARDING_HEADERS
+        .iter()
+        .any(|name| req.headers().contains_key(*name))
+}
+
 /// The request's `Origin` header, if it is text.
 fn origin(req: &RequestHead) -> Option<&str> {
     req.headers()
@@ -165,6 +194,18 @@ fn choose_subprotocol(offered: &[String]) -> Result<Option<&'static str>, NoPost
     }
 }
 
+/// Whether a request for `/metrics` presents `token`: `Authorization: Bearer <token>` (what
+/// Prometheus sends with `authorization` or `bearer_token`) or the `token` query parameter.
+pub fn metrics_token_presented(req: &RequestHead, token: &str) -> bool {
+    let bearer = req
+        .headers()
+        .get_all(header::AUTHORIZATION)
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.strip_prefix("Bearer "))
+        .any(|t| ct_eq(t.trim(), token));
+    bearer || token_presented(req, &[], token)
+}
+
 fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
@@ -174,12 +215,15 @@ fn ct_eq(a: &str, b: &str) -> bool {
 }
 
 /// The address the tunnel caps count: the peer, or, behind a reverse proxy that appends it, the
-/// last `X-Forwarded-For` entry (earlier entries are whatever the client sent).
+/// last entry of the last `X-Forwarded-For` line. Everything before it is whatever the client
+/// sent: HAProxy adds its own line rather than extending the client's, so a forged first line
+/// must not pick the bucket.
 fn client_ip(req: &RequestHead, trust_forwarded_for: bool) -> IpAddr {
     if trust_forwarded_for {
         let last = req
             .headers()
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .last()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|ip| ip.trim().parse().ok());
@@ -213,6 +257,68 @@ mod tests {
             (&["chat"], Err(NoPostbagProtocol)),
         ] {
             assert_eq!(choose_subprotocol(&offered(list)), expected, "{list:?}");
+        }
+    }
+
+    fn head(headers: &[(&str, &str)]) -> RequestHead {
+        let mut head = RequestHead::default();
+        head.peer_addr = Some("192.0.2.1:40000".parse().unwrap());
+        for (name, value) in headers {
+            let name = header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            let value = header::HeaderValue::from_str(value).unwrap();
+            head.headers_mut().append(name, value);
+        }
+        head
+    }
+
+    #[test]
+    fn the_last_address_of_the_last_forwarded_for_line_is_the_client() {
+        for (lines, expected) in [
+            (&["198.51.100.7"][..], "198.51.100.7"),
+            (&["203.0.113.9, 198.51.100.7"], "198.51.100.7"),
+            // HAProxy appends its own line: the client's forged line comes first.
+            (&["203.0.113.9", "198.51.100.7"], "198.51.100.7"),
+            (
+                &["1.1.1.1, 2.2.2.2", "3.3.3.3, 198.51.100.7"],
+                "198.51.100.7",
+            ),
+            (&["not an address"], "192.0.2.1"),
+            (&[], "192.0.2.1"),
+        ] {
+            let headers: Vec<_> = lines.iter().map(|l| ("x-forwarded-for", *l)).collect();
+            let ip: IpAddr = expected.parse().unwrap();
+            assert_eq!(client_ip(&head(&headers), true), ip, "{lines:?}");
+            assert_eq!(
+                client_ip(&head(&headers), false),
+                "192.0.2.1".parse::<IpAddr>().unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn forwarding_headers_are_recognised() {
+        for name in ["X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"] {
+            assert!(is_forwarded(&head(&[(name, "1.0 proxy")])), "{name}");
+        }
+        assert!(!is_forwarded(&head(&[("origin", "http://127.0.0.1:1")])));
+    }
+
+    #[test]
+    fn the_metrics_token_comes_as_a_bearer_or_in_the_query() {
+        let token = "0123456789abcdef";
+        assert!(metrics_token_presented(
+            &head(&[("authorization", "Bearer 0123456789abcdef")]),
+            token
+        ));
+        let mut query = head(&[]);
+        query.uri = "/metrics?token=0123456789abcdef".parse().unwrap();
+        assert!(metrics_token_presented(&query, token));
+        for wrong in [
+            &[][..],
+            &[("authorization", "Bearer nope")],
+            &[("authorization", token)],
+        ] {
+            assert!(!metrics_token_presented(&head(wrong), token), "{wrong:?}");
         }
     }
 

@@ -1,8 +1,11 @@
 //! Caps on open tunnels, in total and per client IP. A slot is a guard: dropping it frees it,
 //! whichever way the tunnel ends.
+//!
+//! An IPv6 client counts by its /64: one subscriber usually gets at least a /64, and picks any
+//! of its 2^64 addresses at will, so a per-address cap would cap nothing.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug)]
@@ -43,6 +46,7 @@ impl Limits {
     }
 
     pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, LimitError> {
+        let ip = bucket(ip);
         let mut open = self.open.lock().unwrap();
         if open.total >= self.max_total {
             return Err(LimitError::Total);
@@ -57,6 +61,21 @@ impl Limits {
             limits: self.clone(),
             ip,
         })
+    }
+}
+
+/// Prefix length of the IPv6 networks counted as one client.
+const IPV6_CLIENT_PREFIX: u32 = 64;
+
+/// The key a client address is counted under: IPv4 (an IPv4-mapped IPv6 address included) as
+/// is, IPv6 by its /64.
+fn bucket(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX << (128 - IPV6_CLIENT_PREFIX);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
+        v4 => v4,
     }
 }
 
@@ -90,5 +109,24 @@ mod tests {
         drop(a1);
         assert!(limits.acquire(a).is_ok());
         assert!(limits.open.lock().unwrap().per_ip.len() == 2);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64() {
+        let limits = Limits::new(10, 1);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let _a = limits.acquire(ip("2001:db8:1:2::1")).unwrap();
+        assert_eq!(
+            limits
+                .acquire(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+                .unwrap_err(),
+            LimitError::PerIp
+        );
+        let _b = limits.acquire(ip("2001:db8:1:3::1")).unwrap();
+        let _c = limits.acquire(ip("192.0.2.1")).unwrap();
+        assert_eq!(
+            limits.acquire(ip("::ffff:192.0.2.1")).unwrap_err(),
+            LimitError::PerIp
+        );
     }
 }

@@ -175,7 +175,11 @@ fn app(
             async move {
                 let mut res = fut.await?;
                 let headers = res.headers_mut();
-                static_files::security_headers(headers, &site_state.site.csp());
+                if path == static_files::PARSER_FRAME_PATH {
+                    static_files::parser_frame_headers(headers);
+                } else {
+                    static_files::security_headers(headers, &site_state.site.csp());
+                }
                 if !headers.contains_key(header::CACHE_CONTROL) {
                     let cache = match path.as_str() {
                         TUNNEL_PATH | "/healthz" | "/metrics" => "no-store",
@@ -221,7 +225,17 @@ fn app(
     app
 }
 
-async fn metrics_endpoint(state: web::Data<State>) -> HttpResponse {
+/// The counters, to whoever may open tunnels: with a token configured, only to a request that
+/// presents it (the counters tell who uses the proxy how much, and how its refusals go).
+async fn metrics_endpoint(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    if let Some(token) = &state.config.token
+        && !handshake::metrics_token_presented(req.head(), &token.0)
+    {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .content_type("text/plain; charset=utf-8")
+            .body("missing or wrong access token (Authorization: Bearer <token>)\n");
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

@@ -19,8 +19,13 @@ use sha2::{Digest, Sha256};
 /// Blocking by default is the mail frame's own job: its CSP meta (frontend/src/mail/sanitize.rs)
 /// allows only `data:`/`blob:` images until the user consents for that message. The app's own
 /// document never renders mail HTML.
+///
+/// `frame-src` is `'self'` only: the one frame the app makes is the reader's `srcdoc` iframe,
+/// which no scheme source (`blob:`, `data:`) could match anyway, and attachments are saved
+/// through a `blob:` link, a download rather than a frame. Allowing more would only widen what
+/// injected markup could frame (a `blob:` document even carries the app's origin).
 const CSP_TAIL: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob: https: http:; \
-     style-src 'self' 'unsafe-inline'; frame-src 'self' blob: data:; worker-src 'self'; \
+     style-src 'self' 'unsafe-inline'; frame-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'none'";
 
@@ -141,6 +146,35 @@ pub fn security_headers(headers: &mut header::HeaderMap, csp: &str) {
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+/// The app's HTML parser frame (frontend/parse.html): mail HTML is sanitised in its realm.
+pub const PARSER_FRAME_PATH: &str = "/parse.html";
+
+/// The parser frame's policy: it may run nothing at all (`sandbox` without `allow-scripts`),
+/// stays same-origin so that the app can use its parser, and may be framed by the app only.
+/// It has no `script-src`: the inert documents made from its parser inherit this policy, and
+/// with one Chromium would report every event handler in a mail as a violation as it parses.
+pub const PARSER_FRAME_CSP: &str = "sandbox allow-same-origin; frame-ancestors 'self'";
+
+/// Headers of the parser frame's document, in place of [`security_headers`].
+pub fn parser_frame_headers(headers: &mut header::HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PARSER_FRAME_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
 }
 
 /// Whether a request path names a file in `dist` (as opposed to an app route that falls back to

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::policy::Policy;
+use crate::policy::{Denied, Policy};
 use crate::tls::{self, Trust};
 
 /// The upstream byte stream, plain or TLS.
@@ -72,7 +72,7 @@ pub async fn open(
     for addr in &addrs {
         policy
             .check_addr(addr.ip())
-            .map_err(|d| TunnelError::new(ErrorKind::ForbiddenTarget, d.to_string()))?;
+            .map_err(|d| address_refused(&req.host, d))?;
     }
 
     let tcp = tokio::time::timeout_at(deadline, connect_any(&addrs, nodelay))
@@ -119,6 +119,26 @@ pub async fn starttls(
         .await
         .map_err(|_| TunnelError::new(ErrorKind::Timeout, "TLS handshake timeout"))??;
     Ok((Upstream::Tls(Box::new(stream)), info))
+}
+
+/// The refusal of a resolved address. For an IP literal it says which rule refused (the client
+/// wrote the address itself); for a name it names neither the address nor its class, which
+/// would map the proxy's internal DNS for the client. The operator's log has both.
+fn address_refused(host: &str, denied: Denied) -> TunnelError {
+    if is_ip_literal(host) {
+        return TunnelError::new(ErrorKind::ForbiddenTarget, denied.to_string());
+    }
+    tracing::info!(reason = %denied, "a name resolved to an address the policy refuses");
+    TunnelError::new(
+        ErrorKind::ForbiddenTarget,
+        "the name resolves to an address that is not allowed (not public and not in \
+         allow_private_cidrs)",
+    )
+}
+
+fn is_ip_literal(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok()
 }
 
 fn server_name(host: &str) -> Result<ServerName<'static>, TunnelError> {

@@ -136,6 +136,13 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
         .find(|d| d.trim().starts_with("script-src"))
         .unwrap();
     assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+    // The app frames nothing but the reader's srcdoc iframe, which frame-src does not govern.
+    let frame_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("frame-src"))
+        .unwrap();
+    assert_eq!(frame_src, "frame-src 'self'", "{csp}");
     assert_eq!(index.header("x-content-type-options"), "nosniff");
     assert_eq!(index.header("referrer-policy"), "no-referrer");
 
@@ -232,6 +239,40 @@ fn health_and_metrics() {
     ] {
         assert!(text.contains(series), "{series} missing from {text}");
     }
+}
+
+/// With a token, the counters are the token holder's too: who uses the proxy how much, and how
+/// its refusals go, is not for anyone who can reach the port.
+#[test]
+fn metrics_need_the_token_when_one_is_set() {
+    const TOKEN: &str = "0123456789abcdef-metrics";
+    let mut config = Config::for_tests(None);
+    config.token = Some(postbag_proxy::Secret(TOKEN.into()));
+    let proxy = spawn_proxy(config);
+    let addr = proxy.addr();
+    let refused = get(addr, "/metrics");
+    assert_eq!(refused.status, 401);
+    assert!(!String::from_utf8_lossy(&refused.body).contains("postbag_"));
+    let wrong = request(
+        addr,
+        &format!(
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer nope\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(wrong.status, 401);
+    let bearer = request(
+        addr,
+        &format!(
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(bearer.status, 200);
+    assert!(String::from_utf8_lossy(&bearer.body).contains("postbag_tunnels_open 0"));
+    assert_eq!(get(addr, &format!("/metrics?token={TOKEN}")).status, 200);
+    // Health stays open: load balancers probe it without credentials.
+    assert_eq!(get(addr, "/healthz").status, 200);
 }
 
 #[test]

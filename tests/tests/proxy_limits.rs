@@ -1,5 +1,6 @@
-//! Limits and backpressure: tunnel caps (and whose address they count), idle timeout, message
-//! size, a slow browser reading a 10 MB message, and graceful shutdown.
+//! Limits and backpressure: tunnel caps (and whose address they count), idle timeout (which
+//! empty frames and pings do not reset), message size, a slow browser reading a 10 MB message,
+//! and graceful shutdown. (Lengths announced in frame headers: proxy_frames.rs.)
 //!
 //! Timing: these run on loaded 2-core machines, so a test waits for a state by polling with a
 //! generous deadline, never by a fixed sleep; lower bounds (closed no earlier than the timeout)
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
 use postbag_proxy::{MAX_HELD, ProxyHandle};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, dovecot_ports, metric, open_plain, pop3_after_greeting, spawn_proxy_with,
-    spawn_test_proxy, wait_until_no_tunnel_is_open,
+    LOCALHOST, RawFrame, RawTunnel, dovecot_ports, metric, open_plain, pop3_after_greeting,
+    spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, TunnelClient, open_request};
 use postbag_tests::{Dovecot, messages};
@@ -72,6 +73,37 @@ async fn an_idle_tunnel_is_closed() {
         waited >= Duration::from_millis(800) && waited < Duration::from_secs(15),
         "{waited:?}"
     );
+}
+
+/// Idle means no payload either way: a browser that sends an empty frame (or a ping) every
+/// 200 ms, and nothing else, is cut off after the idle timeout all the same.
+#[test]
+fn empty_frames_and_pings_do_not_keep_a_tunnel_open() {
+    const IDLE: Duration = Duration::from_secs(1);
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port();
+    let proxy = spawn_proxy_with(&[port], |c| c.idle_timeout_secs = IDLE.as_secs());
+    let mut tunnel = RawTunnel::connect(proxy.addr(), &[]);
+    tunnel.send_open(port);
+    tunnel.expect_connected(Duration::from_secs(20));
+    let started = Instant::now();
+    let mut keepalive = tunnel.try_clone();
+    let chatter = std::thread::spawn(move || {
+        // Until the proxy has closed (writes fail) or long past any idle timeout.
+        for i in 0..150 {
+            if i % 2 == 0 {
+                keepalive.send_frame(0x82, 0, &[]);
+            } else {
+                keepalive.send_frame(0x89, 1, b"p");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let (err, code) = tunnel.expect_error(Duration::from_secs(15));
+    assert_eq!(err.kind, ErrorKind::IdleTimeout, "{err:?}");
+    assert_eq!(code, Some(1000));
+    assert!(started.elapsed() >= IDLE - Duration::from_millis(200));
+    drop(chatter);
 }
 
 #[tokio::test]
@@ -334,8 +366,9 @@ async fn trusted_forwarded_for_keys_the_per_ip_cap_on_its_last_entry() {
     let proxy = spawn_proxy_with(&[port], |c| {
         c.max_tunnels_per_ip = 1;
         c.trust_forwarded_for = true;
-        // Behind a reverse proxy other machines reach it: without a token or a host list it
-        // starts only as a consented public relay.
+        // Behind a reverse proxy other machines reach it: it needs the page's public origin,
+        // and without a token or a host list it starts only as a consented public relay.
+        c.allowed_origins = vec!["https://mail.example.org".into()];
         c.public_relay = true;
     });
     let _first = tunnel_from(&proxy, port, "203.0.113.9, 198.51.100.7")
@@ -353,20 +386,79 @@ async fn trusted_forwarded_for_keys_the_per_ip_cap_on_its_last_entry() {
         .expect("198.51.100.8 has its own cap");
 }
 
-/// Not trusted (the default), the header is the client's word and is ignored: every tunnel
-/// from this test counts against 127.0.0.1.
-#[tokio::test]
-async fn untrusted_forwarded_for_is_ignored() {
+/// One tunnel through `proxy` whose handshake carries one `X-Forwarded-For` line per entry of
+/// `lines`, to 127.0.0.1:`port`: the open tunnel, or the error kind the proxy answered.
+fn tunnel_with_lines(
+    proxy: &ProxyHandle,
+    port: u16,
+    lines: &[&str],
+) -> Result<RawTunnel, ErrorKind> {
+    let headers: Vec<(&str, &str)> = lines.iter().map(|l| ("X-Forwarded-For", *l)).collect();
+    let mut tunnel = RawTunnel::connect(proxy.addr(), &headers);
+    tunnel.send_open(port);
+    match tunnel.next_frame(Duration::from_secs(20)) {
+        Some(RawFrame::Text(t)) if t.contains("\"connected\"") => Ok(tunnel),
+        Some(RawFrame::Text(t)) => {
+            let msg: ServerMessage = serde_json::from_str(&t).unwrap();
+            match msg {
+                ServerMessage::Error(e) => Err(e.kind),
+                other => panic!("{other:?}"),
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A proxy behind a trusted reverse proxy, one tunnel per client address.
+fn behind_a_reverse_proxy(port: u16) -> ProxyHandle {
+    spawn_proxy_with(&[port], |c| {
+        c.max_tunnels_per_ip = 1;
+        c.trust_forwarded_for = true;
+        c.allowed_origins = vec!["https://mail.example.org".into()];
+        c.public_relay = true;
+    })
+}
+
+/// HAProxy adds its own `X-Forwarded-For` line after the client's instead of extending it: the
+/// address it added (the last of the last line) picks the bucket, not a forged first line.
+#[test]
+fn the_reverse_proxys_own_line_picks_the_bucket() {
     let target = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = target.local_addr().unwrap().port();
-    let proxy = spawn_proxy_with(&[port], |c| c.max_tunnels_per_ip = 1);
-    let _first = tunnel_from(&proxy, port, "198.51.100.7")
-        .await
-        .expect("the first tunnel");
+    let proxy = behind_a_reverse_proxy(port);
+    let _first = tunnel_with_lines(&proxy, port, &["203.0.113.9", "198.51.100.7"])
+        .expect("the first tunnel from 198.51.100.7");
     assert_eq!(
-        tunnel_from(&proxy, port, "198.51.100.8").await.err(),
+        tunnel_with_lines(&proxy, port, &["10.9.9.9", "198.51.100.7"]).err(),
+        Some(ErrorKind::LimitReached),
+        "a forged first line must not give 198.51.100.7 a second tunnel"
+    );
+    assert_eq!(
+        tunnel_with_lines(
+            &proxy,
+            port,
+            &["10.9.9.9, 10.0.0.1", "1.2.3.4, 198.51.100.7"]
+        )
+        .err(),
         Some(ErrorKind::LimitReached)
     );
+    let _other = tunnel_with_lines(&proxy, port, &["198.51.100.7", "198.51.100.8"])
+        .expect("198.51.100.8 has its own cap");
+}
+
+/// An IPv6 client picks any address of its /64 at will: the cap counts the /64.
+#[test]
+fn ipv6_clients_count_by_their_64() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port();
+    let proxy = behind_a_reverse_proxy(port);
+    let _first = tunnel_with_lines(&proxy, port, &["2001:db8:1:2::1"]).expect("the first tunnel");
+    assert_eq!(
+        tunnel_with_lines(&proxy, port, &["2001:db8:1:2:ffff::9"]).err(),
+        Some(ErrorKind::LimitReached)
+    );
+    let _other =
+        tunnel_with_lines(&proxy, port, &["2001:db8:1:3::1"]).expect("another /64 has its own cap");
 }
 
 /// The end of a download reaches a browser that is behind on reading, although the browser

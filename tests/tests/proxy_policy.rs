@@ -113,12 +113,17 @@ async fn loopback_and_private_addresses_are_forbidden_without_an_explicit_range(
     assert!(proxy.metrics_text().contains("postbag_connects_total 0\n"));
 }
 
+/// A refusal for a name says neither the address it resolved to nor that address's class: a
+/// client could otherwise map the proxy's internal DNS, name by name.
 #[tokio::test]
-async fn a_name_resolving_to_loopback_is_forbidden() {
+async fn a_name_resolving_to_loopback_is_forbidden_without_naming_the_address() {
     let target = CountingListener::start();
     let proxy = spawn_proxy(strict(&[target.addr.port()]));
     let err = forbidden(&proxy, "localhost", target.addr.port()).await;
-    assert!(err.message.contains("loopback"), "{err:?}");
+    assert!(err.message.contains("not allowed"), "{err:?}");
+    for revealing in ["127.0.0.1", "::1", "loopback"] {
+        assert!(!err.message.contains(revealing), "{revealing}: {err:?}");
+    }
     assert_eq!(target.count().await, 0);
 }
 
@@ -257,7 +262,8 @@ async fn a_rebound_name_is_not_the_proxys_own_origin() {
 /// the test configuration): bound to every interface, the permissive configuration is refused.
 #[test]
 fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
-    let open_relay = test_config(&[995]);
+    let mut open_relay = test_config(&[995]);
+    open_relay.allowed_origins = vec!["https://mail.example.org".into()];
     let err = postbag_proxy::spawn(open_relay, TcpListener::bind("0.0.0.0:0").unwrap())
         .err()
         .expect("an open relay on 0.0.0.0 must not start");
@@ -288,6 +294,69 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
         .err()
         .expect("an open relay behind a reverse proxy must not start");
     assert!(err.to_string().contains("--public-relay"), "{err}");
+
+    // Any origin (`*`, which --help offers) names no page of this machine: the same.
+    let mut any_origin = test_config(&[995]);
+    any_origin.allowed_origins = vec!["*".into()];
+    let err = postbag_proxy::spawn(any_origin, TcpListener::bind("127.0.0.1:0").unwrap())
+        .err()
+        .expect("a loopback proxy for any origin, with no restriction, must not start");
+    assert!(err.to_string().contains("--public-relay"), "{err}");
+}
+
+/// A request through a reverse proxy says so (X-Forwarded-For, Forwarded, X-Real-IP, Via): a
+/// proxy that was not told to trust one refuses it, with a typed 403 that says what to set,
+/// both on the upgrade and on the app's plain probe. Told, it admits it.
+#[tokio::test]
+async fn a_forwarded_request_is_refused_unless_forwarding_is_trusted() {
+    let target = CountingListener::start();
+    let port = target.addr.port();
+    let proxy = spawn_test_proxy(&[port]);
+    for (name, value) in [
+        ("X-Forwarded-For", "198.51.100.7"),
+        ("Forwarded", "for=198.51.100.7;proto=https"),
+        ("X-Real-IP", "198.51.100.7"),
+        ("Via", "1.1 haproxy"),
+    ] {
+        let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[(name, value)])
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a request with {name} must be refused"));
+        assert_eq!(refusal.status, 403, "{name}");
+        let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
+        assert_eq!(err.kind, ErrorKind::ForbiddenOrigin, "{name}");
+        assert!(err.message.contains("trust_forwarded_for"), "{err:?}");
+        let probe = raw_get(proxy.addr(), "/tunnel", &[(name, value)]);
+        assert!(probe.starts_with("HTTP/1.1 403"), "{name}: {probe}");
+        assert!(probe.contains("trust_forwarded_for"), "{name}: {probe}");
+    }
+    assert_eq!(target.count().await, 0);
+
+    let trusting = spawn_proxy_with(&[port], |c| {
+        c.trust_forwarded_for = true;
+        c.allowed_origins = vec!["https://mail.example.org".into()];
+        c.public_relay = true;
+    });
+    let answer = raw_handshake(trusting.addr(), "/tunnel", &[("Via", "1.1 haproxy")]);
+    assert_eq!(answer.status, 101);
+}
+
+/// A plain GET with `headers`, read to the end.
+fn raw_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    String::from_utf8_lossy(&raw).into_owned()
 }
 
 #[tokio::test]
