@@ -592,7 +592,10 @@ mod tests {
         let mut s = session(
             vec![
                 (0, LOGIN),
-                (0, b"-ERR [SYS/TEMP] message 1 is unreadable\r\n+OK\r\nbody\r\n.\r\n"),
+                (
+                    0,
+                    b"-ERR [SYS/TEMP] message 1 is unreadable\r\n+OK\r\nbody\r\n.\r\n",
+                ),
             ],
             fast(),
         );
@@ -638,7 +641,11 @@ mod tests {
     fn a_fair_rate_is_not_a_timeout() {
         // 20 pieces of 100 bytes every 100 ms (1000 B/s): 2 s in all, far over the 300 ms
         // reply timeout, and well within the rate.
-        let line = [b'y'; 98].iter().chain(b"\r\n").copied().collect::<Vec<u8>>();
+        let line = [b'y'; 98]
+            .iter()
+            .chain(b"\r\n")
+            .copied()
+            .collect::<Vec<u8>>();
         let mut pieces: Vec<(u64, &[u8])> = vec![(0, LOGIN), (0, b"+OK\r\n")];
         pieces.extend(std::iter::repeat_n((100, line.as_slice()), 20));
         pieces.push((0, b".\r\n"));
