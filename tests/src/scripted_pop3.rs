@@ -8,6 +8,11 @@
 //!
 //! Plain TCP only, on a free loopback port, one thread per connection; it lives as long as the
 //! process that started it.
+//!
+//! [`mailbox`] is its hostile sibling: a whole mailbox whose messages misbehave on demand.
+
+// A mailbox with scripted RETR behaviours, odd UIDLs, no CAPA, optional TLS (fetch, proxy_pin).
+pub mod mailbox;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

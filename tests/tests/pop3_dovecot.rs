@@ -16,6 +16,10 @@ mod session;
 // The `fetch` example end to end.
 #[path = "pop3/fetch_example.rs"]
 mod fetch_example;
+// The `fetch` example against hostile scripted servers (no Dovecot): whole files only, bounded
+// time, distinct safe names, past a failing message; a pinned self-signed certificate.
+#[path = "pop3/fetch_hostile.rs"]
+mod fetch_hostile;
 // Recorded transcripts replayed whole and byte by byte (fuzz seeds); a scripted server.
 #[path = "pop3/transcripts.rs"]
 mod transcripts;

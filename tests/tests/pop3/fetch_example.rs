@@ -4,8 +4,13 @@ use std::process::Command as Process;
 
 use super::support::*;
 
-/// The built `fetch` example binary (built on first use, next to this test binary).
-fn fetch_binary() -> PathBuf {
+/// The built `fetch` example binary (built on first use, next to this test binary), or the
+/// binary `POSTBAG_FETCH_BIN` names: to run these tests against another build of fetch (for
+/// instance an older one, to see that they fail without a fix).
+pub fn fetch_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("POSTBAG_FETCH_BIN") {
+        return path.into();
+    }
     let target_debug = std::env::current_exe()
         .unwrap()
         .parent()
@@ -33,13 +38,13 @@ fn fetch_binary() -> PathBuf {
     target_debug.join("examples/fetch")
 }
 
-struct FetchRun {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub struct FetchRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn fetch(args: &[&str], password: &str) -> FetchRun {
+pub fn fetch(args: &[&str], password: &str) -> FetchRun {
     let out = Process::new(fetch_binary())
         .args(args)
         .env("POSTBAG_TEST_PW", password)
