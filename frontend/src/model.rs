@@ -327,6 +327,8 @@ fn done_text(o: &Outcome, policy: &ServerPolicy) -> String {
     if o.failed > 0 {
         parts.push(format!("{} could not be downloaded", o.failed));
     }
+    // Which messages were not downloaded or not deleted, and why (sync::Notice).
+    parts.extend(o.notices.iter().map(sync::notice));
     if o.cancelled {
         // A cancel during a download closes the connection without QUIT (see sync::Cancel), so
         // nothing was deleted on the server. That only defers something when the policy

@@ -10,6 +10,12 @@ mod cancel;
 // The ledger across sessions: messages that leave the listing and come back, reused UIDLs.
 #[path = "sync_engine/ledger.rs"]
 mod ledger;
+// Hostile and odd servers: drips, stalls, cuts, endless replies, refusals, shared UIDLs.
+#[path = "sync_engine/hostile.rs"]
+mod hostile;
+// Servers that rewrite messages (GNU mailutils) and reuse UIDLs at the same size.
+#[path = "sync_engine/rewrite.rs"]
+mod rewrite;
 
 use std::cell::Cell;
 
@@ -17,7 +23,7 @@ use common::fake_pop3::{FakeServer, Mailbox};
 use common::{account, fresh_store, idb_watch};
 use postbag_protocol::pop3::Secret;
 use postbag_web::store::ServerPolicy;
-use postbag_web::sync::{self, Outcome, SyncError, client_config};
+use postbag_web::sync::{self, Limits, Outcome, SyncError, client_config};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -47,6 +53,35 @@ async fn run_with(
     let acc = account(policy);
     let config = client_config(&acc, Secret::new("pw".into()));
     sync::sync(server, store, &acc, config, None, now, cancel, on_progress).await
+}
+
+/// [`run_with`] within `limits`, with the client configured by `configure`.
+#[allow(clippy::too_many_arguments)]
+async fn run_limited(
+    server: &mut FakeServer,
+    store: &postbag_web::store::Store,
+    policy: ServerPolicy,
+    now: f64,
+    limits: &Limits,
+    configure: impl FnOnce(&mut postbag_protocol::pop3::ClientConfig),
+    cancel: &dyn sync::Cancel,
+    on_progress: &mut dyn FnMut(&sync::Progress),
+) -> Result<Outcome, SyncError> {
+    let acc = account(policy);
+    let mut config = client_config(&acc, Secret::new("pw".into()));
+    configure(&mut config);
+    sync::sync_with(
+        server,
+        store,
+        &acc,
+        config,
+        None,
+        now,
+        limits,
+        cancel,
+        on_progress,
+    )
+    .await
 }
 
 /// The UIDLs of `account`'s stored messages, sorted.
@@ -136,9 +171,30 @@ async fn connection_lost_mid_sync_then_resume() {
     let err = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
         .await
         .unwrap_err();
+    // Told as what happened: connected, then cut inside message 3; not "offline".
+    let SyncError::Cut {
+        during:
+            sync::During::Message {
+                k: 3,
+                of: 6,
+                msg: 3,
+            },
+        cause: Some(sync::TransportError::Closed { code: 1006, .. }),
+        online: true,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    let told = sync::explain(&err);
+    assert!(!told.offline, "{told:?}");
     assert!(
-        matches!(err, SyncError::Transport(_) | SyncError::Pop3(_)),
-        "{err:?}"
+        told.message
+            .contains("Connected, then the connection was cut in the middle of message 3 of 6")
+            && told
+                .message
+                .contains("the connection to the Postbag proxy was lost (code 1006)"),
+        "{}",
+        told.message
     );
     let stored_first = store.list("me@example.org").await.unwrap().len();
     assert!(

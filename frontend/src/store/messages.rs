@@ -84,6 +84,7 @@ impl Store {
                     size: m.server_size,
                     gone_since: None,
                     deleted: false,
+                    identity: super::identity(&m.raw),
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
             }
@@ -272,6 +273,7 @@ impl Store {
                     size: None,
                     gone_since: None,
                     deleted: false,
+                    identity: super::identity(raw),
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
             }

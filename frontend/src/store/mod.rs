@@ -6,6 +6,7 @@
 //! server await that transaction's `complete` event first (the returned [`Commit`]).
 
 mod idb;
+mod identity;
 mod ledger;
 mod messages;
 pub mod schema;
@@ -17,6 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
 
+pub use identity::identity;
 pub use messages::{Commit, NewMessage};
 pub use types::*;
 

@@ -105,6 +105,12 @@ pub struct LedgerEntry {
     /// again can only be a new message under a reused UIDL, whatever its size.
     #[serde(default)]
     pub deleted: bool,
+    /// The stored message's identity ([`super::identity`]: its Message-ID, Date and From),
+    /// to confirm that a message the server lists under this UIDL is the one stored here before
+    /// deleting it unseen, or when the server lists it with another size. `None` on lines
+    /// stored before it was kept, and for messages without any of the three headers.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 /// A server deletion the user asked for while deleting locally; executed at the next sync.

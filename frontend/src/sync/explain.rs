@@ -3,7 +3,7 @@
 use postbag_protocol::pop3::{Pop3Error, ServerErrorKind};
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
-use super::engine::SyncError;
+use super::engine::{During, Notice, Progress, SyncError};
 use super::transport::{Refusal, TransportError};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +48,193 @@ pub fn explain(err: &SyncError) -> Explained {
             ),
             false,
         ),
+        SyncError::Overrun {
+            msg,
+            listed,
+            received,
+        } => plain(
+            format!(
+                "The mail server is at fault: it listed message {msg} at {} but sent more than \
+                 {} for it, so Postbag stopped. Nothing of that message was stored; every \
+                 message received whole is kept.",
+                size(*listed),
+                size(*received)
+            ),
+            false,
+        ),
+        SyncError::TooSlow {
+            during,
+            waited_ms,
+            bytes,
+            online,
+        } => {
+            let what = if *bytes == 0 {
+                format!("stopped answering {}", place(during))
+            } else {
+                format!(
+                    "answered too slowly {} ({} in {} s)",
+                    place(during),
+                    size(*bytes),
+                    waited_ms / 1000
+                )
+            };
+            let start = if *online {
+                "The mail server".to_string()
+            } else {
+                "Your device is offline: the mail server".to_string()
+            };
+            plain(
+                format!(
+                    "{start} {what}, so Postbag gave up. Every message received whole is kept; \
+                     sync again to continue."
+                ),
+                !online,
+            )
+        }
+        SyncError::Cut {
+            during,
+            cause,
+            online,
+        } => cut(during, cause.as_ref(), *online),
+    }
+}
+
+/// "in the middle of message 3 of 6", "while logging in", ...
+fn place(during: &During) -> String {
+    match during {
+        During::Login => "while logging in".into(),
+        During::Listing => "while listing the messages".into(),
+        During::Message { k, of, msg } => {
+            format!("in the middle of message {k} of {of} (number {msg} on the server)")
+        }
+        During::Checking => "while comparing stored messages with the server's".into(),
+        During::Deleting => "while marking messages for deletion".into(),
+        During::Closing => "while the server committed the deletions".into(),
+    }
+}
+
+/// A connection that was up, then lost: where, and who ended it.
+fn cut(during: &During, cause: Option<&TransportError>, online: bool) -> Explained {
+    let who = match cause {
+        _ if !online => "your device went offline".to_string(),
+        None => "the mail server closed it".to_string(),
+        Some(TransportError::Closed { code, .. }) => {
+            format!("the connection to the Postbag proxy was lost (code {code})")
+        }
+        Some(TransportError::Tunnel(e)) => format!(
+            "the proxy reported {} ({})",
+            e.kind.as_str(),
+            peer_text(&e.message, 120)
+        ),
+        Some(other) => other.to_string(),
+    };
+    let after = match during {
+        During::Deleting | During::Closing => {
+            "Nothing is lost: the server deletes only once a sync completes; sync again to \
+             continue."
+        }
+        _ => {
+            "Every message received whole is kept, none of the others was deleted; sync again \
+              to continue."
+        }
+    };
+    plain(
+        format!(
+            "Connected, then the connection was cut {}: {who}. {after}",
+            place(during)
+        ),
+        !online,
+    )
+}
+
+/// A byte count for people ("980 B", "12.5 KB", "3.1 MB").
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.1} GB", b / 1e9)
+    }
+}
+
+/// Text a server or proxy sent, fit to show: control characters escaped (no line breaks, no
+/// terminal escapes), at most `max` characters.
+pub(super) fn peer_text(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What a running sync is doing (see [`Progress::describe`]).
+pub(super) fn progress(p: &Progress) -> String {
+    if p.total == 0 || (p.done >= p.total && p.deleting > 0) {
+        return match p.deleting {
+            0 => "Checking for new mail…".into(),
+            1 => "Removing 1 message from the server…".into(),
+            n => format!("Removing {n} messages from the server…"),
+        };
+    }
+    format!(
+        "Downloading {} of {} · {} of {}",
+        (p.done + 1).min(p.total),
+        p.total,
+        size(p.bytes),
+        size(p.total_bytes)
+    )
+}
+
+/// A [`Notice`] as a clause of the sync's result ("message 2 on the server (1.2 KB) could not
+/// be downloaded: the server said “…”").
+pub fn notice(n: &Notice) -> String {
+    match n {
+        Notice::TooLarge {
+            msg,
+            size: s,
+            limit,
+        } => format!(
+            "message {msg} on the server ({}) is larger than {} MB, the most Postbag downloads: \
+             it was skipped and stays on the server",
+            size(*s),
+            limit >> 20
+        ),
+        Notice::NotDownloaded {
+            msg,
+            size: s,
+            reason,
+        } => format!(
+            "message {msg} on the server{} could not be downloaded, the server said \"{reason}\" \
+             (it stays there; the next sync tries again)",
+            s.map(|s| format!(" ({})", size(s))).unwrap_or_default()
+        ),
+        Notice::SharedUidl { msgs } => {
+            let list = msgs
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "messages {list} on the server share one identifier (UIDL), so Postbag cannot \
+                 tell them apart safely: they stay on the server, not downloaded"
+            )
+        }
+        Notice::NotConfirmed { msg } => format!(
+            "message {msg} stays on the server: Postbag could not confirm it is the message \
+             stored here"
+        ),
     }
 }
 
@@ -58,8 +245,11 @@ fn transport(t: &TransportError) -> Explained {
             true,
         ),
         TransportError::Closed { code, .. } => plain(
-            format!("Connection lost (code {code}). Nothing was lost; sync again to continue."),
-            true,
+            format!(
+                "The connection to the Postbag proxy was lost (code {code}). Nothing was lost; \
+                 sync again to continue."
+            ),
+            false,
         ),
         TransportError::Protocol(m) => plain(
             format!("The proxy answered something unexpected: {m}"),
@@ -274,5 +464,78 @@ mod tests {
             true,
             false,
         );
+    }
+
+    /// A connection that was up and then lost says where and who ended it, and is "offline"
+    /// only when the browser is (a killed proxy while online is not "offline").
+    #[test]
+    fn a_cut_says_where_and_who() {
+        let cut = |cause, online| {
+            explain(&SyncError::Cut {
+                during: During::Message {
+                    k: 2,
+                    of: 5,
+                    msg: 7,
+                },
+                cause,
+                online,
+            })
+        };
+        let proxy_gone = cut(
+            Some(TransportError::Closed {
+                code: 1006,
+                reason: String::new(),
+            }),
+            true,
+        );
+        assert!(!proxy_gone.offline);
+        assert!(
+            proxy_gone.message.starts_with(
+                "Connected, then the connection was cut in the middle of message 2 of 5 \
+                 (number 7 on the server): the connection to the Postbag proxy was lost (code \
+                 1006)."
+            ),
+            "{}",
+            proxy_gone.message
+        );
+        let offline = cut(None, false);
+        assert!(offline.offline);
+        assert!(
+            offline.message.contains("your device went offline"),
+            "{}",
+            offline.message
+        );
+        let closed = explain(&SyncError::Transport(TransportError::Closed {
+            code: 1006,
+            reason: String::new(),
+        }));
+        assert!(!closed.offline, "{closed:?}");
+        assert!(
+            closed.message.contains("Postbag proxy was lost"),
+            "{closed:?}"
+        );
+    }
+
+    #[test]
+    fn server_text_is_escaped_and_truncated() {
+        assert_eq!(peer_text("a\u{1b}[31mb\r\nc", 100), "a\\u{1b}[31mb\\r\\nc");
+        assert_eq!(peer_text(&"x".repeat(300), 5), "xxxxx…");
+    }
+
+    #[test]
+    fn progress_never_says_downloading_1_of_0() {
+        let p = |done, total, deleting| {
+            Progress {
+                done,
+                total,
+                deleting,
+                ..Progress::default()
+            }
+            .describe()
+        };
+        assert_eq!(p(0, 0, 1), "Removing 1 message from the server…");
+        assert_eq!(p(0, 0, 0), "Checking for new mail…");
+        assert_eq!(p(3, 3, 3), "Removing 3 messages from the server…");
+        assert_eq!(p(0, 2, 0), "Downloading 1 of 2 · 0 B of 0 B");
     }
 }

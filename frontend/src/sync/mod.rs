@@ -15,8 +15,9 @@ mod transport;
 mod wait;
 
 pub use engine::{
-    Cancel, Outcome, Progress, Session, SessionMode, SyncError, client_config, probe, sync,
+    Cancel, During, Limits, MAX_MESSAGE_BYTES, Notice, Outcome, Progress, Session, SessionMode,
+    SyncError, client_config, probe, sync, sync_with,
 };
-pub use explain::{Explained, explain};
-pub use plan::{Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
+pub use explain::{Explained, explain, notice};
+pub use plan::{Confirm, Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
 pub use transport::{Refusal, Transport, TransportError};

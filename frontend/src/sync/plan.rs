@@ -1,9 +1,20 @@
 //! What a sync does, decided from the server's listing and the ledger. Pure: no I/O, no clock.
 //!
 //! Messages are identified by UIDL, never by message number: numbers are only valid inside one
-//! session, UIDLs across sessions. A UIDL is trusted together with the size the server listed
-//! for it: a server that lost its UIDL state can hand an old UIDL to a new message, and that
-//! message must be downloaded like any new one, never deleted unseen.
+//! session, UIDLs across sessions. A UIDL alone is not trusted, in either direction:
+//!
+//! - A server that lost its UIDL state can hand an old UIDL to a new message, even at the same
+//!   size. That message must be downloaded like any new one, never deleted unseen. So a message
+//!   not downloaded in this session is deleted only once its headers (`TOP n 0`) show it is the
+//!   one stored here ([`Confirm`], `crate::store::identity`).
+//! - A server may rewrite a message it has served: GNU mailutils adds `Status:` and `X-UID:`
+//!   headers, so the next session lists it with another size. A different size alone would
+//!   download every such message again (a duplicate each). So a different size is also only a
+//!   question for `TOP n 0`: the same Message-ID, Date and From mean the same message (its
+//!   line learns the new size), others mean a reused UIDL (downloaded, the old copy set aside).
+//!   Only a UIDL whose message the server confirmed deleting is certainly reused.
+//! - A server that lists one UIDL for two messages gives no way to tell them apart later: both
+//!   are left alone (neither downloaded nor deleted) and reported.
 //!
 //! Ledger lines are not dropped when the server stops listing a message: some servers list only
 //! a window of mail, and a line forgotten too early means the message comes back as new (a
@@ -37,12 +48,33 @@ pub struct SetAside {
     pub key: String,
 }
 
+/// A listed message under a UIDL the ledger knows, to be compared with the stored one (its
+/// `TOP n 0` headers against `line.identity`) before anything is done with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirm {
+    pub download: Download,
+    /// The ledger line of the stored message.
+    pub line: LedgerEntry,
+    /// The listed size differs from the line's: if it is the same message, the line learns the
+    /// new size; if not, the UIDL was reused and the message is downloaded.
+    pub size_changed: bool,
+    /// The policy or the user asks to delete the stored message on the server: DELE it once
+    /// confirmed to be that message.
+    pub delete: bool,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     /// Messages to download, in server order.
     pub download: Vec<Download>,
-    /// Messages already stored here to DELE now: (number in this session, UIDL).
-    pub delete: Vec<(u32, String)>,
+    /// Known UIDLs to confirm with `TOP n 0` first (to delete them, or because their size
+    /// changed), in server order.
+    pub confirm: Vec<Confirm>,
+    /// Listed larger than the most one message may be: not downloaded, reported.
+    pub too_large: Vec<Download>,
+    /// Messages listed under a UIDL the server also gives another message: (number, UIDL),
+    /// left alone and reported.
+    pub shared_uidl: Vec<(u32, String)>,
     /// Local copies to move aside before their UIDL's new message is stored.
     pub set_aside: Vec<SetAside>,
     /// Ledger lines to rewrite: newly unlisted (`gone_since` set), listed again (cleared),
@@ -59,15 +91,15 @@ pub fn set_aside_key(uidl: &str, first_seen: f64) -> String {
     format!("{uidl} replaced {}", first_seen as i64)
 }
 
-/// Whether the server lists a new message under a line's UIDL. Certain when the server already
-/// confirmed deleting the line's message. Otherwise the listed size tells them apart; unknown on
-/// either side means "the same": old lines have no size, and guessing "new" would download
-/// every old message again.
-fn is_reused(line: &LedgerEntry, listed: Option<u64>) -> bool {
-    line.deleted || matches!((line.size, listed), (Some(stored), Some(now)) if stored != now)
+/// Whether the listed size differs from the one the line recorded (unknown on either side
+/// counts as equal: old lines have no size).
+fn size_changed(line: &LedgerEntry, listed: Option<u64>) -> bool {
+    matches!((line.size, listed), (Some(stored), Some(now)) if stored != now)
 }
 
-/// Decides downloads, deletions and ledger upkeep. `now_ms` is the driver's clock.
+/// Decides downloads, confirmations, deletions and ledger upkeep. `now_ms` is the driver's
+/// clock; `max_bytes` the largest message downloaded.
+#[allow(clippy::too_many_arguments)]
 pub fn plan(
     uidls: &[(u32, String)],
     sizes: &[(u32, u64)],
@@ -75,15 +107,22 @@ pub fn plan(
     pending: &[PendingDelete],
     policy: ServerPolicy,
     now_ms: f64,
+    max_bytes: u64,
 ) -> Plan {
     let sizes: HashMap<u32, u64> = sizes.iter().copied().collect();
     let known: HashMap<&str, &LedgerEntry> = ledger.iter().map(|l| (l.uidl.as_str(), l)).collect();
     let pending_set: HashSet<&str> = pending.iter().map(|p| p.uidl.as_str()).collect();
+    let mut times: HashMap<&str, u32> = HashMap::new();
+    for (_, uidl) in uidls {
+        *times.entry(uidl.as_str()).or_default() += 1;
+    }
     let mut out = Plan::default();
     let mut listed = HashSet::new();
     for (n, uidl) in uidls {
-        // A server that lists one UIDL twice is broken; take the first and never guess.
-        if !listed.insert(uidl.as_str()) {
+        listed.insert(uidl.as_str());
+        if times[uidl.as_str()] > 1 {
+            // Which of them a ledger line, a DELE or a later session means cannot be known.
+            out.shared_uidl.push((*n, uidl.clone()));
             continue;
         }
         let size = sizes.get(n).copied();
@@ -92,11 +131,22 @@ pub fn plan(
             uidl: uidl.clone(),
             size,
         };
+        let fits = size.is_none_or(|s| s <= max_bytes);
         let Some(line) = known.get(uidl.as_str()) else {
-            out.download.push(download);
+            if fits {
+                out.download.push(download);
+            } else {
+                out.too_large.push(download);
+            }
             continue;
         };
-        if is_reused(line, size) {
+        if line.deleted {
+            // The server confirmed deleting the stored message: this one is new, whatever
+            // its size or headers.
+            if !fits {
+                out.too_large.push(download);
+                continue;
+            }
             // Neither the policy nor a pending deletion of the old message applies to the new
             // one; the engine DELEs it only after it is committed, like any download.
             out.set_aside.push(SetAside {
@@ -121,8 +171,15 @@ pub fn plan(
                 after_days.is_some_and(|d| now_ms - line.first_seen >= f64::from(d) * DAY_MS)
             }
         };
-        if due || pending_set.contains(uidl.as_str()) {
-            out.delete.push((*n, uidl.clone()));
+        let delete = due || pending_set.contains(uidl.as_str());
+        let size_changed = size_changed(line, size);
+        if delete || size_changed {
+            out.confirm.push(Confirm {
+                download,
+                line: (*line).clone(),
+                size_changed,
+                delete,
+            });
         }
     }
     for line in ledger.iter().filter(|l| !listed.contains(l.uidl.as_str())) {

@@ -6,14 +6,16 @@ use std::collections::{HashMap, VecDeque};
 use postbag_protocol::pop3::{Client, ClientConfig, Command, CommandId, Event};
 use postbag_protocol::tunnel::TlsInfo;
 
+use postbag_protocol::tunnel::ErrorKind;
+
 use super::batch::{Batch, Committing};
 use super::engine::{
-    Cancel, MAX_MESSAGE_BYTES, Outcome, Progress, Session, SessionMode, SyncError,
+    Cancel, During, Limits, Notice, Outcome, Progress, Session, SessionMode, SyncError,
 };
-use super::plan::{Download, plan};
-use super::transport::Transport;
+use super::plan::{Confirm, Download, plan, set_aside_key};
+use super::transport::{Transport, TransportError};
 use super::wait::{Woken, wait};
-use crate::store::{Account, NewMessage, ServerPolicy, Store};
+use crate::store::{Account, NewMessage, ServerPolicy, Store, identity};
 
 /// RETRs in flight: as many as the client pipelines (`ClientConfig::pipeline_window`, 16)
 /// while their listed sizes add up to no more than this (one is always allowed). Bytes of
@@ -25,6 +27,33 @@ const RETR_WINDOW_BYTES: u64 = 8 << 20;
 const CANCEL_POLL_MS: u32 = 100;
 /// Progress goes to the UI at most this often: every update re-renders the sync controls.
 const PROGRESS_EVERY_MS: f64 = 50.0;
+/// What a server may send for a message beyond twice its listed size before it counts as the
+/// server's fault. Servers count sizes loosely (LF against CRLF, headers they add when
+/// serving), never by more than that.
+const OVERRUN_SLACK: u64 = 64 << 10;
+/// The most of a `TOP n 0` reply kept: the identity headers come long before.
+const MAX_HEADERS: usize = 256 << 10;
+/// The most of a server's `-ERR` text shown to the user.
+const REASON_CHARS: usize = 120;
+
+/// The most bytes a streamed reply for a message listed at `listed` may hold.
+fn body_limit(listed: Option<u64>, max: u64) -> u64 {
+    listed.map_or(max, |l| {
+        l.saturating_mul(2).saturating_add(OVERRUN_SLACK).min(max)
+    })
+}
+
+/// The browser's view of the network (`navigator.onLine`); `true` where there is none.
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
+struct Check {
+    confirm: Confirm,
+    headers: Vec<u8>,
+    received: u64,
+}
 
 pub struct SyncCtx<'a> {
     pub store: &'a Store,
@@ -36,6 +65,16 @@ pub struct Run {
     client: Client,
     retr_window: usize,
     mode: SessionMode,
+    limits: Limits,
+    /// The TRANSACTION state was reached (login done).
+    ready: bool,
+    /// `TOP n 0` replies awaited, by command.
+    checks: HashMap<CommandId, Check>,
+    /// The pace window: when it started and the bytes received in it (see `check_pace`).
+    window_start: f64,
+    window_bytes: u64,
+    /// When the user pressed Cancel (driver clock).
+    cancelled_at: f64,
     pub outcome: Outcome,
     progress: Progress,
     last_report: f64,
@@ -57,7 +96,12 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(config: ClientConfig, tls: Option<TlsInfo>, mode: SessionMode) -> Run {
+    pub fn new(
+        config: ClientConfig,
+        tls: Option<TlsInfo>,
+        mode: SessionMode,
+        limits: Limits,
+    ) -> Run {
         let outcome = Outcome {
             session: Session {
                 tls,
@@ -69,6 +113,12 @@ impl Run {
             retr_window: config.pipeline_window.max(1),
             client: Client::new(config),
             mode,
+            limits,
+            ready: false,
+            checks: HashMap::new(),
+            window_start: js_sys::Date::now(),
+            window_bytes: 0,
+            cancelled_at: 0.0,
             outcome,
             progress: Progress::default(),
             last_report: f64::NEG_INFINITY,
@@ -121,8 +171,14 @@ impl Run {
                 return Ok(());
             }
             if let Some(event) = self.client.next_event()? {
+                // A reply (or a message's start) completed: the next one gets a fresh grace,
+                // counted from after the store work the event caused.
+                let boundary = !matches!(event, Event::MessageChunk { .. });
                 self.handle(event, transport, ctx, cancel, on_progress)
                     .await?;
+                if boundary {
+                    self.restart_pace();
+                }
                 continue;
             }
             if self.client.is_closed() {
@@ -142,19 +198,133 @@ impl Run {
                 self.start_commit(ctx)?;
             }
             let listen = self.committing.is_none() || self.expects_reply();
+            if !listen {
+                // Only our own commit runs: the server owes nothing meanwhile.
+                self.restart_pace();
+            }
             let commit = self.committing.as_mut().map(|c| &mut c.commit);
-            match wait(transport, commit, listen, CANCEL_POLL_MS).await? {
-                Woken::Bytes(Some(bytes)) => self.client.receive(&bytes),
-                Woken::Bytes(None) => return Err(self.client.connection_lost().into()),
-                Woken::Committed(result) => {
+            match wait(transport, commit, listen, CANCEL_POLL_MS).await {
+                Ok(Woken::Bytes(Some(bytes))) => {
+                    self.window_bytes += bytes.len() as u64;
+                    self.client.receive(&bytes);
+                }
+                Ok(Woken::Bytes(None)) => {
+                    self.client.connection_lost();
+                    return Err(self.cut(None));
+                }
+                Err(e) => {
+                    self.client.connection_lost();
+                    return Err(self.transport_failed(e));
+                }
+                Ok(Woken::Committed(result)) => {
                     let done = self.committing.take().expect("only a running commit wakes");
                     result?;
                     if let Some(ctx) = ctx {
                         self.committed(ctx, done.ids, cancel)?;
                     }
+                    self.restart_pace();
                 }
-                Woken::Tick => self.check_cancel(cancel),
+                Ok(Woken::Tick) => self.check_cancel(cancel),
             }
+            self.check_pace()?;
+            self.check_cancel_grace();
+        }
+    }
+
+    fn restart_pace(&mut self) {
+        self.window_start = js_sys::Date::now();
+        self.window_bytes = 0;
+    }
+
+    /// Ends a session whose server is too slow. While a reply is owed, every window of
+    /// `reply_grace_ms` (from the last reply boundary on) must bring at least
+    /// `min_bytes_per_s` for that long: a server that says nothing, a drip of a byte a second,
+    /// a network gone without closing the socket all end the session within two windows,
+    /// while a slow but moving link is never cut. (A rate averaged over the whole reply would
+    /// let a fast start buy hours of drip.)
+    fn check_pace(&mut self) -> Result<(), SyncError> {
+        if !self.expects_reply() {
+            return Ok(());
+        }
+        let now = js_sys::Date::now();
+        let waited = now - self.window_start;
+        if waited < self.limits.reply_grace_ms {
+            return Ok(());
+        }
+        let needed = self.limits.min_bytes_per_s * self.limits.reply_grace_ms / 1000.0;
+        if (self.window_bytes as f64) < needed {
+            return Err(SyncError::TooSlow {
+                during: self.during(),
+                waited_ms: waited as u64,
+                bytes: self.window_bytes,
+                online: browser_online(),
+            });
+        }
+        self.window_start = now;
+        self.window_bytes = 0;
+        Ok(())
+    }
+
+    /// After Cancel, replies still owed (DELE, QUIT, TOP) get `cancel_grace_ms`; then the
+    /// connection is closed without QUIT (the server then deletes nothing in this session).
+    fn check_cancel_grace(&mut self) {
+        if self.outcome.cancelled
+            && !self.abort
+            && self.expects_reply()
+            && js_sys::Date::now() - self.cancelled_at >= self.limits.cancel_grace_ms
+        {
+            self.abort = true;
+            self.current = Vec::new();
+        }
+    }
+
+    /// Where the session is, for errors.
+    fn during(&self) -> During {
+        if !self.ready {
+            return During::Login;
+        }
+        if !self.planned {
+            return During::Listing;
+        }
+        if let Some((_, d)) = self.in_flight.iter().min_by_key(|(id, _)| **id) {
+            return During::Message {
+                k: self.progress.done + 1,
+                of: self.progress.total,
+                msg: d.msg,
+            };
+        }
+        if !self.checks.is_empty() {
+            return During::Checking;
+        }
+        if !self.deletes.is_empty() && !self.quit_sent {
+            return During::Deleting;
+        }
+        During::Closing
+    }
+
+    /// The connection ended in the middle of the session.
+    fn cut(&self, cause: Option<TransportError>) -> SyncError {
+        SyncError::Cut {
+            during: self.during(),
+            cause,
+            online: browser_online(),
+        }
+    }
+
+    /// A transport error: a lost connection is told with where it happened; others (TLS,
+    /// policy refusals) as they are.
+    fn transport_failed(&self, e: TransportError) -> SyncError {
+        match &e {
+            TransportError::Closed { .. } | TransportError::ProxyUnreachable => self.cut(Some(e)),
+            TransportError::Tunnel(t)
+                if matches!(
+                    t.kind,
+                    ErrorKind::UpstreamIo | ErrorKind::ShuttingDown | ErrorKind::IdleTimeout
+                ) =>
+            {
+                self.cut(Some(e))
+            }
+            _ => e.into(),
         }
     }
 
@@ -168,13 +338,20 @@ impl Run {
         while let Some(more) = self.client.take_outgoing() {
             out.extend_from_slice(&more);
         }
-        transport.send(&out).await?;
+        if let Err(e) = transport.send(&out).await {
+            self.client.connection_lost();
+            return Err(self.transport_failed(e));
+        }
         Ok(true)
     }
 
     /// Whether the server owes a reply (so the transport must be read).
     fn expects_reply(&self) -> bool {
-        !self.planned || !self.in_flight.is_empty() || !self.deletes.is_empty() || self.quit_sent
+        !self.planned
+            || !self.in_flight.is_empty()
+            || !self.checks.is_empty()
+            || !self.deletes.is_empty()
+            || self.quit_sent
     }
 
     fn start_commit(&mut self, ctx: &SyncCtx<'_>) -> Result<(), SyncError> {
@@ -231,10 +408,13 @@ impl Run {
 
     /// Acts on the cancel flag (see [`Cancel`]).
     fn check_cancel(&mut self, cancel: &dyn Cancel) {
-        if self.quit_sent || self.outcome.cancelled || !cancel.cancelled() {
+        // Also once QUIT is sent: a server (or a network) that never answers it must not hold
+        // the sync (`check_cancel_grace`).
+        if self.outcome.cancelled || !cancel.cancelled() {
             return;
         }
         self.outcome.cancelled = true;
+        self.cancelled_at = js_sys::Date::now();
         self.queue.clear();
         // A download under way would have to finish before the server even reads QUIT. Stop
         // now instead: without QUIT the server deletes nothing, and the messages committed in
@@ -275,6 +455,7 @@ impl Run {
         // QUIT only after the last batch committed and its DELEs were enqueued.
         if self.queue.is_empty()
             && self.in_flight.is_empty()
+            && self.checks.is_empty()
             && self.batch.is_empty()
             && self.committing.is_none()
         {
@@ -312,6 +493,7 @@ impl Run {
             }
             Event::Authenticated { mechanism } => s.mechanism = Some(mechanism),
             Event::Ready { login_delay, .. } => {
+                self.ready = true;
                 s.login_delay = login_delay;
                 s.pipelining = self.client.is_pipelining();
                 match self.mode {
@@ -342,19 +524,51 @@ impl Run {
                 self.refill(cancel)?;
             }
             Event::MessageStart { id, size, .. } => {
+                if self.checks.contains_key(&id) {
+                    return Ok(());
+                }
                 // Both sizes come from the server: a hint for the allocation, capped so that a
                 // false claim cannot make the tab reserve much memory up front.
                 let listed = self.in_flight.get(&id).and_then(|d| d.size);
-                let hint = size.or(listed).unwrap_or(0).min(64 << 20);
+                let hint = size
+                    .or(listed)
+                    .unwrap_or(0)
+                    .min(64 << 20)
+                    .min(self.limits.max_message_bytes);
                 self.current = Vec::with_capacity(hint as usize);
                 self.check_cancel(cancel);
             }
             Event::MessageChunk { id, bytes } => {
-                if (self.current.len() + bytes.len()) as u64 > MAX_MESSAGE_BYTES {
-                    let msg = self.in_flight.get(&id).map_or(0, |d| d.msg);
-                    return Err(SyncError::MessageTooLarge {
-                        msg,
-                        limit: MAX_MESSAGE_BYTES,
+                let max = self.limits.max_message_bytes;
+                if let Some(check) = self.checks.get_mut(&id) {
+                    check.received += bytes.len() as u64;
+                    let listed = check.confirm.download.size;
+                    if check.received > body_limit(listed, max) {
+                        return Err(SyncError::Overrun {
+                            msg: check.confirm.download.msg,
+                            listed: listed.unwrap_or(0),
+                            received: check.received,
+                        });
+                    }
+                    if check.headers.len() < MAX_HEADERS {
+                        check.headers.extend_from_slice(&bytes);
+                    }
+                    return Ok(());
+                }
+                let (msg, listed) = self
+                    .in_flight
+                    .get(&id)
+                    .map_or((0, None), |d| (d.msg, d.size));
+                let received = (self.current.len() + bytes.len()) as u64;
+                if received > body_limit(listed, max) {
+                    return Err(match listed {
+                        // Far beyond what it listed: the server's fault, not the message's.
+                        Some(listed) => SyncError::Overrun {
+                            msg,
+                            listed,
+                            received,
+                        },
+                        None => SyncError::MessageTooLarge { msg, limit: max },
                     });
                 }
                 self.progress.bytes += bytes.len() as u64;
@@ -363,6 +577,14 @@ impl Run {
                 self.check_cancel(cancel);
             }
             Event::MessageEnd { id } => {
+                if let Some(check) = self.checks.remove(&id) {
+                    if let Some(ctx) = ctx {
+                        let headers = check.headers.clone();
+                        self.resolve(ctx, check.confirm, Some(&headers)).await?;
+                        self.refill(cancel)?;
+                    }
+                    return Ok(());
+                }
                 let Some(download) = self.take_in_flight(id) else {
                     return Ok(());
                 };
@@ -396,13 +618,32 @@ impl Run {
                     self.deleted.push(uidl);
                 }
             }
-            Event::CommandFailed { id, .. } => {
-                // A refused RETR (message vanished meanwhile) is skipped, not fatal.
-                if self.take_in_flight(id).is_some() {
+            Event::CommandFailed { id, error } => {
+                // A refused RETR (message vanished meanwhile, or the server cannot read it) is
+                // skipped and reported, not fatal: the messages after it still come.
+                if let Some(d) = self.take_in_flight(id) {
                     self.current.clear();
                     self.outcome.failed += 1;
+                    self.outcome.notices.push(Notice::NotDownloaded {
+                        msg: d.msg,
+                        size: d.size,
+                        reason: super::explain::peer_text(
+                            &match &error.code {
+                                Some(code) => format!("{code} {}", error.text),
+                                None => error.text.clone(),
+                            },
+                            REASON_CHARS,
+                        ),
+                    });
                     self.progress.done += 1;
                     self.report(on_progress, false);
+                    self.refill(cancel)?;
+                }
+                // A refused TOP: the message cannot be compared with the stored one.
+                if let Some(check) = self.checks.remove(&id)
+                    && let Some(ctx) = ctx
+                {
+                    self.resolve(ctx, check.confirm, None).await?;
                     self.refill(cancel)?;
                 }
                 self.deletes.remove(&id);
@@ -430,6 +671,7 @@ impl Run {
         let account = &ctx.account.id;
         let ledger = ctx.store.ledger(account).await?;
         let pending = ctx.store.pending_deletes(account).await?;
+        let max = self.limits.max_message_bytes;
         let plan = plan(
             uidls,
             sizes,
@@ -437,6 +679,7 @@ impl Run {
             &pending,
             ctx.account.policy,
             ctx.now_ms,
+            max,
         );
         ctx.store
             .update_ledger(account, &plan.ledger_updates, &plan.forget)
@@ -447,16 +690,126 @@ impl Run {
             .map(|s| (s.uidl, s.key))
             .collect();
         ctx.store.set_aside(account, &moves).await?;
-        // These are in the ledger with the listed size: their transactions completed in an
-        // earlier session.
-        for (n, uidl) in plan.delete {
-            let id = self.client.enqueue(Command::Dele(n))?;
-            self.deletes.insert(id, uidl);
+        for d in &plan.too_large {
+            self.outcome.notices.push(Notice::TooLarge {
+                msg: d.msg,
+                size: d.size.unwrap_or(0),
+                limit: max,
+            });
+        }
+        if !plan.shared_uidl.is_empty() {
+            let mut by_uidl: Vec<(String, Vec<u32>)> = Vec::new();
+            for (n, uidl) in plan.shared_uidl {
+                match by_uidl.iter_mut().find(|(u, _)| *u == uidl) {
+                    Some((_, msgs)) => msgs.push(n),
+                    None => by_uidl.push((uidl, vec![n])),
+                }
+            }
+            for (_, msgs) in by_uidl {
+                self.outcome.notices.push(Notice::SharedUidl { msgs });
+            }
+        }
+        // These are stored here (their transactions completed in an earlier session), but the
+        // UIDL alone does not prove the server still means that message: compare headers first
+        // (`resolve`), then DELE.
+        self.progress.deleting = plan.confirm.iter().filter(|c| c.delete).count() as u32;
+        for confirm in plan.confirm {
+            let id = self.client.enqueue(Command::Top {
+                msg: confirm.download.msg,
+                lines: 0,
+            })?;
+            self.checks.insert(
+                id,
+                Check {
+                    confirm,
+                    headers: Vec::new(),
+                    received: 0,
+                },
+            );
+        }
+        if ctx.account.policy == ServerPolicy::DeleteAfterDownload {
+            self.progress.deleting += plan.download.len() as u32;
         }
         self.progress.total = plan.download.len() as u32;
         self.progress.total_bytes = plan.download.iter().filter_map(|d| d.size).sum();
         self.queue = plan.download.into();
         self.planned = true;
+        Ok(())
+    }
+
+    /// Acts on a known UIDL once its `TOP n 0` headers are in (`None`: the server refused
+    /// TOP). The stored message's identity comes from its ledger line, or from its stored bytes
+    /// on lines older than that field.
+    ///
+    /// - Same identity: the same message (a server that rewrote its headers lists it with
+    ///   another size; the line learns it, nothing is downloaded again). DELE it if due.
+    /// - Another identity: a new message under a reused UIDL. Downloaded like any new one; the
+    ///   old local copy is set aside first, so nothing is overwritten. Never DELEd unseen.
+    /// - Unknown (no TOP, or none of Message-ID, Date, From on either side): never deleted
+    ///   (reported); if its size changed it is downloaded, as before this check: a duplicate
+    ///   at worst, never a loss.
+    async fn resolve(
+        &mut self,
+        ctx: &SyncCtx<'_>,
+        c: Confirm,
+        headers: Option<&[u8]>,
+    ) -> Result<(), SyncError> {
+        let account = &ctx.account.id;
+        let stored = match &c.line.identity {
+            Some(i) => Some(i.clone()),
+            None => ctx
+                .store
+                .raw(account, &c.line.uidl)
+                .await?
+                .and_then(|raw| identity(&raw)),
+        };
+        let listed = headers.and_then(identity);
+        let reused = match (stored, listed) {
+            (Some(a), Some(b)) if a == b => {
+                if c.size_changed || c.line.identity.is_none() {
+                    let mut line = c.line.clone();
+                    line.size = c.download.size.or(line.size);
+                    line.identity = Some(a);
+                    line.on_server = true;
+                    line.gone_since = None;
+                    ctx.store.update_ledger(account, &[line], &[]).await?;
+                }
+                if c.delete && !self.abort {
+                    let id = self.client.enqueue(Command::Dele(c.download.msg))?;
+                    self.deletes.insert(id, c.download.uidl);
+                }
+                return Ok(());
+            }
+            (Some(_), Some(_)) => true,
+            _ => c.size_changed,
+        };
+        if !reused {
+            if c.delete {
+                self.outcome.notices.push(Notice::NotConfirmed {
+                    msg: c.download.msg,
+                });
+            }
+            return Ok(());
+        }
+        let d = c.download;
+        if d.size.is_some_and(|s| s > self.limits.max_message_bytes) {
+            self.outcome.notices.push(Notice::TooLarge {
+                msg: d.msg,
+                size: d.size.unwrap_or(0),
+                limit: self.limits.max_message_bytes,
+            });
+            return Ok(());
+        }
+        if self.outcome.cancelled || self.abort {
+            return Ok(());
+        }
+        let key = set_aside_key(&d.uidl, c.line.first_seen);
+        ctx.store
+            .set_aside(account, &[(d.uidl.clone(), key)])
+            .await?;
+        self.progress.total += 1;
+        self.progress.total_bytes += d.size.unwrap_or(0);
+        self.queue.push_back(d);
         Ok(())
     }
 }

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::mail::human_size;
 use crate::model::{Model, Screen, SyncState, unlock};
 use crate::tunnel::AccessCode;
 use crate::views::{list::MessageList, reader::Reader};
@@ -31,8 +30,7 @@ fn SyncControls() -> impl IntoView {
             view! {
                 <div class="sync running">
                     <span class="progress-text" aria-live="polite">
-                        {format!("Downloading {} of {} · {} of {}", (p.done + 1).min(p.total.max(1)), p.total,
-                            human_size(p.bytes), human_size(p.total_bytes))}
+                        {p.describe()}
                     </span>
                     <progress max="100" value=pct aria-label="Sync progress"></progress>
                     <button type="button" class="secondary" title=CANCEL_HINT on:click=move |_| model.cancel_sync()>"Cancel"</button>

@@ -4,9 +4,13 @@
 //! synchronously, whether message n's exact bytes were put in an IndexedDB transaction that has
 //! already fired `complete`, and records a violation if not. Deletions take effect only on
 //! `QUIT`, as in RFC 1939.
+//!
+//! It can also be hostile or odd, as real servers are: drip bytes, stall, cut, refuse one
+//! `RETR`, send a line or a reply that never ends, have no CAPA or TOP, or rewrite messages
+//! after they were read (GNU mailutils).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use postbag_protocol::tunnel::TlsInfo;
@@ -21,6 +25,8 @@ pub struct Mailbox {
     pub log: Vec<String>,
     /// DELE commands for messages not committed in IndexedDB when they arrived.
     pub violations: Vec<String>,
+    /// A message the server rewrote -> its bytes before (the same message for the DELE check).
+    pub earlier: HashMap<Vec<u8>, Vec<u8>>,
 }
 
 impl Mailbox {
@@ -39,6 +45,32 @@ impl Mailbox {
     pub fn deles(&self) -> usize {
         self.log.iter().filter(|l| l.starts_with("DELE")).count()
     }
+    /// Commands received that start with `verb`.
+    pub fn count(&self, verb: &str) -> usize {
+        self.log.iter().filter(|l| l.starts_with(verb)).count()
+    }
+    /// Whether `committed` is this message's bytes, now or before a rewrite.
+    fn is_version_of(&self, raw: &[u8], committed: &[u8]) -> bool {
+        let mut version = Some(raw);
+        while let Some(v) = version {
+            if v == committed {
+                return true;
+            }
+            version = self.earlier.get(v).map(Vec::as_slice);
+        }
+        false
+    }
+}
+
+/// A reply that never ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Endless {
+    /// The greeting line never ends.
+    Line,
+    /// The UIDL reply's lines never end.
+    Reply,
+    /// The body of `RETR n` never ends.
+    Message(usize),
 }
 
 /// A message of roughly `size` bytes with a dot-stuffing trap in its body.
@@ -75,6 +107,27 @@ pub struct FakeServer {
     pub cancel_at: Option<(Rc<Cell<bool>>, usize)>,
     /// Where in the byte stream each RETR reply ends, to tell which messages arrived whole.
     retr_ends: Vec<usize>,
+    /// At the cut, close cleanly (the server hangs up) instead of a dead WebSocket (1006).
+    pub cut_clean: bool,
+    /// Once this many bytes were delivered, one byte per that many milliseconds.
+    pub drip: Option<(usize, u32)>,
+    /// Once this many bytes were delivered, nothing more ever (a network gone silently).
+    pub stall_after_bytes: Option<usize>,
+    /// From the first command with this verb on, the server never answers again.
+    pub stall_on: Option<&'static str>,
+    stalled: bool,
+    /// `RETR n` answers `-ERR <text>`.
+    pub retr_err: HashMap<usize, String>,
+    pub endless: Option<Endless>,
+    /// The endless tail being sent once the queued output ran out.
+    endless_fill: Option<Vec<u8>>,
+    /// CAPA answers -ERR (RFC 1939 servers).
+    pub no_capa: bool,
+    /// TOP answers -ERR.
+    pub no_top: bool,
+    /// GNU mailutils: a message read with RETR gets `Status:` and `X-UID:` headers at QUIT.
+    pub rewrite_on_read: bool,
+    read: BTreeSet<usize>,
 }
 
 impl FakeServer {
@@ -94,6 +147,34 @@ impl FakeServer {
             pipelining: true,
             cancel_at: None,
             retr_ends: Vec::new(),
+            cut_clean: false,
+            drip: None,
+            stall_after_bytes: None,
+            stall_on: None,
+            stalled: false,
+            retr_err: HashMap::new(),
+            endless: None,
+            endless_fill: None,
+            no_capa: false,
+            no_top: false,
+            rewrite_on_read: false,
+            read: BTreeSet::new(),
+        }
+    }
+
+    /// Makes the greeting a line that never ends (call before the session starts).
+    pub fn endless_greeting(&mut self) {
+        self.endless = Some(Endless::Line);
+        self.out = b"+OK ".iter().copied().collect();
+        self.endless_fill = Some(b"a".to_vec());
+    }
+
+    fn dot_stuffed(&mut self, body: &[u8]) {
+        for line in body.split_inclusive(|b| *b == b'\n') {
+            if line.first() == Some(&b'.') {
+                self.out.push_back(b'.');
+            }
+            self.out.extend(line);
         }
     }
 
@@ -124,10 +205,50 @@ impl FakeServer {
             line.to_string()
         };
         self.mailbox.borrow_mut().log.push(logged);
+        if self.endless_fill.is_some() || self.stalled {
+            return; // busy forever with the endless reply, or gone silent
+        }
+        if self.stall_on.is_some_and(|v| v == verb) {
+            self.stalled = true;
+            return;
+        }
         let live = |s: &Self, n: usize| {
             n >= 1 && n <= s.mailbox.borrow().messages.len() && !s.marked.contains(&n)
         };
         match verb.as_str() {
+            "CAPA" if self.no_capa => self.reply("-ERR unknown command\r\n"),
+            "UIDL" if self.endless == Some(Endless::Reply) => {
+                self.reply("+OK\r\n");
+                self.endless_fill = Some(b"1 endless-uidl\r\n".to_vec());
+            }
+            "RETR" if arg.is_some_and(|n| self.retr_err.contains_key(&n)) => {
+                let text = arg
+                    .and_then(|n| self.retr_err.get(&n))
+                    .cloned()
+                    .unwrap_or_default();
+                self.reply(&format!("-ERR {text}\r\n"));
+            }
+            "RETR" if arg.is_some_and(|n| self.endless == Some(Endless::Message(n))) => {
+                self.reply("+OK\r\n");
+                self.endless_fill =
+                    Some(b"Lorem ipsum dolor sit amet, again and again.\r\n".to_vec());
+            }
+            "TOP" => {
+                let n = arg.filter(|n| live(self, *n));
+                match n {
+                    Some(n) if !self.no_top => {
+                        let raw = self.mailbox.borrow().messages[n - 1].1.clone();
+                        let end = raw
+                            .windows(4)
+                            .position(|w| w == b"\r\n\r\n")
+                            .map_or(raw.len(), |i| i + 4);
+                        self.reply("+OK\r\n");
+                        self.dot_stuffed(&raw[..end]);
+                        self.reply(".\r\n");
+                    }
+                    _ => self.reply("-ERR no TOP here\r\n"),
+                }
+            }
             "CAPA" => {
                 let pipe = if self.pipelining {
                     "PIPELINING\r\n"
@@ -168,13 +289,9 @@ impl FakeServer {
                 Some(n) if live(self, n) => {
                     let raw = self.mailbox.borrow().messages[n - 1].1.clone();
                     self.reply(&format!("+OK {} octets\r\n", raw.len()));
-                    for line in raw.split_inclusive(|b| *b == b'\n') {
-                        if line.first() == Some(&b'.') {
-                            self.out.push_back(b'.');
-                        }
-                        self.out.extend(line);
-                    }
+                    self.dot_stuffed(&raw);
                     self.reply(".\r\n");
+                    self.read.insert(n);
                     self.retr_ends.push(self.delivered + self.out.len());
                 }
                 _ => self.reply("-ERR no such message\r\n"),
@@ -185,7 +302,9 @@ impl FakeServer {
                     // The invariant, checked now and without yielding: these exact bytes were
                     // put in a transaction whose `complete` event has already fired.
                     let committed = super::idb_watch::committed(&self.db, &self.account, &uidl);
-                    if committed.as_ref() != Some(&raw) {
+                    let stored =
+                        committed.is_some_and(|c| self.mailbox.borrow().is_version_of(&raw, &c));
+                    if !stored {
                         self.mailbox.borrow_mut().violations.push(uidl);
                     }
                     self.marked.insert(n);
@@ -200,6 +319,18 @@ impl FakeServer {
             }
             "QUIT" => {
                 let mut mb = self.mailbox.borrow_mut();
+                if self.rewrite_on_read {
+                    for &n in &self.read {
+                        let old = mb.messages[n - 1].1.clone();
+                        if old.starts_with(b"Status:") {
+                            continue;
+                        }
+                        let mut new = format!("Status: RO\r\nX-UID: {n}\r\n").into_bytes();
+                        new.extend_from_slice(&old);
+                        mb.earlier.insert(new.clone(), old);
+                        mb.messages[n - 1].1 = new;
+                    }
+                }
                 let mut i = 0;
                 mb.messages.retain(|_| {
                     i += 1;
@@ -232,10 +363,36 @@ impl Transport for FakeServer {
         if budget == Some(0) {
             // The connection dies: whatever was not yet delivered is lost.
             self.out.clear();
+            self.endless_fill = None;
+            if self.cut_clean {
+                return Ok(None);
+            }
             return Err(TransportError::Closed {
                 code: 1006,
                 reason: "cut by test".into(),
             });
+        }
+        if self.stall_after_bytes.is_some_and(|s| self.delivered >= s) {
+            std::future::pending::<()>().await;
+        }
+        if self.stalled && self.out.is_empty() {
+            std::future::pending::<()>().await;
+        }
+        if self.out.is_empty()
+            && let Some(fill) = &self.endless_fill
+        {
+            while self.out.len() < self.chunk.max(fill.len()) {
+                self.out.extend(fill.iter().copied());
+            }
+        }
+        let mut chunk = self.chunk;
+        if let Some((after, ms)) = self.drip
+            && self.delivered >= after
+            && !self.out.is_empty()
+        {
+            // Dropped while asleep (the engine gave up or a timer won): nothing was taken.
+            gloo_timers::future::TimeoutFuture::new(ms).await;
+            chunk = 1;
         }
         if self.out.is_empty() {
             return if self.closed {
@@ -247,10 +404,7 @@ impl Transport for FakeServer {
                 })
             };
         }
-        let n = self
-            .chunk
-            .min(self.out.len())
-            .min(budget.unwrap_or(usize::MAX));
+        let n = chunk.min(self.out.len()).min(budget.unwrap_or(usize::MAX));
         self.delivered += n;
         if let Some((flag, at)) = &self.cancel_at
             && self.delivered >= *at

@@ -33,6 +33,7 @@ fn line(uidl: &str, age: f64, size: Option<u64>) -> LedgerEntry {
         size,
         gone_since: None,
         deleted: false,
+        identity: Some(format!("message-id:<{uidl}>")),
     }
 }
 
@@ -55,11 +56,19 @@ fn pending(uidl: &str) -> PendingDelete {
     }
 }
 
-/// What a plan did, by UIDL, in order.
+/// The largest message in these tests.
+const MAX: u64 = 1 << 20;
+
+/// What a plan did, by UIDL, in order. `delete`: confirmed with `TOP n 0`, then deleted;
+/// `changed`: listed with another size, confirmed with `TOP n 0` (downloaded only if it is
+/// another message).
 #[derive(Debug, Default, PartialEq)]
 struct Expect<'a> {
     download: &'a [&'a str],
     delete: &'a [&'a str],
+    changed: &'a [&'a str],
+    too_large: &'a [&'a str],
+    shared: &'a [&'a str],
     set_aside: &'a [&'a str],
     updated: &'a [&'a str],
     forget: &'a [&'a str],
@@ -79,25 +88,44 @@ fn check(
         .map(|(n, u, _)| (*n, u.to_string()))
         .collect();
     let sizes: Vec<(u32, u64)> = listing.iter().map(|(n, _, s)| (*n, *s)).collect();
-    let p = plan(&uidls, &sizes, ledger, pending, policy, NOW);
+    let p = plan(&uidls, &sizes, ledger, pending, policy, NOW, MAX);
     let names = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let confirmed = |f: fn(&Confirm) -> bool| {
+        names(
+            p.confirm
+                .iter()
+                .filter(|c| f(c))
+                .map(|c| c.download.uidl.as_str())
+                .collect(),
+        )
+    };
     let got = (
         names(p.download.iter().map(|d| d.uidl.as_str()).collect()),
-        names(p.delete.iter().map(|d| d.1.as_str()).collect()),
+        confirmed(|c| c.delete),
+        confirmed(|c| c.size_changed),
         names(p.set_aside.iter().map(|s| s.uidl.as_str()).collect()),
         names(p.ledger_updates.iter().map(|l| l.uidl.as_str()).collect()),
         p.forget.clone(),
+        names(p.too_large.iter().map(|d| d.uidl.as_str()).collect()),
+        names(p.shared_uidl.iter().map(|d| d.1.as_str()).collect()),
     );
     let want = (
         names(expect.download.to_vec()),
         names(expect.delete.to_vec()),
+        names(expect.changed.to_vec()),
         names(expect.set_aside.to_vec()),
         names(expect.updated.to_vec()),
         names(expect.forget.to_vec()),
+        names(expect.too_large.to_vec()),
+        names(expect.shared.to_vec()),
     );
     assert_eq!(
         got, want,
-        "(download, delete, set_aside, updated, forget) for {listing:?}"
+        "(download, delete, changed, set_aside, updated, forget, too_large, shared) for {listing:?}"
+    );
+    assert!(
+        p.confirm.iter().all(|c| c.delete || c.size_changed),
+        "a confirmation is asked only for a reason"
     );
     p
 }
@@ -137,7 +165,11 @@ fn delete_after_download_deletes_known_messages_by_their_number_now() {
             ..Default::default()
         },
     );
-    assert_eq!(p.delete, vec![(1, "old".to_string())]);
+    assert_eq!(
+        (p.confirm[0].download.msg, p.confirm[0].line.uidl.as_str()),
+        (1, "old"),
+        "deleted by its number in this session, once TOP 1 0 confirms it"
+    );
 }
 
 #[test]
@@ -198,34 +230,25 @@ fn pending_deletes_are_carried_out_under_any_policy_and_kept_while_unlisted() {
     }
 }
 
+/// Two messages under one UIDL: which one a ledger line, a DELE or the next session means
+/// cannot be known, so neither is downloaded nor deleted, and both are reported (under any
+/// policy, known or not).
 #[test]
-fn a_uidl_listed_twice_is_taken_once() {
-    check(
-        &[(1, "dup", 10), (2, "dup", 20), (3, "k", 5)],
-        &[line("k", 0.0, Some(5))],
-        &[],
-        DAD,
-        Expect {
-            download: &["dup"],
-            delete: &["k"],
-            ..Default::default()
-        },
-    );
-    let p = check(
-        &[(1, "k", 5), (2, "k", 5)],
-        &[line("k", 0.0, Some(5))],
-        &[],
-        DAD,
-        Expect {
-            delete: &["k"],
-            ..Default::default()
-        },
-    );
-    assert_eq!(
-        p.delete,
-        vec![(1, "k".to_string())],
-        "only the first number"
-    );
+fn messages_sharing_a_uidl_are_both_left_alone_and_reported() {
+    for policy in [DAD, KEEP, week()] {
+        check(
+            &[(1, "dup", 10), (2, "dup", 20), (3, "k", 5), (4, "n", 7)],
+            &[line("k", 0.0, Some(5)), line("dup", 30.0, Some(10))],
+            &[pending("dup")],
+            policy,
+            Expect {
+                download: &["n"],
+                delete: if policy == DAD { &["k"] } else { &[] },
+                shared: &["dup", "dup"],
+                ..Default::default()
+            },
+        );
+    }
 }
 
 #[test]
@@ -374,9 +397,10 @@ fn a_uidl_listed_again_after_the_server_deleted_it_is_a_new_message_even_at_the_
 #[test]
 fn an_unknown_listed_size_means_the_same_message() {
     let uidls = vec![(1, "k".to_string())];
-    let p = plan(&uidls, &[], &[line("k", 0.0, Some(5))], &[], DAD, NOW);
+    let p = plan(&uidls, &[], &[line("k", 0.0, Some(5))], &[], DAD, NOW, MAX);
     assert!(p.download.is_empty() && p.set_aside.is_empty());
-    assert_eq!(p.delete, vec![(1, "k".to_string())]);
+    assert_eq!(p.confirm.len(), 1);
+    assert!(p.confirm[0].delete && !p.confirm[0].size_changed);
 }
 
 #[test]
@@ -392,4 +416,59 @@ fn a_pending_deletion_without_a_ledger_line_is_dropped() {
             ..Default::default()
         },
     );
+}
+
+/// GNU mailutils adds headers to a message once it was read, so the next session lists it with
+/// another size. That is a question for `TOP n 0`, not a new message: before, every such
+/// message was downloaded again (a duplicate each sync).
+#[test]
+fn another_listed_size_is_confirmed_not_downloaded_again() {
+    let p = check(
+        &[(1, "m", 130), (2, "k", 5)],
+        &[line("m", 0.0, Some(100)), line("k", 0.0, Some(5))],
+        &[],
+        KEEP,
+        Expect {
+            changed: &["m"],
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.confirm[0].download.size, Some(130));
+    assert_eq!(p.confirm[0].line.size, Some(100));
+    // Due for deletion as well: deleted only once confirmed.
+    check(
+        &[(1, "m", 130)],
+        &[line("m", 8.0, Some(100))],
+        &[],
+        week(),
+        Expect {
+            delete: &["m"],
+            changed: &["m"],
+            ..Default::default()
+        },
+    );
+}
+
+/// A message over the cap is skipped from its listed size (before, a 200 MB message was
+/// downloaded up to the cap each sync, failed, and blocked every message after it).
+#[test]
+fn a_message_over_the_cap_is_skipped_from_its_listed_size_and_blocks_nothing() {
+    let p = check(
+        &[
+            (1, "a", 10),
+            (2, "huge", MAX + 1),
+            (3, "b", MAX),
+            (4, "r", MAX + 5),
+        ],
+        &[deleted_on_server(line("r", 3.0, Some(1)))],
+        &[],
+        DAD,
+        Expect {
+            download: &["a", "b"],
+            too_large: &["huge", "r"],
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.too_large[0].msg, 2);
+    assert_eq!(p.too_large[0].size, Some(MAX + 1));
 }
