@@ -31,14 +31,23 @@ pub struct Refused {
     pub error: TunnelError,
 }
 
-/// Headers a reverse proxy adds to say whom it forwards. Their presence means the proxy is
-/// reached through another one, whatever its listen address says.
-pub const FORWARDING_HEADERS: [&str; 4] = ["x-forwarded-for", "forwarded", "x-real-ip", "via"];
+/// Headers a reverse proxy adds to say whom (and what) it forwards. Their presence means the
+/// proxy is reached through another one, whatever its listen address says. (A reverse proxy
+/// that adds none cannot be told from a local client: the README says to declare it.)
+pub const FORWARDING_HEADERS: [&str; 6] = [
+    "x-forwarded-for",
+    "forwarded",
+    "x-real-ip",
+    "via",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];
 
 /// What a request through an untrusted reverse proxy is told (the operator reads it in the
 /// app's explanation or with curl).
 const FORWARDED_UNTRUSTED: &str = "this proxy is reached through a reverse proxy (the request \
-     carries X-Forwarded-For, Forwarded, X-Real-IP or Via) but does not trust one: set \
+     carries X-Forwarded-For, Forwarded, X-Real-IP, Via or X-Forwarded-Host/-Proto) but does \
+     not trust one: set \
      trust_forwarded_for (--trust-forwarded-for true, POSTBAG_TRUST_FORWARDED_FOR=true), which \
      also applies the checks for a proxy that other machines reach";
 
@@ -297,7 +306,7 @@ mod tests {
 
     #[test]
     fn forwarding_headers_are_recognised() {
-        for name in ["X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"] {
+        for name in FORWARDING_HEADERS {
             assert!(is_forwarded(&head(&[(name, "1.0 proxy")])), "{name}");
         }
         assert!(!is_forwarded(&head(&[("origin", "http://127.0.0.1:1")])));

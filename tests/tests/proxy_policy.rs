@@ -304,7 +304,8 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
     assert!(err.to_string().contains("--public-relay"), "{err}");
 }
 
-/// A request through a reverse proxy says so (X-Forwarded-For, Forwarded, X-Real-IP, Via): a
+/// A request through a reverse proxy says so (X-Forwarded-For, Forwarded, X-Real-IP, Via,
+/// X-Forwarded-Host/-Proto): a
 /// proxy that was not told to trust one refuses it, with a typed 403 that says what to set,
 /// both on the upgrade and on the app's plain probe. Told, it admits it.
 #[tokio::test]
@@ -317,6 +318,8 @@ async fn a_forwarded_request_is_refused_unless_forwarding_is_trusted() {
         ("Forwarded", "for=198.51.100.7;proto=https"),
         ("X-Real-IP", "198.51.100.7"),
         ("Via", "1.1 haproxy"),
+        ("X-Forwarded-Host", "mail.example.org"),
+        ("X-Forwarded-Proto", "https"),
     ] {
         let refusal = TunnelClient::connect_with(proxy.addr(), "/tunnel", &[(name, value)])
             .await
