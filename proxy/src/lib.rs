@@ -54,6 +54,7 @@ pub mod fuzzing {
     pub use crate::control::parse as parse_control;
     pub use crate::frame::{FrameError, FrameReader, check_header};
     pub use crate::log_safe::{MAX_LOGGED_CHARS, Untrusted};
+    pub use postbag_protocol::tunnel::{ClientMessage, ErrorKind};
 }
 
 /// Runs the proxy until SIGTERM or ctrl-c, then shuts down gracefully. Used by `main`.
