@@ -14,7 +14,7 @@ use super::engine::{
 };
 use super::plan::{Confirm, Download, plan, set_aside_key};
 use super::transport::{Transport, TransportError};
-use super::wait::{Woken, wait};
+use super::wait::{Woken, wait, within};
 use crate::store::{Account, NewMessage, ServerPolicy, Store, identity};
 
 /// RETRs in flight: as many as the client pipelines (`ClientConfig::pipeline_window`, 16)
@@ -488,7 +488,20 @@ impl Run {
                 }
             }
             Event::StartTls => {
-                s.tls = transport.start_tls().await?;
+                // The upgrade is a round trip through the proxy outside `wait`: bounded too.
+                let grace = self.limits.reply_grace_ms;
+                match within(grace as u32, transport.start_tls()).await {
+                    Some(Ok(tls)) => s.tls = tls,
+                    Some(Err(e)) => return Err(self.transport_failed(e)),
+                    None => {
+                        return Err(SyncError::TooSlow {
+                            during: During::Login,
+                            waited_ms: grace as u64,
+                            bytes: 0,
+                            online: browser_online(),
+                        });
+                    }
+                }
                 self.client.tls_started()?;
             }
             Event::Authenticated { mechanism } => s.mechanism = Some(mechanism),

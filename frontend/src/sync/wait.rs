@@ -53,3 +53,21 @@ pub async fn wait<T: Transport>(
     })
     .await
 }
+
+/// `future`'s output, or `None` once `ms` passed first (the future is dropped then). For the
+/// awaits outside [`wait`] that depend on the network (the TLS upgrade): none may hold a sync
+/// forever.
+pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = TimeoutFuture::new(ms);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if Pin::new(&mut timer).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}

@@ -128,6 +128,9 @@ pub struct FakeServer {
     /// GNU mailutils: a message read with RETR gets `Status:` and `X-UID:` headers at QUIT.
     pub rewrite_on_read: bool,
     read: BTreeSet<usize>,
+    /// Offers and accepts STLS, and then the TLS upgrade never completes (the network went
+    /// away while the proxy was upgrading).
+    pub stls_hangs: bool,
 }
 
 impl FakeServer {
@@ -159,6 +162,7 @@ impl FakeServer {
             no_top: false,
             rewrite_on_read: false,
             read: BTreeSet::new(),
+            stls_hangs: false,
         }
     }
 
@@ -217,6 +221,8 @@ impl FakeServer {
         };
         match verb.as_str() {
             "CAPA" if self.no_capa => self.reply("-ERR unknown command\r\n"),
+            "CAPA" if self.stls_hangs => self.reply("+OK\r\nSTLS\r\nUSER\r\nUIDL\r\n.\r\n"),
+            "STLS" if self.stls_hangs => self.reply("+OK begin TLS\r\n"),
             "UIDL" if self.endless == Some(Endless::Reply) => {
                 self.reply("+OK\r\n");
                 self.endless_fill = Some(b"1 endless-uidl\r\n".to_vec());
@@ -415,6 +421,9 @@ impl Transport for FakeServer {
     }
 
     async fn start_tls(&mut self) -> Result<Option<TlsInfo>, TransportError> {
+        if self.stls_hangs {
+            std::future::pending::<()>().await;
+        }
         Err(TransportError::Protocol(
             "the fake server has no TLS".into(),
         ))

@@ -505,3 +505,47 @@ async fn a_sync_that_only_deletes_says_so() {
         assert_eq!(text, "Removing 2 messages from the server…");
     }
 }
+
+/// The network goes away while the proxy upgrades to TLS (STARTTLS): that wait, outside the
+/// byte loop, is bounded as well.
+#[wasm_bindgen_test]
+async fn a_tls_upgrade_that_never_completes_ends_the_sync_by_itself() {
+    let store = fresh_store("stls-hang").await;
+    let mailbox = Mailbox::with(1, 500);
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    server.stls_hangs = true;
+    let start = now();
+    let err = run_limited(
+        &mut server,
+        &store,
+        DAD,
+        NOW,
+        &quick(),
+        |c| {
+            c.want_starttls = true;
+            c.allow_plaintext_password = false;
+        },
+        &Cell::new(false),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(now() - start < 3000.0);
+    assert!(
+        matches!(
+            err,
+            SyncError::TooSlow {
+                during: During::Login,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        sync::explain(&err)
+            .message
+            .contains("stopped answering while logging in"),
+        "{}",
+        sync::explain(&err).message
+    );
+}
