@@ -48,6 +48,20 @@ fn browser_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
+thread_local! {
+    /// Messages that ended a session in the middle of their reply (a drip, a reply that never
+    /// ends or is cut there), by (database, account, UIDL), for this page's lifetime. The next
+    /// sync downloads them after the others, so one broken message does not block every
+    /// message after it at each sync. (Memory only: after a reload the server order holds
+    /// again, and the first such sync finds the message again.)
+    static TROUBLE: std::cell::RefCell<std::collections::HashSet<(String, String, String)>> =
+        std::cell::RefCell::default();
+}
+
+fn trouble_key(ctx: &SyncCtx<'_>, uidl: &str) -> (String, String, String) {
+    (ctx.store.name(), ctx.account.id.clone(), uidl.to_string())
+}
+
 /// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
 struct Check {
     confirm: Confirm,
@@ -145,6 +159,12 @@ impl Run {
         on_progress: &mut dyn FnMut(&Progress),
     ) -> Result<(), SyncError> {
         let mut result = self.exchange(transport, ctx, cancel, on_progress).await;
+        if result.is_err()
+            && let Some(ctx) = ctx
+            && let Some((_, d)) = self.in_flight.iter().min_by_key(|(id, _)| **id)
+        {
+            TROUBLE.with(|t| t.borrow_mut().insert(trouble_key(ctx, &d.uidl)));
+        }
         // However the session ended (done, cancelled, connection lost, an error), what was
         // received completely is committed before returning, so it is never downloaded twice.
         // None of it was deleted on the server: that needs a DELE after the commit and a QUIT.
@@ -603,6 +623,7 @@ impl Run {
                 };
                 let Some(ctx) = ctx else { return Ok(()) };
                 let raw = std::mem::take(&mut self.current);
+                TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(ctx, &download.uidl)));
                 let summary =
                     crate::mail::summarize(&raw, &ctx.account.id, &download.uidl, ctx.now_ms);
                 self.batch.push(
@@ -745,7 +766,12 @@ impl Run {
         }
         self.progress.total = plan.download.len() as u32;
         self.progress.total_bytes = plan.download.iter().filter_map(|d| d.size).sum();
-        self.queue = plan.download.into();
+        // Messages that broke an earlier session this page ran go last (see `TROUBLE`).
+        let (later, now): (Vec<Download>, Vec<Download>) = plan
+            .download
+            .into_iter()
+            .partition(|d| TROUBLE.with(|t| t.borrow().contains(&trouble_key(ctx, &d.uidl))));
+        self.queue = now.into_iter().chain(later).collect();
         self.planned = true;
         Ok(())
     }

@@ -549,3 +549,29 @@ async fn a_tls_upgrade_that_never_completes_ends_the_sync_by_itself() {
         sync::explain(&err).message
     );
 }
+
+/// A message that breaks the session every time (here its reply never ends) is retried after
+/// the others by the next sync, so the messages after it still arrive.
+#[wasm_bindgen_test]
+async fn a_message_that_breaks_the_session_is_retried_last() {
+    let store = fresh_store("broken-last").await;
+    let mailbox = Mailbox::with(4, 500);
+    for attempt in 1..=2 {
+        let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+        server.endless = Some(Endless::Message(2));
+        server.chunk = 16 << 10;
+        let err = run(&mut server, &store, DAD, NOW).await.unwrap_err();
+        assert!(
+            matches!(err, SyncError::Overrun { msg: 2, .. }),
+            "attempt {attempt}: {err:?}"
+        );
+    }
+    assert_eq!(
+        stored_uidls(&store, ME).await,
+        ["uid-0001", "uid-0003", "uid-0004"],
+        "the second sync downloaded 3 and 4 before trying 2 again"
+    );
+    let mb = mailbox.borrow();
+    assert!(mb.violations.is_empty());
+    assert_eq!(mb.messages.len(), 4, "no QUIT after a broken reply");
+}
