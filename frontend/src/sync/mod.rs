@@ -1,10 +1,14 @@
 //! The sync engine: drives the protocol crate's POP3 client over a [`Transport`] and keeps the
 //! store's UIDL ledger.
 //!
-//! - `engine`: the public types and entry points ([`probe`], [`sync`]).
-//! - `run`: one session's loop and event handling; `batch`: messages awaiting their commit;
-//!   `wait`: waiting for bytes, a commit or the cancel tick at once.
-//! - `plan`: what to download, delete, keep or forget (pure); `explain`: errors for people.
+//! - `engine`: the public types and entry points ([`probe`], [`sync`], [`sync_with`] and its
+//!   [`Limits`]), what a sync reports ([`Progress`], [`Outcome`] with its [`Notice`]s) and how
+//!   it fails ([`SyncError`], [`During`]).
+//! - `run`: one session's loop and event handling (the pace of replies, Cancel, `TOP n 0`
+//!   confirmations); `batch`: messages awaiting their commit; `wait`: waiting for bytes, a
+//!   commit or the timer tick at once.
+//! - `plan`: what to download, confirm, delete, keep or forget (pure); `explain`: errors,
+//!   notices and progress in the user's words.
 
 mod batch;
 mod engine;
