@@ -20,10 +20,11 @@ use sha2::{Digest, Sha256};
 /// allows only `data:`/`blob:` images until the user consents for that message. The app's own
 /// document never renders mail HTML.
 ///
-/// `frame-src` is `'self'` only: the one frame the app makes is the reader's `srcdoc` iframe,
-/// which no scheme source (`blob:`, `data:`) could match anyway, and attachments are saved
-/// through a `blob:` link, a download rather than a frame. Allowing more would only widen what
-/// injected markup could frame (a `blob:` document even carries the app's origin).
+/// `frame-src` is `'self'` only: the app frames the reader's `srcdoc` iframe, which no scheme
+/// source (`blob:`, `data:`) could match anyway, and the same-origin HTML parser frame
+/// ([`PARSER_FRAME_PATH`], hence `'self'`); attachments are saved through a `blob:` link, a
+/// download rather than a frame. Allowing more would only widen what injected markup could
+/// frame (a `blob:` document even carries the app's origin).
 const CSP_TAIL: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob: https: http:; \
      style-src 'self' 'unsafe-inline'; frame-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \

@@ -136,7 +136,8 @@ fn the_app_is_served_with_types_caching_and_a_hash_based_csp() {
         .find(|d| d.trim().starts_with("script-src"))
         .unwrap();
     assert!(!script_src.contains("unsafe-inline"), "{script_src}");
-    // The app frames nothing but the reader's srcdoc iframe, which frame-src does not govern.
+    // The app frames its own parser frame and the reader's srcdoc iframe (which no scheme
+    // source matches): no blob: or data: frames.
     let frame_src = csp
         .split(';')
         .map(str::trim)
