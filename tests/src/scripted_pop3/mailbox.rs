@@ -19,6 +19,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Where an endless reply stops after all, far beyond any limit of the client under test.
+pub const ENDLESS_STOP: usize = 256 << 20;
+
 /// What the server does when a message is retrieved.
 #[derive(Clone, Debug)]
 pub enum Retr {
@@ -28,10 +31,14 @@ pub enum Retr {
     Refuse(String),
     /// `+OK` and the first `n` bytes of the message, then the connection is closed.
     CutAfter(usize),
-    /// `+OK`, then lines of the message's text forever, as fast as the client reads.
+    /// `+OK`, then the same line over and over, as fast as the client reads, without end
+    /// for any client that keeps a bound (a safety stop closes the connection after
+    /// [`ENDLESS_STOP`] bytes, so that a client without one cannot fill the test machine's disk).
     Endless,
-    /// `+OK ` and then bytes without a line end, forever.
+    /// `+OK ` and then bytes without a line end (up to the same safety stop).
     LineNeverEnds,
+    /// Nothing at all: the connection stays open and silent for five minutes.
+    Silent,
     /// `+OK`, then the message one byte per `interval`.
     Drip(Duration),
 }
@@ -205,16 +212,23 @@ fn retr(out: &mut impl Write, m: &Message) -> std::io::Result<bool> {
         }
         Retr::Endless => {
             out.write_all(b"+OK\r\n")?;
-            let line = b"This line repeats for as long as anyone reads it.\r\n".repeat(100);
-            loop {
-                out.write_all(&line)?;
+            let lines = b"This line repeats for as long as anyone reads it.\r\n".repeat(100);
+            for _ in 0..ENDLESS_STOP / lines.len() {
+                out.write_all(&lines)?;
             }
+            return Ok(false);
         }
         Retr::LineNeverEnds => {
             out.write_all(b"+OK ")?;
-            loop {
+            for _ in 0..ENDLESS_STOP / 4096 {
                 out.write_all(&[b'x'; 4096])?;
             }
+            return Ok(false);
+        }
+        Retr::Silent => {
+            out.flush()?;
+            std::thread::sleep(Duration::from_secs(300));
+            return Ok(false);
         }
         Retr::Drip(interval) => {
             out.write_all(b"+OK\r\n")?;

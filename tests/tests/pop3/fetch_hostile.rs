@@ -271,9 +271,8 @@ fn reconnections_are_bounded() {
 
 #[test]
 fn a_silent_server_ends_at_the_reply_timeout() {
-    // The drip's interval is longer than the reply timeout: silence, not slowness.
     let server = Mailbox::new()
-        .message_with("a", &body("first"), Retr::Drip(Duration::from_secs(30)))
+        .message_with("a", &body("first"), Retr::Silent)
         .start();
     let run = fetch_from(&server, QUICK);
     run.saved_exactly(&[]);
