@@ -72,7 +72,7 @@ pub fn explain(err: &SyncError) -> Explained {
                 format!("stopped answering {}", place(during))
             } else {
                 format!(
-                    "answered too slowly {} ({} in {} s)",
+                    "answered too slowly {}: {} in {} s",
                     place(during),
                     size(*bytes),
                     waited_ms / 1000
@@ -85,8 +85,8 @@ pub fn explain(err: &SyncError) -> Explained {
             };
             plain(
                 format!(
-                    "{start} {what}, so Postbag gave up. Every message received whole is kept; \
-                     sync again to continue."
+                    "{start} {what}. Postbag gave up; every message received whole is kept. \
+                     Sync again to continue."
                 ),
                 !online,
             )
@@ -145,6 +145,15 @@ fn cut(during: &During, cause: Option<&TransportError>, online: bool) -> Explain
         ),
         !online,
     )
+}
+
+/// The message cap for people: "128 MB" for the real one (a power of two).
+fn limit_text(limit: u64) -> String {
+    if limit >= 1 << 20 {
+        format!("{} MB", limit >> 20)
+    } else {
+        size(limit)
+    }
 }
 
 /// A byte count for people ("980 B", "12.5 KB", "3.1 MB").
@@ -206,10 +215,10 @@ pub fn notice(n: &Notice) -> String {
             size: s,
             limit,
         } => format!(
-            "message {msg} on the server ({}) is larger than {} MB, the most Postbag downloads: \
+            "message {msg} on the server ({}) is larger than {}, the most Postbag downloads: \
              it was skipped and stays on the server",
             size(*s),
-            limit >> 20
+            limit_text(*limit)
         ),
         Notice::NotDownloaded {
             msg,
@@ -537,5 +546,31 @@ mod tests {
         assert_eq!(p(0, 0, 0), "Checking for new mail…");
         assert_eq!(p(3, 3, 3), "Removing 3 messages from the server…");
         assert_eq!(p(0, 2, 0), "Downloading 1 of 2 · 0 B of 0 B");
+    }
+
+    #[test]
+    fn notices_name_the_message_by_number_and_size() {
+        let big = notice(&Notice::TooLarge {
+            msg: 4,
+            size: 200_000_000,
+            limit: crate::sync::MAX_MESSAGE_BYTES,
+        });
+        assert_eq!(
+            big,
+            "message 4 on the server (200.0 MB) is larger than 128 MB, the most Postbag \
+             downloads: it was skipped and stays on the server"
+        );
+        let refused = notice(&Notice::NotDownloaded {
+            msg: 2,
+            size: Some(1500),
+            reason: "no such message".into(),
+        });
+        assert!(
+            refused.starts_with(
+                "message 2 on the server (1.5 KB) could not be downloaded, the server said \
+                 \"no such message\""
+            ),
+            "{refused}"
+        );
     }
 }
