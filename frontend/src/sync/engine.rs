@@ -27,7 +27,9 @@ use crate::store::{Account, Security, Store, StoreError};
 /// quiet). Once true, no further downloads start. If a download is under way, the connection
 /// is closed at once without QUIT: the server deletes nothing in that session, what was
 /// received completely is kept, and the next sync deletes it on the server (per the policy).
-/// With nothing under way, the session commits, DELEs and QUITs as usual.
+/// With nothing under way, the session commits, DELEs and QUITs as usual, unless the server
+/// leaves those replies unanswered for [`Limits::cancel_grace_ms`]: then the connection is
+/// closed without QUIT too (nothing deleted in this session), so Cancel always ends a sync.
 pub trait Cancel {
     fn cancelled(&self) -> bool;
 }
