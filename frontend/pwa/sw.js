@@ -70,15 +70,18 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
+  url.search = "";
+  url.hash = "";
   if (request.mode === "navigate" && url.pathname.startsWith(scopeUrl.pathname)) {
     // Every navigation inside the scope gets this build's index.html: the app routes on the
-    // client, and the shell must match the hashed files cached beside it.
-    event.respondWith(fromCacheElseNetwork(INDEX, request));
+    // client, and the shell must match the hashed files cached beside it. A document of the
+    // build's own (the HTML parser frame, parse.html) is itself: served as the shell, it would
+    // carry the app's script policy into the frame that exists to be free of it.
+    const own = PRECACHED.has(url.href) && url.pathname.endsWith(".html");
+    event.respondWith(fromCacheElseNetwork(own ? url.href : INDEX, request));
     return;
   }
 
-  url.search = "";
-  url.hash = "";
   if (PRECACHED.has(url.href)) {
     event.respondWith(fromCacheElseNetwork(url.href, request));
   }

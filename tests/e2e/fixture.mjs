@@ -4,6 +4,7 @@
 //   const fx = await startFixture();
 //   const user = await fx.newUser();            // { name, password }
 //   await fx.deliver(user, 'plain', 5);         // kinds: plain html multipart cid dots eightbit large:BYTES sized:BYTES
+//                                               //   cid-inject cid-amplify:COPIES two-charsets remote:srcset/poster/link/background/style
 //   await fx.count(user);                       // messages on the server
 //   await fx.stopProxy(); await fx.startProxy();
 //   await fx.close();

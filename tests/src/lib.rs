@@ -4,6 +4,8 @@
 
 pub mod certs;
 pub mod dovecot;
+// Mail that attacks the reader (cid injection, amplification, hidden parts, remote content).
+pub mod hostile_mail;
 pub mod messages;
 // Starting the proxy and opening tunnels through it, for the proxy_* tests.
 pub mod proxy_harness;

@@ -9,7 +9,7 @@ mod summary;
 pub mod view;
 
 pub use summary::summarize;
-pub use view::{Attachment, MessageView, parse_view};
+pub use view::{Attachment, Block, InlineImage, MessageView, parse_view};
 
 /// "12.3 KB" style sizes for lists and attachments.
 pub fn human_size(bytes: u64) -> String {

@@ -1,6 +1,14 @@
 //! The reader's view model, built from raw bytes on open (bodies are never kept parsed).
+//!
+//! Every part of a message is reachable: a part is either shown (a body block, the plain-text
+//! alternative, a forwarded message, an inline image its HTML shows) or listed as an
+//! attachment. The list is built from the parts that were *not* shown, never from
+//! mail-parser's own attachment list alone: that list leaves out inline text parts (a second
+//! `text/plain` in another charset, say), which a reader that shows only the first body would
+//! hide.
 
-use base64::Engine as _;
+use std::collections::BTreeSet;
+
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::summary::names;
@@ -12,6 +20,25 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
+/// One block of the body, in the message's order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    Text(String),
+    /// NOT sanitised: pass it through [`super::sanitize`] before display.
+    Html(String),
+}
+
+/// An image part a `cid:` URL can name, kept as bytes: the sanitiser turns the ones an HTML
+/// body really shows into `data:` URLs, within a budget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineImage {
+    /// The Content-ID without its angle brackets.
+    pub cid: String,
+    /// From a fixed list of raster types (never the message's own spelling).
+    pub mime: &'static str,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct MessageView {
     pub from: String,
@@ -20,15 +47,22 @@ pub struct MessageView {
     pub cc: String,
     pub date_ms: Option<f64>,
     pub subject: String,
-    /// The text/plain body, when there is one (or when there is no HTML).
-    pub text: Option<String>,
-    /// The text/html body, NOT sanitised: pass it through [`super::sanitize`] before display.
-    pub html: Option<String>,
+    /// What the reader shows: the HTML body's parts when the message has HTML (text parts
+    /// between them stay text), otherwise every text part, whatever its charset.
+    pub body: Vec<Block>,
+    /// The message's own plain-text alternative to an HTML body, offered as "Plain text".
+    pub plain: Vec<String>,
     pub attachments: Vec<Attachment>,
-    /// `cid:` references resolved from the message itself: (content id, data: URL).
-    pub inline_images: Vec<(String, String)>,
+    pub inline_images: Vec<InlineImage>,
     /// Forwarded messages (message/rfc822 parts), shown below the body.
     pub forwarded: Vec<MessageView>,
+}
+
+impl MessageView {
+    /// Whether the shown body is HTML (so a plain-text alternative can be offered).
+    pub fn has_html(&self) -> bool {
+        self.body.iter().any(|b| matches!(b, Block::Html(_)))
+    }
 }
 
 /// Parses `raw` into the reader's model. `None` only for bytes that are not mail at all.
@@ -62,46 +96,114 @@ fn from_message(msg: &Message<'_>) -> MessageView {
         subject: msg.subject().unwrap_or_default().to_string(),
         ..MessageView::default()
     };
-    // mail-parser converts between text and HTML when one is missing; only keep real parts.
-    let real_html = msg.html_part(0).is_some_and(|p| p.is_text_html());
-    if real_html {
-        view.html = msg.body_html(0).map(|s| s.into_owned());
+    let part = |id: &u32| msg.parts.get(*id as usize).map(|p| (*id, p));
+    // mail-parser lists text parts among the HTML bodies (and the reverse) when a message
+    // lacks one kind; only a real text/html part makes the HTML view the one to show.
+    let html_shown = msg
+        .html_body
+        .iter()
+        .filter_map(part)
+        .any(|(_, p)| p.is_text_html());
+    let mut shown = BTreeSet::new();
+    let bodies = if html_shown {
+        &msg.html_body
+    } else {
+        &msg.text_body
+    };
+    for (id, p) in bodies.iter().filter_map(part) {
+        match &p.body {
+            PartType::Html(h) if html_shown => view.body.push(Block::Html(h.to_string())),
+            // A blank text part holds nothing to show (nor to reach).
+            PartType::Text(t) if t.trim().is_empty() => {}
+            PartType::Text(t) => view.body.push(Block::Text(t.to_string())),
+            // Inline images among the bodies, and HTML with no HTML view: listed below.
+            _ => continue,
+        }
+        shown.insert(id);
     }
-    let real_text = msg.text_part(0).is_some_and(|p| !p.is_text_html());
-    if real_text || !real_html {
-        view.text = msg.body_text(0).map(|s| s.into_owned());
+    if html_shown {
+        for (id, p) in msg.text_body.iter().filter_map(part) {
+            if let PartType::Text(t) = &p.body
+                && !shown.contains(&id)
+            {
+                view.plain.push(t.to_string());
+                shown.insert(id);
+            }
+        }
     }
-    for part in msg.attachments() {
-        if let PartType::Message(inner) = &part.body {
-            view.forwarded.push(from_message(inner));
+    let html_text: String = view
+        .body
+        .iter()
+        .filter_map(|b| match b {
+            Block::Html(h) => Some(h.to_ascii_lowercase()),
+            Block::Text(_) => None,
+        })
+        .collect();
+    for (index, p) in msg.parts.iter().enumerate() {
+        if shown.contains(&(index as u32)) {
             continue;
         }
-        let mime = mime_of(part);
-        let bytes = part.contents().to_vec();
-        if let Some(cid) = part.content_id()
-            && let Some(image_type) = inline_image_type(&mime)
+        match &p.body {
+            PartType::Multipart(_) => continue,
+            PartType::Message(inner) => {
+                view.forwarded.push(from_message(inner));
+                continue;
+            }
+            _ => {}
+        }
+        let bytes = p.contents();
+        if bytes.is_empty() && p.is_text() {
+            continue; // an empty text part holds nothing to reach
+        }
+        let mime = mime_of(p);
+        if let Some(cid) = p.content_id()
+            && let Some(image) = inline_image_type(&mime)
         {
-            let cid = cid.trim_matches(|c| c == '<' || c == '>').to_string();
-            let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-            view.inline_images
-                .push((cid, format!("data:{image_type};base64,{b64}")));
-            // An inline image that also has a name is shown in the attachment list too.
-            if part.attachment_name().is_none() {
+            let cid = cid
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_string();
+            let referenced = html_text.contains(&format!("cid:{}", cid.to_ascii_lowercase()));
+            view.inline_images.push(InlineImage {
+                cid,
+                mime: image,
+                bytes: bytes.to_vec(),
+            });
+            // Shown by the HTML, and not offered as a file by its sender: nothing is hidden.
+            if referenced && p.attachment_name().is_none() {
                 continue;
             }
         }
-        let name = part
+        let name = p
             .attachment_name()
             .map(str::to_string)
-            .unwrap_or_else(|| format!("attachment.{}", mime.rsplit('/').next().unwrap_or("bin")));
-        view.attachments.push(Attachment { name, mime, bytes });
+            .unwrap_or_else(|| default_name(index, &mime));
+        view.attachments.push(Attachment {
+            name,
+            mime,
+            bytes: bytes.to_vec(),
+        });
     }
     view
 }
 
-/// The data: URL type for an inline image, from a fixed list. The URL is spliced into HTML that
-/// DOMPurify has already cleaned, so nothing from the message's own Content-Type may reach it
-/// (a crafted subtype could otherwise close the attribute).
+/// A file name for a part that has none: "part-3.txt", "part-4.png".
+fn default_name(index: usize, mime: &str) -> String {
+    let ext = match mime {
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "message/rfc822" => "eml",
+        other => other
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .unwrap_or("bin"),
+    };
+    format!("part-{index}.{ext}")
+}
+
+/// The data: URL type for an inline image, from a fixed list. Nothing from the message's own
+/// Content-Type may reach the document the sanitiser writes.
 fn inline_image_type(mime: &str) -> Option<&'static str> {
     const RASTER: [&str; 7] = [
         "image/png",
@@ -122,18 +224,4 @@ fn inline_image_type(mime: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod inline_image_tests {
-    use super::inline_image_type;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-    #[wasm_bindgen_test]
-    fn only_known_raster_types_reach_the_data_url() {
-        assert_eq!(inline_image_type("image/PNG"), Some("image/png"));
-        assert_eq!(inline_image_type("image/jpg"), Some("image/jpeg"));
-        assert_eq!(inline_image_type("image/png\"><script>"), None);
-        assert_eq!(inline_image_type("image/svg+xml"), None);
-        assert_eq!(inline_image_type("text/html"), None);
-    }
-}
+mod tests;

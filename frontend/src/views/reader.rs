@@ -1,21 +1,25 @@
 //! The reader: decoded headers, the body (text, or sanitised HTML in a sandboxed iframe),
 //! attachments saved through a Blob, forwarded messages, and local actions.
+//!
+//! Every part is reachable: the body blocks in order, the plain-text alternative of an HTML
+//! body ("Show plain text"), every other part as an attachment, the whole message as `.eml`.
 
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::mail::sanitize::{IFRAME_SANDBOX, has_remote_content, iframe_document, sanitize};
+use crate::mail::sanitize::{IFRAME_SANDBOX, iframe_document, sanitize};
+use crate::mail::view::{Block, InlineImage};
 use crate::mail::{Attachment, MessageView, human_size, parse_view};
 use crate::model::{Model, store};
 use crate::views::long_date;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Open {
     uidl: String,
     view: Option<MessageView>,
-    raw_len: usize,
+    raw: std::sync::Arc<Vec<u8>>,
 }
 
 /// Offers `bytes` as a download named `name` (a Blob URL, revoked right after the click).
@@ -39,6 +43,27 @@ fn save(name: &str, mime: &str, bytes: &[u8]) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
+/// A file name for the whole message: its subject, made safe for any file system.
+fn eml_name(subject: &str) -> String {
+    let stem: String = subject
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_.,()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    let stem = stem.trim().trim_matches('.');
+    if stem.is_empty() {
+        "message.eml".into()
+    } else {
+        format!("{stem}.eml")
+    }
+}
+
 fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
     (!list.is_empty()).then(|| {
         view! {
@@ -59,40 +84,103 @@ fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
     })
 }
 
-fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
-    if let Some(html) = &v.html {
-        let Some(clean) = sanitize(html) else {
-            return view! {
-                <p class="banner warn">"The HTML sanitiser did not load, so the HTML part is not shown."</p>
-                <div class="text-body">{v.text.clone().unwrap_or_default()}</div>
-            }
-            .into_any();
-        };
-        let remote = has_remote_content(&clean);
-        let inline = v.inline_images.clone();
-        let doc = move || iframe_document(&clean, &inline, allow_remote.get());
-        return view! {
-            {(remote).then(|| view! {
-                <div class="remote-note">
-                    {move || if allow_remote.get() {
-                        view! { <span>"Remote content allowed for this message."</span> }.into_any()
-                    } else {
-                        view! {
-                            <span>"Remote images and other remote content are blocked to protect your privacy."</span>
-                            <button type="button" class="secondary" on:click=move |_| allow_remote.set(true)>"Load remote content"</button>
-                        }.into_any()
-                    }}
-                </div>
-            })}
-            <iframe class="html-body" title="Message body" sandbox=IFRAME_SANDBOX
-                referrerpolicy="no-referrer" srcdoc=doc></iframe>
+/// Images the sanitiser left out (the document's image budget was spent), as attachments.
+fn omitted_view(omitted: &[String], images: &[InlineImage]) -> impl IntoView + use<> {
+    let list: Vec<Attachment> = images
+        .iter()
+        .filter(|i| omitted.contains(&i.cid))
+        .map(|i| Attachment {
+            name: format!("{}.{}", i.cid, i.mime.rsplit('/').next().unwrap_or("img")),
+            mime: i.mime.to_string(),
+            bytes: i.bytes.clone(),
+        })
+        .collect();
+    (!list.is_empty()).then(|| {
+        view! {
+            <p class="banner warn">
+                "Some inline images are not shown: this message repeats them more often than one page can hold. They are listed here."
+            </p>
+            {attachments_view(list)}
         }
-        .into_any();
-    }
-    view! { <div class="text-body">{v.text.clone().unwrap_or_default()}</div> }.into_any()
+    })
 }
 
-fn forwarded_view(list: Vec<MessageView>) -> impl IntoView {
+/// One HTML block: sanitised in the parser frame, shown in a sandboxed iframe.
+fn html_view(html: String, images: Vec<InlineImage>, allow_remote: RwSignal<bool>) -> AnyView {
+    let source = (html, images);
+    let clean = LocalResource::new(move || {
+        let (html, images) = source.clone();
+        async move { (sanitize(&html, &images).await, images) }
+    });
+    (move || match clean.get() {
+        None => view! { <p class="muted">"Preparing the message…"</p> }.into_any(),
+        Some((Err(e), _)) => view! {
+            <p class="banner warn">{format!("The HTML part is not shown: {e}. Its plain text, if it has one, is under \"Show plain text\"; the whole message can be saved as .eml.")}</p>
+        }
+        .into_any(),
+        Some((Ok(c), images)) => {
+            let doc_html = c.html.clone();
+            let doc = move || iframe_document(&doc_html, allow_remote.get());
+            view! {
+                {c.remote.then(|| view! {
+                    <div class="remote-note">
+                        {move || if allow_remote.get() {
+                            view! { <span>"Remote content allowed for this message."</span> }.into_any()
+                        } else {
+                            view! {
+                                <span>"Remote images and other remote content are blocked to protect your privacy."</span>
+                                <button type="button" class="secondary" on:click=move |_| allow_remote.set(true)>"Load remote content"</button>
+                            }.into_any()
+                        }}
+                    </div>
+                })}
+                {omitted_view(&c.omitted, &images)}
+                <iframe class="html-body" title="Message body" sandbox=IFRAME_SANDBOX
+                    referrerpolicy="no-referrer" srcdoc=doc></iframe>
+            }
+            .into_any()
+        }
+    })
+    .into_any()
+}
+
+fn blocks_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
+    v.body
+        .iter()
+        .map(|b| match b {
+            Block::Text(t) => view! { <div class="text-body">{t.clone()}</div> }.into_any(),
+            Block::Html(h) => html_view(h.clone(), v.inline_images.clone(), allow_remote),
+        })
+        .collect_view()
+        .into_any()
+}
+
+fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
+    if v.body.is_empty() {
+        return view! { <p class="muted">"This message has no text."</p> }.into_any();
+    }
+    if !v.has_html() || v.plain.is_empty() {
+        return blocks_view(v, allow_remote);
+    }
+    let show_plain = RwSignal::new(false);
+    let plain = v.plain.clone();
+    let rich = blocks_view(v, allow_remote);
+    view! {
+        <div class="body-switch">
+            <button type="button" class="link" aria-pressed=move || show_plain.get().to_string()
+                on:click=move |_| show_plain.update(|p| *p = !*p)>
+                {move || if show_plain.get() { "Show formatted" } else { "Show plain text" }}
+            </button>
+        </div>
+        <div hidden=move || !show_plain.get()>
+            {plain.into_iter().map(|t| view! { <div class="text-body">{t}</div> }).collect_view()}
+        </div>
+        <div class="rich-body" hidden=move || show_plain.get()>{rich}</div>
+    }
+    .into_any()
+}
+
+fn forwarded_view(list: Vec<MessageView>) -> AnyView {
     list.into_iter()
         .map(|f| {
             let allow = RwSignal::new(false);
@@ -106,10 +194,13 @@ fn forwarded_view(list: Vec<MessageView>) -> impl IntoView {
                     </dl>
                     {body_view(&f, allow)}
                     {attachments_view(f.attachments.clone())}
+                    {forwarded_view(f.forwarded.clone())}
                 </section>
             }
+            .into_any()
         })
         .collect_view()
+        .into_any()
 }
 
 #[component]
@@ -137,7 +228,7 @@ pub fn Reader() -> impl IntoView {
             open.set(Some(Open {
                 uidl: uidl.clone(),
                 view,
-                raw_len: raw.len(),
+                raw: std::sync::Arc::new(raw),
             }));
             model.set_read(&uidl, true).await;
         });
@@ -150,29 +241,46 @@ pub fn Reader() -> impl IntoView {
         };
         let uidl = o.uidl.clone();
         let (u1, u2) = (uidl.clone(), uidl.clone());
+        let raw = o.raw.clone();
+        let subject = o
+            .view
+            .as_ref()
+            .map(|v| v.subject.clone())
+            .unwrap_or_default();
+        let save_eml = move |_| save(&eml_name(&subject), "message/rfc822", &raw);
+        let actions = view! {
+            <div class="reader-actions">
+                <button type="button" class="secondary back pb-back" on:click=move |_| model.selected.set(None)>"Back"</button>
+                <button type="button" class="secondary" on:click=move |_| {
+                    let u = u1.clone();
+                    spawn_local(async move { model.set_read(&u, false).await; model.selected.set(None); });
+                }>"Mark unread"</button>
+                <button type="button" class="secondary" on:click=save_eml>"Save as .eml"</button>
+                <button type="button" class="danger" on:click=move |_| {
+                    let u = u2.clone();
+                    spawn_local(async move { model.delete(&u).await; });
+                }>"Delete"</button>
+            </div>
+        };
         let Some(v) = o.view else {
-            return view! { <div class="reader"><p class="banner error">"This message could not be read."</p></div> }.into_any();
+            return view! {
+                <article class="reader" aria-label="Message">
+                    {actions}
+                    <p class="banner error">"This message could not be read as mail. Its bytes are kept as they arrived: save it as .eml to look at them."</p>
+                </article>
+            }
+            .into_any();
         };
         view! {
             <article class="reader" aria-label="Message">
-                <div class="reader-actions">
-                    <button type="button" class="secondary back pb-back" on:click=move |_| model.selected.set(None)>"Back"</button>
-                    <button type="button" class="secondary" on:click=move |_| {
-                        let u = u1.clone();
-                        spawn_local(async move { model.set_read(&u, false).await; model.selected.set(None); });
-                    }>"Mark unread"</button>
-                    <button type="button" class="danger" on:click=move |_| {
-                        let u = u2.clone();
-                        spawn_local(async move { model.delete(&u).await; });
-                    }>"Delete"</button>
-                </div>
+                {actions}
                 <h2 class="subject">{if v.subject.is_empty() { "(no subject)".to_string() } else { v.subject.clone() }}</h2>
                 <dl class="headers">
                     <dt>"From"</dt><dd>{v.from.clone()} {(!v.from_addr.is_empty() && v.from_addr != v.from).then(|| view! { <span class="addr">{format!("<{}>", v.from_addr)}</span> })}</dd>
                     <dt>"To"</dt><dd>{v.to.clone()}</dd>
                     {(!v.cc.is_empty()).then(|| view! { <dt>"Cc"</dt><dd>{v.cc.clone()}</dd> })}
                     {v.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
-                    <dt>"Size"</dt><dd>{human_size(o.raw_len as u64)}</dd>
+                    <dt>"Size"</dt><dd>{human_size(o.raw.len() as u64)}</dd>
                 </dl>
                 {attachments_view(v.attachments.clone())}
                 {body_view(&v, allow_remote)}

@@ -20,7 +20,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 
 use postbag_proxy::{Config, ProxyHandle, Secret};
-use postbag_tests::{Dovecot, TestUser, messages};
+use postbag_tests::{Dovecot, TestUser, hostile_mail, messages};
 use serde_json::json;
 
 fn main() {
@@ -118,6 +118,10 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
         let raw = match kind.split_once(':') {
             Some(("large", size)) => messages::large(size.parse().unwrap_or(1 << 20)),
             Some(("sized", size)) => messages::of_size(i, size.parse().unwrap_or(20_000)),
+            Some(("remote", variant)) => hostile_mail::remote_only(variant),
+            Some(("cid-amplify", copies)) => {
+                hostile_mail::cid_amplification(1 << 20, copies.parse().unwrap_or(2000))
+            }
             _ => match kind {
                 "plain" => messages::plain(i),
                 "html" => messages::html_with_remote_image_and_script(),
@@ -125,6 +129,8 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
                 "cid" => messages::multipart_alternative_with_cid_image(),
                 "dots" => messages::with_dot_lines(),
                 "eightbit" => messages::eight_bit(),
+                "cid-inject" => hostile_mail::cid_attribute_injection(),
+                "two-charsets" => hostile_mail::two_text_parts_two_charsets(),
                 other => return json!({ "error": format!("unknown kind {other}") }),
             },
         };
