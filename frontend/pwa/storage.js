@@ -102,11 +102,16 @@
     const close = document.createElement("button");
     close.type = "button";
     close.textContent = "OK";
-    close.addEventListener("click", () => box.remove());
+    const dismiss = () => {
+      box.remove();
+      if (!document.getElementById(id)) document.body.classList.remove("pb-has-notice");
+    };
+    close.addEventListener("click", dismiss);
     box.append(message, close);
     document.body.append(box);
+    document.body.classList.add("pb-has-notice");
     // Information goes away by itself so it never sits over the mailbox; warnings stay.
-    if (kind !== "warn") setTimeout(() => box.remove(), NOTICE_MS);
+    if (kind !== "warn") setTimeout(dismiss, NOTICE_MS);
   }
 
   // <postbag-storage>: "12 MB used, 1.2 GB free, durable: yes", with a button to ask for

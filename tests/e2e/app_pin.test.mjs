@@ -19,7 +19,8 @@ after(async () => {
 test('a rejected certificate is shown, pinned by the user, and then trusted', async () => {
   const user = await fx.newUser();
   await fx.deliver(user, 'plain', 3);
-  const page = await browser.newPage();
+  // A laptop screen, where the verdict sits below the form's buttons.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(fx.appUrl);
 
   await fillAccountForm(page, fx, user, { security: 'tls' });
@@ -32,7 +33,16 @@ test('a rejected certificate is shown, pinned by the user, and then trusted', as
   assert.equal(shown, fx.serverCertSha256);
   assert.equal(await fx.count(user), 3, 'nothing was downloaded or deleted');
 
-  await result.getByRole('button', { name: 'Trust this certificate' }).click();
+  // The verdict and its button are brought into view (clicking would scroll by itself, so
+  // look before clicking).
+  const trust = result.getByRole('button', { name: 'Trust this certificate' });
+  const inView = () => trust.evaluate((b) => {
+    const r = b.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+  for (let i = 0; i < 40 && !(await inView()); i++) await page.waitForTimeout(50);
+  assert.ok(await inView(), 'the Trust button is on screen without scrolling');
+  await trust.click();
   await result.getByText('Connection works.').waitFor({ timeout: 20000 });
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();

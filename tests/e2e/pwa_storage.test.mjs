@@ -39,6 +39,13 @@ test('the first check asks for durable storage once and shows the answer', async
   // Headless Chrome without engagement denies persistence; either answer must be shown.
   const expected = room.persisted ? /durable/ : /may clear stored mail/;
   assert.match(await notice.innerText(), expected);
+  // It does not cover the settings form's buttons on a laptop screen.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const save = await page.getByRole('button', { name: 'Save account' }).boundingBox();
+  const box = await notice.boundingBox();
+  const overlap = !(box.x + box.width <= save.x || save.x + save.width <= box.x
+    || box.y + box.height <= save.y || save.y + save.height <= box.y);
+  assert.ok(!overlap, `notice ${JSON.stringify(box)} over Save ${JSON.stringify(save)}`);
   const asked = await page.evaluate(() => localStorage.getItem('postbag.persistence-asked'));
   assert.equal(asked, room.persisted ? 'granted' : 'denied');
 

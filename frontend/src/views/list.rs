@@ -5,7 +5,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::mail::human_size;
-use crate::model::Model;
+use crate::model::{Model, SyncState};
 use crate::views::short_date;
 
 /// Row height in rem; must match `.msg-row` in main.css. Rem, not px, so that the three lines of
@@ -61,7 +61,7 @@ pub fn MessageList() -> impl IntoView {
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
             <div class="row-probe" aria-hidden="true" node_ref=probe></div>
             {move || (items.with(|v| v.is_empty())).then(|| view! {
-                <p class="empty">{move || if model.search.get().is_empty() { "No messages yet. Press Sync to download your mail." } else { "No messages match your search." }}</p>
+                <p class="empty">{move || empty_text(&model.search.get(), &model.sync.get())}</p>
             })}
             <div role="list" aria-label="Messages" class="msg-list" data-row-height=move || row_height.get().to_string()
                 style:height=move || format!("{}px", window().2 as f64 * row_height.get())>
@@ -130,4 +130,15 @@ fn watch_row_height(probe: web_sys::HtmlElement, row_height: RwSignal<f64>) {
     on_cleanup(move || {
         held.try_with_value(|(observer, _)| observer.disconnect());
     });
+}
+
+/// What an empty list says: never "press Sync" while a sync is already under way.
+fn empty_text(search: &str, sync: &SyncState) -> &'static str {
+    match (search.is_empty(), sync) {
+        (false, _) => "No messages match your search.",
+        (true, SyncState::Connecting | SyncState::Running(_)) => {
+            "No messages yet. Checking the server; new mail appears here as it arrives."
+        }
+        (true, _) => "No messages yet. Press Sync to download your mail.",
+    }
 }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use postbag_protocol::pop3::Secret;
+use postbag_protocol::pop3::{AuthMechanism, Secret};
 
 use crate::account::guess;
 use crate::model::{Model, Screen, keep, session_access_code, test_connection};
@@ -58,11 +58,14 @@ fn report(s: &Session) -> Vec<(String, String)> {
         }
     }
     if let Some(m) = &s.mechanism {
-        let name = m
-            .sasl_name()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{m:?}"));
-        rows.push(("Logged in with".into(), name));
+        // The methods by the names RFC 1939 and the SASL registry give them ("APOP", not the
+        // Rust variant's "Apop").
+        let name = match m {
+            AuthMechanism::User => "USER/PASS",
+            AuthMechanism::Apop => "APOP",
+            other => other.sasl_name().unwrap_or("SASL"),
+        };
+        rows.push(("Logged in with".into(), name.to_string()));
     }
     if let Some(d) = s.login_delay {
         rows.push(("Login delay".into(), format!("{d} seconds between logins")));
@@ -126,6 +129,21 @@ pub fn Setup() -> impl IntoView {
     let pinned = RwSignal::new(e.as_ref().and_then(|a| a.pinned_sha256.clone()));
     let note = RwSignal::new(None::<&'static str>);
     let test = RwSignal::new(TestState::None);
+    // The verdict (and a "Trust this certificate" button) appears below the buttons, which on
+    // a laptop screen is below the fold: bring it into view once the test has finished.
+    let result_ref = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        let finished = matches!(test.get(), TestState::Ok(_) | TestState::Failed(_));
+        if let (true, Some(el)) = (finished, result_ref.get_untracked()) {
+            // After this tick's rendering, so that the section already holds the verdict.
+            gloo_timers::callback::Timeout::new(0, move || {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                el.scroll_into_view_with_scroll_into_view_options(&opts);
+            })
+            .forget();
+        }
+    });
     let error = RwSignal::new(None::<String>);
     let auto_host = RwSignal::new(String::new());
 
@@ -361,7 +379,7 @@ pub fn Setup() -> impl IntoView {
                         <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Mailbox)>"Cancel"</button>
                     </Show>
                 </div>
-                <section class="test-result" role="status" aria-label="Connection test">
+                <section class="test-result" role="status" aria-label="Connection test" node_ref=result_ref>
                     {move || match test.get() {
                         TestState::None => ().into_any(),
                         TestState::Running => view! { <p>"Testing the connection…"</p> }.into_any(),
