@@ -87,13 +87,14 @@ struct Args {
     /// Allow sending the password in the clear with --tls none.
     #[arg(long)]
     allow_plaintext: bool,
-    /// Seconds a reply may stay silent, and the time every reply gets before --min-rate
-    /// counts (also the limit for connecting and for the TLS handshake).
+    /// Seconds a reply may stay silent, and the window over which --min-rate is judged (also
+    /// the limit for connecting and for the TLS handshake).
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
     reply_timeout: Duration,
-    /// Bytes per second every reply must average once --reply-timeout has passed: a reply of
-    /// N bytes may take --reply-timeout + N / --min-rate seconds, so a server that drips
-    /// cannot hold the run. 0 checks silence only.
+    /// Bytes per second a reply must keep: every --reply-timeout window of a reply must bring
+    /// at least --min-rate x --reply-timeout bytes, so a server that drips (or starts fast,
+    /// then drips) is cut after one window, while a long download at a fair rate never is.
+    /// 0 checks silence only.
     #[arg(long, value_name = "BYTES_PER_SECOND", default_value_t = 1024)]
     min_rate: u64,
     /// Skip (with a notice) every message the server lists as larger than this. A message may

@@ -33,9 +33,13 @@ pub type SetReadTimeout = Box<dyn FnMut(Duration) -> io::Result<()>>;
 /// How long a reply may take. A reply starts when the driver begins waiting for it and ends
 /// with the event that completes it; it fails when the server
 /// - sends nothing for `reply_timeout`, or
-/// - has taken longer than `reply_timeout` plus the time its bytes so far need at `min_rate`
-///   (a reply of `n` bytes has `reply_timeout + n / min_rate`), so that a drip of one byte a
-///   second fails soon after `reply_timeout` while a large message at a fair rate does not.
+/// - brings fewer than `min_rate × reply_timeout` bytes in a window of `reply_timeout`
+///   (windows follow one another from the reply's start).
+///
+/// A drip of one byte a second therefore fails at the end of its first window; a large message
+/// at a fair rate never does, however long it takes; and a rate is judged per window, not
+/// averaged over the reply, so a fast start cannot buy hours of drip after it. (The app's sync
+/// engine judges a reply the same way: `frontend/src/sync/run.rs`, `check_pace`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pace {
     pub reply_timeout: Duration,
@@ -48,7 +52,7 @@ pub struct Pace {
 pub enum Timeout {
     /// Nothing arrived for `silent` (with `received` bytes of the reply before).
     Silent { silent: Duration, received: u64 },
-    /// `received` bytes in `elapsed`: slower than `min_rate` bytes per second allow.
+    /// Only `received` bytes in a window of `elapsed`: fewer than `min_rate` per second.
     TooSlow {
         received: u64,
         elapsed: Duration,
@@ -70,8 +74,8 @@ impl fmt::Display for Timeout {
                 min_rate,
             } => write!(
                 f,
-                "the server sent {received} bytes of a reply in {:.1} s, slower than the \
-                 minimum of {min_rate} bytes/s",
+                "the server sent {received} bytes in {:.1} s, less than the minimum of \
+                 {min_rate} bytes/s",
                 elapsed.as_secs_f64()
             ),
         }
@@ -140,7 +144,8 @@ struct Clock {
     reply: Option<ReplyClock>,
 }
 
-/// When the reply being waited for started, when its last byte came, and how many came.
+/// The reply being waited for: when its current window started, when its last byte came,
+/// and how many came in the current window.
 #[derive(Clone, Copy, Debug)]
 struct ReplyClock {
     start: Instant,
@@ -176,7 +181,7 @@ impl Clock {
     /// Before a read: sets the socket's read timeout to the time left, or says how the reply
     /// ran out of time.
     fn before_read(&mut self, now: Instant) -> Result<(), DriverError> {
-        let left = match self.reply {
+        let left = match self.reply.as_mut() {
             Some(reply) => time_left(self.pace, reply, now).map_err(DriverError::Timeout)?,
             None => self.pace.reply_timeout,
         };
@@ -188,28 +193,33 @@ impl Clock {
     }
 }
 
-/// The time `reply` has left at `now` under `pace` (see [`Pace`]), or how it ran out.
-fn time_left(pace: Pace, reply: ReplyClock, now: Instant) -> Result<Duration, Timeout> {
+/// The time `reply` has left at `now` under `pace` (see [`Pace`]), or how it ran out. A window
+/// that has passed with enough bytes gives way to the next one.
+fn time_left(pace: Pace, reply: &mut ReplyClock, now: Instant) -> Result<Duration, Timeout> {
+    let window = pace.reply_timeout;
     let silent = now.saturating_duration_since(reply.last);
-    if silent >= pace.reply_timeout {
+    if silent >= window {
         return Err(Timeout::Silent {
             silent,
             received: reply.received,
         });
     }
-    let mut left = pace.reply_timeout - silent;
+    let mut left = window - silent;
     if pace.min_rate > 0 {
-        let allowed = pace.reply_timeout
-            + Duration::from_secs_f64(reply.received as f64 / pace.min_rate as f64);
         let elapsed = now.saturating_duration_since(reply.start);
-        if elapsed >= allowed {
-            return Err(Timeout::TooSlow {
-                received: reply.received,
-                elapsed,
-                min_rate: pace.min_rate,
-            });
+        if elapsed >= window {
+            let needed = pace.min_rate as f64 * window.as_secs_f64();
+            if (reply.received as f64) < needed {
+                return Err(Timeout::TooSlow {
+                    received: reply.received,
+                    elapsed,
+                    min_rate: pace.min_rate,
+                });
+            }
+            reply.start = now;
+            reply.received = 0;
         }
-        left = left.min(allowed - elapsed);
+        left = left.min(window - now.saturating_duration_since(reply.start));
     }
     Ok(left)
 }
@@ -482,17 +492,17 @@ mod tests {
         min_rate: 100,
     };
 
-    /// `time_left` for a reply that started at 0 s, got `received` bytes, the last at `last`
-    /// seconds, asked at `now` seconds.
-    fn check(received: u64, last: f64, now: f64, expected: Result<f64, &str>) {
+    /// `time_left` for a reply whose window started at 0 s and got `received` bytes, the last
+    /// at `last` seconds, asked at `now` seconds; then where the window starts.
+    fn check(received: u64, last: f64, now: f64, expected: Result<f64, &str>, window: f64) {
         let t0 = Instant::now();
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
-        let reply = ReplyClock {
+        let mut reply = ReplyClock {
             start: t0,
             last: at(last),
             received,
         };
-        let got = time_left(PACE, reply, at(now));
+        let got = time_left(PACE, &mut reply, at(now));
         match (got, expected) {
             (Ok(left), Ok(want)) => assert!(
                 (left.as_secs_f64() - want).abs() < 1e-6,
@@ -502,22 +512,26 @@ mod tests {
             (Err(Timeout::TooSlow { .. }), Err("slow")) => {}
             (got, want) => panic!("{received} B, last {last}, now {now}: {got:?}, want {want:?}"),
         }
+        let start = reply.start.duration_since(t0).as_secs_f64();
+        assert!((start - window).abs() < 1e-6, "window starts at {start}");
     }
 
     #[test]
-    fn a_reply_has_a_deadline_and_a_minimum_rate() {
-        // Nothing yet: the reply timeout counts from the start.
-        check(0, 0.0, 0.0, Ok(10.0));
-        check(0, 0.0, 9.5, Ok(0.5));
-        check(0, 0.0, 10.0, Err("silent"));
-        // Bytes buy time at the minimum rate (100 B/s: 1000 B buy 10 s) ...
-        check(1000, 9.0, 9.0, Ok(10.0));
-        check(1000, 15.0, 19.0, Ok(1.0));
-        // ... but never silence longer than the timeout.
-        check(100_000, 20.0, 30.0, Err("silent"));
-        // A drip of one byte a second: 11 bytes by 11 s allow 10.11 s.
-        check(10, 10.0, 10.0, Ok(0.1));
-        check(11, 11.0, 11.0, Err("slow"));
+    fn a_reply_has_a_deadline_and_a_minimum_rate_per_window() {
+        // 10 s windows at 100 B/s: each window must bring 1000 bytes.
+        check(0, 0.0, 0.0, Ok(10.0), 0.0);
+        check(0, 0.0, 9.5, Ok(0.5), 0.0);
+        check(0, 0.0, 10.0, Err("silent"), 0.0);
+        // Within a window, silence and the window's end bound the wait.
+        check(1000, 9.0, 9.0, Ok(1.0), 0.0);
+        // A window that brought enough gives way to the next one.
+        check(1000, 9.5, 10.0, Ok(9.5), 10.0);
+        check(5000, 12.0, 14.0, Ok(8.0), 14.0);
+        // One byte short: too slow, however recent the last byte.
+        check(999, 9.9, 10.0, Err("slow"), 0.0);
+        // A drip of one byte a second fails when its first window ends.
+        check(9, 9.0, 9.9, Ok(0.1), 0.0);
+        check(10, 10.0, 10.0, Err("slow"), 0.0);
     }
 
     /// A server whose replies arrive in timed pieces; a read waits for the next piece or
@@ -623,8 +637,8 @@ mod tests {
 
     #[test]
     fn a_drip_fails_the_minimum_rate() {
-        // One byte every 50 ms (20 B/s, under 100 B/s): never silent for 300 ms, but the
-        // reply has 300 ms + n / 100 s, which a drip overtakes at 375 ms.
+        // One byte every 50 ms (20 B/s, under 100 B/s): never silent for 300 ms, but its first
+        // 300 ms window brings 6 bytes where 30 are needed.
         let mut pieces: Vec<(u64, &[u8])> = vec![(0, LOGIN), (0, b"+OK\r\n")];
         pieces.extend(std::iter::repeat_n((50, &b"x"[..]), 40));
         let mut s = session(pieces, fast());
@@ -640,7 +654,7 @@ mod tests {
     #[test]
     fn a_fair_rate_is_not_a_timeout() {
         // 20 pieces of 100 bytes every 100 ms (1000 B/s): 2 s in all, far over the 300 ms
-        // reply timeout, and well within the rate.
+        // reply timeout, and every window well over the rate.
         let line = [b'y'; 98]
             .iter()
             .chain(b"\r\n")

@@ -41,6 +41,9 @@ pub enum Retr {
     Silent,
     /// `+OK`, then the message one byte per `interval`.
     Drip(Duration),
+    /// `+OK`, the first `n` bytes of the message at once, then the rest one byte per `interval`
+    /// (a rate averaged over the whole reply would let the fast start buy a long drip).
+    FastThenDrip(usize, Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -230,9 +233,14 @@ fn retr(out: &mut impl Write, m: &Message) -> std::io::Result<bool> {
             std::thread::sleep(Duration::from_secs(300));
             return Ok(false);
         }
-        Retr::Drip(interval) => {
+        Retr::Drip(interval) | Retr::FastThenDrip(_, interval) => {
             out.write_all(b"+OK\r\n")?;
-            for byte in &body {
+            let fast = match m.retr {
+                Retr::FastThenDrip(n, _) => n.min(body.len()),
+                _ => 0,
+            };
+            out.write_all(&body[..fast])?;
+            for byte in &body[fast..] {
                 out.write_all(&[*byte])?;
                 out.flush()?;
                 std::thread::sleep(*interval);

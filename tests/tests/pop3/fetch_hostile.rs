@@ -251,6 +251,28 @@ fn a_drip_of_one_byte_a_second_ends_soon_after_the_reply_timeout() {
 }
 
 #[test]
+fn a_fast_start_does_not_buy_a_long_drip() {
+    // 100 kB at once, then a byte a second: averaged over the reply, 100 kB at 100 B/s would
+    // buy 1000 s of drip; judged per window, the drip fails in the window after the fast part.
+    let big: Vec<u8> =
+        b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(3000);
+    let (a, c) = (body("first"), body("third"));
+    let server = Mailbox::new()
+        .message("a", &a)
+        .message_with(
+            "b",
+            &big,
+            Retr::FastThenDrip(100_000, Duration::from_secs(1)),
+        )
+        .message("c", &c)
+        .start();
+    let run = fetch_from(&server, QUICK);
+    run.saved_exactly(&[&a, &c]);
+    run.failed_naming(&["message 2", "too slow"]);
+    run.within(Duration::from_secs(8));
+}
+
+#[test]
 fn reconnections_are_bounded() {
     let bodies: Vec<Vec<u8>> = (0..5).map(|i| body(&format!("m{i}"))).collect();
     let mut mailbox = Mailbox::new();
