@@ -67,7 +67,7 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
     if !state.config.trust_forwarded_for && is_forwarded(head) {
         return refuse(
             StatusCode::FORBIDDEN,
-            ErrorKind::ForbiddenOrigin,
+            ErrorKind::UntrustedForwarding,
             FORWARDED_UNTRUSTED,
             "forwarded by an untrusted reverse proxy",
         );

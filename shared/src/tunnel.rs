@@ -163,6 +163,9 @@ pub enum ErrorKind {
     ForbiddenTarget,
     /// The `Origin` header is not allowed (HTTP 403 before the upgrade).
     ForbiddenOrigin,
+    /// The request came through a reverse proxy (it carries forwarding headers) that the proxy
+    /// was not told to trust (HTTP 403 before the upgrade): its operator must declare it.
+    UntrustedForwarding,
     /// The access token is missing or wrong (HTTP 401 before the upgrade).
     Unauthorized,
     /// The name did not resolve.
@@ -192,9 +195,10 @@ impl ErrorKind {
     pub fn close_code(self) -> u16 {
         match self {
             ErrorKind::BadRequest | ErrorKind::UnsupportedVersion | ErrorKind::Unsupported => 1002,
-            ErrorKind::ForbiddenTarget | ErrorKind::ForbiddenOrigin | ErrorKind::Unauthorized => {
-                1008
-            }
+            ErrorKind::ForbiddenTarget
+            | ErrorKind::ForbiddenOrigin
+            | ErrorKind::UntrustedForwarding
+            | ErrorKind::Unauthorized => 1008,
             ErrorKind::MessageTooLarge => 1009,
             ErrorKind::LimitReached => 1013,
             ErrorKind::ShuttingDown => 1001,
@@ -216,6 +220,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::ForbiddenTarget => "forbidden_target",
             ErrorKind::ForbiddenOrigin => "forbidden_origin",
+            ErrorKind::UntrustedForwarding => "untrusted_forwarding",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::DnsFailure => "dns_failure",
             ErrorKind::Refused => "refused",
@@ -231,12 +236,13 @@ impl ErrorKind {
     }
 
     /// All kinds, for metrics that list every label even at zero.
-    pub const ALL: [ErrorKind; 16] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::BadRequest,
         ErrorKind::UnsupportedVersion,
         ErrorKind::Unsupported,
         ErrorKind::ForbiddenTarget,
         ErrorKind::ForbiddenOrigin,
+        ErrorKind::UntrustedForwarding,
         ErrorKind::Unauthorized,
         ErrorKind::DnsFailure,
         ErrorKind::Refused,

@@ -327,11 +327,15 @@ async fn a_forwarded_request_is_refused_unless_forwarding_is_trusted() {
             .unwrap_or_else(|| panic!("a request with {name} must be refused"));
         assert_eq!(refusal.status, 403, "{name}");
         let err: TunnelError = serde_json::from_str(&refusal.body).unwrap();
-        assert_eq!(err.kind, ErrorKind::ForbiddenOrigin, "{name}");
+        assert_eq!(err.kind, ErrorKind::UntrustedForwarding, "{name}");
         assert!(err.message.contains("trust_forwarded_for"), "{err:?}");
         let probe = raw_get(proxy.addr(), "/tunnel", &[(name, value)]);
         assert!(probe.starts_with("HTTP/1.1 403"), "{name}: {probe}");
         assert!(probe.contains("trust_forwarded_for"), "{name}: {probe}");
+        assert!(
+            probe.contains("\"kind\":\"untrusted_forwarding\""),
+            "{name}: {probe}"
+        );
     }
     assert_eq!(target.count().await, 0);
 

@@ -352,6 +352,13 @@ fn refusal(r: Refusal) -> Explained {
                 .into(),
             false,
         ),
+        Refusal::UntrustedReverseProxy => plain(
+            "The Postbag proxy is reached through a reverse proxy that it was not told to trust, \
+             so it refuses every connection: its administrator must set trust_forwarded_for \
+             (and allowed_origins to the address you opened)."
+                .into(),
+            false,
+        ),
         Refusal::Handshake { status } => plain(
             format!(
                 "The Postbag proxy answers but refused the connection from this page (HTTP \
@@ -458,6 +465,12 @@ mod tests {
         check(
             Refused(OriginNotAllowed),
             "origin is not allowed",
+            false,
+            false,
+        );
+        check(
+            Refused(UntrustedReverseProxy),
+            "must set trust_forwarded_for",
             false,
             false,
         );

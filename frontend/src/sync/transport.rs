@@ -41,6 +41,10 @@ pub enum Refusal {
     /// 403 `forbidden_origin`: the page's origin is not in the proxy's `allowed_origins`.
     #[error("this page's origin is not allowed")]
     OriginNotAllowed,
+    /// 403 `untrusted_forwarding`: the proxy is reached through a reverse proxy it was not told
+    /// to trust (`trust_forwarded_for`), so it refuses everything until its operator declares it.
+    #[error("the proxy is behind a reverse proxy it does not trust")]
+    UntrustedReverseProxy,
     /// The tunnel URL answers plain requests (with HTTP `status`), yet the socket was refused:
     /// the Origin the socket carried (a plain request carries none), or a reverse proxy in front
     /// that does not forward WebSocket upgrades.

@@ -13,6 +13,8 @@
 //!   reverse proxy not forwarding the upgrade, a transient drop) gets the same 401 to the plain
 //!   GET, so the message names the code as the likely cause, not the certain one.
 //! - 403 `forbidden_origin`: the origin is refused (only if the browser sent one after all).
+//! - 403 `untrusted_forwarding`: a reverse proxy in front forwards the requests, and the proxy
+//!   was not told to trust it; the plain GET passes through it too, so this is certain.
 //! - 502, 503, 504: a reverse proxy answers for a Postbag proxy that is down.
 //! - anything else (the proxy's own 400 "WebSocket upgrade is expected", a 401 without the
 //!   proxy's JSON from HTTP auth in front): the URL answers, but refused the socket, which
@@ -67,6 +69,9 @@ pub fn classify(answer: Option<&Answer>, code_sent: bool) -> TransportError {
         (403, Some(ErrorKind::ForbiddenOrigin)) => {
             TransportError::Refused(Refusal::OriginNotAllowed)
         }
+        (403, Some(ErrorKind::UntrustedForwarding)) => {
+            TransportError::Refused(Refusal::UntrustedReverseProxy)
+        }
         (502..=504, _) => TransportError::ProxyUnreachable,
         (status, _) => TransportError::Refused(Refusal::Handshake { status }),
     }
@@ -111,6 +116,8 @@ mod tests {
     const UNAUTHORIZED: &str =
         r#"{"kind":"unauthorized","message":"missing or wrong access token"}"#;
     const FORBIDDEN: &str = r#"{"kind":"forbidden_origin","message":"origin not allowed"}"#;
+    const UNTRUSTED_FORWARDING: &str =
+        r#"{"kind":"untrusted_forwarding","message":"set trust_forwarded_for"}"#;
 
     fn check(status: Option<(u16, Option<&str>)>, code_sent: bool, expected: TransportError) {
         let answer = status.map(|(status, json)| Answer {
@@ -147,6 +154,11 @@ mod tests {
             Some((403, Some(FORBIDDEN))),
             true,
             Refused(OriginNotAllowed),
+        );
+        check(
+            Some((403, Some(UNTRUSTED_FORWARDING))),
+            true,
+            Refused(UntrustedReverseProxy),
         );
     }
 
