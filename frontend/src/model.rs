@@ -259,8 +259,16 @@ impl Model {
         password: Secret<String>,
     ) -> Result<Outcome, SyncError> {
         let code = session_access_code();
-        let (mut sock, connected) =
-            TunnelSocket::open(&default_url(), &target(account), code.as_ref()).await?;
+        // Cancel works while connecting too: the half-open socket is dropped (and closed).
+        let (url, to) = (default_url(), target(account));
+        let open = TunnelSocket::open(&url, &to, code.as_ref());
+        let Some(opened) = sync::unless_cancelled(&CancelFlag, CANCEL_TICK_MS, open).await else {
+            return Ok(Outcome {
+                cancelled: true,
+                ..Outcome::default()
+            });
+        };
+        let (mut sock, connected) = opened?;
         self.offline.set(false);
         self.needs_access_code.set(false);
         let store = store();
@@ -308,6 +316,9 @@ impl Model {
 
 /// The engine polls this flag, which reads the thread-local set by "Cancel".
 pub struct CancelFlag;
+
+/// How often a step that cannot see the cancel flag itself is interrupted to look at it.
+const CANCEL_TICK_MS: u32 = 100;
 
 impl sync::Cancel for CancelFlag {
     fn cancelled(&self) -> bool {

@@ -264,6 +264,14 @@ fn transport(t: &TransportError) -> Explained {
             format!("The proxy answered something unexpected: {m}"),
             false,
         ),
+        TransportError::OpenTimedOut { secs } => plain(
+            format!(
+                "No connection to the mail server within {secs} s: the network, the Postbag \
+                 proxy or the mail server is not answering. Nothing was changed; sync again \
+                 later."
+            ),
+            false,
+        ),
         TransportError::Refused(r) => refusal(*r),
         TransportError::Tunnel(e) => {
             let msg = match e.kind {

@@ -25,3 +25,4 @@ pub use engine::{
 pub use explain::{Explained, explain, notice};
 pub use plan::{Confirm, Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
 pub use transport::{Refusal, Transport, TransportError};
+pub use wait::{unless_cancelled, within};

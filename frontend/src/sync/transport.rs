@@ -17,6 +17,10 @@ pub enum TransportError {
     /// The connection closed; `code` and `reason` are the WebSocket close frame's.
     #[error("connection closed ({code}{})", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
     Closed { code: u16, reason: String },
+    /// Opening the tunnel (the WebSocket, then the proxy's connection to the mail server) took
+    /// longer than `secs` in all: packets are being dropped somewhere on the way.
+    #[error("no answer from the proxy within {secs} s")]
+    OpenTimedOut { secs: u32 },
     /// The other side broke the tunnel protocol.
     #[error("tunnel protocol error: {0}")]
     Protocol(String),

@@ -71,3 +71,22 @@ pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
     })
     .await
 }
+
+/// `future`'s output, or `None` as soon as `cancel` says so (looked at every `tick_ms`; the
+/// future is dropped then). For the steps before the engine runs (opening the tunnel), where
+/// Cancel must work as it does everywhere else.
+pub async fn unless_cancelled<F: Future>(
+    cancel: &impl super::Cancel,
+    tick_ms: u32,
+    future: F,
+) -> Option<F::Output> {
+    let mut future = pin!(future);
+    loop {
+        if cancel.cancelled() {
+            return None;
+        }
+        if let Some(out) = within(tick_ms, future.as_mut()).await {
+            return Some(out);
+        }
+    }
+}

@@ -60,6 +60,18 @@ impl TunnelSocket {
         target: &Target,
         code: Option<&AccessCode>,
     ) -> Result<(TunnelSocket, Connected), TransportError> {
+        crate::sync::within(OPEN_TIMEOUT_MS, Self::open_unbounded(url, target, code))
+            .await
+            .unwrap_or(Err(TransportError::OpenTimedOut {
+                secs: OPEN_TIMEOUT_MS / 1000,
+            }))
+    }
+
+    async fn open_unbounded(
+        url: &str,
+        target: &Target,
+        code: Option<&AccessCode>,
+    ) -> Result<(TunnelSocket, Connected), TransportError> {
         let offered: js_sys::Array = access_code::subprotocols(code)
             .into_iter()
             .map(JsValue::from)
@@ -163,6 +175,11 @@ impl TunnelSocket {
         TransportError::Tunnel(e)
     }
 }
+
+/// How long opening a tunnel may take in all: the WebSocket handshake, the proxy's own connect
+/// to the mail server (TCP, then TLS, 10 s each by default) and its answer. Without a bound a
+/// network that drops packets holds "Connecting…" for as long as the browser retries TCP.
+pub const OPEN_TIMEOUT_MS: u32 = 60_000;
 
 impl Transport for TunnelSocket {
     async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
