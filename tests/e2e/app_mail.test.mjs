@@ -3,13 +3,12 @@
 // reading, and a sync interrupted by stopping the proxy. Run: node --test tests/e2e/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, launchBrowser, ROOT } from './fixture.mjs';
+import { startFixture, launchBrowser, screenshotDir } from './fixture.mjs';
 import { setupAccount, sync, storedSummaries, messageCount, assertUnique } from './app_support.mjs';
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
+// docs/screenshots only with POSTBAG_SCREENSHOTS=1 (see fixture.mjs).
+const SHOTS = screenshotDir();
 
 let fx, browser;
 before(async () => {

@@ -11,7 +11,7 @@
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,17 @@ import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where screenshots go: docs/screenshots when POSTBAG_SCREENSHOTS is set (refreshing the
+ * documentation's copies on purpose), else a temporary directory, so that a test run leaves
+ * the working tree clean. */
+export function screenshotDir() {
+  const dir = process.env.POSTBAG_SCREENSHOTS
+    ? join(ROOT, 'docs', 'screenshots')
+    : mkdtempSync(join(tmpdir(), 'postbag-shots-'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 /**
  * For a test file: starts the fixture and a browser before its tests and stops both after.

@@ -3,19 +3,16 @@
 // (committed); otherwise to a temporary directory, so ordinary runs leave the tree alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT, startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
+import { screenshotDir, startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
 import { setUpAccount, syncAll, waitForWorker } from './pwa_support.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
-const SHOTS = process.env.POSTBAG_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'postbag-shots-'));
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir();
 
 const profile = mkdtempSync(join(tmpdir(), 'postbag-layout-profile-'));
 const open = async (viewport, colorScheme) => {
