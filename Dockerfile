@@ -12,7 +12,7 @@
 # or POSTBAG_TOKEN, or POSTBAG_PUBLIC_RELAY=true for a deliberately open relay). No default for
 # either is baked in: the right values depend on the deployment. See README.md.
 #
-# Stage 1 builds both with the toolchain of ../shared/TOOLCHAIN.md; stage 2 holds only the proxy
+# Stage 1 builds both with the toolchain of docs/toolchain.md; stage 2 holds only the proxy
 # binary and dist/.
 
 FROM rust:1.95-bookworm AS build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Postbag needs to build, run and test, skipping what is already there.
 # Sourced by ./run.sh and ./test.sh; safe to run again. The versions are the ones verified in
-# ../shared/TOOLCHAIN.md: change them together with Cargo.toml and Trunk.toml.
+# docs/toolchain.md: change them together with Cargo.toml and Trunk.toml.
 #
 # Usage: scripts/bootstrap.sh [run|test]   (run: only what building and serving needs)
 
