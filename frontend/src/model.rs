@@ -5,6 +5,7 @@
 //! Leptos signals want `Send` values.
 
 mod credentials;
+mod export;
 
 use std::cell::{Cell, RefCell};
 
@@ -17,6 +18,7 @@ pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
 };
+pub use export::ExportState;
 
 use crate::store::{Account, OtherTab, Security, ServerPolicy, Store, Summary};
 use crate::sync::{self, Explained, Outcome, Progress, Session, SyncError};
@@ -71,6 +73,8 @@ pub struct Model {
     pub other_tab: RwSignal<Option<OtherTab>>,
     /// Finished sync attempts this session (tests and screen readers watch it change).
     pub runs: RwSignal<u32>,
+    /// The mbox export (`model/export.rs`).
+    pub export: RwSignal<ExportState>,
 }
 
 pub fn target(account: &Account) -> Target {
@@ -123,6 +127,7 @@ impl Model {
             storage_error: RwSignal::new(None),
             other_tab: RwSignal::new(None),
             runs: RwSignal::new(0),
+            export: RwSignal::new(ExportState::Idle),
         }
     }
 

@@ -5,6 +5,7 @@
 //! of its batch: [`Store::begin_commit`]), and callers that go on to delete the message on the
 //! server await that transaction's `complete` event first (the returned [`Commit`]).
 
+mod export;
 mod idb;
 mod identity;
 mod ledger;
@@ -18,6 +19,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
 
+pub use export::{MessageKey, Scope};
 pub use identity::identity;
 pub use messages::{Commit, NewMessage};
 pub use types::*;

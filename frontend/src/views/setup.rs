@@ -11,6 +11,7 @@ use crate::model::{Model, Screen, keep, session_access_code, test_connection};
 use crate::store::{Account, Security, ServerPolicy};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
+use crate::views::export::ExportPanel;
 
 #[derive(Clone, Debug, PartialEq)]
 enum TestState {
@@ -407,6 +408,9 @@ pub fn Setup() -> impl IntoView {
                     }}
                 </section>
             </form>
+            <Show when=move || model.account.get().is_some()>
+                <ExportPanel/>
+            </Show>
         </main>
     }
 }

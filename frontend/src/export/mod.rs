@@ -1,0 +1,184 @@
+//! Export of stored mail as an mboxrd file, streamed: the store is read in keyed pages
+//! ([`PAGE`] summaries, then their raw bytes in batches of at most [`BATCH_BYTES`]), each batch
+//! is quoted into one chunk ([`mboxrd`]) and handed to a [`Sink`] before the next is read. The
+//! tab holds one batch at a time, whatever the archive's size.
+
+pub mod mboxrd;
+mod sink;
+
+pub use sink::{Opened, Sink};
+
+use crate::store::{MessageKey, Scope, Store, StoreError, Summary};
+
+/// Summaries read per page (they are small: no bytes of the message).
+pub const PAGE: u32 = 200;
+/// Raw bytes read per batch, at most (a single larger message makes a batch of its own).
+pub const BATCH_BYTES: u64 = 4 << 20;
+
+/// How an export ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exported {
+    /// Messages written to the file.
+    pub messages: u32,
+    /// Bytes written to the file.
+    pub bytes: u64,
+    /// Messages listed whose bytes were gone by the time they were read (deleted meanwhile).
+    pub missing: u32,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExportError {
+    #[error("reading the stored mail failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("writing the file failed: {0}")]
+    Write(String),
+}
+
+/// Writes every message of `scope` to `sink` in mboxrd form. `progress(done, total)` is called
+/// after each batch; `cancelled` is asked before each batch, and a cancelled export stops there
+/// (the caller discards the sink). The sink is not finished here.
+pub async fn export(
+    store: &Store,
+    scope: &Scope,
+    sink: &mut Sink,
+    cancelled: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<Exported, ExportError> {
+    let total = store.count_messages(scope).await?;
+    let mut done = Exported::default();
+    progress(0, total);
+    let mut after: Option<MessageKey> = None;
+    loop {
+        let page = store.summaries_after(scope, after.as_ref(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.account.clone(), last.uidl.clone()));
+        for batch in batches(&page) {
+            if cancelled() {
+                done.cancelled = true;
+                return Ok(done);
+            }
+            let keys: Vec<MessageKey> = batch
+                .iter()
+                .map(|s| (s.account.clone(), s.uidl.clone()))
+                .collect();
+            let raws = store.raws(&keys).await?;
+            let mut chunk = Vec::with_capacity(batch.iter().map(|s| s.size as usize + 64).sum());
+            for (summary, raw) in batch.iter().zip(raws) {
+                match raw {
+                    Some(raw) => {
+                        mboxrd::append(&mut chunk, &raw, summary.date);
+                        done.messages += 1;
+                    }
+                    None => done.missing += 1,
+                }
+            }
+            done.bytes += chunk.len() as u64;
+            sink.write(chunk).await.map_err(ExportError::Write)?;
+            // Messages stored meanwhile may be read too: never "k of N" with k > N.
+            let seen = done.messages + done.missing;
+            progress(seen, total.max(seen));
+        }
+        if page.len() < PAGE as usize {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Splits a page into runs of at most [`BATCH_BYTES`] by the stored sizes (one message at
+/// least per run).
+fn batches(page: &[Summary]) -> Vec<&[Summary]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, s) in page.iter().enumerate() {
+        let size = u64::from(s.size);
+        if i > start && bytes + size > BATCH_BYTES {
+            out.push(&page[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < page.len() {
+        out.push(&page[start..]);
+    }
+    out
+}
+
+/// The file name offered: `postbag-YYYY-MM-DD.mbox`, with the account for one account.
+pub fn file_name(scope: &Scope, now_ms: f64) -> String {
+    let day: String = mboxrd_day(now_ms);
+    match scope {
+        Scope::All => format!("postbag-{day}.mbox"),
+        Scope::Account(id) => {
+            let safe: String = id
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || "@.-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .take(60)
+                .collect();
+            format!("postbag-{safe}-{day}.mbox")
+        }
+    }
+}
+
+fn mboxrd_day(ms: f64) -> String {
+    let iso: String = js_sys::Date::new(&ms.into()).to_iso_string().into();
+    iso.chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn summary(size: u32) -> Summary {
+        Summary {
+            account: "a".into(),
+            uidl: size.to_string(),
+            from: String::new(),
+            to: String::new(),
+            subject: String::new(),
+            date: 0.0,
+            size,
+            has_attachments: false,
+            snippet: String::new(),
+            read: false,
+            flagged: false,
+        }
+    }
+
+    fn check(sizes: &[u32], expected: &[usize]) {
+        let page: Vec<Summary> = sizes.iter().map(|&s| summary(s)).collect();
+        let lens: Vec<usize> = batches(&page).iter().map(|b| b.len()).collect();
+        assert_eq!(lens, expected, "{sizes:?}");
+    }
+
+    #[test]
+    fn batches_are_bounded_by_bytes() {
+        const MB: u32 = 1 << 20;
+        check(&[], &[]);
+        check(&[10, 20, 30], &[3]);
+        check(&[MB, MB, MB, MB], &[4]);
+        check(&[MB, MB, MB, MB, 1], &[4, 1]);
+        // A message larger than a batch is a batch of its own, never skipped.
+        check(&[1, 10 * MB, 1], &[1, 1, 1]);
+        check(&[10 * MB], &[1]);
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        let jan_1 = 1_704_099_903_000.0;
+        assert_eq!(file_name(&Scope::All, jan_1), "postbag-2024-01-01.mbox");
+        assert_eq!(
+            file_name(&Scope::Account("me@x.org/../é".into()), jan_1),
+            "postbag-me@x.org_.._é-2024-01-01.mbox"
+        );
+    }
+}

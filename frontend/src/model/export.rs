@@ -1,0 +1,132 @@
+//! Export actions: the whole store or one account as an mboxrd file, with progress and Cancel.
+
+use std::cell::Cell;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Model, store};
+use crate::export::{self, Exported, Opened, Sink};
+use crate::store::Scope;
+
+thread_local! {
+    static CANCEL: Cell<bool> = const { Cell::new(false) };
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExportState {
+    Idle,
+    /// The file is being chosen (the picker is open), or the store counted.
+    Starting,
+    Running {
+        done: u32,
+        total: u32,
+    },
+    Done(String),
+    Failed(String),
+}
+
+impl ExportState {
+    pub fn running(&self) -> bool {
+        matches!(self, ExportState::Starting | ExportState::Running { .. })
+    }
+}
+
+/// What the user is told once an export ended.
+fn done_text(e: &Exported, file: &str) -> String {
+    let n = match e.messages {
+        1 => "1 message".to_string(),
+        n => format!("{n} messages"),
+    };
+    let mut text = format!("Exported {n} to {file}.");
+    if e.missing > 0 {
+        text.push_str(&format!(
+            " {} deleted during the export {} not included.",
+            e.missing,
+            if e.missing == 1 { "was" } else { "were" }
+        ));
+    }
+    text
+}
+
+impl Model {
+    /// Exports `scope` as mboxrd: asks where to save it (or prepares a download), then streams
+    /// the store into it. Call it from a click (the file picker needs the gesture).
+    pub fn start_export(self, scope: Scope) {
+        if self.export.get_untracked().running() {
+            return;
+        }
+        CANCEL.with(|c| c.set(false));
+        self.export.set(ExportState::Starting);
+        spawn_local(async move {
+            let name = export::file_name(&scope, js_sys::Date::now());
+            let mut sink = match Sink::open(&name).await {
+                Ok(Opened::Sink(sink)) => sink,
+                Ok(Opened::Declined) => return self.export.set(ExportState::Idle),
+                Err(e) => {
+                    return self.export.set(ExportState::Failed(format!(
+                        "The file could not be opened: {e}"
+                    )));
+                }
+            };
+            let cancelled = || CANCEL.with(|c| c.get());
+            let state = self.export;
+            let mut progress = |done, total| state.set(ExportState::Running { done, total });
+            let result =
+                export::export(&store(), &scope, &mut sink, &cancelled, &mut progress).await;
+            let end = match result {
+                Ok(e) if e.cancelled => {
+                    sink.discard().await;
+                    ExportState::Done("Export cancelled; no file was saved.".into())
+                }
+                Ok(e) => match sink.finish().await {
+                    Ok(file) => ExportState::Done(done_text(&e, &file)),
+                    Err(err) => ExportState::Failed(format!("Saving the file failed: {err}")),
+                },
+                Err(err) => {
+                    sink.discard().await;
+                    ExportState::Failed(format!("Export failed: {err}"))
+                }
+            };
+            self.export.set(end);
+        });
+    }
+
+    /// Stops a running export before its next batch; nothing is saved.
+    pub fn cancel_export(self) {
+        CANCEL.with(|c| c.set(true));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_end_of_an_export_is_told_with_its_count() {
+        let cases: &[(u32, u32, &str)] = &[
+            (0, 0, "Exported 0 messages to f.mbox."),
+            (1, 0, "Exported 1 message to f.mbox."),
+            (
+                3,
+                1,
+                "Exported 3 messages to f.mbox. 1 deleted during the export was not included.",
+            ),
+            (
+                3,
+                2,
+                "Exported 3 messages to f.mbox. 2 deleted during the export were not included.",
+            ),
+        ];
+        for &(messages, missing, expected) in cases {
+            let e = Exported {
+                messages,
+                missing,
+                ..Exported::default()
+            };
+            assert_eq!(done_text(&e, "f.mbox"), expected);
+        }
+    }
+}
