@@ -3,9 +3,11 @@
 //
 //   const fx = await startFixture();
 //   const user = await fx.newUser();            // { name, password }
-//   await fx.deliver(user, 'plain', 5);         // kinds: plain html multipart cid dots eightbit large:BYTES sized:BYTES
-//                                               //   cid-inject cid-amplify:COPIES two-charsets remote:srcset/poster/link/background/style
+//   await fx.deliver(user, 'plain', 5);         // kinds: plain html multipart cid dots eightbit from-lines large:BYTES
+//                                               //   sized:BYTES cid-inject cid-amplify:COPIES two-charsets
+//                                               //   remote:srcset/poster/link/background/style
 //   await fx.count(user);                       // messages on the server
+//   await fx.raw(user);                         // [{ uidl, base64 }]: what Dovecot serves by RETR
 //   await fx.stopProxy(); await fx.startProxy();
 //   await fx.close();
 
@@ -117,6 +119,7 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
     newUser: () => ask('new-user'),
     deliver: (user, kind, n = 1) => ask(`deliver ${user.name} ${kind} ${n}`),
     count: async (user) => (await ask(`count ${user.name}`)).count,
+    raw: async (user) => (await ask(`raw ${user.name}`)).messages,
     stopProxy: () => ask('proxy-stop'),
     startProxy: () => ask('proxy-start'),
     close: async () => {

@@ -73,6 +73,29 @@ pub fn eight_bit() -> Vec<u8> {
     ])
 }
 
+/// Body lines an mbox file must quote: `From ` at a line start (which an unquoted mbox takes
+/// for the next message), lines already quoted once and twice (which mboxo readers would
+/// unquote wrongly), and look-alikes that must be left alone.
+pub fn with_from_lines() -> Vec<u8> {
+    lines(&[
+        "From: Quoting <quoting@example.org>",
+        "To: tester@example.org",
+        "Subject: Lines starting with From",
+        &date(106),
+        "Message-ID: <from-lines@example.org>",
+        "",
+        "From the desk of the editor:",
+        ">From a quoted reply",
+        ">>From a reply to a reply",
+        "From here on, every line matters.",
+        "From:not a separator",
+        " From with a leading space",
+        "",
+        "From ",
+        "end",
+    ])
+}
+
 /// A text message of at least `bytes` bytes, made of numbered 76-character lines (some starting
 /// with a dot), so truncation or reordering anywhere is detectable.
 pub fn large(bytes: usize) -> Vec<u8> {

@@ -2,9 +2,12 @@
 //! JSON line describing them, then answers commands on stdin, one JSON line each. The
 //! Playwright tests (tests/e2e/fixture.mjs) drive it; a person can too.
 //!
-//! Commands: `new-user` | `deliver USER KIND N` | `count USER` | `proxy-stop` | `proxy-start` |
-//! `quit`. KIND is one of `plain`, `html`, `multipart`, `cid`, `dots`, `eightbit`,
-//! `large:BYTES`, `sized:BYTES`. It exits when stdin closes.
+//! Commands: `new-user` | `deliver USER KIND N` | `count USER` | `raw USER` | `proxy-stop` |
+//! `proxy-start` | `quit`. KIND is one of `plain`, `html`, `multipart`, `cid`, `dots`,
+//! `eightbit`, `from-lines`, `large:BYTES`, `sized:BYTES` (and the hostile kinds below). `raw`
+//! answers what Dovecot serves by RETR for each of the user's messages, `{"messages": [{"uidl",
+//! "base64"}]}`, read by a few lines of POP3 here rather than by the app's client, so a test
+//! compares the app against an independent reading. It exits when stdin closes.
 //!
 //! Beside Dovecot runs a scripted plain-TCP POP3 server (`scripted_port`, see
 //! postbag_tests::scripted_pop3) for the login refusals Dovecot cannot be made to give.
@@ -15,9 +18,10 @@
 //! every tunnel must present that access token (a private deployment).
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use postbag_proxy::{Config, ProxyHandle, Secret};
 use postbag_tests::{Dovecot, TestUser, hostile_mail, messages};
@@ -59,6 +63,13 @@ fn main() {
             ["deliver", name, kind, n] => match (users.get(*name), n.parse::<usize>()) {
                 (Some(user), Ok(n)) => deliver(&dovecot, user, kind, n),
                 _ => json!({ "error": format!("unknown user or count in: {line}") }),
+            },
+            ["raw", name] => match users.get(*name) {
+                Some(user) => match retr_all(dovecot.pop3_addr(), user) {
+                    Ok(messages) => json!({ "messages": messages }),
+                    Err(e) => json!({ "error": format!("raw {name}: {e}") }),
+                },
+                None => json!({ "error": format!("unknown user {name}") }),
             },
             ["count", name] => match users.get(*name) {
                 Some(user) => json!({ "count": dovecot.message_count(user) }),
@@ -129,6 +140,7 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
                 "cid" => messages::multipart_alternative_with_cid_image(),
                 "dots" => messages::with_dot_lines(),
                 "eightbit" => messages::eight_bit(),
+                "from-lines" => messages::with_from_lines(),
                 "cid-inject" => hostile_mail::cid_attribute_injection(),
                 "two-charsets" => hostile_mail::two_text_parts_two_charsets(),
                 other => return json!({ "error": format!("unknown kind {other}") }),
@@ -137,6 +149,53 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
         bytes += dovecot.deliver(user, &raw).len();
     }
     json!({ "delivered": n, "bytes": bytes })
+}
+
+/// Every message of `user` as Dovecot serves it: UIDL, then RETR of each, dot-unstuffed.
+fn retr_all(addr: SocketAddr, user: &TestUser) -> std::io::Result<Vec<serde_json::Value>> {
+    use base64::Engine as _;
+    let stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut out = stream.try_clone()?;
+    let mut input = BufReader::new(stream);
+    let mut command = |line: &str, multi: bool| -> std::io::Result<Vec<u8>> {
+        if !line.is_empty() {
+            out.write_all(format!("{line}\r\n").as_bytes())?;
+        }
+        let mut status = Vec::new();
+        input.read_until(b'\n', &mut status)?;
+        if !status.starts_with(b"+OK") {
+            let said = String::from_utf8_lossy(&status).trim_end().to_string();
+            return Err(std::io::Error::other(format!("{line:?} answered {said:?}")));
+        }
+        let mut body = Vec::new();
+        while multi {
+            let mut l = Vec::new();
+            if input.read_until(b'\n', &mut l)? == 0 {
+                return Err(std::io::Error::other("connection closed in a reply"));
+            }
+            if l == b".\r\n" {
+                break;
+            }
+            body.extend_from_slice(l.strip_prefix(b".").unwrap_or(&l));
+        }
+        Ok(body)
+    };
+    command("", false)?; // the greeting
+    command(&format!("USER {}", user.name), false)?;
+    command(&format!("PASS {}", user.password), false)?;
+    let listing = String::from_utf8_lossy(&command("UIDL", true)?).into_owned();
+    let mut messages = Vec::new();
+    for line in listing.lines() {
+        let Some((n, uidl)) = line.split_once(' ') else {
+            continue;
+        };
+        let raw = command(&format!("RETR {n}"), true)?;
+        let base64 = base64::engine::general_purpose::STANDARD.encode(raw);
+        messages.push(json!({ "uidl": uidl, "base64": base64 }));
+    }
+    command("QUIT", false)?;
+    Ok(messages)
 }
 
 fn reply(value: serde_json::Value) {

@@ -1,0 +1,110 @@
+// Export (issue 13, part 1): Dovecot → sync → "Export all mail (mbox)" in Settings, through the
+// download fallback (headless Chromium cannot answer the File System Access picker, so the test
+// removes `showSaveFilePicker` and the app falls back to a Blob download). Python's
+// `mailbox.mbox` reads the file back; every message must equal, byte for byte, what Dovecot
+// serves by RETR (the fixture reads it with its own few lines of POP3), `From ` body lines
+// included.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFixture, launchBrowser } from './fixture.mjs';
+import { setupAccount, sync } from './app_support.mjs';
+
+let fx, browser;
+before(async () => {
+  fx = await startFixture();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await fx?.close();
+});
+
+// Python's mbox reader splits at `From ` lines but does not undo mboxrd quoting: one `>` less
+// on every line matching ^>+From . Prints each message (base64) and its separator line.
+const READ_MBOX = `
+import base64, json, mailbox, re, sys
+box = mailbox.mbox(sys.argv[1], create=False)
+out = []
+for key in box.keys():
+    raw = re.sub(rb'(?m)^>(>*From )', rb'\\1', box.get_bytes(key))
+    out.append({'base64': base64.b64encode(raw).decode(), 'from': box.get_message(key).get_from()})
+print(json.dumps(out))
+`;
+
+function readMbox(path) {
+  return JSON.parse(execFileSync('python3', ['-c', READ_MBOX, path], { encoding: 'utf8' }));
+}
+
+/** Clicks an export button and saves the download; returns its name and path. */
+async function exportAs(page, button, dir) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60000 }),
+    page.getByRole('button', { name: button }).click(),
+  ]);
+  const name = download.suggestedFilename();
+  const path = join(dir, `${button.replace(/\W+/g, '-')}.mbox`);
+  await download.saveAs(path);
+  return { name, path };
+}
+
+const KINDS = [['plain', 3], ['from-lines', 1], ['eightbit', 1], ['dots', 1], ['multipart', 1]];
+const DELIVERED = KINDS.reduce((n, [, k]) => n + k, 0);
+
+test('export writes an mboxrd file whose messages are the server\'s RETR bytes', async () => {
+  const user = await fx.newUser();
+  for (const [kind, n] of KINDS) await fx.deliver(user, kind, n);
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.addInitScript(() => { delete window.showSaveFilePicker; });
+  await page.goto(fx.appUrl);
+  assert.equal(await page.evaluate(() => 'showSaveFilePicker' in window), false, 'the fallback is what runs');
+  // Leave: Dovecot keeps the messages, so its RETR bytes can be read after the sync.
+  await setupAccount(page, fx, user, { policy: 'leave' });
+  const synced = await sync(page);
+  assert.match(synced, new RegExp(`^${DELIVERED} new messages`), synced);
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dir = mkdtempSync(join(tmpdir(), 'postbag-export-'));
+  const all = await exportAs(page, 'Export all mail (mbox)', dir);
+  const status = page.getByRole('status', { name: 'Export status' });
+  await status.getByText(`Exported ${DELIVERED} messages to ${all.name}.`).waitFor();
+  assert.match(all.name, /^postbag-\d{4}-\d\d-\d\d\.mbox$/);
+
+  // The file quotes `From ` lines the mboxrd way (one more `>` on ^>*From ).
+  const file = readFileSync(all.path);
+  for (const line of ['>From the desk of the editor:', '>>From a quoted reply', '>>>From a reply to a reply', '>From here on, every line matters.', '>From ']) {
+    assert.ok(file.includes(Buffer.from(`\n${line}\r\n`)), `the file holds ${JSON.stringify(line)}`);
+  }
+
+  const exported = readMbox(all.path);
+  const server = await fx.raw(user);
+  assert.equal(server.length, DELIVERED);
+  assert.equal(exported.length, DELIVERED, 'Python reads as many messages as were delivered');
+  const sorted = (list) => list.map((m) => m.base64).sort();
+  assert.deepEqual(sorted(exported), sorted(server), 'each exported message is its RETR bytes');
+  for (const m of exported) {
+    // `From MAILER-DAEMON Www Mmm dd hh:mm:ss yyyy`, the summary's date.
+    assert.match(m.from, /^MAILER-DAEMON (Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/, m.from);
+  }
+  const bodies = exported.map((m) => Buffer.from(m.base64, 'base64'));
+  const fromLines = bodies.find((b) => b.includes('Subject: Lines starting with From'));
+  assert.ok(fromLines.includes(Buffer.from(
+    '\r\n\r\nFrom the desk of the editor:\r\n>From a quoted reply\r\n>>From a reply to a reply\r\n'
+    + 'From here on, every line matters.\r\nFrom:not a separator\r\n From with a leading space\r\n\r\nFrom \r\nend\r\n')),
+  'the From lines survive the round trip');
+  const eightBit = bodies.find((b) => b.includes('eightbit@example.de'));
+  assert.ok(eightBit.includes(Buffer.from('Grüße aus Tōkyō: 東京の天気は晴れです。\r\n', 'utf8')), '8-bit bytes pass untouched');
+  // The separator carries the message's date (the dots message says 05 Jan 2024 04:40:00 +0000).
+  const dots = exported.find((m) => Buffer.from(m.base64, 'base64').includes('<dots@example.org>'));
+  assert.equal(dots.from, 'MAILER-DAEMON Fri Jan  5 04:40:00 2024');
+
+  // One account: the same messages (this browser has one), under the account's name.
+  const one = await exportAs(page, 'Export this account (mbox)', dir);
+  assert.match(one.name, new RegExp(`^postbag-${user.name}@example\\.org-\\d{4}-\\d\\d-\\d\\d\\.mbox$`));
+  assert.deepEqual(readFileSync(one.path), file);
+  await context.close();
+});
