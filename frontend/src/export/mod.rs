@@ -35,13 +35,27 @@ pub enum ExportError {
     Write(String),
 }
 
+/// Where the chunks of an export go, in order. [`Sink`] is the browser's; tests collect them.
+// wasm32 is single-threaded: the futures need no `Send` bound, which is what the lint is about.
+#[allow(async_fn_in_trait)]
+pub trait Write {
+    /// Takes one chunk (whole messages, quoted); resolves once it left the tab's memory.
+    async fn write(&mut self, chunk: Vec<u8>) -> Result<(), String>;
+}
+
+impl Write for Sink {
+    async fn write(&mut self, chunk: Vec<u8>) -> Result<(), String> {
+        Sink::write(self, chunk).await
+    }
+}
+
 /// Writes every message of `scope` to `sink` in mboxrd form. `progress(done, total)` is called
 /// after each batch; `cancelled` is asked before each batch, and a cancelled export stops there
 /// (the caller discards the sink). The sink is not finished here.
 pub async fn export(
     store: &Store,
     scope: &Scope,
-    sink: &mut Sink,
+    sink: &mut impl Write,
     cancelled: &dyn Fn() -> bool,
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<Exported, ExportError> {
