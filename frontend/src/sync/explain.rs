@@ -121,11 +121,25 @@ fn cut(during: &During, cause: Option<&TransportError>, online: bool) -> Explain
         Some(TransportError::Closed { code, .. }) => {
             format!("the connection to the Postbag proxy was lost (code {code})")
         }
-        Some(TransportError::Tunnel(e)) => format!(
-            "the proxy reported {} ({})",
-            e.kind.as_str(),
-            peer_text(&e.message, 120)
-        ),
+        // In the user's words; the proxy's own text only where it adds something.
+        Some(TransportError::Tunnel(e)) => match e.kind {
+            ErrorKind::ShuttingDown => {
+                "the Postbag proxy is shutting down (stopped or restarted)".to_string()
+            }
+            ErrorKind::UpstreamIo => format!(
+                "the Postbag proxy lost its connection to the mail server ({})",
+                peer_text(&e.message, 120)
+            ),
+            ErrorKind::IdleTimeout => format!(
+                "the Postbag proxy ended a connection that had stalled ({})",
+                peer_text(&e.message, 120)
+            ),
+            _ => format!(
+                "the Postbag proxy reported {} ({})",
+                e.kind.as_str(),
+                peer_text(&e.message, 120)
+            ),
+        },
         Some(other) => other.to_string(),
     };
     let after = match during {
@@ -439,6 +453,7 @@ fn pop3(p: &Pop3Error) -> Explained {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use postbag_protocol::tunnel::TunnelError;
     // `#[test]` natively; in the browser the same tests run as wasm-bindgen tests.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -527,6 +542,20 @@ mod tests {
             ),
             "{}",
             proxy_gone.message
+        );
+        let stopping = cut(
+            Some(TransportError::Tunnel(TunnelError::new(
+                ErrorKind::ShuttingDown,
+                "the proxy is shutting down",
+            ))),
+            true,
+        );
+        assert!(
+            stopping
+                .message
+                .contains(": the Postbag proxy is shutting down (stopped or restarted)."),
+            "{}",
+            stopping.message
         );
         let offline = cut(None, false);
         assert!(offline.offline);
