@@ -1,5 +1,6 @@
 //! The mbox export over a real IndexedDB in Chromium: keyed pages across their boundaries, one
-//! account apart from the others, batches bounded in bytes, Cancel between batches.
+//! account apart from the others, a listed selection (a search result) with deleted messages,
+//! batches bounded in bytes, Cancel between batches.
 
 mod common;
 
@@ -115,4 +116,34 @@ async fn batches_are_bounded_in_bytes_and_cancel_stops_between_them() {
     assert_eq!(chunks.0.len(), 2);
     let first: Vec<_> = items.iter().take(e.messages as usize).collect();
     assert_eq!(chunks.0.concat(), expected(&first));
+}
+
+#[wasm_bindgen_test]
+async fn a_listed_selection_is_exported_in_its_order_without_the_deleted() {
+    let store = fresh_store("export-listed").await;
+    let n = PAGE as usize * 2 + 50;
+    let items = messages("a@example.org", n, 300);
+    let other = messages("b@example.org", 2, 300);
+    store.bulk_insert(&items).await.unwrap();
+    store.bulk_insert(&other).await.unwrap();
+    // Newest first, as the list shows them, with another account's message in between; then a
+    // whole page's worth of the selection is deleted before the export reads it.
+    let mut listed: Vec<&(Summary, Vec<u8>)> = items.iter().rev().collect();
+    listed.insert(10, &other[1]);
+    let keys = listed
+        .iter()
+        .map(|(s, _)| (s.account.clone(), s.uidl.clone()))
+        .collect();
+    for (s, _) in &listed[20..20 + PAGE as usize] {
+        store
+            .delete_local(&s.account, &s.uidl, false)
+            .await
+            .unwrap();
+    }
+
+    let (e, chunks, _) = run(&store, &Scope::Listed(keys), None).await;
+    let mut kept = listed.clone();
+    kept.drain(20..20 + PAGE as usize);
+    assert_eq!(e.messages as usize, kept.len());
+    assert_eq!(chunks.0.concat(), expected(&kept));
 }

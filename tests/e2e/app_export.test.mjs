@@ -1,9 +1,9 @@
-// Export (issue 13, part 1): Dovecot → sync → "Export all mail (mbox)" in Settings, through the
-// download fallback (headless Chromium cannot answer the File System Access picker, so the test
-// removes `showSaveFilePicker` and the app falls back to a Blob download). Python's
-// `mailbox.mbox` reads the file back; every message must equal, byte for byte, what Dovecot
-// serves by RETR (the fixture reads it with its own few lines of POP3), `From ` body lines
-// included.
+// Export (issue 13, part 1): Dovecot → sync → "Export all mail (mbox)" in Settings (then one
+// account, then a search result from the mailbox), through the download fallback: headless
+// Chromium cannot answer the File System Access picker, so the test removes
+// `showSaveFilePicker` and the app falls back to a Blob download. Python's `mailbox.mbox` reads
+// the file back; every message must equal, byte for byte, what Dovecot serves by RETR (the
+// fixture reads it with its own few lines of POP3), `From ` body lines included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -106,5 +106,16 @@ test('export writes an mboxrd file whose messages are the server\'s RETR bytes',
   const one = await exportAs(page, 'Export this account (mbox)', dir);
   assert.match(one.name, new RegExp(`^postbag-${user.name}@example\\.org-\\d{4}-\\d\\d-\\d\\d\\.mbox$`));
   assert.deepEqual(readFileSync(one.path), file);
+
+  // A search result: only the messages the search shows.
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByLabel('Search mail').fill('Message number');
+  const found = await exportAs(page, 'Export these messages (mbox)', dir);
+  assert.match(found.name, /^postbag-selection-\d{4}-\d\d-\d\d\.mbox$/);
+  await page.getByRole('status', { name: 'Export status' }).getByText(`Exported 3 messages to ${found.name}.`).waitFor();
+  const selection = readMbox(found.path);
+  const plain = server.filter((m) => Buffer.from(m.base64, 'base64').includes('Subject: Message number'));
+  assert.equal(plain.length, 3);
+  assert.deepEqual(sorted(selection), sorted(plain));
   await context.close();
 });

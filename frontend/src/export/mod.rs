@@ -93,7 +93,9 @@ pub async fn export(
             let seen = done.messages + done.missing;
             progress(seen, total.max(seen));
         }
-        if page.len() < PAGE as usize {
+        // A short page is the last one, except in a list whose messages may have been deleted
+        // meanwhile (its pages skip them): there only an empty page ends it.
+        if page.len() < PAGE as usize && !matches!(scope, Scope::Listed(_)) {
             break;
         }
     }
@@ -119,11 +121,13 @@ fn batches(page: &[Summary]) -> Vec<&[Summary]> {
     out
 }
 
-/// The file name offered: `postbag-YYYY-MM-DD.mbox`, with the account for one account.
+/// The file name offered: `postbag-YYYY-MM-DD.mbox`, with the account for one account and
+/// `-selection` for a search result.
 pub fn file_name(scope: &Scope, now_ms: f64) -> String {
     let day: String = mboxrd_day(now_ms);
     match scope {
         Scope::All => format!("postbag-{day}.mbox"),
+        Scope::Listed(_) => format!("postbag-selection-{day}.mbox"),
         Scope::Account(id) => {
             let safe: String = id
                 .chars()
@@ -190,6 +194,10 @@ mod tests {
     fn file_names_are_safe() {
         let jan_1 = 1_704_099_903_000.0;
         assert_eq!(file_name(&Scope::All, jan_1), "postbag-2024-01-01.mbox");
+        assert_eq!(
+            file_name(&Scope::Listed(Vec::new()), jan_1),
+            "postbag-selection-2024-01-01.mbox"
+        );
         assert_eq!(
             file_name(&Scope::Account("me@x.org/../é".into()), jan_1),
             "postbag-me@x.org_.._é-2024-01-01.mbox"

@@ -49,10 +49,7 @@ impl Sink {
         let window: JsValue = web_sys::window().ok_or("no window")?.into();
         let picker = Reflect::get(&window, &"showSaveFilePicker".into()).unwrap_or_default();
         if !picker.is_function() {
-            return Ok(Opened::Sink(Sink::Blobs {
-                parts: Array::new(),
-                name: name.into(),
-            }));
+            return Ok(Opened::Sink(Sink::download(name)));
         }
         let options = Object::new();
         let accept = Object::new();
@@ -79,7 +76,10 @@ impl Sink {
             {
                 return Ok(Opened::Declined);
             }
-            Err(e) => return Err(text(e)),
+            // Refused (no user gesture left, a policy, a sandbox): the download still works.
+            Err(_) => {
+                return Ok(Opened::Sink(Sink::download(name)));
+            }
         };
         let file_name = Reflect::get(&handle, &"name".into())
             .ok()
@@ -92,6 +92,14 @@ impl Sink {
             writable,
             name: file_name,
         }))
+    }
+
+    /// The fallback: Blobs offered as a download named `name` at the end.
+    fn download(name: &str) -> Sink {
+        Sink::Blobs {
+            parts: Array::new(),
+            name: name.into(),
+        }
     }
 
     /// Writes one chunk; the chunk leaves wasm memory here.

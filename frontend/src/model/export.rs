@@ -92,6 +92,15 @@ impl Model {
         });
     }
 
+    /// Exports the messages the search shows, newest first.
+    pub fn export_search_result(self) {
+        let keys = untrack(|| self.visible())
+            .into_iter()
+            .map(|s| (s.account, s.uidl))
+            .collect();
+        self.start_export(Scope::Listed(keys));
+    }
+
     /// Stops a running export before its next batch; nothing is saved.
     pub fn cancel_export(self) {
         CANCEL.with(|c| c.set(true));

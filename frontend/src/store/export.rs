@@ -18,6 +18,8 @@ pub enum Scope {
     All,
     /// One account's messages (its id).
     Account(String),
+    /// These messages, in this order (a search result).
+    Listed(Vec<MessageKey>),
 }
 
 /// The `(account, uidl)` key of a stored message.
@@ -31,6 +33,7 @@ impl Store {
         let req = match scope {
             Scope::All => os.count(),
             Scope::Account(a) => os.count_with_key(&account_range(a)?.into()),
+            Scope::Listed(keys) => return Ok(keys.len() as u32),
         }
         .map_err(js)?;
         Ok(idb::request(&req).await?.as_f64().unwrap_or(0.0) as u32)
@@ -44,6 +47,9 @@ impl Store {
         after: Option<&MessageKey>,
         limit: u32,
     ) -> Result<Vec<Summary>, StoreError> {
+        if let Scope::Listed(keys) = scope {
+            return self.listed_after(keys, after, limit).await;
+        }
         let after = after.map(|(a, u)| key2(a, u));
         let range: JsValue = match (scope, after) {
             (Scope::All, None) => JsValue::NULL,
@@ -51,6 +57,7 @@ impl Store {
                 .map_err(js)?
                 .into(),
             (Scope::Account(a), None) => account_range(a)?.into(),
+            (Scope::Listed(_), _) => unreachable!("read by listed_after"),
             (Scope::Account(a), Some(k)) => {
                 let upper: JsValue = Array::of2(&JsValue::from_str(a), &Array::new()).into();
                 IdbKeyRange::bound_with_lower_open(&k, &upper, true)
@@ -62,6 +69,37 @@ impl Store {
         let os = tx.object_store(SUMMARIES).map_err(js)?;
         let all = idb::request(&os.get_all_with_key_and_limit(&range, limit).map_err(js)?).await?;
         idb::from_js(&all)
+    }
+
+    /// Up to `limit` summaries of the messages of `keys` that follow `after` in it, skipping
+    /// those deleted meanwhile (so an empty answer means the list is done).
+    async fn listed_after(
+        &self,
+        keys: &[MessageKey],
+        after: Option<&MessageKey>,
+        limit: u32,
+    ) -> Result<Vec<Summary>, StoreError> {
+        let mut start = after
+            .and_then(|k| keys.iter().position(|x| x == k))
+            .map_or(0, |i| i + 1);
+        let mut found = Vec::new();
+        while found.is_empty() && start < keys.len() {
+            let end = keys.len().min(start + limit as usize);
+            let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readonly)?;
+            let os = tx.object_store(SUMMARIES).map_err(js)?;
+            let requests = keys[start..end]
+                .iter()
+                .map(|(a, u)| os.get(&key2(a, u)).map_err(js))
+                .collect::<Result<Vec<_>, _>>()?;
+            for req in &requests {
+                let value = idb::request(req).await?;
+                if !value.is_undefined() {
+                    found.push(idb::from_js(&value)?);
+                }
+            }
+            start = end;
+        }
+        Ok(found)
     }
 
     /// The raw bytes of each message of `keys`, in order (`None` for one that is gone), read

@@ -1,5 +1,6 @@
-//! The export panel of Settings: "Export all mail (mbox)", "Export this account (mbox)", the
-//! export's progress with Cancel, and how it ended. The model does the work.
+//! The export panel of Settings ("Export all mail (mbox)", "Export this account (mbox)") and
+//! the export's status (progress with Cancel, how it ended), also shown beside the search's
+//! "Export these messages (mbox)". The model does the work.
 
 use leptos::prelude::*;
 
@@ -25,23 +26,32 @@ pub fn ExportPanel() -> impl IntoView {
                 <button type="button" class="secondary" disabled=move || model.export.get().running()
                     on:click=export_account>"Export this account (mbox)"</button>
             </div>
-            <div role="status" aria-label="Export status">
-                {move || match model.export.get() {
-                    ExportState::Idle => ().into_any(),
-                    ExportState::Starting => view! {
-                        <p class="progress-text">"Preparing the export…"</p>
-                    }.into_any(),
-                    ExportState::Running { done, total } => view! {
-                        <div class="sync running">
-                            <span class="progress-text">{format!("Exporting {done} of {total}")}</span>
-                            <progress max=total value=done aria-label="Export progress"></progress>
-                            <button type="button" class="secondary" on:click=move |_| model.cancel_export()>"Cancel export"</button>
-                        </div>
-                    }.into_any(),
-                    ExportState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
-                    ExportState::Failed(text) => view! { <p class="banner error">{text}</p> }.into_any(),
-                }}
-            </div>
+            <ExportStatus/>
         </section>
+    }
+}
+
+/// Progress ("Exporting k of N", Cancel) and how the export ended.
+#[component]
+pub fn ExportStatus() -> impl IntoView {
+    let model = expect_context::<Model>();
+    view! {
+        <div role="status" aria-label="Export status">
+            {move || match model.export.get() {
+                ExportState::Idle => ().into_any(),
+                ExportState::Starting => view! {
+                    <p class="progress-text">"Preparing the export…"</p>
+                }.into_any(),
+                ExportState::Running { done, total } => view! {
+                    <div class="sync running">
+                        <span class="progress-text">{format!("Exporting {done} of {total}")}</span>
+                        <progress max=total value=done aria-label="Export progress"></progress>
+                        <button type="button" class="secondary" on:click=move |_| model.cancel_export()>"Cancel export"</button>
+                    </div>
+                }.into_any(),
+                ExportState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
+                ExportState::Failed(text) => view! { <p class="banner error">{text}</p> }.into_any(),
+            }}
+        </div>
     }
 }

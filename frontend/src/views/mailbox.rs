@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::model::{Model, Screen, SyncState, unlock};
 use crate::tunnel::AccessCode;
-use crate::views::{list::MessageList, reader::Reader};
+use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
 
 /// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
 /// large message.
@@ -207,6 +207,13 @@ pub fn Mailbox() -> impl IntoView {
                         <label class="visually-hidden" for="search">"Search mail"</label>
                         <input id="search" type="search" placeholder="Search sender or subject" bind:value=model.search/>
                     </div>
+                    <Show when=move || !model.search.get().trim().is_empty()>
+                        <div class="search-export">
+                            <button type="button" class="link" disabled=move || model.export.get().running()
+                                on:click=move |_| model.export_search_result()>"Export these messages (mbox)"</button>
+                            <ExportStatus/>
+                        </div>
+                    </Show>
                     <MessageList/>
                 </section>
                 <section class="reader-pane pb-reader" aria-label="Reader">
