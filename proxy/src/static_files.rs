@@ -133,20 +133,12 @@ fn is_hashed(name: &str) -> bool {
     }
 }
 
-/// Headers every response carries.
+/// Headers every response carries: `csp`, and framing by nobody.
 pub fn security_headers(headers: &mut header::HeaderMap, csp: &str) {
     if let Ok(v) = HeaderValue::from_str(csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    common_headers(headers, "DENY");
 }
 
 /// The app's HTML parser frame (frontend/parse.html): mail HTML is sanitised in its realm.
@@ -158,12 +150,17 @@ pub const PARSER_FRAME_PATH: &str = "/parse.html";
 /// with one Chromium would report every event handler in a mail as a violation as it parses.
 pub const PARSER_FRAME_CSP: &str = "sandbox allow-same-origin; frame-ancestors 'self'";
 
-/// Headers of the parser frame's document, in place of [`security_headers`].
+/// Headers of the parser frame's document, in place of [`security_headers`]: its own policy,
+/// and framing by the app's own pages only.
 pub fn parser_frame_headers(headers: &mut header::HeaderMap) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PARSER_FRAME_CSP),
     );
+    common_headers(headers, "SAMEORIGIN");
+}
+
+fn common_headers(headers: &mut header::HeaderMap, frame_options: &'static str) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -174,7 +171,7 @@ pub fn parser_frame_headers(headers: &mut header::HeaderMap) {
     );
     headers.insert(
         header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
+        HeaderValue::from_static(frame_options),
     );
 }
 

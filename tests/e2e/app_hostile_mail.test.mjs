@@ -1,25 +1,17 @@
 // Hostile mail in the real reader (issue 11, items 7-10b): the real app, proxy, Dovecot and
 // Chromium. Each message carries one attack; each check would fail without its defence.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, launchBrowser } from './fixture.mjs';
+import { fixtureAndBrowser } from './fixture.mjs';
 import { setupAccount, sync } from './app_support.mjs';
 
-let fx, browser;
-before(async () => {
-  fx = await startFixture();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await fx?.close();
-});
+const env = fixtureAndBrowser();
 
 /** A page with an account whose mailbox holds `kinds`, synced; records CSP reports. */
 async function syncedPage(kinds) {
-  const user = await fx.newUser();
-  for (const kind of kinds) await fx.deliver(user, kind, 1);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const user = await env.fx.newUser();
+  for (const kind of kinds) await env.fx.deliver(user, kind, 1);
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const csp = [];
   // Violations of the page's own policy, as the page sees them, and as Chromium logs them.
@@ -34,8 +26,8 @@ async function syncedPage(kinds) {
   });
   const requests = [];
   context.on('request', (r) => requests.push(r.url()));
-  await page.goto(fx.appUrl);
-  await setupAccount(page, fx, user, { policy: 'delete' });
+  await page.goto(env.fx.appUrl);
+  await setupAccount(page, env.fx, user, { policy: 'delete' });
   const text = await sync(page);
   assert.match(text, new RegExp(`${kinds.length} new message`), text);
   return { context, page, csp, requests };
@@ -61,7 +53,7 @@ test('mail HTML is never parsed against the page: no CSP report from opening han
   // The parser frame is the app's own document, served with a sandbox-only policy.
   const parser = page.locator('iframe#pb-parser');
   assert.equal(await parser.getAttribute('sandbox'), 'allow-same-origin');
-  const served = await page.request.get(new URL('parse.html', fx.appUrl).href);
+  const served = await page.request.get(new URL('parse.html', env.fx.appUrl).href);
   assert.equal(served.headers()['content-security-policy'], "sandbox allow-same-origin; frame-ancestors 'self'");
   await context.close();
 });

@@ -1,28 +1,20 @@
 // A proxy that accepts the WebSocket and then never answers (a network dropping packets, a hung
 // proxy): "Connecting…" must not hold the sync, and Cancel must end it at once.
 // Real app, real Chromium; the tunnel is routed to a Playwright mock that stays silent.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, launchBrowser } from './fixture.mjs';
+import { fixtureAndBrowser } from './fixture.mjs';
 import { setupAccount } from './app_support.mjs';
 
-let fx, browser;
-before(async () => {
-  fx = await startFixture();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await fx?.close();
-});
+const env = fixtureAndBrowser();
 
 test('Cancel ends a sync that is still connecting to a silent proxy', async () => {
-  const user = await fx.newUser();
-  await fx.deliver(user, 'plain', 2);
-  const context = await browser.newContext();
+  const user = await env.fx.newUser();
+  await env.fx.deliver(user, 'plain', 2);
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.goto(fx.appUrl);
-  await setupAccount(page, fx, user, { test: false });
+  await page.goto(env.fx.appUrl);
+  await setupAccount(page, env.fx, user, { test: false });
   // From here on the tunnel opens (the mock accepts it) but no answer ever comes.
   const opened = [];
   await page.routeWebSocket(/\/tunnel/, (ws) => {
@@ -38,6 +30,6 @@ test('Cancel ends a sync that is still connecting to a silent proxy', async () =
   await status.first().waitFor({ timeout: 3000 });
   assert.match(await status.first().textContent(), /sync cancelled/);
   assert.ok(Date.now() - t0 < 3000, 'ended within 3 s of Cancel');
-  assert.equal(await fx.count(user), 2, 'nothing touched on the server');
+  assert.equal(await env.fx.count(user), 2, 'nothing touched on the server');
   await context.close();
 });
