@@ -13,8 +13,9 @@ const MAX_SCAN: usize = 256 << 10;
 const MAX_VALUE: usize = 512;
 
 /// The identity of the message whose header block starts `raw`: its `Message-ID`, `Date` and
-/// `From` values (the first of each, unfolded, whitespace collapsed). `None` when it has none
-/// of the three: such a message cannot be recognised, and callers must not guess.
+/// `From` values (the first of each, unfolded, whitespace collapsed). `None` when it has no
+/// Message-ID and not both a Date and a From: such a message cannot be recognised, and callers
+/// must not guess (a deletion it was needed for does not happen).
 pub fn identity(raw: &[u8]) -> Option<String> {
     let raw = &raw[..raw.len().min(MAX_SCAN)];
     let mut found: [Option<String>; 3] = [None, None, None];
@@ -61,7 +62,10 @@ pub fn identity(raw: &[u8]) -> Option<String> {
         current = Some((slot, line[colon + 1..].to_vec()));
     }
     finish(&mut current, &mut found);
-    if found.iter().all(Option::is_none) {
+    // A sender alone does not tell two of its messages apart (a notifier without Message-ID
+    // or Date sends many): it takes a Message-ID, or both the Date and the sender.
+    let recognisable = found[0].is_some() || (found[1].is_some() && found[2].is_some());
+    if !recognisable {
         return None;
     }
     let [id, date, from] = found;
@@ -105,5 +109,14 @@ mod tests {
         );
         // The mbox separator line is not a From: header.
         assert_eq!(identity(b"From a@b Mon Mar  2 10:00:00 2026\r\n\r\n"), None);
+        // A sender alone, or a date alone, recognises nothing: two such notifications from one
+        // sender would otherwise be taken for one message (and the unseen one deleted).
+        assert_eq!(
+            identity(b"From: alerts@example.org\r\nSubject: 1\r\n\r\n"),
+            None
+        );
+        assert_eq!(identity(b"Date: Mon, 2 Mar 2026\r\n\r\n"), None);
+        assert!(identity(b"Date: Mon, 2 Mar 2026\r\nFrom: a@example.org\r\n\r\n").is_some());
+        assert!(identity(b"Message-ID: <x@example.org>\r\n\r\n").is_some());
     }
 }
