@@ -10,7 +10,9 @@ import { chromium } from 'playwright-core';
 import { startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
 import { listedCount, setUpAccount, syncAll, waitForWorker } from './pwa_support.mjs';
 
-const MESSAGES = 5;
+// Five plain messages and one HTML message (sanitised in the parser frame, which must come
+// from the service worker's cache too).
+const MESSAGES = 6;
 const profile = mkdtempSync(join(tmpdir(), 'postbag-offline-profile-'));
 const launch = () =>
   chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
@@ -19,7 +21,8 @@ let fx, user;
 before(async () => {
   fx = await startFixture();
   user = await fx.newUser();
-  await fx.deliver(user, 'plain', MESSAGES);
+  await fx.deliver(user, 'plain', MESSAGES - 1);
+  await fx.deliver(user, 'html', 1);
 });
 after(async () => {
   await fx?.close();
@@ -63,6 +66,10 @@ test('synced mail is readable after an offline cold start', async () => {
     assert.equal((await reader.locator('h2.subject').innerText()).trim(), subject);
     const body = reader.locator('.text-body, iframe.html-body');
     await body.first().waitFor();
+
+    // An HTML message too: its sanitiser's parser frame (parse.html) is served offline.
+    await page.locator('.msg-row').filter({ hasText: 'Big sale' }).click();
+    await page.frameLocator('iframe[title="Message body"]').getByText('Sale starts today').waitFor({ timeout: 10000 });
   } finally {
     await context.close();
     await fx.startProxy();
