@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixture, launchBrowser } from './fixture.mjs';
@@ -54,18 +54,29 @@ async function exportAs(page, button, dir) {
 const KINDS = [['plain', 3], ['from-lines', 1], ['eightbit', 1], ['dots', 1], ['multipart', 1]];
 const DELIVERED = KINDS.reduce((n, [, k]) => n + k, 0);
 
-test('export writes an mboxrd file whose messages are the server\'s RETR bytes', async () => {
+/** A page (without `showSaveFilePicker` unless `picker` replaces it) whose account holds
+ * KINDS, delivered to Dovecot and synced; returns the page, its user and Dovecot's RETR bytes. */
+async function syncedPage(picker) {
   const user = await fx.newUser();
   for (const [kind, n] of KINDS) await fx.deliver(user, kind, n);
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
-  await page.addInitScript(() => { delete window.showSaveFilePicker; });
+  await page.addInitScript(picker ?? (() => { delete window.showSaveFilePicker; }));
   await page.goto(fx.appUrl);
-  assert.equal(await page.evaluate(() => 'showSaveFilePicker' in window), false, 'the fallback is what runs');
   // Leave: Dovecot keeps the messages, so its RETR bytes can be read after the sync.
   await setupAccount(page, fx, user, { policy: 'leave' });
   const synced = await sync(page);
   assert.match(synced, new RegExp(`^${DELIVERED} new messages`), synced);
+  const server = await fx.raw(user);
+  assert.equal(server.length, DELIVERED);
+  return { context, page, user, server };
+}
+
+const sorted = (list) => list.map((m) => m.base64).sort();
+
+test('export writes an mboxrd file whose messages are the server\'s RETR bytes', async () => {
+  const { context, page, user, server } = await syncedPage();
+  assert.equal(await page.evaluate(() => 'showSaveFilePicker' in window), false, 'the fallback is what runs');
 
   await page.getByRole('button', { name: 'Settings' }).click();
   const dir = mkdtempSync(join(tmpdir(), 'postbag-export-'));
@@ -81,10 +92,7 @@ test('export writes an mboxrd file whose messages are the server\'s RETR bytes',
   }
 
   const exported = readMbox(all.path);
-  const server = await fx.raw(user);
-  assert.equal(server.length, DELIVERED);
   assert.equal(exported.length, DELIVERED, 'Python reads as many messages as were delivered');
-  const sorted = (list) => list.map((m) => m.base64).sort();
   assert.deepEqual(sorted(exported), sorted(server), 'each exported message is its RETR bytes');
   for (const m of exported) {
     // `From MAILER-DAEMON Www Mmm dd hh:mm:ss yyyy`, the summary's date.
@@ -117,5 +125,36 @@ test('export writes an mboxrd file whose messages are the server\'s RETR bytes',
   const plain = server.filter((m) => Buffer.from(m.base64, 'base64').includes('Subject: Message number'));
   assert.equal(plain.length, 3);
   assert.deepEqual(sorted(selection), sorted(plain));
+  await context.close();
+});
+
+test('with a file picker, the export goes through the file\'s writable stream', async () => {
+  // Headless Chromium cannot answer the real picker; this one answers with a file of the
+  // origin's private file system, whose handle has the same createWritable() and stream.
+  const { context, page, server } = await syncedPage(() => {
+    window.showSaveFilePicker = async (options) => {
+      window.__picked = options.suggestedName;
+      const dir = await navigator.storage.getDirectory();
+      return dir.getFileHandle('picked.mbox', { create: true });
+    };
+  });
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Export all mail (mbox)' }).click();
+  await page.getByRole('status', { name: 'Export status' })
+    .getByText(`Exported ${DELIVERED} messages to picked.mbox.`).waitFor();
+  assert.equal(downloads, 0, 'nothing went through the download fallback');
+  assert.match(await page.evaluate(() => window.__picked), /^postbag-\d{4}-\d\d-\d\d\.mbox$/);
+  const bytes = await page.evaluate(async () => {
+    const dir = await navigator.storage.getDirectory();
+    const file = await (await dir.getFileHandle('picked.mbox')).getFile();
+    return [...new Uint8Array(await file.arrayBuffer())];
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'postbag-export-')), 'picked.mbox');
+  writeFileSync(path, Buffer.from(bytes));
+  const exported = readMbox(path);
+  assert.equal(exported.length, DELIVERED);
+  assert.deepEqual(sorted(exported), sorted(server), 'each message is its RETR bytes');
   await context.close();
 });

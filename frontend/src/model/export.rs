@@ -77,7 +77,7 @@ impl Model {
             let end = match result {
                 Ok(e) if e.cancelled => {
                     sink.discard().await;
-                    ExportState::Done("Export cancelled; no file was saved.".into())
+                    ExportState::Done("Export cancelled: the file was not written.".into())
                 }
                 Ok(e) => match sink.finish().await {
                     Ok(file) => ExportState::Done(done_text(&e, &file)),
