@@ -1,0 +1,151 @@
+// Benchmark: mbox export throughput of the web app, and the memory it takes, for archives
+// seeded straight into IndexedDB (10,000 messages of 20 kB; 1,000 messages of 1 MB).
+//
+//   node tests/e2e/bench_export.mjs      (needs dist/ and target/debug/fixture, like the tests)
+//   BENCH_EXPORT_SETS="10000x20000,1000x1000000"   (messages x bytes per message)
+//
+// Each set is exported twice, each time from a fresh browser: through the File System Access
+// writable stream (headless Chromium cannot answer the real picker, so a stand-in answers with
+// a file of the origin's private file system, which has the same stream), and through the
+// download fallback (Blobs). Memory is sampled every 100 ms from /proc: the tab's renderer and
+// the browser process (which holds the download's Blobs), as RSS before the export and its
+// peak. Figures are printed as a table; nothing is asserted except that each export completed.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
+import { setupAccount } from './app_support.mjs';
+
+const SETS = (process.env.BENCH_EXPORT_SETS || '10000x20000,1000x1000000')
+  .split(',').map((s) => s.split('x').map(Number));
+
+/** RSS in bytes of `pid`, 0 once it is gone. */
+function rss(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch { return 0; }
+}
+
+/** The browser process started with `profile`, and its renderer descendants. */
+function processes(profile) {
+  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
+    try {
+      // A zygote-forked process rewrites its argv into one string: match on the joined line.
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      return { pid: Number(pid), ppid, cmd };
+    } catch { return null; }
+  }).filter(Boolean);
+  const browser = all.find((p) => !p.cmd.includes('--type=') && p.cmd.includes(profile));
+  const descendants = new Set([browser.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) if (!descendants.has(p.pid) && descendants.has(p.ppid)) { descendants.add(p.pid); grew = true; }
+  }
+  const renderers = all.filter((p) => descendants.has(p.pid) && /--type=renderer(?! --top-chrome-webui)/.test(p.cmd)).map((p) => p.pid);
+  return { browser: browser.pid, renderers };
+}
+
+const mb = (b) => (b / 1e6).toFixed(0);
+const rows = [];
+const fx = await startFixture();
+const PICKERS = {
+  'file stream': () => {
+    window.showSaveFilePicker = async () =>
+      (await navigator.storage.getDirectory()).getFileHandle('export.mbox', { create: true });
+  },
+  download: () => { delete window.showSaveFilePicker; },
+};
+try {
+  for (const [n, size] of SETS) for (const [sink, picker] of Object.entries(PICKERS)) {
+  const profile = mkdtempSync(join(tmpdir(), 'postbag-bench-export-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, acceptDownloads: true,
+  });
+  try {
+    const user = await fx.newUser();
+    const page = await context.newPage();
+    await page.addInitScript(picker);
+    await page.goto(fx.appUrl);
+    await setupAccount(page, fx, user, { policy: 'leave', test: false });
+    const account = `${user.name}@example.org`;
+    // Seeding in transactions of 100 messages; each body is distinct text with a `From ` line.
+    await page.evaluate(({ account, n, size }) => new Promise((res, rej) => {
+      const o = indexedDB.open('postbag');
+      o.onsuccess = async () => {
+        const db = o.result;
+        const filler = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n';
+        const body = filler.repeat(Math.ceil(size / filler.length));
+        const enc = new TextEncoder();
+        for (let start = 0; start < n; start += 100) {
+          await new Promise((done, fail) => {
+            const tx = db.transaction(['summaries', 'bodies'], 'readwrite');
+            for (let i = start; i < Math.min(n, start + 100); i++) {
+              const head = `From: Sender ${i} <s${i}@example.org>\r\nSubject: Seeded ${i}\r\nMessage-ID: <${i}@seed>\r\n\r\nFrom the seed, message ${i}.\r\n`;
+              const raw = enc.encode(head + body.slice(0, Math.max(0, size - head.length)));
+              tx.objectStore('bodies').put(raw, [account, `seed-${String(i).padStart(6, '0')}`]);
+              tx.objectStore('summaries').put({ account, uidl: `seed-${String(i).padStart(6, '0')}`, from: `Sender ${i}`, to: 'me',
+                subject: `Seeded ${i}`, date: 1.7e12 + i * 60000, size: raw.length, has_attachments: false,
+                snippet: 'From the seed', read: false, flagged: false });
+            }
+            tx.oncomplete = done; tx.onerror = () => fail(tx.error);
+          });
+        }
+        db.close();
+        res();
+      };
+      o.onerror = () => rej(o.error);
+    }), { account, n, size });
+    await page.reload();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const procs = processes(profile);
+    const tabBefore = procs.renderers.reduce((s, p) => s + rss(p), 0);
+    const browserBefore = rss(procs.browser);
+    let tabPeak = tabBefore;
+    let browserPeak = browserBefore;
+    const sampler = setInterval(() => {
+      tabPeak = Math.max(tabPeak, procs.renderers.reduce((s, p) => s + rss(p), 0));
+      browserPeak = Math.max(browserPeak, rss(procs.browser));
+    }, 100);
+    const t0 = performance.now();
+    let bytes;
+    if (sink === 'download') {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 1_800_000 }),
+        page.getByRole('button', { name: 'Export all mail (mbox)' }).click(),
+      ]);
+      const out = join(profile, `export-${n}.mbox`);
+      await download.saveAs(out);
+      bytes = statSync(out).size;
+      rmSync(out);
+    } else {
+      await page.getByRole('button', { name: 'Export all mail (mbox)' }).click();
+      await page.getByRole('status', { name: 'Export status' }).getByText(/^Exported/).waitFor({ timeout: 1_800_000 });
+      bytes = await page.evaluate(async () =>
+        (await (await (await navigator.storage.getDirectory()).getFileHandle('export.mbox')).getFile()).size);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const status = await page.getByRole('status', { name: 'Export status' }).textContent();
+    if (!status.includes(`Exported ${n} messages`)) throw new Error(`export of ${n}: ${status}`);
+    rows.push({
+      archive: `${n} × ${size} B = ${mb(bytes)} MB`,
+      sink,
+      seconds: secs.toFixed(1),
+      'msg/s': (n / secs).toFixed(0),
+      'MB/s': (bytes / 1e6 / secs).toFixed(1),
+      'tab RSS MB (before → peak)': `${mb(tabBefore)} → ${mb(tabPeak)}`,
+      'browser RSS MB (before → peak)': `${mb(browserBefore)} → ${mb(browserPeak)}`,
+    });
+    console.log(rows.at(-1));
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  }
+} finally {
+  await fx.close();
+}
+console.table(rows);
