@@ -158,3 +158,42 @@ test('with a file picker, the export goes through the file\'s writable stream', 
   assert.deepEqual(sorted(exported), sorted(server), 'each message is its RETR bytes');
   await context.close();
 });
+
+test('progress and Cancel: "Exporting k of N", then the file is aborted, not closed', async () => {
+  // Two messages of 5 MB: two batches. The stand-in file's first write waits for the test, so
+  // Cancel is pressed while the export is known to be between its batches.
+  const user = await fx.newUser();
+  await fx.deliver(user, 'large:5000000', 2);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.__calls = [];
+    window.showSaveFilePicker = async () => ({
+      name: 'held.mbox',
+      createWritable: async () => ({
+        write: (chunk) => {
+          window.__calls.push(`write ${chunk.byteLength}`);
+          return new Promise((resolve) => { window.__release = resolve; });
+        },
+        close: async () => { window.__calls.push('close'); },
+        abort: async () => { window.__calls.push('abort'); },
+      }),
+    });
+  });
+  await page.goto(fx.appUrl);
+  await setupAccount(page, fx, user, { policy: 'leave' });
+  assert.match(await sync(page), /^2 new messages/);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Export all mail (mbox)' }).click();
+  const status = page.getByRole('status', { name: 'Export status' });
+  await status.getByText('Exporting 0 of 2').waitFor();
+  await page.waitForFunction(() => window.__release);
+  await status.getByRole('button', { name: 'Cancel export' }).click();
+  await page.evaluate(() => window.__release());
+  await status.getByText('Export cancelled: the file was not written.').waitFor();
+  const calls = await page.evaluate(() => window.__calls);
+  assert.equal(calls.length, 2, calls.join(', '));
+  assert.match(calls[0], /^write 5\d{6}$/, 'one batch, one message');
+  assert.equal(calls[1], 'abort', 'the file stream is aborted, never closed');
+  await context.close();
+});
