@@ -169,17 +169,19 @@ fn retr_all(addr: SocketAddr, user: &TestUser) -> std::io::Result<Vec<serde_json
             return Err(std::io::Error::other(format!("{line:?} answered {said:?}")));
         }
         let mut body = Vec::new();
-        while multi {
+        if !multi {
+            return Ok(body);
+        }
+        loop {
             let mut l = Vec::new();
             if input.read_until(b'\n', &mut l)? == 0 {
                 return Err(std::io::Error::other("connection closed in a reply"));
             }
             if l == b".\r\n" {
-                break;
+                return Ok(body);
             }
             body.extend_from_slice(l.strip_prefix(b".").unwrap_or(&l));
         }
-        Ok(body)
     };
     command("", false)?; // the greeting
     command(&format!("USER {}", user.name), false)?;
