@@ -128,21 +128,23 @@ pub fn file_name(scope: &Scope, now_ms: f64) -> String {
     match scope {
         Scope::All => format!("postbag-{day}.mbox"),
         Scope::Listed(_) => format!("postbag-selection-{day}.mbox"),
-        Scope::Account(id) => {
-            let safe: String = id
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || "@.-_".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .take(60)
-                .collect();
-            format!("postbag-{safe}-{day}.mbox")
-        }
+        Scope::Account(id) => format!("postbag-{}-{day}.mbox", safe_stem(id, "@.-_", 60)),
     }
+}
+
+/// `text` made safe as part of a file name on any file system: letters, digits and the
+/// characters in `keep` stay, anything else becomes `_`; at most `max` characters.
+pub fn safe_stem(text: &str, keep: &str, max: usize) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || keep.contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(max)
+        .collect()
 }
 
 fn mboxrd_day(ms: f64) -> String {

@@ -45,17 +45,7 @@ fn save(name: &str, mime: &str, bytes: &[u8]) {
 
 /// A file name for the whole message: its subject, made safe for any file system.
 fn eml_name(subject: &str) -> String {
-    let stem: String = subject
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || " -_.,()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(80)
-        .collect();
+    let stem = crate::export::safe_stem(subject, " -_.,()", 80);
     let stem = stem.trim().trim_matches('.');
     if stem.is_empty() {
         "message.eml".into()
