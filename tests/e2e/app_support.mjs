@@ -19,7 +19,13 @@ export async function setupAccount(page, fx, user, { security = 'tls', policy = 
   await fillAccountForm(page, fx, user, { security, policy });
   if (test) {
     await page.getByRole('button', { name: 'Test connection' }).click();
-    await page.getByText('Connection works.').waitFor({ timeout: 20000 });
+    const result = page.getByRole('status', { name: 'Connection test' });
+    try {
+      await result.getByText('Connection works.').waitFor({ timeout: 20000 });
+    } catch (e) {
+      // Say what the user would have seen instead (a refusal, a slow server, nothing at all).
+      throw new Error(`${e.message}\nthe connection test shows: ${JSON.stringify(await result.innerText())}`);
+    }
   }
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();
