@@ -4,24 +4,16 @@
 // `showSaveFilePicker` and the app falls back to a Blob download. Python's `mailbox.mbox` reads
 // the file back; every message must equal, byte for byte, what Dovecot serves by RETR (the
 // fixture reads it with its own few lines of POP3), `From ` body lines included.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFixture, launchBrowser } from './fixture.mjs';
+import { fixtureAndBrowser } from './fixture.mjs';
 import { setupAccount, sync } from './app_support.mjs';
 
-let fx, browser;
-before(async () => {
-  fx = await startFixture();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await fx?.close();
-});
+const env = fixtureAndBrowser();
 
 // Python's mbox reader splits at `From ` lines but does not undo mboxrd quoting: one `>` less
 // on every line matching ^>+From . Prints each message (base64) and its separator line.
@@ -57,17 +49,17 @@ const DELIVERED = KINDS.reduce((n, [, k]) => n + k, 0);
 /** A page (without `showSaveFilePicker` unless `picker` replaces it) whose account holds
  * KINDS, delivered to Dovecot and synced; returns the page, its user and Dovecot's RETR bytes. */
 async function syncedPage(picker) {
-  const user = await fx.newUser();
-  for (const [kind, n] of KINDS) await fx.deliver(user, kind, n);
-  const context = await browser.newContext({ acceptDownloads: true });
+  const user = await env.fx.newUser();
+  for (const [kind, n] of KINDS) await env.fx.deliver(user, kind, n);
+  const context = await env.browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   await page.addInitScript(picker ?? (() => { delete window.showSaveFilePicker; }));
-  await page.goto(fx.appUrl);
+  await page.goto(env.fx.appUrl);
   // Leave: Dovecot keeps the messages, so its RETR bytes can be read after the sync.
-  await setupAccount(page, fx, user, { policy: 'leave' });
+  await setupAccount(page, env.fx, user, { policy: 'leave' });
   const synced = await sync(page);
   assert.match(synced, new RegExp(`^${DELIVERED} new messages`), synced);
-  const server = await fx.raw(user);
+  const server = await env.fx.raw(user);
   assert.equal(server.length, DELIVERED);
   return { context, page, user, server };
 }
@@ -162,9 +154,9 @@ test('with a file picker, the export goes through the file\'s writable stream', 
 test('progress and Cancel: "Exporting k of N", then the file is aborted, not closed', async () => {
   // Two messages of 5 MB: two batches. The stand-in file's first write waits for the test, so
   // Cancel is pressed while the export is known to be between its batches.
-  const user = await fx.newUser();
-  await fx.deliver(user, 'large:5000000', 2);
-  const context = await browser.newContext();
+  const user = await env.fx.newUser();
+  await env.fx.deliver(user, 'large:5000000', 2);
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(() => {
     window.__calls = [];
@@ -180,8 +172,8 @@ test('progress and Cancel: "Exporting k of N", then the file is aborted, not clo
       }),
     });
   });
-  await page.goto(fx.appUrl);
-  await setupAccount(page, fx, user, { policy: 'leave' });
+  await page.goto(env.fx.appUrl);
+  await setupAccount(page, env.fx, user, { policy: 'leave' });
   assert.match(await sync(page), /^2 new messages/);
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('button', { name: 'Export all mail (mbox)' }).click();
