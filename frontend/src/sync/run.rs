@@ -12,10 +12,17 @@ use super::batch::{Batch, Committing};
 use super::engine::{
     Cancel, During, Limits, Notice, Outcome, Progress, Session, SessionMode, SyncError,
 };
-use super::plan::{Confirm, Download, plan, set_aside_key};
+use super::plan::{Download, plan};
 use super::transport::{Transport, TransportError};
 use super::wait::{Woken, wait, within};
-use crate::store::{Account, NewMessage, ServerPolicy, Store, identity};
+
+use crate::store::{Account, NewMessage, ServerPolicy, Store};
+use confirm::Check;
+
+// TOP n 0 confirmations of messages already stored: `Check`, `Run::resolve`.
+mod confirm;
+// What the engine does with each of the client's events: `Run::handle`.
+mod events;
 
 /// RETRs in flight: as many as the client pipelines (`ClientConfig::pipeline_window`, 16)
 /// while their listed sizes add up to no more than this (one is always allowed). Bytes of
@@ -60,13 +67,6 @@ thread_local! {
 
 fn trouble_key(ctx: &SyncCtx<'_>, uidl: &str) -> (String, String, String) {
     (ctx.store.name(), ctx.account.id.clone(), uidl.to_string())
-}
-
-/// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
-struct Check {
-    confirm: Confirm,
-    headers: Vec<u8>,
-    received: u64,
 }
 
 pub struct SyncCtx<'a> {
@@ -484,217 +484,6 @@ impl Run {
         Ok(())
     }
 
-    fn take_in_flight(&mut self, id: CommandId) -> Option<Download> {
-        let d = self.in_flight.remove(&id)?;
-        self.in_flight_bytes -= d.size.unwrap_or(0);
-        Some(d)
-    }
-
-    async fn handle<T: Transport>(
-        &mut self,
-        event: Event,
-        transport: &mut T,
-        ctx: Option<&SyncCtx<'_>>,
-        cancel: &dyn Cancel,
-        on_progress: &mut dyn FnMut(&Progress),
-    ) -> Result<(), SyncError> {
-        let s = &mut self.outcome.session;
-        match event {
-            Event::Greeting { text, .. } => s.greeting = text,
-            Event::Capabilities(caps) => {
-                // Keep the first CAPA: after login many servers no longer list login methods.
-                if s.capabilities.is_none() {
-                    s.capabilities = Some(caps);
-                }
-            }
-            Event::StartTls => {
-                // The upgrade is a round trip through the proxy outside `wait`: bounded too.
-                let grace = self.limits.reply_grace_ms;
-                match within(grace as u32, transport.start_tls()).await {
-                    Some(Ok(tls)) => s.tls = tls,
-                    Some(Err(e)) => return Err(self.transport_failed(e)),
-                    None => {
-                        return Err(SyncError::TooSlow {
-                            during: During::Login,
-                            waited_ms: grace as u64,
-                            bytes: 0,
-                            online: browser_online(),
-                        });
-                    }
-                }
-                self.client.tls_started()?;
-            }
-            Event::Authenticated { mechanism } => s.mechanism = Some(mechanism),
-            Event::Ready { login_delay, .. } => {
-                self.ready = true;
-                s.login_delay = login_delay;
-                s.pipelining = self.client.is_pipelining();
-                match self.mode {
-                    SessionMode::Probe => {
-                        self.client.enqueue(Command::Stat)?;
-                        self.quit()?;
-                    }
-                    SessionMode::Sync => {
-                        self.client.enqueue(Command::Uidl(None))?;
-                        self.client.enqueue(Command::List(None))?;
-                    }
-                }
-            }
-            Event::Stat { count, size, .. } => {
-                s.count = Some(count);
-                s.size = Some(size);
-            }
-            Event::Uidl { entries, .. } => self.uidls = Some(entries),
-            Event::List { entries, .. } => {
-                let Some(ctx) = ctx else { return Ok(()) };
-                let Some(uidls) = self.uidls.take() else {
-                    return Err(SyncError::NoUidl);
-                };
-                s.count = Some(entries.len() as u32);
-                s.size = Some(entries.iter().map(|e| e.1).sum());
-                self.start_downloads(ctx, &uidls, &entries).await?;
-                self.report(on_progress, true);
-                self.refill(cancel)?;
-            }
-            Event::MessageStart { id, size, .. } => {
-                if self.checks.contains_key(&id) {
-                    return Ok(());
-                }
-                // Both sizes come from the server: a hint for the allocation, capped so that a
-                // false claim cannot make the tab reserve much memory up front.
-                let listed = self.in_flight.get(&id).and_then(|d| d.size);
-                let hint = size
-                    .or(listed)
-                    .unwrap_or(0)
-                    .min(64 << 20)
-                    .min(self.limits.max_message_bytes);
-                self.current = Vec::with_capacity(hint as usize);
-                self.check_cancel(cancel);
-            }
-            Event::MessageChunk { id, bytes } => {
-                let max = self.limits.max_message_bytes;
-                if let Some(check) = self.checks.get_mut(&id) {
-                    check.received += bytes.len() as u64;
-                    let listed = check.confirm.download.size;
-                    if check.received > body_limit(listed, max) {
-                        return Err(SyncError::Overrun {
-                            msg: check.confirm.download.msg,
-                            listed: listed.unwrap_or(0),
-                            received: check.received,
-                        });
-                    }
-                    if check.headers.len() < MAX_HEADERS {
-                        check.headers.extend_from_slice(&bytes);
-                    }
-                    return Ok(());
-                }
-                let (msg, listed) = self
-                    .in_flight
-                    .get(&id)
-                    .map_or((0, None), |d| (d.msg, d.size));
-                let received = (self.current.len() + bytes.len()) as u64;
-                if received > body_limit(listed, max) {
-                    return Err(match listed {
-                        // Far beyond what it listed: the server's fault, not the message's.
-                        Some(listed) => SyncError::Overrun {
-                            msg,
-                            listed,
-                            received,
-                        },
-                        None => SyncError::MessageTooLarge { msg, limit: max },
-                    });
-                }
-                self.progress.bytes += bytes.len() as u64;
-                self.current.extend_from_slice(&bytes);
-                self.report(on_progress, false);
-                self.check_cancel(cancel);
-            }
-            Event::MessageEnd { id } => {
-                if let Some(check) = self.checks.remove(&id) {
-                    if let Some(ctx) = ctx {
-                        let headers = check.headers.clone();
-                        self.resolve(ctx, check.confirm, Some(&headers)).await?;
-                        self.refill(cancel)?;
-                    }
-                    return Ok(());
-                }
-                let Some(download) = self.take_in_flight(id) else {
-                    return Ok(());
-                };
-                let Some(ctx) = ctx else { return Ok(()) };
-                let raw = std::mem::take(&mut self.current);
-                TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(ctx, &download.uidl)));
-                let summary =
-                    crate::mail::summarize(&raw, &ctx.account.id, &download.uidl, ctx.now_ms);
-                self.batch.push(
-                    download.msg,
-                    NewMessage {
-                        summary,
-                        raw,
-                        server_size: download.size,
-                    },
-                );
-                self.progress.done += 1;
-                let last = self.progress.done == self.progress.total;
-                self.report(on_progress, last);
-                if self.batch.is_full() {
-                    // Memory stays bounded: at most one batch commits while the next fills.
-                    if let Some(running) = self.committing.take() {
-                        running.commit.await?;
-                        self.committed(ctx, running.ids, cancel)?;
-                    }
-                    self.start_commit(ctx)?;
-                }
-                self.refill(cancel)?;
-            }
-            Event::Deleted { id, .. } => {
-                if let Some(uidl) = self.deletes.remove(&id) {
-                    self.deleted.push(uidl);
-                }
-            }
-            Event::CommandFailed { id, error } => {
-                // A refused RETR (message vanished meanwhile, or the server cannot read it) is
-                // skipped and reported, not fatal: the messages after it still come.
-                if let Some(d) = self.take_in_flight(id) {
-                    self.current.clear();
-                    self.outcome.failed += 1;
-                    self.outcome.notices.push(Notice::NotDownloaded {
-                        msg: d.msg,
-                        size: d.size,
-                        reason: super::explain::peer_text(
-                            &match &error.code {
-                                Some(code) => format!("{code} {}", error.text),
-                                None => error.text.clone(),
-                            },
-                            REASON_CHARS,
-                        ),
-                    });
-                    self.progress.done += 1;
-                    self.report(on_progress, false);
-                    self.refill(cancel)?;
-                }
-                // A refused TOP: the message cannot be compared with the stored one.
-                if let Some(check) = self.checks.remove(&id)
-                    && let Some(ctx) = ctx
-                {
-                    self.resolve(ctx, check.confirm, None).await?;
-                    self.refill(cancel)?;
-                }
-                self.deletes.remove(&id);
-            }
-            Event::Closed { committed } => {
-                if committed && let Some(ctx) = ctx {
-                    self.outcome.deleted_on_server = self.deleted.len() as u32;
-                    ctx.store
-                        .server_deleted(&ctx.account.id, &self.deleted)
-                        .await?;
-                }
-            }
-            Event::Reset { .. } | Event::Noop { .. } => {}
-        }
-        Ok(())
-    }
-
     /// Plans from the listing and the ledger, keeps the ledger, and queues the work.
     async fn start_downloads(
         &mut self,
@@ -773,82 +562,6 @@ impl Run {
             .partition(|d| TROUBLE.with(|t| t.borrow().contains(&trouble_key(ctx, &d.uidl))));
         self.queue = now.into_iter().chain(later).collect();
         self.planned = true;
-        Ok(())
-    }
-
-    /// Acts on a known UIDL once its `TOP n 0` headers are in (`None`: the server refused
-    /// TOP). The stored message's identity comes from its ledger line, or from its stored bytes
-    /// on lines older than that field.
-    ///
-    /// - Same identity: the same message (a server that rewrote its headers lists it with
-    ///   another size; the line learns it, nothing is downloaded again). DELE it if due.
-    /// - Another identity: a new message under a reused UIDL. Downloaded like any new one; the
-    ///   old local copy is set aside first, so nothing is overwritten. Never DELEd unseen.
-    /// - Unknown (no TOP, or none of Message-ID, Date, From on either side): never deleted
-    ///   (reported); if its size changed it is downloaded, as before this check: a duplicate
-    ///   at worst, never a loss.
-    async fn resolve(
-        &mut self,
-        ctx: &SyncCtx<'_>,
-        c: Confirm,
-        headers: Option<&[u8]>,
-    ) -> Result<(), SyncError> {
-        let account = &ctx.account.id;
-        let stored = match &c.line.identity {
-            Some(i) => Some(i.clone()),
-            None => ctx
-                .store
-                .raw(account, &c.line.uidl)
-                .await?
-                .and_then(|raw| identity(&raw)),
-        };
-        let listed = headers.and_then(identity);
-        let reused = match (stored, listed) {
-            (Some(a), Some(b)) if a == b => {
-                if c.size_changed || c.line.identity.is_none() {
-                    let mut line = c.line.clone();
-                    line.size = c.download.size.or(line.size);
-                    line.identity = Some(a);
-                    line.on_server = true;
-                    line.gone_since = None;
-                    ctx.store.update_ledger(account, &[line], &[]).await?;
-                }
-                if c.delete && !self.abort {
-                    let id = self.client.enqueue(Command::Dele(c.download.msg))?;
-                    self.deletes.insert(id, c.download.uidl);
-                }
-                return Ok(());
-            }
-            (Some(_), Some(_)) => true,
-            _ => c.size_changed,
-        };
-        if !reused {
-            if c.delete {
-                self.outcome.notices.push(Notice::NotConfirmed {
-                    msg: c.download.msg,
-                });
-            }
-            return Ok(());
-        }
-        let d = c.download;
-        if d.size.is_some_and(|s| s > self.limits.max_message_bytes) {
-            self.outcome.notices.push(Notice::TooLarge {
-                msg: d.msg,
-                size: d.size.unwrap_or(0),
-                limit: self.limits.max_message_bytes,
-            });
-            return Ok(());
-        }
-        if self.outcome.cancelled || self.abort {
-            return Ok(());
-        }
-        let key = set_aside_key(&d.uidl, c.line.first_seen);
-        ctx.store
-            .set_aside(account, &[(d.uidl.clone(), key)])
-            .await?;
-        self.progress.total += 1;
-        self.progress.total_bytes += d.size.unwrap_or(0);
-        self.queue.push_back(d);
         Ok(())
     }
 }
