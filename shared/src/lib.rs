@@ -7,4 +7,9 @@
 //! clock, so the same code runs in the browser (wasm32), in native tests and in tools.
 
 pub mod pop3;
+mod sasl;
+mod secret;
 pub mod tunnel;
+
+pub use sasl::SaslMechanism;
+pub use secret::Secret;

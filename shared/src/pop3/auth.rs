@@ -3,6 +3,7 @@
 
 use super::capabilities::Capabilities;
 use super::error::Pop3Error;
+use crate::sasl::SaslMechanism;
 
 /// An authentication method the client can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,22 +25,30 @@ pub enum AuthMechanism {
 }
 
 impl AuthMechanism {
-    /// The SASL name, or `None` for USER/PASS and APOP.
-    pub fn sasl_name(self) -> Option<&'static str> {
+    /// The SASL mechanism, or `None` for USER/PASS and APOP.
+    pub fn sasl(self) -> Option<SaslMechanism> {
         match self {
             AuthMechanism::User | AuthMechanism::Apop => None,
-            AuthMechanism::Plain => Some("PLAIN"),
-            AuthMechanism::Login => Some("LOGIN"),
-            AuthMechanism::CramMd5 => Some("CRAM-MD5"),
-            AuthMechanism::XOAuth2 => Some("XOAUTH2"),
-            AuthMechanism::OAuthBearer => Some("OAUTHBEARER"),
+            AuthMechanism::Plain => Some(SaslMechanism::Plain),
+            AuthMechanism::Login => Some(SaslMechanism::Login),
+            AuthMechanism::CramMd5 => Some(SaslMechanism::CramMd5),
+            AuthMechanism::XOAuth2 => Some(SaslMechanism::XOAuth2),
+            AuthMechanism::OAuthBearer => Some(SaslMechanism::OAuthBearer),
         }
+    }
+
+    /// The SASL name, or `None` for USER/PASS and APOP.
+    pub fn sasl_name(self) -> Option<&'static str> {
+        self.sasl().map(SaslMechanism::name)
     }
 
     /// Whether the secret itself (password or bearer token) crosses the wire, so that anyone
     /// reading an unencrypted connection could reuse it.
     pub fn reveals_secret(self) -> bool {
-        !matches!(self, AuthMechanism::Apop | AuthMechanism::CramMd5)
+        match self.sasl() {
+            Some(sasl) => sasl.reveals_secret(),
+            None => self == AuthMechanism::User,
+        }
     }
 }
 

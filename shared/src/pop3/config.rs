@@ -1,7 +1,7 @@
 //! What the caller decides before connecting.
 
 use super::auth::AuthPolicy;
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Whether the transport is encrypted when the client starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

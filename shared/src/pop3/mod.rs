@@ -44,6 +44,7 @@
 //! assert!(client.is_closed());
 //! ```
 
+mod apop;
 mod auth;
 mod capabilities;
 mod client;
@@ -54,8 +55,6 @@ mod event;
 mod framer;
 pub mod replay;
 mod response_code;
-mod sasl;
-mod secret;
 mod status;
 
 #[cfg(feature = "blocking")]
@@ -64,6 +63,8 @@ pub mod blocking;
 #[cfg(test)]
 mod transcript_tests;
 
+/// The crate's one secret type, here too so that `pop3::Secret` keeps working.
+pub use crate::secret::Secret;
 pub use auth::{AuthMechanism, AuthPolicy};
 pub use capabilities::{Capabilities, Expire};
 pub use client::Client;
@@ -73,4 +74,3 @@ pub use error::{Pop3Error, ProtocolError, ServerError, ServerErrorKind, UsageErr
 pub use event::Event;
 pub use framer::{BodyPiece, Framer};
 pub use response_code::ResponseCode;
-pub use secret::Secret;

@@ -1,13 +1,14 @@
 //! From the greeting to the TRANSACTION state: CAPA, STLS, authentication.
 
 use super::Client;
+use crate::pop3::apop::apop_digest;
 use crate::pop3::auth::{AuthContext, AuthMechanism};
 use crate::pop3::capabilities::Capabilities;
 use crate::pop3::error::{Pop3Error, ProtocolError, ServerError, Stage, UsageError};
 use crate::pop3::event::Event;
 use crate::pop3::framer::Collector;
-use crate::pop3::sasl::{SaslExchange, apop_digest};
 use crate::pop3::status::{Status, parse_status};
+use crate::sasl::SaslExchange;
 
 /// Where the session is. Each variant holds what that phase needs and nothing else.
 #[derive(Debug)]
@@ -70,6 +71,10 @@ fn apop_timestamp(text: &str) -> Option<String> {
         .all(|b| b.is_ascii_graphic())
         .then(|| stamp.to_string())
 }
+
+/// RFC 5034 section 4: an AUTH command with its initial response must fit in 255 octets;
+/// longer responses (typically OAuth tokens) go in a continuation instead.
+const MAX_AUTH_COMMAND: usize = 255;
 
 /// Credentials go into command lines; a CR, LF or NUL would end or split the command.
 fn line_safe(s: &str) -> bool {
@@ -175,11 +180,11 @@ impl Client {
                         self.send(&response);
                         self.phase = Phase::Sasl(exchange, mechanism);
                     }
-                    Err(err) => {
+                    Err(_) => {
                         // RFC 5034: "*" cancels the exchange; the server answers -ERR, which
                         // nobody needs to read since the session ends here.
                         self.send(b"*\r\n");
-                        return Err(err.into());
+                        return Err(ProtocolError::BadSaslChallenge.into());
                     }
                 }
             }
@@ -251,7 +256,8 @@ impl Client {
                 self.phase = Phase::ApopSent;
             }
             _ => {
-                let (exchange, line) = SaslExchange::start(mechanism, &user, &secret);
+                let sasl = mechanism.sasl().expect("USER and APOP are handled above");
+                let (exchange, line) = SaslExchange::start(sasl, &user, &secret, MAX_AUTH_COMMAND);
                 self.send(&line);
                 self.phase = Phase::Sasl(exchange, mechanism);
             }

@@ -1,29 +1,56 @@
-//! The credential math: APOP digests, SASL initial responses and answers to challenges
-//! (RFC 1939 APOP, RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5, XOAUTH2, RFC 7628 OAUTHBEARER).
+//! The SASL mechanisms both clients speak, without the protocol around them: initial responses
+//! and answers to challenges (RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5, XOAUTH2, RFC 7628
+//! OAUTHBEARER). POP3 (RFC 5034) and SMTP (RFC 4954) differ only in how a challenge is framed
+//! (`+ ` or `334 `) and in the longest `AUTH` command line, which the caller passes in.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
-use md5::{Digest, Md5};
+use md5::Md5;
 
-use super::auth::AuthMechanism;
-use super::error::ProtocolError;
-use super::secret::Secret;
+use crate::secret::Secret;
 
-/// RFC 5034 section 4: an AUTH command with its initial response must fit in 255 octets;
-/// longer responses (typically OAuth tokens) go in a continuation instead.
-const MAX_AUTH_COMMAND: usize = 255;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A SASL mechanism the clients can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// `PLAIN` (RFC 4616): the password crosses the wire base64-encoded.
+    Plain,
+    /// `LOGIN` (draft-murchison-sasl-login): user name and password, base64-encoded.
+    Login,
+    /// `CRAM-MD5` (RFC 2195): an HMAC-MD5 of a server challenge.
+    CramMd5,
+    /// `XOAUTH2` (Google/Microsoft): the password field holds an OAuth 2 access token.
+    XOAuth2,
+    /// `OAUTHBEARER` (RFC 7628): the password field holds an OAuth 2 access token.
+    OAuthBearer,
 }
 
-/// `APOP` digest: lower-case hex MD5 of the greeting timestamp followed by the password.
-pub(crate) fn apop_digest(timestamp: &str, password: &str) -> String {
-    let mut md5 = Md5::new();
-    md5.update(timestamp.as_bytes());
-    md5.update(password.as_bytes());
-    hex(&md5.finalize())
+impl SaslMechanism {
+    /// The name in `AUTH` commands and capability lists.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::Login => "LOGIN",
+            SaslMechanism::CramMd5 => "CRAM-MD5",
+            SaslMechanism::XOAuth2 => "XOAUTH2",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+
+    /// Whether the secret itself (password or bearer token) crosses the wire, so that anyone
+    /// reading an unencrypted connection could reuse it.
+    pub fn reveals_secret(self) -> bool {
+        self != SaslMechanism::CramMd5
+    }
+}
+
+/// A challenge that was not base64, or that the mechanism has no answer for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BadChallenge;
+
+/// Lower-case hex, as CRAM-MD5 and APOP write digests.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The CRAM-MD5 response (before base64): `user SP hex(HMAC-MD5(password, challenge))`.
@@ -42,36 +69,39 @@ fn gs2_escape(user: &str) -> String {
 /// One SASL exchange in progress.
 #[derive(Debug)]
 pub(crate) struct SaslExchange {
-    mechanism: AuthMechanism,
+    mechanism: SaslMechanism,
     /// Challenges answered so far.
     step: u8,
     /// The initial response that did not fit into the AUTH command and is due at the first
     /// (empty) challenge.
     deferred_initial: Option<Secret<Vec<u8>>>,
-    /// The server reported an error in a challenge (XOAUTH2/OAUTHBEARER); the `-ERR` follows.
+    /// The server reported an error in a challenge (XOAUTH2/OAUTHBEARER); the refusal follows.
     pub(crate) failed_challenge: bool,
 }
 
 impl SaslExchange {
-    /// Starts the exchange: returns it and the `AUTH` command line (with CRLF).
+    /// Starts the exchange: returns it and the `AUTH` command line (with CRLF). An initial
+    /// response that would make the line longer than `max_command` octets (CRLF included) is
+    /// held back for the first challenge instead (RFC 5034 section 4: 255; RFC 4954 section 4:
+    /// the SMTP command line limit, 512).
     pub(crate) fn start(
-        mechanism: AuthMechanism,
+        mechanism: SaslMechanism,
         user: &str,
         secret: &str,
+        max_command: usize,
     ) -> (SaslExchange, Vec<u8>) {
-        let name = mechanism.sasl_name().expect("SASL mechanism");
         let initial: Option<Vec<u8>> = match mechanism {
-            AuthMechanism::Plain => Some(format!("\0{user}\0{secret}").into_bytes()),
-            AuthMechanism::XOAuth2 => {
+            SaslMechanism::Plain => Some(format!("\0{user}\0{secret}").into_bytes()),
+            SaslMechanism::XOAuth2 => {
                 Some(format!("user={user}\x01auth=Bearer {secret}\x01\x01").into_bytes())
             }
-            AuthMechanism::OAuthBearer => Some(
+            SaslMechanism::OAuthBearer => Some(
                 format!("n,a={},\x01auth=Bearer {secret}\x01\x01", gs2_escape(user)).into_bytes(),
             ),
             // LOGIN and CRAM-MD5 are server-first.
-            _ => None,
+            SaslMechanism::Login | SaslMechanism::CramMd5 => None,
         };
-        let mut line = format!("AUTH {name}").into_bytes();
+        let mut line = format!("AUTH {}", mechanism.name()).into_bytes();
         let mut deferred_initial = None;
         if let Some(ir) = initial {
             let encoded = if ir.is_empty() {
@@ -79,7 +109,7 @@ impl SaslExchange {
             } else {
                 B64.encode(&ir)
             };
-            if line.len() + 1 + encoded.len() + 2 <= MAX_AUTH_COMMAND {
+            if line.len() + 1 + encoded.len() + 2 <= max_command {
                 line.push(b' ');
                 line.extend_from_slice(encoded.as_bytes());
             } else {
@@ -98,37 +128,35 @@ impl SaslExchange {
         )
     }
 
-    /// Answers a `+ challenge` line (the base64 text after `+ `). Returns the response line
-    /// with CRLF. On a challenge that cannot be answered the caller cancels with `*`.
+    /// Answers a challenge (its base64 text). Returns the response line with CRLF. On a
+    /// challenge that cannot be answered the caller cancels with `*`.
     pub(crate) fn respond(
         &mut self,
         challenge_b64: &str,
         user: &str,
         secret: &str,
-    ) -> Result<Vec<u8>, ProtocolError> {
-        let challenge = B64
-            .decode(challenge_b64.trim())
-            .map_err(|_| ProtocolError::BadSaslChallenge)?;
+    ) -> Result<Vec<u8>, BadChallenge> {
+        let challenge = B64.decode(challenge_b64.trim()).map_err(|_| BadChallenge)?;
         self.step += 1;
         let response: Vec<u8> = if let Some(ir) = self.deferred_initial.take() {
             ir.expose_secret().clone()
         } else {
             match (self.mechanism, self.step) {
-                (AuthMechanism::Login, 1) => user.as_bytes().to_vec(),
-                (AuthMechanism::Login, 2) => secret.as_bytes().to_vec(),
-                (AuthMechanism::CramMd5, 1) => cram_md5_response(user, secret, &challenge),
+                (SaslMechanism::Login, 1) => user.as_bytes().to_vec(),
+                (SaslMechanism::Login, 2) => secret.as_bytes().to_vec(),
+                (SaslMechanism::CramMd5, 1) => cram_md5_response(user, secret, &challenge),
                 // After the initial response, a challenge from an OAuth mechanism carries a
                 // JSON error; the client must answer (empty for XOAUTH2, 0x01 for
-                // OAUTHBEARER per RFC 7628 section 3.2.3) and the server then sends -ERR.
-                (AuthMechanism::XOAuth2, _) => {
+                // OAUTHBEARER per RFC 7628 section 3.2.3) and the server then refuses.
+                (SaslMechanism::XOAuth2, _) => {
                     self.failed_challenge = true;
                     Vec::new()
                 }
-                (AuthMechanism::OAuthBearer, _) => {
+                (SaslMechanism::OAuthBearer, _) => {
                     self.failed_challenge = true;
                     vec![0x01]
                 }
-                _ => return Err(ProtocolError::BadSaslChallenge),
+                _ => return Err(BadChallenge),
             }
         };
         let mut line = B64.encode(response).into_bytes();
@@ -141,14 +169,8 @@ impl SaslExchange {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rfc1939_apop_example() {
-        // RFC 1939 section 7: APOP mrose c4c9334bac560ecc979e58001b3e22fb
-        assert_eq!(
-            apop_digest("<1896.697170952@dbc.mtview.ca.us>", "tanstaaf"),
-            "c4c9334bac560ecc979e58001b3e22fb"
-        );
-    }
+    /// RFC 5034's limit; the SMTP client passes 512.
+    const POP3: usize = 255;
 
     #[test]
     fn rfc2195_cram_md5_example() {
@@ -156,7 +178,8 @@ mod tests {
             .decode("PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+")
             .unwrap();
         assert_eq!(challenge, b"<1896.697170952@postoffice.reston.mci.net>");
-        let (mut ex, line) = SaslExchange::start(AuthMechanism::CramMd5, "tim", "tanstaaftanstaaf");
+        let (mut ex, line) =
+            SaslExchange::start(SaslMechanism::CramMd5, "tim", "tanstaaftanstaaf", POP3);
         assert_eq!(line, b"AUTH CRAM-MD5\r\n");
         let resp = ex
             .respond(
@@ -169,23 +192,20 @@ mod tests {
             resp,
             b"dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"
         );
-        assert_eq!(
-            ex.respond("", "tim", "x"),
-            Err(ProtocolError::BadSaslChallenge)
-        );
+        assert_eq!(ex.respond("", "tim", "x"), Err(BadChallenge));
     }
 
     #[test]
     fn rfc5034_plain_initial_response() {
         // RFC 5034 section 6: AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q= is "test\0test\0test" (with an
         // authorization identity); we send an empty authzid.
-        let (_, line) = SaslExchange::start(AuthMechanism::Plain, "test", "test");
+        let (_, line) = SaslExchange::start(SaslMechanism::Plain, "test", "test", POP3);
         assert_eq!(line, b"AUTH PLAIN AHRlc3QAdGVzdA==\r\n");
     }
 
     #[test]
     fn login_is_server_first() {
-        let (mut ex, line) = SaslExchange::start(AuthMechanism::Login, "tim", "pw");
+        let (mut ex, line) = SaslExchange::start(SaslMechanism::Login, "tim", "pw", POP3);
         assert_eq!(line, b"AUTH LOGIN\r\n");
         assert_eq!(
             ex.respond("VXNlcm5hbWU6", "tim", "pw").unwrap(),
@@ -195,16 +215,13 @@ mod tests {
             ex.respond("UGFzc3dvcmQ6", "tim", "pw").unwrap(),
             b"cHc=\r\n"
         );
-        assert_eq!(
-            ex.respond("", "tim", "pw"),
-            Err(ProtocolError::BadSaslChallenge)
-        );
+        assert_eq!(ex.respond("", "tim", "pw"), Err(BadChallenge));
     }
 
     #[test]
     fn long_initial_response_is_deferred() {
         let token = "t".repeat(400);
-        let (mut ex, line) = SaslExchange::start(AuthMechanism::XOAuth2, "a@b", &token);
+        let (mut ex, line) = SaslExchange::start(SaslMechanism::XOAuth2, "a@b", &token, POP3);
         assert_eq!(line, b"AUTH XOAUTH2\r\n");
         let resp = ex.respond("", "a@b", &token).unwrap();
         let decoded = B64.decode(&resp[..resp.len() - 2]).unwrap();
@@ -222,8 +239,18 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_is_the_callers() {
+        // 300 bytes of token fit into an SMTP command line (512) but not into a POP3 one.
+        let token = "t".repeat(300);
+        let (_, line) = SaslExchange::start(SaslMechanism::XOAuth2, "a@b", &token, POP3);
+        assert_eq!(line, b"AUTH XOAUTH2\r\n");
+        let (_, line) = SaslExchange::start(SaslMechanism::XOAuth2, "a@b", &token, 512);
+        assert!(line.len() > 300 && line.len() <= 512, "{}", line.len());
+    }
+
+    #[test]
     fn oauthbearer_gs2_header() {
-        let (mut ex, line) = SaslExchange::start(AuthMechanism::OAuthBearer, "u,=x", "tok");
+        let (mut ex, line) = SaslExchange::start(SaslMechanism::OAuthBearer, "u,=x", "tok", POP3);
         let b64 = std::str::from_utf8(&line[b"AUTH OAUTHBEARER ".len()..line.len() - 2]).unwrap();
         assert_eq!(
             B64.decode(b64).unwrap(),
@@ -234,10 +261,7 @@ mod tests {
 
     #[test]
     fn bad_base64_challenge() {
-        let (mut ex, _) = SaslExchange::start(AuthMechanism::CramMd5, "tim", "pw");
-        assert_eq!(
-            ex.respond("not base64!!", "tim", "pw"),
-            Err(ProtocolError::BadSaslChallenge)
-        );
+        let (mut ex, _) = SaslExchange::start(SaslMechanism::CramMd5, "tim", "pw", POP3);
+        assert_eq!(ex.respond("not base64!!", "tim", "pw"), Err(BadChallenge));
     }
 }
