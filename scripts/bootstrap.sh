@@ -10,7 +10,9 @@ set -euo pipefail
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130          # must equal the wasm-bindgen pinned in Cargo.toml
 APT_RUN=()                             # the proxy and the app need nothing from apt to run
-APT_TEST=(chromium chromium-driver dovecot-core dovecot-pop3d)
+# Postfix is the tests' MTA; it delivers through Dovecot's LMTP (dovecot-lmtpd). The tests run
+# private instances of both from their own config files (tests/src/dovecot.rs, postfix.rs).
+APT_TEST=(chromium chromium-driver dovecot-core dovecot-pop3d dovecot-lmtpd postfix)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-test}"
@@ -31,9 +33,14 @@ done
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "apt: installing ${need_apt[*]}"
   as_root apt-get update -qq
+  # "No configuration": Postfix's package writes no /etc/postfix/main.cf, so neither its init
+  # script nor its systemd unit starts a system MTA on port 25 (tests start their own).
+  echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  # The package may start a system Dovecot on the standard ports; tests start their own.
-  as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now dovecot 2>/dev/null || true'
+  # The packages may start a system Dovecot (or a Postfix configured earlier) on the standard
+  # ports; tests start their own.
+  as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now dovecot postfix 2>/dev/null || true'
+  as_root sh -c 'test -f /etc/postfix/main.cf && postfix status 2>/dev/null && postfix stop || true'
 fi
 
 if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
