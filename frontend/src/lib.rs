@@ -4,6 +4,7 @@
 //! - [`store`]: IndexedDB schema, migrations and a small typed API. Views never touch IndexedDB.
 //! - [`tunnel`]: the browser WebSocket speaking docs/tunnel-protocol.md to the proxy.
 //! - [`sync`]: the engine that drives the protocol crate's POP3 client over a [`sync::Transport`].
+//! - [`compose`]: drafts into RFC 5322 bytes (mail-builder); reply, reply-all, forward.
 //! - [`export`]: stored mail streamed out as an mboxrd file (File System Access or a download).
 //! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
 //! - [`account`]: provider defaults, credential sealing (WebCrypto).
@@ -14,6 +15,7 @@
 
 pub mod account;
 pub mod app;
+pub mod compose;
 pub mod export;
 pub mod mail;
 pub mod model;
