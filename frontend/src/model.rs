@@ -1,32 +1,40 @@
 //! The app's model: reactive state plus the actions views call. No markup here.
 //!
 //! Browser objects that are not `Send` (the IndexedDB handle, the session credentials in
-//! `credentials.rs`, the cancel flag) live in thread-locals: wasm32 is single-threaded and
-//! Leptos signals want `Send` values.
+//! `credentials.rs`) live in thread-locals: wasm32 is single-threaded and Leptos signals want
+//! `Send` values. The running sync's Cancel is a value the model holds (`cancel`).
+//!
+//! - `syncing.rs`: starting a sync, Cancel, what the engine tells the screen while it runs.
+//! - `list.rs`: committed batches merged into the list in the store's order.
+//! - `reading.rs`: the reader's message, a resource on the selection.
+//! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
 
 mod credentials;
 mod export;
+mod list;
+mod reading;
+mod syncing;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
-use postbag_protocol::tunnel::TlsMode;
 
 pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
 };
 pub use export::ExportState;
+pub use reading::OpenMessage;
 
-use crate::store::{Account, OtherTab, Security, ServerPolicy, Store, Summary};
-use crate::sync::{self, Explained, Outcome, Progress, Session, SyncError};
-use crate::tunnel::{AccessCode, Target, TunnelSocket, default_url};
+use crate::account::{client_config, target};
+use crate::store::{Account, OtherTab, Store, Summary};
+use crate::sync::{self, CancelHandle, Explained, Progress, Session, SyncError};
+use crate::tunnel::{AccessCode, TunnelSocket, default_url};
 
 thread_local! {
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
-    static CANCEL: Cell<bool> = const { Cell::new(false) };
 }
 
 pub fn store() -> Store {
@@ -62,8 +70,12 @@ pub struct Model {
     pub account: RwSignal<Option<Account>>,
     pub messages: RwSignal<Vec<Summary>>,
     pub selected: RwSignal<Option<String>>,
+    /// The selected message, loaded (`reading.rs`).
+    pub open: LocalResource<Option<OpenMessage>>,
     pub search: RwSignal<String>,
     pub sync: RwSignal<SyncState>,
+    /// The running sync's Cancel (a fresh one per sync).
+    cancel: StoredValue<CancelHandle, LocalStorage>,
     pub offline: RwSignal<bool>,
     pub needs_password: RwSignal<bool>,
     /// The last sync was refused for want of the proxy's access code (or a right one).
@@ -77,19 +89,6 @@ pub struct Model {
     pub export: RwSignal<ExportState>,
 }
 
-pub fn target(account: &Account) -> Target {
-    Target {
-        host: account.host.clone(),
-        port: account.port,
-        tls: match account.security {
-            Security::Tls => TlsMode::Implicit,
-            Security::StartTls => TlsMode::Starttls,
-            Security::None => TlsMode::None,
-        },
-        pin_sha256: account.pinned_sha256.clone(),
-    }
-}
-
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
 pub async fn test_connection(
     account: &Account,
@@ -98,12 +97,7 @@ pub async fn test_connection(
 ) -> Result<Session, SyncError> {
     let (mut sock, connected) =
         TunnelSocket::open(&default_url(), &target(account), code.as_ref()).await?;
-    sync::probe(
-        &mut sock,
-        sync::client_config(account, password),
-        connected.tls,
-    )
-    .await
+    sync::probe(&mut sock, client_config(account, password), connected.tls).await
 }
 
 impl Default for Model {
@@ -113,14 +107,21 @@ impl Default for Model {
 }
 
 impl Model {
+    /// The model of one page. Call it inside the root component: the reader's resource needs
+    /// its reactive owner.
     pub fn new() -> Model {
+        let account = RwSignal::new(None);
+        let messages = RwSignal::new(Vec::new());
+        let selected = RwSignal::new(None);
         Model {
             screen: RwSignal::new(Screen::Loading),
-            account: RwSignal::new(None),
-            messages: RwSignal::new(Vec::new()),
-            selected: RwSignal::new(None),
+            account,
+            messages,
+            selected,
+            open: reading::open_on_selection(account, messages, selected),
             search: RwSignal::new(String::new()),
             sync: RwSignal::new(SyncState::Idle),
+            cancel: StoredValue::new_local(CancelHandle::default()),
             offline: RwSignal::new(false),
             needs_password: RwSignal::new(false),
             needs_access_code: RwSignal::new(false),
@@ -157,7 +158,7 @@ impl Model {
         });
     }
 
-    /// Re-reads the message list from IndexedDB.
+    /// Re-reads the message list from IndexedDB (at start, after a save, after a sync).
     pub async fn reload(self) {
         let Some(account) = self.account.get_untracked() else {
             return;
@@ -166,6 +167,18 @@ impl Model {
             Ok(list) => self.messages.set(list),
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
+    }
+
+    /// Shows messages just stored (a sync's committed batch) in their place in the list.
+    pub fn add_messages(self, arrived: &[Summary]) {
+        let Some(account) = self
+            .account
+            .with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
+        else {
+            return;
+        };
+        self.messages
+            .update(|all| list::merge(all, &account, arrived));
     }
 
     pub fn visible(self) -> Vec<Summary> {
@@ -216,173 +229,12 @@ impl Model {
         self.start_sync();
         Ok(())
     }
-
-    pub fn cancel_sync(self) {
-        CANCEL.with(|c| c.set(true));
-    }
-
-    /// Starts a sync; asks for the password first if this session has none.
-    pub fn start_sync(self) {
-        let Some(account) = self.account.get_untracked() else {
-            return;
-        };
-        if matches!(
-            self.sync.get_untracked(),
-            SyncState::Connecting | SyncState::Running(_)
-        ) {
-            return;
-        }
-        let Some(password) = session_password(&account.id) else {
-            self.needs_password.set(true);
-            return;
-        };
-        CANCEL.with(|c| c.set(false));
-        self.sync.set(SyncState::Connecting);
-        spawn_local(async move {
-            let result = self.run_sync(&account, password).await;
-            self.reload().await;
-            self.runs.update(|n| *n += 1);
-            match result {
-                Ok(o) => {
-                    self.offline.set(false);
-                    self.sync
-                        .set(SyncState::Done(done_text(&o, &account.policy)));
-                }
-                Err(e) => {
-                    let ex = sync::explain(&e);
-                    self.offline.set(ex.offline);
-                    self.needs_access_code.set(ex.asks_access_code);
-                    self.sync.set(SyncState::Failed(ex));
-                }
-            }
-        });
-    }
-
-    async fn run_sync(
-        self,
-        account: &Account,
-        password: Secret<String>,
-    ) -> Result<Outcome, SyncError> {
-        let code = session_access_code();
-        // Cancel works while connecting too: the half-open socket is dropped (and closed).
-        let (url, to) = (default_url(), target(account));
-        let open = TunnelSocket::open(&url, &to, code.as_ref());
-        let Some(opened) = sync::unless_cancelled(&CancelFlag, CANCEL_TICK_MS, open).await else {
-            return Ok(Outcome {
-                cancelled: true,
-                ..Outcome::default()
-            });
-        };
-        let (mut sock, connected) = opened?;
-        self.offline.set(false);
-        self.needs_access_code.set(false);
-        let store = store();
-        let now = js_sys::Date::now();
-        let mut last_reload = now;
-        let mut asked_room = false;
-        let mut on_progress = |p: &Progress| {
-            self.sync.set(SyncState::Running(p.clone()));
-            // Once the plan is known, ask the PWA layer whether the batch fits; if it does not,
-            // storage.js warns the user and the sync is cancelled: it stops at once, keeping
-            // what was committed (see sync::Cancel).
-            if !asked_room && p.total_bytes > 0 {
-                asked_room = true;
-                let bytes = p.total_bytes;
-                spawn_local(async move {
-                    if let Ok(room) = crate::pwa::ensure_room(bytes).await
-                        && !room.ok
-                    {
-                        CANCEL.with(|c| c.set(true));
-                    }
-                });
-            }
-            // Show new mail while a long sync runs, without re-reading the list per chunk.
-            let t = js_sys::Date::now();
-            if t - last_reload > 1500.0 {
-                last_reload = t;
-                spawn_local(self.reload());
-            }
-        };
-        let config = sync::client_config(account, password);
-        let cancel = CancelFlag;
-        sync::sync(
-            &mut sock,
-            &store,
-            account,
-            config,
-            connected.tls,
-            now,
-            &cancel,
-            &mut on_progress,
-        )
-        .await
-    }
-}
-
-/// The engine polls this flag, which reads the thread-local set by "Cancel".
-pub struct CancelFlag;
-
-/// How often a step that cannot see the cancel flag itself is interrupted to look at it.
-const CANCEL_TICK_MS: u32 = 100;
-
-impl sync::Cancel for CancelFlag {
-    fn cancelled(&self) -> bool {
-        CANCEL.with(|c| c.get())
-    }
-}
-
-fn done_text(o: &Outcome, policy: &ServerPolicy) -> String {
-    let mut parts = vec![match o.downloaded {
-        0 => "No new messages".to_string(),
-        1 => "1 new message".to_string(),
-        n => format!("{n} new messages"),
-    }];
-    if o.deleted_on_server > 0 {
-        parts.push(format!("{} removed from the server", o.deleted_on_server));
-    }
-    if o.failed > 0 {
-        parts.push(format!("{} could not be downloaded", o.failed));
-    }
-    // Which messages were not downloaded or not deleted, and why (sync::Notice).
-    parts.extend(o.notices.iter().map(sync::notice));
-    if o.cancelled {
-        // A cancel during a download closes the connection without QUIT (see sync::Cancel), so
-        // nothing was deleted on the server. That only defers something when the policy
-        // deletes after download; under Leave the server keeps its copies anyway.
-        let deferred = matches!(policy, ServerPolicy::DeleteAfterDownload)
-            && o.deleted_on_server == 0
-            && o.downloaded > 0;
-        parts.push(if deferred {
-            "sync cancelled (what was downloaded is kept; the server keeps its copy until the next sync)".into()
-        } else if o.downloaded > 0 {
-            "sync cancelled (what was downloaded is kept)".into()
-        } else {
-            "sync cancelled".into()
-        });
-    }
-    parts.join(", ") + "."
 }
 
 impl Model {
     /// Marks a message read or unread, here and in the store.
     pub async fn set_read(self, uidl: &str, read: bool) {
-        let Some(mut summary) = self
-            .messages
-            .with_untracked(|all| all.iter().find(|m| m.uidl == uidl).cloned())
-        else {
-            return;
-        };
-        if summary.read == read {
-            return;
-        }
-        summary.read = read;
-        if store().update_summary(&summary).await.is_ok() {
-            self.messages.update(|all| {
-                if let Some(m) = all.iter_mut().find(|m| m.uidl == uidl) {
-                    m.read = read;
-                }
-            });
-        }
+        reading::mark_read(self.messages, uidl, read).await;
     }
 
     /// Deletes a message here; with "delete on server when deleted here" the server copy is
@@ -405,48 +257,5 @@ impl Model {
             }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    const LEAVE: ServerPolicy = ServerPolicy::Leave {
-        after_days: None,
-        mirror_deletes: false,
-    };
-
-    fn check(downloaded: u32, deleted_on_server: u32, policy: &ServerPolicy, expected: &str) {
-        let o = Outcome {
-            downloaded,
-            deleted_on_server,
-            cancelled: true,
-            ..Outcome::default()
-        };
-        assert_eq!(done_text(&o, policy), expected, "{o:?}, {policy:?}");
-    }
-
-    #[test]
-    fn a_cancelled_sync_says_what_the_server_keeps_per_policy() {
-        use ServerPolicy::DeleteAfterDownload as Delete;
-        check(
-            2,
-            0,
-            &Delete,
-            "2 new messages, sync cancelled (what was downloaded is kept; the server keeps its \
-             copy until the next sync).",
-        );
-        // Under Leave nothing was going to be deleted after download: nothing is deferred.
-        check(
-            2,
-            0,
-            &LEAVE,
-            "2 new messages, sync cancelled (what was downloaded is kept).",
-        );
-        check(0, 0, &Delete, "No new messages, sync cancelled.");
-        check(0, 0, &LEAVE, "No new messages, sync cancelled.");
     }
 }

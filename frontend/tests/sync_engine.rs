@@ -22,8 +22,9 @@ use std::cell::Cell;
 use common::fake_pop3::{FakeServer, Mailbox};
 use common::{account, fresh_store, idb_watch};
 use postbag_protocol::pop3::Secret;
+use postbag_web::account::client_config;
 use postbag_web::store::ServerPolicy;
-use postbag_web::sync::{self, Limits, Outcome, SyncError, client_config};
+use postbag_web::sync::{self, Limits, Outcome, SyncError, SyncRequest};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -50,9 +51,18 @@ async fn run_with(
     cancel: &dyn sync::Cancel,
     on_progress: &mut dyn FnMut(&sync::Progress),
 ) -> Result<Outcome, SyncError> {
-    let acc = account(policy);
-    let config = client_config(&acc, Secret::new("pw".into()));
-    sync::sync(server, store, &acc, config, None, now, cancel, on_progress).await
+    let limits = Limits::default();
+    run_limited(
+        server,
+        store,
+        policy,
+        now,
+        &limits,
+        |_| {},
+        cancel,
+        on_progress,
+    )
+    .await
 }
 
 /// [`run_with`] within `limits`, with the client configured by `configure`.
@@ -65,23 +75,22 @@ async fn run_limited(
     limits: &Limits,
     configure: impl FnOnce(&mut postbag_protocol::pop3::ClientConfig),
     cancel: &dyn sync::Cancel,
-    on_progress: &mut dyn FnMut(&sync::Progress),
+    mut on_progress: &mut dyn FnMut(&sync::Progress),
 ) -> Result<Outcome, SyncError> {
     let acc = account(policy);
     let mut config = client_config(&acc, Secret::new("pw".into()));
     configure(&mut config);
-    sync::sync_with(
-        server,
+    let request = SyncRequest {
         store,
-        &acc,
+        account: &acc,
         config,
-        None,
-        now,
-        limits,
+        tls: None,
+        now_ms: now,
+        limits: limits.clone(),
         cancel,
-        on_progress,
-    )
-    .await
+        observer: &mut on_progress,
+    };
+    sync::sync(server, request).await
 }
 
 /// The UIDLs of `account`'s stored messages, sorted.
@@ -179,7 +188,7 @@ async fn connection_lost_mid_sync_then_resume() {
                 of: 6,
                 msg: 3,
             },
-        cause: Some(sync::TransportError::Closed { code: 1006, .. }),
+        cause: Some(postbag_web::tunnel::TransportError::Closed { code: 1006, .. }),
         online: true,
     } = &err
     else {

@@ -1,8 +1,11 @@
-//! Account setup helpers: server defaults from the address, and sealing what the user asked to
-//! remember (the password, and the proxy's access code with it).
+//! Accounts: server defaults from the address, the one mapping of an account to a tunnel target
+//! and a client configuration (`connection.rs`), and sealing what the user asked to remember
+//! (the password, and the proxy's access code with it).
 
+mod connection;
 pub mod crypto;
 mod providers;
 pub mod remembered;
 
+pub use connection::{client_config, target};
 pub use providers::{Guess, guess};

@@ -5,7 +5,7 @@
 //! therefore commits several messages per transaction, and keeps receiving while a batch
 //! commits. A message is DELEd only once the transaction of ITS batch has completed.
 
-use crate::store::{Commit, NewMessage};
+use crate::store::{Commit, NewMessage, Summary};
 
 /// A batch is committed once it holds this many messages...
 pub const BATCH_MESSAGES: usize = 32;
@@ -48,8 +48,9 @@ impl Batch {
 }
 
 /// A batch whose transaction is running. Its messages may be deleted on the server only once
-/// `commit` has resolved.
+/// `commit` has resolved; only then are its summaries handed to the screen.
 pub struct Committing {
     pub commit: Commit,
     pub ids: Vec<(u32, String)>,
+    pub summaries: Vec<Summary>,
 }

@@ -3,8 +3,9 @@
 use postbag_protocol::pop3::{Pop3Error, ServerErrorKind};
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
-use super::engine::{During, Notice, Progress, SyncError};
-use super::transport::{Refusal, TransportError};
+use super::error::SyncError;
+use super::report::{During, Notice, Progress};
+use crate::tunnel::{Refusal, TransportError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explained {
@@ -202,8 +203,15 @@ pub(super) fn peer_text(text: &str, max: usize) -> String {
     out
 }
 
-/// What a running sync is doing (see [`Progress::describe`]).
-pub(super) fn progress(p: &Progress) -> String {
+impl Progress {
+    /// What the sync is doing, in the user's words ("Downloading 2 of 5 · 1 MB of 3 MB",
+    /// "Removing 3 messages from the server"). Never "Downloading 1 of 0".
+    pub fn describe(&self) -> String {
+        progress(self)
+    }
+}
+
+fn progress(p: &Progress) -> String {
     if p.total == 0 || (p.done >= p.total && p.deleting > 0) {
         return match p.deleting {
             0 => "Checking for new mail…".into(),

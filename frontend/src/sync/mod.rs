@@ -1,28 +1,37 @@
-//! The sync engine: drives the protocol crate's POP3 client over a [`Transport`] and keeps the
-//! store's UIDL ledger.
+//! The sync engine: drives the protocol crate's POP3 client over a [`crate::tunnel::Transport`]
+//! and keeps the store's UIDL ledger.
 //!
-//! - `engine`: the public types and entry points ([`probe`], [`sync`], [`sync_with`] and its
-//!   [`Limits`]), what a sync reports ([`Progress`], [`Outcome`] with its [`Notice`]s) and how
-//!   it fails ([`SyncError`], [`During`]).
-//! - `run`: one session's loop and event handling (the pace of replies, Cancel, `TOP n 0`
-//!   confirmations); `batch`: messages awaiting their commit; `wait`: waiting for bytes, a
-//!   commit or the timer tick at once.
+//! - `engine`: the two entry points, [`probe`] and [`sync`] (one [`SyncRequest`]).
+//! - `request`: what a sync is asked ([`SyncRequest`], [`Limits`]), how the user stops it
+//!   ([`Cancel`], [`CancelHandle`]) and what it tells the screen ([`Observer`]); `report`:
+//!   what it reports ([`Progress`], [`Outcome`] with its [`Notice`]s, [`Session`]); `error`:
+//!   how it fails ([`SyncError`], [`During`]).
+//! - `run`: one session as a state machine (LoggingIn → Listing → Downloading → Quitting, or
+//!   Aborted), its loop and bounds (the pace of replies, Cancel, `TOP n 0` confirmations);
+//!   `batch`: messages awaiting their commit; `wait`: waiting for bytes, a commit or the
+//!   timer tick at once.
 //! - `plan`: what to download, confirm, delete, keep or forget (pure); `explain`: errors,
 //!   notices and progress in the user's words.
+//!
+//! Imports go one way: `engine` → `run` → (`request`, `report`, `error`, `batch`, `wait`,
+//! `plan`); `sync` → `tunnel`, `store`, `mail`; nothing here imports the model or views.
 
 mod batch;
 mod engine;
+mod error;
 mod explain;
 mod plan;
+mod report;
+mod request;
 mod run;
-mod transport;
 mod wait;
 
-pub use engine::{
-    Cancel, During, Limits, MAX_MESSAGE_BYTES, Notice, Outcome, Progress, Session, SessionMode,
-    SyncError, client_config, probe, sync, sync_with,
-};
+pub use engine::{probe, sync};
+pub use error::SyncError;
 pub use explain::{Explained, explain, notice};
 pub use plan::{Confirm, Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
-pub use transport::{Refusal, Transport, TransportError};
-pub use wait::{unless_cancelled, within};
+pub use report::{During, Notice, Outcome, Progress, Session};
+pub use request::{
+    Answer, Cancel, CancelHandle, Limits, MAX_MESSAGE_BYTES, NeverCancel, Observer, SyncRequest,
+};
+pub use wait::unless_cancelled;

@@ -7,8 +7,8 @@ use std::task::Poll;
 
 use gloo_timers::future::TimeoutFuture;
 
-use super::transport::{Transport, TransportError};
 use crate::store::{Commit, StoreError};
+use crate::tunnel::{Transport, TransportError, within};
 
 pub enum Woken {
     /// `Transport::recv` answered.
@@ -54,29 +54,11 @@ pub async fn wait<T: Transport>(
     .await
 }
 
-/// `future`'s output, or `None` once `ms` passed first (the future is dropped then). For the
-/// awaits outside [`wait`] that depend on the network (the TLS upgrade): none may hold a sync
-/// forever.
-pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut timer = TimeoutFuture::new(ms);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        if Pin::new(&mut timer).poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
-}
-
 /// `future`'s output, or `None` as soon as `cancel` says so (looked at every `tick_ms`; the
 /// future is dropped then). For the steps before the engine runs (opening the tunnel), where
 /// Cancel must work as it does everywhere else.
 pub async fn unless_cancelled<F: Future>(
-    cancel: &impl super::Cancel,
+    cancel: &impl super::request::Cancel,
     tick_ms: u32,
     future: F,
 ) -> Option<F::Output> {

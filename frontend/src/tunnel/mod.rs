@@ -5,11 +5,17 @@
 //! from it. Dropping a [`TunnelSocket`] closes the WebSocket and detaches the handlers.
 //!
 //! The socket offers the `postbag.v1` subprotocol and, for a proxy that wants one, the access
-//! code ([`access_code`]). When it closes before opening, [`probe`] finds out why.
+//! code ([`access_code`]). When it closes before opening, [`refusal`] asks the URL why.
+//!
+//! [`Transport`] is what the sync engine needs of any byte pipe, and [`TransportError`] how one
+//! fails; both live here because their vocabulary is the tunnel's (`transport.rs`).
+//! [`within`] bounds an await (`timeout.rs`): opening a tunnel, and the engine's waits.
 
 mod access_code;
 mod inbox;
-mod probe;
+mod refusal;
+mod timeout;
+mod transport;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use postbag_protocol::tunnel::{
@@ -20,9 +26,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::sync::{Transport, TransportError};
 pub use access_code::{AccessCode, AccessCodeError};
 use inbox::{Inbox, Incoming};
+pub use timeout::within;
+pub use transport::{Refusal, Transport, TransportError};
 
 /// Where to open a tunnel to.
 #[derive(Clone, Debug)]
@@ -60,7 +67,7 @@ impl TunnelSocket {
         target: &Target,
         code: Option<&AccessCode>,
     ) -> Result<(TunnelSocket, Connected), TransportError> {
-        crate::sync::within(OPEN_TIMEOUT_MS, Self::open_unbounded(url, target, code))
+        within(OPEN_TIMEOUT_MS, Self::open_unbounded(url, target, code))
             .await
             .unwrap_or(Err(TransportError::OpenTimedOut {
                 secs: OPEN_TIMEOUT_MS / 1000,
@@ -121,8 +128,8 @@ impl TunnelSocket {
             // A WebSocket that closes before opening: the proxy is not there, or refused the
             // handshake; the browser does not say which, a plain request to the URL does.
             Incoming::Closed { .. } => {
-                let answer = probe::probe(url).await;
-                return Err(probe::classify(answer.as_ref(), code.is_some()));
+                let answer = refusal::ask(url).await;
+                return Err(refusal::classify(answer.as_ref(), code.is_some()));
             }
             other => return Err(TransportError::Protocol(format!("unexpected {other:?}"))),
         }

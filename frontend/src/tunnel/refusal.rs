@@ -27,10 +27,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestCache, RequestInit, Response};
 
-use crate::sync::{Refusal, TransportError};
+use super::transport::{Refusal, TransportError};
 
-/// How long the probe may take; the socket has already failed, the user is waiting.
-const PROBE_TIMEOUT_MS: u32 = 10_000;
+/// How long the question may take; the socket has already failed, the user is waiting.
+const ASK_TIMEOUT_MS: u32 = 10_000;
 
 /// What the tunnel URL answered to a plain GET: the status and, if it was JSON, the body.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ pub fn http_url(ws_url: &str) -> String {
     }
 }
 
-/// The typed error for a socket that closed before opening, given what the probe got back
+/// The typed error for a socket that closed before opening, given what the question got back
 /// (`None`: no answer) and whether the socket offered an access code.
 pub fn classify(answer: Option<&Answer>, code_sent: bool) -> TransportError {
     let Some(answer) = answer else {
@@ -78,12 +78,12 @@ pub fn classify(answer: Option<&Answer>, code_sent: bool) -> TransportError {
 }
 
 /// Asks `ws_url` again over HTTP; `None` when nothing answered (offline, proxy down, timeout).
-pub async fn probe(ws_url: &str) -> Option<Answer> {
+pub async fn ask(ws_url: &str) -> Option<Answer> {
     let window = web_sys::window()?;
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_cache(RequestCache::NoStore);
-    init.set_signal(Some(&AbortSignal::timeout_with_u32(PROBE_TIMEOUT_MS)));
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(ASK_TIMEOUT_MS)));
     let promise = window.fetch_with_str_and_init(&http_url(ws_url), &init);
     let response: Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
     let status = response.status();
@@ -196,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn the_probe_asks_the_http_form_of_the_tunnel_url() {
+    fn the_question_goes_to_the_http_form_of_the_tunnel_url() {
         assert_eq!(
             http_url("ws://127.0.0.1:8080/tunnel"),
             "http://127.0.0.1:8080/tunnel"

@@ -1,7 +1,12 @@
-//! The byte pipe the sync engine talks POP3 over.
+//! The byte pipe the sync engine talks POP3 over, and how it fails.
 //!
-//! In the app it is the browser WebSocket to the proxy ([`crate::tunnel::TunnelSocket`]); in
-//! tests it is an in-memory scripted server. The engine never knows which.
+//! In the app it is the browser WebSocket to the proxy ([`super::TunnelSocket`]); in tests it
+//! is an in-memory scripted server. The engine never knows which.
+//!
+//! Both the trait and its error live here, beside the tunnel, not in the engine: every way the
+//! pipe fails (a refused handshake, the proxy's typed errors, a close code) is the tunnel's
+//! vocabulary, and the engine only reads it (to tell a cut from a refusal, and to explain it).
+//! So `sync` depends on `tunnel` and never the other way round.
 
 use postbag_protocol::tunnel::{TlsInfo, TunnelError};
 
@@ -25,7 +30,7 @@ pub enum TransportError {
     #[error("tunnel protocol error: {0}")]
     Protocol(String),
     /// The proxy refused the WebSocket before it opened (learnt by asking the tunnel URL again
-    /// over plain HTTP, see `tunnel/probe.rs`).
+    /// over plain HTTP, see `tunnel/refusal.rs`).
     #[error("the proxy refused the connection: {0}")]
     Refused(Refusal),
 }

@@ -11,16 +11,9 @@ use wasm_bindgen::JsCast;
 
 use crate::mail::sanitize::{IFRAME_SANDBOX, iframe_document, sanitize};
 use crate::mail::view::{Block, InlineImage};
-use crate::mail::{Attachment, MessageView, human_size, parse_view};
-use crate::model::{Model, store};
+use crate::mail::{Attachment, MessageView, human_size};
+use crate::model::Model;
 use crate::views::long_date;
-
-#[derive(Clone, Debug)]
-struct Open {
-    uidl: String,
-    view: Option<MessageView>,
-    raw: std::sync::Arc<Vec<u8>>,
-}
 
 /// Offers `bytes` as a download named `name` (a Blob URL, revoked right after the click).
 fn save(name: &str, mime: &str, bytes: &[u8]) {
@@ -196,39 +189,15 @@ fn forwarded_view(list: Vec<MessageView>) -> AnyView {
 #[component]
 pub fn Reader() -> impl IntoView {
     let model = expect_context::<Model>();
-    let open = RwSignal::new(None::<Open>);
-    let allow_remote = RwSignal::new(false);
-
-    Effect::new(move |_| {
-        let Some(uidl) = model.selected.get() else {
-            return open.set(None);
-        };
-        let Some(account) = model.account.get_untracked() else {
-            return;
-        };
-        allow_remote.set(false);
-        spawn_local(async move {
-            let raw = store()
-                .raw(&account.id, &uidl)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let view = parse_view(&raw);
-            open.set(Some(Open {
-                uidl: uidl.clone(),
-                view,
-                raw: std::sync::Arc::new(raw),
-            }));
-            model.set_read(&uidl, true).await;
-        });
-    });
-
     move || {
-        let Some(o) = open.get() else {
+        // The model loads the selection (`model/reading.rs`); while the next one loads, the
+        // one shown stays.
+        let Some(o) = model.open.get().flatten() else {
             return view! { <div class="reader empty"><p>"Select a message to read it."</p></div> }
                 .into_any();
         };
+        // Remote content is allowed per message: every message opens blocked.
+        let allow_remote = RwSignal::new(false);
         let uidl = o.uidl.clone();
         let (u1, u2) = (uidl.clone(), uidl.clone());
         let raw = o.raw.clone();

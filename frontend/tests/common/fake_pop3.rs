@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use postbag_protocol::tunnel::TlsInfo;
 use postbag_web::store::Store;
-use postbag_web::sync::{Transport, TransportError};
+use postbag_web::tunnel::{Transport, TransportError};
 
 /// The server's persistent side: survives sessions.
 #[derive(Default)]

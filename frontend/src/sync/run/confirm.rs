@@ -3,8 +3,9 @@
 
 use super::{Run, SyncCtx};
 use crate::store::identity;
-use crate::sync::engine::{Notice, SyncError};
+use crate::sync::error::SyncError;
 use crate::sync::plan::{Confirm, set_aside_key};
+use crate::sync::report::Notice;
 use postbag_protocol::pop3::Command;
 
 /// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
@@ -14,7 +15,7 @@ pub(super) struct Check {
     pub(super) received: u64,
 }
 
-impl Run {
+impl Run<'_> {
     /// Acts on a known UIDL once its `TOP n 0` headers are in (`None`: the server refused
     /// TOP). The stored message's identity comes from its ledger line, or from its stored bytes
     /// on lines older than that field.
@@ -52,9 +53,11 @@ impl Run {
                     line.gone_since = None;
                     ctx.store.update_ledger(account, &[line], &[]).await?;
                 }
-                if c.delete && !self.abort {
+                if c.delete
+                    && let Some(w) = self.state.work()
+                {
                     let id = self.client.enqueue(Command::Dele(c.download.msg))?;
-                    self.deletes.insert(id, c.download.uidl);
+                    w.marks.sent.insert(id, c.download.uidl);
                 }
                 return Ok(());
             }
@@ -78,7 +81,7 @@ impl Run {
             });
             return Ok(());
         }
-        if self.outcome.cancelled || self.abort {
+        if self.outcome.cancelled || self.state.work().is_none() {
             return Ok(());
         }
         let key = set_aside_key(&d.uidl, c.line.first_seen);
@@ -87,7 +90,9 @@ impl Run {
             .await?;
         self.progress.total += 1;
         self.progress.total_bytes += d.size.unwrap_or(0);
-        self.queue.push_back(d);
+        if let Some(w) = self.state.work() {
+            w.queue.push_back(d);
+        }
         Ok(())
     }
 }

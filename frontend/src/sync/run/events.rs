@@ -1,22 +1,37 @@
-//! What the engine does with each of the protocol client's events: the listing starts the plan,
-//! message chunks fill the batch, replies to DELE, TOP and QUIT settle their bookkeeping.
+//! What the engine does with each of the protocol client's events: login details go to the
+//! session report, the listing starts the plan (`listing.rs`), message chunks fill the batch,
+//! replies to DELE, TOP and QUIT settle their bookkeeping.
 
-use super::*;
+use postbag_protocol::pop3::{Command, CommandId, Event, ServerError};
 
-impl Run {
-    pub(super) fn take_in_flight(&mut self, id: CommandId) -> Option<Download> {
-        let d = self.in_flight.remove(&id)?;
-        self.in_flight_bytes -= d.size.unwrap_or(0);
-        Some(d)
-    }
+use super::state::State;
+use super::{Mode, Run, TROUBLE, browser_online, trouble_key};
+use crate::store::NewMessage;
+use crate::sync::error::SyncError;
+use crate::sync::report::{During, Notice};
+use crate::tunnel::{Transport, within};
 
+/// What a server may send for a message beyond twice its listed size before it counts as the
+/// server's fault. Servers count sizes loosely (LF against CRLF, headers they add when
+/// serving), never by more than that.
+const OVERRUN_SLACK: u64 = 64 << 10;
+/// The most of a `TOP n 0` reply kept: the identity headers come long before.
+const MAX_HEADERS: usize = 256 << 10;
+/// The most of a server's `-ERR` text shown to the user.
+const REASON_CHARS: usize = 120;
+
+/// The most bytes a streamed reply for a message listed at `listed` may hold.
+fn body_limit(listed: Option<u64>, max: u64) -> u64 {
+    listed.map_or(max, |l| {
+        l.saturating_mul(2).saturating_add(OVERRUN_SLACK).min(max)
+    })
+}
+
+impl Run<'_> {
     pub(super) async fn handle<T: Transport>(
         &mut self,
         event: Event,
         transport: &mut T,
-        ctx: Option<&SyncCtx<'_>>,
-        cancel: &dyn Cancel,
-        on_progress: &mut dyn FnMut(&Progress),
     ) -> Result<(), SyncError> {
         let s = &mut self.outcome.session;
         match event {
@@ -31,7 +46,7 @@ impl Run {
                 // The upgrade is a round trip through the proxy outside `wait`: bounded too.
                 let grace = self.limits.reply_grace_ms;
                 match within(grace as u32, transport.start_tls()).await {
-                    Some(Ok(tls)) => s.tls = tls,
+                    Some(Ok(tls)) => self.outcome.session.tls = tls,
                     Some(Err(e)) => return Err(self.transport_failed(e)),
                     None => {
                         return Err(SyncError::TooSlow {
@@ -46,17 +61,17 @@ impl Run {
             }
             Event::Authenticated { mechanism } => s.mechanism = Some(mechanism),
             Event::Ready { login_delay, .. } => {
-                self.ready = true;
                 s.login_delay = login_delay;
                 s.pipelining = self.client.is_pipelining();
                 match self.mode {
-                    SessionMode::Probe => {
+                    Mode::Probe => {
                         self.client.enqueue(Command::Stat)?;
                         self.quit()?;
                     }
-                    SessionMode::Sync => {
+                    Mode::Sync(_) => {
                         self.client.enqueue(Command::Uidl(None))?;
                         self.client.enqueue(Command::List(None))?;
+                        self.state = State::Listing { uidls: None };
                     }
                 }
             }
@@ -64,154 +79,177 @@ impl Run {
                 s.count = Some(count);
                 s.size = Some(size);
             }
-            Event::Uidl { entries, .. } => self.uidls = Some(entries),
-            Event::List { entries, .. } => {
-                let Some(ctx) = ctx else { return Ok(()) };
-                let Some(uidls) = self.uidls.take() else {
-                    return Err(SyncError::NoUidl);
-                };
-                s.count = Some(entries.len() as u32);
-                s.size = Some(entries.iter().map(|e| e.1).sum());
-                self.start_downloads(ctx, &uidls, &entries).await?;
-                self.report(on_progress, true);
-                self.refill(cancel)?;
+            Event::Uidl { entries, .. } => {
+                if let State::Listing { uidls } = &mut self.state {
+                    *uidls = Some(entries);
+                }
             }
-            Event::MessageStart { id, size, .. } => {
-                if self.checks.contains_key(&id) {
-                    return Ok(());
-                }
-                // Both sizes come from the server: a hint for the allocation, capped so that a
-                // false claim cannot make the tab reserve much memory up front.
-                let listed = self.in_flight.get(&id).and_then(|d| d.size);
-                let hint = size
-                    .or(listed)
-                    .unwrap_or(0)
-                    .min(64 << 20)
-                    .min(self.limits.max_message_bytes);
-                self.current = Vec::with_capacity(hint as usize);
-                self.check_cancel(cancel);
-            }
-            Event::MessageChunk { id, bytes } => {
-                let max = self.limits.max_message_bytes;
-                if let Some(check) = self.checks.get_mut(&id) {
-                    check.received += bytes.len() as u64;
-                    let listed = check.confirm.download.size;
-                    if check.received > body_limit(listed, max) {
-                        return Err(SyncError::Overrun {
-                            msg: check.confirm.download.msg,
-                            listed: listed.unwrap_or(0),
-                            received: check.received,
-                        });
-                    }
-                    if check.headers.len() < MAX_HEADERS {
-                        check.headers.extend_from_slice(&bytes);
-                    }
-                    return Ok(());
-                }
-                let (msg, listed) = self
-                    .in_flight
-                    .get(&id)
-                    .map_or((0, None), |d| (d.msg, d.size));
-                let received = (self.current.len() + bytes.len()) as u64;
-                if received > body_limit(listed, max) {
-                    return Err(match listed {
-                        // Far beyond what it listed: the server's fault, not the message's.
-                        Some(listed) => SyncError::Overrun {
-                            msg,
-                            listed,
-                            received,
-                        },
-                        None => SyncError::MessageTooLarge { msg, limit: max },
-                    });
-                }
-                self.progress.bytes += bytes.len() as u64;
-                self.current.extend_from_slice(&bytes);
-                self.report(on_progress, false);
-                self.check_cancel(cancel);
-            }
-            Event::MessageEnd { id } => {
-                if let Some(check) = self.checks.remove(&id) {
-                    if let Some(ctx) = ctx {
-                        let headers = check.headers.clone();
-                        self.resolve(ctx, check.confirm, Some(&headers)).await?;
-                        self.refill(cancel)?;
-                    }
-                    return Ok(());
-                }
-                let Some(download) = self.take_in_flight(id) else {
-                    return Ok(());
-                };
-                let Some(ctx) = ctx else { return Ok(()) };
-                let raw = std::mem::take(&mut self.current);
-                TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(ctx, &download.uidl)));
-                let summary =
-                    crate::mail::summarize(&raw, &ctx.account.id, &download.uidl, ctx.now_ms);
-                self.batch.push(
-                    download.msg,
-                    NewMessage {
-                        summary,
-                        raw,
-                        server_size: download.size,
-                    },
-                );
-                self.progress.done += 1;
-                let last = self.progress.done == self.progress.total;
-                self.report(on_progress, last);
-                if self.batch.is_full() {
-                    // Memory stays bounded: at most one batch commits while the next fills.
-                    if let Some(running) = self.committing.take() {
-                        running.commit.await?;
-                        self.committed(ctx, running.ids, cancel)?;
-                    }
-                    self.start_commit(ctx)?;
-                }
-                self.refill(cancel)?;
-            }
+            Event::List { entries, .. } => self.listed(&entries).await?,
+            Event::MessageStart { id, size, .. } => self.message_start(id, size),
+            Event::MessageChunk { id, bytes } => self.message_chunk(id, &bytes)?,
+            Event::MessageEnd { id } => self.message_end(id).await?,
             Event::Deleted { id, .. } => {
-                if let Some(uidl) = self.deletes.remove(&id) {
-                    self.deleted.push(uidl);
-                }
-            }
-            Event::CommandFailed { id, error } => {
-                // A refused RETR (message vanished meanwhile, or the server cannot read it) is
-                // skipped and reported, not fatal: the messages after it still come.
-                if let Some(d) = self.take_in_flight(id) {
-                    self.current.clear();
-                    self.outcome.failed += 1;
-                    self.outcome.notices.push(Notice::NotDownloaded {
-                        msg: d.msg,
-                        size: d.size,
-                        reason: crate::sync::explain::peer_text(
-                            &match &error.code {
-                                Some(code) => format!("{code} {}", error.text),
-                                None => error.text.clone(),
-                            },
-                            REASON_CHARS,
-                        ),
-                    });
-                    self.progress.done += 1;
-                    self.report(on_progress, false);
-                    self.refill(cancel)?;
-                }
-                // A refused TOP: the message cannot be compared with the stored one.
-                if let Some(check) = self.checks.remove(&id)
-                    && let Some(ctx) = ctx
+                if let Some(marks) = self.state.marks()
+                    && let Some(uidl) = marks.sent.remove(&id)
                 {
-                    self.resolve(ctx, check.confirm, None).await?;
-                    self.refill(cancel)?;
+                    marks.done.push(uidl);
                 }
-                self.deletes.remove(&id);
             }
+            Event::CommandFailed { id, error } => self.refused(id, &error).await?,
             Event::Closed { committed } => {
-                if committed && let Some(ctx) = ctx {
-                    self.outcome.deleted_on_server = self.deleted.len() as u32;
-                    ctx.store
-                        .server_deleted(&ctx.account.id, &self.deleted)
-                        .await?;
+                if committed
+                    && let Mode::Sync(ctx) = self.mode
+                    && let Some(marks) = self.state.marks()
+                {
+                    let deleted = std::mem::take(&mut marks.done);
+                    self.outcome.deleted_on_server = deleted.len() as u32;
+                    ctx.store.server_deleted(&ctx.account.id, &deleted).await?;
                 }
             }
             Event::Reset { .. } | Event::Noop { .. } => {}
         }
+        Ok(())
+    }
+
+    fn message_start(&mut self, id: CommandId, size: Option<u64>) {
+        let max = self.limits.max_message_bytes;
+        let Some(w) = self.state.work() else {
+            return;
+        };
+        if w.checks.contains_key(&id) {
+            return;
+        }
+        // Both sizes come from the server: a hint for the allocation, capped so that a false
+        // claim cannot make the tab reserve much memory up front.
+        let listed = w.in_flight.get(&id).and_then(|d| d.size);
+        let hint = size.or(listed).unwrap_or(0).min(64 << 20).min(max);
+        w.current = Vec::with_capacity(hint as usize);
+        self.check_cancel();
+    }
+
+    fn message_chunk(&mut self, id: CommandId, bytes: &[u8]) -> Result<(), SyncError> {
+        let max = self.limits.max_message_bytes;
+        let Some(w) = self.state.work() else {
+            return Ok(());
+        };
+        if let Some(check) = w.checks.get_mut(&id) {
+            check.received += bytes.len() as u64;
+            let listed = check.confirm.download.size;
+            if check.received > body_limit(listed, max) {
+                return Err(SyncError::Overrun {
+                    msg: check.confirm.download.msg,
+                    listed: listed.unwrap_or(0),
+                    received: check.received,
+                });
+            }
+            if check.headers.len() < MAX_HEADERS {
+                check.headers.extend_from_slice(bytes);
+            }
+            return Ok(());
+        }
+        let (msg, listed) = w.in_flight.get(&id).map_or((0, None), |d| (d.msg, d.size));
+        let received = (w.current.len() + bytes.len()) as u64;
+        if received > body_limit(listed, max) {
+            return Err(match listed {
+                // Far beyond what it listed: the server's fault, not the message's.
+                Some(listed) => SyncError::Overrun {
+                    msg,
+                    listed,
+                    received,
+                },
+                None => SyncError::MessageTooLarge { msg, limit: max },
+            });
+        }
+        w.current.extend_from_slice(bytes);
+        self.progress.bytes += bytes.len() as u64;
+        self.report(false);
+        self.check_cancel();
+        Ok(())
+    }
+
+    async fn message_end(&mut self, id: CommandId) -> Result<(), SyncError> {
+        let Mode::Sync(ctx) = self.mode else {
+            return Ok(());
+        };
+        let Some(w) = self.state.work() else {
+            return Ok(());
+        };
+        if let Some(check) = w.checks.remove(&id) {
+            self.resolve(&ctx, check.confirm, Some(check.headers.as_slice()))
+                .await?;
+            return self.refill();
+        }
+        let Some(download) = w.take_in_flight(id) else {
+            return Ok(());
+        };
+        let raw = std::mem::take(&mut w.current);
+        TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(&ctx, &download.uidl)));
+        let summary = crate::mail::summarize(&raw, &ctx.account.id, &download.uidl, ctx.now_ms);
+        w.saving.batch.push(
+            download.msg,
+            NewMessage {
+                summary,
+                raw,
+                server_size: download.size,
+            },
+        );
+        let full = w.saving.batch.is_full();
+        self.progress.done += 1;
+        let last = self.progress.done == self.progress.total;
+        self.report(last);
+        if full {
+            // Memory stays bounded: at most one batch commits while the next fills.
+            if let Some(running) = self.state.work().and_then(|w| w.saving.committing.take()) {
+                let super::Committing {
+                    commit,
+                    ids,
+                    summaries,
+                } = running;
+                commit.await?;
+                self.committed(ids, &summaries)?;
+            }
+            if let Some(w) = self.state.work() {
+                super::start_commit(&mut w.saving, &ctx)?;
+            }
+        }
+        self.refill()
+    }
+
+    /// A command answered `-ERR`.
+    async fn refused(&mut self, id: CommandId, error: &ServerError) -> Result<(), SyncError> {
+        let Some(w) = self.state.work() else {
+            if let Some(marks) = self.state.marks() {
+                marks.sent.remove(&id);
+            }
+            return Ok(());
+        };
+        // A refused RETR (message vanished meanwhile, or the server cannot read it) is
+        // skipped and reported, not fatal: the messages after it still come.
+        if let Some(d) = w.take_in_flight(id) {
+            w.current.clear();
+            self.outcome.failed += 1;
+            let text = match &error.code {
+                Some(code) => format!("{code} {}", error.text),
+                None => error.text.clone(),
+            };
+            self.outcome.notices.push(Notice::NotDownloaded {
+                msg: d.msg,
+                size: d.size,
+                reason: crate::sync::explain::peer_text(&text, REASON_CHARS),
+            });
+            self.progress.done += 1;
+            self.report(false);
+            return self.refill();
+        }
+        // A refused TOP: the message cannot be compared with the stored one.
+        if let Some(check) = w.checks.remove(&id) {
+            if let Mode::Sync(ctx) = self.mode {
+                self.resolve(&ctx, check.confirm, None).await?;
+                self.refill()?;
+            }
+            return Ok(());
+        }
+        w.marks.sent.remove(&id);
         Ok(())
     }
 }

@@ -1,0 +1,195 @@
+//! The sync as the screen sees it: starting one, Cancel, what it shows while it runs (told by
+//! the engine through [`ToScreen`], never polled), and the sentence it ends with.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use postbag_protocol::pop3::Secret;
+
+use super::{Model, SyncState, session_access_code, session_password, store};
+use crate::account::{client_config, target};
+use crate::store::{Account, ServerPolicy, Summary};
+use crate::sync::{
+    self, Answer, CancelHandle, Limits, Observer, Outcome, Progress, SyncError, SyncRequest,
+};
+use crate::tunnel::{TunnelSocket, default_url};
+
+/// How often a step that cannot see the cancel flag itself is interrupted to look at it.
+const CANCEL_TICK_MS: u32 = 100;
+
+/// What the engine tells the screen while a sync runs.
+struct ToScreen(Model);
+
+impl Observer for ToScreen {
+    fn progress(&mut self, progress: &Progress) {
+        self.0.sync.set(SyncState::Running(progress.clone()));
+    }
+
+    /// New mail shows as each batch is stored, without reading the list again.
+    fn committed(&mut self, summaries: &[Summary]) {
+        self.0.add_messages(summaries);
+    }
+
+    /// The PWA layer's quota check (`pwa.rs`); when the plan does not fit, storage.js has
+    /// warned the user and nothing is downloaded. No Storage API: sync anyway.
+    fn room_for(&mut self, bytes: u64) -> Answer {
+        Box::pin(
+            async move { !matches!(crate::pwa::ensure_room(bytes).await, Ok(room) if !room.ok) },
+        )
+    }
+}
+
+impl Model {
+    /// Stops the running sync (see [`sync::Cancel`]).
+    pub fn cancel_sync(self) {
+        self.cancel.with_value(CancelHandle::cancel);
+    }
+
+    /// Starts a sync; asks for the password first if this session has none.
+    pub fn start_sync(self) {
+        let Some(account) = self.account.get_untracked() else {
+            return;
+        };
+        if matches!(
+            self.sync.get_untracked(),
+            SyncState::Connecting | SyncState::Running(_)
+        ) {
+            return;
+        }
+        let Some(password) = session_password(&account.id) else {
+            self.needs_password.set(true);
+            return;
+        };
+        let cancel = CancelHandle::default();
+        self.cancel.set_value(cancel.clone());
+        self.sync.set(SyncState::Connecting);
+        spawn_local(async move {
+            let result = self.run_sync(&account, password, &cancel).await;
+            // What a session set aside (a reused UIDL's old copy) moved to a new key: read the
+            // list once now that the store is settled.
+            self.reload().await;
+            self.runs.update(|n| *n += 1);
+            match result {
+                Ok(o) => {
+                    self.offline.set(false);
+                    self.sync
+                        .set(SyncState::Done(done_text(&o, &account.policy)));
+                }
+                Err(e) => {
+                    let ex = sync::explain(&e);
+                    self.offline.set(ex.offline);
+                    self.needs_access_code.set(ex.asks_access_code);
+                    self.sync.set(SyncState::Failed(ex));
+                }
+            }
+        });
+    }
+
+    async fn run_sync(
+        self,
+        account: &Account,
+        password: Secret<String>,
+        cancel: &CancelHandle,
+    ) -> Result<Outcome, SyncError> {
+        let code = session_access_code();
+        // Cancel works while connecting too: the half-open socket is dropped (and closed).
+        let (url, to) = (default_url(), target(account));
+        let open = TunnelSocket::open(&url, &to, code.as_ref());
+        let Some(opened) = sync::unless_cancelled(cancel, CANCEL_TICK_MS, open).await else {
+            return Ok(Outcome {
+                cancelled: true,
+                ..Outcome::default()
+            });
+        };
+        let (mut sock, connected) = opened?;
+        self.offline.set(false);
+        self.needs_access_code.set(false);
+        let store = store();
+        let mut screen = ToScreen(self);
+        let request = SyncRequest {
+            store: &store,
+            account,
+            config: client_config(account, password),
+            tls: connected.tls,
+            now_ms: js_sys::Date::now(),
+            limits: Limits::default(),
+            cancel,
+            observer: &mut screen,
+        };
+        sync::sync(&mut sock, request).await
+    }
+}
+
+fn done_text(o: &Outcome, policy: &ServerPolicy) -> String {
+    let mut parts = vec![match o.downloaded {
+        0 => "No new messages".to_string(),
+        1 => "1 new message".to_string(),
+        n => format!("{n} new messages"),
+    }];
+    if o.deleted_on_server > 0 {
+        parts.push(format!("{} removed from the server", o.deleted_on_server));
+    }
+    if o.failed > 0 {
+        parts.push(format!("{} could not be downloaded", o.failed));
+    }
+    // Which messages were not downloaded or not deleted, and why (sync::Notice).
+    parts.extend(o.notices.iter().map(sync::notice));
+    if o.cancelled {
+        // A cancel during a download closes the connection without QUIT (see sync::Cancel), so
+        // nothing was deleted on the server. That only defers something when the policy
+        // deletes after download; under Leave the server keeps its copies anyway.
+        let deferred = matches!(policy, ServerPolicy::DeleteAfterDownload)
+            && o.deleted_on_server == 0
+            && o.downloaded > 0;
+        parts.push(if deferred {
+            "sync cancelled (what was downloaded is kept; the server keeps its copy until the next sync)".into()
+        } else if o.downloaded > 0 {
+            "sync cancelled (what was downloaded is kept)".into()
+        } else {
+            "sync cancelled".into()
+        });
+    }
+    parts.join(", ") + "."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const LEAVE: ServerPolicy = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: false,
+    };
+
+    fn check(downloaded: u32, deleted_on_server: u32, policy: &ServerPolicy, expected: &str) {
+        let o = Outcome {
+            downloaded,
+            deleted_on_server,
+            cancelled: true,
+            ..Outcome::default()
+        };
+        assert_eq!(done_text(&o, policy), expected, "{o:?}, {policy:?}");
+    }
+
+    #[test]
+    fn a_cancelled_sync_says_what_the_server_keeps_per_policy() {
+        use ServerPolicy::DeleteAfterDownload as Delete;
+        check(
+            2,
+            0,
+            &Delete,
+            "2 new messages, sync cancelled (what was downloaded is kept; the server keeps its \
+             copy until the next sync).",
+        );
+        // Under Leave nothing was going to be deleted after download: nothing is deferred.
+        check(
+            2,
+            0,
+            &LEAVE,
+            "2 new messages, sync cancelled (what was downloaded is kept).",
+        );
+        check(0, 0, &Delete, "No new messages, sync cancelled.");
+        check(0, 0, &LEAVE, "No new messages, sync cancelled.");
+    }
+}

@@ -1,0 +1,50 @@
+//! How a sync fails.
+
+use postbag_protocol::pop3::Pop3Error;
+
+use super::report::During;
+use crate::store::StoreError;
+use crate::tunnel::TransportError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Pop3(#[from] Pop3Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Without UIDL there is no safe way to know which messages are already here.
+    #[error("the server does not support UIDL")]
+    NoUidl,
+    /// One message without a listed size grew larger than the app keeps in memory before
+    /// committing it; the sync stops rather than exhaust the tab. Nothing is deleted for it.
+    #[error("message {msg} is larger than {limit} bytes")]
+    MessageTooLarge { msg: u32, limit: u64 },
+    /// The server sent far more for one message than it listed: its fault (an endless reply),
+    /// and the stream cannot be trusted past it. Nothing of that message is stored.
+    #[error("message {msg} was listed at {listed} bytes, the server sent over {received}")]
+    Overrun {
+        msg: u32,
+        listed: u64,
+        received: u64,
+    },
+    /// A reply was too slow: no byte, or fewer than [`super::Limits::min_bytes_per_s`] on
+    /// average, after [`super::Limits::reply_grace_ms`].
+    #[error("the server answered too slowly during {during:?} ({bytes} bytes in {waited_ms} ms)")]
+    TooSlow {
+        during: During,
+        waited_ms: u64,
+        bytes: u64,
+        online: bool,
+    },
+    /// The connection was established, then ended in the middle of the session. `cause` is
+    /// the transport's error (`None`: closed without one); `online` is the browser's view of
+    /// the network at that moment.
+    #[error("the connection was cut during {during:?}")]
+    Cut {
+        during: During,
+        cause: Option<TransportError>,
+        online: bool,
+    },
+}
