@@ -23,7 +23,10 @@ async fn fresh_database_has_every_store_at_the_current_version() {
         [
             "accounts",
             "bodies",
+            "drafts",
             "ledger",
+            "outbox",
+            "outbox_raw",
             "pending_deletes",
             "summaries"
         ]
@@ -63,8 +66,8 @@ async fn v2_ledger_lines_migrate_to_v3_without_size() {
     .await;
 
     let cur = Store::open_named(&name).await.unwrap();
-    assert_eq!(cur.version(), 3);
-    assert_eq!(schema::current_version(), 3);
+    assert_eq!(cur.version(), schema::current_version());
+    assert!(schema::current_version() >= 3);
     let line = &cur.ledger("a").await.unwrap()[0];
     assert_eq!(
         (

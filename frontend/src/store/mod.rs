@@ -5,11 +5,13 @@
 //! of its batch: [`Store::begin_commit`]), and callers that go on to delete the message on the
 //! server await that transaction's `complete` event first (the returned [`Commit`]).
 
+mod drafts;
 mod export;
 mod idb;
 mod identity;
 mod ledger;
 mod messages;
+mod outbox;
 pub mod schema;
 pub mod types;
 
@@ -19,9 +21,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
 
+pub use drafts::StoredDraft;
 pub use export::{MessageKey, Scope};
 pub use identity::identity;
 pub use messages::{Commit, NewMessage};
+pub use outbox::{OutboxItem, OutboxState, RecipientRefusal, sent_folder};
 pub use types::*;
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -19,6 +19,13 @@ pub const SUMMARIES: &str = "summaries";
 pub const BODIES: &str = "bodies";
 pub const LEDGER: &str = "ledger";
 pub const PENDING_DELETES: &str = "pending_deletes";
+/// Drafts being written (keyed by `id`), attachments inside (base64 through JSON).
+pub const DRAFTS: &str = "drafts";
+/// The outbox and the sent mail: one record per message (keyed by `id`, its Message-ID),
+/// its state and envelope; the bytes apart in [`OUTBOX_RAW`], keyed out of line by `id`, so
+/// listing never loads them.
+pub const OUTBOX: &str = "outbox";
+pub const OUTBOX_RAW: &str = "outbox_raw";
 
 /// Index names.
 pub const BY_ACCOUNT_DATE: &str = "by_account_date";
@@ -27,7 +34,12 @@ pub const BY_ACCOUNT: &str = "by_account";
 type Migration = fn(&IdbDatabase, &IdbTransaction) -> Result<(), JsValue>;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[Migration] = &[v1_initial, v2_pending_deletes, v3_ledger_size_and_gone];
+pub const MIGRATIONS: &[Migration] = &[
+    v1_initial,
+    v2_pending_deletes,
+    v3_ledger_size_and_gone,
+    v4_drafts_and_outbox,
+];
 
 /// The version the app expects: one past the last migration.
 pub fn current_version() -> u32 {
@@ -98,6 +110,19 @@ fn v3_ledger_size_and_gone(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(),
     cursor_req.set_onsuccess(Some(step.as_ref().unchecked_ref()));
     // The handler must outlive this function; it runs once per line during the upgrade only.
     step.forget();
+    Ok(())
+}
+
+fn v4_drafts_and_outbox(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), JsValue> {
+    // New stores only: every existing record stays as it is. Accounts gain `sending` through
+    // `#[serde(default)]` (absent reads as `None`), so no account is rewritten here.
+    let by_id = IdbObjectStoreParameters::new();
+    by_id.set_key_path(&JsValue::from_str("id"));
+    let drafts = db.create_object_store_with_optional_parameters(DRAFTS, &by_id)?;
+    drafts.create_index_with_str(BY_ACCOUNT, "account")?;
+    let outbox = db.create_object_store_with_optional_parameters(OUTBOX, &by_id)?;
+    outbox.create_index_with_str(BY_ACCOUNT, "account")?;
+    db.create_object_store(OUTBOX_RAW)?;
     Ok(())
 }
 

@@ -20,6 +20,14 @@ impl Security {
             Security::StartTls | Security::None => 110,
         }
     }
+
+    /// The submission port for this security (RFC 8314: 465 implicit TLS; RFC 6409: 587).
+    pub fn submission_port(self) -> u16 {
+        match self {
+            Security::Tls => 465,
+            Security::StartTls | Security::None => 587,
+        }
+    }
 }
 
 /// What happens to messages on the server once they are stored here.
@@ -61,6 +69,29 @@ pub struct Account {
     /// Present only if the user opted in to remembering the password.
     #[serde(default)]
     pub sealed_password: Option<SealedSecret>,
+    /// How mail is sent from this account; `None` on accounts stored before sending existed
+    /// (Settings offers defaults from the POP3 settings, [`Sending::guess`]).
+    #[serde(default)]
+    pub sending: Option<Sending>,
+}
+
+/// The identity and submission server of an account (RFC 6409).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sending {
+    /// The From display name; may be empty.
+    pub name: String,
+    /// The From address and the envelope sender.
+    pub address: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    /// Log in with the account's POP3 password (most providers use one password for both);
+    /// otherwise the outbox asks for the submission password, kept for the session only.
+    pub same_password: bool,
+    /// The largest message this account sends, in bytes (the server's SIZE, when it announces
+    /// one, is checked as well).
+    pub max_bytes: u64,
 }
 
 /// The parsed summary of one stored message; everything the list needs, nothing more.

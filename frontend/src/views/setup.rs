@@ -226,6 +226,7 @@ pub fn Setup() -> impl IntoView {
             policy: policy_v,
             pinned_sha256: pinned.get_untracked(),
             sealed_password: existing.as_ref().and_then(|a| a.sealed_password.clone()),
+            sending: existing.as_ref().and_then(|a| a.sending.clone()),
         })
     };
     let build2 = build.clone();

@@ -22,5 +22,6 @@ pub fn account(policy: ServerPolicy) -> Account {
         policy,
         pinned_sha256: None,
         sealed_password: None,
+        sending: None,
     }
 }
