@@ -3,6 +3,10 @@
 //!
 //! Dovecot runs in the foreground (`-F`) as our child, so it is stopped by PID when the
 //! [`Dovecot`] value is dropped, which also happens when a test panics.
+//!
+//! When `dovecot-lmtpd` is installed it also serves LMTP and a SASL auth socket on Unix sockets
+//! in its run directory, for the test MTA ([`crate::postfix`]): mail submitted over SMTP lands in
+//! the same Maildirs, and SMTP AUTH checks the same users and passwords as POP3.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,6 +23,8 @@ use crate::certs::TestPki;
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a SIGTERM may take before the fixture kills Dovecot outright.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Dovecot's LMTP server, from the `dovecot-lmtpd` package.
+const LMTP_BINARY: &str = "/usr/lib/dovecot/lmtp";
 
 /// A POP3 user of the test server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +70,10 @@ impl Dovecot {
 
         let [pop3_port, pop3s_port] = free_ports();
         let identity = ProcessIdentity::current();
-        let config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
+        let mut config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
+        if Path::new(LMTP_BINARY).exists() {
+            config.push_str(MTA_SOCKETS);
+        }
         let config_path = dir.path().join("dovecot.conf");
         fs::write(&config_path, config).unwrap();
 
@@ -111,6 +120,29 @@ impl Dovecot {
     /// DER of this run's test CA.
     pub fn ca_der(&self) -> Vec<u8> {
         self.pki.ca_der.clone()
+    }
+
+    /// The server certificate (PEM) and its key, for another server of this run (the test MTA)
+    /// to present the same identity.
+    pub fn server_cert_files(&self) -> (PathBuf, PathBuf) {
+        (
+            self.dir.path().join("server.pem"),
+            self.dir.path().join("server.key"),
+        )
+    }
+
+    /// Dovecot's LMTP socket, which delivers into the users' Maildirs, when this Dovecot serves
+    /// LMTP (`dovecot-lmtpd` installed). The local part of an LMTP recipient is the user name.
+    pub fn lmtp_socket(&self) -> Option<PathBuf> {
+        let path = self.dir.path().join("run/lmtp");
+        path.exists().then_some(path)
+    }
+
+    /// The SASL socket an MTA authenticates its clients through (Postfix's
+    /// `smtpd_sasl_type = dovecot`), served with LMTP.
+    pub fn auth_socket(&self) -> Option<PathBuf> {
+        let path = self.dir.path().join("run/auth-smtp");
+        path.exists().then_some(path)
     }
 
     /// SHA-256 fingerprint (lower-case hex) of the server's leaf certificate.
@@ -320,6 +352,26 @@ service imap-login {{
     )
 }
 
+/// What the test MTA needs from Dovecot. LMTP recipients are full addresses; `%Ln` keeps the
+/// local part, the user name of the passwd-file. The static userdb still asks the passdb whether
+/// a user exists, so LMTP refuses unknown users. The sockets are world-writable because
+/// Postfix's daemons run as the `postfix` user.
+const MTA_SOCKETS: &str = r#"protocols = $protocols lmtp
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+service auth {
+  unix_listener auth-smtp {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  auth_username_format = %Ln
+}
+"#;
+
 fn dovecot_binary() -> PathBuf {
     for candidate in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {
         if Path::new(candidate).exists() {
@@ -332,7 +384,7 @@ fn dovecot_binary() -> PathBuf {
     )
 }
 
-fn command_output(cmd: &str, args: &[&str]) -> String {
+pub(crate) fn command_output(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -341,7 +393,7 @@ fn command_output(cmd: &str, args: &[&str]) -> String {
 /// or the kernel may hand out the same port twice (seen in a full test run). Dovecot binds them
 /// by number, so another process could still take one in between; the start-up check would
 /// then fail loudly.
-fn free_ports() -> [u16; 2] {
+pub(crate) fn free_ports() -> [u16; 2] {
     let a = TcpListener::bind("127.0.0.1:0").unwrap();
     let b = TcpListener::bind("127.0.0.1:0").unwrap();
     [

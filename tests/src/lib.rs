@@ -1,12 +1,14 @@
 //! Fixtures shared by Postbag's integration tests. Everything here is real: a Dovecot POP3
-//! server started from its own config file, certificates from a per-run CA, and RFC 5322
-//! messages built the way mail clients send them.
+//! server started from its own config file, a Postfix MTA in front of it, certificates from a
+//! per-run CA, and RFC 5322 messages built the way mail clients send them.
 
 pub mod certs;
 pub mod dovecot;
 // Mail that attacks the reader (cid injection, amplification, hidden parts, remote content).
 pub mod hostile_mail;
 pub mod messages;
+// A private Postfix instance: SMTP submission (STARTTLS and implicit TLS) into Dovecot's Maildirs.
+pub mod postfix;
 // Starting the proxy and opening tunnels through it, for the proxy_* tests.
 pub mod proxy_harness;
 // Login refusals Dovecot cannot be made to give (LOGIN-DELAY, IN-USE), for the e2e tests.
@@ -15,3 +17,4 @@ pub mod scripted_pop3;
 pub mod ws_client;
 
 pub use dovecot::{Dovecot, TestUser};
+pub use postfix::Postfix;
