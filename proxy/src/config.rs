@@ -25,7 +25,7 @@ impl<T> std::fmt::Debug for Secret<T> {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address the HTTP server listens on (used by `main`; `run`/`spawn` take a listener).
+    /// Address the HTTP server listens on (used by `main`; `run` takes a listener).
     pub listen: SocketAddr,
     /// Trunk's output directory, served at `/`.
     pub dist: PathBuf,
@@ -105,21 +105,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// For loopback tests: 127.0.0.0/8 and ::1 allowed, one worker, short grace. No port: a
-    /// test lists the ports of the servers it reaches in `allow_ports`. The proxy's own
-    /// origins (and clients that send none, as the native tests' do): any origin (`*`) would
-    /// count as exposed and need a relay restriction.
-    pub fn for_tests(dist: Option<PathBuf>) -> Config {
-        Config {
-            dist: dist.unwrap_or_else(|| PathBuf::from("/nonexistent/postbag-dist")),
-            allow_ports: Vec::new(),
-            allow_private_cidrs: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
-            workers: 1,
-            shutdown_grace_secs: 2,
-            ..Config::default()
-        }
-    }
-
     /// Reads a TOML file; keys absent from it keep their embedded default.
     pub fn from_toml_file(path: &Path) -> Result<Config, ConfigError> {
         let text =
@@ -128,7 +113,9 @@ impl Config {
     }
 
     /// Builds the configuration from the command line (and the environment, through clap) and
-    /// checks it against the `listen` address, so that a refusal comes before binding.
+    /// checks that it says what it means ([`Config::validate`]). What the listen address
+    /// exposes is judged apart (`Config::check_exposure`, exposure.rs): by `main` before it
+    /// binds, and by `run` on the address really bound.
     pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
         let mut config = match &cli.config {
             Some(path) => Config::from_toml_file(path)?,
@@ -139,8 +126,25 @@ impl Config {
             // An empty list reaches nothing: from a file, that is a mistake.
             return Err(ConfigError::NoPorts);
         }
-        config.check_exposure(config.listen)?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Refuses settings that would silently mean less than they say, whatever the address.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        // The list would restrict nothing.
+        if self.allow_any_public_host && !self.allow_hosts.is_empty() {
+            return Err(ConfigError::HostsIgnored);
+        }
+        // No browser can present such a token, and an empty one (an unset `POSTBAG_TOKEN=$VAR`)
+        // would count as a relay restriction while any client can offer `postbag.token.` with
+        // nothing after it.
+        if let Some(token) = &self.token
+            && !postbag_protocol::tunnel::token_is_sendable(&token.0)
+        {
+            return Err(ConfigError::TokenUnsendable);
+        }
+        Ok(())
     }
 }
 
@@ -164,16 +168,6 @@ pub enum ConfigError {
          !#$%&'*+-.^_`|~ only, e.g. the output of `openssl rand -hex 32`"
     )]
     TokenUnsendable,
-    #[error(
-        "refusing to listen on {listen}: other machines can reach the proxy there (it is not a \
-         loopback address, or a reverse proxy is in front: trust_forwarded_for, or an allowed \
-         origin that is not this machine's), and{}",
-        crate::exposure::list(missing)
-    )]
-    Exposed {
-        listen: SocketAddr,
-        missing: Vec<crate::exposure::Missing>,
-    },
 }
 
 /// Command-line flags. Each flag can also be set by the environment variable named beside it;
@@ -381,41 +375,36 @@ mod tests {
     }
 
     #[test]
-    fn a_public_listen_address_needs_origins_and_a_relay_restriction() {
-        let err = Config::from_cli(cli(&["--listen", "0.0.0.0:8080"])).unwrap_err();
-        assert!(matches!(&err, ConfigError::Exposed { missing, .. } if missing.len() == 2));
-        let origin = [
-            "--listen",
-            "0.0.0.0:8080",
-            "--allowed-origin",
-            "https://m.example.org",
-        ];
-        for extra in [
-            &["--public-relay"][..],
-            &["--public-relay", "true"],
-            &["--token", "0123456789abcdef0123"],
-            &[
-                "--allow-host",
-                "pop.example.org",
-                "--allow-any-public-host",
-                "false",
-            ],
-        ] {
-            let args: Vec<&str> = origin.iter().chain(extra).copied().collect();
-            assert!(Config::from_cli(cli(&args)).is_ok(), "{extra:?}");
-        }
-        let args: Vec<&str> = origin
-            .iter()
-            .chain(&["--public-relay", "false"])
-            .copied()
-            .collect();
-        assert!(Config::from_cli(cli(&args)).is_err());
+    fn a_host_list_beside_any_public_host_is_refused() {
+        let c = Config {
+            allow_hosts: vec!["pop.example.org".into()],
+            ..Config::default()
+        };
+        let err = c.validate().unwrap_err();
+        assert!(matches!(err, ConfigError::HostsIgnored), "{err}");
+        assert!(err.to_string().contains("allow_any_public_host"), "{err}");
         assert!(
             Config::from_cli(cli(&["--allow-host", "pop.example.org"]))
                 .unwrap_err()
                 .to_string()
                 .contains("allow_any_public_host = false")
         );
+    }
+
+    #[test]
+    fn an_empty_or_unsendable_token_is_refused() {
+        for token in ["", "two words", "base64/with=="] {
+            let c = Config {
+                token: Some(Secret(token.into())),
+                ..Config::default()
+            };
+            let err = c.validate().unwrap_err();
+            assert!(
+                matches!(err, ConfigError::TokenUnsendable),
+                "{token:?}: {err}"
+            );
+            assert!(!err.to_string().contains(token) || token.is_empty());
+        }
     }
 
     #[test]

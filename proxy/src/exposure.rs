@@ -6,12 +6,36 @@
 //! the configuration says which page may use it (`allowed_origins`) and who may relay through it
 //! (a token, a list of mail servers, or the loudly named `public_relay` opt-in).
 //!
-//! The checks take the address the proxy really listens on: `Config::from_cli` passes
-//! `listen`, `spawn`/`run` pass the listener's local address (tests bind port 0).
+//! The checks take the address the proxy really listens on: `main` passes `listen` before it
+//! binds, `run` the listener's local address (tests bind port 0). [`Origins`], the pages that
+//! may open tunnels, are settled from the same address.
 
 use std::net::{IpAddr, SocketAddr};
 
 use crate::config::{Config, ConfigError};
+
+/// A proxy that other machines can reach, configured as if they could not.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to listen on {listen}: other machines can reach the proxy there (it is not a \
+     loopback address, or a reverse proxy is in front: trust_forwarded_for, or an allowed \
+     origin that is not this machine's), and{}",
+    list(missing)
+)]
+pub struct Exposed {
+    pub listen: SocketAddr,
+    /// One line each, in the message.
+    pub missing: Vec<Missing>,
+}
+
+/// Why the proxy will not start: its settings contradict themselves, or they expose it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartRefused {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Exposed(#[from] Exposed),
+}
 
 /// One thing a proxy on a non-loopback address must be told before it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,20 +122,10 @@ pub fn own_origins(listen: SocketAddr) -> Vec<String> {
 
 impl Config {
     /// Refuses what would expose more than the owner of this configuration can have meant, for
-    /// a proxy listening on `listen`.
-    pub fn check_exposure(&self, listen: SocketAddr) -> Result<(), ConfigError> {
-        // Checked everywhere: the list would silently restrict nothing.
-        if self.allow_any_public_host && !self.allow_hosts.is_empty() {
-            return Err(ConfigError::HostsIgnored);
-        }
-        // Also everywhere: no browser can present such a token, and an empty one (an unset
-        // `POSTBAG_TOKEN=$VAR`) would count as a relay restriction while any client can
-        // offer `postbag.token.` with nothing after it.
-        if let Some(token) = &self.token
-            && !postbag_protocol::tunnel::token_is_sendable(&token.0)
-        {
-            return Err(ConfigError::TokenUnsendable);
-        }
+    /// a proxy listening on `listen`; first, what contradicts itself anywhere
+    /// ([`Config::validate`]).
+    pub fn check_exposure(&self, listen: SocketAddr) -> Result<(), StartRefused> {
+        self.validate()?;
         if !self.reachable_from_elsewhere(listen) {
             return Ok(());
         }
@@ -131,7 +145,7 @@ impl Config {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(ConfigError::Exposed { listen, missing })
+            Err(Exposed { listen, missing }.into())
         }
     }
 
@@ -155,9 +169,46 @@ impl Config {
     }
 }
 
-/// The lines of [`ConfigError::Exposed`]: one per missing setting.
-pub(crate) fn list(missing: &[Missing]) -> String {
+/// The lines of [`Exposed`]: one per missing setting.
+fn list(missing: &[Missing]) -> String {
     missing.iter().map(|m| format!("\n  - {m}")).collect()
+}
+
+/// Which `Origin`s may open tunnels, settled once from the configuration and the address the
+/// proxy listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    Any,
+    Only(Vec<String>),
+}
+
+impl Origins {
+    /// The configured list, or, when it is empty, the proxy's own origins on its loopback
+    /// `listen` address (none on another address, which `Config::check_exposure` refuses).
+    pub fn new(configured: &[String], listen: SocketAddr) -> Origins {
+        if configured.iter().any(|o| o == "*") {
+            Origins::Any
+        } else if configured.is_empty() {
+            Origins::Only(own_origins(listen))
+        } else {
+            // A trailing slash is easy to copy from the address bar; an Origin never has one.
+            let list = configured
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string());
+            Origins::Only(list.collect())
+        }
+    }
+
+    /// Browsers always send `Origin` on a WebSocket handshake; a request without one is not from
+    /// a browser page, and any non-browser client could forge the header anyway, so it passes.
+    pub fn allow(&self, origin: Option<&str>) -> bool {
+        match (self, origin) {
+            (_, None) | (Origins::Any, _) => true,
+            (Origins::Only(list), Some(origin)) => {
+                list.iter().any(|a| a.eq_ignore_ascii_case(origin))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -175,7 +226,7 @@ mod tests {
         adjust(&mut c);
         match c.check_exposure(addr(listen)) {
             Ok(()) => Ok(()),
-            Err(ConfigError::Exposed { missing, .. }) => Err(missing),
+            Err(StartRefused::Exposed(Exposed { missing, .. })) => Err(missing),
             Err(e) => panic!("{e}"),
         }
     }
@@ -304,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn a_host_list_beside_any_public_host_is_refused_everywhere() {
+    fn what_contradicts_itself_is_refused_everywhere() {
         for listen in ["127.0.0.1:8080", "0.0.0.0:8080"] {
             let c = Config {
                 allow_hosts: vec!["pop.example.org".into()],
@@ -312,28 +363,65 @@ mod tests {
                 ..Config::default()
             };
             let err = c.check_exposure(addr(listen)).unwrap_err();
-            assert!(matches!(err, ConfigError::HostsIgnored), "{err}");
-            assert!(err.to_string().contains("allow_any_public_host"), "{err}");
+            assert!(
+                matches!(err, StartRefused::Config(ConfigError::HostsIgnored)),
+                "{err}"
+            );
+            let c = Config {
+                token: Some(Secret("two words".into())),
+                allowed_origins: vec!["https://mail.example.org".into()],
+                ..Config::default()
+            };
+            let err = c.check_exposure(addr(listen)).unwrap_err();
+            assert!(
+                matches!(err, StartRefused::Config(ConfigError::TokenUnsendable)),
+                "{err}"
+            );
         }
     }
 
+    /// What `main` does before it binds: the command line's configuration, judged on its
+    /// `listen` address.
+    fn from_cli(args: &[&str]) -> Result<(), StartRefused> {
+        use clap::Parser as _;
+        let all = std::iter::once("postbag-proxy").chain(args.iter().copied());
+        let config = Config::from_cli(crate::config::Cli::try_parse_from(all).unwrap())?;
+        config.check_exposure(config.listen)
+    }
+
     #[test]
-    fn an_empty_or_unsendable_token_is_refused_everywhere() {
-        for token in ["", "two words", "base64/with=="] {
-            for listen in ["127.0.0.1:8080", "0.0.0.0:8080"] {
-                let c = Config {
-                    token: Some(Secret(token.into())),
-                    allowed_origins: vec!["https://mail.example.org".into()],
-                    ..Config::default()
-                };
-                let err = c.check_exposure(addr(listen)).unwrap_err();
-                assert!(
-                    matches!(err, ConfigError::TokenUnsendable),
-                    "{token:?}: {err}"
-                );
-                assert!(!err.to_string().contains(token) || token.is_empty());
-            }
+    fn a_public_listen_address_needs_origins_and_a_relay_restriction() {
+        let err = from_cli(&["--listen", "0.0.0.0:8080"]).unwrap_err();
+        assert!(
+            matches!(&err, StartRefused::Exposed(Exposed { missing, .. }) if missing.len() == 2),
+            "{err}"
+        );
+        let origin = [
+            "--listen",
+            "0.0.0.0:8080",
+            "--allowed-origin",
+            "https://m.example.org",
+        ];
+        for extra in [
+            &["--public-relay"][..],
+            &["--public-relay", "true"],
+            &["--token", "0123456789abcdef0123"],
+            &[
+                "--allow-host",
+                "pop.example.org",
+                "--allow-any-public-host",
+                "false",
+            ],
+        ] {
+            let args: Vec<&str> = origin.iter().chain(extra).copied().collect();
+            assert!(from_cli(&args).is_ok(), "{extra:?}");
         }
+        let args: Vec<&str> = origin
+            .iter()
+            .chain(&["--public-relay", "false"])
+            .copied()
+            .collect();
+        assert!(from_cli(&args).is_err());
     }
 
     #[test]
@@ -370,5 +458,45 @@ mod tests {
         );
         assert!(own_origins(addr("0.0.0.0:5000")).is_empty());
         assert!(own_origins(addr("10.0.0.1:5000")).is_empty());
+    }
+
+    fn origins(configured: &[&str], listen: &str) -> Origins {
+        let configured: Vec<String> = configured.iter().map(|o| o.to_string()).collect();
+        Origins::new(&configured, addr(listen))
+    }
+
+    #[test]
+    fn an_empty_list_means_the_own_loopback_origins() {
+        let own = origins(&[], "127.0.0.1:8080");
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+            "HTTP://LOCALHOST:8080",
+        ] {
+            assert!(own.allow(Some(ok)), "{ok}");
+        }
+        for refused in [
+            "http://evil.example:8080",
+            "http://127.0.0.1:8081",
+            "https://127.0.0.1:8080",
+            "http://localhost",
+            "null",
+        ] {
+            assert!(!own.allow(Some(refused)), "{refused}");
+        }
+        assert!(own.allow(None));
+        assert_eq!(origins(&[], "0.0.0.0:8080"), Origins::Only(Vec::new()));
+    }
+
+    #[test]
+    fn a_configured_list_replaces_the_own_origins() {
+        let listed = origins(&["https://mail.example.org/"], "127.0.0.1:8080");
+        assert!(listed.allow(Some("https://mail.example.org")));
+        assert!(!listed.allow(Some("http://127.0.0.1:8080")));
+        assert_eq!(
+            origins(&["https://a.example", "*"], "0.0.0.0:1"),
+            Origins::Any
+        );
     }
 }

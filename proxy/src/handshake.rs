@@ -12,8 +12,7 @@ use actix_web::dev::RequestHead;
 use actix_web::http::{StatusCode, header};
 use postbag_protocol::tunnel::{ErrorKind, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, TunnelError};
 
-use crate::exposure;
-use crate::server::State;
+use crate::state::State;
 
 /// A request that passed every check.
 #[derive(Debug)]
@@ -102,43 +101,6 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
             &e.to_string(),
             "postbag.v1 not offered",
         ),
-    }
-}
-
-/// Which `Origin`s may open tunnels, settled once from the configuration and the address the
-/// proxy listens on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origins {
-    Any,
-    Only(Vec<String>),
-}
-
-impl Origins {
-    /// The configured list, or, when it is empty, the proxy's own origins on its loopback
-    /// `listen` address (none on another address, which `Config::check_exposure` refuses).
-    pub fn new(configured: &[String], listen: SocketAddr) -> Origins {
-        if configured.iter().any(|o| o == "*") {
-            Origins::Any
-        } else if configured.is_empty() {
-            Origins::Only(exposure::own_origins(listen))
-        } else {
-            // A trailing slash is easy to copy from the address bar; an Origin never has one.
-            let list = configured
-                .iter()
-                .map(|o| o.trim_end_matches('/').to_string());
-            Origins::Only(list.collect())
-        }
-    }
-
-    /// Browsers always send `Origin` on a WebSocket handshake; a request without one is not from
-    /// a browser page, and any non-browser client could forge the header anyway, so it passes.
-    pub fn allow(&self, origin: Option<&str>) -> bool {
-        match (self, origin) {
-            (_, None) | (Origins::Any, _) => true,
-            (Origins::Only(list), Some(origin)) => {
-                list.iter().any(|a| a.eq_ignore_ascii_case(origin))
-            }
-        }
     }
 }
 
@@ -329,44 +291,5 @@ mod tests {
         ] {
             assert!(!metrics_token_presented(&head(wrong), token), "{wrong:?}");
         }
-    }
-
-    fn origins(configured: &[&str], listen: &str) -> Origins {
-        Origins::new(&offered(configured), listen.parse().unwrap())
-    }
-
-    #[test]
-    fn an_empty_list_means_the_own_loopback_origins() {
-        let own = origins(&[], "127.0.0.1:8080");
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:8080",
-            "http://[::1]:8080",
-            "HTTP://LOCALHOST:8080",
-        ] {
-            assert!(own.allow(Some(ok)), "{ok}");
-        }
-        for refused in [
-            "http://evil.example:8080",
-            "http://127.0.0.1:8081",
-            "https://127.0.0.1:8080",
-            "http://localhost",
-            "null",
-        ] {
-            assert!(!own.allow(Some(refused)), "{refused}");
-        }
-        assert!(own.allow(None));
-        assert_eq!(origins(&[], "0.0.0.0:8080"), Origins::Only(Vec::new()));
-    }
-
-    #[test]
-    fn a_configured_list_replaces_the_own_origins() {
-        let listed = origins(&["https://mail.example.org/"], "127.0.0.1:8080");
-        assert!(listed.allow(Some("https://mail.example.org")));
-        assert!(!listed.allow(Some("http://127.0.0.1:8080")));
-        assert_eq!(
-            origins(&["https://a.example", "*"], "0.0.0.0:1"),
-            Origins::Any
-        );
     }
 }

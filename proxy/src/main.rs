@@ -1,6 +1,8 @@
-//! `postbag-proxy`: parse the configuration, start logging, bind, run.
+//! `postbag-proxy`: parse the configuration, start logging, check what the listen address
+//! exposes, bind, run until SIGTERM or ctrl-c.
 
 use clap::Parser as _;
+use postbag_proxy::Shutdown;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -11,7 +13,11 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let config = match postbag_proxy::Config::from_cli(postbag_proxy::Cli::parse()) {
+    // Refused before binding: `run` judges the bound address again.
+    let checked = postbag_proxy::Config::from_cli(postbag_proxy::Cli::parse())
+        .map_err(postbag_proxy::StartRefused::from)
+        .and_then(|c| c.check_exposure(c.listen).map(|()| c));
+    let config = match checked {
         Ok(c) => c,
         Err(e) => {
             eprintln!("postbag-proxy: {e}");
@@ -26,11 +32,38 @@ fn main() -> std::process::ExitCode {
         }
     };
     tracing::info!(listen = %config.listen, dist = %config.dist.display(), "postbag-proxy starting");
-    match actix_web::rt::System::new().block_on(postbag_proxy::run(config, listener)) {
+    let stopped = async {
+        signal().await;
+        Shutdown::Graceful
+    };
+    match actix_web::rt::System::new().block_on(postbag_proxy::run(config, listener, stopped)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("postbag-proxy: {e}");
             std::process::ExitCode::from(1)
         }
+    }
+}
+
+/// SIGTERM (what a service manager or container runtime sends) or ctrl-c.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -10,25 +10,24 @@
 
 use tokio::io::AsyncReadExt;
 
+#[cfg(target_os = "linux")]
+use crate::splice::SPLICE_CHUNK;
 use crate::upstream::Upstream;
 use crate::ws::{Closed, Outbox};
 
 /// Bytes read from the mail server per frame when copying.
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// Bytes spliced per frame: larger frames mean fewer system calls and wake-ups per byte, and
-/// the bytes stay in kernel pages the socket had already.
-#[cfg(target_os = "linux")]
-pub const SPLICE_CHUNK: usize = 256 * 1024;
-
-/// The most one tunnel holds between the mail server and the browser: one frame.
-#[cfg(target_os = "linux")]
+/// The most one tunnel holds between the mail server and the browser: one frame. The tests
+/// hold the proxy to it (`postbag_proxy::testing`).
+#[cfg(all(target_os = "linux", feature = "testing"))]
 pub const MAX_HELD: usize = if SPLICE_CHUNK > READ_CHUNK {
     SPLICE_CHUNK
 } else {
     READ_CHUNK
 };
-#[cfg(not(target_os = "linux"))]
+
+#[cfg(all(not(target_os = "linux"), feature = "testing"))]
 pub const MAX_HELD: usize = READ_CHUNK;
 
 /// The read size of a conversation, and the buffer an idle tunnel keeps.

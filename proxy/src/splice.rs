@@ -6,7 +6,7 @@
 //!
 //! A tunnel holds a pipe only from the read that fills it to the write that drains it: waiting
 //! tunnels hold none. Drained pipes go back to a small pool per worker thread. A pipe is bounded
-//! by its kernel size (`SPLICE_CHUNK` when the kernel allows it), so it holds at most one frame.
+//! by its kernel size ([`SPLICE_CHUNK`] when the kernel allows it), so it holds at most one frame.
 //! The kernel caps the pipe pages of one user (`/proc/sys/fs/pipe-user-pages-soft`); past it,
 //! new pipes are smaller, and frames with them, which costs speed, not correctness.
 //!
@@ -22,6 +22,10 @@ use rustix::net::{RecvFlags, SendFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags, pipe_with, splice};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
+
+/// Bytes spliced per frame: larger frames mean fewer system calls and wake-ups per byte, and
+/// the bytes stay in kernel pages the socket had already.
+pub const SPLICE_CHUNK: usize = 256 * 1024;
 
 /// A pipe and how many bytes it holds.
 pub struct Pipe {
@@ -45,7 +49,7 @@ impl Pipe {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
         // The kernel may refuse (above pipe-max-size or the user's pipe pages); the size it
         // gave then.
-        let _ = rustix::pipe::fcntl_setpipe_size(&write, crate::pump::SPLICE_CHUNK);
+        let _ = rustix::pipe::fcntl_setpipe_size(&write, SPLICE_CHUNK);
         let capacity = rustix::pipe::fcntl_getpipe_size(&write)?;
         Ok(Pipe {
             read,

@@ -1,15 +1,18 @@
-//! One tunnel per WebSocket, run by its connection's task after the upgrade (upgrade.rs): wait
-//! for `open`, connect, then one `select!` loop relays bytes both ways until either side closes,
-//! the tunnel idles out, or the proxy shuts down.
+//! One tunnel per WebSocket, run by its connection's task after the upgrade (upgrade.rs): an
+//! open step (wait for `open`, connect, say `connected`), then one `select!` loop whose
+//! handlers, for the mail server's bytes and for the browser's frames, each return the loop's
+//! next step, until either side closes, the tunnel idles out, or the proxy shuts down.
 //!
 //! Backpressure: the loop awaits each send to the browser before it reads the mail server
 //! again, and awaits each write to the mail server before it decodes the next browser frame.
 //! Nothing in here grows with the size of a message.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use actix_http::ws::{CloseCode, CloseReason, Frame, Item, Message};
+use bytes::Bytes;
 use postbag_protocol::tunnel::{
     CLOSE_UPSTREAM_CLOSED, ClientMessage, ErrorKind, ServerMessage, TlsMode, TunnelError,
 };
@@ -21,19 +24,20 @@ use crate::frame::FrameError;
 use crate::limits::Slot;
 use crate::log_safe::Untrusted;
 use crate::pump::Pump;
-use crate::server::{Phase, State};
-use crate::upstream;
+use crate::state::{Phase, State};
+use crate::upstream::{self, Target, Upstream};
 use crate::ws::{Closed, Inbox, InboxError, Outbox};
 
 /// Everything one tunnel needs.
 pub struct Tunnel {
-    pub state: Arc<State>,
-    pub inbox: Inbox,
-    pub outbox: Outbox,
-    pub shutdown: watch::Receiver<Phase>,
-    pub client: std::net::IpAddr,
+    state: Arc<State>,
+    inbox: Inbox,
+    outbox: Outbox,
+    shutdown: watch::Receiver<Phase>,
+    client: std::net::IpAddr,
     /// Held for the tunnel's lifetime; `None` when the tunnel is refused at once.
-    pub slot: Option<Slot>,
+    slot: Option<Slot>,
+    moved: Moved,
 }
 
 /// Why the relay loop ended.
@@ -46,7 +50,45 @@ enum End {
     ClientClosed(Option<CloseReason>),
 }
 
+/// What the relay loop does after one event.
+enum Next {
+    /// No payload moved: the idle timer keeps running.
+    Wait,
+    /// Payload moved one way or the other: the idle timer starts again.
+    Moved,
+    /// The browser asked for the mail server's connection to become TLS, and may.
+    Starttls,
+    End(End),
+}
+
+/// The connection to the mail server, once open.
+struct Link {
+    upstream: Upstream,
+    /// What a STARTTLS checks the certificate against.
+    target: Target,
+    pump: Pump,
+    may_starttls: bool,
+}
+
 impl Tunnel {
+    pub fn new(
+        state: Arc<State>,
+        inbox: Inbox,
+        outbox: Outbox,
+        client: std::net::IpAddr,
+        slot: Option<Slot>,
+    ) -> Tunnel {
+        Tunnel {
+            shutdown: state.phase.clone(),
+            state,
+            inbox,
+            outbox,
+            client,
+            slot,
+            moved: Moved::default(),
+        }
+    }
+
     /// Refuses at once with a typed error (limits, shutdown).
     pub async fn refuse(mut self, err: TunnelError) {
         self.state.metrics.error(err.kind);
@@ -58,9 +100,7 @@ impl Tunnel {
         let metrics = self.state.metrics.clone();
         let open = OpenGauge::new(metrics.clone());
         let started = Instant::now();
-        let mut moved = Moved::default();
-        let end = self.relay(&mut moved).await;
-        match end {
+        match self.relay().await {
             End::Error(err) => {
                 tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
                 metrics.error(err.kind);
@@ -78,8 +118,8 @@ impl Tunnel {
         tracing::info!(
             client = %self.client,
             secs = started.elapsed().as_secs_f64(),
-            bytes_to_upstream = moved.to_upstream,
-            bytes_to_client = moved.to_client,
+            bytes_to_upstream = self.moved.to_upstream,
+            bytes_to_client = self.moved.to_client,
             "tunnel closed"
         );
         drop(self.slot.take());
@@ -97,6 +137,266 @@ impl Tunnel {
             self.inbox.discard_until_closed(LINGER_BYTES).await;
         })
         .await;
+    }
+
+    /// The relay loop: the open step, then one handler per event, each returning the next step.
+    async fn relay(&mut self) -> End {
+        let mut link = match self.open().await {
+            Ok(link) => link,
+            Err(end) => return end,
+        };
+        let idle_timeout = self.idle_timeout();
+        let idle = tokio::time::sleep(idle_timeout);
+        tokio::pin!(idle);
+        loop {
+            let next = tokio::select! {
+                changed = self.shutdown.changed() => self.on_phase(changed.is_ok()),
+                read = link.pump.read(&mut link.upstream) => self.on_upstream(&mut link, read).await,
+                frame = self.inbox.next() => self.on_frame(&mut link, frame).await,
+                () = &mut idle => Next::End(End::Error(TunnelError::new(
+                    ErrorKind::IdleTimeout,
+                    "idle timeout",
+                ))),
+            };
+            match next {
+                Next::Wait => continue,
+                Next::Moved => {}
+                Next::Starttls => match self.starttls(link).await {
+                    Ok(upgraded) => link = upgraded,
+                    Err(end) => return end,
+                },
+                Next::End(end) => return end,
+            }
+            idle.as_mut()
+                .reset(tokio::time::Instant::now() + idle_timeout);
+        }
+    }
+
+    /// The first message must be `open`, and must come within the connect timeout; then the
+    /// mail server is reached as it asks, and the browser told `connected`.
+    async fn open(&mut self) -> Result<Link, End> {
+        let connect_timeout = self.connect_timeout();
+        let first = match tokio::time::timeout(connect_timeout, self.inbox.next()).await {
+            Err(_) => return Err(End::Error(bad_request("no open message"))),
+            Ok(None) => return Err(End::ClientClosed(None)),
+            Ok(Some(Err(e))) => return Err(self.inbox_error(e)),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let open = match first {
+            Frame::Text(text) => match control::parse(&text, "open message") {
+                Ok(ClientMessage::Open(open)) => open,
+                Ok(_) => return Err(End::Error(bad_request("the first message must be open"))),
+                Err(e) => return Err(End::Error(e)),
+            },
+            Frame::Close(reason) => return Err(End::ClientClosed(reason)),
+            _ => {
+                return Err(End::Error(bad_request(
+                    "the first message must be an open text message",
+                )));
+            }
+        };
+        let start = Instant::now();
+        let opened = upstream::open(
+            &open,
+            &self.state.policy,
+            &self.state.trust,
+            connect_timeout,
+            self.state.config.tcp_nodelay,
+        );
+        // Logged once judged, and even then the host is the browser's text: escaped, truncated
+        // (a raw newline would forge a log line, an escape sequence reach the terminal).
+        let host = Untrusted(&open.host);
+        let (upstream, connected, target) = match opened.await {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::info!(
+                    client = %self.client,
+                    %host,
+                    port = open.port,
+                    kind = e.kind.as_str(),
+                    "tunnel open refused"
+                );
+                return Err(End::Error(e));
+            }
+        };
+        tracing::info!(
+            client = %self.client,
+            %host,
+            port = open.port,
+            tls = ?open.tls,
+            peer = %connected.peer,
+            "tunnel connected"
+        );
+        let metrics = &self.state.metrics;
+        metrics.connect_latency(upstream::elapsed_secs(start));
+        metrics.connects_ok.fetch_add(1, Relaxed);
+        let connected = ServerMessage::Connected(connected);
+        if within(self.idle_timeout(), send_json(&mut self.outbox, &connected))
+            .await
+            .is_err()
+        {
+            return Err(End::ClientClosed(None));
+        }
+        Ok(Link {
+            upstream,
+            target,
+            pump: Pump::new(),
+            may_starttls: open.tls == TlsMode::Starttls,
+        })
+    }
+
+    /// The proxy's phase changed: at `Closing` (or when its sender is gone) the tunnel ends.
+    fn on_phase(&self, sender_alive: bool) -> Next {
+        if !sender_alive || *self.shutdown.borrow() == Phase::Closing {
+            return Next::End(End::Error(TunnelError::new(
+                ErrorKind::ShuttingDown,
+                "the proxy is shutting down",
+            )));
+        }
+        Next::Wait
+    }
+
+    /// The mail server's bytes (already read by the pump) go to the browser as one frame.
+    async fn on_upstream(&mut self, link: &mut Link, read: std::io::Result<usize>) -> Next {
+        let n = match read {
+            Ok(0) => return Next::End(End::UpstreamClosed),
+            Ok(n) => n as u64,
+            Err(e) => return Next::End(End::Error(io_error(e))),
+        };
+        let spliced = link.pump.spliced();
+        // A browser that stops reading holds this send; it may not hold it forever.
+        let sent = tokio::time::timeout(self.idle_timeout(), link.pump.send(&mut self.outbox));
+        match sent.await {
+            Ok(Ok(())) => {}
+            Ok(Err(Closed)) => return Next::End(End::ClientClosed(None)),
+            Err(_) => return Next::End(End::Error(stalled("the browser"))),
+        }
+        let metrics = &self.state.metrics;
+        metrics.bytes_to_client.fetch_add(n, Relaxed);
+        if spliced {
+            metrics.bytes_to_client_spliced.fetch_add(n, Relaxed);
+        }
+        self.moved.to_client += n;
+        Next::Moved
+    }
+
+    /// One frame from the browser: bytes for the mail server, a control message, a ping, or
+    /// its close.
+    async fn on_frame(
+        &mut self,
+        link: &mut Link,
+        frame: Option<Result<Frame, InboxError>>,
+    ) -> Next {
+        let data = match frame {
+            None => return Next::End(End::ClientClosed(None)),
+            Some(Err(e)) => return Next::End(self.inbox_error(e)),
+            Some(Ok(frame)) => match frame {
+                Frame::Binary(data) => data,
+                // The inbox counts the fragments of a message against the size cap.
+                Frame::Continuation(Item::FirstBinary(d) | Item::Continue(d) | Item::Last(d)) => d,
+                Frame::Continuation(Item::FirstText(_)) => {
+                    let refusal = bad_request("fragmented text messages are not supported");
+                    return Next::End(End::Error(refusal));
+                }
+                Frame::Text(text) => return on_control(link, &text),
+                Frame::Ping(payload) => {
+                    let limit = self.idle_timeout();
+                    let pong = self.outbox.send(Message::Pong(payload));
+                    return match within(limit, pong).await {
+                        Ok(()) => Next::Wait,
+                        Err(Closed) => Next::End(End::ClientClosed(None)),
+                    };
+                }
+                Frame::Pong(_) => return Next::Wait,
+                Frame::Close(reason) => {
+                    let _ = tokio::time::timeout(FAREWELL_TIMEOUT, link.upstream.shutdown()).await;
+                    return Next::End(End::ClientClosed(reason));
+                }
+            },
+        };
+        self.write_upstream(link, data).await
+    }
+
+    /// The browser's bytes go to the mail server as they came.
+    async fn write_upstream(&mut self, link: &mut Link, data: Bytes) -> Next {
+        // Idle means no payload either way: an empty frame (or a ping) per second must not hold
+        // a tunnel and its slot forever.
+        if data.is_empty() {
+            return Next::Wait;
+        }
+        let write = link.upstream.write_all(&data);
+        match tokio::time::timeout(self.idle_timeout(), write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Next::End(End::Error(io_error(e))),
+            Err(_) => return Next::End(End::Error(stalled("the mail server"))),
+        }
+        let n = data.len() as u64;
+        self.state.metrics.bytes_to_upstream.fetch_add(n, Relaxed);
+        self.moved.to_upstream += n;
+        Next::Moved
+    }
+
+    /// Upgrades the mail server's connection in place, then tells the browser `tls`.
+    async fn starttls(&mut self, link: Link) -> Result<Link, End> {
+        let Link {
+            upstream,
+            target,
+            pump,
+            ..
+        } = link;
+        let trust = &self.state.trust;
+        let upgraded = upstream::starttls(upstream, &target, trust, self.connect_timeout()).await;
+        let (upstream, info) = upgraded.map_err(End::Error)?;
+        let limit = self.idle_timeout();
+        let tls = ServerMessage::Tls(info);
+        if within(limit, send_json(&mut self.outbox, &tls))
+            .await
+            .is_err()
+        {
+            return Err(End::ClientClosed(None));
+        }
+        Ok(Link {
+            upstream,
+            target,
+            pump,
+            may_starttls: false,
+        })
+    }
+
+    /// What ends a tunnel whose browser sent a frame the inbox refused, or whose socket failed.
+    fn inbox_error(&self, e: InboxError) -> End {
+        match e {
+            InboxError::Frame(FrameError::TooLarge { .. }) => End::Error(TunnelError::new(
+                ErrorKind::MessageTooLarge,
+                format!(
+                    "messages are limited to {} bytes",
+                    self.state.config.max_message_bytes
+                ),
+            )),
+            InboxError::Frame(other) => End::Error(bad_request(&other.to_string())),
+            InboxError::Io(_) => End::ClientClosed(None),
+        }
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.state.config.idle_timeout_secs)
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.state.config.connect_timeout_secs)
+    }
+}
+
+/// A text frame after `open`: the one control message allowed there is `starttls`, once, in a
+/// tunnel opened in STARTTLS mode.
+fn on_control(link: &mut Link, text: &[u8]) -> Next {
+    match control::parse(text, "control message") {
+        Ok(ClientMessage::Starttls) if link.may_starttls => {
+            link.may_starttls = false;
+            Next::Starttls
+        }
+        Ok(_) => Next::End(End::Error(bad_request("unexpected control message"))),
+        Err(e) => Next::End(End::Error(e)),
     }
 }
 
@@ -131,186 +431,6 @@ impl Drop for OpenGauge {
         self.0
             .tunnels_open
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Tunnel {
-    async fn relay(&mut self, moved: &mut Moved) -> End {
-        let config = &self.state.config;
-        let connect_timeout = Duration::from_secs(config.connect_timeout_secs);
-        let idle_timeout = Duration::from_secs(config.idle_timeout_secs);
-        let max_message = config.max_message_bytes;
-
-        // The first message must be `open`, and must come within the connect timeout.
-        let first = match tokio::time::timeout(connect_timeout, self.inbox.next()).await {
-            Err(_) => return End::Error(bad_request("no open message")),
-            Ok(None) => return End::ClientClosed(None),
-            Ok(Some(Err(e))) => return inbox_error(e, max_message),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let open = match first {
-            Frame::Text(text) => match control::parse(&text, "open message") {
-                Ok(ClientMessage::Open(open)) => open,
-                Ok(_) => return End::Error(bad_request("the first message must be open")),
-                Err(e) => return End::Error(e),
-            },
-            Frame::Close(reason) => return End::ClientClosed(reason),
-            _ => {
-                return End::Error(bad_request(
-                    "the first message must be an open text message",
-                ));
-            }
-        };
-        let start = Instant::now();
-        let opened = upstream::open(
-            &open,
-            &self.state.policy,
-            &self.state.trust,
-            connect_timeout,
-            config.tcp_nodelay,
-        );
-        // Logged once judged, and even then the host is the browser's text: escaped, truncated
-        // (a raw newline would forge a log line, an escape sequence reach the terminal).
-        let host = Untrusted(&open.host);
-        let (mut upstream, connected, target) = match opened.await {
-            Ok(ok) => ok,
-            Err(e) => {
-                tracing::info!(
-                    client = %self.client,
-                    %host,
-                    port = open.port,
-                    kind = e.kind.as_str(),
-                    "tunnel open refused"
-                );
-                return End::Error(e);
-            }
-        };
-        tracing::info!(
-            client = %self.client,
-            %host,
-            port = open.port,
-            tls = ?open.tls,
-            peer = %connected.peer,
-            "tunnel connected"
-        );
-        let metrics = self.state.metrics.clone();
-        metrics.connect_latency(upstream::elapsed_secs(start));
-        metrics
-            .connects_ok
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let connected = ServerMessage::Connected(connected);
-        if within(idle_timeout, send_json(&mut self.outbox, &connected))
-            .await
-            .is_err()
-        {
-            return End::ClientClosed(None);
-        }
-
-        let mut pump = Pump::new();
-        let mut may_starttls = open.tls == TlsMode::Starttls;
-        let idle = tokio::time::sleep(idle_timeout);
-        tokio::pin!(idle);
-        use std::sync::atomic::Ordering::Relaxed;
-        loop {
-            tokio::select! {
-                changed = self.shutdown.changed() => {
-                    if changed.is_err() || *self.shutdown.borrow() == Phase::Closing {
-                        return End::Error(TunnelError::new(
-                            ErrorKind::ShuttingDown,
-                            "the proxy is shutting down",
-                        ));
-                    }
-                }
-                read = pump.read(&mut upstream) => {
-                    let n = match read {
-                        Ok(0) => return End::UpstreamClosed,
-                        Ok(n) => n,
-                        Err(e) => return End::Error(io_error(e)),
-                    };
-                    let spliced = pump.spliced();
-                    // A browser that stops reading holds this send; it may not hold it forever.
-                    match tokio::time::timeout(idle_timeout, pump.send(&mut self.outbox)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(Closed)) => return End::ClientClosed(None),
-                        Err(_) => return End::Error(stalled("the browser")),
-                    }
-                    metrics.bytes_to_client.fetch_add(n as u64, Relaxed);
-                    if spliced {
-                        metrics.bytes_to_client_spliced.fetch_add(n as u64, Relaxed);
-                    }
-                    moved.to_client += n as u64;
-                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-                }
-                frame = self.inbox.next() => {
-                    let data = match frame {
-                        None => return End::ClientClosed(None),
-                        Some(Err(e)) => return inbox_error(e, max_message),
-                        Some(Ok(Frame::Binary(data))) => data,
-                        // The inbox counts the fragments of a message against the size cap.
-                        Some(Ok(Frame::Continuation(item))) => match item {
-                            Item::FirstBinary(d) | Item::Continue(d) | Item::Last(d) => d,
-                            Item::FirstText(_) => {
-                                return End::Error(bad_request("fragmented text messages are not supported"));
-                            }
-                        },
-                        Some(Ok(Frame::Text(text))) => {
-                            match control::parse(&text, "control message") {
-                                Ok(ClientMessage::Starttls) if may_starttls => {
-                                    may_starttls = false;
-                                    let result = upstream::starttls(
-                                        upstream,
-                                        &target,
-                                        &self.state.trust,
-                                        connect_timeout,
-                                    ).await;
-                                    let info = match result {
-                                        Ok((tls, info)) => { upstream = tls; info }
-                                        Err(e) => return End::Error(e),
-                                    };
-                                    let tls = ServerMessage::Tls(info);
-                                    let sent = send_json(&mut self.outbox, &tls);
-                                    if within(idle_timeout, sent).await.is_err() {
-                                        return End::ClientClosed(None);
-                                    }
-                                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-                                    continue;
-                                }
-                                Ok(_) => return End::Error(bad_request("unexpected control message")),
-                                Err(e) => return End::Error(e),
-                            }
-                        }
-                        Some(Ok(Frame::Ping(p))) => {
-                            let pong = self.outbox.send(Message::Pong(p));
-                            if within(idle_timeout, pong).await.is_err() {
-                                return End::ClientClosed(None);
-                            }
-                            continue;
-                        }
-                        Some(Ok(Frame::Pong(_))) => continue,
-                        Some(Ok(Frame::Close(reason))) => {
-                            let _ = tokio::time::timeout(FAREWELL_TIMEOUT, upstream.shutdown()).await;
-                            return End::ClientClosed(reason);
-                        }
-                    };
-                    // Idle means no payload either way: an empty frame (or a ping) per second
-                    // must not hold a tunnel and its slot forever.
-                    if data.is_empty() {
-                        continue;
-                    }
-                    match tokio::time::timeout(idle_timeout, upstream.write_all(&data)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => return End::Error(io_error(e)),
-                        Err(_) => return End::Error(stalled("the mail server")),
-                    }
-                    metrics.bytes_to_upstream.fetch_add(data.len() as u64, Relaxed);
-                    moved.to_upstream += data.len() as u64;
-                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-                }
-                () = &mut idle => {
-                    return End::Error(TunnelError::new(ErrorKind::IdleTimeout, "idle timeout"));
-                }
-            }
-        }
     }
 }
 
@@ -356,18 +476,6 @@ pub async fn send_error(outbox: &mut Outbox, err: TunnelError) -> Result<(), Clo
 
 fn bad_request(message: &str) -> TunnelError {
     TunnelError::new(ErrorKind::BadRequest, message)
-}
-
-/// What ends a tunnel whose browser sent a frame the inbox refused, or whose socket failed.
-fn inbox_error(e: InboxError, max_message: usize) -> End {
-    match e {
-        InboxError::Frame(FrameError::TooLarge { .. }) => End::Error(TunnelError::new(
-            ErrorKind::MessageTooLarge,
-            format!("messages are limited to {max_message} bytes"),
-        )),
-        InboxError::Frame(other) => End::Error(bad_request(&other.to_string())),
-        InboxError::Io(_) => End::ClientClosed(None),
-    }
 }
 
 fn io_error(e: std::io::Error) -> TunnelError {

@@ -22,7 +22,7 @@ use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 use tokio::net::TcpStream;
 
 use crate::handshake::{self, Refused};
-use crate::server::{Phase, State};
+use crate::state::{Phase, State};
 use crate::static_files;
 use crate::tunnel::Tunnel;
 use crate::ws::{Inbox, Outbox};
@@ -110,18 +110,12 @@ async fn tunnel(state: Arc<State>, client: IpAddr, framed: Framed<TcpStream, Cod
         (Err(e), _) => Some(TunnelError::new(ErrorKind::LimitReached, e.to_string())),
         (Ok(_), Phase::Running) => None,
     };
-    let tunnel = Tunnel {
-        state: state.clone(),
-        inbox,
-        outbox,
-        shutdown: state.phase.clone(),
-        client,
-        // A refused tunnel's slot is given back now, not after its farewell.
-        slot: match (&refusal, slot) {
-            (None, slot) => slot.ok(),
-            (Some(_), _) => None,
-        },
+    // A refused tunnel's slot is given back now, not after its farewell.
+    let slot = match (&refusal, slot) {
+        (None, slot) => slot.ok(),
+        (Some(_), _) => None,
     };
+    let tunnel = Tunnel::new(state, inbox, outbox, client, slot);
     match refusal {
         Some(err) => {
             tracing::info!(client = %client, kind = err.kind.as_str(), "tunnel refused");
@@ -153,7 +147,7 @@ async fn refuse(
     framed.send(H1::Chunk(None)).await
 }
 
-/// What every response of the proxy carries (server.rs adds the same to the app routes').
+/// What every response of the proxy carries (routes.rs adds the same to the app routes').
 fn common_headers(res: &mut Response<()>, state: &State) {
     let headers = res.headers_mut();
     static_files::security_headers(headers, &state.site.csp());

@@ -36,11 +36,19 @@ fn a_hostile_host_is_logged_escaped_and_cut() {
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .init();
-    let proxy = postbag_proxy::spawn(
-        postbag_proxy::Config::for_tests(None),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    )
-    .unwrap();
+    // The embedded default on loopback, started as `main` starts it: `run` on an actix system.
+    let config = postbag_proxy::Config {
+        dist: "/nonexistent/postbag-dist".into(),
+        workers: 1,
+        ..postbag_proxy::Config::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let proxy = std::thread::spawn(move || {
+        let shutdown = async { stopped.await.unwrap_or(postbag_proxy::Shutdown::Now) };
+        actix_web::rt::System::new().block_on(postbag_proxy::run(config, listener, shutdown))
+    });
 
     let host = format!(
         "evil\n{FORGED}\x1b]0;owned\x07\x1b[2J{}",
@@ -50,7 +58,6 @@ fn a_hostile_host_is_logged_escaped_and_cut() {
         "type": "open", "version": 1, "host": host, "port": 995, "tls": "none"
     })
     .to_string();
-    let addr = proxy.addr();
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -69,7 +76,8 @@ fn a_hostile_host_is_logged_escaped_and_cut() {
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();
     assert!(String::from_utf8_lossy(&answer).contains("bad_request"));
-    proxy.stop(false);
+    stop.send(postbag_proxy::Shutdown::Now).unwrap();
+    proxy.join().unwrap().unwrap();
 
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     // What the attack was after, whatever the proxy chose to log.

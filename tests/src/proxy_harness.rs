@@ -3,10 +3,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{Connected, OpenRequest, TlsMode, TunnelError};
-use postbag_proxy::{Config, ProxyHandle};
+use postbag_proxy::{Config, Shutdown};
 
 use crate::Dovecot;
 use crate::ws_client::{TunnelClient, open_request};
@@ -14,15 +15,151 @@ use crate::ws_client::{TunnelClient, open_request};
 /// Where every test target listens.
 pub const LOCALHOST: &str = "127.0.0.1";
 
+/// The real proxy on a thread and actix system of its own, started by `postbag_proxy::run` as
+/// `main` starts it. Dropping it stops the proxy at once.
+pub struct ProxyHandle {
+    addr: SocketAddr,
+    /// For `/metrics`, which wants the access token when one is set.
+    token: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<Shutdown>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+/// How long a proxy may take to answer its first `/healthz` on a loaded machine.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts the proxy with `config` on `listener`; returns once it answers `/healthz`, or with
+/// the error `run` ended with (a configuration refused on the listener's address, say).
+pub fn start_proxy(config: Config, listener: TcpListener) -> std::io::Result<ProxyHandle> {
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let token = config.token.as_ref().map(|t| t.0.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("postbag-proxy".into())
+        .spawn(move || {
+            // A dropped handle (a panicking test) stops the proxy at once.
+            let shutdown = async { stopped.await.unwrap_or(Shutdown::Now) };
+            actix_rt::System::new().block_on(postbag_proxy::run(config, listener, shutdown))
+        })?;
+    let mut proxy = ProxyHandle {
+        addr,
+        token,
+        stop: Some(stop),
+        thread: Some(thread),
+    };
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if proxy.thread.as_ref().is_some_and(|t| t.is_finished()) {
+            let ended = proxy.thread.take().unwrap().join();
+            return Err(match ended {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => std::io::Error::other("the proxy stopped before it started"),
+                Err(_) => std::io::Error::other("the proxy thread panicked"),
+            });
+        }
+        if proxy
+            .get("/healthz")
+            .is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+        {
+            return Ok(proxy);
+        }
+        if Instant::now() > deadline {
+            return Err(std::io::Error::other("the proxy did not answer /healthz"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl ProxyHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the proxy and waits for its thread. Graceful: stop accepting, let open tunnels run
+    /// for the configured grace period, then close them with `shutting_down` (1001). Not
+    /// graceful: close open tunnels at once.
+    pub fn stop(mut self, graceful: bool) {
+        self.stop_inner(if graceful {
+            Shutdown::Graceful
+        } else {
+            Shutdown::Now
+        });
+    }
+
+    fn stop_inner(&mut self, how: Shutdown) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(how);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// The `/metrics` text, as Prometheus reads it (with the token when one is set).
+    pub fn metrics_text(&self) -> String {
+        let answer = self
+            .get("/metrics")
+            .unwrap_or_else(|| panic!("no answer to GET /metrics from {}", self.addr));
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        body.to_string()
+    }
+
+    /// One `GET path` over its own connection, read to its end; `None` when the proxy does not
+    /// answer (not yet listening, or gone).
+    fn get(&self, path: &str) -> Option<String> {
+        let timeout = Duration::from_secs(20);
+        let mut stream = TcpStream::connect_timeout(&self.addr, timeout).ok()?;
+        stream.set_read_timeout(Some(timeout)).ok()?;
+        let bearer = match &self.token {
+            Some(token) => format!("Authorization: Bearer {token}\r\n"),
+            None => String::new(),
+        };
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{bearer}Connection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        Some(String::from_utf8_lossy(&answer).into_owned())
+    }
+}
+
+impl Drop for ProxyHandle {
+    fn drop(&mut self) {
+        self.stop_inner(Shutdown::Now);
+    }
+}
+
+/// For loopback tests: 127.0.0.0/8 and ::1 allowed, one worker, short grace, the app from
+/// `dist` (none: the proxy serves its "not built" notice). No port: a test lists the ports of
+/// the servers it reaches in `allow_ports`. The proxy's own origins (and clients that send
+/// none, as the native tests' do): any origin (`*`) would count as exposed and need a relay
+/// restriction.
+pub fn base_config(dist: Option<PathBuf>) -> Config {
+    Config {
+        dist: dist.unwrap_or_else(|| PathBuf::from("/nonexistent/postbag-dist")),
+        allow_ports: Vec::new(),
+        allow_private_cidrs: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+        workers: 1,
+        shutdown_grace_secs: 2,
+        ..Config::default()
+    }
+}
+
 /// The proxy with `config`, listening on a free port of 127.0.0.1.
 pub fn spawn_proxy(config: Config) -> ProxyHandle {
-    postbag_proxy::spawn(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
+    start_proxy(config, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap()
 }
 
 /// The test configuration (loopback targets, any origin, no app to serve) that may reach
 /// `ports` and no other port.
 pub fn test_config(ports: &[u16]) -> Config {
-    let mut config = Config::for_tests(None);
+    let mut config = base_config(None);
     config.allow_ports = ports.to_vec();
     config
 }

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postbag_proxy::fuzzing::{
+use postbag_proxy::testing::{
     ClientMessage, ErrorKind, MAX_LOGGED_CHARS, Untrusted, parse_control,
 };
 

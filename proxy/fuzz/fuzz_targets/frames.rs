@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postbag_proxy::fuzzing::FrameReader;
+use postbag_proxy::testing::FrameReader;
 
 /// Small, so that the fuzzer reaches it, and above 125, so that 16-bit lengths pass.
 const MAX: usize = 300;

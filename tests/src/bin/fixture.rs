@@ -23,7 +23,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use postbag_proxy::{Config, ProxyHandle, Secret};
+use postbag_proxy::{Config, Secret};
+use postbag_tests::proxy_harness::{ProxyHandle, base_config, start_proxy};
 use postbag_tests::{Dovecot, TestUser, hostile_mail, messages};
 use serde_json::json;
 
@@ -38,7 +39,7 @@ fn main() {
     let proxy_addr = listener.local_addr().unwrap();
     let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
     let config = fixture_config(&dovecot, scripted, &dist, &app_url);
-    let mut proxy = Some(postbag_proxy::spawn(config.clone(), listener).expect("start the proxy"));
+    let mut proxy = Some(start_proxy(config.clone(), listener).expect("start the proxy"));
     let mut users: HashMap<String, TestUser> = HashMap::new();
 
     reply(json!({
@@ -103,7 +104,7 @@ fn fixture_config(
     dist: &std::path::Path,
     app_url: &str,
 ) -> Config {
-    let mut config = Config::for_tests(Some(dist.to_path_buf()));
+    let mut config = base_config(Some(dist.to_path_buf()));
     config.allow_ports = vec![
         dovecot.pop3_addr().port(),
         dovecot.pop3s_addr().port(),
@@ -120,7 +121,7 @@ fn fixture_config(
 /// The proxy comes back on the same port, as a restarted deployment would.
 fn start_again(config: &Config, addr: SocketAddr) -> ProxyHandle {
     let listener = TcpListener::bind(addr).expect("re-bind the proxy port");
-    postbag_proxy::spawn(config.clone(), listener).expect("restart the proxy")
+    start_proxy(config.clone(), listener).expect("restart the proxy")
 }
 
 fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_json::Value {

@@ -12,8 +12,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use postbag_protocol::tunnel::ErrorKind;
-use postbag_proxy::ProxyHandle;
-use postbag_tests::proxy_harness::{RawFrame, RawTunnel, metric, spawn_proxy_with};
+use postbag_tests::proxy_harness::{ProxyHandle, RawFrame, RawTunnel, metric, spawn_proxy_with};
 
 /// The message size cap of these tests.
 const MAX: usize = 4096;

@@ -7,8 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 use base64::Engine as _;
-use postbag_proxy::{Config, ProxyHandle};
-use postbag_tests::proxy_harness::spawn_proxy;
+use postbag_tests::proxy_harness::{ProxyHandle, base_config, spawn_proxy};
 use sha2::{Digest, Sha256};
 
 struct Response {
@@ -73,7 +72,7 @@ fn request(addr: SocketAddr, raw_request: &str) -> Response {
 }
 
 fn proxy(dist: Option<std::path::PathBuf>) -> ProxyHandle {
-    spawn_proxy(Config::for_tests(dist))
+    spawn_proxy(base_config(dist))
 }
 
 /// What `trunk build` leaves in dist/, in miniature.
@@ -247,7 +246,7 @@ fn health_and_metrics() {
 #[test]
 fn metrics_need_the_token_when_one_is_set() {
     const TOKEN: &str = "0123456789abcdef-metrics";
-    let mut config = Config::for_tests(None);
+    let mut config = base_config(None);
     config.token = Some(postbag_proxy::Secret(TOKEN.into()));
     let proxy = spawn_proxy(config);
     let addr = proxy.addr();
@@ -278,7 +277,7 @@ fn metrics_need_the_token_when_one_is_set() {
 
 #[test]
 fn the_tunnel_path_answers_what_is_not_a_tunnel() {
-    let mut config = Config::for_tests(None);
+    let mut config = base_config(None);
     config.allowed_origins = vec!["http://127.0.0.1:1".into()];
     let proxy = spawn_proxy(config);
     let addr = proxy.addr();

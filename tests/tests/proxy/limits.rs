@@ -10,10 +10,10 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use postbag_protocol::tunnel::{ErrorKind, ServerMessage, TlsMode};
-use postbag_proxy::{MAX_HELD, ProxyHandle};
+use postbag_proxy::testing::MAX_HELD;
 use postbag_tests::proxy_harness::{
-    LOCALHOST, RawFrame, RawTunnel, dovecot_ports, metric, open_plain, pop3_after_greeting,
-    spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
+    LOCALHOST, ProxyHandle, RawFrame, RawTunnel, dovecot_ports, metric, open_plain,
+    pop3_after_greeting, spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, TunnelClient, open_request};
 use postbag_tests::{Dovecot, messages};

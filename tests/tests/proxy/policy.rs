@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
-use postbag_proxy::{Config, ProxyHandle, Secret};
+use postbag_proxy::{Config, Secret};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, metric, open_plain, open_refused, raw_handshake, spawn_proxy, spawn_proxy_with,
-    spawn_test_proxy, test_config,
+    LOCALHOST, ProxyHandle, metric, open_plain, open_refused, raw_handshake, spawn_proxy,
+    spawn_proxy_with, spawn_test_proxy, start_proxy, test_config,
 };
 use postbag_tests::ws_client::{TunnelClient, open_request};
 
@@ -264,7 +264,7 @@ async fn a_rebound_name_is_not_the_proxys_own_origin() {
 fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
     let mut open_relay = test_config(&[995]);
     open_relay.allowed_origins = vec!["https://mail.example.org".into()];
-    let err = postbag_proxy::spawn(open_relay, TcpListener::bind("0.0.0.0:0").unwrap())
+    let err = start_proxy(open_relay, TcpListener::bind("0.0.0.0:0").unwrap())
         .err()
         .expect("an open relay on 0.0.0.0 must not start");
     let text = err.to_string();
@@ -277,7 +277,7 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
     let mut no_origins = test_config(&[995]);
     no_origins.allowed_origins.clear();
     no_origins.public_relay = true;
-    let err = postbag_proxy::spawn(no_origins, TcpListener::bind("0.0.0.0:0").unwrap())
+    let err = start_proxy(no_origins, TcpListener::bind("0.0.0.0:0").unwrap())
         .err()
         .expect("a proxy on 0.0.0.0 without allowed origins must not start");
     assert!(
@@ -290,7 +290,7 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
     // send no Origin reach it from anywhere: the same relay restriction applies.
     let mut fronted = test_config(&[995]);
     fronted.allowed_origins = vec!["https://mail.example.org".into()];
-    let err = postbag_proxy::spawn(fronted, TcpListener::bind("127.0.0.1:0").unwrap())
+    let err = start_proxy(fronted, TcpListener::bind("127.0.0.1:0").unwrap())
         .err()
         .expect("an open relay behind a reverse proxy must not start");
     assert!(err.to_string().contains("--public-relay"), "{err}");
@@ -298,7 +298,7 @@ fn a_proxy_reachable_from_other_machines_refuses_to_start_unconfigured() {
     // Any origin (`*`, which --help offers) names no page of this machine: the same.
     let mut any_origin = test_config(&[995]);
     any_origin.allowed_origins = vec!["*".into()];
-    let err = postbag_proxy::spawn(any_origin, TcpListener::bind("127.0.0.1:0").unwrap())
+    let err = start_proxy(any_origin, TcpListener::bind("127.0.0.1:0").unwrap())
         .err()
         .expect("a loopback proxy for any origin, with no restriction, must not start");
     assert!(err.to_string().contains("--public-relay"), "{err}");

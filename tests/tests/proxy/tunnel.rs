@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use postbag_protocol::pop3::{ClientConfig, Command, Event, Secret, TlsState};
 use postbag_protocol::tunnel::{ClientMessage, ErrorKind, OpenRequest, TlsMode, Verification};
-use postbag_proxy::ProxyHandle;
 use postbag_tests::proxy_harness::{
-    LOCALHOST, dovecot_ports, metric, open_connected, open_local, open_refused,
+    LOCALHOST, ProxyHandle, dovecot_ports, metric, open_connected, open_local, open_refused,
     pop3_after_greeting, spawn_proxy_with, spawn_test_proxy, wait_until_no_tunnel_is_open,
 };
 use postbag_tests::ws_client::{Incoming, Pop3Tunnel, TunnelClient, open_request};
