@@ -1,13 +1,17 @@
-// The end-to-end fixture for Playwright tests: a real Dovecot and the real proxy serving dist/,
+// The end-to-end fixture for Playwright tests: a real Dovecot, a real Postfix in front of it
+// (SMTP submission into the same mailboxes) and the real proxy serving dist/,
 // run by the Rust binary `fixture` (tests/src/bin/fixture.rs), plus a Chromium launcher.
 //
 //   const fx = await startFixture();
-//   const user = await fx.newUser();            // { name, password }
+//   const user = await fx.newUser();            // { name, password, address }: address receives
+//                                               //   mail submitted to Postfix (SMTP AUTH with name, password)
 //   await fx.deliver(user, 'plain', 5);         // kinds: plain html multipart cid dots eightbit from-lines large:BYTES
 //                                               //   sized:BYTES cid-inject cid-amplify:COPIES two-charsets
 //                                               //   remote:srcset/poster/link/background/style
 //   await fx.count(user);                       // messages on the server
 //   await fx.raw(user);                         // [{ uidl, base64 }]: what Dovecot serves by RETR
+//   fx.submissionPort, fx.submissionsPort       // Postfix: STARTTLS (587 role), implicit TLS (465 role)
+//   fx.refusedRecipient, fx.sizeLimit           // always refused (550 5.1.1); SIZE limit in bytes (552)
 //   await fx.stopProxy(); await fx.startProxy();
 //   await fx.close();
 
@@ -114,6 +118,10 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
     pop3Port: info.pop3_port,
     pop3sPort: info.pop3s_port,
     scriptedPort: info.scripted_port,
+    submissionPort: info.submission_port,
+    submissionsPort: info.submissions_port,
+    refusedRecipient: info.refused_recipient,
+    sizeLimit: info.size_limit,
     caPem: info.ca_pem,
     serverCertSha256: info.server_cert_sha256,
     newUser: () => ask('new-user'),

@@ -1,5 +1,5 @@
-//! The end-to-end fixture: starts a real Dovecot and the real proxy serving `dist/`, prints one
-//! JSON line describing them, then answers commands on stdin, one JSON line each. The
+//! The end-to-end fixture: starts a real Dovecot, a real Postfix in front of it and the real
+//! proxy serving `dist/`, prints one JSON line describing them, then answers commands on stdin, one JSON line each. The
 //! Playwright tests (tests/e2e/fixture.mjs) drive it; a person can too.
 //!
 //! Commands: `new-user` | `deliver USER KIND N` | `count USER` | `raw USER` | `proxy-stop` |
@@ -8,6 +8,12 @@
 //! answers what Dovecot serves by RETR for each of the user's messages, `{"messages": [{"uidl",
 //! "base64"}]}`, read by a few lines of POP3 here rather than by the app's client, so a test
 //! compares the app against an independent reading. It exits when stdin closes.
+//!
+//! `new-user` answers `{"name", "password", "address"}`: the same name and password log in over
+//! POP3 and SMTP AUTH, and mail to `address` submitted to Postfix (`submission_port` with
+//! STARTTLS, `submissions_port` with implicit TLS; the proxy allows both) lands in the user's
+//! POP3 mailbox. Postfix refuses `refused_recipient` (550 5.1.1) and messages over `size_limit`
+//! (552); see postbag_tests::postfix.
 //!
 //! Beside Dovecot runs a scripted plain-TCP POP3 server (`scripted_port`, see
 //! postbag_tests::scripted_pop3) for the login refusals Dovecot cannot be made to give.
@@ -25,7 +31,7 @@ use std::time::Duration;
 
 use postbag_proxy::{Config, Secret};
 use postbag_tests::proxy_harness::{ProxyHandle, base_config, start_proxy};
-use postbag_tests::{Dovecot, TestUser, hostile_mail, messages};
+use postbag_tests::{Dovecot, Postfix, TestUser, hostile_mail, messages, postfix};
 use serde_json::json;
 
 fn main() {
@@ -34,11 +40,12 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("dist"));
     let dovecot = Dovecot::start();
+    let postfix = Postfix::start(&dovecot);
     let scripted = postbag_tests::scripted_pop3::start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
     let proxy_addr = listener.local_addr().unwrap();
     let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
-    let config = fixture_config(&dovecot, scripted, &dist, &app_url);
+    let config = fixture_config(&dovecot, &postfix, scripted, &dist, &app_url);
     let mut proxy = Some(start_proxy(config.clone(), listener).expect("start the proxy"));
     let mut users: HashMap<String, TestUser> = HashMap::new();
 
@@ -48,6 +55,10 @@ fn main() {
         "pop3_port": dovecot.pop3_addr().port(),
         "pop3s_port": dovecot.pop3s_addr().port(),
         "scripted_port": scripted.port(),
+        "submission_port": postfix.submission_addr().port(),
+        "submissions_port": postfix.submissions_addr().port(),
+        "refused_recipient": postfix::REFUSED_RECIPIENT,
+        "size_limit": postfix::SIZE_LIMIT,
         "ca_pem": dovecot.ca_pem_path(),
         "server_cert_sha256": dovecot.server_cert_sha256(),
     }));
@@ -59,7 +70,11 @@ fn main() {
             ["new-user"] => {
                 let user = dovecot.new_user();
                 users.insert(user.name.clone(), user.clone());
-                json!({ "name": user.name, "password": user.password })
+                json!({
+                    "name": user.name,
+                    "password": user.password,
+                    "address": Postfix::address(&user),
+                })
             }
             ["deliver", name, kind, n] => match (users.get(*name), n.parse::<usize>()) {
                 (Some(user), Ok(n)) => deliver(&dovecot, user, kind, n),
@@ -100,6 +115,7 @@ fn main() {
 
 fn fixture_config(
     dovecot: &Dovecot,
+    postfix: &Postfix,
     scripted: SocketAddr,
     dist: &std::path::Path,
     app_url: &str,
@@ -109,6 +125,8 @@ fn fixture_config(
         dovecot.pop3_addr().port(),
         dovecot.pop3s_addr().port(),
         scripted.port(),
+        postfix.submission_addr().port(),
+        postfix.submissions_addr().port(),
     ];
     if std::env::var_os("POSTBAG_FIXTURE_UNTRUSTED").is_none() {
         config.extra_ca_file = Some(dovecot.ca_pem_path());
