@@ -25,9 +25,9 @@ struct State {
 }
 
 #[derive(Clone, Default)]
-pub struct Inbox(Rc<RefCell<State>>);
+pub struct SocketEvents(Rc<RefCell<State>>);
 
-impl Inbox {
+impl SocketEvents {
     pub fn push(&self, item: Incoming) {
         let mut s = self.0.borrow_mut();
         if let Incoming::Closed { code, reason } = &item {

@@ -1,7 +1,7 @@
 //! The browser side of the tunnel (docs/tunnel-protocol.md): a WebSocket to the proxy.
 //!
 //! Control messages are JSON text frames ([`postbag_protocol::tunnel`] types), POP3 bytes are
-//! binary frames. Event handlers push into an [`inbox::Inbox`]; the socket's async methods read
+//! binary frames. Event handlers push into an [`events::SocketEvents`]; the socket's async methods read
 //! from it. Dropping a [`TunnelSocket`] closes the WebSocket and detaches the handlers.
 //!
 //! The socket offers the `postbag.v1` subprotocol and, for a proxy that wants one, the access
@@ -12,7 +12,7 @@
 //! [`within`] bounds an await (`timeout.rs`): opening a tunnel, and the engine's waits.
 
 mod access_code;
-mod inbox;
+mod events;
 mod refusal;
 mod timeout;
 mod transport;
@@ -27,7 +27,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 pub use access_code::{AccessCode, AccessCodeError};
-use inbox::{Inbox, Incoming};
+use events::{Incoming, SocketEvents};
 pub use timeout::within;
 pub use transport::{Refusal, Transport, TransportError};
 
@@ -43,7 +43,7 @@ pub struct Target {
 /// An open tunnel to one POP3 server.
 pub struct TunnelSocket {
     ws: WebSocket,
-    inbox: Inbox,
+    events: SocketEvents,
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
@@ -86,21 +86,21 @@ impl TunnelSocket {
         let ws = WebSocket::new_with_str_sequence(url, &offered)
             .map_err(|_| TransportError::ProxyUnreachable)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let inbox = Inbox::default();
+        let events = SocketEvents::default();
         let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
 
-        let open_inbox = inbox.clone();
-        handlers.push(Closure::new(move |_| open_inbox.push(Incoming::Opened)));
+        let open_events = events.clone();
+        handlers.push(Closure::new(move |_| open_events.push(Incoming::Opened)));
         ws.set_onopen(Some(handlers[0].as_ref().unchecked_ref()));
 
-        let msg_inbox = inbox.clone();
+        let msg_events = events.clone();
         handlers.push(Closure::new(move |ev: JsValue| {
             let ev: MessageEvent = ev.unchecked_into();
             let data = ev.data();
             if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
-                msg_inbox.push(Incoming::Bytes(Uint8Array::new(buf).to_vec()));
+                msg_events.push(Incoming::Bytes(Uint8Array::new(buf).to_vec()));
             } else if let Some(text) = data.as_string() {
-                msg_inbox.push(match serde_json::from_str::<ServerMessage>(&text) {
+                msg_events.push(match serde_json::from_str::<ServerMessage>(&text) {
                     Ok(m) => Incoming::Control(m),
                     Err(e) => Incoming::Garbage(e.to_string()),
                 });
@@ -108,10 +108,10 @@ impl TunnelSocket {
         }));
         ws.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));
 
-        let close_inbox = inbox.clone();
+        let close_events = events.clone();
         handlers.push(Closure::new(move |ev: JsValue| {
             let ev: CloseEvent = ev.unchecked_into();
-            close_inbox.push(Incoming::Closed {
+            close_events.push(Incoming::Closed {
                 code: ev.code(),
                 reason: ev.reason(),
             });
@@ -120,10 +120,10 @@ impl TunnelSocket {
 
         let mut sock = TunnelSocket {
             ws,
-            inbox,
+            events,
             _handlers: handlers,
         };
-        match sock.inbox.next().await {
+        match sock.events.next().await {
             Incoming::Opened => {}
             // A WebSocket that closes before opening: the proxy is not there, or refused the
             // handshake; the browser does not say which, a plain request to the URL does.
@@ -166,7 +166,7 @@ impl TunnelSocket {
 
     /// The next control message; a typed proxy error becomes `Err(Tunnel)`.
     async fn next_control(&mut self) -> Result<ServerMessage, TransportError> {
-        match self.inbox.next().await {
+        match self.events.next().await {
             Incoming::Control(ServerMessage::Error(e)) => Err(self.error_then_close(e).await),
             Incoming::Control(m) => Ok(m),
             Incoming::Closed { code, reason } => Err(TransportError::Closed { code, reason }),
@@ -199,7 +199,7 @@ impl Transport for TunnelSocket {
     }
 
     async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
-        match self.inbox.next().await {
+        match self.events.next().await {
             Incoming::Bytes(b) => Ok(Some(b)),
             Incoming::Control(ServerMessage::Error(e)) => Err(self.error_then_close(e).await),
             // Upstream closed normally (server hung up after QUIT, say): end of stream.

@@ -22,11 +22,11 @@ pub fn MessageList() -> impl IntoView {
     let viewport = RwSignal::new(900.0f64);
     let items = Memo::new(move |_| model.visible());
     // Scroll offsets are in pixels, so the windowing needs the row height in pixels: measured
-    // from a hidden 4.75rem probe, and again whenever it resizes (the user changed the font size).
-    let probe = NodeRef::<Div>::new();
+    // on a hidden 4.75rem ruler, and again whenever it resizes (the user changed the font size).
+    let ruler = NodeRef::<Div>::new();
     let row_height = RwSignal::new(ROW_HEIGHT_REM * 16.0);
     Effect::new(move |_| {
-        if let Some(el) = probe.get() {
+        if let Some(el) = ruler.get() {
             watch_row_height(el.into(), row_height);
         }
     });
@@ -59,7 +59,7 @@ pub fn MessageList() -> impl IntoView {
             }}
         </p>
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
-            <div class="row-probe" aria-hidden="true" node_ref=probe></div>
+            <div class="row-ruler" aria-hidden="true" node_ref=ruler></div>
             {move || (items.with(|v| v.is_empty())).then(|| view! {
                 <p class="empty">{move || empty_text(&model.search.get(), &model.sync.get())}</p>
             })}
@@ -103,17 +103,17 @@ pub fn MessageList() -> impl IntoView {
     }
 }
 
-/// Keeps `row_height` equal to the probe's height in pixels, for as long as the list is mounted.
-fn watch_row_height(probe: web_sys::HtmlElement, row_height: RwSignal<f64>) {
+/// Keeps `row_height` equal to the ruler's height in pixels, for as long as the list is mounted.
+fn watch_row_height(ruler: web_sys::HtmlElement, row_height: RwSignal<f64>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
     let measure = {
-        let probe = probe.clone();
+        let ruler = ruler.clone();
         move || {
             // Fractional, not offsetHeight: at 18 px text a row is 85.5 px, and rounding would
             // drift the 10,000th row by thousands of pixels.
-            let h = probe.get_bounding_client_rect().height();
+            let h = ruler.get_bounding_client_rect().height();
             if h > 0.0 && (h - row_height.get_untracked()).abs() > 0.01 {
                 row_height.set(h);
             }
@@ -124,7 +124,7 @@ fn watch_row_height(probe: web_sys::HtmlElement, row_height: RwSignal<f64>) {
     let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
         return;
     };
-    observer.observe(&probe);
+    observer.observe(&ruler);
     // Owned by the list's reactive scope: dropped (and the observer disconnected) with it.
     let held = StoredValue::new_local((observer, callback));
     on_cleanup(move || {
