@@ -20,7 +20,8 @@ impl<T> std::fmt::Debug for Secret<T> {
 }
 
 /// Everything the proxy needs to run. `Config::default()` is the embedded default: serve the app
-/// on 127.0.0.1:8080, relay to ports 110 and 995 of any public host, no private targets. Safe on
+/// on 127.0.0.1:8080, relay to the POP3 ports 110 and 995 and the submission ports 587 and 465
+/// of any public host, no private targets. Safe on
 /// loopback only: on another address [`Config::check_exposure`] refuses it (see exposure.rs).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,7 +38,7 @@ pub struct Config {
     /// Allow any host whose addresses are all public (the private-address rules still apply).
     pub allow_any_public_host: bool,
     /// Consent to run as an open relay on a non-loopback address: with any public host allowed
-    /// and no token, anyone who can reach this port can use it to reach any public POP3 server.
+    /// and no token, anyone who can reach this port can use it to reach any public mail server.
     /// Without it such a configuration refuses to start.
     pub public_relay: bool,
     /// Non-public address ranges that are nevertheless allowed, e.g. `127.0.0.0/8`.
@@ -83,7 +84,10 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             dist: PathBuf::from("dist"),
-            allow_ports: vec![110, 995],
+            // POP3 (110) and POP3S (995) to read; submission with STARTTLS (587, RFC 6409) and
+            // with implicit TLS (465, RFC 8314) to send. Never 25: that is for servers, and
+            // would make the proxy a way to relay spam.
+            allow_ports: vec![110, 995, 587, 465],
             allow_hosts: Vec::new(),
             allow_any_public_host: true,
             public_relay: false,
@@ -180,7 +184,8 @@ pub enum ConfigError {
              deny by default.",
     after_help = "Precedence: flags, then POSTBAG_* variables, then the --config TOML file, then \
         the embedded default.\n\nThe embedded default serves the app from ./dist on \
-        127.0.0.1:8080 and lets tunnels reach ports 110 and 995 of any host whose addresses are \
+        127.0.0.1:8080 and lets tunnels reach ports 110 and 995 (POP3) and 587 and 465 (mail \
+        submission) of any host whose addresses are \
         all public. Loopback, private, link-local, CGNAT, unique-local, multicast, documentation \
         and cloud-metadata addresses are refused unless --allow-private-cidr names them. On a \
         loopback address only the proxy's own pages (http://127.0.0.1:PORT, \
@@ -189,7 +194,7 @@ pub enum ConfigError {
         On any other address (0.0.0.0, a container) the proxy refuses to start unless \
         --allowed-origin names the URL users open, and either --token is set, or --allow-host \
         lists the mail servers (with --allow-any-public-host false), or --public-relay accepts \
-        that anyone who can reach the port can use it to reach any public POP3 server.\n\n\
+        that anyone who can reach the port can use it to reach any public mail server.\n\n\
         Endpoints: / (the app), /tunnel (WebSocket, see docs/tunnel-protocol.md), /healthz, \
         /metrics (Prometheus; with --token, only with Authorization: Bearer <token>). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
         --shutdown-grace-secs, exit."
@@ -204,7 +209,7 @@ pub struct Cli {
     /// Directory of the built web app (Trunk's output) [default: dist].
     #[arg(long, env = "POSTBAG_DIST")]
     pub dist: Option<PathBuf>,
-    /// Upstream port to allow; repeat or comma-separate [default: 110,995].
+    /// Upstream port to allow; repeat or comma-separate [default: 110,995,587,465].
     #[arg(
         long = "allow-port",
         env = "POSTBAG_ALLOW_PORTS",
@@ -223,7 +228,7 @@ pub struct Cli {
     #[arg(long, env = "POSTBAG_ALLOW_ANY_PUBLIC_HOST")]
     pub allow_any_public_host: Option<bool>,
     /// On a non-loopback address with any public host and no token: accept that anyone who can
-    /// reach this port can use it to reach any public POP3 server [default: false].
+    /// reach this port can use it to reach any public mail server [default: false].
     #[arg(
         long,
         env = "POSTBAG_PUBLIC_RELAY",
@@ -336,7 +341,18 @@ mod tests {
     fn embedded_default_is_public_pop3_on_localhost() {
         let c = Config::from_cli(cli(&[])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(c.allow_ports, vec![110, 995]);
+        assert_eq!(c.allow_ports, vec![110, 995, 587, 465]);
+        // Submission (issue 14) beside POP3, and nothing else: not SMTP relay (25), not IMAP.
+        let policy = crate::policy::Policy::new(&c);
+        for port in [110, 995, 587, 465] {
+            assert_eq!(policy.check_request("mail.example.org", port), Ok(()));
+        }
+        for port in [25, 143, 993, 2525] {
+            assert!(
+                policy.check_request("mail.example.org", port).is_err(),
+                "{port}"
+            );
+        }
         assert!(c.allow_any_public_host);
         assert!(c.allow_private_cidrs.is_empty());
         assert!(c.token.is_none());

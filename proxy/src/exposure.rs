@@ -61,7 +61,7 @@ impl std::fmt::Display for Missing {
             }
             Missing::RelayRestriction => {
                 "any public host is allowed and no token is required, so anyone who can reach \
-                 this port could use it to reach any public POP3 server: list the mail servers \
+                 this port could use it to reach any public mail server: list the mail servers \
                  it may reach (--allow-host pop.example.org --allow-any-public-host false), or \
                  require a token from every client (--token, POSTBAG_TOKEN), or accept an open \
                  relay explicitly (--public-relay, POSTBAG_PUBLIC_RELAY=true)"

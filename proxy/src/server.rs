@@ -48,7 +48,7 @@ pub async fn run(
     if config.is_public_relay(listen) {
         tracing::warn!(
             %listen,
-            "public relay: anyone who can reach this port can use it to reach any public POP3 server"
+            "public relay: anyone who can reach this port can use it to reach any public mail server"
         );
     }
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use postbag_protocol::tunnel::{ErrorKind, OpenRequest, TlsMode, TunnelError};
+use postbag_protocol::tunnel::{ErrorKind, OpenRequest, ServerMessage, TlsMode, TunnelError};
 use postbag_proxy::{Config, Secret};
 use postbag_tests::proxy_harness::{
-    LOCALHOST, ProxyHandle, metric, open_plain, open_refused, raw_handshake, spawn_proxy,
-    spawn_proxy_with, spawn_test_proxy, start_proxy, test_config,
+    LOCALHOST, ProxyHandle, base_config, metric, open_plain, open_refused, raw_handshake,
+    spawn_proxy, spawn_proxy_with, spawn_test_proxy, start_proxy, test_config,
 };
 use postbag_tests::ws_client::{TunnelClient, open_request};
 
@@ -79,6 +79,37 @@ async fn a_port_not_listed_is_forbidden() {
     let err = forbidden(&proxy, LOCALHOST, target.addr.port()).await;
     assert!(err.message.contains("port"), "{err:?}");
     assert_eq!(target.count().await, 0);
+}
+
+/// The embedded default reaches POP3 (110, 995) and mail submission (587 with STARTTLS, 465
+/// with implicit TLS: issue 14), and no other port: not 25 (server-to-server SMTP, where an open
+/// proxy would relay spam), not 143 (IMAP).
+#[tokio::test]
+async fn the_default_ports_are_pop3_and_submission_only() {
+    // The embedded default's ports; loopback allowed, so that the port rule decides alone.
+    let proxy = spawn_proxy(Config {
+        allow_ports: Config::default().allow_ports,
+        ..base_config(None)
+    });
+    for port in [110, 995, 587, 465] {
+        let req = open_request(LOCALHOST, port, TlsMode::None);
+        // Connected, or refused by whatever (not) listens there: past the policy either way.
+        match TunnelClient::connect(proxy.addr()).await.open(req).await {
+            ServerMessage::Connected(_) => {}
+            ServerMessage::Error(err) => assert!(
+                err.kind != ErrorKind::ForbiddenTarget && !err.message.contains("not allowed"),
+                "port {port}: {err:?}"
+            ),
+            other => panic!("port {port}: {other:?}"),
+        }
+    }
+    for port in [25, 143] {
+        let err = forbidden(&proxy, LOCALHOST, port).await;
+        assert!(
+            err.message.contains(&format!("port {port} is not allowed")),
+            "{err:?}"
+        );
+    }
 }
 
 #[tokio::test]
