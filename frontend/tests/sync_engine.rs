@@ -16,6 +16,9 @@ mod hostile;
 // Servers that rewrite messages (GNU mailutils) and reuse UIDLs at the same size.
 #[path = "sync_engine/rewrite.rs"]
 mod rewrite;
+// What the screen is told: committed batches, the storage check before any download.
+#[path = "sync_engine/told.rs"]
+mod told;
 
 use std::cell::Cell;
 
