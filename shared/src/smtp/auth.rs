@@ -1,0 +1,177 @@
+//! Choosing a SASL mechanism: what the server offers in EHLO, what the user allows, and
+//! whether the connection is encrypted.
+
+use super::capabilities::Capabilities;
+use super::error::SmtpError;
+use crate::sasl::SaslMechanism;
+
+/// Which authentication method the user allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthPolicy {
+    /// The strongest password mechanism the server offers: CRAM-MD5, PLAIN, LOGIN. Never an
+    /// OAuth mechanism, since a password is not a token.
+    #[default]
+    Auto,
+    /// Only `PLAIN`. Each policy below accepts exactly its mechanism, or the session fails
+    /// with [`SmtpError::NoAcceptableAuth`] (not offered) or [`SmtpError::PlaintextRefused`].
+    Plain,
+    /// Only `LOGIN`.
+    Login,
+    /// Only `CRAM-MD5`.
+    CramMd5,
+    /// Only `XOAUTH2`; the configured password is the access token.
+    XOAuth2,
+    /// Only `OAUTHBEARER`; the configured password is the access token.
+    OAuthBearer,
+}
+
+impl AuthPolicy {
+    /// The one mechanism this policy allows, or `None` for `Auto`.
+    pub fn mechanism(self) -> Option<SaslMechanism> {
+        Some(match self {
+            AuthPolicy::Auto => return None,
+            AuthPolicy::Plain => SaslMechanism::Plain,
+            AuthPolicy::Login => SaslMechanism::Login,
+            AuthPolicy::CramMd5 => SaslMechanism::CramMd5,
+            AuthPolicy::XOAuth2 => SaslMechanism::XOAuth2,
+            AuthPolicy::OAuthBearer => SaslMechanism::OAuthBearer,
+        })
+    }
+}
+
+/// The order `Auto` tries: the mechanism that keeps the password off the wire first.
+const AUTO_ORDER: [SaslMechanism; 3] = [
+    SaslMechanism::CramMd5,
+    SaslMechanism::Plain,
+    SaslMechanism::Login,
+];
+
+/// Picks the mechanism, or says why none can be used.
+pub(crate) fn choose(
+    caps: &Capabilities,
+    policy: AuthPolicy,
+    encrypted: bool,
+    allow_plaintext_password: bool,
+) -> Result<SaslMechanism, SmtpError> {
+    let offered = |m: &SaslMechanism| caps.offers_auth(m.name());
+    let candidates: Vec<SaslMechanism> = match policy.mechanism() {
+        None => AUTO_ORDER.iter().copied().filter(offered).collect(),
+        Some(m) => Some(m).into_iter().filter(offered).collect(),
+    };
+    if candidates.is_empty() {
+        return Err(SmtpError::NoAcceptableAuth {
+            offered: caps.auth.clone(),
+        });
+    }
+    let secret_ok = encrypted || allow_plaintext_password;
+    candidates
+        .into_iter()
+        .find(|m| secret_ok || !m.reveals_secret())
+        .ok_or(SmtpError::PlaintextRefused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SaslMechanism::*;
+
+    fn check(
+        auth: &[&str],
+        policy: AuthPolicy,
+        encrypted: bool,
+        allow: bool,
+        expected: Result<SaslMechanism, SmtpError>,
+    ) {
+        let caps = Capabilities {
+            auth: auth.iter().map(|a| a.to_string()).collect(),
+            ..Capabilities::default()
+        };
+        assert_eq!(
+            choose(&caps, policy, encrypted, allow),
+            expected,
+            "{auth:?} {policy:?} encrypted={encrypted} allow={allow}"
+        );
+    }
+
+    #[test]
+    fn auto_picks_the_strongest_offered() {
+        check(
+            &["PLAIN", "LOGIN", "CRAM-MD5"],
+            AuthPolicy::Auto,
+            true,
+            false,
+            Ok(CramMd5),
+        );
+        check(
+            &["LOGIN", "PLAIN"],
+            AuthPolicy::Auto,
+            true,
+            false,
+            Ok(Plain),
+        );
+        check(&["LOGIN"], AuthPolicy::Auto, true, false, Ok(Login));
+        // A password is not a token.
+        check(
+            &["XOAUTH2"],
+            AuthPolicy::Auto,
+            true,
+            false,
+            Err(SmtpError::NoAcceptableAuth {
+                offered: vec!["XOAUTH2".into()],
+            }),
+        );
+        check(
+            &[],
+            AuthPolicy::Auto,
+            true,
+            false,
+            Err(SmtpError::NoAcceptableAuth { offered: vec![] }),
+        );
+    }
+
+    #[test]
+    fn no_secret_in_the_clear_unless_allowed() {
+        check(
+            &["PLAIN", "LOGIN"],
+            AuthPolicy::Auto,
+            false,
+            false,
+            Err(SmtpError::PlaintextRefused),
+        );
+        check(
+            &["PLAIN", "CRAM-MD5"],
+            AuthPolicy::Auto,
+            false,
+            false,
+            Ok(CramMd5),
+        );
+        check(&["PLAIN"], AuthPolicy::Auto, false, true, Ok(Plain));
+        check(
+            &["XOAUTH2"],
+            AuthPolicy::XOAuth2,
+            false,
+            false,
+            Err(SmtpError::PlaintextRefused),
+        );
+        check(
+            &["OAUTHBEARER"],
+            AuthPolicy::OAuthBearer,
+            true,
+            false,
+            Ok(OAuthBearer),
+        );
+    }
+
+    #[test]
+    fn an_explicit_policy_must_be_offered() {
+        check(
+            &["PLAIN"],
+            AuthPolicy::Login,
+            true,
+            false,
+            Err(SmtpError::NoAcceptableAuth {
+                offered: vec!["PLAIN".into()],
+            }),
+        );
+    }
+}
