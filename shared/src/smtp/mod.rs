@@ -75,6 +75,9 @@ mod error;
 mod event;
 mod reply;
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
+
 #[cfg(test)]
 mod transcript_tests;
 
