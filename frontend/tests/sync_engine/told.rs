@@ -99,10 +99,12 @@ async fn a_plan_the_storage_cannot_hold_downloads_nothing() {
     let (out, told, store) = sync_told(&mailbox, false).await;
     assert!(out.cancelled, "told as a cancelled sync");
     assert_eq!(out.downloaded, 0);
-    let mb = mailbox.borrow();
-    assert_eq!(mb.count("RETR"), 0, "no download started: {:?}", mb.log);
-    assert_eq!(mb.count("QUIT"), 1, "the session ends cleanly");
-    assert_eq!(mb.messages.len(), 5, "nothing deleted");
+    {
+        let mb = mailbox.borrow();
+        assert_eq!(mb.count("RETR"), 0, "no download started: {:?}", mb.log);
+        assert_eq!(mb.count("QUIT"), 1, "the session ends cleanly");
+        assert_eq!(mb.messages.len(), 5, "nothing deleted");
+    }
     assert!(told.committed.is_empty());
     assert!(stored_uidls(&store, ME).await.is_empty());
 }
