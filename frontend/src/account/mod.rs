@@ -1,9 +1,10 @@
 //! Accounts: server defaults from the address, the one mapping of an account to a tunnel target
-//! and a client configuration (`connection.rs`), and sealing what the user asked to remember
-//! (the password, and the proxy's access code with it).
+//! and a client configuration (`connection.rs`), the setup form as a value (`form.rs`), and
+//! sealing what the user asked to remember (the password, and the proxy's access code with it).
 
 mod connection;
 pub mod crypto;
+pub mod form;
 mod providers;
 pub mod remembered;
 

@@ -6,20 +6,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::{AuthMechanism, Secret};
 
+use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
 use crate::account::guess;
 use crate::model::{Model, Screen, keep, session_access_code, test_connection};
-use crate::store::{Account, Security, ServerPolicy};
+use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
 use crate::views::export::ExportPanel;
 
-#[derive(Clone, Debug, PartialEq)]
-enum TestState {
-    None,
-    Running,
-    Ok(Vec<(String, String)>),
-    Failed(Explained),
-}
+/// What the connection test found: the rows to show, or why it failed.
+type Tested = Result<Vec<(String, String)>, Explained>;
 
 fn report(s: &Session) -> Vec<(String, String)> {
     let mut rows = Vec::new();
@@ -80,61 +76,50 @@ fn report(s: &Session) -> Vec<(String, String)> {
     rows
 }
 
-fn security_value(s: Security) -> &'static str {
-    match s {
-        Security::Tls => "tls",
-        Security::StartTls => "starttls",
-        Security::None => "none",
-    }
-}
-
 #[component]
 pub fn Setup() -> impl IntoView {
     let model = expect_context::<Model>();
     let existing = model.account.get_untracked();
-    let e = existing.clone();
-    let email = RwSignal::new(e.as_ref().map(|a| a.email.clone()).unwrap_or_default());
-    let host = RwSignal::new(e.as_ref().map(|a| a.host.clone()).unwrap_or_default());
-    let port = RwSignal::new(
-        e.as_ref()
-            .map(|a| a.port.to_string())
-            .unwrap_or_else(|| "995".into()),
-    );
-    let security = RwSignal::new(
-        e.as_ref()
-            .map(|a| security_value(a.security))
-            .unwrap_or("tls")
-            .to_string(),
-    );
-    let username = RwSignal::new(e.as_ref().map(|a| a.username.clone()).unwrap_or_default());
+    let start = AccountForm::new(existing.as_ref());
+    let email = RwSignal::new(start.email);
+    let host = RwSignal::new(start.host);
+    let port = RwSignal::new(start.port);
+    let security = RwSignal::new(start.security);
+    let username = RwSignal::new(start.username);
+    let after_download = RwSignal::new(start.after_download);
+    let days = RwSignal::new(start.days);
+    let mirror = RwSignal::new(start.mirror_deletes);
+    let pinned = RwSignal::new(start.pinned_sha256);
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
     let access_code = RwSignal::new(String::new());
     // Shown once the proxy asked for a code, or when this session already has one.
     let show_code = RwSignal::new(session_access_code().is_some());
-    let (policy0, days0, mirror0) = match e.as_ref().map(|a| a.policy).unwrap_or_default() {
-        ServerPolicy::DeleteAfterDownload => ("delete", 14, false),
-        ServerPolicy::Leave {
-            after_days: None,
-            mirror_deletes,
-        } => ("leave", 14, mirror_deletes),
-        ServerPolicy::Leave {
-            after_days: Some(d),
-            mirror_deletes,
-        } => ("days", d, mirror_deletes),
-    };
-    let policy = RwSignal::new(policy0.to_string());
-    let days = RwSignal::new(days0.to_string());
-    let mirror = RwSignal::new(mirror0);
-    let pinned = RwSignal::new(e.as_ref().and_then(|a| a.pinned_sha256.clone()));
     let note = RwSignal::new(None::<&'static str>);
-    let test = RwSignal::new(TestState::None);
+    // "Test connection": log in, report, log out (`model::test_connection`).
+    let test = Action::new_local(
+        move |(account, pw, code): &(Account, Secret<String>, Option<AccessCode>)| {
+            let (account, pw, code) = (account.clone(), pw.clone(), code.clone());
+            async move {
+                let tested: Tested = match test_connection(&account, pw, code).await {
+                    Ok(s) => Ok(report(&s)),
+                    Err(e) => Err(explain(&e)),
+                };
+                if let Err(ex) = &tested
+                    && ex.asks_access_code
+                {
+                    show_code.set(true);
+                }
+                tested
+            }
+        },
+    );
     // The verdict (and a "Trust this certificate" button) appears below the buttons, which on
     // a laptop screen is below the fold: bring it into view once the test has finished.
     let result_ref = NodeRef::<leptos::html::Section>::new();
     Effect::new(move |_| {
-        let finished = matches!(test.get(), TestState::Ok(_) | TestState::Failed(_));
+        let finished = test.value().with(Option::is_some) && !test.pending().get();
         if let (true, Some(el)) = (finished, result_ref.get_untracked()) {
             // After this tick's rendering, so that the section already holds the verdict.
             gloo_timers::callback::Timeout::new(0, move || {
@@ -148,6 +133,19 @@ pub fn Setup() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let auto_host = RwSignal::new(String::new());
 
+    // Everything the form holds, as one value (`account/form.rs`).
+    let form = move || AccountForm {
+        email: email.get_untracked(),
+        host: host.get_untracked(),
+        port: port.get_untracked(),
+        security: security.get_untracked(),
+        username: username.get_untracked(),
+        after_download: after_download.get_untracked(),
+        days: days.get_untracked(),
+        mirror_deletes: mirror.get_untracked(),
+        pinned_sha256: pinned.get_untracked(),
+    };
+
     let on_email = move |_: leptos::ev::Event| {
         let Some(g) = guess(&email.get_untracked()) else {
             return;
@@ -157,7 +155,7 @@ pub fn Setup() -> impl IntoView {
             host.set(g.host.clone());
             auto_host.set(g.host);
             port.set(g.port.to_string());
-            security.set(security_value(g.security).into());
+            security.set(g.security);
         }
         if username.get_untracked().is_empty() || username.get_untracked().contains('@') {
             username.set(g.username);
@@ -165,71 +163,21 @@ pub fn Setup() -> impl IntoView {
         note.set(g.note);
     };
     let on_security = move |ev| {
-        let v = event_target_value(&ev);
-        let p = port.get_untracked();
-        if p == "995" || p == "110" || p.is_empty() {
-            port.set(if v == "tls" { "995" } else { "110" }.into());
+        let chosen = security_from_value(&event_target_value(&ev)).unwrap_or(Security::Tls);
+        port.set(form().port_after(chosen));
+        security.set(chosen);
+    };
+    let on_after_download = move |ev| {
+        if let Some(chosen) = AfterDownload::from_value(&event_target_value(&ev)) {
+            after_download.set(chosen);
         }
-        security.set(v);
     };
 
     let build = move || -> Result<Account, String> {
-        let email_v = email.get_untracked().trim().to_string();
-        if !email_v.contains('@') {
-            return Err("Enter an e-mail address.".into());
-        }
-        let host_v = host.get_untracked().trim().to_string();
-        if host_v.is_empty() {
-            return Err("Enter the POP3 server name.".into());
-        }
-        let port_v: u16 = port
-            .get_untracked()
-            .trim()
-            .parse()
-            .map_err(|_| "The port must be a number from 1 to 65535.")?;
-        let security_v = match security.get_untracked().as_str() {
-            "starttls" => Security::StartTls,
-            "none" => Security::None,
-            _ => Security::Tls,
-        };
-        let days_v: u32 = days
-            .get_untracked()
-            .trim()
-            .parse()
-            .map_err(|_| "Days must be a number.")?;
-        let policy_v = match policy.get_untracked().as_str() {
-            "leave" => ServerPolicy::Leave {
-                after_days: None,
-                mirror_deletes: mirror.get_untracked(),
-            },
-            "days" => ServerPolicy::Leave {
-                after_days: Some(days_v),
-                mirror_deletes: mirror.get_untracked(),
-            },
-            _ => ServerPolicy::DeleteAfterDownload,
-        };
-        let user_v = username.get_untracked().trim().to_string();
-        Ok(Account {
-            id: existing
-                .as_ref()
-                .map(|a| a.id.clone())
-                .unwrap_or_else(|| email_v.to_lowercase()),
-            email: email_v,
-            host: host_v,
-            port: port_v,
-            security: security_v,
-            username: if user_v.is_empty() {
-                email.get_untracked()
-            } else {
-                user_v
-            },
-            policy: policy_v,
-            pinned_sha256: pinned.get_untracked(),
-            sealed_password: existing.as_ref().and_then(|a| a.sealed_password.clone()),
-            sending: existing.as_ref().and_then(|a| a.sending.clone()),
-        })
+        form()
+            .to_account(model.account.get_untracked().as_ref())
+            .map_err(|e| e.to_string())
     };
-    let build2 = build.clone();
 
     // The code typed here, else none (`Ok(None)`): an empty field keeps the session's code.
     let typed_code = move || -> Result<Option<AccessCode>, String> {
@@ -248,26 +196,12 @@ pub fn Setup() -> impl IntoView {
             (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
         error.set(None);
-        test.set(TestState::Running);
-        let pw = Secret::new(password.get_untracked());
-        spawn_local(async move {
-            test.set(match test_connection(&account, pw, code).await {
-                Ok(s) => TestState::Ok(report(&s)),
-                Err(e) => {
-                    let ex = explain(&e);
-                    if ex.asks_access_code {
-                        show_code.set(true);
-                    }
-                    TestState::Failed(ex)
-                }
-            });
-        });
+        test.dispatch((account, Secret::new(password.get_untracked()), code));
     };
-    let run_test2 = run_test.clone();
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (mut account, code) = match (build2(), typed_code()) {
+        let (mut account, code) = match (build(), typed_code()) {
             (Ok(a), Ok(c)) => (a, c),
             (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
@@ -292,7 +226,7 @@ pub fn Setup() -> impl IntoView {
 
     let trust = move |sha: String| {
         pinned.set(Some(sha));
-        run_test2();
+        run_test();
     };
 
     view! {
@@ -313,13 +247,13 @@ pub fn Setup() -> impl IntoView {
                     </div>
                 </div>
                 <div class="field"><label for="f-security">"Security"</label>
-                    <select id="f-security" on:change=on_security prop:value=move || security.get()>
-                        <option value="tls" prop:selected=move || security.get() == "tls">"SSL/TLS (recommended)"</option>
-                        <option value="starttls" prop:selected=move || security.get() == "starttls">"STARTTLS"</option>
-                        <option value="none" prop:selected=move || security.get() == "none">"None (unencrypted)"</option>
+                    <select id="f-security" on:change=on_security prop:value=move || security_value(security.get())>
+                        <option value=security_value(Security::Tls) prop:selected=move || security.get() == Security::Tls>"SSL/TLS (recommended)"</option>
+                        <option value=security_value(Security::StartTls) prop:selected=move || security.get() == Security::StartTls>"STARTTLS"</option>
+                        <option value=security_value(Security::None) prop:selected=move || security.get() == Security::None>"None (unencrypted)"</option>
                     </select>
                 </div>
-                <Show when=move || security.get() == "none">
+                <Show when=move || security.get() == Security::None>
                     <p class="banner warn" role="alert">"Without encryption, your password and your mail cross the network in plain text. Use this only on a network you trust."</p>
                 </Show>
                 <div class="field"><label for="f-user">"User name"</label>
@@ -342,18 +276,18 @@ pub fn Setup() -> impl IntoView {
                     <p class="hint">"The password is stored encrypted (AES-GCM with a key derived from this passphrase by PBKDF2). The passphrase itself is never stored; you will type it once per session."</p>
                 </Show>
                 <div class="field"><label for="f-policy">"After download"</label>
-                    <select id="f-policy" on:change=move |ev| policy.set(event_target_value(&ev)) prop:value=move || policy.get()>
-                        <option value="delete" prop:selected=move || policy.get() == "delete">"Delete from the server (POP default)"</option>
-                        <option value="leave" prop:selected=move || policy.get() == "leave">"Leave on the server"</option>
-                        <option value="days" prop:selected=move || policy.get() == "days">"Leave on the server, delete after some days"</option>
+                    <select id="f-policy" on:change=on_after_download prop:value=move || after_download.get().value()>
+                        <option value=AfterDownload::Delete.value() prop:selected=move || after_download.get() == AfterDownload::Delete>"Delete from the server (POP default)"</option>
+                        <option value=AfterDownload::Leave.value() prop:selected=move || after_download.get() == AfterDownload::Leave>"Leave on the server"</option>
+                        <option value=AfterDownload::LeaveForDays.value() prop:selected=move || after_download.get() == AfterDownload::LeaveForDays>"Leave on the server, delete after some days"</option>
                     </select>
                 </div>
-                <Show when=move || policy.get() == "days">
+                <Show when=move || after_download.get() == AfterDownload::LeaveForDays>
                     <div class="field"><label for="f-days">"Days to keep on the server"</label>
                         <input id="f-days" type="text" inputmode="numeric" bind:value=days/>
                     </div>
                 </Show>
-                <Show when=move || policy.get() != "delete">
+                <Show when=move || after_download.get() != AfterDownload::Delete>
                     <label class="check">
                         <input type="checkbox" bind:checked=mirror/>
                         "Delete on the server when I delete a message here"
@@ -375,23 +309,22 @@ pub fn Setup() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| run_test()
-                        disabled=move || test.get() == TestState::Running>"Test connection"</button>
+                        disabled=move || test.pending().get()>"Test connection"</button>
                     <button type="submit" class="primary">"Save account"</button>
                     <Show when=move || model.account.get().is_some()>
                         <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Mailbox)>"Cancel"</button>
                     </Show>
                 </div>
                 <section class="test-result" role="status" aria-label="Connection test" node_ref=result_ref>
-                    {move || match test.get() {
-                        TestState::None => ().into_any(),
-                        TestState::Running => view! { <p>"Testing the connection…"</p> }.into_any(),
-                        TestState::Ok(rows) => view! {
+                    {move || match (test.pending().get(), test.value().get()) {
+                        (true, _) => view! { <p>"Testing the connection…"</p> }.into_any(),
+                        (false, None) => ().into_any(),
+                        (false, Some(Ok(rows))) => view! {
                             <p class="ok">"Connection works."</p>
                             <dl>{rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl>
                         }.into_any(),
-                        TestState::Failed(ex) => {
+                        (false, Some(Err(ex))) => {
                             let cert = ex.certificate.clone();
-                            let trust = trust.clone();
                             view! {
                                 <p class="banner error">{ex.message.clone()}</p>
                                 {cert.map(|c| {

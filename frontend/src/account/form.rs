@@ -1,0 +1,347 @@
+//! The setup form as a plain value: what the user typed (text stays text until it is checked)
+//! and the choices as enums. [`AccountForm::to_account`] is the one place it becomes an
+//! [`Account`]; the view only binds fields to it. The `<select>` values are spelled here too,
+//! so no other code compares strings like `"tls"`.
+
+use crate::store::{Account, Security, ServerPolicy};
+
+/// "After download" in the form: [`ServerPolicy`] without its numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterDownload {
+    Delete,
+    Leave,
+    LeaveForDays,
+}
+
+impl AfterDownload {
+    /// The `<option>` value.
+    pub fn value(self) -> &'static str {
+        match self {
+            AfterDownload::Delete => "delete",
+            AfterDownload::Leave => "leave",
+            AfterDownload::LeaveForDays => "days",
+        }
+    }
+
+    pub fn from_value(value: &str) -> Option<AfterDownload> {
+        [Self::Delete, Self::Leave, Self::LeaveForDays]
+            .into_iter()
+            .find(|a| a.value() == value)
+    }
+}
+
+/// The `<option>` value of a [`Security`].
+pub fn security_value(security: Security) -> &'static str {
+    match security {
+        Security::Tls => "tls",
+        Security::StartTls => "starttls",
+        Security::None => "none",
+    }
+}
+
+pub fn security_from_value(value: &str) -> Option<Security> {
+    [Security::Tls, Security::StartTls, Security::None]
+        .into_iter()
+        .find(|s| security_value(*s) == value)
+}
+
+/// Why the form is not an account yet, in the words the form shows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("Enter an e-mail address.")]
+    NoAddress,
+    #[error("Enter the POP3 server name.")]
+    NoServer,
+    #[error("The port must be a number from 1 to 65535.")]
+    BadPort,
+    #[error("Days must be a number.")]
+    BadDays,
+}
+
+/// The days offered when the user first picks "delete after some days".
+const DEFAULT_DAYS: u32 = 14;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountForm {
+    pub email: String,
+    pub host: String,
+    pub port: String,
+    pub security: Security,
+    /// Empty: the address is the login name.
+    pub username: String,
+    pub after_download: AfterDownload,
+    pub days: String,
+    pub mirror_deletes: bool,
+    pub pinned_sha256: Option<String>,
+}
+
+impl AccountForm {
+    /// The form for `existing`, or an empty one (implicit TLS on 995, delete after download).
+    pub fn new(existing: Option<&Account>) -> AccountForm {
+        let Some(a) = existing else {
+            return AccountForm {
+                email: String::new(),
+                host: String::new(),
+                port: Security::Tls.default_port().to_string(),
+                security: Security::Tls,
+                username: String::new(),
+                after_download: AfterDownload::Delete,
+                days: DEFAULT_DAYS.to_string(),
+                mirror_deletes: false,
+                pinned_sha256: None,
+            };
+        };
+        let (after_download, days, mirror_deletes) = match a.policy {
+            ServerPolicy::DeleteAfterDownload => (AfterDownload::Delete, DEFAULT_DAYS, false),
+            ServerPolicy::Leave {
+                after_days: None,
+                mirror_deletes,
+            } => (AfterDownload::Leave, DEFAULT_DAYS, mirror_deletes),
+            ServerPolicy::Leave {
+                after_days: Some(d),
+                mirror_deletes,
+            } => (AfterDownload::LeaveForDays, d, mirror_deletes),
+        };
+        AccountForm {
+            email: a.email.clone(),
+            host: a.host.clone(),
+            port: a.port.to_string(),
+            security: a.security,
+            username: a.username.clone(),
+            after_download,
+            days: days.to_string(),
+            mirror_deletes,
+            pinned_sha256: a.pinned_sha256.clone(),
+        }
+    }
+
+    /// The account the form describes. An existing account keeps its id and everything the
+    /// form does not show (its sealed password, ...); a new one is known by its address.
+    pub fn to_account(&self, existing: Option<&Account>) -> Result<Account, FormError> {
+        let email = self.email.trim().to_string();
+        if !email.contains('@') {
+            return Err(FormError::NoAddress);
+        }
+        let host = self.host.trim().to_string();
+        if host.is_empty() {
+            return Err(FormError::NoServer);
+        }
+        let port = match self.port.trim().parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => return Err(FormError::BadPort),
+        };
+        let policy = match self.after_download {
+            AfterDownload::Delete => ServerPolicy::DeleteAfterDownload,
+            AfterDownload::Leave => ServerPolicy::Leave {
+                after_days: None,
+                mirror_deletes: self.mirror_deletes,
+            },
+            AfterDownload::LeaveForDays => ServerPolicy::Leave {
+                after_days: Some(self.days.trim().parse().map_err(|_| FormError::BadDays)?),
+                mirror_deletes: self.mirror_deletes,
+            },
+        };
+        let username = match self.username.trim() {
+            "" => email.clone(),
+            typed => typed.to_string(),
+        };
+        let mut account = match existing {
+            Some(a) => a.clone(),
+            None => Account {
+                id: email.to_lowercase(),
+                email: String::new(),
+                host: String::new(),
+                port: 0,
+                security: Security::Tls,
+                username: String::new(),
+                policy: ServerPolicy::default(),
+                pinned_sha256: None,
+                sealed_password: None,
+                sending: None,
+            },
+        };
+        account.email = email;
+        account.host = host;
+        account.port = port;
+        account.security = self.security;
+        account.username = username;
+        account.policy = policy;
+        account.pinned_sha256 = self.pinned_sha256.clone();
+        Ok(account)
+    }
+
+    /// The port after the user picked `security`: a default port follows the choice, a port
+    /// the user typed stays.
+    pub fn port_after(&self, security: Security) -> String {
+        match self.port.trim() {
+            "" | "995" | "110" => security.default_port().to_string(),
+            typed => typed.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn filled() -> AccountForm {
+        AccountForm {
+            email: " Me@Example.org ".into(),
+            host: " pop.example.org ".into(),
+            port: "995".into(),
+            ..AccountForm::new(None)
+        }
+    }
+
+    fn check(form: &AccountForm, existing: Option<&Account>, expected: Result<Account, FormError>) {
+        assert_eq!(form.to_account(existing), expected, "{form:?}");
+    }
+
+    fn account() -> Account {
+        Account {
+            id: "me@example.org".into(),
+            email: "Me@Example.org".into(),
+            host: "pop.example.org".into(),
+            port: 995,
+            security: Security::Tls,
+            username: "Me@Example.org".into(),
+            policy: ServerPolicy::DeleteAfterDownload,
+            pinned_sha256: None,
+            sealed_password: None,
+            sending: None,
+        }
+    }
+
+    #[test]
+    fn a_new_account_is_known_by_its_address() {
+        check(&filled(), None, Ok(account()));
+        let typed = AccountForm {
+            username: " me ".into(),
+            security: Security::StartTls,
+            port: "110".into(),
+            after_download: AfterDownload::LeaveForDays,
+            days: " 30 ".into(),
+            mirror_deletes: true,
+            ..filled()
+        };
+        check(
+            &typed,
+            None,
+            Ok(Account {
+                username: "me".into(),
+                security: Security::StartTls,
+                port: 110,
+                policy: ServerPolicy::Leave {
+                    after_days: Some(30),
+                    mirror_deletes: true,
+                },
+                ..account()
+            }),
+        );
+    }
+
+    #[test]
+    fn an_edited_account_keeps_its_id_and_what_the_form_does_not_show() {
+        let sealed = crate::store::SealedSecret {
+            salt: "s".into(),
+            iv: "i".into(),
+            ciphertext: "c".into(),
+            iterations: 1,
+        };
+        let existing = Account {
+            id: "first@example.org".into(),
+            sealed_password: Some(sealed),
+            ..account()
+        };
+        let form = AccountForm {
+            after_download: AfterDownload::Leave,
+            ..AccountForm::new(Some(&existing))
+        };
+        check(
+            &form,
+            Some(&existing),
+            Ok(Account {
+                policy: ServerPolicy::Leave {
+                    after_days: None,
+                    mirror_deletes: false,
+                },
+                ..existing.clone()
+            }),
+        );
+        // The form of an account gives that account back.
+        assert_eq!(
+            AccountForm::new(Some(&existing)).to_account(Some(&existing)),
+            Ok(existing)
+        );
+    }
+
+    #[test]
+    fn what_is_missing_or_malformed_is_named() {
+        check(
+            &AccountForm {
+                email: "me".into(),
+                ..filled()
+            },
+            None,
+            Err(FormError::NoAddress),
+        );
+        check(
+            &AccountForm {
+                host: "  ".into(),
+                ..filled()
+            },
+            None,
+            Err(FormError::NoServer),
+        );
+        for port in ["", "0", "65536", "x"] {
+            check(
+                &AccountForm {
+                    port: port.into(),
+                    ..filled()
+                },
+                None,
+                Err(FormError::BadPort),
+            );
+        }
+        let days = AccountForm {
+            after_download: AfterDownload::LeaveForDays,
+            days: "a week".into(),
+            ..filled()
+        };
+        check(&days, None, Err(FormError::BadDays));
+        // Days only count when they are asked for.
+        let leave = AccountForm {
+            after_download: AfterDownload::Leave,
+            ..days
+        };
+        assert!(leave.to_account(None).is_ok());
+    }
+
+    #[test]
+    fn choices_round_trip_through_their_option_values() {
+        for s in [Security::Tls, Security::StartTls, Security::None] {
+            assert_eq!(security_from_value(security_value(s)), Some(s));
+        }
+        for a in [
+            AfterDownload::Delete,
+            AfterDownload::Leave,
+            AfterDownload::LeaveForDays,
+        ] {
+            assert_eq!(AfterDownload::from_value(a.value()), Some(a));
+        }
+        assert_eq!(security_from_value("ssl"), None);
+    }
+
+    #[test]
+    fn a_default_port_follows_the_security_a_typed_one_stays() {
+        let form = filled();
+        assert_eq!(form.port_after(Security::StartTls), "110");
+        let typed = AccountForm {
+            port: "1995".into(),
+            ..filled()
+        };
+        assert_eq!(typed.port_after(Security::StartTls), "1995");
+    }
+}
