@@ -315,6 +315,7 @@ pub enum RawFrame {
     Binary(Vec<u8>),
     /// A close frame's code (if any).
     Close(Option<u16>),
+    Pong(Vec<u8>),
     Other(u8),
 }
 
@@ -424,6 +425,7 @@ impl RawTunnel {
             0x8 => RawFrame::Close(
                 (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]])),
             ),
+            0xA => RawFrame::Pong(payload),
             op => RawFrame::Other(op),
         })
     }
@@ -454,7 +456,7 @@ impl RawTunnel {
                     }
                 }
                 // Relayed bytes, pongs.
-                Some(RawFrame::Binary(_) | RawFrame::Other(_)) => continue,
+                Some(RawFrame::Binary(_) | RawFrame::Pong(_) | RawFrame::Other(_)) => continue,
                 other => panic!("expected an error message, got {other:?}"),
             }
         };

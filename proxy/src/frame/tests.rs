@@ -149,3 +149,17 @@ fn the_codec_still_keeps_fragment_order() {
     input.extend(frame(FIN | 0x2, b"y"));
     check(&input, 1, Some("protocol error"));
 }
+
+#[test]
+fn control_frames_may_come_between_fragments() {
+    let mut input = frame(0x2, &[b'a'; 600]);
+    input.extend(frame(FIN | 0x9, b"ping"));
+    input.extend(frame(FIN | 0xA, b"pong"));
+    input.extend(frame(FIN, &[b'b'; 424]));
+    check(&input, 4, None);
+    // The message is still counted whole across them.
+    let mut input = frame(0x2, &[b'a'; 600]);
+    input.extend(frame(FIN | 0x9, b"ping"));
+    input.extend(header(FIN, 425));
+    check(&input, 2, Some("limited to 1024 bytes"));
+}

@@ -1,8 +1,10 @@
 //! The browser's frames, attacked on the wire: the proxy reads its socket itself, so it owns
-//! every guarantee a WebSocket library would give. Lengths are judged on the header, before the
-//! payload is read (a frame announcing 2^40 bytes once made it buffer whatever followed); control
-//! frames are short and whole; frames are masked and use no reserved bits; a close is echoed,
-//! then the connection ends.
+//! every guarantee a WebSocket library (actix-ws) would give. Lengths are judged on the header,
+//! before the payload is read (a frame announcing 2^40 bytes once made it buffer whatever
+//! followed); control frames are short and whole, and a ping is answered even between the
+//! fragments of a message; frames are masked and use no reserved bits or opcodes; text is a
+//! control message in UTF-8, never fragmented; a close is echoed, then the connection ends, and
+//! the proxy's own close is followed by the end of the connection.
 //!
 //! Each attack sends a header and a little data, never the announced length: the refusal must
 //! come promptly, from the header alone.
@@ -24,6 +26,7 @@ const TEXT: u8 = 0x81;
 const BINARY: u8 = 0x82;
 const CLOSE: u8 = 0x88;
 const PING: u8 = 0x89;
+const PONG: u8 = 0x8A;
 
 /// A proxy capped at [`MAX`]-byte messages and a target it may reach (connections wait in the
 /// listener's backlog, enough for `connected`).
@@ -166,4 +169,61 @@ fn a_close_is_echoed_then_both_connections_end() {
         .read_to_end(&mut rest)
         .expect("the mail server's connection ends too");
     assert!(rest.is_empty());
+}
+
+/// RFC 6455 5.4-5.5: a control frame may come between the fragments of a message; a ping is
+/// answered with a pong carrying its payload, an unsolicited pong is ignored, and the message
+/// around them reaches the mail server whole and in order.
+#[test]
+fn pings_are_answered_between_fragments_and_pongs_ignored() {
+    let (proxy, target) = proxy();
+    let mut tunnel = connected(&proxy, &target);
+    let (mut upstream, _) = target.accept().unwrap();
+    tunnel.send_frame(0x02, 5, b"USER ");
+    tunnel.send_frame(PING, 5, b"hello");
+    tunnel.send_frame(PONG, 3, b"odd");
+    tunnel.send_frame(0x80, 3, b"a\r\n");
+    assert_eq!(
+        tunnel.next_frame(PROMPT),
+        Some(RawFrame::Pong(b"hello".to_vec()))
+    );
+    upstream.set_read_timeout(Some(PROMPT)).unwrap();
+    let mut got = [0u8; 8];
+    upstream.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"USER a\r\n");
+    assert_eq!(metric(&proxy, "postbag_bytes_to_upstream_total"), 8);
+}
+
+/// Text frames carry the tunnel's JSON control messages: bytes that are not UTF-8 (which
+/// actix-ws would have refused as text) and fragmented text are refused, and nothing of them
+/// reaches the mail server.
+#[test]
+fn text_is_whole_utf8_json_or_refused() {
+    let (proxy, target) = proxy();
+    // Well-formed JSON but for one byte, so that only the UTF-8 check can refuse it.
+    let not_utf8 = b"{\"type\":\"starttls\",\"x\":\"\xff\"}";
+    let mut tunnel = connected(&proxy, &target);
+    tunnel.send_frame(TEXT, not_utf8.len() as u64, not_utf8);
+    expect_refused(&mut tunnel, "invalid unicode");
+    let mut tunnel = connected(&proxy, &target);
+    let starttls = br#"{"type":"starttls"}"#;
+    tunnel.send_frame(0x01, starttls.len() as u64, starttls);
+    expect_refused(&mut tunnel, "fragmented text");
+    // Before `open` too.
+    let mut tunnel = RawTunnel::connect(proxy.addr(), &[]);
+    tunnel.send_frame(TEXT, 4, b"{\xff\xfe}");
+    expect_refused(&mut tunnel, "invalid open message");
+    assert_eq!(metric(&proxy, "postbag_bytes_to_upstream_total"), 0);
+}
+
+/// The close handshake started by the proxy: when the mail server closes, the browser gets a
+/// close (1000 `upstream closed`) and then the end of the TCP connection.
+#[test]
+fn the_proxys_own_close_is_followed_by_the_end_of_the_connection() {
+    let (proxy, target) = proxy();
+    let mut tunnel = connected(&proxy, &target);
+    let (upstream, _) = target.accept().unwrap();
+    drop(upstream);
+    assert_eq!(tunnel.next_frame(PROMPT), Some(RawFrame::Close(Some(1000))));
+    tunnel.expect_end(PROMPT);
 }
