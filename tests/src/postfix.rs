@@ -34,6 +34,10 @@ pub const REFUSED_RECIPIENT: &str = "nobody@postbag.test";
 /// over it is refused with 552 5.3.4.
 pub const SIZE_LIMIT: u64 = 20 * 1024 * 1024;
 
+/// A setting for [`Postfix::start_with`]: EHLO does not announce PIPELINING, so a client
+/// waits for each reply (lockstep), as with a server without RFC 2920.
+pub const NO_PIPELINING: (&str, &str) = ("smtpd_discard_ehlo_keywords", "pipelining");
+
 /// How long Postfix may take to greet on its submission port before the fixture gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a message accepted by Postfix may take to reach the Maildir.
@@ -76,6 +80,12 @@ impl Postfix {
     /// whose certificate (from the run's test CA, for `localhost` and `127.0.0.1`) it presents.
     /// Panics with a clear message when Postfix or Dovecot's LMTP is missing.
     pub fn start(dovecot: &Dovecot) -> Postfix {
+        Postfix::start_with(dovecot, &[])
+    }
+
+    /// [`start`](Postfix::start) with extra `main.cf` settings, which override the defaults
+    /// (for instance [`NO_PIPELINING`]).
+    pub fn start_with(dovecot: &Dovecot, settings: &[(&str, &str)]) -> Postfix {
         assert!(
             Path::new(MASTER_BINARY).exists(),
             "Postfix is not installed. Run the README's test command (./test.sh), which \
@@ -98,7 +108,10 @@ impl Postfix {
         let owner = Owner::lookup();
         prepare_dirs(dir.path(), &owner);
         let (cert, key) = dovecot.server_cert_files();
-        let main_cf = render_main_cf(dir.path(), &lmtp, &auth, &cert, &key);
+        let mut main_cf = render_main_cf(dir.path(), &lmtp, &auth, &cert, &key);
+        for (name, value) in settings {
+            main_cf.push_str(&format!("{name} = {value}\n"));
+        }
         fs::write(dir.path().join("conf/main.cf"), main_cf).unwrap();
         fs::write(dir.path().join("recipients"), RECIPIENTS).unwrap();
 
