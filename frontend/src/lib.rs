@@ -5,6 +5,7 @@
 //! - [`tunnel`]: the browser WebSocket speaking docs/tunnel-protocol.md to the proxy.
 //! - [`sync`]: the engine that drives the protocol crate's POP3 client over a [`sync::Transport`].
 //! - [`compose`]: drafts into RFC 5322 bytes (mail-builder); reply, reply-all, forward.
+//! - [`outbox`]: queued messages sent over SMTP through the tunnel; never twice silently.
 //! - [`export`]: stored mail streamed out as an mboxrd file (File System Access or a download).
 //! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
 //! - [`account`]: provider defaults, credential sealing (WebCrypto).
@@ -19,6 +20,7 @@ pub mod compose;
 pub mod export;
 pub mod mail;
 pub mod model;
+pub mod outbox;
 pub mod pwa;
 pub mod store;
 pub mod sync;

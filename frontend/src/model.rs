@@ -7,11 +7,15 @@
 //! - `syncing.rs`: starting a sync, Cancel, what the engine tells the screen while it runs.
 //! - `list.rs`: committed batches merged into the list in the store's order.
 //! - `reading.rs`: the reader's message, a resource on the selection.
+//! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
+//!   (`Outgoing`, provided beside the model).
 //! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
 
+mod compose;
 mod credentials;
 mod export;
 mod list;
+mod outbox;
 mod reading;
 mod syncing;
 
@@ -25,7 +29,9 @@ pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
 };
+pub use compose::Answer;
 pub use export::ExportState;
+pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
 
 use crate::account::{client_config, target};

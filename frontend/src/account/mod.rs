@@ -9,4 +9,4 @@ mod providers;
 pub mod remembered;
 
 pub use connection::{client_config, target};
-pub use providers::{Guess, guess};
+pub use providers::{Guess, guess, submission_guess};

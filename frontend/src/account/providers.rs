@@ -88,3 +88,60 @@ pub fn guess(email: &str) -> Option<Guess> {
         note,
     })
 }
+
+/// (domains, submission host, port; 465 is implicit TLS, 587 STARTTLS), beside the POP3 table.
+const SUBMISSION: &[(&[&str], &str, u16)] = &[
+    (&["gmail.com", "googlemail.com"], "smtp.gmail.com", 465),
+    (
+        &["outlook.com", "hotmail.com", "live.com", "msn.com"],
+        "smtp-mail.outlook.com",
+        587,
+    ),
+    (&["yahoo.com", "ymail.com"], "smtp.mail.yahoo.com", 465),
+    (
+        &["icloud.com", "me.com", "mac.com"],
+        "smtp.mail.me.com",
+        587,
+    ),
+    (
+        &["gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch"],
+        "mail.gmx.net",
+        465,
+    ),
+    (&["web.de"], "smtp.web.de", 587),
+    (&["fastmail.com", "fastmail.fm"], "smtp.fastmail.com", 465),
+    (&["posteo.de", "posteo.net"], "posteo.de", 465),
+    (&["mailbox.org"], "smtp.mailbox.org", 465),
+    (&["aol.com"], "smtp.aol.com", 465),
+    (&["zoho.com"], "smtp.zoho.com", 465),
+    (&["t-online.de"], "securesmtp.t-online.de", 465),
+    (&["yandex.com", "yandex.ru"], "smtp.yandex.com", 465),
+];
+
+/// The submission server for `account`: the provider's, else the POP3 host with `pop.` or
+/// `pop3.` turned into `smtp.`, on the port that matches the POP3 security (implicit TLS on
+/// 465, else 587).
+pub fn submission_guess(account: &crate::store::Account) -> (String, u16, Security) {
+    let domain = account
+        .email
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if let Some((_, host, port)) = SUBMISSION
+        .iter()
+        .find(|(domains, ..)| domains.contains(&domain.as_str()))
+    {
+        let security = if *port == 465 {
+            Security::Tls
+        } else {
+            Security::StartTls
+        };
+        return (host.to_string(), *port, security);
+    }
+    let host = ["pop3.", "pop."]
+        .iter()
+        .find_map(|p| account.host.strip_prefix(p))
+        .map(|rest| format!("smtp.{rest}"))
+        .unwrap_or_else(|| account.host.clone());
+    (host, account.security.submission_port(), account.security)
+}

@@ -1,0 +1,175 @@
+//! Why a message did not go, in words a user can act on, named as the sync's errors are
+//! (`sync/explain.rs`, whose words for the tunnel's own refusals are reused).
+
+use postbag_protocol::smtp::{ServerErrorKind, SmtpError, UnsendableError};
+
+use super::session::SendError;
+use crate::sync::{SyncError, explain as explain_sync};
+use crate::tunnel::TransportError;
+
+/// A send failure for people.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    pub message: String,
+    /// The network or the proxy is out of reach: the message waits for it.
+    pub offline: bool,
+    /// The server refused the login: the outbox asks for the password again.
+    pub wrong_password: bool,
+    /// The proxy wants an access code.
+    pub asks_access_code: bool,
+}
+
+fn plain(message: String) -> Explained {
+    Explained {
+        message,
+        offline: false,
+        wrong_password: false,
+        asks_access_code: false,
+    }
+}
+
+pub fn explain(err: &SendError) -> Explained {
+    match err {
+        SendError::Transport(t) => transport(t),
+        SendError::Smtp(e) => smtp(e),
+        SendError::Store(e) => plain(format!(
+            "Local storage failed before the message went out ({e}); nothing was sent."
+        )),
+        SendError::Silent { secs } => plain(format!(
+            "The submission server stopped answering (nothing for {secs} s)."
+        )),
+        SendError::Closed => plain("The submission server closed the connection.".into()),
+    }
+}
+
+fn transport(t: &TransportError) -> Explained {
+    match t {
+        TransportError::ProxyUnreachable => Explained {
+            offline: true,
+            ..plain(
+                "The Postbag proxy cannot be reached (no network, or the proxy is down).".into(),
+            )
+        },
+        TransportError::Closed { code, .. } => plain(format!(
+            "The connection to the Postbag proxy was lost (code {code})."
+        )),
+        TransportError::OpenTimedOut { secs } => plain(format!(
+            "No connection to the submission server within {secs} s: the network, the Postbag \
+             proxy or the server is not answering."
+        )),
+        // The proxy's typed errors (a refused target, DNS, TLS) and a refused handshake read
+        // the same for sending as for receiving.
+        other => {
+            let e = explain_sync(&SyncError::Transport(other.clone()));
+            Explained {
+                offline: e.offline,
+                asks_access_code: e.asks_access_code,
+                ..plain(e.message)
+            }
+        }
+    }
+}
+
+fn smtp(e: &SmtpError) -> Explained {
+    match e {
+        SmtpError::Server(s) => {
+            let said = peer_text(&s.reply.to_string(), 200);
+            use ServerErrorKind::*;
+            let message = match s.kind {
+                AuthFailed => {
+                    return Explained {
+                        wrong_password: true,
+                        ..plain(format!(
+                            "Wrong password: the submission server refused the login (it said \
+                             \"{said}\"). Check the login in Settings, Sending."
+                        ))
+                    };
+                }
+                RecipientRejected => format!(
+                    "Recipient refused: the server will not take mail for {} (it said \"{said}\").",
+                    s.address
+                        .as_deref()
+                        .map(|a| peer_text(a, 120))
+                        .unwrap_or_default()
+                ),
+                MessageTooLarge => format!(
+                    "Message too large: the server refuses messages this big (it said \"{said}\")."
+                ),
+                MailboxFull => {
+                    format!("The recipient's mailbox is full (the server said \"{said}\").")
+                }
+                SenderRejected => format!(
+                    "The server refused the sending address (it said \"{said}\"). Check the \
+                     address in Settings, Sending."
+                ),
+                EncryptionRequired => format!(
+                    "The server wants an encrypted connection (it said \"{said}\"). Choose \
+                     STARTTLS or TLS in Settings, Sending."
+                ),
+                AuthRequired => {
+                    format!("The server wants a login before it takes mail (it said \"{said}\").")
+                }
+                AuthMechanismTooWeak => format!(
+                    "The server wants a stronger login method than it offered (it said \"{said}\")."
+                ),
+                Temporary | ServiceUnavailable => format!(
+                    "The server is busy or unavailable for now (it said \"{said}\"); the outbox \
+                     tries again."
+                ),
+                MessageRejected => format!("The server refused the message (it said \"{said}\")."),
+                GreetingRefused | EhloRejected | StartTlsRejected | CommandRejected => {
+                    format!("The submission server refused the session (it said \"{said}\").")
+                }
+            };
+            plain(message)
+        }
+        SmtpError::Unsendable(u) => plain(match u {
+            UnsendableError::TooLarge { size, limit } => format!(
+                "Message too large: it is {} and the server takes at most {} (its SIZE).",
+                crate::mail::human_size(*size),
+                crate::mail::human_size(*limit)
+            ),
+            UnsendableError::InvalidAddress { address } => format!(
+                "\"{}\" cannot be used as an address on this server.",
+                peer_text(address, 120)
+            ),
+            other => format!("This server cannot take the message: {other}."),
+        }),
+        SmtpError::StartTlsUnavailable => plain(
+            "TLS problem: the server does not offer STARTTLS, and Postbag never sends a password \
+             unencrypted. Choose implicit TLS (usually port 465) in Settings, Sending."
+                .into(),
+        ),
+        SmtpError::PlaintextRefused => plain(
+            "Postbag refuses to send the password over an unencrypted connection. Choose STARTTLS \
+             or TLS in Settings, Sending."
+                .into(),
+        ),
+        SmtpError::NoAcceptableAuth { offered } => plain(format!(
+            "The server offers no login method Postbag accepts (it offers: {}).",
+            peer_text(&offered.join(", "), 120)
+        )),
+        SmtpError::ConnectionLost { during, .. } => {
+            plain(format!("The connection was lost during the {during}."))
+        }
+        SmtpError::Protocol(p) => plain(format!("The submission server broke the protocol: {p}.")),
+        SmtpError::Usage(u) => plain(format!("Postbag misused the SMTP client: {u}.")),
+    }
+}
+
+/// Server text fit to show: control characters escaped, at most `max` characters.
+fn peer_text(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
