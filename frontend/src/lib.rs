@@ -18,6 +18,7 @@ pub mod account;
 pub mod app;
 pub mod compose;
 pub mod export;
+pub mod import;
 pub mod mail;
 pub mod model;
 pub mod outbox;

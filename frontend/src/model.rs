@@ -14,6 +14,7 @@
 mod compose;
 mod credentials;
 mod export;
+mod import;
 mod list;
 mod outbox;
 mod reading;
@@ -31,6 +32,7 @@ pub use credentials::{
 };
 pub use compose::Answer;
 pub use export::ExportState;
+pub use import::ImportState;
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
 
@@ -93,6 +95,8 @@ pub struct Model {
     pub runs: RwSignal<u32>,
     /// The mbox export (`model/export.rs`).
     pub export: RwSignal<ExportState>,
+    /// The import of mbox files, messages and Maildir folders (`model/import.rs`).
+    pub import: RwSignal<ImportState>,
 }
 
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
@@ -135,6 +139,7 @@ impl Model {
             other_tab: RwSignal::new(None),
             runs: RwSignal::new(0),
             export: RwSignal::new(ExportState::Idle),
+            import: RwSignal::new(ImportState::Idle),
         }
     }
 

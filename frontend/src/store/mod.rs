@@ -9,6 +9,7 @@ mod drafts;
 mod export;
 mod idb;
 mod identity;
+mod import;
 mod ledger;
 mod messages;
 mod outbox;
@@ -24,6 +25,7 @@ use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode}
 pub use drafts::StoredDraft;
 pub use export::{MessageKey, Scope};
 pub use identity::identity;
+pub use import::IMPORTED;
 pub use messages::{Commit, NewMessage};
 pub use outbox::{OutboxItem, OutboxState, RecipientRefusal, sent_folder};
 pub use types::*;
@@ -39,7 +41,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn from_js(value: JsValue) -> Self {
+    pub(crate) fn from_js(value: JsValue) -> Self {
         if let Some(ex) = value.dyn_ref::<web_sys::DomException>() {
             return StoreError::Js(format!("{}: {}", ex.name(), ex.message()));
         }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::model::{ExportState, Model};
 use crate::store::Scope;
+use crate::views::import::ImportControls;
 
 #[component]
 pub fn ExportPanel() -> impl IntoView {
@@ -27,6 +28,7 @@ pub fn ExportPanel() -> impl IntoView {
                     on:click=export_account>"Export this account (mbox)"</button>
             </div>
             <ExportStatus/>
+            <ImportControls/>
         </section>
     }
 }

@@ -2,6 +2,7 @@
 //! none of them touches IndexedDB or the tunnel directly.
 
 pub mod export;
+pub mod import;
 pub mod list;
 pub mod mailbox;
 pub mod reader;
