@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Model, Screen};
+use crate::model::{Model, Outgoing, Screen};
 use crate::store::OtherTab;
 use crate::views::{mailbox::Mailbox, setup::Setup};
 
@@ -11,6 +11,10 @@ pub fn App() -> impl IntoView {
     let model = Model::new();
     provide_context(model);
     model.start();
+    // Drafts, Outbox and Sent (model/outbox.rs) follow the account the model shows.
+    let outgoing = Outgoing::new(model.account);
+    provide_context(outgoing);
+    outgoing.start();
     view! {
         <div class="app">
             {move || model.storage_error.get().map(|e| view! {

@@ -6,6 +6,9 @@ use leptos::task::spawn_local;
 
 use crate::model::{Model, Screen, SyncState, unlock};
 use crate::tunnel::AccessCode;
+use crate::model::{Folder, Outgoing};
+use crate::views::compose::{ComposeForm, NewMessageButton};
+use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
 
 /// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
@@ -186,11 +189,17 @@ fn StatusLine() -> impl IntoView {
 pub fn Mailbox() -> impl IntoView {
     let model = expect_context::<Model>();
     let email = move || model.account.get().map(|a| a.email).unwrap_or_default();
+    // Drafts, Outbox and Sent take the inbox's place (views/outbox.rs); the compose form
+    // opens over the screen.
+    let outgoing = use_context::<Outgoing>();
+    let outgoing_shown = move || outgoing.is_some_and(|o| o.folder.get() != Folder::Inbox);
+    let composing = move || outgoing.is_some_and(|o| o.composing.with(Option::is_some));
     view! {
         <div class="mailbox" class:reading=move || model.selected.get().is_some()>
             <header class="topbar">
                 <span class="brand">"Postbag"</span>
                 <span class="who" title="Account">{email}</span>
+                <NewMessageButton/>
                 <SyncControls/>
                 <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Setup)>"Settings"</button>
             </header>
@@ -201,7 +210,9 @@ pub fn Mailbox() -> impl IntoView {
             <Show when=move || model.needs_access_code.get() && !model.needs_password.get()>
                 <AccessCodePrompt/>
             </Show>
-            <div class="panes pb-shell" data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }>
+            <Folders/>
+            <OutgoingPane/>
+            <div class="panes pb-shell" hidden=outgoing_shown data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }>
                 <section class="list-pane pb-list" aria-label="Message list">
                     <div class="search">
                         <label class="visually-hidden" for="search">"Search mail"</label>
@@ -220,6 +231,9 @@ pub fn Mailbox() -> impl IntoView {
                     <Reader/>
                 </section>
             </div>
+            <Show when=composing>
+                <ComposeForm/>
+            </Show>
         </div>
     }
 }

@@ -1,10 +1,13 @@
 //! Leptos components. They read the [`crate::model::Model`] from context and call its methods;
 //! none of them touches IndexedDB or the tunnel directly.
 
+pub mod compose;
+pub mod compose_settings;
 pub mod export;
 pub mod import;
 pub mod list;
 pub mod mailbox;
+pub mod outbox;
 pub mod reader;
 pub mod setup;
 

@@ -13,6 +13,7 @@ use crate::mail::sanitize::{IFRAME_SANDBOX, iframe_document, sanitize};
 use crate::mail::view::{Block, InlineImage};
 use crate::mail::{Attachment, MessageView, human_size};
 use crate::model::Model;
+use crate::views::compose::AnswerButtons;
 use crate::views::long_date;
 
 /// Offers `bytes` as a download named `name` (a Blob URL, revoked right after the click).
@@ -214,6 +215,7 @@ pub fn Reader() -> impl IntoView {
                     let u = u1.clone();
                     spawn_local(async move { model.set_read(&u, false).await; model.selected.set(None); });
                 }>"Mark unread"</button>
+                <AnswerButtons raw=o.raw.clone()/>
                 <button type="button" class="secondary" on:click=save_eml>"Save as .eml"</button>
                 <button type="button" class="danger" on:click=move |_| {
                     let u = u2.clone();

@@ -12,6 +12,7 @@ use crate::model::{Model, Screen, keep, session_access_code, test_connection};
 use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
+use crate::views::compose_settings::SendingSettings;
 use crate::views::export::ExportPanel;
 
 /// What the connection test found: the rows to show, or why it failed.
@@ -344,6 +345,7 @@ pub fn Setup() -> impl IntoView {
             </form>
             <Show when=move || model.account.get().is_some()>
                 <ExportPanel/>
+                <SendingSettings/>
             </Show>
         </main>
     }
