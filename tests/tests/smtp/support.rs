@@ -1,17 +1,29 @@
-//! Helpers for the SMTP tests: TLS with the run's CA, a minimal SMTP conversation written out
-//! by hand (the test reads like the RFC 5321 exchange it checks), and bob's mailbox over POP3.
+//! Helpers for the SMTP tests: the servers, TLS with the run's CA, a session of the library's
+//! SMTP client (`postbag_protocol::smtp::blocking`), and a mailbox read back over POP3.
 
-pub use std::io::{BufRead, BufReader, Write};
 pub use std::net::{SocketAddr, TcpStream};
 pub use std::sync::Arc;
 pub use std::time::Duration;
 
-use base64::Engine as _;
-pub use postbag_protocol::pop3::blocking::{Reply as Pop3Reply, Session, Stream};
-pub use postbag_protocol::pop3::{ClientConfig, Command, Secret};
+use postbag_protocol::pop3;
+use postbag_protocol::pop3::blocking::Reply as Pop3Reply;
+pub use postbag_protocol::smtp::blocking::{DriverError, Outcome, Session, Stream};
+pub use postbag_protocol::smtp::{
+    AuthMechanism, AuthPolicy, ClientConfig, Envelope, RecipientStatus, Secret, ServerErrorKind,
+    SmtpError, TlsState, UnsendableError,
+};
 pub use postbag_tests::postfix::{self, Postfix};
 pub use postbag_tests::{Dovecot, TestUser};
 use rustls::pki_types::ServerName;
+
+/// How the session reaches TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// The submission port (587 role): plain, then STARTTLS before anything else.
+    StartTls,
+    /// The submissions port (465 role): TLS before the greeting.
+    Implicit,
+}
 
 /// Dovecot and Postfix for one test, and two users.
 pub struct Servers {
@@ -40,17 +52,50 @@ impl Servers {
         tls_config(self.dovecot.ca_der())
     }
 
+    /// An SMTP session of the library's client logged in as `user` with `password`.
+    pub fn login(
+        &self,
+        tls: Tls,
+        user: &TestUser,
+        password: &str,
+        auth: AuthPolicy,
+    ) -> Result<Session, DriverError> {
+        let mut config = ClientConfig::new(user.name.clone(), Secret::new(password.to_string()));
+        config.auth = auth;
+        let config_tls = self.tls();
+        let mut upgrade = |s: Box<dyn Stream>| wrap_tls(s, &config_tls);
+        let stream: Box<dyn Stream> = match tls {
+            Tls::StartTls => {
+                config.want_starttls = true;
+                Box::new(tcp(self.postfix.submission_addr()))
+            }
+            Tls::Implicit => {
+                config.want_starttls = false;
+                config.tls = TlsState::Implicit;
+                wrap_tls(Box::new(tcp(self.postfix.submissions_addr())), &config_tls).unwrap()
+            }
+        };
+        Session::connect(stream, config, Some(&mut upgrade))
+    }
+
+    /// Logged in as alice, or the test fails with Postfix's log.
+    pub fn alice(&self, tls: Tls) -> Session {
+        self.login(tls, &self.alice, &self.alice.password, AuthPolicy::Auto)
+            .unwrap_or_else(|e| panic!("login: {e}\n{}", self.postfix.log()))
+    }
+
     /// Every message in `user`'s mailbox, as POP3 RETR serves it, once `count` have arrived.
     pub fn mailbox(&self, user: &TestUser, count: usize) -> Vec<Vec<u8>> {
         self.postfix.wait_for_messages(&self.dovecot, user, count);
-        let mut config = ClientConfig::new(user.name.clone(), Secret::new(user.password.clone()));
+        let mut config =
+            pop3::ClientConfig::new(user.name.clone(), Secret::new(user.password.clone()));
         config.want_starttls = true;
         let tls = self.tls();
         let mut upgrade = |s: Box<dyn Stream>| wrap_tls(s, &tls);
         let stream = Box::new(tcp(self.dovecot.pop3_addr()));
-        let mut session = Session::login(stream, config, Some(&mut upgrade))
+        let mut session = pop3::blocking::Session::login(stream, config, Some(&mut upgrade))
             .unwrap_or_else(|e| panic!("POP3 login of {}: {e}", user.name));
-        let retr: Vec<Command> = (1..=count as u32).map(Command::Retr).collect();
+        let retr: Vec<pop3::Command> = (1..=count as u32).map(pop3::Command::Retr).collect();
         let messages = session
             .execute(&retr)
             .unwrap()
@@ -99,141 +144,17 @@ pub fn tcp(addr: SocketAddr) -> TcpStream {
     s
 }
 
-/// One SMTP reply: the code and the text of every line (enhanced status code included).
-#[derive(Debug)]
-pub struct SmtpReply {
-    pub code: u16,
-    pub lines: Vec<String>,
+/// The address of `user`'s mailbox.
+pub fn address(user: &TestUser) -> String {
+    Postfix::address(user)
 }
 
-impl SmtpReply {
-    pub fn text(&self) -> String {
-        self.lines.join("\n")
-    }
-
-    pub fn has_line(&self, line: &str) -> bool {
-        self.lines.iter().any(|l| l.eq_ignore_ascii_case(line))
-    }
-}
-
-/// A hand-written SMTP conversation: one command, one reply.
-pub struct Smtp {
-    input: BufReader<Box<dyn Stream>>,
-}
-
-/// How the conversation reaches TLS.
-#[derive(Clone, Copy, Debug)]
-pub enum Tls {
-    /// Port 587's way: EHLO, STARTTLS, handshake, EHLO again.
-    StartTls,
-    /// Port 465's way: the handshake before the greeting.
-    Implicit,
-}
-
-impl Smtp {
-    /// Connects, reads the greeting and says EHLO: the plain conversation before STARTTLS.
-    pub fn plain(addr: SocketAddr) -> (Smtp, SmtpReply) {
-        let mut smtp = Smtp {
-            input: BufReader::new(Box::new(tcp(addr))),
-        };
-        assert_eq!(smtp.read_reply().code, 220);
-        let ehlo = smtp.command("EHLO client.postbag.test");
-        assert_eq!(ehlo.code, 250, "{ehlo:?}");
-        (smtp, ehlo)
-    }
-
-    /// Connects over TLS by the given way; returns the conversation and the EHLO reply
-    /// under TLS (its capabilities).
-    pub fn connect(servers: &Servers, tls: Tls) -> (Smtp, SmtpReply) {
-        let config = servers.tls();
-        let stream = match tls {
-            Tls::StartTls => {
-                let (mut smtp, ehlo) = Smtp::plain(servers.postfix.submission_addr());
-                assert!(ehlo.has_line("STARTTLS"), "{ehlo:?}");
-                assert_eq!(smtp.command("STARTTLS").code, 220);
-                assert!(
-                    smtp.input.buffer().is_empty(),
-                    "nothing may follow the STARTTLS reply in plain text"
-                );
-                wrap_tls(smtp.input.into_inner(), &config).unwrap()
-            }
-            Tls::Implicit => {
-                wrap_tls(Box::new(tcp(servers.postfix.submissions_addr())), &config).unwrap()
-            }
-        };
-        let mut smtp = Smtp {
-            input: BufReader::new(stream),
-        };
-        if let Tls::Implicit = tls {
-            assert_eq!(smtp.read_reply().code, 220);
-        }
-        let ehlo = smtp.command("EHLO client.postbag.test");
-        assert_eq!(ehlo.code, 250, "{ehlo:?}");
-        (smtp, ehlo)
-    }
-
-    pub fn command(&mut self, line: &str) -> SmtpReply {
-        self.send(format!("{line}\r\n").as_bytes());
-        self.read_reply()
-    }
-
-    /// A command whose reply must have `code`; the reply's text names what went wrong.
-    #[track_caller]
-    pub fn expect(&mut self, line: &str, code: u16) -> SmtpReply {
-        let reply = self.command(line);
-        assert_eq!(reply.code, code, "{line}: {reply:?}");
-        reply
-    }
-
-    /// AUTH PLAIN with the initial response (RFC 4954).
-    pub fn auth_plain(&mut self, user: &str, password: &str) -> SmtpReply {
-        let token =
-            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
-        self.command(&format!("AUTH PLAIN {token}"))
-    }
-
-    /// DATA, then the message dot-stuffed and ended by `.`: the reply to the end of data.
-    pub fn data(&mut self, message: &[u8]) -> SmtpReply {
-        let go = self.command("DATA");
-        assert_eq!(go.code, 354, "{go:?}");
-        let mut stuffed = Vec::with_capacity(message.len() + 64);
-        for line in message.split_inclusive(|&b| b == b'\n') {
-            if line.starts_with(b".") {
-                stuffed.push(b'.');
-            }
-            stuffed.extend_from_slice(line);
-        }
-        if !stuffed.ends_with(b"\r\n") {
-            stuffed.extend_from_slice(b"\r\n");
-        }
-        stuffed.extend_from_slice(b".\r\n");
-        self.send(&stuffed);
-        self.read_reply()
-    }
-
-    pub fn send(&mut self, bytes: &[u8]) {
-        let stream = self.input.get_mut();
-        stream.write_all(bytes).unwrap();
-        stream.flush().unwrap();
-    }
-
-    /// Reads a possibly multi-line reply (`250-...` lines, then `250 ...`).
-    pub fn read_reply(&mut self) -> SmtpReply {
-        let mut lines = Vec::new();
-        loop {
-            let mut line = String::new();
-            let n = self.input.read_line(&mut line).unwrap();
-            assert!(n > 0, "connection closed mid-reply after {lines:?}");
-            let line = line.trim_end_matches(['\r', '\n']);
-            assert!(line.len() >= 3, "short reply line {line:?}");
-            let code: u16 = line[..3].parse().unwrap();
-            let last = line.as_bytes().get(3) != Some(&b'-');
-            lines.push(line.get(4..).unwrap_or("").to_string());
-            if last {
-                return SmtpReply { code, lines };
-            }
-        }
-    }
+/// Sends one message from alice to `to` in `session`, with nothing to record at the commit.
+pub fn send(session: &mut Session, from: &TestUser, to: &[String], message: &[u8]) -> Outcome {
+    let envelope = Envelope::new(address(from), to.to_vec());
+    session
+        .send(envelope, message.to_vec(), |_| Ok(()))
+        .unwrap_or_else(|e| panic!("send: {e}"))
 }
 
 /// A message as a mail client would submit it, with a line that needs dot-stuffing.
