@@ -141,7 +141,7 @@ impl ServerCertVerifier for Recorder {
         // A pin accepts its certificate whatever the certificate says of itself: a self-signed
         // certificate made with `openssl req -x509` is marked CA:TRUE, which the chain check
         // rightly refuses as a server's own (CaUsedAsEndEntity), and pinning is how such a
-        // server is trusted (tests/tests/proxy_pin.rs).
+        // server is trusted (tests/tests/proxy/pin.rs).
         match self.pin {
             Some(pin) if Sha256::digest(end_entity.as_ref()).as_slice() == pin => {
                 Ok(ServerCertVerified::assertion())

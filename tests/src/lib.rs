@@ -4,16 +4,19 @@
 
 pub mod certs;
 pub mod dovecot;
+// Mail-server stand-ins that stream, answer or hold, for the relay bench.
+pub mod fake_upstreams;
 // Mail that attacks the reader (cid injection, amplification, hidden parts, remote content).
 pub mod hostile_mail;
 pub mod messages;
 // A private Postfix instance: SMTP submission (STARTTLS and implicit TLS) into Dovecot's Maildirs.
 pub mod postfix;
-// Starting the proxy and opening tunnels through it, for the proxy_* tests.
+// Starting the proxy (postbag_proxy::run on its own thread) and opening tunnels through it,
+// for the proxy tests (tests/tests/proxy.rs) and the e2e fixture.
 pub mod proxy_harness;
 // Login refusals Dovecot cannot be made to give (LOGIN-DELAY, IN-USE), for the e2e tests.
 pub mod scripted_pop3;
-// A native client of the proxy tunnel and a POP3 driver over it (proxy_* tests).
+// A native client of the proxy tunnel and a POP3 driver over it (proxy tests).
 pub mod ws_client;
 
 pub use dovecot::{Dovecot, TestUser};

@@ -11,7 +11,7 @@
 //!
 //! [`mailbox`] is its hostile sibling: a whole mailbox whose messages misbehave on demand.
 
-// A mailbox with scripted RETR behaviours, odd UIDLs, no CAPA, optional TLS (fetch, proxy_pin).
+// A mailbox with scripted RETR behaviours, odd UIDLs, no CAPA, optional TLS (fetch, the proxy pin test).
 pub mod mailbox;
 
 use std::io::{BufRead, BufReader, Write};

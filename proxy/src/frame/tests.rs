@@ -163,3 +163,24 @@ fn control_frames_may_come_between_fragments() {
     input.extend(header(FIN, 425));
     check(&input, 2, Some("limited to 1024 bytes"));
 }
+
+/// RFC 6455 5.5.1 and 7.4, as actix-http's codec checks them once the header passed: a close
+/// payload is empty or a status code a peer may send, then UTF-8.
+#[test]
+fn a_close_payload_is_empty_or_a_sendable_code_and_utf8() {
+    check(&frame(FIN | 0x8, b""), 1, None);
+    let mut bye = 4000u16.to_be_bytes().to_vec();
+    bye.extend(b"bye");
+    check(&frame(FIN | 0x8, &bye), 1, None);
+    check(&frame(FIN | 0x8, &[0x03]), 0, Some("protocol error"));
+    for reserved in [999u16, 1005, 1006, 1015, 2999, 5000] {
+        check(
+            &frame(FIN | 0x8, &reserved.to_be_bytes()),
+            0,
+            Some("protocol error"),
+        );
+    }
+    let mut not_utf8 = 1000u16.to_be_bytes().to_vec();
+    not_utf8.extend(b"\xff");
+    check(&frame(FIN | 0x8, &not_utf8), 0, Some("protocol error"));
+}

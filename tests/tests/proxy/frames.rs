@@ -216,6 +216,18 @@ fn text_is_whole_utf8_json_or_refused() {
     assert_eq!(metric(&proxy, "postbag_bytes_to_upstream_total"), 0);
 }
 
+/// A close frame whose payload is one byte (no room for a status code) or a code no endpoint
+/// may send (1005) is a protocol error, answered as one, not echoed.
+#[test]
+fn a_malformed_close_is_refused() {
+    let (proxy, target) = proxy();
+    for payload in [&[0x03][..], &1005u16.to_be_bytes()] {
+        let mut tunnel = connected(&proxy, &target);
+        tunnel.send_frame(CLOSE, payload.len() as u64, payload);
+        expect_refused(&mut tunnel, "protocol error");
+    }
+}
+
 /// The close handshake started by the proxy: when the mail server closes, the browser gets a
 /// close (1000 `upstream closed`) and then the end of the TCP connection.
 #[test]

@@ -1,6 +1,6 @@
 //! Limits and backpressure: tunnel caps (and whose address they count), idle timeout (which
 //! empty frames and pings do not reset), message size, a slow browser reading a 10 MB message,
-//! and graceful shutdown. (Lengths announced in frame headers: proxy_frames.rs.)
+//! and graceful shutdown. (Lengths announced in frame headers: frames.rs.)
 //!
 //! Timing: these run on loaded 2-core machines, so a test waits for a state by polling with a
 //! generous deadline, never by a fixed sleep; lower bounds (closed no earlier than the timeout)
