@@ -21,3 +21,6 @@ mod refusals;
 // The MTA itself: 552 declared and undeclared, TLS before AUTH, no relaying without login.
 #[path = "smtp/mta.rs"]
 mod mta;
+// The `send` example end to end: delivered, a refused recipient, a wrong password.
+#[path = "smtp/send_example.rs"]
+mod send_example;
