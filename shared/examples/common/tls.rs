@@ -1,8 +1,8 @@
-//! Whom `fetch` trusts, never a third way: the web PKI roots plus an optional CA file, checked
-//! for the host name, or exactly one certificate pinned by the SHA-256 of its DER encoding (the
-//! whole certificate, as the proxy and the app pin). Either way the handshake signature is
-//! checked, so the server proves it holds the certificate's key. The verifier remembers the
-//! presented certificate, so a refusal can say what to pin.
+//! Whom `fetch` and `send` trust, never a third way: the web PKI roots plus an optional CA
+//! file, checked for the host name, or exactly one certificate pinned by the SHA-256 of its DER
+//! encoding (the whole certificate, as the proxy and the app pin). Either way the handshake
+//! signature is checked, so the server proves it holds the certificate's key. The verifier
+//! remembers the presented certificate, so a refusal can say what to pin.
 
 use std::io;
 use std::path::Path;

@@ -19,6 +19,10 @@
 mod names;
 mod run;
 mod saving;
+// Shared with the `send` example.
+#[path = "../common/shown.rs"]
+mod shown;
+#[path = "../common/tls.rs"]
 mod tls;
 
 use std::net::{TcpStream, ToSocketAddrs};
@@ -34,7 +38,7 @@ use postbag_protocol::pop3::{
     AuthPolicy, ClientConfig, Pop3Error, Secret, ServerErrorKind, TlsState,
 };
 
-use names::shown;
+use shown::shown;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Tls {

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use postbag_protocol::pop3::blocking::{Reply, Session};
 use postbag_protocol::pop3::{Command, CommandId, Event};
 
-use crate::names::{Names, shown};
+use crate::names::Names;
 use crate::saving::Partial;
+use crate::shown::shown;
 use crate::{Args, connect, explain};
 
 /// A download may grow past its listed size (some servers add headers as they send), but not
