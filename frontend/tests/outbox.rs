@@ -92,6 +92,7 @@ async fn pass(
         sending: &sending,
         password: &password,
         limits,
+        now_all: false,
     };
     outbox::send_queued(&pass, &mut FakeConnect(office.clone()), now, |_| {})
         .await

@@ -240,7 +240,7 @@ impl Outgoing {
                     self.composing.set(None);
                     self.folder.set(Folder::Outbox);
                     self.reload().await;
-                    self.process();
+                    self.send_now();
                 }
                 Err(e) => fail(format!("The message could not be queued: {e}")),
             }

@@ -69,6 +69,8 @@ pub struct Outgoing {
     pub needs_password: RwSignal<bool>,
     /// A pass runs in this tab.
     pub busy: RwSignal<bool>,
+    /// Asked for another pass while one ran (a message queued meanwhile).
+    again: RwSignal<bool>,
     /// Bumped on every edit of the compose form: a save runs only if no edit followed it.
     pub(super) edits: RwSignal<u64>,
 }
@@ -136,6 +138,7 @@ impl Outgoing {
             problem: RwSignal::new(None),
             needs_password: RwSignal::new(false),
             busy: RwSignal::new(false),
+            again: RwSignal::new(false),
             edits: RwSignal::new(0),
         }
     }
@@ -151,12 +154,12 @@ impl Outgoing {
             {
                 spawn_local(async move {
                     self.reload().await;
-                    self.process();
+                    self.send_now();
                 });
             }
         });
         if let Some(window) = web_sys::window() {
-            let on_online = Closure::<dyn FnMut()>::new(move || self.process());
+            let on_online = Closure::<dyn FnMut()>::new(move || self.send_now());
             let _ = window
                 .add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
             // Listens for the page's lifetime.
@@ -190,10 +193,22 @@ impl Outgoing {
         })
     }
 
-    /// One pass over the outbox, unless one runs in this tab already or another tab holds the
-    /// account's outbox lock.
+    /// A pass over the outbox for the messages that are due (the retry timer).
     pub fn process(self) {
+        self.run(false);
+    }
+
+    /// A pass that tries every queued message now, whatever its backoff: at start, when the
+    /// browser comes online, after Send.
+    pub fn send_now(self) {
+        self.run(true);
+    }
+
+    /// One pass, unless one runs in this tab already (then another follows it) or another tab
+    /// holds the account's outbox lock.
+    fn run(self, now_all: bool) {
         if self.busy.get_untracked() {
+            self.again.set(true);
             return;
         }
         let Some(account) = self.account.get_untracked() else {
@@ -222,6 +237,7 @@ impl Outgoing {
                 sending: &sending,
                 password: &password,
                 limits: Limits::default(),
+                now_all,
             };
             let pass = outbox::send_queued(&pass, &mut tunnel, now, move |id| {
                 sending_now.set(Some(id.to_string()))
@@ -248,6 +264,10 @@ impl Outgoing {
             }
             self.reload().await;
             self.schedule_retry();
+            if self.again.get_untracked() {
+                self.again.set(false);
+                self.send_now();
+            }
         });
     }
 
@@ -282,7 +302,7 @@ impl Outgoing {
             set_session_password(&smtp_key(&account.id), Secret::new(typed));
         }
         self.needs_password.set(false);
-        self.process();
+        self.send_now();
         Ok(())
     }
 
@@ -337,7 +357,7 @@ impl Outgoing {
                 self.problem.set(Some(storage(e.to_string())));
             }
             self.reload().await;
-            self.process();
+            self.send_now();
         });
     }
 
@@ -371,7 +391,7 @@ impl Outgoing {
             .await
             .map_err(|e| e.to_string())?;
         self.account.set(Some(account));
-        self.process();
+        self.send_now();
         Ok(())
     }
 }

@@ -92,6 +92,9 @@ pub struct Pass<'a> {
     pub sending: &'a Sending,
     pub password: &'a Secret<String>,
     pub limits: Limits,
+    /// Try every queued message now, whatever its backoff: the network just came back, the
+    /// app just started, or the user pressed Send.
+    pub now_all: bool,
 }
 
 /// Sends every queued message of the pass's account that is due at `now`, oldest first. Call
@@ -109,6 +112,7 @@ pub async fn send_queued<C: Connect>(
         sending,
         password,
         limits,
+        now_all,
     } = *pass;
     let mut report = Report::default();
     for listed in store.outbox(&account.id).await? {
@@ -119,7 +123,7 @@ pub async fn send_queued<C: Connect>(
         if item.state != OutboxState::Queued {
             continue;
         }
-        if item.next_attempt > now {
+        if item.next_attempt > now && !now_all {
             report.waiting += 1;
             continue;
         }
@@ -133,6 +137,9 @@ pub async fn send_queued<C: Connect>(
                 // Every other message would meet the same wall: stop here.
                 let ex = explain(&SendError::Transport(e));
                 item.last_error = Some(ex.message.clone());
+                // Not an attempt that reached the server: no count, but a later look (the
+                // `online` event and the next start look at once).
+                item.next_attempt = now + backoff_ms(item.attempts + 1);
                 store.put_outbox(&item).await?;
                 report.waiting += 1;
                 report.problem = Some(ex);
