@@ -22,6 +22,7 @@ use postbag_protocol::tunnel::{
     ClientMessage, Connected, OpenRequest, PROTOCOL_VERSION, ServerMessage, TUNNEL_PATH, TlsInfo,
     TlsMode,
 };
+use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -44,7 +45,7 @@ pub struct Target {
 pub struct TunnelSocket {
     ws: WebSocket,
     events: SocketEvents,
-    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+    _listeners: [EventListener; 3],
 }
 
 /// The tunnel URL on the page's own origin (`ws:` or `wss:` to match the page).
@@ -87,41 +88,41 @@ impl TunnelSocket {
             .map_err(|_| TransportError::ProxyUnreachable)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let events = SocketEvents::default();
-        let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
-
-        let open_events = events.clone();
-        handlers.push(Closure::new(move |_| open_events.push(Incoming::Opened)));
-        ws.set_onopen(Some(handlers[0].as_ref().unchecked_ref()));
-
-        let msg_events = events.clone();
-        handlers.push(Closure::new(move |ev: JsValue| {
-            let ev: MessageEvent = ev.unchecked_into();
-            let data = ev.data();
-            if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
-                msg_events.push(Incoming::Bytes(Uint8Array::new(buf).to_vec()));
-            } else if let Some(text) = data.as_string() {
-                msg_events.push(match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(m) => Incoming::Control(m),
-                    Err(e) => Incoming::Garbage(e.to_string()),
-                });
-            }
-        }));
-        ws.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));
-
-        let close_events = events.clone();
-        handlers.push(Closure::new(move |ev: JsValue| {
-            let ev: CloseEvent = ev.unchecked_into();
-            close_events.push(Incoming::Closed {
-                code: ev.code(),
-                reason: ev.reason(),
-            });
-        }));
-        ws.set_onclose(Some(handlers[2].as_ref().unchecked_ref()));
-
+        // The listeners live as long as the socket: dropping them removes them (gloo-events).
+        let listeners = [
+            EventListener::new(&ws, "open", {
+                let events = events.clone();
+                move |_| events.push(Incoming::Opened)
+            }),
+            EventListener::new(&ws, "message", {
+                let events = events.clone();
+                move |ev| {
+                    let data = ev.unchecked_ref::<MessageEvent>().data();
+                    if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
+                        events.push(Incoming::Bytes(Uint8Array::new(buf).to_vec()));
+                    } else if let Some(text) = data.as_string() {
+                        events.push(match serde_json::from_str::<ServerMessage>(&text) {
+                            Ok(m) => Incoming::Control(m),
+                            Err(e) => Incoming::Garbage(e.to_string()),
+                        });
+                    }
+                }
+            }),
+            EventListener::new(&ws, "close", {
+                let events = events.clone();
+                move |ev| {
+                    let ev = ev.unchecked_ref::<CloseEvent>();
+                    events.push(Incoming::Closed {
+                        code: ev.code(),
+                        reason: ev.reason(),
+                    });
+                }
+            }),
+        ];
         let mut sock = TunnelSocket {
             ws,
             events,
-            _handlers: handlers,
+            _listeners: listeners,
         };
         match sock.events.next().await {
             Incoming::Opened => {}
@@ -226,10 +227,8 @@ impl Transport for TunnelSocket {
 }
 
 impl Drop for TunnelSocket {
+    /// Closes the WebSocket; the listeners are removed as they drop.
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
         let _ = self.ws.close();
     }
 }
