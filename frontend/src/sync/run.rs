@@ -15,7 +15,7 @@ use crate::store::{Account, ServerPolicy, Store, Summary};
 use crate::tunnel::{Transport, TransportError};
 use state::{Saving, State};
 
-// TOP n 0 confirmations of messages already stored: `Check`, `Run::resolve`.
+// TOP n 0 confirmations of messages already stored: `Run::resolve`.
 mod confirm;
 // What the engine does with each of the client's events: `Run::handle`.
 mod events;

@@ -8,13 +8,6 @@ use crate::sync::plan::{Confirm, set_aside_key};
 use crate::sync::report::Notice;
 use postbag_protocol::pop3::Command;
 
-/// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
-pub(super) struct Check {
-    pub(super) confirm: Confirm,
-    pub(super) headers: Vec<u8>,
-    pub(super) received: u64,
-}
-
 impl Run<'_> {
     /// Acts on a known UIDL once its `TOP n 0` headers are in (`None`: the server refused
     /// TOP). The stored message's identity comes from its ledger line, or from its stored bytes

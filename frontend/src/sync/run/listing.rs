@@ -2,7 +2,7 @@
 //! download or for a `TOP n 0` confirmation, and the storage left is asked about before any
 //! download starts.
 
-use super::state::{State, Work};
+use super::state::{Check, State, Work};
 use super::{Run, SyncCtx, TROUBLE, trouble_key};
 use crate::store::ServerPolicy;
 use crate::sync::error::SyncError;
@@ -12,7 +12,6 @@ use crate::tunnel::within;
 use postbag_protocol::pop3::Command;
 
 use super::Mode;
-use super::confirm::Check;
 
 /// How long the storage check may take; past it the sync goes on, as it does where the
 /// browser has no Storage API. (A permission prompt for durable storage must not hold a

@@ -7,9 +7,8 @@ use std::collections::{HashMap, VecDeque};
 
 use postbag_protocol::pop3::CommandId;
 
-use super::confirm::Check;
 use crate::sync::batch::{Batch, Committing};
-use crate::sync::plan::Download;
+use crate::sync::plan::{Confirm, Download};
 use crate::sync::report::{During, Progress};
 
 pub(super) enum State {
@@ -39,6 +38,13 @@ pub(super) struct Work {
     pub checks: HashMap<CommandId, Check>,
     pub saving: Saving,
     pub marks: Marks,
+}
+
+/// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
+pub(super) struct Check {
+    pub confirm: Confirm,
+    pub headers: Vec<u8>,
+    pub received: u64,
 }
 
 /// Messages received whole: the batch filling, and the batch whose transaction runs.
