@@ -6,24 +6,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
-
-/// A value that must never reach a log: `Debug` prints a redaction.
-#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret<T>(pub T);
-
-impl<T> std::fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+use postbag_protocol::Secret;
+use serde::Deserialize;
 
 /// Everything the proxy needs to run. `Config::default()` is the embedded default: serve the app
 /// on 127.0.0.1:8080, relay to the POP3 ports 110 and 995 and the submission ports 587 and 465
 /// of any public host, no private targets. Safe on
 /// loopback only: on another address [`Config::check_exposure`] refuses it (see exposure.rs).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP server listens on (used by `main`; `run` takes a listener).
@@ -144,7 +134,7 @@ impl Config {
         // would count as a relay restriction while any client can offer `postbag.token.` with
         // nothing after it.
         if let Some(token) = &self.token
-            && !postbag_protocol::tunnel::token_is_sendable(&token.0)
+            && !postbag_protocol::tunnel::token_is_sendable(token.expose_secret())
         {
             return Err(ConfigError::TokenUnsendable);
         }
@@ -310,7 +300,7 @@ impl Cli {
         set_list(&mut c.allow_private_cidrs, self.allow_private_cidrs);
         set_list(&mut c.allowed_origins, self.allowed_origins);
         if let Some(t) = self.token {
-            c.token = Some(Secret(t));
+            c.token = Some(Secret::new(t));
         }
         if let Some(p) = self.extra_ca_file {
             c.extra_ca_file = Some(p);
@@ -383,7 +373,7 @@ mod tests {
         assert!(!c.allow_any_public_host);
         assert_eq!(c.max_tunnels, 7);
         assert_eq!(c.allow_private_cidrs.len(), 2);
-        assert_eq!(c.token, Some(Secret("s3cret".to_string())));
+        assert_eq!(c.token, Some(Secret::new("s3cret".to_string())));
         assert!(
             !format!("{c:?}").contains("s3cret"),
             "the token leaks through Debug"
@@ -411,7 +401,7 @@ mod tests {
     fn an_empty_or_unsendable_token_is_refused() {
         for token in ["", "two words", "base64/with=="] {
             let c = Config {
-                token: Some(Secret(token.into())),
+                token: Some(Secret::new(token.into())),
                 ..Config::default()
             };
             let err = c.validate().unwrap_err();

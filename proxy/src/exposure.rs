@@ -138,7 +138,7 @@ impl Config {
         }
         // 401s are not rate limited: a token that keeps other machines out must resist guessing.
         if let Some(token) = &self.token
-            && token.0.chars().count() < MIN_TOKEN_CHARS
+            && token.expose_secret().chars().count() < MIN_TOKEN_CHARS
         {
             missing.push(Missing::LongerToken);
         }
@@ -214,7 +214,7 @@ impl Origins {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
+    use postbag_protocol::Secret;
 
     fn addr(s: &str) -> SocketAddr {
         s.parse().unwrap()
@@ -262,14 +262,14 @@ mod tests {
         assert_eq!(
             check(public, |c| {
                 origins(c);
-                c.token = Some(Secret("0123456789abcdef".into()));
+                c.token = Some(Secret::new("0123456789abcdef".into()));
             }),
             Ok(())
         );
         assert_eq!(
             check(public, |c| {
                 origins(c);
-                c.token = Some(Secret("short-token".into()));
+                c.token = Some(Secret::new("short-token".into()));
             }),
             Err(vec![Missing::LongerToken])
         );
@@ -338,7 +338,7 @@ mod tests {
             assert_eq!(
                 check("127.0.0.1:8080", |c| {
                     any(c);
-                    c.token = Some(Secret("0123456789abcdef".into()));
+                    c.token = Some(Secret::new("0123456789abcdef".into()));
                 }),
                 Ok(())
             );
@@ -368,7 +368,7 @@ mod tests {
                 "{err}"
             );
             let c = Config {
-                token: Some(Secret("two words".into())),
+                token: Some(Secret::new("two words".into())),
                 allowed_origins: vec!["https://mail.example.org".into()],
                 ..Config::default()
             };

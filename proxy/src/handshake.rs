@@ -81,7 +81,7 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
     }
     let offered = offered_subprotocols(head);
     if let Some(token) = &state.config.token
-        && !token_presented(head, &offered, &token.0)
+        && !token_presented(head, &offered, token.expose_secret())
     {
         return refuse(
             StatusCode::UNAUTHORIZED,

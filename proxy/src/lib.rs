@@ -45,8 +45,10 @@ mod upstream;
 mod ws;
 mod x509;
 
-pub use config::{Cli, Config, ConfigError, Secret};
+pub use config::{Cli, Config, ConfigError};
 pub use exposure::{Exposed, Missing, StartRefused};
+/// The protocol crate's one secret type, which the access token travels in.
+pub use postbag_protocol::Secret;
 pub use server::{Shutdown, run};
 
 /// What the tests and the fuzz targets (proxy/fuzz) reach inside the proxy: the pure parsers of

@@ -89,7 +89,7 @@ pub fn app(
 /// presents it (the counters tell who uses the proxy how much, and how its refusals go).
 async fn metrics_endpoint(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     if let Some(token) = &state.config.token
-        && !handshake::metrics_token_presented(req.head(), &token.0)
+        && !handshake::metrics_token_presented(req.head(), token.expose_secret())
     {
         return HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, "Bearer"))

@@ -3,8 +3,10 @@
 use std::fmt;
 
 /// A secret value (password, OAuth token). `Debug` prints a redaction, so a secret that ends
-/// up in a log line or a panic message does not leak. There is deliberately no `Display`.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// up in a log line or a panic message does not leak. There is deliberately no `Display`, and no
+/// `Serialize`; `Deserialize` reads one from a configuration file (the proxy's access token).
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret<T>(T);
 
 impl<T> Secret<T> {

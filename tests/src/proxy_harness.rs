@@ -35,7 +35,7 @@ pub fn start_proxy(config: Config, listener: TcpListener) -> std::io::Result<Pro
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let token = config.token.as_ref().map(|t| t.0.clone());
+    let token = config.token.as_ref().map(|t| t.expose_secret().clone());
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("postbag-proxy".into())

@@ -132,7 +132,7 @@ fn fixture_config(
         config.extra_ca_file = Some(dovecot.ca_pem_path());
     }
     config.allowed_origins = vec![app_url.trim_end_matches('/').to_string()];
-    config.token = std::env::var("POSTBAG_FIXTURE_TOKEN").ok().map(Secret);
+    config.token = std::env::var("POSTBAG_FIXTURE_TOKEN").ok().map(Secret::new);
     config
 }
 

@@ -247,7 +247,7 @@ fn health_and_metrics() {
 fn metrics_need_the_token_when_one_is_set() {
     const TOKEN: &str = "0123456789abcdef-metrics";
     let mut config = base_config(None);
-    config.token = Some(postbag_proxy::Secret(TOKEN.into()));
+    config.token = Some(postbag_proxy::Secret::new(TOKEN.into()));
     let proxy = spawn_proxy(config);
     let addr = proxy.addr();
     let refused = get(addr, "/metrics");

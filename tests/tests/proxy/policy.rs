@@ -401,7 +401,7 @@ fn raw_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> String {
 async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
     let target = CountingListener::start();
     let proxy = spawn_proxy_with(&[target.addr.port()], |c| {
-        c.token = Some(Secret("correct-horse".into()))
+        c.token = Some(Secret::new("correct-horse".into()))
     });
 
     for (path, headers) in [
@@ -452,7 +452,7 @@ async fn a_missing_or_wrong_token_is_refused_before_the_upgrade() {
 /// intermediaries would keep it. Offered without `postbag.v1`, the handshake is refused.
 #[tokio::test]
 async fn the_token_is_never_sent_back_as_the_subprotocol() {
-    let proxy = spawn_proxy_with(&[], |c| c.token = Some(Secret("correct-horse".into())));
+    let proxy = spawn_proxy_with(&[], |c| c.token = Some(Secret::new("correct-horse".into())));
     let addr = proxy.addr();
     let protocol = "sec-websocket-protocol";
 
