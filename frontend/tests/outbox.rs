@@ -387,3 +387,38 @@ async fn a_v3_database_migrates_keeping_accounts_and_mail() {
     assert_eq!(cur.list(&old.id).await.unwrap(), vec![s]);
     assert!(cur.outbox(&old.id).await.unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn an_account_export_holds_its_sent_mail_and_no_other_account_s() {
+    use postbag_web::store::Scope;
+    let store = fresh_store("outbox-export").await;
+    let office = PostOffice::new(&store.name(), [Script::Accept]);
+    let me = me().id;
+    let raw = common::fake_pop3::sample(1, 400);
+    let s = postbag_web::mail::summarize(&raw, &me, "u1", 5.0);
+    store.commit_message(&s, &raw, 5.0).await.unwrap();
+    // Another account whose id sorts right after this one's.
+    let other = postbag_web::mail::summarize(&raw, &format!("{me}.uk"), "u1", 5.0);
+    store.commit_message(&other, &raw, 5.0).await.unwrap();
+    let item = queue(&store, "bob@example.org", 11).await;
+    assert_eq!(pass(&store, &office, NOW).await.sent, 1);
+
+    let scope = Scope::Account(me.clone());
+    assert_eq!(store.count_messages(&scope).await.unwrap(), 2);
+    let first = store.summaries_after(&scope, None, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let key = (first[0].account.clone(), first[0].uidl.clone());
+    let rest = store.summaries_after(&scope, Some(&key), 10).await.unwrap();
+    let keys: Vec<(String, String)> = first
+        .iter()
+        .chain(&rest)
+        .map(|s| (s.account.clone(), s.uidl.clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (me.clone(), "u1".to_string()),
+            (sent_folder(&me), item.id.clone())
+        ]
+    );
+}

@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{IdbKeyRange, IdbTransactionMode};
 
 use super::idb::{self, key2};
-use super::messages::{account_range, js};
+use super::messages::js;
+use super::outbox::sent_folder;
 use super::schema::{BODIES, SUMMARIES};
 use super::{Store, StoreError, Summary};
 
@@ -16,7 +17,7 @@ use super::{Store, StoreError, Summary};
 pub enum Scope {
     /// Every account's messages.
     All,
-    /// One account's messages (its id).
+    /// One account's messages (its id), its sent mail with them.
     Account(String),
     /// These messages, in this order (a search result).
     Listed(Vec<MessageKey>),
@@ -25,6 +26,16 @@ pub enum Scope {
 /// The `(account, uidl)` key of a stored message.
 pub type MessageKey = (String, String);
 
+/// Every key of `account`'s messages and of its sent mail: `[account, ""]` up to past
+/// `[sent_folder(account), …]`. No other account's id falls between the two, as ids are
+/// addresses and hold no space (the sent folder's key is the id, a space, `sent`).
+fn with_sent_range(account: &str) -> Result<IdbKeyRange, StoreError> {
+    let lower = key2(account, "");
+    let upper: JsValue =
+        Array::of2(&JsValue::from_str(&sent_folder(account)), &Array::new()).into();
+    IdbKeyRange::bound(&lower, &upper).map_err(js)
+}
+
 impl Store {
     /// How many messages `scope` holds.
     pub async fn count_messages(&self, scope: &Scope) -> Result<u32, StoreError> {
@@ -32,7 +43,7 @@ impl Store {
         let os = tx.object_store(SUMMARIES).map_err(js)?;
         let req = match scope {
             Scope::All => os.count(),
-            Scope::Account(a) => os.count_with_key(&account_range(a)?.into()),
+            Scope::Account(a) => os.count_with_key(&with_sent_range(a)?.into()),
             Scope::Listed(keys) => return Ok(keys.len() as u32),
         }
         .map_err(js)?;
@@ -56,10 +67,11 @@ impl Store {
             (Scope::All, Some(k)) => IdbKeyRange::lower_bound_with_open(&k, true)
                 .map_err(js)?
                 .into(),
-            (Scope::Account(a), None) => account_range(a)?.into(),
+            (Scope::Account(a), None) => with_sent_range(a)?.into(),
             (Scope::Listed(_), _) => unreachable!("read by listed_after"),
             (Scope::Account(a), Some(k)) => {
-                let upper: JsValue = Array::of2(&JsValue::from_str(a), &Array::new()).into();
+                let upper: JsValue =
+                    Array::of2(&JsValue::from_str(&sent_folder(a)), &Array::new()).into();
                 IdbKeyRange::bound_with_lower_open(&k, &upper, true)
                     .map_err(js)?
                     .into()
