@@ -84,7 +84,9 @@ fn OutboxRow(item: OutboxItem) -> impl IntoView {
                 move || state_text(&it, now()).1
             }</p>
             {item.last_error.clone().filter(|_| item.state != OutboxState::PartlySent).map(|e| view! { <p class="out-reason">{e}</p> })}
-            {(!item.refused.is_empty()).then(|| view! {
+            // The per-recipient list says more than the sentence when some were taken, or several
+            // refused.
+            {(item.state == OutboxState::PartlySent || item.refused.len() > 1).then(|| view! {
                 <ul class="refused" aria-label="Refused recipients">
                     {item.refused.iter().map(|r| view! {
                         <li><strong>{r.address.clone()}</strong>": "{r.reply.clone()}</li>
@@ -160,7 +162,9 @@ fn OutboxList() -> impl IntoView {
     let out = expect_context::<Outgoing>();
     view! {
         <div class="status" role="status" aria-label="Outbox status">
-            {move || out.problem.get().map(|p| {
+            // What stops the whole outbox (offline, a password, the proxy); a message's own
+            // refusal is told on the message.
+            {move || out.problem.get().filter(|p| p.offline || p.wrong_password || p.asks_access_code).map(|p| {
                 let class = if p.offline { "banner offline" } else { "banner error" };
                 let lead = if p.offline { "Offline — messages wait in the outbox and go when the network is back. " } else { "" };
                 view! { <p class=class>{lead}{p.message}</p> }
