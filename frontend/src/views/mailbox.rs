@@ -2,11 +2,11 @@
 //! and reader.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::model::{Model, Screen, SyncState, unlock};
-use crate::tunnel::AccessCode;
 use crate::model::{Folder, Outgoing};
+use crate::model::{Model, Screen, SyncState, unlock};
+use crate::store::Account;
+use crate::tunnel::AccessCode;
 use crate::views::compose::{ComposeForm, NewMessageButton};
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
@@ -55,13 +55,10 @@ fn PasswordPrompt() -> impl IntoView {
     let value = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let sealed = move || model.account.get().and_then(|a| a.sealed_password);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(account) = model.account.get_untracked() else {
-            return;
-        };
-        let typed = value.get_untracked();
-        spawn_local(async move {
+    // Unlock (or take) the password, then sync.
+    let answer = Action::new_local(move |(account, typed): &(Account, String)| {
+        let (account, typed) = (account.clone(), typed.clone());
+        async move {
             if let Err(e) = unlock(&account, typed).await {
                 return error.set(Some(e.to_string()));
             }
@@ -69,7 +66,13 @@ fn PasswordPrompt() -> impl IntoView {
             error.set(None);
             model.needs_password.set(false);
             model.start_sync();
-        });
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(account) = model.account.get_untracked() {
+            answer.dispatch((account, value.get_untracked()));
+        }
     };
     view! {
         <form class="prompt card" on:submit=submit>
@@ -117,14 +120,10 @@ fn AccessCodePrompt() -> impl IntoView {
             .get()
             .is_some_and(|a| a.sealed_password.is_some())
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let code = match AccessCode::parse(&value.get_untracked()) {
-            Ok(code) => code,
-            Err(e) => return error.set(Some(e.to_string())),
-        };
-        let phrase = remember.get_untracked().then(|| passphrase.get_untracked());
-        spawn_local(async move {
+    // Keep (and maybe seal) the code, then sync again (`Model::use_access_code`).
+    let answer = Action::new_local(move |(code, phrase): &(AccessCode, Option<String>)| {
+        let (code, phrase) = (code.clone(), phrase.clone());
+        async move {
             match model.use_access_code(code, phrase).await {
                 Ok(()) => {
                     value.set(String::new());
@@ -133,7 +132,16 @@ fn AccessCodePrompt() -> impl IntoView {
                 }
                 Err(e) => error.set(Some(e)),
             }
-        });
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let code = match AccessCode::parse(&value.get_untracked()) {
+            Ok(code) => code,
+            Err(e) => return error.set(Some(e.to_string())),
+        };
+        let phrase = remember.get_untracked().then(|| passphrase.get_untracked());
+        answer.dispatch((code, phrase));
     };
     view! {
         <form class="prompt card" on:submit=submit aria-label="Access code for this Postbag server">

@@ -3,7 +3,6 @@
 //! wants an access code, the form offers a field for it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use postbag_protocol::pop3::{AuthMechanism, Secret};
 
 use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
@@ -200,9 +199,28 @@ pub fn Setup() -> impl IntoView {
         test.dispatch((account, Secret::new(password.get_untracked()), code));
     };
 
+    // Keeps the credentials (sealed if asked), then stores the account and opens the mailbox.
+    type Saving = (
+        Account,
+        Option<Secret<String>>,
+        Option<AccessCode>,
+        Option<String>,
+    );
+    let store_account = Action::new_local(move |(account, pw, code, phrase): &Saving| {
+        let (mut account, pw, code, phrase) =
+            (account.clone(), pw.clone(), code.clone(), phrase.clone());
+        async move {
+            if let Err(e) = keep(&mut account, pw, code, phrase.as_deref()).await {
+                return error.set(Some(e.to_string()));
+            }
+            if let Err(e) = model.save_account(account).await {
+                error.set(Some(e));
+            }
+        }
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (mut account, code) = match (build(), typed_code()) {
+        let (account, code) = match (build(), typed_code()) {
             (Ok(a), Ok(c)) => (a, c),
             (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
@@ -213,16 +231,8 @@ pub fn Setup() -> impl IntoView {
                 "Choose a passphrase of at least 8 characters to remember the password.".into(),
             ));
         }
-        spawn_local(async move {
-            let pw = (!pw.is_empty()).then(|| Secret::new(pw));
-            let phrase = remember_v.then_some(phrase);
-            if let Err(e) = keep(&mut account, pw, code, phrase.as_deref()).await {
-                return error.set(Some(e.to_string()));
-            }
-            if let Err(e) = model.save_account(account).await {
-                error.set(Some(e));
-            }
-        });
+        let pw = (!pw.is_empty()).then(|| Secret::new(pw));
+        store_account.dispatch((account, pw, code, remember_v.then_some(phrase)));
     };
 
     let trust = move |sha: String| {
