@@ -3,7 +3,7 @@
 //! Code map (model apart from view):
 //! - [`store`]: IndexedDB schema, migrations and a small typed API. Views never touch IndexedDB.
 //! - [`tunnel`]: the browser WebSocket speaking docs/tunnel-protocol.md to the proxy.
-//! - [`sync`]: the engine that drives the protocol crate's POP3 client over a [`sync::Transport`].
+//! - [`sync`]: the engine that drives the protocol crate's POP3 client over a [`tunnel::Transport`].
 //! - [`compose`]: drafts into RFC 5322 bytes (mail-builder); reply, reply-all, forward.
 //! - [`outbox`]: queued messages sent over SMTP through the tunnel; never twice silently.
 //! - [`export`]: stored mail streamed out as an mboxrd file (File System Access or a download).
