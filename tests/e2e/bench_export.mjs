@@ -10,43 +10,16 @@
 // download fallback (Blobs). Memory is sampled every 100 ms from /proc: the tab's renderer and
 // the browser process (which holds the download's Blobs), as RSS before the export and its
 // peak. Figures are printed as a table; nothing is asserted except that each export completed.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startFixture, CHROMIUM_ARGS, CHROMIUM_PATH } from './fixture.mjs';
 import { setupAccount } from './app_support.mjs';
+import { processes, rss } from './bench_support.mjs';
 
 const SETS = (process.env.BENCH_EXPORT_SETS || '10000x20000,1000x1000000')
   .split(',').map((s) => s.split('x').map(Number));
-
-/** RSS in bytes of `pid`, 0 once it is gone. */
-function rss(pid) {
-  try {
-    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch { return 0; }
-}
-
-/** The browser process started with `profile`, and its renderer descendants. */
-function processes(profile) {
-  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
-    try {
-      // A zygote-forked process rewrites its argv into one string: match on the joined line.
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      return { pid: Number(pid), ppid, cmd };
-    } catch { return null; }
-  }).filter(Boolean);
-  const browser = all.find((p) => !p.cmd.includes('--type=') && p.cmd.includes(profile));
-  const descendants = new Set([browser.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of all) if (!descendants.has(p.pid) && descendants.has(p.ppid)) { descendants.add(p.pid); grew = true; }
-  }
-  const renderers = all.filter((p) => descendants.has(p.pid) && /--type=renderer(?! --top-chrome-webui)/.test(p.cmd)).map((p) => p.pid);
-  return { browser: browser.pid, renderers };
-}
 
 const mb = (b) => (b / 1e6).toFixed(0);
 const rows = [];

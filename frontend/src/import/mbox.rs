@@ -14,7 +14,8 @@
 //! - memory is bounded by the largest message allowed: a longer message is skipped (counted,
 //!   with its offset) while the reader moves on to the next separator;
 //! - a file that does not start with a `From ` line is refused before anything is read further,
-//!   and a last message without its closing blank line is reported as cut, not imported half.
+//!   and a file that ends inside a line (cut at a random byte) has its last message reported
+//!   as cut, not imported half.
 
 /// What the file turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,83 +102,83 @@ impl MboxReader {
     /// Reads `chunk`; whole messages (and skipped parts) found in it are pushed to `found`.
     pub fn feed(&mut self, mut chunk: &[u8], found: &mut Vec<Found>) -> Result<(), MboxError> {
         while !chunk.is_empty() {
-            let end = memchr(chunk).map(|i| i + 1);
-            let piece = &chunk[..end.unwrap_or(chunk.len())];
-            chunk = &chunk[piece.len()..];
-            let room = (self.max_message + 1).saturating_sub(self.line.len());
-            let kept = piece.len().min(room);
-            self.line.extend_from_slice(&piece[..kept]);
-            self.line_overflow += (piece.len() - kept) as u64;
-            if self.current.is_none() {
-                self.check_start()?;
+            let Some(end) = memchr::memchr(b'\n', chunk).map(|i| i + 1) else {
+                self.keep_partial(chunk)?;
+                break;
+            };
+            let (piece, rest) = chunk.split_at(end);
+            chunk = rest;
+            if self.line.is_empty() && self.line_overflow == 0 {
+                // The whole line is in the chunk: read it where it is, no copy.
+                if self.current.is_none() {
+                    check_start(piece, self.offset)?;
+                }
+                self.end_line(piece, piece.len() as u64, found);
+            } else {
+                self.keep_partial(piece)?;
+                let line = std::mem::take(&mut self.line);
+                let length = line.len() as u64 + std::mem::take(&mut self.line_overflow);
+                self.end_line(&line, length, found);
+                self.line = line;
+                self.line.clear();
             }
-            if end.is_some() {
-                self.end_line(found);
-            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the start of a line that goes on in the next chunk, up to the size limit.
+    fn keep_partial(&mut self, piece: &[u8]) -> Result<(), MboxError> {
+        let room = (self.max_message + 1).saturating_sub(self.line.len());
+        let kept = piece.len().min(room);
+        self.line.extend_from_slice(&piece[..kept]);
+        self.line_overflow += (piece.len() - kept) as u64;
+        if self.current.is_none() {
+            check_start(&self.line, self.offset)?;
         }
         Ok(())
     }
 
     /// The end of the file: the last message, whole or reported cut.
     pub fn finish(mut self, found: &mut Vec<Found>) -> Result<Format, MboxError> {
-        if !self.line.is_empty() {
-            // A last line without a line end cannot be the closing blank line.
-            self.end_line(found);
-            self.after_blank = false;
+        // A file cut at a random byte ends inside a line; one that ends with a line end but
+        // without the closing blank line is taken as whole (some writers leave it out at the
+        // very end).
+        let cut = !self.line.is_empty();
+        if cut {
+            let line = std::mem::take(&mut self.line);
+            let length = line.len() as u64 + self.line_overflow;
+            self.end_line(&line, length, found);
         }
-        match self.current.take() {
-            None => Err(MboxError::Empty),
-            Some(message) if message.too_large => {
-                found.push(Found::Skipped {
-                    offset: message.offset,
-                    reason: Skip::TooLarge {
-                        bytes: message.size,
-                    },
-                });
-                Ok(self.format)
+        let Some(message) = self.current.take() else {
+            return Err(MboxError::Empty);
+        };
+        found.push(if message.too_large {
+            Found::Skipped {
+                offset: message.offset,
+                reason: Skip::TooLarge {
+                    bytes: message.size,
+                },
             }
-            Some(message) if !self.after_blank => {
-                found.push(Found::Skipped {
-                    offset: message.offset,
-                    reason: Skip::Cut,
-                });
-                Ok(self.format)
+        } else if cut {
+            Found::Skipped {
+                offset: message.offset,
+                reason: Skip::Cut,
             }
-            Some(message) => {
-                found.push(close(message, true));
-                Ok(self.format)
-            }
-        }
+        } else {
+            close(message, self.after_blank)
+        });
+        Ok(self.format)
     }
 
-    /// Before the first message: blank lines may come first, then a `From ` line. Refuses as
-    /// soon as the bytes seen cannot begin one, so a binary file is not read to its end.
-    fn check_start(&self) -> Result<(), MboxError> {
-        let text = self.line.as_slice();
-        let content = text.strip_suffix(b"\n").unwrap_or(text);
-        let content = content.strip_suffix(b"\r").unwrap_or(content);
-        if content.is_empty() || content == b"\r" {
-            return Ok(());
-        }
-        let n = content.len().min(5);
-        if content[..n] != b"From "[..n] || text.len() > 1000 {
-            return Err(MboxError::NotMbox {
-                offset: self.offset,
-            });
-        }
-        Ok(())
-    }
-
-    /// A whole line is in `line` (its tail possibly counted in `line_overflow`).
-    fn end_line(&mut self, found: &mut Vec<Found>) {
-        let line = std::mem::take(&mut self.line);
-        let length = line.len() as u64 + std::mem::take(&mut self.line_overflow);
+    /// One whole line of the file, `length` bytes long there (of which `line` holds the start
+    /// when the line is longer than any message may be).
+    fn end_line(&mut self, line: &[u8], length: u64, found: &mut Vec<Found>) {
         let offset = self.offset;
         self.offset += length;
         let blank = length <= 2 && (line == b"\n" || line == b"\r\n");
         let separator = line.starts_with(b"From ")
             && length < 1000
-            && (self.after_blank || looks_like_separator(&line));
+            && (self.after_blank || looks_like_separator(line));
         if separator {
             if let Some(previous) = self.current.take() {
                 found.push(if previous.too_large {
@@ -192,7 +193,7 @@ impl MboxReader {
                     close(previous, self.after_blank)
                 });
             }
-            let text = String::from_utf8_lossy(&line);
+            let text = String::from_utf8_lossy(line);
             self.current = Some(Collecting {
                 offset,
                 separator: text.trim_end_matches(['\r', '\n']).to_string(),
@@ -212,7 +213,7 @@ impl MboxReader {
         if unquote && quotes > 1 {
             self.format = Format::Mboxrd;
         }
-        let kept = if unquote { &line[1..] } else { &line[..] };
+        let kept = if unquote { &line[1..] } else { line };
         message.size += length;
         if message.too_large || message.size > self.max_message as u64 + 2 {
             // + 2: the closing blank line is counted here but is not part of the message.
@@ -315,8 +316,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn memchr(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+/// Before the first message: blank lines may come first, then a `From ` line. Refuses as soon
+/// as the bytes seen (`text`, a line or its start, at `offset`) cannot begin one, so a binary
+/// file is not read to its end.
+fn check_start(text: &[u8], offset: u64) -> Result<(), MboxError> {
+    let content = text.strip_suffix(b"\n").unwrap_or(text);
+    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    if content.is_empty() {
+        return Ok(());
+    }
+    let n = content.len().min(5);
+    if content[..n] != b"From "[..n] || text.len() > 1000 {
+        return Err(MboxError::NotMbox { offset });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

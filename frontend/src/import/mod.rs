@@ -227,7 +227,7 @@ impl Run<'_> {
         seen: bool,
         flagged: bool,
     ) -> Result<(), ImportError> {
-        let key = format!("sha256-{}", sha256_hex(&raw).await?);
+        let key = format!("sha256-{}", sha256_hex(&raw));
         if !self.seen.insert(key.clone()) || self.synced_copy(&raw).await? {
             self.report.duplicates += 1;
             return Ok(());
@@ -348,22 +348,12 @@ async fn read(picked: &Picked, start: u64, end: u64) -> Result<Vec<u8>, ImportEr
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// SHA-256 of `bytes` by the browser's WebCrypto, in lower-case hex.
-async fn sha256_hex(bytes: &[u8]) -> Result<String, ImportError> {
-    let failed = |e: wasm_bindgen::JsValue| ImportError::Store(StoreError::from_js(e));
-    let subtle = web_sys::window()
-        .ok_or(ImportError::Store(StoreError::Unavailable))?
-        .crypto()
-        .map_err(failed)?
-        .subtle();
-    let data = Uint8Array::from(bytes);
-    let digest = JsFuture::from(
-        subtle
-            .digest_with_str_and_buffer_source("SHA-256", &data)
-            .map_err(failed)?,
-    )
-    .await
-    .map_err(failed)?;
-    let digest = Uint8Array::new(&digest).to_vec();
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+/// SHA-256 of `bytes` in lower-case hex. Computed here rather than by WebCrypto: one promise
+/// per message would cost more than the hash itself.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

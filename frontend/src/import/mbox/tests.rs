@@ -220,3 +220,13 @@ fn the_separator_date_reads_back_what_the_exporter_wrote() {
     assert_eq!(separator_date_ms("From a@x sometime"), None);
     assert_eq!(separator_date_ms("From a@x Thu Jan 41 00:00:00 1970"), None);
 }
+
+#[test]
+fn a_last_message_that_ends_with_a_line_end_but_no_blank_line_is_whole() {
+    let file = b"From a@x Thu Jan  1 00:00:00 1970\nSubject: 1\n\nx\n\nFrom b@x Thu Jan  1 00:00:00 1970\nSubject: 2\n\ny\n";
+    let (_, found) = read(file, 6);
+    assert_eq!(
+        messages(&found),
+        vec![b"Subject: 1\n\nx\n".to_vec(), b"Subject: 2\n\ny\n".to_vec()]
+    );
+}
