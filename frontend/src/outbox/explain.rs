@@ -173,3 +173,92 @@ fn peer_text(text: &str, max: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use postbag_protocol::smtp::{EnhancedCode, Reply, ServerError};
+    use postbag_protocol::tunnel::{ErrorKind, TunnelError};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn server(kind: ServerErrorKind, code: u16, e: (u8, u16, u16), text: &str) -> SendError {
+        SendError::Smtp(SmtpError::Server(ServerError {
+            kind,
+            reply: Reply {
+                code,
+                enhanced: Some(EnhancedCode {
+                    class: e.0,
+                    subject: e.1,
+                    detail: e.2,
+                }),
+                lines: vec![text.into()],
+            },
+            address: (kind == ServerErrorKind::RecipientRejected)
+                .then(|| "nobody@example.org".into()),
+        }))
+    }
+
+    fn check(err: SendError, starts: &str, contains: &str) -> Explained {
+        let ex = explain(&err);
+        assert!(ex.message.starts_with(starts), "{:?}", ex.message);
+        assert!(ex.message.contains(contains), "{:?}", ex.message);
+        ex
+    }
+
+    #[test]
+    fn each_failure_is_named_as_the_sync_names_its_own() {
+        use ServerErrorKind::*;
+        let ex = check(
+            server(AuthFailed, 535, (5, 7, 8), "authentication failed"),
+            "Wrong password",
+            "535 5.7.8 authentication failed",
+        );
+        assert!(ex.wrong_password);
+        check(
+            server(RecipientRejected, 550, (5, 1, 1), "User unknown"),
+            "Recipient refused",
+            "nobody@example.org",
+        );
+        check(
+            server(MessageTooLarge, 552, (5, 3, 4), "too big"),
+            "Message too large",
+            "552 5.3.4",
+        );
+        check(
+            SendError::Smtp(SmtpError::Unsendable(UnsendableError::TooLarge {
+                size: 30 << 20,
+                limit: 20 << 20,
+            })),
+            "Message too large",
+            "at most 20.0 MB",
+        );
+        check(
+            SendError::Smtp(SmtpError::StartTlsUnavailable),
+            "TLS problem",
+            "STARTTLS",
+        );
+        let ex = check(
+            SendError::Transport(TransportError::ProxyUnreachable),
+            "The Postbag proxy cannot be reached",
+            "",
+        );
+        assert!(ex.offline);
+        check(
+            SendError::Transport(TransportError::Tunnel(TunnelError {
+                kind: ErrorKind::ForbiddenTarget,
+                message: "port 25 is not allowed".into(),
+                certificate: None,
+            })),
+            "The proxy refused this server",
+            "port 25 is not allowed",
+        );
+        // Server text is shown escaped: no line breaks or escapes reach the screen.
+        check(
+            server(MessageRejected, 554, (5, 7, 1), "spam\r\n\u{1b}[31m"),
+            "The server refused the message",
+            "spam\\r\\n\\u{1b}[31m",
+        );
+    }
+}
