@@ -14,8 +14,8 @@
 //!   `upstream`: resolve once, check, connect, TLS; `tls` + `x509`: trust, pinning, what the
 //!   app is told about a certificate; `control`: the browser's JSON control messages.
 //! - `handshake`: forwarding headers, Origin, token, subprotocol and client address, before the
-//!   upgrade; `state`: what every request shares ([`State`](state::State)) and the proxy's
-//!   phase.
+//!   upgrade; `state`: what every request shares ([`State`](state::State)) and where the
+//!   proxy is in its life (`Lifecycle`: running, draining, closing).
 //! - `config`: the embedded default, TOML file, environment and flags; `exposure`: what the
 //!   listen address exposes, the configurations refused there, the origins allowed there;
 //!   `policy`: address classification and the deny-by-default target rules, pure.

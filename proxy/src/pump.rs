@@ -13,7 +13,7 @@ use tokio::io::AsyncReadExt;
 #[cfg(target_os = "linux")]
 use crate::splice::SPLICE_CHUNK;
 use crate::upstream::Upstream;
-use crate::ws::{Closed, Outbox};
+use crate::ws::{Closed, ToBrowser};
 
 /// Bytes read from the mail server per frame when copying.
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -93,11 +93,11 @@ impl Pump {
     /// the conversation) ends it and gives the large buffer back. Reads in between keep the
     /// transfer going: over a real network they are rarely full, and dropping to small reads
     /// at each would double the frames.
-    pub async fn send(&mut self, outbox: &mut Outbox) -> Result<(), Closed> {
+    pub async fn send(&mut self, to_browser: &mut ToBrowser) -> Result<(), Closed> {
         match std::mem::replace(&mut self.pending, Pending::Nothing) {
             Pending::Nothing => {}
             Pending::Buffered(n) => {
-                outbox.send_binary(&self.buf[..n]).await?;
+                to_browser.send_binary(&self.buf[..n]).await?;
                 if n == self.size {
                     self.resize(READ_CHUNK);
                 } else if n < SMALL_READ {
@@ -107,7 +107,7 @@ impl Pump {
             #[cfg(target_os = "linux")]
             Pending::Piped(mut pipe) => {
                 let n = pipe.held();
-                outbox.send_spliced(&mut pipe).await?;
+                to_browser.send_spliced(&mut pipe).await?;
                 pipe.give_back();
                 if n < SMALL_READ {
                     self.resize(SMALL_READ);

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::routes;
-use crate::state::{Phase, State};
+use crate::state::{Lifecycle, State};
 use crate::upgrade;
 
 /// How the proxy is told to stop.
@@ -51,14 +51,14 @@ pub async fn run(
             "public relay: anyone who can reach this port can use it to reach any public mail server"
         );
     }
-    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+    let (lifecycle_tx, lifecycle_rx) = watch::channel(Lifecycle::Running);
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let state = Arc::new(State::new(config, listen, phase_rx)?);
-    let server = serve(state, listener, phase_tx.subscribe(), grace)?;
+    let state = Arc::new(State::new(config, listen, lifecycle_rx)?);
+    let server = serve(state, listener, lifecycle_tx.subscribe(), grace)?;
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         let how = shutdown.await;
-        stop(handle, phase_tx, grace, how).await;
+        stop(handle, lifecycle_tx, grace, how).await;
     });
     server.await
 }
@@ -67,7 +67,7 @@ pub async fn run(
 fn serve(
     state: Arc<State>,
     listener: std::net::TcpListener,
-    draining: watch::Receiver<Phase>,
+    draining: watch::Receiver<Lifecycle>,
     grace: Duration,
 ) -> std::io::Result<Server> {
     let listen = listener.local_addr()?;
@@ -105,9 +105,9 @@ fn serve(
             })
             // Idle keep-alive connections close when draining starts, as HttpServer's do.
             .graceful_shutdown_signal(move || {
-                let mut phase = draining.clone();
+                let mut lifecycle = draining.clone();
                 async move {
-                    let _ = phase.wait_for(|p| *p != Phase::Running).await;
+                    let _ = lifecycle.wait_for(|l| *l != Lifecycle::Running).await;
                 }
             })
             .upgrade(fn_factory(move || {
@@ -130,22 +130,27 @@ fn serve(
 }
 
 /// Stops accepting, lets open tunnels run for `grace` (or not at all), then closes them.
-async fn stop(handle: ServerHandle, phase: watch::Sender<Phase>, grace: Duration, how: Shutdown) {
+async fn stop(
+    handle: ServerHandle,
+    lifecycle: watch::Sender<Lifecycle>,
+    grace: Duration,
+    how: Shutdown,
+) {
     if how == Shutdown::Graceful {
         tracing::info!(
             grace_secs = grace.as_secs(),
             "shutting down: draining tunnels"
         );
-        let _ = phase.send(Phase::Draining);
+        let _ = lifecycle.send(Lifecycle::Draining);
         // The timer owns the sender: tunnels see Closing when it fires (or when it is dropped).
         actix_web::rt::spawn(async move {
             tokio::time::sleep(grace).await;
-            let _ = phase.send(Phase::Closing);
+            let _ = lifecycle.send(Lifecycle::Closing);
         });
         handle.stop(true).await;
     } else {
         tracing::info!("shutting down: closing tunnels now");
-        let _ = phase.send(Phase::Closing);
+        let _ = lifecycle.send(Lifecycle::Closing);
         // A moment for each tunnel to send its close frame, then drop every connection
         // (idle keep-alive ones included) instead of waiting for them.
         tokio::time::sleep(Duration::from_millis(100)).await;

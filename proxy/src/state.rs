@@ -1,4 +1,4 @@
-//! What every request and every tunnel shares: the settled configuration and the proxy's phase.
+//! What every request and every tunnel shares: the settled configuration and where the proxy is in its life.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use crate::tls::Trust;
 
 /// Where the proxy is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub enum Lifecycle {
     Running,
     /// Not accepting; open tunnels keep running until the grace period ends.
     Draining,
@@ -33,7 +33,7 @@ pub struct State {
     pub limits: Arc<Limits>,
     pub metrics: Arc<Metrics>,
     pub site: Site,
-    pub phase: watch::Receiver<Phase>,
+    pub lifecycle: watch::Receiver<Lifecycle>,
 }
 
 impl State {
@@ -42,7 +42,7 @@ impl State {
     pub fn new(
         config: Config,
         listen: SocketAddr,
-        phase: watch::Receiver<Phase>,
+        lifecycle: watch::Receiver<Lifecycle>,
     ) -> std::io::Result<State> {
         let trust = Trust::new(config.extra_ca_file.as_deref()).map_err(std::io::Error::other)?;
         let site = Site::new(config.dist.clone());
@@ -56,7 +56,7 @@ impl State {
             limits: Limits::new(config.max_tunnels, config.max_tunnels_per_ip),
             metrics: Arc::new(Metrics::default()),
             site,
-            phase,
+            lifecycle,
             config,
         })
     }

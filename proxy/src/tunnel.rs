@@ -24,16 +24,16 @@ use crate::frame::FrameError;
 use crate::limits::Slot;
 use crate::log_safe::Untrusted;
 use crate::pump::Pump;
-use crate::state::{Phase, State};
+use crate::state::{Lifecycle, State};
 use crate::upstream::{self, Target, Upstream};
-use crate::ws::{Closed, Inbox, InboxError, Outbox};
+use crate::ws::{Closed, FromBrowser, ReceiveError, ToBrowser};
 
 /// Everything one tunnel needs.
 pub struct Tunnel {
     state: Arc<State>,
-    inbox: Inbox,
-    outbox: Outbox,
-    shutdown: watch::Receiver<Phase>,
+    from_browser: FromBrowser,
+    to_browser: ToBrowser,
+    shutdown: watch::Receiver<Lifecycle>,
     client: std::net::IpAddr,
     /// Held for the tunnel's lifetime; `None` when the tunnel is refused at once.
     slot: Option<Slot>,
@@ -73,16 +73,16 @@ struct Link {
 impl Tunnel {
     pub fn new(
         state: Arc<State>,
-        inbox: Inbox,
-        outbox: Outbox,
+        from_browser: FromBrowser,
+        to_browser: ToBrowser,
         client: std::net::IpAddr,
         slot: Option<Slot>,
     ) -> Tunnel {
         Tunnel {
-            shutdown: state.phase.clone(),
+            shutdown: state.lifecycle.clone(),
             state,
-            inbox,
-            outbox,
+            from_browser,
+            to_browser,
             client,
             slot,
             moved: Moved::default(),
@@ -92,7 +92,7 @@ impl Tunnel {
     /// Refuses at once with a typed error (limits, shutdown).
     pub async fn refuse(mut self, err: TunnelError) {
         self.state.metrics.error(err.kind);
-        let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.outbox, err)).await;
+        let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.to_browser, err)).await;
         self.hang_up().await;
     }
 
@@ -104,14 +104,18 @@ impl Tunnel {
             End::Error(err) => {
                 tracing::info!(client = %self.client, kind = err.kind.as_str(), "tunnel error");
                 metrics.error(err.kind);
-                let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.outbox, err)).await;
+                let _ = within(FAREWELL_TIMEOUT, send_error(&mut self.to_browser, err)).await;
             }
             End::UpstreamClosed => {
                 let (code, reason) = CLOSE_UPSTREAM_CLOSED;
-                let _ = within(FAREWELL_TIMEOUT, self.outbox.send(close(code, reason))).await;
+                let _ = within(FAREWELL_TIMEOUT, self.to_browser.send(close(code, reason))).await;
             }
             End::ClientClosed(reason) => {
-                let _ = within(FAREWELL_TIMEOUT, self.outbox.send(Message::Close(reason))).await;
+                let _ = within(
+                    FAREWELL_TIMEOUT,
+                    self.to_browser.send(Message::Close(reason)),
+                )
+                .await;
             }
         }
         // Sizes and times only: never what was said.
@@ -133,8 +137,8 @@ impl Tunnel {
     /// reset discards what the browser has not yet received: the error, the close frame.
     async fn hang_up(&mut self) {
         let _ = tokio::time::timeout(LINGER, async {
-            self.outbox.shutdown().await;
-            self.inbox.discard_until_closed(LINGER_BYTES).await;
+            self.to_browser.shutdown().await;
+            self.from_browser.discard_until_closed(LINGER_BYTES).await;
         })
         .await;
     }
@@ -150,9 +154,9 @@ impl Tunnel {
         tokio::pin!(idle);
         loop {
             let next = tokio::select! {
-                changed = self.shutdown.changed() => self.on_phase(changed.is_ok()),
+                changed = self.shutdown.changed() => self.on_lifecycle(changed.is_ok()),
                 read = link.pump.read(&mut link.upstream) => self.on_upstream(&mut link, read).await,
-                frame = self.inbox.next() => self.on_frame(&mut link, frame).await,
+                frame = self.from_browser.next() => self.on_frame(&mut link, frame).await,
                 () = &mut idle => Next::End(End::Error(TunnelError::new(
                     ErrorKind::IdleTimeout,
                     "idle timeout",
@@ -176,7 +180,7 @@ impl Tunnel {
     /// mail server is reached as it asks, and the browser told `connected`.
     async fn open(&mut self) -> Result<Link, End> {
         let connect_timeout = self.connect_timeout();
-        let first = match tokio::time::timeout(connect_timeout, self.inbox.next()).await {
+        let first = match tokio::time::timeout(connect_timeout, self.from_browser.next()).await {
             Err(_) => return Err(End::Error(bad_request("no open message"))),
             Ok(None) => return Err(End::ClientClosed(None)),
             Ok(Some(Err(e))) => return Err(self.inbox_error(e)),
@@ -231,9 +235,12 @@ impl Tunnel {
         metrics.connect_latency(upstream::elapsed_secs(start));
         metrics.connects_ok.fetch_add(1, Relaxed);
         let connected = ServerMessage::Connected(connected);
-        if within(self.idle_timeout(), send_json(&mut self.outbox, &connected))
-            .await
-            .is_err()
+        if within(
+            self.idle_timeout(),
+            send_json(&mut self.to_browser, &connected),
+        )
+        .await
+        .is_err()
         {
             return Err(End::ClientClosed(None));
         }
@@ -245,9 +252,9 @@ impl Tunnel {
         })
     }
 
-    /// The proxy's phase changed: at `Closing` (or when its sender is gone) the tunnel ends.
-    fn on_phase(&self, sender_alive: bool) -> Next {
-        if !sender_alive || *self.shutdown.borrow() == Phase::Closing {
+    /// The proxy's lifecycle moved on: at `Closing` (or when its sender is gone) the tunnel ends.
+    fn on_lifecycle(&self, sender_alive: bool) -> Next {
+        if !sender_alive || *self.shutdown.borrow() == Lifecycle::Closing {
             return Next::End(End::Error(TunnelError::new(
                 ErrorKind::ShuttingDown,
                 "the proxy is shutting down",
@@ -265,7 +272,7 @@ impl Tunnel {
         };
         let spliced = link.pump.spliced();
         // A browser that stops reading holds this send; it may not hold it forever.
-        let sent = tokio::time::timeout(self.idle_timeout(), link.pump.send(&mut self.outbox));
+        let sent = tokio::time::timeout(self.idle_timeout(), link.pump.send(&mut self.to_browser));
         match sent.await {
             Ok(Ok(())) => {}
             Ok(Err(Closed)) => return Next::End(End::ClientClosed(None)),
@@ -285,14 +292,14 @@ impl Tunnel {
     async fn on_frame(
         &mut self,
         link: &mut Link,
-        frame: Option<Result<Frame, InboxError>>,
+        frame: Option<Result<Frame, ReceiveError>>,
     ) -> Next {
         let data = match frame {
             None => return Next::End(End::ClientClosed(None)),
             Some(Err(e)) => return Next::End(self.inbox_error(e)),
             Some(Ok(frame)) => match frame {
                 Frame::Binary(data) => data,
-                // The inbox counts the fragments of a message against the size cap.
+                // The reader counts the fragments of a message against the size cap.
                 Frame::Continuation(Item::FirstBinary(d) | Item::Continue(d) | Item::Last(d)) => d,
                 Frame::Continuation(Item::FirstText(_)) => {
                     let refusal = bad_request("fragmented text messages are not supported");
@@ -301,7 +308,7 @@ impl Tunnel {
                 Frame::Text(text) => return on_control(link, &text),
                 Frame::Ping(payload) => {
                     let limit = self.idle_timeout();
-                    let pong = self.outbox.send(Message::Pong(payload));
+                    let pong = self.to_browser.send(Message::Pong(payload));
                     return match within(limit, pong).await {
                         Ok(()) => Next::Wait,
                         Err(Closed) => Next::End(End::ClientClosed(None)),
@@ -349,7 +356,7 @@ impl Tunnel {
         let (upstream, info) = upgraded.map_err(End::Error)?;
         let limit = self.idle_timeout();
         let tls = ServerMessage::Tls(info);
-        if within(limit, send_json(&mut self.outbox, &tls))
+        if within(limit, send_json(&mut self.to_browser, &tls))
             .await
             .is_err()
         {
@@ -363,18 +370,18 @@ impl Tunnel {
         })
     }
 
-    /// What ends a tunnel whose browser sent a frame the inbox refused, or whose socket failed.
-    fn inbox_error(&self, e: InboxError) -> End {
+    /// What ends a tunnel whose browser sent a frame the reader refused, or whose socket failed.
+    fn inbox_error(&self, e: ReceiveError) -> End {
         match e {
-            InboxError::Frame(FrameError::TooLarge { .. }) => End::Error(TunnelError::new(
+            ReceiveError::Frame(FrameError::TooLarge { .. }) => End::Error(TunnelError::new(
                 ErrorKind::MessageTooLarge,
                 format!(
                     "messages are limited to {} bytes",
                     self.state.config.max_message_bytes
                 ),
             )),
-            InboxError::Frame(other) => End::Error(bad_request(&other.to_string())),
-            InboxError::Io(_) => End::ClientClosed(None),
+            ReceiveError::Frame(other) => End::Error(bad_request(&other.to_string())),
+            ReceiveError::Io(_) => End::ClientClosed(None),
         }
     }
 
@@ -461,17 +468,17 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn send_json(outbox: &mut Outbox, msg: &ServerMessage) -> Result<(), Closed> {
+async fn send_json(to_browser: &mut ToBrowser, msg: &ServerMessage) -> Result<(), Closed> {
     let text = serde_json::to_string(msg).expect("tunnel messages serialise");
-    outbox.send(Message::Text(text.into())).await
+    to_browser.send(Message::Text(text.into())).await
 }
 
 /// Reports the error as a message, then closes with its code.
-pub async fn send_error(outbox: &mut Outbox, err: TunnelError) -> Result<(), Closed> {
+pub async fn send_error(to_browser: &mut ToBrowser, err: TunnelError) -> Result<(), Closed> {
     let code = err.kind.close_code();
     let reason = err.kind.as_str();
-    send_json(outbox, &ServerMessage::Error(err)).await?;
-    outbox.send(close(code, reason)).await
+    send_json(to_browser, &ServerMessage::Error(err)).await?;
+    to_browser.send(close(code, reason)).await
 }
 
 fn bad_request(message: &str) -> TunnelError {

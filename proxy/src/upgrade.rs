@@ -22,10 +22,10 @@ use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 use tokio::net::TcpStream;
 
 use crate::handshake::{self, Refused};
-use crate::state::{Phase, State};
+use crate::state::{Lifecycle, State};
 use crate::static_files;
 use crate::tunnel::Tunnel;
-use crate::ws::{Inbox, Outbox};
+use crate::ws::{FromBrowser, ToBrowser};
 
 /// Serves one upgrade request, and the tunnel for as long as it runs. A browser that goes away
 /// while being answered is not the proxy's error (actix would log it as one): it ends quietly.
@@ -98,24 +98,24 @@ async fn tunnel(state: Arc<State>, client: IpAddr, framed: Framed<TcpStream, Cod
     // The HTTP layer's buffers go now, not at the end of the tunnel.
     let FramedParts { io, read_buf, .. } = framed.into_parts();
     let (read, write) = io.into_split();
-    let inbox = Inbox::new(read, read_buf, state.config.max_message_bytes);
-    let outbox = Outbox::new(write, state.metrics.clone());
+    let from_browser = FromBrowser::new(read, read_buf, state.config.max_message_bytes);
+    let to_browser = ToBrowser::new(write, state.metrics.clone());
 
     let slot = state.limits.acquire(client);
-    let refusal = match (&slot, *state.phase.borrow()) {
-        (_, Phase::Draining | Phase::Closing) => Some(TunnelError::new(
+    let refusal = match (&slot, *state.lifecycle.borrow()) {
+        (_, Lifecycle::Draining | Lifecycle::Closing) => Some(TunnelError::new(
             ErrorKind::ShuttingDown,
             "the proxy is shutting down",
         )),
         (Err(e), _) => Some(TunnelError::new(ErrorKind::LimitReached, e.to_string())),
-        (Ok(_), Phase::Running) => None,
+        (Ok(_), Lifecycle::Running) => None,
     };
     // A refused tunnel's slot is given back now, not after its farewell.
     let slot = match (&refusal, slot) {
         (None, slot) => slot.ok(),
         (Some(_), _) => None,
     };
-    let tunnel = Tunnel::new(state, inbox, outbox, client, slot);
+    let tunnel = Tunnel::new(state, from_browser, to_browser, client, slot);
     match refusal {
         Some(err) => {
             tracing::info!(client = %client, kind = err.kind.as_str(), "tunnel refused");

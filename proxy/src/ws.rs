@@ -27,7 +27,7 @@ use crate::metrics::Metrics;
 pub struct Closed;
 
 /// The tunnel's sending half.
-pub struct Outbox {
+pub struct ToBrowser {
     io: OwnedWriteHalf,
     codec: Codec,
     metrics: Arc<Metrics>,
@@ -36,9 +36,9 @@ pub struct Outbox {
     broken: bool,
 }
 
-impl Outbox {
-    pub fn new(io: OwnedWriteHalf, metrics: Arc<Metrics>) -> Outbox {
-        Outbox {
+impl ToBrowser {
+    pub fn new(io: OwnedWriteHalf, metrics: Arc<Metrics>) -> ToBrowser {
+        ToBrowser {
             io,
             codec: Codec::new(),
             metrics,
@@ -88,7 +88,7 @@ impl Outbox {
         .await
     }
 
-    /// Runs one frame's write, marking the outbox broken unless it completes.
+    /// Runs one frame's write, marking the sending half broken unless it completes.
     async fn guarded(
         &mut self,
         write: impl AsyncFnOnce(&mut OwnedWriteHalf) -> io::Result<()>,
@@ -144,10 +144,10 @@ fn binary_header(len: usize) -> ([u8; 10], usize) {
 
 /// Bytes asked of the socket per read of the browser's side: commands are short, and a long
 /// frame is read in several.
-const INBOX_READ: usize = 4 * 1024;
+const BROWSER_READ: usize = 4 * 1024;
 
 /// The tunnel's receiving half.
-pub struct Inbox {
+pub struct FromBrowser {
     io: OwnedReadHalf,
     frames: FrameReader,
     done: bool,
@@ -155,7 +155,7 @@ pub struct Inbox {
 
 /// Why no frame came from the browser.
 #[derive(Debug, thiserror::Error)]
-pub enum InboxError {
+pub enum ReceiveError {
     #[error(transparent)]
     Frame(#[from] FrameError),
     /// The browser's socket failed: it is gone.
@@ -163,11 +163,11 @@ pub enum InboxError {
     Io(#[from] io::Error),
 }
 
-impl Inbox {
+impl FromBrowser {
     /// `early` holds what the browser sent after its handshake request before the upgrade
     /// (read along with the request).
-    pub fn new(io: OwnedReadHalf, early: BytesMut, max_frame: usize) -> Inbox {
-        Inbox {
+    pub fn new(io: OwnedReadHalf, early: BytesMut, max_frame: usize) -> FromBrowser {
+        FromBrowser {
             io,
             frames: FrameReader::new(&early, max_frame),
             done: false,
@@ -176,7 +176,7 @@ impl Inbox {
 
     /// The next frame; `None` when the browser's side of the connection ended. Cancel-safe:
     /// what a read returns is in the buffer in the same poll.
-    pub async fn next(&mut self) -> Option<Result<Frame, InboxError>> {
+    pub async fn next(&mut self) -> Option<Result<Frame, ReceiveError>> {
         loop {
             match self.frames.next_frame() {
                 Ok(Some(frame)) => return Some(Ok(frame)),
@@ -197,7 +197,7 @@ impl Inbox {
             // Every header was checked against the maximum size before this read (frame.rs),
             // so the buffer holds at most one frame under it plus one read.
             let buf = self.frames.buffer();
-            buf.reserve(INBOX_READ);
+            buf.reserve(BROWSER_READ);
             match self.io.try_read_buf(buf) {
                 Ok(0) => self.done = true,
                 Ok(_) => {}
@@ -212,7 +212,7 @@ impl Inbox {
     }
 }
 
-impl Inbox {
+impl FromBrowser {
     /// Reads and drops what the browser still sends (its Close frame, a last command) until it
     /// closes its side, or `max` bytes. Closing a socket with unread bytes makes the kernel send
     /// a reset and discard what the browser has not yet received: the last frames, the close.
