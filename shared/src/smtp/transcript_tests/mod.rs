@@ -5,6 +5,7 @@
 use super::*;
 
 mod auth;
+mod commit;
 mod handshake;
 mod mail;
 mod rfc;
