@@ -23,6 +23,9 @@ use crate::certs::TestPki;
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a SIGTERM may take before the fixture kills Dovecot outright.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Starting again with fresh ports when another process took one between our probe and
+/// Dovecot's bind (tests start servers in parallel threads).
+const START_ATTEMPTS: usize = 3;
 /// Dovecot's LMTP server, from the `dovecot-lmtpd` package.
 const LMTP_BINARY: &str = "/usr/lib/dovecot/lmtp";
 
@@ -68,26 +71,38 @@ impl Dovecot {
         fs::write(dir.path().join("users"), "").unwrap();
         fs::set_permissions(dir.path().join("users"), fs::Permissions::from_mode(0o644)).unwrap();
 
-        let [pop3_port, pop3s_port] = free_ports();
         let identity = ProcessIdentity::current();
-        let mut config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
-        if Path::new(LMTP_BINARY).exists() {
-            config.push_str(MTA_SOCKETS);
-        }
         let config_path = dir.path().join("dovecot.conf");
-        fs::write(&config_path, config).unwrap();
+        let mut attempt = 1;
+        let (child, pop3_port, pop3s_port) = loop {
+            let [pop3_port, pop3s_port] = free_ports();
+            let mut config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
+            if Path::new(LMTP_BINARY).exists() {
+                config.push_str(MTA_SOCKETS);
+            }
+            fs::write(&config_path, config).unwrap();
+            let mut child = Command::new(&binary)
+                .arg("-F")
+                .arg("-c")
+                .arg(&config_path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+            let pop3 = SocketAddr::from(([127, 0, 0, 1], pop3_port));
+            match wait_until_listening(&mut child, pop3, dir.path()) {
+                Ok(()) => break (child, pop3_port, pop3s_port),
+                // Another server of a test running in parallel took a port between our probe
+                // and Dovecot's bind: try fresh ones.
+                Err(why) if why.contains("Address already in use") && attempt < START_ATTEMPTS => {
+                    attempt += 1;
+                }
+                Err(why) => panic!("{why}"),
+            }
+        };
 
-        let child = Command::new(&binary)
-            .arg("-F")
-            .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
-
-        let mut server = Dovecot {
+        Dovecot {
             pop3: SocketAddr::from(([127, 0, 0, 1], pop3_port)),
             pop3s: SocketAddr::from(([127, 0, 0, 1], pop3s_port)),
             dir,
@@ -96,9 +111,7 @@ impl Dovecot {
             mail_owner: identity.mail_owner,
             users: AtomicUsize::new(0),
             delivered: AtomicUsize::new(0),
-        };
-        server.wait_until_listening();
-        server
+        }
     }
 
     /// Plain POP3 on 127.0.0.1, offering STLS.
@@ -220,27 +233,33 @@ impl Dovecot {
         }
         fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
     }
+}
 
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut err = String::new();
-                if let Some(mut e) = self.child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("dovecot exited at start ({status}): {err}\n{}", self.log());
+/// Waits until Dovecot greets on `pop3`. Err when it exited at start, with its stderr and log.
+/// On a timeout it is killed and the test fails.
+fn wait_until_listening(child: &mut Child, pop3: SocketAddr, dir: &Path) -> Result<(), String> {
+    let log = || fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default();
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
             }
-            if greets(self.pop3) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "dovecot did not listen in time:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+            return Err(format!(
+                "dovecot exited at start ({status}): {err}\n{}",
+                log()
+            ));
         }
+        if greets(pop3) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dovecot did not listen in time:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -17,12 +17,9 @@ fn alice_to_bob(tls: Tls, auth: AuthPolicy, expected: AuthMechanism) {
 
     let bob = address(&servers.bob);
     let message = message(&address(&servers.alice), &bob, &format!("{tls:?}-{auth:?}"));
-    let Outcome::Accepted { reply, recipients } = send(
-        &mut session,
-        &servers.alice,
-        std::slice::from_ref(&bob),
-        &message,
-    ) else {
+    let Outcome::Accepted { reply, recipients } =
+        servers.send(&mut session, std::slice::from_ref(&bob), &message)
+    else {
         panic!("not accepted\n{}", servers.postfix.log())
     };
     assert!(reply.text().contains("queued as"), "{reply:?}");
@@ -62,12 +59,7 @@ fn several_messages_in_one_session() {
         .map(|i| message(&address(&servers.alice), &bob, &format!("batch-{i}")))
         .collect();
     for message in &sent {
-        let outcome = send(
-            &mut session,
-            &servers.alice,
-            std::slice::from_ref(&bob),
-            message,
-        );
+        let outcome = servers.send(&mut session, std::slice::from_ref(&bob), message);
         assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
     }
     session.quit().unwrap();

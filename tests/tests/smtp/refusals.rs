@@ -15,8 +15,7 @@ fn refused_recipient_among_accepted_ones() {
         address(&carol),
     ];
     let message = message(&address(&servers.alice), &to[0], "two-of-three");
-    let Outcome::Accepted { recipients, .. } = send(&mut session, &servers.alice, &to, &message)
-    else {
+    let Outcome::Accepted { recipients, .. } = servers.send(&mut session, &to, &message) else {
         panic!("not accepted")
     };
     let statuses: Vec<(&str, bool)> = recipients
@@ -64,15 +63,14 @@ fn every_recipient_refused_rejects_the_message() {
     let mut session = servers.alice(Tls::Implicit);
     let refused = [postfix::REFUSED_RECIPIENT.to_string()];
     let message = message(&address(&servers.alice), &refused[0], "nobody");
-    let Outcome::Rejected { reply, .. } = send(&mut session, &servers.alice, &refused, &message)
-    else {
+    let Outcome::Rejected { reply, .. } = servers.send(&mut session, &refused, &message) else {
         panic!("taken with no recipient")
     };
     assert_eq!(reply.kind, ServerErrorKind::RecipientRejected);
     assert_eq!(reply.address.as_deref(), Some(postfix::REFUSED_RECIPIENT));
 
     let bob = [address(&servers.bob)];
-    let after = send(&mut session, &servers.alice, &bob, &message);
+    let after = servers.send(&mut session, &bob, &message);
     assert!(matches!(after, Outcome::Accepted { .. }), "{after:?}");
     session.quit().unwrap();
     assert_eq!(servers.mailbox(&servers.bob, 1).len(), 1);
@@ -98,7 +96,7 @@ fn oversized_message_is_refused_before_sending() {
     assert_eq!(limit, postfix::SIZE_LIMIT);
 
     let small = message(&address(&servers.alice), &bob, "small-after-big");
-    let outcome = send(&mut session, &servers.alice, &[bob], &small);
+    let outcome = servers.send(&mut session, &[bob], &small);
     assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
     session.quit().unwrap();
     let mailbox = servers.mailbox(&servers.bob, 1);

@@ -84,6 +84,15 @@ impl Servers {
             .unwrap_or_else(|e| panic!("login: {e}\n{}", self.postfix.log()))
     }
 
+    /// Sends one message from alice to `to` in `session`, with nothing to record at the
+    /// commit. A failure shows Postfix's log.
+    pub fn send(&self, session: &mut Session, to: &[String], message: &[u8]) -> Outcome {
+        let envelope = Envelope::new(address(&self.alice), to.to_vec());
+        session
+            .send(envelope, message.to_vec(), |_| Ok(()))
+            .unwrap_or_else(|e| panic!("send: {e}\n{}", self.postfix.log()))
+    }
+
     /// Every message in `user`'s mailbox, as POP3 RETR serves it, once `count` have arrived.
     pub fn mailbox(&self, user: &TestUser, count: usize) -> Vec<Vec<u8>> {
         self.postfix.wait_for_messages(&self.dovecot, user, count);
@@ -147,14 +156,6 @@ pub fn tcp(addr: SocketAddr) -> TcpStream {
 /// The address of `user`'s mailbox.
 pub fn address(user: &TestUser) -> String {
     Postfix::address(user)
-}
-
-/// Sends one message from alice to `to` in `session`, with nothing to record at the commit.
-pub fn send(session: &mut Session, from: &TestUser, to: &[String], message: &[u8]) -> Outcome {
-    let envelope = Envelope::new(address(from), to.to_vec());
-    session
-        .send(envelope, message.to_vec(), |_| Ok(()))
-        .unwrap_or_else(|e| panic!("send: {e}"))
 }
 
 /// A message as a mail client would submit it, with a line that needs dot-stuffing.
