@@ -18,6 +18,7 @@ mod import;
 mod list;
 mod outbox;
 mod reading;
+mod safety;
 mod syncing;
 
 use std::cell::RefCell;
@@ -35,6 +36,7 @@ pub use export::ExportState;
 pub use import::ImportState;
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
+pub use safety::RECENT_EXPORT_DAYS;
 
 use crate::account::{client_config, target};
 use crate::store::{Account, OtherTab, Store, Summary};
@@ -97,6 +99,11 @@ pub struct Model {
     pub export: RwSignal<ExportState>,
     /// The import of mbox files, messages and Maildir folders (`model/import.rs`).
     pub import: RwSignal<ImportState>,
+    /// Whether the browser promised to keep the store; `None` until it answered
+    /// (`model/safety.rs`).
+    pub durable: RwSignal<Option<bool>>,
+    /// When the last export of all mail or an account finished (ms since the epoch).
+    pub last_export: RwSignal<Option<f64>>,
 }
 
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
@@ -140,11 +147,14 @@ impl Model {
             runs: RwSignal::new(0),
             export: RwSignal::new(ExportState::Idle),
             import: RwSignal::new(ImportState::Idle),
+            durable: RwSignal::new(None),
+            last_export: RwSignal::new(safety::last_export()),
         }
     }
 
     /// Opens the database and shows the first account (or the setup form).
     pub fn start(self) {
+        self.watch_durability();
         spawn_local(async move {
             let other_tab = self.other_tab;
             match Store::open(move |event| other_tab.set(Some(event))).await {

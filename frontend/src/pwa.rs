@@ -27,6 +27,20 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_namespace = postbagStorage, js_name = estimate)]
     fn js_estimate() -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = postbagStorage, js_name = requestPersistence)]
+    fn js_request_persistence() -> Result<Promise, JsValue>;
+}
+
+/// The event storage.js sends on `window` when durability may have changed (after it asked).
+pub const STORAGE_CHANGED: &str = "postbag-storage-changed";
+
+/// Asks the browser to keep the site's data ("Keep mail durable"); `true` when it agreed.
+/// storage.js tells the user the answer.
+pub async fn request_persistence() -> Result<bool, StorageError> {
+    let promise = js_request_persistence().map_err(unavailable)?;
+    let value = JsFuture::from(promise).await.map_err(unavailable)?;
+    Ok(value.as_bool().unwrap_or(false))
 }
 
 /// What the browser says about storage, in bytes.

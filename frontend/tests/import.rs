@@ -113,7 +113,7 @@ async fn whole_messages_are_kept_and_every_part_left_out_is_named_with_its_offse
     let store = fresh_store("import-mixed").await;
     let whole = fake_pop3::sample(1, 300);
     let mut cut = mbox_of(&[whole.clone(), fake_pop3::sample(2, 300)]);
-    let cut_at = mbox_of(&[whole.clone()]).len() as u64;
+    let cut_at = mbox_of(std::slice::from_ref(&whole)).len() as u64;
     cut.truncate(cut.len() - 50);
     let big = fake_pop3::sample(3, 5000);
     let small = fake_pop3::sample(4, 300);

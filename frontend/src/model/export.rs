@@ -80,7 +80,13 @@ impl Model {
                     ExportState::Done("Export cancelled: the file was not written.".into())
                 }
                 Ok(e) => match sink.finish().await {
-                    Ok(file) => ExportState::Done(done_text(&e, &file)),
+                    Ok(file) => {
+                        // A search result is not a copy of the mail; all or an account is.
+                        if !matches!(scope, Scope::Listed(_)) {
+                            self.exported_now(js_sys::Date::now());
+                        }
+                        ExportState::Done(done_text(&e, &file))
+                    }
                     Err(err) => ExportState::Failed(format!("Saving the file failed: {err}")),
                 },
                 Err(err) => {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::model::{ExportState, Model};
 use crate::store::Scope;
 use crate::views::import::ImportControls;
+use crate::views::safety::LastExport;
 
 #[component]
 pub fn ExportPanel() -> impl IntoView {
@@ -28,6 +29,7 @@ pub fn ExportPanel() -> impl IntoView {
                     on:click=export_account>"Export this account (mbox)"</button>
             </div>
             <ExportStatus/>
+            <LastExport/>
             <ImportControls/>
         </section>
     }

@@ -9,6 +9,7 @@ use crate::store::Account;
 use crate::tunnel::AccessCode;
 use crate::views::compose::{ComposeForm, NewMessageButton};
 use crate::views::outbox::{Folders, OutgoingPane};
+use crate::views::safety::RiskBanner;
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
 
 /// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
@@ -212,6 +213,7 @@ pub fn Mailbox() -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Setup)>"Settings"</button>
             </header>
             <StatusLine/>
+            <RiskBanner/>
             <Show when=move || model.needs_password.get()>
                 <PasswordPrompt/>
             </Show>

@@ -9,6 +9,7 @@ pub mod list;
 pub mod mailbox;
 pub mod outbox;
 pub mod reader;
+pub mod safety;
 pub mod setup;
 
 /// A local date for lists: time today, else day and month, else the full date.
