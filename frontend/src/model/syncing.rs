@@ -15,18 +15,32 @@ use crate::tunnel::{TunnelSocket, default_url};
 
 /// How often a step that cannot see the cancel flag itself is interrupted to look at it.
 const CANCEL_TICK_MS: u32 = 100;
+/// New mail joins the list at most this often while a sync runs: each hand-over re-renders
+/// the list, and a batch commits every few tens of milliseconds on a fast link. What is held
+/// back joins at the next hand-over, or with the list read once the sync ends.
+const LIST_EVERY_MS: f64 = 1000.0;
 
 /// What the engine tells the screen while a sync runs.
-struct ToScreen(Model);
+struct ToScreen {
+    model: Model,
+    /// Committed, not yet in the list (see [`LIST_EVERY_MS`]).
+    held: Vec<Summary>,
+    last_shown: f64,
+}
 
 impl Observer for ToScreen {
     fn progress(&mut self, progress: &Progress) {
-        self.0.sync.set(SyncState::Running(progress.clone()));
+        self.model.sync.set(SyncState::Running(progress.clone()));
     }
 
-    /// New mail shows as each batch is stored, without reading the list again.
+    /// New mail shows as batches are stored, without reading the list again.
     fn committed(&mut self, summaries: &[Summary]) {
-        self.0.add_messages(summaries);
+        self.held.extend_from_slice(summaries);
+        let now = js_sys::Date::now();
+        if now - self.last_shown >= LIST_EVERY_MS {
+            self.last_shown = now;
+            self.model.add_messages(&std::mem::take(&mut self.held));
+        }
     }
 
     /// The PWA layer's quota check (`pwa.rs`); when the plan does not fit, storage.js has
@@ -104,7 +118,11 @@ impl Model {
         self.offline.set(false);
         self.needs_access_code.set(false);
         let store = store();
-        let mut screen = ToScreen(self);
+        let mut screen = ToScreen {
+            model: self,
+            held: Vec::new(),
+            last_shown: f64::NEG_INFINITY,
+        };
         let request = SyncRequest {
             store: &store,
             account,
