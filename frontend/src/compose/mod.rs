@@ -16,8 +16,6 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mail::human_size;
-
 pub use address::{Mailbox, parse_list};
 pub use build::{Built, Stamp, build};
 pub use reply::{Original, forward_attached, forward_inline, prefixed, quote, reply, reply_all};
@@ -107,6 +105,20 @@ pub enum ComposeError {
     TooLarge { size: usize, limit: usize },
     #[error("the original message could not be read as mail")]
     OriginalUnreadable,
+}
+
+/// "12.3 MB" style sizes (as the reader writes them; compose stays apart from `mail`, which
+/// the store depends on).
+fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / KB / KB)
+    }
 }
 
 mod base64_bytes {

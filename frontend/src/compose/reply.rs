@@ -1,7 +1,7 @@
 //! Drafts that answer or pass on a stored message: reply, reply to all, forward inline (a
 //! quoted header block and the text) or as an attachment (the untouched bytes, message/rfc822).
 
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use super::address::{Mailbox, join, without};
 use super::build::strip_brackets;
@@ -73,18 +73,27 @@ impl Original {
             text.truncate(cut);
             text.push_str("\n[… the rest of the message is not quoted]");
         }
-        let attachments = crate::mail::parse_view(raw)
-            .map(|v| {
-                v.attachments
-                    .into_iter()
-                    .map(|a| Attachment {
-                        name: a.name,
-                        mime: a.mime,
-                        bytes: a.bytes,
+        // The files the original carries (what mail-parser calls attachments: not the body
+        // parts quoted above).
+        let attachments = msg
+            .attachments()
+            .enumerate()
+            .map(|(i, part)| Attachment {
+                name: part
+                    .attachment_name()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("attachment-{}", i + 1)),
+                mime: part
+                    .content_type()
+                    .map(|ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                        None => ct.ctype().to_string(),
                     })
-                    .collect()
+                    .unwrap_or_else(|| "application/octet-stream".into())
+                    .to_ascii_lowercase(),
+                bytes: part.contents().to_vec(),
             })
-            .unwrap_or_default();
+            .collect();
         Ok(Original {
             message_id: msg.message_id().and_then(bracketed),
             references,
@@ -202,7 +211,19 @@ pub fn forward_inline(original: &Original) -> Draft {
 
 /// A forward that attaches the original, byte for byte, as message/rfc822.
 pub fn forward_attached(original: &Original) -> Draft {
-    let stem = crate::export::safe_stem(&original.subject, " -_", 60);
+    // A file name safe on any file system: letters, digits, space, '-' and '_' only.
+    let stem: String = original
+        .subject
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
     let stem = if stem.is_empty() {
         "message".into()
     } else {

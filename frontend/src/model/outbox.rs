@@ -329,7 +329,8 @@ impl Outgoing {
                 refused: Vec::new(),
                 ..item
             };
-            if let Err(e) = store.mark_sent(&item, &raw, js_sys::Date::now()).await {
+            let summary = outbox::sent_summary(&item, &raw, js_sys::Date::now());
+            if let Err(e) = store.mark_sent(&item, &raw, &summary).await {
                 self.problem.set(Some(storage(e.to_string())));
             }
             self.reload().await;

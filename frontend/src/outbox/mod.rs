@@ -18,7 +18,9 @@ use postbag_protocol::Secret;
 use postbag_protocol::smtp::{ClientConfig, TlsState};
 use postbag_protocol::tunnel::TlsMode;
 
-use crate::store::{Account, OutboxItem, OutboxState, Security, Sending, Store, StoreError};
+use crate::store::{
+    Account, OutboxItem, OutboxState, Security, Sending, Store, StoreError, Summary,
+};
 use crate::tunnel::{Target, Transport, TransportError};
 pub use explain::{Explained, explain};
 pub use session::{Limits, Outcome, SendError, Submission, submit};
@@ -168,6 +170,15 @@ pub async fn send_queued<C: Connect>(
     Ok(report)
 }
 
+/// The Sent folder's list line for a message sent (or marked sent) at `now`: read already.
+pub fn sent_summary(item: &OutboxItem, raw: &[u8], now: f64) -> Summary {
+    let folder = crate::store::sent_folder(&item.account);
+    Summary {
+        read: true,
+        ..crate::mail::summarize(raw, &folder, &item.id, now)
+    }
+}
+
 /// Records what an attempt came to. `Ok(true)`: stop the pass (a wrong password).
 async fn settle(
     store: &Store,
@@ -182,7 +193,9 @@ async fn settle(
         Outcome::Sent { refused, .. } => {
             item.refused = refused;
             item.last_error = None;
-            store.mark_sent(item, raw, now).await?;
+            store
+                .mark_sent(item, raw, &sent_summary(item, raw, now))
+                .await?;
             report.sent += 1;
             Ok(false)
         }

@@ -15,7 +15,7 @@ use web_sys::IdbTransactionMode;
 use super::idb::{self, key2};
 use super::messages::js;
 use super::schema::{BODIES, BY_ACCOUNT, DRAFTS, OUTBOX, OUTBOX_RAW, SUMMARIES};
-use super::{Store, StoreError};
+use super::{Store, StoreError, Summary};
 
 /// The account key under which an account's sent mail is stored beside its received mail.
 /// Account ids are addresses, which hold no space, so this never names a real account.
@@ -144,22 +144,21 @@ impl Store {
         idb::committed(&tx).await
     }
 
-    /// Moves a sent message to the Sent folder: its summary and bytes stored there, its
-    /// outbox bytes removed, and its record removed (or kept as `PartlySent` when some
-    /// recipients were refused, so the user sees which), in one strict transaction.
+    /// Moves a sent message to the Sent folder: its summary (the caller's, keyed by
+    /// [`sent_folder`] and the message's id) and bytes stored there, its outbox bytes
+    /// removed, and its record removed (or kept as `PartlySent` when some recipients were
+    /// refused, so the user sees which), in one strict transaction.
     pub async fn mark_sent(
         &self,
         item: &OutboxItem,
         raw: &[u8],
-        now: f64,
+        summary: &Summary,
     ) -> Result<(), StoreError> {
         let folder = sent_folder(&item.account);
-        let mut summary = crate::mail::summarize(raw, &folder, &item.id, now);
-        summary.read = true;
         let tx = self.tx_durable(&[OUTBOX, OUTBOX_RAW, SUMMARIES, BODIES])?;
         idb::write_all(&tx, |tx| {
             tx.object_store(SUMMARIES)
-                .and_then(|s| s.put(&idb::to_js(&summary).map_err(to_js_err)?))
+                .and_then(|s| s.put(&idb::to_js(summary).map_err(to_js_err)?))
                 .map_err(js)?;
             tx.object_store(BODIES)
                 .and_then(|s| {
