@@ -95,6 +95,10 @@ impl Model {
             )
             .await;
             state.set(match result {
+                // Nothing added and something refused: told as a failure, not a success.
+                Ok(report) if report.added == 0 && !report.skipped.is_empty() => {
+                    ImportState::Failed(done_text(&report))
+                }
                 Ok(report) => ImportState::Done(done_text(&report)),
                 Err(e) => ImportState::Failed(format!(
                     "Import stopped: {e}. The messages imported before it are kept."

@@ -19,16 +19,25 @@ const DAY_MS: f64 = 86_400_000.0;
 /// browser clears the site's data, the record of an export goes with the mail it covered.
 const LAST_EXPORT_KEY: &str = "postbag.last-export";
 
-/// True when mail deleted on the server after download lives only in a store the browser may
-/// clear (not persisted) and no export of the last [`RECENT_EXPORT_DAYS`] exists. `durable` is
-/// `None` until the browser answered: no warning on a guess.
+/// True when mail deleted on the server (after download, or some days later) lives only in a
+/// store the browser may clear (not persisted) and no export of the last
+/// [`RECENT_EXPORT_DAYS`] exists. `durable` is `None` until the browser answered: no warning
+/// on a guess.
 pub fn at_risk(
     policy: &ServerPolicy,
     durable: Option<bool>,
     last_export_ms: Option<f64>,
     now_ms: f64,
 ) -> bool {
-    let deletes = matches!(policy, ServerPolicy::DeleteAfterDownload);
+    // Deleting after some days leaves the same single copy, only later.
+    let deletes = matches!(
+        policy,
+        ServerPolicy::DeleteAfterDownload
+            | ServerPolicy::Leave {
+                after_days: Some(_),
+                ..
+            }
+    );
     let no_recent_export = last_export_ms.is_none_or(|t| now_ms - t > RECENT_EXPORT_DAYS * DAY_MS);
     deletes && durable == Some(false) && no_recent_export
 }
@@ -124,6 +133,11 @@ mod tests {
         assert!(at_risk(&delete, Some(false), None, NOW));
         let old = NOW - 8.0 * DAY_MS;
         assert!(at_risk(&delete, Some(false), Some(old), NOW));
+        let later = ServerPolicy::Leave {
+            after_days: Some(14),
+            mirror_deletes: false,
+        };
+        assert!(at_risk(&later, Some(false), None, NOW));
         // Any one of: the server keeps a copy, the store is durable, a recent export.
         assert!(!at_risk(&leave, Some(false), None, NOW));
         assert!(!at_risk(&delete, Some(true), None, NOW));

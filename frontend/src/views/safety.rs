@@ -17,7 +17,7 @@ pub fn RiskBanner() -> impl IntoView {
         <Show when=move || model.at_risk()>
             <div class="banner warn risk" role="alert" aria-label="Your mail is at risk">
                 <p>
-                    "Your mail is only in this browser: it is deleted from the server after download, the browser may clear this site's storage when space runs low, and there is no export of the last "
+                    "Your mail is only in this browser once the server deletes it, the browser may clear this site's storage when space runs low, and there is no export of the last "
                     {RECENT_EXPORT_DAYS}
                     " days."
                 </p>
