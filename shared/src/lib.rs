@@ -2,11 +2,15 @@
 //!
 //! - [`pop3`]: the POP3 client as a sans-I/O state machine (bytes in, events and bytes out).
 //! - [`smtp`]: the SMTP submission client, in the same shape.
+//! - `blocking` (feature `blocking`): what the two blocking drivers share: the stream types,
+//!   the per-reply time limit (`Pace`) and the loop that feeds a client from a stream.
 //! - [`tunnel`]: the messages the web app and the proxy exchange over the WebSocket tunnel.
 //!
 //! Architecture invariant: nothing in this crate touches the network, the file system or a
 //! clock, so the same code runs in the browser (wasm32), in native tests and in tools.
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod pop3;
 mod sasl;
 mod secret;

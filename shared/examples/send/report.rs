@@ -2,7 +2,7 @@
 //! and a cause in words when the message was not taken. Everything the server wrote is
 //! escaped.
 
-use postbag_protocol::smtp::blocking::{DriverError, Outcome};
+use postbag_protocol::smtp::blocking::{DriverError, Outcome, Timeout};
 use postbag_protocol::smtp::{
     RecipientStatus, ServerError, ServerErrorKind, SmtpError, UnsendableError,
 };
@@ -66,6 +66,8 @@ pub fn explain(err: &DriverError) -> String {
         }
         DriverError::Io(e) => format!("network error: {e}"),
         DriverError::NotRecorded(e) => format!("not sent: {e}"),
+        DriverError::Timeout(t @ Timeout::Silent { .. }) => format!("timed out: {t}"),
+        DriverError::Timeout(t) => format!("too slow: {t}"),
     }
 }
 

@@ -1,86 +1,20 @@
 //! A small blocking driver over any `std::io::Read + Write` stream (feature `blocking`).
 //!
-//! Used by the `fetch` example and the integration tests. It shows the whole driver contract:
-//! write what the client wants sent, read when it needs input, run the TLS handshake when
-//! asked. It never touches sockets itself: the caller passes a connected stream and a
-//! function that wraps a stream in TLS.
-//!
-//! Time is the driver's business, not the client's (the client has no clock): with a
-//! [`Pace`] every reply gets a deadline and must keep a minimum rate, so a server that stops
-//! talking, or drips one byte a second, cannot hold a session forever.
+//! Used by the `fetch` example and the integration tests. The loop, the stream types and the
+//! per-reply time limit ([`Pace`]) are the crate's [`blocking`](crate::blocking) module, shared
+//! with the SMTP driver; what is POP3's here is the session: login, commands and their replies.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::io;
+
+use crate::blocking::{Clock, Conn, Driven, Failure};
+pub use crate::blocking::{Pace, SetReadTimeout, Stream, Timeout, Upgrade};
 
 use super::{
     AuthMechanism, Capabilities, Client, ClientConfig, Command, CommandId, Event, Expire,
     Pop3Error, ServerError,
 };
-
-/// A byte stream the driver can use: a `TcpStream`, a TLS stream over it, a test double.
-pub trait Stream: Read + Write {}
-impl<T: Read + Write> Stream for T {}
-
-/// Wraps the plain stream in TLS when the server accepted STLS.
-pub type Upgrade<'a> = &'a mut dyn FnMut(Box<dyn Stream>) -> io::Result<Box<dyn Stream>>;
-
-/// Sets the read timeout of the socket under the stream (under TLS too: a clone of the
-/// `TcpStream` shares its timeout), so that a silent server wakes the driver at the deadline.
-pub type SetReadTimeout = Box<dyn FnMut(Duration) -> io::Result<()>>;
-
-/// How long a reply may take. A reply starts when the driver begins waiting for it and ends
-/// with the event that completes it; it fails when the server
-/// - sends nothing for `reply_timeout`, or
-/// - brings fewer than `min_rate × reply_timeout` bytes in a window of `reply_timeout`
-///   (windows follow one another from the reply's start).
-///
-/// A drip of one byte a second therefore fails at the end of its first window; a large message
-/// at a fair rate never does, however long it takes; and a rate is judged per window, not
-/// averaged over the reply, so a fast start cannot buy hours of drip after it. (The app's sync
-/// engine judges a reply the same way: `frontend/src/sync/run.rs`, `check_pace`.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pace {
-    pub reply_timeout: Duration,
-    /// Bytes per second; 0 checks silence only.
-    pub min_rate: u64,
-}
-
-/// How a reply ran out of time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timeout {
-    /// Nothing arrived for `silent` (with `received` bytes of the reply before).
-    Silent { silent: Duration, received: u64 },
-    /// Only `received` bytes in a window of `elapsed`: fewer than `min_rate` per second.
-    TooSlow {
-        received: u64,
-        elapsed: Duration,
-        min_rate: u64,
-    },
-}
-
-impl fmt::Display for Timeout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Timeout::Silent { silent, received } => write!(
-                f,
-                "the server sent nothing for {:.1} s ({received} bytes of the reply before)",
-                silent.as_secs_f64()
-            ),
-            Timeout::TooSlow {
-                received,
-                elapsed,
-                min_rate,
-            } => write!(
-                f,
-                "the server sent {received} bytes in {:.1} s, less than the minimum of \
-                 {min_rate} bytes/s",
-                elapsed.as_secs_f64()
-            ),
-        }
-    }
-}
 
 /// What can go wrong in a blocking session. After any of these the session is over.
 #[derive(Debug)]
@@ -137,107 +71,55 @@ pub enum Reply {
     Failed(ServerError),
 }
 
-/// The deadline of the reply being read, in a session with a [`Pace`].
-struct Clock {
-    pace: Pace,
-    set_read_timeout: Option<SetReadTimeout>,
-    reply: Option<ReplyClock>,
-}
-
-/// The reply being waited for: when its current window started, when its last byte came,
-/// and how many came in the current window.
-#[derive(Clone, Copy, Debug)]
-struct ReplyClock {
-    start: Instant,
-    last: Instant,
-    received: u64,
-}
-
-impl Clock {
-    fn new(pace: Pace, set_read_timeout: Option<SetReadTimeout>) -> Clock {
-        Clock {
-            pace,
-            set_read_timeout,
-            reply: None,
+impl From<Failure<Pop3Error>> for DriverError {
+    fn from(f: Failure<Pop3Error>) -> Self {
+        match f {
+            Failure::Io(e) => DriverError::Io(e),
+            Failure::Client(e) => DriverError::Pop3(e),
+            Failure::Timeout(t) => DriverError::Timeout(t),
         }
-    }
-
-    /// The driver starts waiting; a reply already under way keeps its clock.
-    fn begin(&mut self, now: Instant) {
-        self.reply.get_or_insert(ReplyClock {
-            start: now,
-            last: now,
-            received: 0,
-        });
-    }
-
-    fn received(&mut self, n: usize, now: Instant) {
-        if let Some(r) = &mut self.reply {
-            r.received += n as u64;
-            r.last = now;
-        }
-    }
-
-    /// Before a read: sets the socket's read timeout to the time left, or says how the reply
-    /// ran out of time.
-    fn before_read(&mut self, now: Instant) -> Result<(), DriverError> {
-        let left = match self.reply.as_mut() {
-            Some(reply) => time_left(self.pace, reply, now).map_err(DriverError::Timeout)?,
-            None => self.pace.reply_timeout,
-        };
-        if let Some(set) = self.set_read_timeout.as_mut() {
-            // A zero timeout means "none" to `set_read_timeout`: never pass it.
-            set(left.max(Duration::from_millis(1)))?;
-        }
-        Ok(())
     }
 }
 
-/// The time `reply` has left at `now` under `pace` (see [`Pace`]), or how it ran out. A window
-/// that has passed with enough bytes gives way to the next one.
-fn time_left(pace: Pace, reply: &mut ReplyClock, now: Instant) -> Result<Duration, Timeout> {
-    let window = pace.reply_timeout;
-    let silent = now.saturating_duration_since(reply.last);
-    if silent >= window {
-        return Err(Timeout::Silent {
-            silent,
-            received: reply.received,
-        });
+impl Driven for Client {
+    type Event = Event;
+    type Error = Pop3Error;
+    const STARTTLS: &'static str = "STLS";
+    fn next_event(&mut self) -> Result<Option<Event>, Pop3Error> {
+        Client::next_event(self)
     }
-    let mut left = window - silent;
-    if pace.min_rate > 0 {
-        let elapsed = now.saturating_duration_since(reply.start);
-        if elapsed >= window {
-            let needed = pace.min_rate as f64 * window.as_secs_f64();
-            if (reply.received as f64) < needed {
-                return Err(Timeout::TooSlow {
-                    received: reply.received,
-                    elapsed,
-                    min_rate: pace.min_rate,
-                });
-            }
-            reply.start = now;
-            reply.received = 0;
-        }
-        left = left.min(window - now.saturating_duration_since(reply.start));
+    fn take_outgoing(&mut self) -> Option<Vec<u8>> {
+        Client::take_outgoing(self)
     }
-    Ok(left)
-}
-
-/// Whether `event` completes a reply (the next one gets a new clock).
-fn ends_reply(event: &Event) -> bool {
-    !matches!(
-        event,
-        Event::MessageStart { .. } | Event::MessageChunk { .. }
-    )
+    fn receive(&mut self, bytes: &[u8]) {
+        Client::receive(self, bytes)
+    }
+    fn connection_lost(&mut self) -> Pop3Error {
+        Client::connection_lost(self)
+    }
+    fn tls_started(&mut self) -> Result<(), Pop3Error> {
+        Client::tls_started(self)
+    }
+    fn starts_tls(event: &Event) -> bool {
+        matches!(event, Event::StartTls)
+    }
+    /// Not counted: a reply's clock runs from one event to the next, as it always has.
+    fn replies_read(&self) -> Option<u64> {
+        None
+    }
+    /// A message's body comes in chunks, all part of its RETR reply.
+    fn ends_reply(event: &Event) -> bool {
+        !matches!(
+            event,
+            Event::MessageStart { .. } | Event::MessageChunk { .. }
+        )
+    }
 }
 
 /// A logged-in session in the TRANSACTION state.
 pub struct Session {
-    /// Always `Some`; an `Option` so that `next_event` can move it into a TLS wrapper.
-    stream: Option<Box<dyn Stream>>,
+    conn: Conn,
     client: Client,
-    buf: Vec<u8>,
     /// The mechanism that logged in.
     pub mechanism: AuthMechanism,
     /// The last CAPA reply, if the server has CAPA.
@@ -246,7 +128,6 @@ pub struct Session {
     pub login_delay: Option<u32>,
     /// `EXPIRE` reported at `Ready`.
     pub expire: Option<Expire>,
-    clock: Option<Clock>,
 }
 
 impl fmt::Debug for Session {
@@ -254,89 +135,6 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("client", &self.client)
             .finish_non_exhaustive()
-    }
-}
-
-/// Drives `client` over `stream` until the next event, handling STLS on the way.
-fn next_event(
-    stream: &mut Option<Box<dyn Stream>>,
-    client: &mut Client,
-    buf: &mut [u8],
-    upgrade: &mut Option<Upgrade<'_>>,
-    clock: &mut Option<Clock>,
-) -> Result<Event, DriverError> {
-    if let Some(clock) = clock.as_mut() {
-        clock.begin(Instant::now());
-    }
-    let event = read_until_event(stream, client, buf, upgrade, clock)?;
-    if let Some(clock) = clock.as_mut().filter(|_| ends_reply(&event)) {
-        clock.reply = None;
-    }
-    Ok(event)
-}
-
-fn read_until_event(
-    stream: &mut Option<Box<dyn Stream>>,
-    client: &mut Client,
-    buf: &mut [u8],
-    upgrade: &mut Option<Upgrade<'_>>,
-    clock: &mut Option<Clock>,
-) -> Result<Event, DriverError> {
-    loop {
-        let event = client.next_event();
-        let s = stream.as_mut().expect("stream present");
-        // Write before looking at the result: a failed SASL exchange still sends its "*".
-        if let Some(out) = client.take_outgoing() {
-            s.write_all(&out)?;
-            s.flush()?;
-        }
-        match event? {
-            Some(Event::StartTls) => {
-                let plain = stream.take().expect("stream present");
-                let up = upgrade
-                    .as_mut()
-                    .ok_or_else(|| io::Error::other("STLS without an upgrade function"))?;
-                // The handshake gets a whole reply's time (the upgrade bounds it as a whole).
-                if let Some(Clock {
-                    pace,
-                    set_read_timeout: Some(set),
-                    ..
-                }) = clock.as_mut()
-                {
-                    set(pace.reply_timeout)?;
-                }
-                *stream = Some(up(plain)?);
-                client.tls_started()?;
-                return Ok(Event::StartTls);
-            }
-            Some(event) => return Ok(event),
-            None => {}
-        }
-        if let Some(clock) = clock.as_mut() {
-            clock.before_read(Instant::now())?;
-        }
-        let n = match s.read(buf) {
-            Ok(n) => n,
-            // The read timeout fired (or a signal): the clock decides whether time is up.
-            Err(e)
-                if e.kind() == io::ErrorKind::Interrupted
-                    || (clock.is_some()
-                        && matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                        )) =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            return Err(client.connection_lost().into());
-        }
-        if let Some(clock) = clock.as_mut() {
-            clock.received(n, Instant::now());
-        }
-        client.receive(&buf[..n]);
     }
 }
 
@@ -369,15 +167,14 @@ impl Session {
         stream: Box<dyn Stream>,
         config: ClientConfig,
         mut upgrade: Option<Upgrade<'_>>,
-        mut clock: Option<Clock>,
+        clock: Option<Clock>,
     ) -> Result<Session, DriverError> {
         let mut client = Client::new(config);
-        let mut buf = vec![0; 64 * 1024];
-        let mut stream = Some(stream);
+        let mut conn = Conn::new(stream, 64 * 1024, clock);
         let mut mechanism = None;
         let mut capabilities = None;
         loop {
-            match next_event(&mut stream, &mut client, &mut buf, &mut upgrade, &mut clock)? {
+            match conn.next_event(&mut client, &mut upgrade)? {
                 Event::Capabilities(c) => capabilities = Some(c),
                 Event::Authenticated { mechanism: m } => mechanism = Some(m),
                 Event::Ready {
@@ -385,14 +182,12 @@ impl Session {
                     expire,
                 } => {
                     return Ok(Session {
-                        stream,
+                        conn,
                         client,
-                        buf,
                         mechanism: mechanism.expect("Authenticated precedes Ready"),
                         capabilities,
                         login_delay,
                         expire,
-                        clock,
                     });
                 }
                 _ => {}
@@ -407,13 +202,7 @@ impl Session {
 
     /// The next event of the session, reading as needed.
     pub fn next_event(&mut self) -> Result<Event, DriverError> {
-        next_event(
-            &mut self.stream,
-            &mut self.client,
-            &mut self.buf,
-            &mut None,
-            &mut self.clock,
-        )
+        Ok(self.conn.next_event(&mut self.client, &mut None)?)
     }
 
     /// Enqueues a command; its reply arrives through [`next_event`](Session::next_event).
@@ -474,7 +263,7 @@ impl Session {
 
     /// Hands the stream back (e.g. to drop the connection without QUIT in a test).
     pub fn into_stream(self) -> Box<dyn Stream> {
-        self.stream.expect("stream present")
+        self.conn.into_stream()
     }
 }
 

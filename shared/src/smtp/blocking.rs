@@ -2,15 +2,16 @@
 //!
 //! Used by the `send` example and the native tests. It shows the whole driver contract:
 //! write what the client wants sent, read when it needs input, run the TLS handshake when
-//! asked, and record a message as "may have been sent" before committing it. It never touches
-//! sockets itself: the caller passes a connected stream (with its own read and write timeouts:
-//! the client has no clock) and a function that wraps a stream in TLS.
+//! asked, and record a message as "may have been sent" before committing it. The loop, the
+//! stream types and the per-reply time limit ([`Pace`]) are the crate's
+//! [`blocking`](crate::blocking) module, shared with the POP3 driver (so one TLS setup serves
+//! both); what is SMTP's here is the session: connect, send with its commit point, quit.
 
 use std::fmt;
 use std::io;
 
-/// The same stream and upgrade types as the POP3 driver, so one TLS setup serves both.
-pub use crate::pop3::blocking::{Stream, Upgrade};
+use crate::blocking::{Clock, Conn, Driven, Failure};
+pub use crate::blocking::{Pace, SetReadTimeout, Stream, Timeout, Upgrade};
 
 use super::{
     AuthMechanism, Capabilities, Client, ClientConfig, Envelope, Event, MessageId, Recipient,
@@ -29,6 +30,9 @@ pub enum DriverError {
     /// The function called before the commit failed: the message was not committed, and the
     /// session is left at its commit point (drop it; the server discards the message).
     NotRecorded(io::Error),
+    /// A reply took too long (only with a [`Pace`]). If [`Session::in_doubt`] names a
+    /// message, it may have been sent.
+    Timeout(Timeout),
 }
 
 impl fmt::Display for DriverError {
@@ -39,6 +43,7 @@ impl fmt::Display for DriverError {
             DriverError::NotRecorded(e) => {
                 write!(f, "could not record the message before sending it: {e}")
             }
+            DriverError::Timeout(t) => write!(f, "timed out: {t}"),
         }
     }
 }
@@ -54,6 +59,47 @@ impl From<io::Error> for DriverError {
 impl From<SmtpError> for DriverError {
     fn from(e: SmtpError) -> Self {
         DriverError::Smtp(e)
+    }
+}
+
+impl From<Failure<SmtpError>> for DriverError {
+    fn from(f: Failure<SmtpError>) -> Self {
+        match f {
+            Failure::Io(e) => DriverError::Io(e),
+            Failure::Client(e) => DriverError::Smtp(e),
+            Failure::Timeout(t) => DriverError::Timeout(t),
+        }
+    }
+}
+
+impl Driven for Client {
+    type Event = Event;
+    type Error = SmtpError;
+    const STARTTLS: &'static str = "STARTTLS";
+    fn next_event(&mut self) -> Result<Option<Event>, SmtpError> {
+        Client::next_event(self)
+    }
+    fn take_outgoing(&mut self) -> Option<Vec<u8>> {
+        Client::take_outgoing(self)
+    }
+    fn receive(&mut self, bytes: &[u8]) {
+        Client::receive(self, bytes)
+    }
+    fn connection_lost(&mut self) -> SmtpError {
+        Client::connection_lost(self)
+    }
+    fn tls_started(&mut self) -> Result<(), SmtpError> {
+        Client::tls_started(self)
+    }
+    fn starts_tls(event: &Event) -> bool {
+        matches!(event, Event::StartTls)
+    }
+    fn replies_read(&self) -> Option<u64> {
+        Some(Client::replies_read(self))
+    }
+    /// Every SMTP event comes from one whole reply (a multi-line reply is read to its last line).
+    fn ends_reply(_: &Event) -> bool {
+        true
     }
 }
 
@@ -75,10 +121,8 @@ pub enum Outcome {
 
 /// A session that is ready to send (greeting, EHLO, STARTTLS and AUTH done).
 pub struct Session {
-    /// Always `Some`; an `Option` so that the STARTTLS upgrade can move it.
-    stream: Option<Box<dyn Stream>>,
+    conn: Conn,
     client: Client,
-    buf: Vec<u8>,
     /// The mechanism that logged in, if the session logged in.
     pub mechanism: Option<AuthMechanism>,
     /// The capabilities in force.
@@ -93,65 +137,47 @@ impl fmt::Debug for Session {
     }
 }
 
-/// Drives `client` over `stream` until the next event, handling STARTTLS on the way.
-fn next_event(
-    stream: &mut Option<Box<dyn Stream>>,
-    client: &mut Client,
-    buf: &mut [u8],
-    upgrade: &mut Option<Upgrade<'_>>,
-) -> Result<Event, DriverError> {
-    loop {
-        let event = client.next_event();
-        let s = stream.as_mut().expect("stream present");
-        // Write before looking at the result: a cancelled SASL exchange still sends its "*".
-        if let Some(out) = client.take_outgoing() {
-            s.write_all(&out)?;
-            s.flush()?;
-        }
-        match event? {
-            Some(Event::StartTls) => {
-                let plain = stream.take().expect("stream present");
-                let up = upgrade
-                    .as_mut()
-                    .ok_or_else(|| io::Error::other("STARTTLS without an upgrade function"))?;
-                *stream = Some(up(plain)?);
-                client.tls_started()?;
-                return Ok(Event::StartTls);
-            }
-            Some(event) => return Ok(event),
-            None => {}
-        }
-        let n = match s.read(buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            return Err(client.connection_lost().into());
-        }
-        client.receive(&buf[..n]);
-    }
-}
-
 impl Session {
     /// Runs greeting, EHLO, STARTTLS (through `upgrade`) and AUTH over a connected stream.
+    /// Replies may take as long as the stream lets them (its own timeouts, if any).
     pub fn connect(
         stream: Box<dyn Stream>,
         config: ClientConfig,
+        upgrade: Option<Upgrade<'_>>,
+    ) -> Result<Session, DriverError> {
+        Session::start(stream, config, upgrade, None)
+    }
+
+    /// [`connect`](Session::connect), and every reply of the session, the greeting included,
+    /// is held to `pace`. Without `set_read_timeout` a silent server is noticed only when the
+    /// stream's own read timeout fires; a drip is noticed at the next byte either way.
+    pub fn connect_paced(
+        stream: Box<dyn Stream>,
+        config: ClientConfig,
+        upgrade: Option<Upgrade<'_>>,
+        pace: Pace,
+        set_read_timeout: Option<SetReadTimeout>,
+    ) -> Result<Session, DriverError> {
+        let clock = Clock::new(pace, set_read_timeout);
+        Session::start(stream, config, upgrade, Some(clock))
+    }
+
+    fn start(
+        stream: Box<dyn Stream>,
+        config: ClientConfig,
         mut upgrade: Option<Upgrade<'_>>,
+        clock: Option<Clock>,
     ) -> Result<Session, DriverError> {
         let mut client = Client::new(config);
-        let mut buf = vec![0; 16 * 1024];
-        let mut stream = Some(stream);
+        let mut conn = Conn::new(stream, 16 * 1024, clock);
         let mut mechanism = None;
         loop {
-            match next_event(&mut stream, &mut client, &mut buf, &mut upgrade)? {
+            match conn.next_event(&mut client, &mut upgrade)? {
                 Event::Authenticated { mechanism: m } => mechanism = Some(m),
                 Event::Ready { capabilities } => {
                     return Ok(Session {
-                        stream,
+                        conn,
                         client,
-                        buf,
                         mechanism,
                         capabilities,
                     });
@@ -173,7 +199,7 @@ impl Session {
     }
 
     fn next_event(&mut self) -> Result<Event, DriverError> {
-        next_event(&mut self.stream, &mut self.client, &mut self.buf, &mut None)
+        Ok(self.conn.next_event(&mut self.client, &mut None)?)
     }
 
     /// Sends one message and waits for its outcome. At the commit point `before_commit` is
@@ -229,9 +255,11 @@ impl Session {
 
     /// Hands the stream back (e.g. to drop the connection without QUIT in a test).
     pub fn into_stream(self) -> Box<dyn Stream> {
-        self.stream.expect("stream present")
+        self.conn.into_stream()
     }
 }
 
+#[cfg(test)]
+mod pace_tests;
 #[cfg(test)]
 mod tests;

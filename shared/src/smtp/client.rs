@@ -39,6 +39,8 @@ pub struct Client {
     mail: Mail,
     /// A fatal error ends the session; it is returned again on every later call.
     failed: Option<SmtpError>,
+    /// Whole replies read so far: a blocking driver gives each reply its own time limit.
+    replies_read: u64,
 }
 
 impl std::fmt::Debug for Client {
@@ -69,6 +71,7 @@ impl Client {
             caps: Capabilities::default(),
             mail: Mail::default(),
             failed: None,
+            replies_read: 0,
         }
     }
 
@@ -241,12 +244,19 @@ impl Client {
         let Some(reply) = self.reader.next_reply(limits)? else {
             return Ok(false);
         };
+        self.replies_read += 1;
         if matches!(self.phase, Phase::Ready) {
             self.on_mail_reply(reply)?;
         } else {
             self.on_handshake_reply(reply)?;
         }
         Ok(true)
+    }
+
+    /// Whole replies read so far (several may come before the next event).
+    #[cfg(feature = "blocking")]
+    pub(crate) fn replies_read(&self) -> u64 {
+        self.replies_read
     }
 
     /// A 421 ends the session whatever it answers (RFC 5321 section 3.8): the server closes.
