@@ -17,12 +17,12 @@ mod refusal;
 mod timeout;
 mod transport;
 
+use gloo_events::EventListener;
 use js_sys::{ArrayBuffer, Uint8Array};
 use postbag_protocol::tunnel::{
     ClientMessage, Connected, OpenRequest, PROTOCOL_VERSION, ServerMessage, TUNNEL_PATH, TlsInfo,
     TlsMode,
 };
-use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -189,14 +189,33 @@ impl TunnelSocket {
 /// network that drops packets holds "Connecting…" for as long as the browser retries TCP.
 pub const OPEN_TIMEOUT_MS: u32 = 60_000;
 
+/// The largest WebSocket message the app sends: well under the proxy's default limit (1 MiB),
+/// so a proxy configured lower than the default still takes it.
+pub const SEND_CHUNK: usize = 64 << 10;
+/// Bytes the browser may hold unsent before the next piece waits.
+const SEND_BUFFER_MAX: u32 = 1 << 20;
+
 impl Transport for TunnelSocket {
     async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
-        if self.ws.ready_state() != WebSocket::OPEN {
-            return Err(self.closed_error());
+        // The proxy refuses a WebSocket message above its `max_message_bytes` (1 MiB by
+        // default), and a whole message handed to the socket at once would sit in the
+        // browser's send buffer: a message submitted over SMTP goes in pieces, each after the
+        // buffer drained below a bound.
+        for piece in bytes.chunks(SEND_CHUNK) {
+            while self.ws.buffered_amount() > SEND_BUFFER_MAX {
+                if self.ws.ready_state() != WebSocket::OPEN {
+                    return Err(self.closed_error());
+                }
+                gloo_timers::future::TimeoutFuture::new(5).await;
+            }
+            if self.ws.ready_state() != WebSocket::OPEN {
+                return Err(self.closed_error());
+            }
+            self.ws
+                .send_with_u8_array(piece)
+                .map_err(|_| self.closed_error())?;
         }
-        self.ws
-            .send_with_u8_array(bytes)
-            .map_err(|_| self.closed_error())
+        Ok(())
     }
 
     async fn recv(&mut self) -> Result<Option<Vec<u8>>, TransportError> {

@@ -1,0 +1,53 @@
+// A large attachment goes out whole: the app hands the proxy a submitted message of several
+// megabytes in pieces under the proxy's WebSocket message limit (1 MiB), through the real
+// Postfix into Bob's Dovecot mailbox. Run: node --test tests/e2e/app_compose_large.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureAndBrowser } from './fixture.mjs';
+import { setupAccount } from './app_support.mjs';
+
+const env = fixtureAndBrowser();
+
+test('a 6 MB attachment reaches the recipient byte for byte', async () => {
+  const { fx, browser } = env;
+  const alice = await fx.newUser();
+  const bob = await fx.newUser();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(fx.appUrl);
+  await setupAccount(page, fx, alice, { test: false });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const card = page.getByRole('form', { name: 'Sending' });
+  await card.locator('#s-address').fill(alice.address);
+  await card.locator('#s-host').fill('127.0.0.1');
+  await card.locator('#s-security').selectOption('implicit');
+  await card.locator('#s-port').fill(String(fx.submissionsPort));
+  await card.locator('#s-user').fill(alice.name);
+  await card.getByRole('button', { name: 'Save sending settings' }).click();
+  await card.getByText('Sending settings saved.').waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('button', { name: 'New message' }).click();
+  const form = page.getByRole('form', { name: 'New message' });
+  await form.getByLabel('To', { exact: true }).fill(bob.address);
+  await form.getByLabel('Subject').fill('The whole archive');
+  await form.getByLabel('Message').fill('Attached.');
+  // Bytes that compress badly and repeat with no short period.
+  const attachment = Buffer.alloc(6 << 20);
+  for (let i = 0, x = 1; i < attachment.length; i++) { x = (x * 1103515245 + 12345) >>> 0; attachment[i] = x >>> 24; }
+  await form.locator('input[type=file]').setInputFiles({ name: 'archive.bin', mimeType: 'application/octet-stream', buffer: attachment });
+  await form.getByText('archive.bin').waitFor();
+  await form.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('list', { name: 'Outbox' }).getByText('The outbox is empty.').waitFor({ timeout: 60000 });
+
+  const end = Date.now() + 30000;
+  while ((await fx.count(bob)) < 1) {
+    if (Date.now() > end) throw new Error('nothing delivered to bob');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const raw = Buffer.from((await fx.raw(bob))[0].base64, 'base64').toString('latin1');
+  const att = raw.match(/filename="?archive\.bin"?\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/);
+  assert.ok(att, 'an attachment part');
+  assert.ok(Buffer.from(att[1].replace(/\r\n/g, ''), 'base64').equals(attachment), 'the attachment arrives byte for byte');
+  await context.close();
+});
