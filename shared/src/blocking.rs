@@ -15,6 +15,8 @@ use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
 pub(crate) use pace::Clock;
+
+use crate::sans_io::SansIo;
 pub use pace::{Pace, Timeout};
 
 /// A byte stream the driver can use: a `TcpStream`, a TLS stream over it, a test double.
@@ -28,19 +30,10 @@ pub type Upgrade<'a> = &'a mut dyn FnMut(Box<dyn Stream>) -> io::Result<Box<dyn 
 /// `TcpStream` shares its timeout), so that a silent server wakes the driver at the deadline.
 pub type SetReadTimeout = Box<dyn FnMut(Duration) -> io::Result<()>>;
 
-/// A sans-I/O client as the loop sees it: bytes in, events and bytes out.
-pub(crate) trait Driven {
-    type Event;
-    type Error;
+/// What the loop needs of a sans-I/O client beyond bytes in, events and bytes out.
+pub(crate) trait Driven: SansIo {
     /// The command that starts TLS, for the error when there is no upgrade function.
     const STARTTLS: &'static str;
-    fn next_event(&mut self) -> Result<Option<Self::Event>, Self::Error>;
-    fn take_outgoing(&mut self) -> Option<Vec<u8>>;
-    fn receive(&mut self, bytes: &[u8]);
-    fn connection_lost(&mut self) -> Self::Error;
-    fn tls_started(&mut self) -> Result<(), Self::Error>;
-    /// Whether `event` asks the driver for the TLS handshake.
-    fn starts_tls(event: &Self::Event) -> bool;
     /// Whether `event` completes a reply (the next one gets a new clock).
     fn ends_reply(event: &Self::Event) -> bool;
     /// How many whole replies the client has read, if it counts them: each one then gets its

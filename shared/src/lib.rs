@@ -13,9 +13,15 @@
 pub mod blocking;
 pub mod pop3;
 mod sasl;
+#[cfg(any(test, feature = "blocking"))]
+mod sans_io;
 mod secret;
 pub mod smtp;
+mod tls_state;
+#[cfg(test)]
+mod transcript;
 pub mod tunnel;
 
 pub use sasl::SaslMechanism;
 pub use secret::Secret;
+pub use tls_state::TlsState;

@@ -82,28 +82,7 @@ impl From<Failure<Pop3Error>> for DriverError {
 }
 
 impl Driven for Client {
-    type Event = Event;
-    type Error = Pop3Error;
     const STARTTLS: &'static str = "STLS";
-    fn next_event(&mut self) -> Result<Option<Event>, Pop3Error> {
-        Client::next_event(self)
-    }
-    fn take_outgoing(&mut self) -> Option<Vec<u8>> {
-        Client::take_outgoing(self)
-    }
-    fn receive(&mut self, bytes: &[u8]) {
-        Client::receive(self, bytes)
-    }
-    fn connection_lost(&mut self) -> Pop3Error {
-        Client::connection_lost(self)
-    }
-    fn tls_started(&mut self) -> Result<(), Pop3Error> {
-        Client::tls_started(self)
-    }
-    fn starts_tls(event: &Event) -> bool {
-        matches!(event, Event::StartTls)
-    }
-    /// Not counted: a reply's clock runs from one event to the next, as it always has.
     fn replies_read(&self) -> Option<u64> {
         None
     }

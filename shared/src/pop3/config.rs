@@ -2,16 +2,7 @@
 
 use super::auth::AuthPolicy;
 use crate::secret::Secret;
-
-/// Whether the transport is encrypted when the client starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TlsState {
-    /// Plain TCP. The client may upgrade with STLS if `want_starttls` is set.
-    #[default]
-    None,
-    /// Implicit TLS (POP3S, port 995): the driver completed the handshake before the greeting.
-    Implicit,
-}
+pub use crate::tls_state::TlsState;
 
 /// Session settings. Build with [`ClientConfig::new`] and adjust fields.
 #[derive(Clone, Debug)]

@@ -59,6 +59,8 @@ mod status;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
+#[cfg(any(test, feature = "blocking"))]
+crate::sans_io::sans_io!(Client, Event, Pop3Error);
 
 #[cfg(test)]
 mod transcript_tests;

@@ -73,27 +73,7 @@ impl From<Failure<SmtpError>> for DriverError {
 }
 
 impl Driven for Client {
-    type Event = Event;
-    type Error = SmtpError;
     const STARTTLS: &'static str = "STARTTLS";
-    fn next_event(&mut self) -> Result<Option<Event>, SmtpError> {
-        Client::next_event(self)
-    }
-    fn take_outgoing(&mut self) -> Option<Vec<u8>> {
-        Client::take_outgoing(self)
-    }
-    fn receive(&mut self, bytes: &[u8]) {
-        Client::receive(self, bytes)
-    }
-    fn connection_lost(&mut self) -> SmtpError {
-        Client::connection_lost(self)
-    }
-    fn tls_started(&mut self) -> Result<(), SmtpError> {
-        Client::tls_started(self)
-    }
-    fn starts_tls(event: &Event) -> bool {
-        matches!(event, Event::StartTls)
-    }
     fn replies_read(&self) -> Option<u64> {
         Some(Client::replies_read(self))
     }

@@ -2,18 +2,7 @@
 
 use super::auth::AuthPolicy;
 use crate::secret::Secret;
-
-/// Whether the transport is encrypted when the client starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TlsState {
-    /// Plain TCP (submission on port 587). The client upgrades with STARTTLS if
-    /// `want_starttls` is set.
-    #[default]
-    None,
-    /// Implicit TLS (RFC 8314, port 465): the driver completed the handshake before the
-    /// greeting.
-    Implicit,
-}
+pub use crate::tls_state::TlsState;
 
 /// The login for SMTP AUTH.
 #[derive(Clone, Debug)]

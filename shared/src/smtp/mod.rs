@@ -77,6 +77,8 @@ mod reply;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
+#[cfg(any(test, feature = "blocking"))]
+crate::sans_io::sans_io!(Client, Event, SmtpError);
 
 #[cfg(test)]
 mod transcript_tests;

@@ -7,9 +7,8 @@ use super::*;
 mod login;
 mod transaction;
 
-/// A scripted session. `server` is split into segments: after each segment but the last the
-/// driver performs the TLS upgrade if the client asked for it (as a real driver would, bytes
-/// sent after the handshake arrive in the next segment).
+/// A scripted session. `server` is split into segments: the TLS upgrade, if asked for, runs
+/// between them (see `crate::transcript::feed`).
 struct Script<'a> {
     config: ClientConfig,
     server: &'a [&'a [u8]],
@@ -33,43 +32,18 @@ fn config() -> ClientConfig {
 
 fn run(script: &Script, step: usize) -> Outcome {
     let mut client = Client::new(script.config.clone());
-    let mut events: Vec<Event> = Vec::new();
-    let mut sent = Vec::new();
-    let mut error = None;
-    'segments: for (i, segment) in script.server.iter().enumerate() {
-        if i > 0 && events.last() == Some(&Event::StartTls) {
-            client.tls_started().unwrap();
-        }
-        for chunk in segment.chunks(step.max(1)) {
-            client.receive(chunk);
-            loop {
-                match client.next_event() {
-                    Ok(Some(ev)) => {
-                        if matches!(ev, Event::Ready { .. }) {
-                            for c in script.on_ready {
-                                client.enqueue(c.clone()).unwrap();
-                            }
-                        }
-                        crate::pop3::replay::push_merged(&mut events, ev);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        error = Some(e);
-                        sent.extend(client.take_outgoing().unwrap_or_default());
-                        break 'segments;
-                    }
-                }
+    let fed = crate::transcript::feed(&mut client, script.server, step, |client, events, ev| {
+        if matches!(ev, Event::Ready { .. }) {
+            for c in script.on_ready {
+                client.enqueue(c.clone()).unwrap();
             }
-            sent.extend(client.take_outgoing().unwrap_or_default());
         }
-    }
-    if error.is_none() && !client.is_closed() {
-        error = Some(client.connection_lost());
-    }
+        crate::pop3::replay::push_merged(events, ev);
+    });
     Outcome {
-        events,
-        sent: String::from_utf8_lossy(&sent).into_owned(),
-        error,
+        events: fed.events,
+        sent: fed.sent,
+        error: fed.error,
     }
 }
 
@@ -81,14 +55,7 @@ fn check(
     expected_events: Option<&[Event]>,
     expected_error: Option<Pop3Error>,
 ) -> Outcome {
-    let whole = run(&script, usize::MAX);
-    for step in [1, 2, 7] {
-        assert_eq!(
-            run(&script, step),
-            whole,
-            "chunking {step} differs from whole input"
-        );
-    }
+    let whole = crate::transcript::same_in_every_chunking(|step| run(&script, step));
     assert_eq!(whole.sent, expected_sent);
     if let Some(events) = expected_events {
         assert_eq!(whole.events, events);

@@ -10,9 +10,8 @@ mod handshake;
 mod mail;
 mod rfc;
 
-/// A scripted session. `server` is split into segments: after each segment but the last the
-/// driver performs the TLS upgrade if the client asked for it (as a real driver would, bytes
-/// sent after the handshake arrive in the next segment).
+/// A scripted session. `server` is split into segments: the TLS upgrade, if asked for, runs
+/// between them (see `crate::transcript::feed`).
 struct Script<'a> {
     config: ClientConfig,
     server: &'a [&'a [u8]],
@@ -70,69 +69,36 @@ fn anonymous(domain: &str) -> ClientConfig {
 
 fn run(script: &Script, step: usize) -> Outcome {
     let mut client = Client::new(script.config.clone());
-    let mut events: Vec<Event> = Vec::new();
     let mut sends = Vec::new();
-    let mut sent = Vec::new();
-    let mut error = None;
-    'segments: for (i, segment) in script.server.iter().enumerate() {
-        if i > 0 && events.last() == Some(&Event::StartTls) {
-            client.tls_started().unwrap();
-            sent.extend(client.take_outgoing().unwrap_or_default());
-        }
-        for chunk in segment.chunks(step.max(1)) {
-            client.receive(chunk);
-            loop {
-                match client.next_event() {
-                    Ok(Some(ev)) => {
-                        match &ev {
-                            Event::Ready { .. } => {
-                                for (envelope, body) in script.messages {
-                                    sends.push(client.send(envelope.clone(), body.to_vec()));
-                                }
-                                if script.quit {
-                                    client.quit().unwrap();
-                                }
-                            }
-                            Event::ReadyToCommit { message, .. } if script.commit => {
-                                client.commit(*message).unwrap();
-                            }
-                            _ => {}
-                        }
-                        events.push(ev);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        error = Some(e);
-                        sent.extend(client.take_outgoing().unwrap_or_default());
-                        break 'segments;
-                    }
+    let fed = crate::transcript::feed(&mut client, script.server, step, |client, events, ev| {
+        match &ev {
+            Event::Ready { .. } => {
+                for (envelope, body) in script.messages {
+                    sends.push(client.send(envelope.clone(), body.to_vec()));
+                }
+                if script.quit {
+                    client.quit().unwrap();
                 }
             }
-            sent.extend(client.take_outgoing().unwrap_or_default());
+            Event::ReadyToCommit { message, .. } if script.commit => {
+                client.commit(*message).unwrap();
+            }
+            _ => {}
         }
-    }
-    if error.is_none() && !client.is_closed() {
-        error = Some(client.connection_lost());
-    }
+        events.push(ev);
+    });
     Outcome {
-        events,
+        events: fed.events,
         sends,
-        sent: String::from_utf8_lossy(&sent).into_owned(),
-        error,
+        sent: fed.sent,
+        error: fed.error,
     }
 }
 
 /// Runs the script with several chunkings and checks they agree with `expected_sent` and
 /// `expected_error`; returns the outcome for further checks.
 fn check(script: Script, expected_sent: &str, expected_error: Option<SmtpError>) -> Outcome {
-    let whole = run(&script, usize::MAX);
-    for step in [1, 2, 7] {
-        assert_eq!(
-            run(&script, step),
-            whole,
-            "chunking {step} differs from whole input"
-        );
-    }
+    let whole = crate::transcript::same_in_every_chunking(|step| run(&script, step));
     assert_eq!(whole.sent, expected_sent);
     assert_eq!(whole.error, expected_error);
     whole
