@@ -27,11 +27,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
 
+pub use compose::Answer;
 pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
 };
-pub use compose::Answer;
 pub use export::ExportState;
 pub use import::ImportState;
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
@@ -39,7 +39,7 @@ pub use reading::OpenMessage;
 pub use safety::RECENT_EXPORT_DAYS;
 
 use crate::account::{client_config, target};
-use crate::store::{Account, OtherTab, Store, Summary};
+use crate::store::{Account, IMPORTED, OtherTab, Store, Summary};
 use crate::sync::{self, CancelHandle, Explained, Progress, Session, SyncError};
 use crate::tunnel::{AccessCode, TunnelSocket, default_url};
 
@@ -104,6 +104,10 @@ pub struct Model {
     pub durable: RwSignal<Option<bool>>,
     /// When the last export of all mail or an account finished (ms since the epoch).
     pub last_export: RwSignal<Option<f64>>,
+    /// The list and reader show imported mail (`store::IMPORTED`) instead of the account's.
+    pub imported_shown: RwSignal<bool>,
+    /// Whether any imported mail is stored (the Imported folder is offered only then).
+    pub has_imported: RwSignal<bool>,
 }
 
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
@@ -130,12 +134,13 @@ impl Model {
         let account = RwSignal::new(None);
         let messages = RwSignal::new(Vec::new());
         let selected = RwSignal::new(None);
+        let imported_shown = RwSignal::new(false);
         Model {
             screen: RwSignal::new(Screen::Loading),
             account,
             messages,
             selected,
-            open: reading::open_on_selection(account, messages, selected),
+            open: reading::open_on_selection(account, imported_shown, messages, selected),
             search: RwSignal::new(String::new()),
             sync: RwSignal::new(SyncState::Idle),
             cancel: StoredValue::new_local(CancelHandle::default()),
@@ -149,6 +154,8 @@ impl Model {
             import: RwSignal::new(ImportState::Idle),
             durable: RwSignal::new(None),
             last_export: RwSignal::new(safety::last_export()),
+            imported_shown,
+            has_imported: RwSignal::new(false),
         }
     }
 
@@ -181,21 +188,42 @@ impl Model {
 
     /// Re-reads the message list from IndexedDB (at start, after a save, after a sync).
     pub async fn reload(self) {
-        let Some(account) = self.account.get_untracked() else {
+        let Some(key) = self.list_key() else {
             return;
         };
-        match store().list(&account.id).await {
+        match store().list(&key).await {
             Ok(list) => self.messages.set(list),
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
+        if let Ok(imported) = store().list(IMPORTED).await {
+            self.has_imported.set(!imported.is_empty());
+        }
+    }
+
+    /// The store key of the mail the list shows: the account's, or [`IMPORTED`].
+    fn list_key(self) -> Option<String> {
+        if self.imported_shown.get_untracked() {
+            return Some(IMPORTED.to_string());
+        }
+        self.account
+            .with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
+    }
+
+    /// Shows imported mail (`true`) or the account's in the list and reader.
+    pub fn show_imported(self, imported: bool) {
+        if self.imported_shown.get_untracked() == imported {
+            return;
+        }
+        self.selected.set(None);
+        self.imported_shown.set(imported);
+        self.messages.set(Vec::new());
+        spawn_local(self.reload());
     }
 
     /// Shows messages just stored (a sync's committed batch) in their place in the list.
     pub fn add_messages(self, arrived: &[Summary]) {
-        let Some(account) = self
-            .account
-            .with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
-        else {
+        // Arrivals of the account are merged only while its list is shown (they carry its key).
+        let Some(account) = self.list_key() else {
             return;
         };
         self.messages
@@ -261,17 +289,19 @@ impl Model {
     /// Deletes a message here; with "delete on server when deleted here" the server copy is
     /// queued for deletion at the next sync.
     pub async fn delete(self, uidl: &str) {
-        let Some(account) = self.account.get_untracked() else {
+        let (Some(account), Some(key)) = (self.account.get_untracked(), self.list_key()) else {
             return;
         };
-        let mirror = matches!(
-            account.policy,
-            crate::store::ServerPolicy::Leave {
-                mirror_deletes: true,
-                ..
-            }
-        );
-        match store().delete_local(&account.id, uidl, mirror).await {
+        // Imported mail is on no server: nothing to delete there.
+        let mirror = !self.imported_shown.get_untracked()
+            && matches!(
+                account.policy,
+                crate::store::ServerPolicy::Leave {
+                    mirror_deletes: true,
+                    ..
+                }
+            );
+        match store().delete_local(&key, uidl, mirror).await {
             Ok(()) => {
                 self.selected.set(None);
                 self.messages.update(|all| all.retain(|m| m.uidl != uidl));

@@ -113,5 +113,14 @@ test('mbox, Maildir and .eml files import whole, named when not, and only once',
   assert.equal(summaries.filter((s) => s.account === 'imported').length, 6);
   assert.equal(summaries.filter((s) => s.account === `${user.name}@example.org`).length, 0, 'nothing lands in the account');
   assert.ok(readFileSync(join(dir, 'archive.mbox')).includes('\n>From the desk'), 'Python quoted the From lines');
+
+  // Imported mail has a folder of its own, read with the same reader; the inbox stays empty.
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('tab', { name: 'Imported' }).click();
+  await page.getByRole('listitem', { name: /Eight bit/ }).click();
+  await page.locator('.reader-pane').getByText('Grüße aus Tōkyō').waitFor();
+  assert.match(await page.locator('.msg-count').textContent(), /^6 messages/);
+  await page.getByRole('tab', { name: 'Inbox' }).click();
+  await page.getByText('No messages yet.', { exact: false }).waitFor();
   await context.close();
 });

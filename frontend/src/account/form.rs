@@ -23,6 +23,18 @@ impl AfterDownload {
         }
     }
 
+    /// The choice a new account starts with. POP's own default, delete after download, only
+    /// where the browser promised to keep this site's storage: otherwise the copy here would
+    /// be the only one, in a store the browser may clear, and the user's mail must not be the
+    /// price of a default. Unknown counts as not promised.
+    pub fn default_for(durable: Option<bool>) -> AfterDownload {
+        if durable == Some(true) {
+            AfterDownload::Delete
+        } else {
+            AfterDownload::Leave
+        }
+    }
+
     pub fn from_value(value: &str) -> Option<AfterDownload> {
         [Self::Delete, Self::Leave, Self::LeaveForDays]
             .into_iter()
@@ -343,5 +355,18 @@ mod tests {
             ..filled()
         };
         assert_eq!(typed.port_after(Security::StartTls), "1995");
+    }
+
+    #[test]
+    fn a_new_account_deletes_on_the_server_only_where_storage_is_durable() {
+        assert_eq!(
+            AfterDownload::default_for(Some(true)),
+            AfterDownload::Delete
+        );
+        assert_eq!(
+            AfterDownload::default_for(Some(false)),
+            AfterDownload::Leave
+        );
+        assert_eq!(AfterDownload::default_for(None), AfterDownload::Leave);
     }
 }

@@ -99,7 +99,13 @@ impl Model {
                 Ok(report) if report.added == 0 && !report.skipped.is_empty() => {
                     ImportState::Failed(done_text(&report))
                 }
-                Ok(report) => ImportState::Done(done_text(&report)),
+                Ok(report) => {
+                    if report.added > 0 {
+                        // The Imported folder appears, or its list shows the new mail.
+                        spawn_local(self.reload());
+                    }
+                    ImportState::Done(done_text(&report))
+                }
                 Err(e) => ImportState::Failed(format!(
                     "Import stopped: {e}. The messages imported before it are kept."
                 )),

@@ -26,6 +26,15 @@ pub enum Folder {
     Drafts,
     Outbox,
     Sent,
+    /// Mail imported from files, shown in the inbox's list and reader (`Model::show_imported`).
+    Imported,
+}
+
+impl Folder {
+    /// The folders shown in the inbox's list and reader rather than a pane of their own.
+    pub fn is_received(self) -> bool {
+        matches!(self, Folder::Inbox | Folder::Imported)
+    }
 }
 
 /// The compose form's state (`compose.rs`).

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::store;
 use crate::mail::{MessageView, parse_view};
-use crate::store::{Account, Summary};
+use crate::store::{Account, IMPORTED, Summary};
 
 /// An opened message: its stored bytes and what mail-parser made of them (`None`: not mail).
 #[derive(Clone, Debug)]
@@ -20,17 +20,22 @@ pub struct OpenMessage {
 /// Loads the selected message whenever the selection changes (`None`: nothing selected).
 pub(super) fn open_on_selection(
     account: RwSignal<Option<Account>>,
+    imported_shown: RwSignal<bool>,
     messages: RwSignal<Vec<Summary>>,
     selected: RwSignal<Option<String>>,
 ) -> LocalResource<Option<OpenMessage>> {
     LocalResource::new(move || {
         let uidl = selected.get();
-        let account = account.get_untracked();
+        let key = if imported_shown.get_untracked() {
+            Some(IMPORTED.to_string())
+        } else {
+            account.with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
+        };
         async move {
-            let (uidl, account) = (uidl?, account?);
+            let (uidl, key) = (uidl?, key?);
             // A message that cannot be read back opens empty, and says it is not mail.
             let raw = store()
-                .raw(&account.id, &uidl)
+                .raw(&key, &uidl)
                 .await
                 .ok()
                 .flatten()

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Folder, Outgoing};
+use crate::model::Outgoing;
 use crate::model::{Model, Screen, SyncState, unlock};
 use crate::store::Account;
 use crate::tunnel::AccessCode;
@@ -201,7 +201,7 @@ pub fn Mailbox() -> impl IntoView {
     // Drafts, Outbox and Sent take the inbox's place (views/outbox.rs); the compose form
     // opens over the screen.
     let outgoing = use_context::<Outgoing>();
-    let outgoing_shown = move || outgoing.is_some_and(|o| o.folder.get() != Folder::Inbox);
+    let outgoing_shown = move || outgoing.is_some_and(|o| !o.folder.get().is_received());
     let composing = move || outgoing.is_some_and(|o| o.composing.with(Option::is_some));
     view! {
         <div class="mailbox" class:reading=move || model.selected.get().is_some()>

@@ -16,12 +16,16 @@ pub fn Folders() -> impl IntoView {
     let Some(out) = use_context::<Outgoing>() else {
         return ().into_any();
     };
+    let model = expect_context::<Model>();
     let tab = move |folder: Folder, label: &'static str, count: Signal<usize>| {
         view! {
             <button type="button" role="tab" class="folder"
                 aria-selected=move || (out.folder.get() == folder).to_string()
                 class:current=move || out.folder.get() == folder
-                on:click=move |_| out.folder.set(folder)>
+                on:click=move |_| {
+                    out.folder.set(folder);
+                    model.show_imported(folder == Folder::Imported);
+                }>
                 {label}
                 {move || (count.get() > 0).then(|| view! { <span class="count">{count.get()}</span> })}
             </button>
@@ -36,6 +40,7 @@ pub fn Folders() -> impl IntoView {
             {tab(Folder::Drafts, "Drafts", drafts)}
             {tab(Folder::Outbox, "Outbox", queued)}
             {tab(Folder::Sent, "Sent", none)}
+            {move || (model.has_imported.get() || out.folder.get() == Folder::Imported).then(|| tab(Folder::Imported, "Imported", none))}
         </nav>
     }
     .into_any()
@@ -283,15 +288,16 @@ pub fn OutgoingPane() -> impl IntoView {
     };
     let _ = use_context::<Model>();
     view! {
-        <Show when=move || out.folder.get() != Folder::Inbox>
+        <Show when=move || !out.folder.get().is_received()>
             <section class="outgoing-pane" aria-label=move || match out.folder.get() {
-                Folder::Drafts => "Drafts", Folder::Outbox => "Outbox", Folder::Sent => "Sent", Folder::Inbox => "Inbox",
+                Folder::Drafts => "Drafts", Folder::Outbox => "Outbox", Folder::Sent => "Sent",
+                Folder::Inbox => "Inbox", Folder::Imported => "Imported",
             }>
                 {move || match out.folder.get() {
                     Folder::Drafts => view! { <DraftList/> }.into_any(),
                     Folder::Outbox => view! { <OutboxList/> }.into_any(),
                     Folder::Sent => view! { <SentList/> }.into_any(),
-                    Folder::Inbox => ().into_any(),
+                    Folder::Inbox | Folder::Imported => ().into_any(),
                 }}
             </section>
         </Show>
