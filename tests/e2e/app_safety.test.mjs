@@ -73,3 +73,21 @@ test('mail kept on the server is not warned about', async () => {
   assert.equal(await warning(page).count(), 0);
   await context.close();
 });
+
+test('a new account deletes after download by default only where storage is durable', async () => {
+  for (const [durable, expected] of [[false, 'leave'], [true, 'delete']]) {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    await page.addInitScript((durable) => { navigator.storage.persisted = async () => durable; }, durable);
+    await page.goto(env.fx.appUrl);
+    const policy = page.getByLabel('After download');
+    await page.waitForFunction((want) => document.querySelector('#f-policy')?.value === want, expected);
+    assert.equal(await policy.inputValue(), expected, `durable: ${durable}`);
+    const hint = page.getByRole('note', { name: 'Only copy' });
+    assert.equal(await hint.count(), 0, 'no warning while mail stays on the server');
+    await policy.selectOption('delete');
+    if (durable) assert.equal(await hint.count(), 0);
+    else await hint.waitFor();
+    await context.close();
+  }
+});

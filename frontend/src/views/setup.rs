@@ -87,6 +87,15 @@ pub fn Setup() -> impl IntoView {
     let security = RwSignal::new(start.security);
     let username = RwSignal::new(start.username);
     let after_download = RwSignal::new(start.after_download);
+    // A new account's choice follows what the browser says about its storage until the user
+    // picks one (`AfterDownload::default_for`); an existing account keeps its own.
+    let picked_policy = RwSignal::new(existing.is_some());
+    Effect::new(move |_| {
+        let durable = model.durable.get();
+        if !picked_policy.get_untracked() {
+            after_download.set(AfterDownload::default_for(durable));
+        }
+    });
     let days = RwSignal::new(start.days);
     let mirror = RwSignal::new(start.mirror_deletes);
     let pinned = RwSignal::new(start.pinned_sha256);
@@ -169,6 +178,7 @@ pub fn Setup() -> impl IntoView {
     };
     let on_after_download = move |ev| {
         if let Some(chosen) = AfterDownload::from_value(&event_target_value(&ev)) {
+            picked_policy.set(true);
             after_download.set(chosen);
         }
     };
@@ -293,6 +303,13 @@ pub fn Setup() -> impl IntoView {
                         <option value=AfterDownload::LeaveForDays.value() prop:selected=move || after_download.get() == AfterDownload::LeaveForDays>"Leave on the server, delete after some days"</option>
                     </select>
                 </div>
+                <Show when=move || after_download.get() != AfterDownload::Leave && model.durable.get() != Some(true)>
+                    <div class="hint warn-hint" role="note" aria-label="Only copy">
+                        "This browser has not promised to keep its storage: it may clear it when space runs low. Once the server deletes a message, the copy here is the only one, until you export your mail."
+                        " "
+                        <button type="button" class="link" on:click=move |_| model.keep_durable()>"Keep mail durable"</button>
+                    </div>
+                </Show>
                 <Show when=move || after_download.get() == AfterDownload::LeaveForDays>
                     <div class="field"><label for="f-days">"Days to keep on the server"</label>
                         <input id="f-days" type="text" inputmode="numeric" bind:value=days/>
