@@ -97,6 +97,9 @@ pub struct Model {
     pub runs: RwSignal<u32>,
     /// The mbox export (`model/export.rs`).
     pub export: RwSignal<ExportState>,
+    /// Cancel of the running export, then of the running import (a new one per run).
+    export_cancel: StoredValue<CancelHandle, LocalStorage>,
+    import_cancel: StoredValue<CancelHandle, LocalStorage>,
     /// The import of mbox files, messages and Maildir folders (`model/import.rs`).
     pub import: RwSignal<ImportState>,
     /// Whether the browser promised to keep the store; `None` until it answered
@@ -104,6 +107,8 @@ pub struct Model {
     pub durable: RwSignal<Option<bool>>,
     /// When the last export of all mail or an account finished (ms since the epoch).
     pub last_export: RwSignal<Option<f64>>,
+    /// The user put the risk warning away for this session ("Not now").
+    pub risk_dismissed: RwSignal<bool>,
     /// The list and reader show imported mail (`store::IMPORTED`) instead of the account's.
     pub imported_shown: RwSignal<bool>,
     /// Whether any imported mail is stored (the Imported folder is offered only then).
@@ -151,11 +156,14 @@ impl Model {
             other_tab: RwSignal::new(None),
             runs: RwSignal::new(0),
             export: RwSignal::new(ExportState::Idle),
+            export_cancel: StoredValue::new_local(CancelHandle::default()),
+            import_cancel: StoredValue::new_local(CancelHandle::default()),
             import: RwSignal::new(ImportState::Idle),
             durable: RwSignal::new(None),
             last_export: RwSignal::new(safety::last_export()),
             imported_shown,
             has_imported: RwSignal::new(false),
+            risk_dismissed: RwSignal::new(false),
         }
     }
 

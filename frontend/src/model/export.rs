@@ -1,17 +1,12 @@
 //! Export actions: the whole store or one account as an mboxrd file, with progress and Cancel.
 
-use std::cell::Cell;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Model, store};
 use crate::export::{self, Exported, Opened, Sink};
 use crate::store::Scope;
-
-thread_local! {
-    static CANCEL: Cell<bool> = const { Cell::new(false) };
-}
+use crate::sync::{Cancel, CancelHandle};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExportState {
@@ -56,7 +51,8 @@ impl Model {
         if self.export.get_untracked().running() {
             return;
         }
-        CANCEL.with(|c| c.set(false));
+        let cancel = CancelHandle::default();
+        self.export_cancel.set_value(cancel.clone());
         self.export.set(ExportState::Starting);
         spawn_local(async move {
             let name = export::file_name(&scope, js_sys::Date::now());
@@ -69,7 +65,7 @@ impl Model {
                     )));
                 }
             };
-            let cancelled = || CANCEL.with(|c| c.get());
+            let cancelled = || cancel.cancelled();
             let state = self.export;
             let mut progress = |done, total| state.set(ExportState::Running { done, total });
             let result =
@@ -109,7 +105,7 @@ impl Model {
 
     /// Stops a running export before its next batch; nothing is saved.
     pub fn cancel_export(self) {
-        CANCEL.with(|c| c.set(true));
+        self.export_cancel.with_value(CancelHandle::cancel);
     }
 }
 

@@ -1,18 +1,13 @@
 //! Import actions: mbox files, `.eml` messages and Maildir folders into the store, with
 //! progress and Cancel.
 
-use std::cell::Cell;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Model, store};
 use crate::import::{self, Imported, Picked};
 use crate::sync::MAX_MESSAGE_BYTES;
-
-thread_local! {
-    static CANCEL: Cell<bool> = const { Cell::new(false) };
-}
+use crate::sync::{Cancel, CancelHandle};
 
 /// Skipped parts named in the result, at most; the rest are counted.
 const NAMED_SKIPS: usize = 5;
@@ -80,11 +75,12 @@ impl Model {
         if self.import.get_untracked().running() || files.is_empty() {
             return;
         }
-        CANCEL.with(|c| c.set(false));
+        let cancel = CancelHandle::default();
+        self.import_cancel.set_value(cancel.clone());
         let state = self.import;
         state.set(ImportState::Running { read: 0, total: 0 });
         spawn_local(async move {
-            let cancelled = || CANCEL.with(|c| c.get());
+            let cancelled = || cancel.cancelled();
             let mut progress = |read, total| state.set(ImportState::Running { read, total });
             let result = import::import(
                 &store(),
@@ -115,7 +111,7 @@ impl Model {
 
     /// Stops a running import before its next chunk; whole messages stored so far stay.
     pub fn cancel_import(self) {
-        CANCEL.with(|c| c.set(true));
+        self.import_cancel.with_value(CancelHandle::cancel);
     }
 }
 

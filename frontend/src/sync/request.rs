@@ -85,8 +85,8 @@ impl Cancel for Cell<bool> {
     }
 }
 
-/// The user's Cancel for one sync: the model keeps one clone (its Cancel button sets it), the
-/// engine reads the other.
+/// The user's Cancel for one run (a sync, an export, an import): the model keeps one clone
+/// (its Cancel button sets it), the running work reads the other.
 #[derive(Clone, Debug, Default)]
 pub struct CancelHandle(Rc<Cell<bool>>);
 
