@@ -66,6 +66,20 @@ test('an export ends the warning, and Settings says when it was made', async () 
   await context.close();
 });
 
+test('"Not now" puts the warning away for the session only', async () => {
+  const { context, page } = await pageWithStorage({ grant: false });
+  await setupAccount(page, env.fx, await env.fx.newUser(), { policy: 'delete', test: false });
+  await warning(page).getByRole('button', { name: 'Not now' }).click();
+  await warning(page).waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+  assert.equal(await warning(page).count(), 0, 'still away after Settings');
+  await page.reload();
+  await warning(page).waitFor();
+  await context.close();
+});
+
 test('mail kept on the server is not warned about', async () => {
   const { context, page } = await pageWithStorage({ grant: false });
   await setupAccount(page, env.fx, await env.fx.newUser(), { policy: 'leave', test: false });
