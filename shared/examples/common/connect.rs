@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use postbag_protocol::blocking::{Pace, SetReadTimeout, Stream};
+use postbag_protocol::blocking::{Pace, SetReadTimeout, Stream, Upgrade};
 
 use crate::tls;
 
@@ -62,6 +62,12 @@ fn seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// A driver's error that may be a failed TLS handshake (told with the certificate's
+/// fingerprint rather than in the driver's words).
+pub trait TlsFailure {
+    fn tls_failure(&self) -> Option<&std::io::Error>;
+}
+
 /// A connected stream (already under TLS with `--tls implicit`), ready for a paced session.
 pub struct Connection {
     pub stream: Box<dyn Stream>,
@@ -95,7 +101,7 @@ impl Upgrader {
     }
 
     /// A failed handshake in words, with the certificate's fingerprint when it was refused.
-    pub fn failed(&self, e: std::io::Error) -> String {
+    pub fn failed(&self, e: &std::io::Error) -> String {
         let mut why = format!("TLS failed: {e}");
         if let Some(advice) = self
             .verifier
@@ -114,6 +120,26 @@ impl Server {
             reply_timeout: self.reply_timeout,
             min_rate: self.min_rate,
         }
+    }
+
+    /// Connects, then runs `start` (a driver's login) over the stream with the upgrade, the
+    /// pace and the read-timeout setter; a failure in words, a TLS one with the fingerprint.
+    pub fn session<S, E: TlsFailure>(
+        &self,
+        start: impl FnOnce(Box<dyn Stream>, Upgrade<'_>, Pace, SetReadTimeout) -> Result<S, E>,
+        explain: impl FnOnce(&E) -> String,
+    ) -> Result<S, String> {
+        let Connection {
+            stream,
+            pace,
+            set_read_timeout,
+            mut tls,
+        } = self.connect()?;
+        let mut upgrade = |s: Box<dyn Stream>| tls.upgrade(s);
+        start(stream, &mut upgrade, pace, set_read_timeout).map_err(|e| match e.tls_failure() {
+            Some(io) => tls.failed(io),
+            None => explain(&e),
+        })
     }
 
     /// Connects within the reply timeout and, with `--tls implicit`, runs the handshake.
@@ -146,7 +172,7 @@ impl Server {
         };
         let set_read_timeout: SetReadTimeout = Box::new(timeout_setter()?);
         let stream: Box<dyn Stream> = match self.tls {
-            Tls::Implicit => tls.upgrade(Box::new(tcp)).map_err(|e| tls.failed(e))?,
+            Tls::Implicit => tls.upgrade(Box::new(tcp)).map_err(|e| tls.failed(&e))?,
             Tls::None | Tls::Starttls => Box::new(tcp),
         };
         Ok(Connection {

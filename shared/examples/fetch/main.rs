@@ -31,12 +31,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use postbag_protocol::pop3::blocking::{DriverError, Session, Stream, Timeout};
+use postbag_protocol::pop3::blocking::{DriverError, Session, Timeout};
 use postbag_protocol::pop3::{
     AuthPolicy, ClientConfig, Pop3Error, Secret, ServerErrorKind, TlsState,
 };
 
-use connect::{Connection, Tls};
+use connect::{Tls, TlsFailure};
 use shown::shown;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -124,24 +124,21 @@ fn connect(args: &Args) -> Result<Session, String> {
     if args.server.tls == Tls::Implicit {
         config.tls = TlsState::Implicit;
     }
-    let Connection {
-        stream,
-        pace,
-        set_read_timeout,
-        mut tls,
-    } = args.server.connect()?;
-    let mut upgrade = |s: Box<dyn Stream>| tls.upgrade(s);
-    Session::login_paced(
-        stream,
-        config,
-        Some(&mut upgrade),
-        pace,
-        Some(set_read_timeout),
+    args.server.session(
+        |stream, upgrade, pace, set| {
+            Session::login_paced(stream, config, Some(upgrade), pace, Some(set))
+        },
+        explain,
     )
-    .map_err(|e| match e {
-        DriverError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => tls.failed(io),
-        e => explain(&e),
-    })
+}
+
+impl TlsFailure for DriverError {
+    fn tls_failure(&self) -> Option<&std::io::Error> {
+        match self {
+            DriverError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => Some(e),
+            _ => None,
+        }
+    }
 }
 
 fn main() -> ExitCode {

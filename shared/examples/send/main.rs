@@ -32,10 +32,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use postbag_protocol::smtp::blocking::{DriverError, Session, Stream};
+use postbag_protocol::smtp::blocking::{DriverError, Session};
 use postbag_protocol::smtp::{AuthPolicy, ClientConfig, Envelope, Secret, TlsState};
 
-use connect::{Connection, Tls};
+use connect::{Tls, TlsFailure};
 use report::{Verdict, explain, verdict};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -100,24 +100,21 @@ fn connect(args: &Args) -> Result<Session, String> {
     if let Some(name) = &args.helo {
         config.client_domain = name.clone();
     }
-    let Connection {
-        stream,
-        pace,
-        set_read_timeout,
-        mut tls,
-    } = args.server.connect()?;
-    let mut upgrade = |s: Box<dyn Stream>| tls.upgrade(s);
-    Session::connect_paced(
-        stream,
-        config,
-        Some(&mut upgrade),
-        pace,
-        Some(set_read_timeout),
+    args.server.session(
+        |stream, upgrade, pace, set| {
+            Session::connect_paced(stream, config, Some(upgrade), pace, Some(set))
+        },
+        explain,
     )
-    .map_err(|e| match e {
-        DriverError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => tls.failed(io),
-        e => explain(&e),
-    })
+}
+
+impl TlsFailure for DriverError {
+    fn tls_failure(&self) -> Option<&std::io::Error> {
+        match self {
+            DriverError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => Some(e),
+            _ => None,
+        }
+    }
 }
 
 fn main() -> ExitCode {
