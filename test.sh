@@ -10,8 +10,9 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 started=$SECONDS
 phase() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
 
-phase "cargo fmt --check"
+phase "cargo fmt --check, leptosfmt --check (view! bodies)"
 cargo fmt --all -- --check
+leptosfmt --check --quiet frontend/src
 
 phase "cargo clippy (native, -D warnings)"
 cargo clippy --workspace --exclude postbag-web --all-targets -- -D warnings

@@ -9,6 +9,7 @@ set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130          # must equal the wasm-bindgen pinned in Cargo.toml
+LEPTOSFMT_VERSION=0.1.33               # formats view! bodies, which rustfmt leaves alone (tests)
 APT_RUN=()                             # the proxy and the app need nothing from apt to run
 # Postfix is the tests' MTA; it delivers through Dovecot's LMTP (dovecot-lmtpd). The tests run
 # private instances of both from their own config files (tests/src/dovecot.rs, postfix.rs).
@@ -57,6 +58,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
   step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes the first time)"
   # Not --locked: its lock file names a webpki-roots release the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$mode" = test ] && ! leptosfmt --version 2>/dev/null | grep -q " $LEPTOSFMT_VERSION\$"; then
+  step "cargo install leptosfmt $LEPTOSFMT_VERSION (about 3 minutes the first time)"
+  cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
 fi
 
 if [ ! -x "$root/node_modules/.bin/wasm-opt" ] || [ ! -f "$root/node_modules/dompurify/dist/purify.min.js" ] \

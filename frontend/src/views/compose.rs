@@ -72,12 +72,18 @@ fn Field(
     view! {
         <div class="compose-field">
             <label for=id>{label}</label>
-            <input id=id type="text" autocomplete="off" spellcheck="false" placeholder=placeholder
+            <input
+                id=id
+                type="text"
+                autocomplete="off"
+                spellcheck="false"
+                placeholder=placeholder
                 prop:value=value
                 on:input=move |ev| {
                     let typed = event_target_value(&ev);
                     out.edit(move |d| write(d, typed));
-                }/>
+                }
+            />
         </div>
     }
 }
@@ -137,49 +143,119 @@ pub fn ComposeForm() -> impl IntoView {
     };
     view! {
         <div class="compose-backdrop">
-        <form class="compose card" aria-label="New message" on:submit=move |ev| { ev.prevent_default(); out.send(); }>
-            <header class="compose-head">
-                <h2>"New message"</h2>
-                <span class="compose-saved" role="status" aria-live="polite">{saved}</span>
-            </header>
-            <p class="compose-from"><span>"From"</span>" "{from}</p>
-            <Field id="c-to" label="To" read=|d| d.to.clone() write=|d, v| d.to = v placeholder="name@example.org, …"/>
-            <Field id="c-cc" label="Cc" read=|d| d.cc.clone() write=|d, v| d.cc = v/>
-            <Field id="c-bcc" label="Bcc" read=|d| d.bcc.clone() write=|d, v| d.bcc = v/>
-            <Field id="c-subject" label="Subject" read=|d| d.subject.clone() write=|d, v| d.subject = v/>
-            <label for="c-body" class="visually-hidden">"Message"</label>
-            <textarea id="c-body" class="compose-body" prop:value=body
-                on:input=move |ev| {
-                    let typed = event_target_value(&ev);
-                    out.edit(move |d| d.body = typed);
-                }></textarea>
-            <ul class="attachments" aria-label="Attachments">
-                {move || attachments().into_iter().map(|(i, a)| {
-                    let label = format!("Remove {}", a.name);
-                    view! {
-                        <li>
-                            <span class="att-name">{a.name.clone()}</span>
-                            <span class="att-size">{human_size(a.bytes.len() as u64)}</span>
-                            <button type="button" class="link" aria-label=label on:click=move |_| {
-                                out.edit(move |d| {
-                                    if i == usize::MAX { d.forwarded = None; } else if i < d.attachments.len() { d.attachments.remove(i); }
-                                });
-                            }>"Remove"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-            {move || error().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
-            <div class="actions compose-actions">
-                <button type="submit" class="primary">"Send"</button>
-                <label class="button secondary attach">"Attach files"
-                    <input type="file" multiple class="visually-hidden" on:change=on_files/>
+            <form
+                class="compose card"
+                aria-label="New message"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    out.send();
+                }
+            >
+                <header class="compose-head">
+                    <h2>"New message"</h2>
+                    <span class="compose-saved" role="status" aria-live="polite">
+                        {saved}
+                    </span>
+                </header>
+                <p class="compose-from">
+                    <span>"From"</span>
+                    " "
+                    {from}
+                </p>
+                <Field
+                    id="c-to"
+                    label="To"
+                    read=|d| d.to.clone()
+                    write=|d, v| d.to = v
+                    placeholder="name@example.org, …"
+                />
+                <Field id="c-cc" label="Cc" read=|d| d.cc.clone() write=|d, v| d.cc = v />
+                <Field id="c-bcc" label="Bcc" read=|d| d.bcc.clone() write=|d, v| d.bcc = v />
+                <Field
+                    id="c-subject"
+                    label="Subject"
+                    read=|d| d.subject.clone()
+                    write=|d, v| d.subject = v
+                />
+                <label for="c-body" class="visually-hidden">
+                    "Message"
                 </label>
-                <button type="button" class="secondary" on:click=move |_| spawn_local(out.save())>"Save draft"</button>
-                <button type="button" class="secondary" on:click=move |_| out.close()>"Close"</button>
-                <button type="button" class="danger" on:click=move |_| out.discard()>"Discard"</button>
-            </div>
-        </form>
+                <textarea
+                    id="c-body"
+                    class="compose-body"
+                    prop:value=body
+                    on:input=move |ev| {
+                        let typed = event_target_value(&ev);
+                        out.edit(move |d| d.body = typed);
+                    }
+                ></textarea>
+                <ul class="attachments" aria-label="Attachments">
+                    {move || {
+                        attachments()
+                            .into_iter()
+                            .map(|(i, a)| {
+                                let label = format!("Remove {}", a.name);
+                                view! {
+                                    <li>
+                                        <span class="att-name">{a.name.clone()}</span>
+                                        <span class="att-size">
+                                            {human_size(a.bytes.len() as u64)}
+                                        </span>
+                                        <button
+                                            type="button"
+                                            class="link"
+                                            aria-label=label
+                                            on:click=move |_| {
+                                                out.edit(move |d| {
+                                                    if i == usize::MAX {
+                                                        d.forwarded = None;
+                                                    } else if i < d.attachments.len() {
+                                                        d.attachments.remove(i);
+                                                    }
+                                                });
+                                            }
+                                        >
+                                            "Remove"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+                {move || {
+                    error()
+                        .map(|e| {
+                            view! {
+                                <p class="banner error" role="alert">
+                                    {e}
+                                </p>
+                            }
+                        })
+                }}
+                <div class="actions compose-actions">
+                    <button type="submit" class="primary">
+                        "Send"
+                    </button>
+                    <label class="button secondary attach">
+                        "Attach files"
+                        <input type="file" multiple class="visually-hidden" on:change=on_files />
+                    </label>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| spawn_local(out.save())
+                    >
+                        "Save draft"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| out.close()>
+                        "Close"
+                    </button>
+                    <button type="button" class="danger" on:click=move |_| out.discard()>
+                        "Discard"
+                    </button>
+                </div>
+            </form>
         </div>
     }
 }
@@ -193,7 +269,9 @@ pub fn AnswerButtons(raw: Arc<Vec<u8>>) -> impl IntoView {
     let button = move |label: &'static str, how: Answer| {
         let raw = raw.clone();
         view! {
-            <button type="button" class="secondary" on:click=move |_| out.answer(how, &raw)>{label}</button>
+            <button type="button" class="secondary" on:click=move |_| out.answer(how, &raw)>
+                {label}
+            </button>
         }
     };
     view! {
@@ -212,7 +290,9 @@ pub fn NewMessageButton() -> impl IntoView {
         return ().into_any();
     };
     view! {
-        <button type="button" class="primary compose-new" on:click=move |_| out.compose_new()>"New message"</button>
+        <button type="button" class="primary compose-new" on:click=move |_| out.compose_new()>
+            "New message"
+        </button>
     }
     .into_any()
 }

@@ -97,39 +97,87 @@ pub fn SendingSettings() -> impl IntoView {
     view! {
         <form class="card sending" aria-label="Sending" on:submit=save>
             <h2>"Sending"</h2>
-            <p class="hint">"Who your messages are from, and the server that sends them (SMTP submission)."</p>
+            <p class="hint">
+                "Who your messages are from, and the server that sends them (SMTP submission)."
+            </p>
             <div class="row">
-                <div class="field grow"><label for="s-name">"Your name"</label>
-                    <input id="s-name" type="text" autocomplete="name" bind:value=name/></div>
-                <div class="field grow"><label for="s-address">"From address"</label>
-                    <input id="s-address" type="email" autocomplete="email" bind:value=address/></div>
+                <div class="field grow">
+                    <label for="s-name">"Your name"</label>
+                    <input id="s-name" type="text" autocomplete="name" bind:value=name />
+                </div>
+                <div class="field grow">
+                    <label for="s-address">"From address"</label>
+                    <input id="s-address" type="email" autocomplete="email" bind:value=address />
+                </div>
             </div>
             <div class="row">
-                <div class="field grow"><label for="s-host">"Submission server"</label>
-                    <input id="s-host" type="text" spellcheck="false" bind:value=host/></div>
-                <div class="field port"><label for="s-port">"Port"</label>
-                    <input id="s-port" type="text" inputmode="numeric" bind:value=port/></div>
+                <div class="field grow">
+                    <label for="s-host">"Submission server"</label>
+                    <input id="s-host" type="text" spellcheck="false" bind:value=host />
+                </div>
+                <div class="field port">
+                    <label for="s-port">"Port"</label>
+                    <input id="s-port" type="text" inputmode="numeric" bind:value=port />
+                </div>
             </div>
-            <div class="field"><label for="s-security">"Security"</label>
+            <div class="field">
+                <label for="s-security">"Security"</label>
                 <select id="s-security" prop:value=move || security.get() on:change=on_security>
                     <option value="starttls">"STARTTLS (port 587)"</option>
                     <option value="implicit">"TLS (port 465)"</option>
                     <option value="none">"None: the password crosses the network readable"</option>
                 </select>
             </div>
-            <div class="field"><label for="s-user">"Login"</label>
-                <input id="s-user" type="text" autocomplete="username" spellcheck="false" bind:value=username/></div>
-            <label class="check"><input type="checkbox" bind:checked=same_password/>
-                "Use the password of this account (else the outbox asks for one)"</label>
-            <div class="field"><label for="s-max">"Largest message (MB)"</label>
-                <input id="s-max" type="text" inputmode="numeric" bind:value=max_mb/>
-                <p class="hint">{format!("Larger messages are refused before they are queued (default {default_mb} MB); the server's own limit applies too.")}</p>
+            <div class="field">
+                <label for="s-user">"Login"</label>
+                <input
+                    id="s-user"
+                    type="text"
+                    autocomplete="username"
+                    spellcheck="false"
+                    bind:value=username
+                />
             </div>
-            {move || result.get().map(|r| match r {
-                Ok(text) => view! { <p class="banner ok" role="status">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="banner error" role="alert">{text}</p> }.into_any(),
-            })}
-            <div class="actions"><button type="submit" class="primary">"Save sending settings"</button></div>
+            <label class="check">
+                <input type="checkbox" bind:checked=same_password />
+                "Use the password of this account (else the outbox asks for one)"
+            </label>
+            <div class="field">
+                <label for="s-max">"Largest message (MB)"</label>
+                <input id="s-max" type="text" inputmode="numeric" bind:value=max_mb />
+                <p class="hint">
+                    {format!(
+                        "Larger messages are refused before they are queued (default {default_mb} MB); the server's own limit applies too.",
+                    )}
+                </p>
+            </div>
+            {move || {
+                result
+                    .get()
+                    .map(|r| match r {
+                        Ok(text) => {
+                            view! {
+                                <p class="banner ok" role="status">
+                                    {text}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(text) => {
+                            view! {
+                                <p class="banner error" role="alert">
+                                    {text}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+            <div class="actions">
+                <button type="submit" class="primary">
+                    "Save sending settings"
+                </button>
+            </div>
         </form>
     }
     .into_any()

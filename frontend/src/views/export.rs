@@ -21,16 +21,30 @@ pub fn ExportPanel() -> impl IntoView {
     view! {
         <section class="card export" aria-label="Your mail">
             <h2>"Your mail"</h2>
-            <p class="hint">"Save a copy of the mail stored in this browser as an mbox file (mboxrd), each message exactly as the server sent it. Mail programs such as Thunderbird and mutt open it."</p>
+            <p class="hint">
+                "Save a copy of the mail stored in this browser as an mbox file (mboxrd), each message exactly as the server sent it. Mail programs such as Thunderbird and mutt open it."
+            </p>
             <div class="actions">
-                <button type="button" class="secondary" disabled=move || model.export.get().running()
-                    on:click=move |_| model.start_export(Scope::All)>"Export all mail (mbox)"</button>
-                <button type="button" class="secondary" disabled=move || model.export.get().running()
-                    on:click=export_account>"Export this account (mbox)"</button>
+                <button
+                    type="button"
+                    class="secondary"
+                    disabled=move || model.export.get().running()
+                    on:click=move |_| model.start_export(Scope::All)
+                >
+                    "Export all mail (mbox)"
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    disabled=move || model.export.get().running()
+                    on:click=export_account
+                >
+                    "Export this account (mbox)"
+                </button>
             </div>
-            <ExportStatus/>
-            <LastExport/>
-            <ImportControls/>
+            <ExportStatus />
+            <LastExport />
+            <ImportControls />
         </section>
     }
 }
@@ -43,16 +57,27 @@ pub fn ExportStatus() -> impl IntoView {
         <div role="status" aria-label="Export status">
             {move || match model.export.get() {
                 ExportState::Idle => ().into_any(),
-                ExportState::Starting => view! {
-                    <p class="progress-text">"Preparing the export…"</p>
-                }.into_any(),
-                ExportState::Running { done, total } => view! {
-                    <div class="sync running">
-                        <span class="progress-text">{format!("Exporting {done} of {total}")}</span>
-                        <progress max=total value=done aria-label="Export progress"></progress>
-                        <button type="button" class="secondary" on:click=move |_| model.cancel_export()>"Cancel export"</button>
-                    </div>
-                }.into_any(),
+                ExportState::Starting => {
+                    view! { <p class="progress-text">"Preparing the export…"</p> }.into_any()
+                }
+                ExportState::Running { done, total } => {
+                    view! {
+                        <div class="sync running">
+                            <span class="progress-text">
+                                {format!("Exporting {done} of {total}")}
+                            </span>
+                            <progress max=total value=done aria-label="Export progress"></progress>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| model.cancel_export()
+                            >
+                                "Cancel export"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
                 ExportState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
                 ExportState::Failed(text) => view! { <p class="banner error">{text}</p> }.into_any(),
             }}

@@ -40,18 +40,32 @@ pub fn ImportControls() -> impl IntoView {
     let running = move || model.import.get().running();
     let on_files = move |ev: leptos::ev::Event| model.start_import(picked(&ev));
     view! {
-        <p class="hint">"Import mail saved by another program: mbox files (from Thunderbird, mutt or an export), single .eml messages, or a Maildir folder. Imported mail is kept in this browser under Imported; nothing is added twice."</p>
+        <p class="hint">
+            "Import mail saved by another program: mbox files (from Thunderbird, mutt or an export), single .eml messages, or a Maildir folder. Imported mail is kept in this browser under Imported; nothing is added twice."
+        </p>
         <div class="actions">
             <label class="button secondary" class:disabled=running>
                 "Import mail (mbox or .eml)"
-                <input type="file" class="visually-hidden" multiple disabled=running on:change=on_files/>
+                <input
+                    type="file"
+                    class="visually-hidden"
+                    multiple
+                    disabled=running
+                    on:change=on_files
+                />
             </label>
             <label class="button secondary" class:disabled=running>
                 "Import a Maildir folder"
-                <input type="file" class="visually-hidden" prop:webkitdirectory=true disabled=running on:change=on_files/>
+                <input
+                    type="file"
+                    class="visually-hidden"
+                    prop:webkitdirectory=true
+                    disabled=running
+                    on:change=on_files
+                />
             </label>
         </div>
-        <ImportStatus/>
+        <ImportStatus />
     }
 }
 
@@ -63,13 +77,32 @@ fn ImportStatus() -> impl IntoView {
         <div role="status" aria-label="Import status">
             {move || match model.import.get() {
                 ImportState::Idle => ().into_any(),
-                ImportState::Running { read, total } => view! {
-                    <div class="sync running">
-                        <span class="progress-text">{format!("Importing: {} of {} MB", read >> 20, total.div_ceil(1 << 20))}</span>
-                        <progress max=total as f64 value=read as f64 aria-label="Import progress"></progress>
-                        <button type="button" class="secondary" on:click=move |_| model.cancel_import()>"Cancel import"</button>
-                    </div>
-                }.into_any(),
+                ImportState::Running { read, total } => {
+                    view! {
+                        <div class="sync running">
+                            <span class="progress-text">
+                                {format!(
+                                    "Importing: {} of {} MB",
+                                    read >> 20,
+                                    total.div_ceil(1 << 20),
+                                )}
+                            </span>
+                            <progress
+                                max=total as f64
+                                value=read as f64
+                                aria-label="Import progress"
+                            ></progress>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| model.cancel_import()
+                            >
+                                "Cancel import"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
                 ImportState::Done(text) => view! { <p class="banner ok">{text}</p> }.into_any(),
                 ImportState::Failed(text) => view! { <p class="banner error">{text}</p> }.into_any(),
             }}

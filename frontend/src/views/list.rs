@@ -60,43 +60,108 @@ pub fn MessageList() -> impl IntoView {
         </p>
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
             <div class="row-ruler" aria-hidden="true" node_ref=ruler></div>
-            {move || (items.with(|v| v.is_empty())).then(|| view! {
-                <p class="empty">{move || empty_text(&model.search.get(), &model.sync.get())}</p>
-            })}
-            <div role="list" aria-label="Messages" class="msg-list" data-row-height=move || row_height.get().to_string()
-                style:height=move || format!("{}px", window().2 as f64 * row_height.get())>
+            {move || {
+                (items.with(|v| v.is_empty()))
+                    .then(|| {
+                        view! {
+                            <p class="empty">
+                                {move || empty_text(&model.search.get(), &model.sync.get())}
+                            </p>
+                        }
+                    })
+            }}
+            <div
+                role="list"
+                aria-label="Messages"
+                class="msg-list"
+                data-row-height=move || row_height.get().to_string()
+                style:height=move || format!("{}px", window().2 as f64 * row_height.get())
+            >
                 {move || {
                     let (first, last, _) = window();
                     let row_height = row_height.get();
-                    items.with(|all| all[first..last].iter().enumerate().map(|(i, m)| {
-                        let uidl = m.uidl.clone();
-                        let uidl2 = m.uidl.clone();
-                        let top = (first + i) as f64 * row_height;
-                        let selected = move || model.selected.get().as_deref() == Some(uidl2.as_str());
-                        view! {
-                            <div role="listitem" class="msg-row" class:unread=!m.read class:selected=selected
-                                style:top=format!("{top}px") tabindex="0"
-                                aria-label=format!("{}{}, {}", if m.read { "" } else { "Unread: " }, m.from, m.subject)
-                                on:click={let u = uidl.clone(); move |_| model.selected.set(Some(u.clone()))}
-                                on:keydown=move |ev| if ev.key() == "Enter" { model.selected.set(Some(uidl.clone())) }>
-                                <div class="line1">
-                                    <span class="from">{if m.from.is_empty() { "(no sender)".to_string() } else { m.from.clone() }}</span>
-                                    <span class="date">{short_date(m.date)}</span>
-                                </div>
-                                <div class="line2">
-                                    <span class="subject">{if m.subject.is_empty() { "(no subject)".to_string() } else { m.subject.clone() }}</span>
-                                    {m.has_attachments.then(|| view! {
-                                        <svg class="clip" viewBox="0 0 24 24" role="img" aria-label="Has attachments">
-                                            <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
-                                                fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
-                                        </svg>
-                                    })}
-                                    <span class="size">{human_size(m.size as u64)}</span>
-                                </div>
-                                <div class="snippet">{m.snippet.clone()}</div>
-                            </div>
-                        }
-                    }).collect_view())
+                    items
+                        .with(|all| {
+                            all[first..last]
+                                .iter()
+                                .enumerate()
+                                .map(|(i, m)| {
+                                    let uidl = m.uidl.clone();
+                                    let uidl2 = m.uidl.clone();
+                                    let top = (first + i) as f64 * row_height;
+                                    let selected = move || {
+                                        model.selected.get().as_deref() == Some(uidl2.as_str())
+                                    };
+                                    view! {
+                                        <div
+                                            role="listitem"
+                                            class="msg-row"
+                                            class:unread=!m.read
+                                            class:selected=selected
+                                            style:top=format!("{top}px")
+                                            tabindex="0"
+                                            aria-label=format!(
+                                                "{}{}, {}",
+                                                if m.read { "" } else { "Unread: " },
+                                                m.from,
+                                                m.subject,
+                                            )
+                                            on:click={
+                                                let u = uidl.clone();
+                                                move |_| model.selected.set(Some(u.clone()))
+                                            }
+                                            on:keydown=move |ev| {
+                                                if ev.key() == "Enter" {
+                                                    model.selected.set(Some(uidl.clone()))
+                                                }
+                                            }
+                                        >
+                                            <div class="line1">
+                                                <span class="from">
+                                                    {if m.from.is_empty() {
+                                                        "(no sender)".to_string()
+                                                    } else {
+                                                        m.from.clone()
+                                                    }}
+                                                </span>
+                                                <span class="date">{short_date(m.date)}</span>
+                                            </div>
+                                            <div class="line2">
+                                                <span class="subject">
+                                                    {if m.subject.is_empty() {
+                                                        "(no subject)".to_string()
+                                                    } else {
+                                                        m.subject.clone()
+                                                    }}
+                                                </span>
+                                                {m
+                                                    .has_attachments
+                                                    .then(|| {
+                                                        view! {
+                                                            <svg
+                                                                class="clip"
+                                                                viewBox="0 0 24 24"
+                                                                role="img"
+                                                                aria-label="Has attachments"
+                                                            >
+                                                                <path
+                                                                    d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+                                                                    fill="none"
+                                                                    stroke="currentColor"
+                                                                    stroke-width="1.8"
+                                                                    stroke-linecap="round"
+                                                                />
+                                                            </svg>
+                                                        }
+                                                    })}
+                                                <span class="size">{human_size(m.size as u64)}</span>
+                                            </div>
+                                            <div class="snippet">{m.snippet.clone()}</div>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()
+                        })
                 }}
             </div>
         </div>

@@ -20,33 +20,46 @@ const CANCEL_HINT: &str = "Stop now. Messages already downloaded are kept; \
 #[component]
 fn SyncControls() -> impl IntoView {
     let model = expect_context::<Model>();
-    move || {
-        match model.sync.get() {
+    move || match model.sync.get() {
         SyncState::Connecting => view! {
             <div class="sync running">
                 <span class="progress-text">"Connecting…"</span>
-                <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>"Cancel"</button>
+                <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>
+                    "Cancel"
+                </button>
             </div>
         }
         .into_any(),
         SyncState::Running(p) => {
-            let pct = if p.total_bytes > 0 { (p.bytes as f64 / p.total_bytes as f64 * 100.0).min(100.0) } else { 0.0 };
+            let pct = if p.total_bytes > 0 {
+                (p.bytes as f64 / p.total_bytes as f64 * 100.0).min(100.0)
+            } else {
+                0.0
+            };
             view! {
                 <div class="sync running">
                     <span class="progress-text" aria-live="polite">
                         {p.describe()}
                     </span>
                     <progress max="100" value=pct aria-label="Sync progress"></progress>
-                    <button type="button" class="secondary" title=CANCEL_HINT on:click=move |_| model.cancel_sync()>"Cancel"</button>
+                    <button
+                        type="button"
+                        class="secondary"
+                        title=CANCEL_HINT
+                        on:click=move |_| model.cancel_sync()
+                    >
+                        "Cancel"
+                    </button>
                 </div>
             }
             .into_any()
         }
         _ => view! {
-            <button type="button" class="primary" on:click=move |_| model.start_sync()>"Sync"</button>
+            <button type="button" class="primary" on:click=move |_| model.start_sync()>
+                "Sync"
+            </button>
         }
         .into_any(),
-    }
     }
 }
 
@@ -77,15 +90,36 @@ fn PasswordPrompt() -> impl IntoView {
     };
     view! {
         <form class="prompt card" on:submit=submit>
-            {move || if sealed().is_some() {
-                view! { <label>"Passphrase to unlock the saved password"
-                    <input type="password" autocomplete="off" bind:value=value/></label> }.into_any()
-            } else {
-                view! { <label>{move || format!("Password for {}", model.account.get().map(|a| a.username).unwrap_or_default())}
-                    <input type="password" autocomplete="current-password" bind:value=value/></label> }.into_any()
+            {move || {
+                if sealed().is_some() {
+                    view! {
+                        <label>
+                            "Passphrase to unlock the saved password"
+                            <input type="password" autocomplete="off" bind:value=value />
+                        </label>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <label>
+                            {move || {
+                                format!(
+                                    "Password for {}",
+                                    model.account.get().map(|a| a.username).unwrap_or_default(),
+                                )
+                            }}
+                            <input
+                                type="password"
+                                autocomplete="current-password"
+                                bind:value=value
+                            />
+                        </label>
+                    }
+                        .into_any()
+                }
             }}
             <p class="hint">"Kept in memory for this session only."</p>
-            <PromptEnd error=error submit="Unlock and sync" shown=model.needs_password/>
+            <PromptEnd error=error submit="Unlock and sync" shown=model.needs_password />
         </form>
     }
 }
@@ -99,10 +133,24 @@ fn PromptEnd(
     shown: RwSignal<bool>,
 ) -> impl IntoView {
     view! {
-        {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+        {move || {
+            error
+                .get()
+                .map(|e| {
+                    view! {
+                        <p class="banner error" role="alert">
+                            {e}
+                        </p>
+                    }
+                })
+        }}
         <div class="actions">
-            <button type="submit" class="primary">{submit}</button>
-            <button type="button" class="secondary" on:click=move |_| shown.set(false)>"Not now"</button>
+            <button type="submit" class="primary">
+                {submit}
+            </button>
+            <button type="button" class="secondary" on:click=move |_| shown.set(false)>
+                "Not now"
+            </button>
         </div>
     }
 }
@@ -146,25 +194,44 @@ fn AccessCodePrompt() -> impl IntoView {
     };
     view! {
         <form class="prompt card" on:submit=submit aria-label="Access code for this Postbag server">
-            <div class="field"><label for="m-access-code">"Access code"</label>
-                <input id="m-access-code" type="password" autocomplete="off" spellcheck="false" bind:value=value/>
+            <div class="field">
+                <label for="m-access-code">"Access code"</label>
+                <input
+                    id="m-access-code"
+                    type="password"
+                    autocomplete="off"
+                    spellcheck="false"
+                    bind:value=value
+                />
             </div>
             <Show when=sealed>
                 <label class="check">
-                    <input type="checkbox" bind:checked=remember/>
+                    <input type="checkbox" bind:checked=remember />
                     "Remember it with the saved password"
                 </label>
             </Show>
             <Show
                 when=move || sealed() && remember.get()
-                fallback=|| view! { <p class="hint">"The code the administrator of this Postbag server gave you. Kept in memory for this session only."</p> }
+                fallback=|| {
+                    view! {
+                        <p class="hint">
+                            "The code the administrator of this Postbag server gave you. Kept in memory for this session only."
+                        </p>
+                    }
+                }
             >
-                <div class="field"><label for="m-code-passphrase">"Passphrase of the saved password"</label>
-                    <input id="m-code-passphrase" type="password" autocomplete="off" bind:value=passphrase/>
+                <div class="field">
+                    <label for="m-code-passphrase">"Passphrase of the saved password"</label>
+                    <input
+                        id="m-code-passphrase"
+                        type="password"
+                        autocomplete="off"
+                        bind:value=passphrase
+                    />
                 </div>
                 <p class="hint">"The code is stored encrypted together with the password."</p>
             </Show>
-            <PromptEnd error=error submit="Connect and sync" shown=model.needs_access_code/>
+            <PromptEnd error=error submit="Connect and sync" shown=model.needs_access_code />
         </form>
     }
 }
@@ -173,21 +240,34 @@ fn AccessCodePrompt() -> impl IntoView {
 fn StatusLine() -> impl IntoView {
     let model = expect_context::<Model>();
     view! {
-        <div class="status" role="status" aria-label="Sync status" data-runs=move || model.runs.get()>
+        <div
+            class="status"
+            role="status"
+            aria-label="Sync status"
+            data-runs=move || model.runs.get()
+        >
             {move || match (model.offline.get(), model.sync.get()) {
-                // One banner when offline: the state first, then the reason it was detected.
-                (true, state) => view! {
-                    <p class="banner offline">
-                        "Offline — the mail server cannot be reached. You can still read and search stored mail."
-                        {match state {
-                            SyncState::Failed(ex) => Some(view! { <span class="reason">{ex.message}</span> }),
-                            _ => None,
-                        }}
-                    </p>
+                (true, state) => {
+                    // One banner when offline: the state first, then the reason it was detected.
+                    view! {
+                        <p class="banner offline">
+                            "Offline — the mail server cannot be reached. You can still read and search stored mail."
+                            {match state {
+                                SyncState::Failed(ex) => {
+                                    Some(view! { <span class="reason">{ex.message}</span> })
+                                }
+                                _ => None,
+                            }}
+                        </p>
+                    }
+                        .into_any()
                 }
-                .into_any(),
-                (false, SyncState::Done(text)) => view! { <p class="banner ok">{text}</p> }.into_any(),
-                (false, SyncState::Failed(ex)) => view! { <p class="banner error">{ex.message}</p> }.into_any(),
+                (false, SyncState::Done(text)) => {
+                    view! { <p class="banner ok">{text}</p> }.into_any()
+                }
+                (false, SyncState::Failed(ex)) => {
+                    view! { <p class="banner error">{ex.message}</p> }.into_any()
+                }
                 _ => ().into_any(),
             }}
         </div>
@@ -207,42 +287,67 @@ pub fn Mailbox() -> impl IntoView {
         <div class="mailbox" class:reading=move || model.selected.get().is_some()>
             <header class="topbar">
                 <span class="brand">"Postbag"</span>
-                <span class="who" title="Account">{email}</span>
-                <NewMessageButton/>
-                <SyncControls/>
-                <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Setup)>"Settings"</button>
+                <span class="who" title="Account">
+                    {email}
+                </span>
+                <NewMessageButton />
+                <SyncControls />
+                <button
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| model.screen.set(Screen::Setup)
+                >
+                    "Settings"
+                </button>
             </header>
-            <StatusLine/>
-            <RiskBanner/>
+            <StatusLine />
+            <RiskBanner />
             <Show when=move || model.needs_password.get()>
-                <PasswordPrompt/>
+                <PasswordPrompt />
             </Show>
             <Show when=move || model.needs_access_code.get() && !model.needs_password.get()>
-                <AccessCodePrompt/>
+                <AccessCodePrompt />
             </Show>
-            <Folders/>
-            <OutgoingPane/>
-            <div class="panes pb-shell" hidden=outgoing_shown data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }>
+            <Folders />
+            <OutgoingPane />
+            <div
+                class="panes pb-shell"
+                hidden=outgoing_shown
+                data-pane=move || if model.selected.get().is_some() { "message" } else { "list" }
+            >
                 <section class="list-pane pb-list" aria-label="Message list">
                     <div class="search">
-                        <label class="visually-hidden" for="search">"Search mail"</label>
-                        <input id="search" type="search" placeholder="Search sender or subject" bind:value=model.search/>
+                        <label class="visually-hidden" for="search">
+                            "Search mail"
+                        </label>
+                        <input
+                            id="search"
+                            type="search"
+                            placeholder="Search sender or subject"
+                            bind:value=model.search
+                        />
                     </div>
                     <Show when=move || !model.search.get().trim().is_empty()>
                         <div class="search-export">
-                            <button type="button" class="link" disabled=move || model.export.get().running()
-                                on:click=move |_| model.export_search_result()>"Export these messages (mbox)"</button>
-                            <ExportStatus/>
+                            <button
+                                type="button"
+                                class="link"
+                                disabled=move || model.export.get().running()
+                                on:click=move |_| model.export_search_result()
+                            >
+                                "Export these messages (mbox)"
+                            </button>
+                            <ExportStatus />
                         </div>
                     </Show>
-                    <MessageList/>
+                    <MessageList />
                 </section>
                 <section class="reader-pane pb-reader" aria-label="Reader">
-                    <Reader/>
+                    <Reader />
                 </section>
             </div>
             <Show when=composing>
-                <ComposeForm/>
+                <ComposeForm />
             </Show>
         </div>
     }

@@ -19,15 +19,21 @@ pub fn Folders() -> impl IntoView {
     let model = expect_context::<Model>();
     let tab = move |folder: Folder, label: &'static str, count: Signal<usize>| {
         view! {
-            <button type="button" role="tab" class="folder"
+            <button
+                type="button"
+                role="tab"
+                class="folder"
                 aria-selected=move || (out.folder.get() == folder).to_string()
                 class:current=move || out.folder.get() == folder
                 on:click=move |_| {
                     out.folder.set(folder);
                     model.show_imported(folder == Folder::Imported);
-                }>
+                }
+            >
                 {label}
-                {move || (count.get() > 0).then(|| view! { <span class="count">{count.get()}</span> })}
+                {move || {
+                    (count.get() > 0).then(|| view! { <span class="count">{count.get()}</span> })
+                }}
             </button>
         }
     };
@@ -40,7 +46,10 @@ pub fn Folders() -> impl IntoView {
             {tab(Folder::Drafts, "Drafts", drafts)}
             {tab(Folder::Outbox, "Outbox", queued)}
             {tab(Folder::Sent, "Sent", none)}
-            {move || (model.has_imported.get() || out.folder.get() == Folder::Imported).then(|| tab(Folder::Imported, "Imported", none))}
+            {move || {
+                (model.has_imported.get() || out.folder.get() == Folder::Imported)
+                    .then(|| tab(Folder::Imported, "Imported", none))
+            }}
         </nav>
     }
     .into_any()
@@ -80,41 +89,118 @@ fn OutboxRow(item: OutboxItem) -> impl IntoView {
     view! {
         <li class="out-item" data-state=move || state_text(&it, now2()).0>
             <div class="line1">
-                <span class="subject">{if item.subject.is_empty() { "(no subject)".to_string() } else { item.subject.clone() }}</span>
+                <span class="subject">
+                    {if item.subject.is_empty() {
+                        "(no subject)".to_string()
+                    } else {
+                        item.subject.clone()
+                    }}
+                </span>
                 <span class="size">{human_size(item.size)}</span>
             </div>
-            <div class="line2"><span class="to">"To: "{item.to.clone()}</span></div>
-            <p class="out-state" role="status">{
-                let it = item.clone();
-                move || state_text(&it, now()).1
-            }</p>
-            {item.last_error.clone().filter(|_| item.state != OutboxState::PartlySent).map(|e| view! { <p class="out-reason">{e}</p> })}
+            <div class="line2">
+                <span class="to">"To: "{item.to.clone()}</span>
+            </div>
+            <p class="out-state" role="status">
+                {
+                    let it = item.clone();
+                    move || state_text(&it, now()).1
+                }
+            </p>
+            {item
+                .last_error
+                .clone()
+                .filter(|_| item.state != OutboxState::PartlySent)
+                .map(|e| view! { <p class="out-reason">{e}</p> })}
             // The per-recipient list says more than the sentence when some were taken, or several
             // refused.
-            {(item.state == OutboxState::PartlySent || item.refused.len() > 1).then(|| view! {
-                <ul class="refused" aria-label="Refused recipients">
-                    {item.refused.iter().map(|r| view! {
-                        <li><strong>{r.address.clone()}</strong>": "{r.reply.clone()}</li>
-                    }).collect_view()}
-                </ul>
-            })}
+            {(item.state == OutboxState::PartlySent || item.refused.len() > 1)
+                .then(|| {
+                    view! {
+                        <ul class="refused" aria-label="Refused recipients">
+                            {item
+                                .refused
+                                .iter()
+                                .map(|r| {
+                                    view! {
+                                        <li>
+                                            <strong>{r.address.clone()}</strong>
+                                            ": "
+                                            {r.reply.clone()}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
             <div class="actions">
                 {match state {
-                    OutboxState::MayHaveBeenSent => view! {
-                        <p class="hint">"Check the recipient's copy or your provider's Sent folder before sending it again."</p>
-                        <button type="button" class="secondary" on:click=move |_| out.send_again(i1.clone())>"Send again"</button>
-                        <button type="button" class="primary" on:click=move |_| out.mark_sent(i2.clone())>"Mark as sent"</button>
-                    }.into_any(),
-                    OutboxState::Failed => view! {
-                        <button type="button" class="secondary" on:click=move |_| out.send_again(i1.clone())>"Send again"</button>
-                        <button type="button" class="danger" on:click=move |_| out.remove(i3.clone())>"Discard"</button>
-                    }.into_any(),
-                    OutboxState::PartlySent => view! {
-                        <button type="button" class="secondary" on:click=move |_| out.remove(i3.clone())>"Dismiss"</button>
-                    }.into_any(),
-                    OutboxState::Queued => view! {
-                        <button type="button" class="secondary" on:click=move |_| out.send_again(i1.clone())>"Send now"</button>
-                    }.into_any(),
+                    OutboxState::MayHaveBeenSent => {
+                        view! {
+                            <p class="hint">
+                                "Check the recipient's copy or your provider's Sent folder before sending it again."
+                            </p>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| out.send_again(i1.clone())
+                            >
+                                "Send again"
+                            </button>
+                            <button
+                                type="button"
+                                class="primary"
+                                on:click=move |_| out.mark_sent(i2.clone())
+                            >
+                                "Mark as sent"
+                            </button>
+                        }
+                            .into_any()
+                    }
+                    OutboxState::Failed => {
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| out.send_again(i1.clone())
+                            >
+                                "Send again"
+                            </button>
+                            <button
+                                type="button"
+                                class="danger"
+                                on:click=move |_| out.remove(i3.clone())
+                            >
+                                "Discard"
+                            </button>
+                        }
+                            .into_any()
+                    }
+                    OutboxState::PartlySent => {
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| out.remove(i3.clone())
+                            >
+                                "Dismiss"
+                            </button>
+                        }
+                            .into_any()
+                    }
+                    OutboxState::Queued => {
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| out.send_again(i1.clone())
+                            >
+                                "Send now"
+                            </button>
+                        }
+                            .into_any()
+                    }
                 }}
             </div>
         </li>
@@ -149,14 +235,38 @@ fn SendingPasswordPrompt() -> impl IntoView {
     };
     view! {
         <form class="prompt card" on:submit=submit aria-label="Password for sending">
-            <label>{move || if sealed() { "Passphrase to unlock the saved password" } else { "Password for sending" }}
-                <input type="password" autocomplete="current-password" bind:value=value/>
+            <label>
+                {move || {
+                    if sealed() {
+                        "Passphrase to unlock the saved password"
+                    } else {
+                        "Password for sending"
+                    }
+                }} <input type="password" autocomplete="current-password" bind:value=value />
             </label>
             <p class="hint">"Queued messages wait for it. Kept in memory for this session only."</p>
-            {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="banner error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             <div class="actions">
-                <button type="submit" class="primary">"Unlock and send"</button>
-                <button type="button" class="secondary" on:click=move |_| out.needs_password.set(false)>"Not now"</button>
+                <button type="submit" class="primary">
+                    "Unlock and send"
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| out.needs_password.set(false)
+                >
+                    "Not now"
+                </button>
             </div>
         </form>
     }
@@ -169,25 +279,46 @@ fn OutboxList() -> impl IntoView {
         <div class="status" role="status" aria-label="Outbox status">
             // What stops the whole outbox (offline, a password, the proxy); a message's own
             // refusal is told on the message.
-            {move || out.problem.get().filter(|p| p.offline || p.wrong_password || p.asks_access_code).map(|p| {
-                let class = if p.offline { "banner offline" } else { "banner error" };
-                let lead = if p.offline { "Offline — messages wait in the outbox and go when the network is back. " } else { "" };
-                view! { <p class=class>{lead}{p.message}</p> }
-            })}
+            {move || {
+                out.problem
+                    .get()
+                    .filter(|p| p.offline || p.wrong_password || p.asks_access_code)
+                    .map(|p| {
+                        let class = if p.offline { "banner offline" } else { "banner error" };
+                        let lead = if p.offline {
+                            "Offline — messages wait in the outbox and go when the network is back. "
+                        } else {
+                            ""
+                        };
+                        view! { <p class=class>{lead}{p.message}</p> }
+                    })
+            }}
         </div>
         <Show when=move || out.needs_password.get()>
-            <SendingPasswordPrompt/>
+            <SendingPasswordPrompt />
         </Show>
-        {move || out.account.with(|a| a.as_ref().is_some_and(|a| a.sending.is_none())).then(|| view! {
-            <p class="banner warn">"Sending is not set up for this account: Settings, Sending."</p>
-        })}
+        {move || {
+            out.account
+                .with(|a| a.as_ref().is_some_and(|a| a.sending.is_none()))
+                .then(|| {
+                    view! {
+                        <p class="banner warn">
+                            "Sending is not set up for this account: Settings, Sending."
+                        </p>
+                    }
+                })
+        }}
         <ul class="out-list" aria-label="Outbox">
             {move || {
                 let items = out.outbox.get();
                 if items.is_empty() {
                     return view! { <li class="empty">"The outbox is empty."</li> }.into_any();
                 }
-                items.into_iter().map(|item| view! { <OutboxRow item=item/> }).collect_view().into_any()
+                items
+                    .into_iter()
+                    .map(|item| view! { <OutboxRow item=item /> })
+                    .collect_view()
+                    .into_any()
             }}
         </ul>
     }
@@ -203,19 +334,34 @@ fn DraftList() -> impl IntoView {
                 if drafts.is_empty() {
                     return view! { <li class="empty">"No drafts."</li> }.into_any();
                 }
-                drafts.into_iter().map(|d| {
-                    let subject = if d.draft.subject.trim().is_empty() { "(no subject)".to_string() } else { d.draft.subject.clone() };
-                    let to = d.draft.to.clone();
-                    let when = short_date(d.updated);
-                    view! {
-                        <li class="out-item draft">
-                            <button type="button" class="row-button" on:click=move |_| out.open_draft(d.clone())>
-                                <span class="line1"><span class="subject">{subject}</span><span class="date">{when}</span></span>
-                                <span class="line2">"To: "{to}</span>
-                            </button>
-                        </li>
-                    }
-                }).collect_view().into_any()
+                drafts
+                    .into_iter()
+                    .map(|d| {
+                        let subject = if d.draft.subject.trim().is_empty() {
+                            "(no subject)".to_string()
+                        } else {
+                            d.draft.subject.clone()
+                        };
+                        let to = d.draft.to.clone();
+                        let when = short_date(d.updated);
+                        view! {
+                            <li class="out-item draft">
+                                <button
+                                    type="button"
+                                    class="row-button"
+                                    on:click=move |_| out.open_draft(d.clone())
+                                >
+                                    <span class="line1">
+                                        <span class="subject">{subject}</span>
+                                        <span class="date">{when}</span>
+                                    </span>
+                                    <span class="line2">"To: "{to}</span>
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
             }}
         </ul>
     }
@@ -228,54 +374,117 @@ fn SentList() -> impl IntoView {
         {move || match out.opened.get() {
             Some((_, view)) => {
                 let Some(v) = view else {
-                    return view! { <p class="banner error">"This message could not be read."</p> }.into_any();
+                    return view! { <p class="banner error">"This message could not be read."</p> }
+                        .into_any();
                 };
-                let text: Vec<String> = v.body.iter().map(|b| match b {
-                    Block::Text(t) => t.clone(),
-                    Block::Html(_) => String::new(),
-                }).collect();
+                let text: Vec<String> = v
+                    .body
+                    .iter()
+                    .map(|b| match b {
+                        Block::Text(t) => t.clone(),
+                        Block::Html(_) => String::new(),
+                    })
+                    .collect();
                 view! {
                     <article class="reader" aria-label="Sent message">
                         <div class="reader-actions">
-                            <button type="button" class="secondary" on:click=move |_| out.open_sent(None)>"Back"</button>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| out.open_sent(None)
+                            >
+                                "Back"
+                            </button>
                         </div>
-                        <h2 class="subject">{if v.subject.is_empty() { "(no subject)".to_string() } else { v.subject.clone() }}</h2>
+                        <h2 class="subject">
+                            {if v.subject.is_empty() {
+                                "(no subject)".to_string()
+                            } else {
+                                v.subject.clone()
+                            }}
+                        </h2>
                         <dl class="headers">
-                            <dt>"From"</dt><dd>{v.from.clone()}</dd>
-                            <dt>"To"</dt><dd>{v.to.clone()}</dd>
-                            {(!v.cc.is_empty()).then(|| view! { <dt>"Cc"</dt><dd>{v.cc.clone()}</dd> })}
-                            {v.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
+                            <dt>"From"</dt>
+                            <dd>{v.from.clone()}</dd>
+                            <dt>"To"</dt>
+                            <dd>{v.to.clone()}</dd>
+                            {(!v.cc.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <dt>"Cc"</dt>
+                                        <dd>{v.cc.clone()}</dd>
+                                    }
+                                })}
+                            {v
+                                .date_ms
+                                .map(|d| {
+                                    view! {
+                                        <dt>"Date"</dt>
+                                        <dd>{long_date(d)}</dd>
+                                    }
+                                })}
                         </dl>
-                        {(!v.attachments.is_empty()).then(|| view! {
-                            <ul class="attachments" aria-label="Attachments">
-                                {v.attachments.iter().map(|a| view! { <li><span class="att-name">{a.name.clone()}</span><span class="att-size">{human_size(a.bytes.len() as u64)}</span></li> }).collect_view()}
-                            </ul>
-                        })}
+                        {(!v.attachments.is_empty())
+                            .then(|| {
+                                view! {
+                                    <ul class="attachments" aria-label="Attachments">
+                                        {v
+                                            .attachments
+                                            .iter()
+                                            .map(|a| {
+                                                view! {
+                                                    <li>
+                                                        <span class="att-name">{a.name.clone()}</span>
+                                                        <span class="att-size">
+                                                            {human_size(a.bytes.len() as u64)}
+                                                        </span>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                            })}
                         <div class="text-body">{text.join("\n")}</div>
                     </article>
-                }.into_any()
+                }
+                    .into_any()
             }
-            None => view! {
-                <ul class="out-list" aria-label="Sent">
-                    {move || {
-                        let sent = out.sent.get();
-                        if sent.is_empty() {
-                            return view! { <li class="empty">"Nothing sent yet."</li> }.into_any();
-                        }
-                        sent.into_iter().map(|s| {
-                            let id = s.uidl.clone();
-                            view! {
-                                <li class="out-item sent">
-                                    <button type="button" class="row-button" on:click=move |_| out.open_sent(Some(id.clone()))>
-                                        <span class="line1"><span class="subject">{s.subject.clone()}</span><span class="date">{short_date(s.date)}</span></span>
-                                        <span class="line2">"To: "{s.to.clone()}</span>
-                                    </button>
-                                </li>
+            None => {
+                view! {
+                    <ul class="out-list" aria-label="Sent">
+                        {move || {
+                            let sent = out.sent.get();
+                            if sent.is_empty() {
+                                return view! { <li class="empty">"Nothing sent yet."</li> }
+                                    .into_any();
                             }
-                        }).collect_view().into_any()
-                    }}
-                </ul>
-            }.into_any(),
+                            sent.into_iter()
+                                .map(|s| {
+                                    let id = s.uidl.clone();
+                                    view! {
+                                        <li class="out-item sent">
+                                            <button
+                                                type="button"
+                                                class="row-button"
+                                                on:click=move |_| out.open_sent(Some(id.clone()))
+                                            >
+                                                <span class="line1">
+                                                    <span class="subject">{s.subject.clone()}</span>
+                                                    <span class="date">{short_date(s.date)}</span>
+                                                </span>
+                                                <span class="line2">"To: "{s.to.clone()}</span>
+                                            </button>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }}
+                    </ul>
+                }
+                    .into_any()
+            }
         }}
     }
 }
@@ -289,14 +498,20 @@ pub fn OutgoingPane() -> impl IntoView {
     let _ = use_context::<Model>();
     view! {
         <Show when=move || !out.folder.get().is_received()>
-            <section class="outgoing-pane" aria-label=move || match out.folder.get() {
-                Folder::Drafts => "Drafts", Folder::Outbox => "Outbox", Folder::Sent => "Sent",
-                Folder::Inbox => "Inbox", Folder::Imported => "Imported",
-            }>
+            <section
+                class="outgoing-pane"
+                aria-label=move || match out.folder.get() {
+                    Folder::Drafts => "Drafts",
+                    Folder::Outbox => "Outbox",
+                    Folder::Sent => "Sent",
+                    Folder::Inbox => "Inbox",
+                    Folder::Imported => "Imported",
+                }
+            >
                 {move || match out.folder.get() {
-                    Folder::Drafts => view! { <DraftList/> }.into_any(),
-                    Folder::Outbox => view! { <OutboxList/> }.into_any(),
-                    Folder::Sent => view! { <SentList/> }.into_any(),
+                    Folder::Drafts => view! { <DraftList /> }.into_any(),
+                    Folder::Outbox => view! { <OutboxList /> }.into_any(),
+                    Folder::Sent => view! { <SentList /> }.into_any(),
                     Folder::Inbox | Folder::Imported => ().into_any(),
                 }}
             </section>

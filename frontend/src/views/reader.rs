@@ -52,17 +52,26 @@ fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
     (!list.is_empty()).then(|| {
         view! {
             <ul class="attachments" aria-label="Attachments">
-                {list.into_iter().map(|a| {
-                    let label = format!("Save {}", a.name);
-                    view! {
-                        <li>
-                            <span class="att-name">{a.name.clone()}</span>
-                            <span class="att-size">{human_size(a.bytes.len() as u64)}</span>
-                            <button type="button" class="link" aria-label=label
-                                on:click=move |_| save(&a.name, &a.mime, &a.bytes)>"Save"</button>
-                        </li>
-                    }
-                }).collect_view()}
+                {list
+                    .into_iter()
+                    .map(|a| {
+                        let label = format!("Save {}", a.name);
+                        view! {
+                            <li>
+                                <span class="att-name">{a.name.clone()}</span>
+                                <span class="att-size">{human_size(a.bytes.len() as u64)}</span>
+                                <button
+                                    type="button"
+                                    class="link"
+                                    aria-label=label
+                                    on:click=move |_| save(&a.name, &a.mime, &a.bytes)
+                                >
+                                    "Save"
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         }
     })
@@ -99,28 +108,55 @@ fn html_view(html: String, images: Vec<InlineImage>, allow_remote: RwSignal<bool
     (move || match clean.get() {
         None => view! { <p class="muted">"Preparing the message…"</p> }.into_any(),
         Some((Err(e), _)) => view! {
-            <p class="banner warn">{format!("The HTML part is not shown: {e}. Its plain text, if it has one, is under \"Show plain text\"; the whole message can be saved as .eml.")}</p>
+            <p class="banner warn">
+                {format!(
+                    "The HTML part is not shown: {e}. Its plain text, if it has one, is under \"Show plain text\"; the whole message can be saved as .eml.",
+                )}
+            </p>
         }
         .into_any(),
         Some((Ok(c), images)) => {
             let doc_html = c.html.clone();
             let doc = move || iframe_document(&doc_html, allow_remote.get());
             view! {
-                {c.remote.then(|| view! {
-                    <div class="remote-note">
-                        {move || if allow_remote.get() {
-                            view! { <span>"Remote content allowed for this message."</span> }.into_any()
-                        } else {
-                            view! {
-                                <span>"Remote images and other remote content are blocked to protect your privacy."</span>
-                                <button type="button" class="secondary" on:click=move |_| allow_remote.set(true)>"Load remote content"</button>
-                            }.into_any()
-                        }}
-                    </div>
-                })}
+                {c
+                    .remote
+                    .then(|| {
+                        view! {
+                            <div class="remote-note">
+                                {move || {
+                                    if allow_remote.get() {
+                                        view! {
+                                            <span>"Remote content allowed for this message."</span>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <span>
+                                                "Remote images and other remote content are blocked to protect your privacy."
+                                            </span>
+                                            <button
+                                                type="button"
+                                                class="secondary"
+                                                on:click=move |_| allow_remote.set(true)
+                                            >
+                                                "Load remote content"
+                                            </button>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
+                            </div>
+                        }
+                    })}
                 {omitted_view(&c.omitted, &images)}
-                <iframe class="html-body" title="Message body" sandbox=IFRAME_SANDBOX
-                    referrerpolicy="no-referrer" srcdoc=doc></iframe>
+                <iframe
+                    class="html-body"
+                    title="Message body"
+                    sandbox=IFRAME_SANDBOX
+                    referrerpolicy="no-referrer"
+                    srcdoc=doc
+                ></iframe>
             }
             .into_any()
         }
@@ -151,15 +187,23 @@ fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
     let rich = blocks_view(v, allow_remote);
     view! {
         <div class="body-switch">
-            <button type="button" class="link" aria-pressed=move || show_plain.get().to_string()
-                on:click=move |_| show_plain.update(|p| *p = !*p)>
+            <button
+                type="button"
+                class="link"
+                aria-pressed=move || show_plain.get().to_string()
+                on:click=move |_| show_plain.update(|p| *p = !*p)
+            >
                 {move || if show_plain.get() { "Show formatted" } else { "Show plain text" }}
             </button>
         </div>
-        <div hidden=move || !show_plain.get()>
+        <div hidden=move || {
+            !show_plain.get()
+        }>
             {plain.into_iter().map(|t| view! { <div class="text-body">{t}</div> }).collect_view()}
         </div>
-        <div class="rich-body" hidden=move || show_plain.get()>{rich}</div>
+        <div class="rich-body" hidden=move || show_plain.get()>
+            {rich}
+        </div>
     }
     .into_any()
 }
@@ -172,9 +216,18 @@ fn forwarded_view(list: Vec<MessageView>) -> AnyView {
                 <section class="forwarded" aria-label="Forwarded message">
                     <h3>"Forwarded message"</h3>
                     <dl class="headers">
-                        <dt>"From"</dt><dd>{f.from.clone()}</dd>
-                        <dt>"Subject"</dt><dd>{f.subject.clone()}</dd>
-                        {f.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
+                        <dt>"From"</dt>
+                        <dd>{f.from.clone()}</dd>
+                        <dt>"Subject"</dt>
+                        <dd>{f.subject.clone()}</dd>
+                        {f
+                            .date_ms
+                            .map(|d| {
+                                view! {
+                                    <dt>"Date"</dt>
+                                    <dd>{long_date(d)}</dd>
+                                }
+                            })}
                     </dl>
                     {body_view(&f, allow)}
                     {attachments_view(f.attachments.clone())}
@@ -194,8 +247,12 @@ pub fn Reader() -> impl IntoView {
         // The model loads the selection (`model/reading.rs`); while the next one loads, the
         // one shown stays.
         let Some(o) = model.open.get().flatten() else {
-            return view! { <div class="reader empty"><p>"Select a message to read it."</p></div> }
-                .into_any();
+            return view! {
+                <div class="reader empty">
+                    <p>"Select a message to read it."</p>
+                </div>
+            }
+            .into_any();
         };
         // Remote content is allowed per message: every message opens blocked.
         let allow_remote = RwSignal::new(false);
@@ -210,24 +267,51 @@ pub fn Reader() -> impl IntoView {
         let save_eml = move |_| save(&eml_name(&subject), "message/rfc822", &raw);
         let actions = view! {
             <div class="reader-actions">
-                <button type="button" class="secondary back pb-back" on:click=move |_| model.selected.set(None)>"Back"</button>
-                <button type="button" class="secondary" on:click=move |_| {
-                    let u = u1.clone();
-                    spawn_local(async move { model.set_read(&u, false).await; model.selected.set(None); });
-                }>"Mark unread"</button>
-                <AnswerButtons raw=o.raw.clone()/>
-                <button type="button" class="secondary" on:click=save_eml>"Save as .eml"</button>
-                <button type="button" class="danger" on:click=move |_| {
-                    let u = u2.clone();
-                    spawn_local(async move { model.delete(&u).await; });
-                }>"Delete"</button>
+                <button
+                    type="button"
+                    class="secondary back pb-back"
+                    on:click=move |_| model.selected.set(None)
+                >
+                    "Back"
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| {
+                        let u = u1.clone();
+                        spawn_local(async move {
+                            model.set_read(&u, false).await;
+                            model.selected.set(None);
+                        });
+                    }
+                >
+                    "Mark unread"
+                </button>
+                <AnswerButtons raw=o.raw.clone() />
+                <button type="button" class="secondary" on:click=save_eml>
+                    "Save as .eml"
+                </button>
+                <button
+                    type="button"
+                    class="danger"
+                    on:click=move |_| {
+                        let u = u2.clone();
+                        spawn_local(async move {
+                            model.delete(&u).await;
+                        });
+                    }
+                >
+                    "Delete"
+                </button>
             </div>
         };
         let Some(v) = o.view else {
             return view! {
                 <article class="reader" aria-label="Message">
                     {actions}
-                    <p class="banner error">"This message could not be read as mail. Its bytes are kept as they arrived: save it as .eml to look at them."</p>
+                    <p class="banner error">
+                        "This message could not be read as mail. Its bytes are kept as they arrived: save it as .eml to look at them."
+                    </p>
                 </article>
             }
             .into_any();
@@ -235,13 +319,41 @@ pub fn Reader() -> impl IntoView {
         view! {
             <article class="reader" aria-label="Message">
                 {actions}
-                <h2 class="subject">{if v.subject.is_empty() { "(no subject)".to_string() } else { v.subject.clone() }}</h2>
+                <h2 class="subject">
+                    {if v.subject.is_empty() {
+                        "(no subject)".to_string()
+                    } else {
+                        v.subject.clone()
+                    }}
+                </h2>
                 <dl class="headers">
-                    <dt>"From"</dt><dd>{v.from.clone()} {(!v.from_addr.is_empty() && v.from_addr != v.from).then(|| view! { <span class="addr">{format!("<{}>", v.from_addr)}</span> })}</dd>
-                    <dt>"To"</dt><dd>{v.to.clone()}</dd>
-                    {(!v.cc.is_empty()).then(|| view! { <dt>"Cc"</dt><dd>{v.cc.clone()}</dd> })}
-                    {v.date_ms.map(|d| view! { <dt>"Date"</dt><dd>{long_date(d)}</dd> })}
-                    <dt>"Size"</dt><dd>{human_size(o.raw.len() as u64)}</dd>
+                    <dt>"From"</dt>
+                    <dd>
+                        {v.from.clone()}
+                        {(!v.from_addr.is_empty() && v.from_addr != v.from)
+                            .then(|| {
+                                view! { <span class="addr">{format!("<{}>", v.from_addr)}</span> }
+                            })}
+                    </dd>
+                    <dt>"To"</dt>
+                    <dd>{v.to.clone()}</dd>
+                    {(!v.cc.is_empty())
+                        .then(|| {
+                            view! {
+                                <dt>"Cc"</dt>
+                                <dd>{v.cc.clone()}</dd>
+                            }
+                        })}
+                    {v
+                        .date_ms
+                        .map(|d| {
+                            view! {
+                                <dt>"Date"</dt>
+                                <dd>{long_date(d)}</dd>
+                            }
+                        })}
+                    <dt>"Size"</dt>
+                    <dd>{human_size(o.raw.len() as u64)}</dd>
                 </dl>
                 {attachments_view(v.attachments.clone())}
                 {body_view(&v, allow_remote)}

@@ -18,17 +18,30 @@ pub fn RiskBanner() -> impl IntoView {
             <div class="banner warn risk" role="alert" aria-label="Your mail is at risk">
                 <p>
                     "Your mail is only in this browser once the server deletes it, the browser may clear this site's storage when space runs low, and there is no export of the last "
-                    {RECENT_EXPORT_DAYS}
-                    " days."
+                    {RECENT_EXPORT_DAYS} " days."
                 </p>
                 <div class="actions">
-                    <button type="button" class="secondary" on:click=move |_| model.keep_durable()>"Keep mail durable"</button>
-                    <button type="button" class="secondary" disabled=move || model.export.get().running()
-                        on:click=move |_| model.start_export(Scope::All)>"Export all mail now"</button>
+                    <button type="button" class="secondary" on:click=move |_| model.keep_durable()>
+                        "Keep mail durable"
+                    </button>
+                    <button
+                        type="button"
+                        class="secondary"
+                        disabled=move || model.export.get().running()
+                        on:click=move |_| model.start_export(Scope::All)
+                    >
+                        "Export all mail now"
+                    </button>
                     // For this session only: the warning is back at the next start.
-                    <button type="button" class="link" on:click=move |_| model.risk_dismissed.set(true)>"Not now"</button>
+                    <button
+                        type="button"
+                        class="link"
+                        on:click=move |_| model.risk_dismissed.set(true)
+                    >
+                        "Not now"
+                    </button>
                 </div>
-                <ExportStatus/>
+                <ExportStatus />
             </div>
         </Show>
     }

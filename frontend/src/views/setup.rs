@@ -253,126 +253,305 @@ pub fn Setup() -> impl IntoView {
     view! {
         <main class="setup">
             <form class="card" on:submit=save novalidate>
-                <h1>{if model.account.get_untracked().is_some() { "Account settings" } else { "Add your mail account" }}</h1>
-                <p class="hint">"Postbag downloads your mail over POP3 and keeps it in this browser."</p>
-                <div class="field"><label for="f-email">"Email address"</label>
-                    <input id="f-email" type="email" autocomplete="email" required bind:value=email on:change=on_email/>
+                <h1>
+                    {if model.account.get_untracked().is_some() {
+                        "Account settings"
+                    } else {
+                        "Add your mail account"
+                    }}
+                </h1>
+                <p class="hint">
+                    "Postbag downloads your mail over POP3 and keeps it in this browser."
+                </p>
+                <div class="field">
+                    <label for="f-email">"Email address"</label>
+                    <input
+                        id="f-email"
+                        type="email"
+                        autocomplete="email"
+                        required
+                        bind:value=email
+                        on:change=on_email
+                    />
                 </div>
                 {move || note.get().map(|n| view! { <p class="hint">{n}</p> })}
                 <div class="row">
-                    <div class="field grow"><label for="f-host">"Server"</label>
-                        <input id="f-host" type="text" autocomplete="off" spellcheck="false" bind:value=host/>
+                    <div class="field grow">
+                        <label for="f-host">"Server"</label>
+                        <input
+                            id="f-host"
+                            type="text"
+                            autocomplete="off"
+                            spellcheck="false"
+                            bind:value=host
+                        />
                     </div>
-                    <div class="field port"><label for="f-port">"Port"</label>
-                        <input id="f-port" type="text" inputmode="numeric" bind:value=port/>
+                    <div class="field port">
+                        <label for="f-port">"Port"</label>
+                        <input id="f-port" type="text" inputmode="numeric" bind:value=port />
                     </div>
                 </div>
-                <div class="field"><label for="f-security">"Security"</label>
-                    <select id="f-security" on:change=on_security prop:value=move || security_value(security.get())>
-                        <option value=security_value(Security::Tls) prop:selected=move || security.get() == Security::Tls>"SSL/TLS (recommended)"</option>
-                        <option value=security_value(Security::StartTls) prop:selected=move || security.get() == Security::StartTls>"STARTTLS"</option>
-                        <option value=security_value(Security::None) prop:selected=move || security.get() == Security::None>"None (unencrypted)"</option>
+                <div class="field">
+                    <label for="f-security">"Security"</label>
+                    <select
+                        id="f-security"
+                        on:change=on_security
+                        prop:value=move || security_value(security.get())
+                    >
+                        <option
+                            value=security_value(Security::Tls)
+                            prop:selected=move || security.get() == Security::Tls
+                        >
+                            "SSL/TLS (recommended)"
+                        </option>
+                        <option
+                            value=security_value(Security::StartTls)
+                            prop:selected=move || security.get() == Security::StartTls
+                        >
+                            "STARTTLS"
+                        </option>
+                        <option
+                            value=security_value(Security::None)
+                            prop:selected=move || security.get() == Security::None
+                        >
+                            "None (unencrypted)"
+                        </option>
                     </select>
                 </div>
                 <Show when=move || security.get() == Security::None>
-                    <p class="banner warn" role="alert">"Without encryption, your password and your mail cross the network in plain text. Use this only on a network you trust."</p>
+                    <p class="banner warn" role="alert">
+                        "Without encryption, your password and your mail cross the network in plain text. Use this only on a network you trust."
+                    </p>
                 </Show>
-                <div class="field"><label for="f-user">"User name"</label>
-                    <input id="f-user" type="text" autocomplete="username" spellcheck="false" bind:value=username/>
+                <div class="field">
+                    <label for="f-user">"User name"</label>
+                    <input
+                        id="f-user"
+                        type="text"
+                        autocomplete="username"
+                        spellcheck="false"
+                        bind:value=username
+                    />
                 </div>
-                <div class="field"><label for="f-password">"Password or app password"</label>
-                    <input id="f-password" type="password" autocomplete="current-password" bind:value=password/>
+                <div class="field">
+                    <label for="f-password">"Password or app password"</label>
+                    <input
+                        id="f-password"
+                        type="password"
+                        autocomplete="current-password"
+                        bind:value=password
+                    />
                 </div>
                 <label class="check">
-                    <input type="checkbox" bind:checked=remember/>
+                    <input type="checkbox" bind:checked=remember />
                     "Remember the password on this device"
                 </label>
                 <Show
                     when=move || remember.get()
-                    fallback=|| view! { <p class="hint">"The password is not stored: Postbag asks for it once per session."</p> }
+                    fallback=|| {
+                        view! {
+                            <p class="hint">
+                                "The password is not stored: Postbag asks for it once per session."
+                            </p>
+                        }
+                    }
                 >
-                    <div class="field"><label for="f-passphrase">"Passphrase to encrypt the password"</label>
-                        <input id="f-passphrase" type="password" autocomplete="new-password" bind:value=passphrase/>
+                    <div class="field">
+                        <label for="f-passphrase">"Passphrase to encrypt the password"</label>
+                        <input
+                            id="f-passphrase"
+                            type="password"
+                            autocomplete="new-password"
+                            bind:value=passphrase
+                        />
                     </div>
-                    <p class="hint">"The password is stored encrypted (AES-GCM with a key derived from this passphrase by PBKDF2). The passphrase itself is never stored; you will type it once per session."</p>
+                    <p class="hint">
+                        "The password is stored encrypted (AES-GCM with a key derived from this passphrase by PBKDF2). The passphrase itself is never stored; you will type it once per session."
+                    </p>
                 </Show>
-                <div class="field"><label for="f-policy">"After download"</label>
-                    <select id="f-policy" on:change=on_after_download prop:value=move || after_download.get().value()>
-                        <option value=AfterDownload::Delete.value() prop:selected=move || after_download.get() == AfterDownload::Delete>"Delete from the server (POP default)"</option>
-                        <option value=AfterDownload::Leave.value() prop:selected=move || after_download.get() == AfterDownload::Leave>"Leave on the server"</option>
-                        <option value=AfterDownload::LeaveForDays.value() prop:selected=move || after_download.get() == AfterDownload::LeaveForDays>"Leave on the server, delete after some days"</option>
+                <div class="field">
+                    <label for="f-policy">"After download"</label>
+                    <select
+                        id="f-policy"
+                        on:change=on_after_download
+                        prop:value=move || after_download.get().value()
+                    >
+                        <option
+                            value=AfterDownload::Delete.value()
+                            prop:selected=move || after_download.get() == AfterDownload::Delete
+                        >
+                            "Delete from the server (POP default)"
+                        </option>
+                        <option
+                            value=AfterDownload::Leave.value()
+                            prop:selected=move || after_download.get() == AfterDownload::Leave
+                        >
+                            "Leave on the server"
+                        </option>
+                        <option
+                            value=AfterDownload::LeaveForDays.value()
+                            prop:selected=move || {
+                                after_download.get() == AfterDownload::LeaveForDays
+                            }
+                        >
+                            "Leave on the server, delete after some days"
+                        </option>
                     </select>
                 </div>
-                <Show when=move || after_download.get() != AfterDownload::Leave && model.durable.get() != Some(true)>
+                <Show when=move || {
+                    after_download.get() != AfterDownload::Leave
+                        && model.durable.get() != Some(true)
+                }>
                     <div class="hint warn-hint" role="note" aria-label="Only copy">
                         "This browser has not promised to keep its storage: it may clear it when space runs low. Once the server deletes a message, the copy here is the only one, until you export your mail."
                         " "
-                        <button type="button" class="link" on:click=move |_| model.keep_durable()>"Keep mail durable"</button>
+                        <button type="button" class="link" on:click=move |_| model.keep_durable()>
+                            "Keep mail durable"
+                        </button>
                     </div>
                 </Show>
                 <Show when=move || after_download.get() == AfterDownload::LeaveForDays>
-                    <div class="field"><label for="f-days">"Days to keep on the server"</label>
-                        <input id="f-days" type="text" inputmode="numeric" bind:value=days/>
+                    <div class="field">
+                        <label for="f-days">"Days to keep on the server"</label>
+                        <input id="f-days" type="text" inputmode="numeric" bind:value=days />
                     </div>
                 </Show>
                 <Show when=move || after_download.get() != AfterDownload::Delete>
                     <label class="check">
-                        <input type="checkbox" bind:checked=mirror/>
+                        <input type="checkbox" bind:checked=mirror />
                         "Delete on the server when I delete a message here"
                     </label>
                 </Show>
-                {move || pinned.get().map(|p| view! {
-                    <p class="hint">"Trusted certificate (pinned): SHA-256 " <code>{p}</code></p>
-                })}
+                {move || {
+                    pinned
+                        .get()
+                        .map(|p| {
+                            view! {
+                                <p class="hint">
+                                    "Trusted certificate (pinned): SHA-256 " <code>{p}</code>
+                                </p>
+                            }
+                        })
+                }}
                 <Show when=move || show_code.get()>
-                    <div class="field"><label for="f-access-code">"Access code"</label>
-                        <input id="f-access-code" type="password" autocomplete="off" spellcheck="false" bind:value=access_code/>
+                    <div class="field">
+                        <label for="f-access-code">"Access code"</label>
+                        <input
+                            id="f-access-code"
+                            type="password"
+                            autocomplete="off"
+                            spellcheck="false"
+                            bind:value=access_code
+                        />
                     </div>
-                    <p class="hint">{move || if remember.get() {
-                        "The code the administrator of this Postbag server gave you. Stored encrypted with the password."
-                    } else {
-                        "The code the administrator of this Postbag server gave you. Kept in memory for this session only."
-                    }}</p>
+                    <p class="hint">
+                        {move || {
+                            if remember.get() {
+                                "The code the administrator of this Postbag server gave you. Stored encrypted with the password."
+                            } else {
+                                "The code the administrator of this Postbag server gave you. Kept in memory for this session only."
+                            }
+                        }}
+                    </p>
                 </Show>
-                {move || error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+                {move || {
+                    error
+                        .get()
+                        .map(|e| {
+                            view! {
+                                <p class="banner error" role="alert">
+                                    {e}
+                                </p>
+                            }
+                        })
+                }}
                 <div class="actions">
-                    <button type="button" class="secondary" on:click=move |_| run_test()
-                        disabled=move || test.pending().get()>"Test connection"</button>
-                    <button type="submit" class="primary">"Save account"</button>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| run_test()
+                        disabled=move || test.pending().get()
+                    >
+                        "Test connection"
+                    </button>
+                    <button type="submit" class="primary">
+                        "Save account"
+                    </button>
                     <Show when=move || model.account.get().is_some()>
-                        <button type="button" class="secondary" on:click=move |_| model.screen.set(Screen::Mailbox)>"Cancel"</button>
+                        <button
+                            type="button"
+                            class="secondary"
+                            on:click=move |_| model.screen.set(Screen::Mailbox)
+                        >
+                            "Cancel"
+                        </button>
                     </Show>
                 </div>
-                <section class="test-result" role="status" aria-label="Connection test" node_ref=result_ref>
+                <section
+                    class="test-result"
+                    role="status"
+                    aria-label="Connection test"
+                    node_ref=result_ref
+                >
                     {move || match (test.pending().get(), test.value().get()) {
                         (true, _) => view! { <p>"Testing the connection…"</p> }.into_any(),
                         (false, None) => ().into_any(),
-                        (false, Some(Ok(rows))) => view! {
-                            <p class="ok">"Connection works."</p>
-                            <dl>{rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl>
-                        }.into_any(),
+                        (false, Some(Ok(rows))) => {
+                            view! {
+                                <p class="ok">"Connection works."</p>
+                                <dl>
+                                    {rows
+                                        .into_iter()
+                                        .map(|(k, v)| {
+                                            view! {
+                                                <dt>{k}</dt>
+                                                <dd>{v}</dd>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </dl>
+                            }
+                                .into_any()
+                        }
                         (false, Some(Err(ex))) => {
                             let cert = ex.certificate.clone();
                             view! {
                                 <p class="banner error">{ex.message.clone()}</p>
-                                {cert.map(|c| {
-                                    let sha = c.sha256.clone();
-                                    view! {
-                                        <div class="pin">
-                                            <p>"If you know this server uses a self-signed certificate, compare the fingerprint with the one your provider gave you before trusting it."</p>
-                                            <dl><dt>"Subject"</dt><dd>{c.subject.clone()}</dd><dt>"SHA-256"</dt><dd><code>{c.sha256.clone()}</code></dd></dl>
-                                            <button type="button" class="secondary" on:click=move |_| trust(sha.clone())>"Trust this certificate"</button>
-                                        </div>
-                                    }
-                                })}
-                            }.into_any()
+                                {cert
+                                    .map(|c| {
+                                        let sha = c.sha256.clone();
+                                        view! {
+                                            <div class="pin">
+                                                <p>
+                                                    "If you know this server uses a self-signed certificate, compare the fingerprint with the one your provider gave you before trusting it."
+                                                </p>
+                                                <dl>
+                                                    <dt>"Subject"</dt>
+                                                    <dd>{c.subject.clone()}</dd>
+                                                    <dt>"SHA-256"</dt>
+                                                    <dd>
+                                                        <code>{c.sha256.clone()}</code>
+                                                    </dd>
+                                                </dl>
+                                                <button
+                                                    type="button"
+                                                    class="secondary"
+                                                    on:click=move |_| trust(sha.clone())
+                                                >
+                                                    "Trust this certificate"
+                                                </button>
+                                            </div>
+                                        }
+                                    })}
+                            }
+                                .into_any()
                         }
                     }}
                 </section>
             </form>
             <Show when=move || model.account.get().is_some()>
-                <ExportPanel/>
-                <SendingSettings/>
+                <ExportPanel />
+                <SendingSettings />
             </Show>
         </main>
     }
