@@ -4,8 +4,13 @@
 
 #![no_main]
 
+#[path = "common/feed.rs"]
+mod common;
+
 use libfuzzer_sys::fuzz_target;
 use postbag_protocol::pop3::{AuthPolicy, Client, ClientConfig, Command, Event, Pop3Error, Secret};
+
+fuzzed!(Client, Event, Pop3Error);
 
 /// The commands enqueued on `Ready`: the same script the recorded seed transcripts used.
 fn script() -> Vec<Command> {
@@ -43,52 +48,32 @@ struct Outcome {
 
 fn run(selector: u8, stream: &[u8], step: usize) -> Outcome {
     let mut client = Client::new(config(selector));
-    let mut events: Vec<Event> = Vec::new();
-    let mut sent = Vec::new();
-    let mut error = None;
-    'feed: for chunk in stream.chunks(step) {
-        client.receive(chunk);
-        loop {
-            match client.next_event() {
-                Ok(Some(ev)) => {
-                    match &ev {
-                        Event::Ready { .. } => {
-                            for c in script() {
-                                let _ = client.enqueue(c);
-                            }
-                        }
-                        Event::StartTls => {
-                            let _ = client.tls_started();
-                        }
-                        Event::MessageChunk { bytes, .. } => assert!(!bytes.is_empty() && bytes.len() <= 100),
-                        _ => {}
-                    }
-                    if let (Event::MessageChunk { id, bytes }, Some(Event::MessageChunk { id: last, bytes: acc })) =
-                        (&ev, events.last_mut())
-                        && id == last
-                    {
-                        acc.extend_from_slice(bytes);
-                    } else {
-                        events.push(ev);
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    // Once failed, always failed with the same error.
-                    assert_eq!(client.next_event(), Err(e.clone()));
-                    error = Some(e);
-                    break 'feed;
+    let fed = common::feed(&mut client, stream, step, |client, events, ev| {
+        match &ev {
+            Event::Ready { .. } => {
+                for c in script() {
+                    let _ = client.enqueue(c);
                 }
             }
+            Event::StartTls => {
+                let _ = client.tls_started();
+            }
+            Event::MessageChunk { bytes, .. } => assert!(!bytes.is_empty() && bytes.len() <= 100),
+            _ => {}
         }
-        sent.extend(client.take_outgoing().unwrap_or_default());
+        postbag_protocol::pop3::replay::push_merged(events, ev);
+    });
+    Outcome {
+        events: fed.events,
+        error: fed.error,
+        sent: fed.sent,
     }
-    sent.extend(client.take_outgoing().unwrap_or_default());
-    Outcome { events, error, sent }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     // A valid greeting comes first (with an APOP timestamp); the fuzzer controls the rest.
     let greeting = b"+OK ready <1.2@fuzz>\r\n";
     let mut stream = greeting.to_vec();

@@ -5,10 +5,15 @@
 
 #![no_main]
 
+#[path = "common/feed.rs"]
+mod common;
+
 use libfuzzer_sys::fuzz_target;
 use postbag_protocol::smtp::{
     AuthPolicy, Client, ClientConfig, Envelope, Event, MessageId, Secret, SmtpError,
 };
+
+fuzzed!(Client, Event, SmtpError);
 
 /// Byte 0 of the input: the login policy (bits 0-2), STARTTLS wanted (0x10), no login at all
 /// (0x20), a driver that never commits (0x40).
@@ -63,76 +68,65 @@ struct Outcome {
 fn run(selector: u8, stream: &[u8], step: usize) -> Outcome {
     let commit = selector & 0x40 == 0;
     let mut client = Client::new(config(selector));
-    let mut events: Vec<Event> = Vec::new();
     let mut sends = Vec::new();
-    let mut sent = Vec::new();
-    let mut error = None;
     let mut committed: Vec<MessageId> = Vec::new();
     let mut finished: Vec<MessageId> = Vec::new();
-    'feed: for chunk in stream.chunks(step) {
-        client.receive(chunk);
-        loop {
-            match client.next_event() {
-                Ok(Some(ev)) => {
-                    match &ev {
-                        Event::Ready { .. } => {
-                            for (envelope, body) in messages() {
-                                sends.push(client.send(envelope, body));
-                            }
-                            client.quit().expect("quit after Ready");
-                        }
-                        Event::StartTls => {
-                            let _ = client.tls_started();
-                        }
-                        Event::ReadyToCommit { message, .. } => {
-                            assert!(!finished.contains(message) && !committed.contains(message));
-                            assert_eq!(client.in_doubt(), None);
-                            if commit {
-                                client.commit(*message).expect("commit at the commit point");
-                                assert_eq!(client.in_doubt(), Some(*message));
-                                committed.push(*message);
-                            }
-                        }
-                        Event::Accepted { message, .. } | Event::Rejected { message, .. } => {
-                            // One outcome per message; an acceptance only after a commit.
-                            assert!(!finished.contains(message));
-                            if matches!(ev, Event::Accepted { .. }) {
-                                assert!(committed.contains(message));
-                            }
-                            finished.push(*message);
-                            assert_eq!(client.in_doubt(), None);
-                        }
-                        _ => {}
-                    }
-                    events.push(ev);
+    let fed = common::feed(&mut client, stream, step, |client, events, ev| {
+        match &ev {
+            Event::Ready { .. } => {
+                for (envelope, body) in messages() {
+                    sends.push(client.send(envelope, body));
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    // Once failed, always failed with the same error.
-                    assert_eq!(client.next_event(), Err(e.clone()));
-                    error = Some(e);
-                    break 'feed;
+                client.quit().expect("quit after Ready");
+            }
+            Event::StartTls => {
+                let _ = client.tls_started();
+            }
+            Event::ReadyToCommit { message, .. } => {
+                assert!(!finished.contains(message) && !committed.contains(message));
+                assert_eq!(client.in_doubt(), None);
+                if commit {
+                    client.commit(*message).expect("commit at the commit point");
+                    assert_eq!(client.in_doubt(), Some(*message));
+                    committed.push(*message);
                 }
             }
+            Event::Accepted { message, .. } | Event::Rejected { message, .. } => {
+                // One outcome per message; an acceptance only after a commit.
+                assert!(!finished.contains(message));
+                if matches!(ev, Event::Accepted { .. }) {
+                    assert!(committed.contains(message));
+                }
+                finished.push(*message);
+                assert_eq!(client.in_doubt(), None);
+            }
+            _ => {}
         }
-        sent.extend(client.take_outgoing().unwrap_or_default());
-    }
-    sent.extend(client.take_outgoing().unwrap_or_default());
+        events.push(ev);
+    });
     let in_doubt = client.in_doubt();
     if let Some(m) = in_doubt {
         assert!(committed.contains(&m) && !finished.contains(&m));
     }
     if !client.is_closed()
-        && let SmtpError::ConnectionLost { in_doubt: lost, unsent, .. } = client.connection_lost()
+        && let SmtpError::ConnectionLost {
+            in_doubt: lost,
+            unsent,
+            ..
+        } = client.connection_lost()
     {
         assert_eq!(lost, in_doubt);
-        assert!(unsent.iter().all(|m| !finished.contains(m) && !committed.contains(m)));
+        assert!(
+            unsent
+                .iter()
+                .all(|m| !finished.contains(m) && !committed.contains(m))
+        );
     }
     Outcome {
-        events,
+        events: fed.events,
         sends,
-        error,
-        sent,
+        error: fed.error,
+        sent: fed.sent,
         in_doubt,
     }
 }
