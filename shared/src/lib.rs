@@ -12,9 +12,9 @@
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod pop3;
-mod sasl;
 #[cfg(any(test, feature = "blocking"))]
 mod sans_io;
+mod sasl;
 mod secret;
 pub mod smtp;
 mod tls_state;
