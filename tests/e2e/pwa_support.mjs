@@ -62,9 +62,11 @@ export async function setUpAccount(page, fx, user) {
   await page
     .waitForFunction(() => document.querySelector('#f-host')?.value !== '', null, { timeout: 2000 })
     .catch(() => {});
-  await page.getByLabel('Server').fill('127.0.0.1');
-  await page.getByLabel('Port').fill(String(fx.pop3sPort));
-  await page.getByLabel('Security').selectOption('tls');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
+  await page.getByLabel('Security', { exact: true }).selectOption('tls');
+  // Chosen, not the default: the default depends on whether the browser keeps storage.
+  await page.getByLabel('After download').selectOption('delete');
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
   await page.getByRole('button', { name: 'Save account' }).click();
