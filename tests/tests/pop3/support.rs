@@ -1,7 +1,7 @@
 //! Helpers shared by the POP3 integration tests: TLS setup and a login builder over the
 //! library's blocking driver.
 
-pub use std::net::{SocketAddr, TcpStream};
+pub use std::net::TcpStream;
 pub use std::path::PathBuf;
 pub use std::sync::Arc;
 pub use std::time::{Duration, Instant};
@@ -11,7 +11,6 @@ pub use postbag_protocol::pop3::{
     AuthMechanism, AuthPolicy, ClientConfig, Command, Pop3Error, Secret, ServerErrorKind, TlsState,
 };
 pub use postbag_tests::{Dovecot, TestUser, messages};
-use rustls::pki_types::ServerName;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Transport {
@@ -20,38 +19,9 @@ pub enum Transport {
     Implicit,
 }
 
-pub fn tls_config(ca_der: Vec<u8>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca_der.into()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-pub fn wrap_tls(
-    stream: Box<dyn Stream>,
-    config: &Arc<rustls::ClientConfig>,
-) -> std::io::Result<Box<dyn Stream>> {
-    let conn =
-        rustls::ClientConnection::new(config.clone(), ServerName::try_from("localhost").unwrap())
-            .map_err(std::io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, stream);
-    while tls.conn.is_handshaking() {
-        tls.conn.complete_io(&mut tls.sock)?;
-    }
-    Ok(Box::new(tls))
-}
-
-pub fn tcp(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s
-}
+#[path = "../common/tls.rs"]
+mod tls;
+pub use tls::{tcp, tls_config, wrap_tls};
 
 /// Logs in with the given transport and settings.
 pub struct Login<'a> {

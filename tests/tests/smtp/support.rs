@@ -1,9 +1,7 @@
 //! Helpers for the SMTP tests: the servers, TLS with the run's CA, a session of the library's
 //! SMTP client (`postbag_protocol::smtp::blocking`), and a mailbox read back over POP3.
 
-pub use std::net::{SocketAddr, TcpStream};
 pub use std::sync::Arc;
-pub use std::time::Duration;
 
 use postbag_protocol::pop3;
 use postbag_protocol::pop3::blocking::Reply as Pop3Reply;
@@ -14,7 +12,6 @@ pub use postbag_protocol::smtp::{
 };
 pub use postbag_tests::postfix::{self, Postfix};
 pub use postbag_tests::{Dovecot, TestUser};
-use rustls::pki_types::ServerName;
 
 /// How the session reaches TLS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,39 +116,9 @@ impl Servers {
     }
 }
 
-pub fn tls_config(ca_der: Vec<u8>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca_der.into()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-/// Wraps a stream in TLS, verifying the server as `localhost` against the run's CA.
-pub fn wrap_tls(
-    stream: Box<dyn Stream>,
-    config: &Arc<rustls::ClientConfig>,
-) -> std::io::Result<Box<dyn Stream>> {
-    let conn =
-        rustls::ClientConnection::new(config.clone(), ServerName::try_from("localhost").unwrap())
-            .map_err(std::io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, stream);
-    while tls.conn.is_handshaking() {
-        tls.conn.complete_io(&mut tls.sock)?;
-    }
-    Ok(Box::new(tls))
-}
-
-pub fn tcp(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s
-}
+#[path = "../common/tls.rs"]
+mod tls;
+pub use tls::{tcp, tls_config, wrap_tls};
 
 /// The address of `user`'s mailbox.
 pub fn address(user: &TestUser) -> String {
