@@ -7,29 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fixtureAndBrowser, screenshotDir } from './fixture.mjs';
-import { setupAccount, sync } from './app_support.mjs';
+import { setUpSending, setupAccount, sync } from './app_support.mjs';
 
 // docs/screenshots only with POSTBAG_SCREENSHOTS=1 (see fixture.mjs).
 const SHOTS = screenshotDir();
 const env = fixtureAndBrowser();
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
-
-/** Settings, Sending: the From identity and Postfix's STARTTLS submission port. */
-async function setUpSending(page, fx, user, name) {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const card = page.getByRole('form', { name: 'Sending' });
-  await card.locator('#s-name').fill(name);
-  await card.locator('#s-address').fill(user.address);
-  await card.locator('#s-host').fill('127.0.0.1');
-  await card.locator('#s-security').selectOption('starttls');
-  await card.locator('#s-port').fill(String(fx.submissionPort));
-  await card.locator('#s-user').fill(user.name);
-  await card.getByRole('button', { name: 'Save sending settings' }).click();
-  await card.getByText('Sending settings saved.').waitFor();
-  await page.getByRole('button', { name: 'Cancel' }).click();
-  await page.getByRole('button', { name: 'New message' }).waitFor();
-}
 
 /** Polls until `user`'s POP3 mailbox holds `n` messages (Postfix hands them on over LMTP). */
 async function waitForMail(fx, user, n, timeout = 30000) {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureAndBrowser } from './fixture.mjs';
-import { setupAccount } from './app_support.mjs';
+import { setUpSending, setupAccount } from './app_support.mjs';
 
 const env = fixtureAndBrowser();
 
@@ -16,16 +16,7 @@ test('a 6 MB attachment reaches the recipient byte for byte', async () => {
   const page = await context.newPage();
   await page.goto(fx.appUrl);
   await setupAccount(page, fx, alice, { test: false });
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const card = page.getByRole('form', { name: 'Sending' });
-  await card.locator('#s-address').fill(alice.address);
-  await card.locator('#s-host').fill('127.0.0.1');
-  await card.locator('#s-security').selectOption('implicit');
-  await card.locator('#s-port').fill(String(fx.submissionsPort));
-  await card.locator('#s-user').fill(alice.name);
-  await card.getByRole('button', { name: 'Save sending settings' }).click();
-  await card.getByText('Sending settings saved.').waitFor();
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  await setUpSending(page, fx, alice, '', { implicit: true });
 
   await page.getByRole('button', { name: 'New message' }).click();
   const form = page.getByRole('form', { name: 'New message' });
@@ -60,16 +51,7 @@ test('the proxy killed while a message is submitted: it is sent once, or waits f
   const page = await context.newPage();
   await page.goto(fx.appUrl);
   await setupAccount(page, fx, alice, { test: false });
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const card = page.getByRole('form', { name: 'Sending' });
-  await card.locator('#s-address').fill(alice.address);
-  await card.locator('#s-host').fill('127.0.0.1');
-  await card.locator('#s-security').selectOption('implicit');
-  await card.locator('#s-port').fill(String(fx.submissionsPort));
-  await card.locator('#s-user').fill(alice.name);
-  await card.getByRole('button', { name: 'Save sending settings' }).click();
-  await card.getByText('Sending settings saved.').waitFor();
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  await setUpSending(page, fx, alice, '', { implicit: true });
 
   await page.getByRole('button', { name: 'New message' }).click();
   const form = page.getByRole('form', { name: 'New message' });

@@ -65,3 +65,20 @@ export function assertUnique(summaries) {
   const uidls = summaries.map((s) => s.uidl);
   assert.equal(new Set(uidls).size, uidls.length, 'no message stored twice');
 }
+
+/** Settings, Sending: the From identity and one of Postfix's submission ports (STARTTLS, or
+ * implicit TLS with `{ implicit: true }`). */
+export async function setUpSending(page, fx, user, name, { implicit = false } = {}) {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const card = page.getByRole('form', { name: 'Sending' });
+  await card.locator('#s-name').fill(name);
+  await card.locator('#s-address').fill(user.address);
+  await card.locator('#s-host').fill('127.0.0.1');
+  await card.locator('#s-security').selectOption(implicit ? 'implicit' : 'starttls');
+  await card.locator('#s-port').fill(String(implicit ? fx.submissionsPort : fx.submissionPort));
+  await card.locator('#s-user').fill(user.name);
+  await card.getByRole('button', { name: 'Save sending settings' }).click();
+  await card.getByText('Sending settings saved.').waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'New message' }).waitFor();
+}
