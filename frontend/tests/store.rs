@@ -23,6 +23,7 @@ async fn fresh_database_has_every_store_at_the_current_version() {
         [
             "accounts",
             "bodies",
+            "disk_copy",
             "drafts",
             "ledger",
             "outbox",

@@ -26,6 +26,9 @@ pub const DRAFTS: &str = "drafts";
 /// listing never loads them.
 pub const OUTBOX: &str = "outbox";
 pub const OUTBOX_RAW: &str = "outbox_raw";
+/// The live copy on disk: the picked folder's `FileSystemDirectoryHandle` (structured-cloned,
+/// not JSON) under the key `"folder"` (`store/disk_copy.rs`).
+pub const DISK_COPY: &str = "disk_copy";
 
 /// Index names.
 pub const BY_ACCOUNT_DATE: &str = "by_account_date";
@@ -39,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     v2_pending_deletes,
     v3_ledger_size_and_gone,
     v4_drafts_and_outbox,
+    v5_disk_copy,
 ];
 
 /// The version the app expects: one past the last migration.
@@ -123,6 +127,12 @@ fn v4_drafts_and_outbox(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), Js
     let outbox = db.create_object_store_with_optional_parameters(OUTBOX, &by_id)?;
     outbox.create_index_with_str(BY_ACCOUNT, "account")?;
     db.create_object_store(OUTBOX_RAW)?;
+    Ok(())
+}
+
+fn v5_disk_copy(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), JsValue> {
+    // A new store only, keyed out of line: what it holds is a browser handle, not a record.
+    db.create_object_store(DISK_COPY)?;
     Ok(())
 }
 
