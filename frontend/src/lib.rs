@@ -17,6 +17,7 @@
 pub mod account;
 pub mod app;
 pub mod compose;
+pub mod disk_copy;
 pub mod export;
 pub mod import;
 pub mod mail;

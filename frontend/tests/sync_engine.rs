@@ -92,6 +92,7 @@ async fn run_limited(
         limits: limits.clone(),
         cancel,
         observer: &mut on_progress,
+        disk: None,
     };
     sync::sync(server, request).await
 }

@@ -132,6 +132,7 @@ impl Model {
             limits: Limits::default(),
             cancel,
             observer: &mut screen,
+            disk: None,
         };
         sync::sync(&mut sock, request).await
     }

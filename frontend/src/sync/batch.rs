@@ -5,7 +5,15 @@
 //! therefore commits several messages per transaction, and keeps receiving while a batch
 //! commits. A message is DELEd only once the transaction of ITS batch has completed.
 
-use crate::store::{Commit, NewMessage, Summary};
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::disk_copy::NotCopied;
+use crate::store::{NewMessage, StoreError, Summary};
+
+/// A batch's way to durable: its transaction's `complete`, then (with the live copy on disk)
+/// its files written into the folder. Resolves with the messages the folder did not take.
+pub type Durable = Pin<Box<dyn Future<Output = Result<Vec<NotCopied>, StoreError>>>>;
 
 /// A batch is committed once it holds this many messages...
 pub const BATCH_MESSAGES: usize = 32;
@@ -48,9 +56,10 @@ impl Batch {
 }
 
 /// A batch whose transaction is running. Its messages may be deleted on the server only once
-/// `commit` has resolved; only then are its summaries handed to the screen.
+/// `commit` has resolved, and not those it names as not copied; only then are its summaries
+/// handed to the screen.
 pub struct Committing {
-    pub commit: Commit,
+    pub commit: Durable,
     pub ids: Vec<(u32, String)>,
     pub summaries: Vec<Summary>,
 }

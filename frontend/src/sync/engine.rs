@@ -6,7 +6,9 @@
 //! headers in this session show the same message as the stored one (Message-ID, Date, From:
 //! `crate::store::identity`; a server may reuse a UIDL even at the same size), or (b) for the
 //! messages of a batch whose [`crate::store::Commit`] has resolved, i.e. whose transaction
-//! fired `complete`. A connection lost at any point therefore loses nothing: POP3 only removes
+//! fired `complete`. With the live copy on disk (`crate::disk_copy::DiskGate`), both also need the
+//! message in the folder: (a) only if the catch-up before the session found or wrote its file,
+//! (b) only once the batch's files were written after its commit. A connection lost at any point therefore loses nothing: POP3 only removes
 //! messages when QUIT commits, and everything marked before was already stored.
 //!
 //! Every sync ends by itself: the protocol crate has no clock, so the engine bounds time
@@ -58,11 +60,13 @@ pub async fn sync<T: Transport>(
         limits,
         cancel,
         observer,
+        disk,
     } = request;
     let ctx = SyncCtx {
         store,
         account,
         now_ms,
+        disk,
     };
     let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
     run.drive(transport).await?;

@@ -266,6 +266,16 @@ pub fn notice(n: &Notice) -> String {
             "message {msg} stays on the server: Postbag could not confirm it is the message \
              stored here"
         ),
+        Notice::NotOnDisk { count, cause } => format!(
+            "{} on the server, not yet copied to your folder: {cause} (the next sync writes \
+             {} and then deletes {} on the server)",
+            match count {
+                1 => "1 message stays".to_string(),
+                n => format!("{n} messages stay"),
+            },
+            if *count == 1 { "it" } else { "them" },
+            if *count == 1 { "it" } else { "them" },
+        ),
     }
 }
 

@@ -5,6 +5,8 @@
 use postbag_protocol::pop3::{AuthMechanism, Capabilities};
 use postbag_protocol::tunnel::TlsInfo;
 
+use crate::disk_copy::DiskError;
+
 /// What the session learnt about the server (shown by "test connection").
 #[derive(Clone, Debug, Default)]
 pub struct Session {
@@ -47,6 +49,9 @@ pub enum Notice {
     /// Due for deletion, but its headers could not be compared with the stored message's (no
     /// `TOP`, or no Message-ID, Date or From on either side): left on the server.
     NotConfirmed { msg: u32 },
+    /// Due for deletion, but not in the live copy's folder (`cause`): `count` messages left on
+    /// the server until a later sync wrote their files.
+    NotOnDisk { count: u32, cause: DiskError },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -61,6 +66,24 @@ pub struct Outcome {
     pub cancelled: bool,
     /// What was not done for single messages, and why (see [`Notice`]).
     pub notices: Vec<Notice>,
+}
+
+impl Outcome {
+    /// Counts one message kept on the server for want of its file (one notice per cause).
+    pub fn not_on_disk(&mut self, cause: &DiskError) {
+        for n in &mut self.notices {
+            if let Notice::NotOnDisk { count, cause: c } = n
+                && c == cause
+            {
+                *count += 1;
+                return;
+            }
+        }
+        self.notices.push(Notice::NotOnDisk {
+            count: 1,
+            cause: cause.clone(),
+        });
+    }
 }
 
 /// Where in a session something happened.

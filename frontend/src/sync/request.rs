@@ -10,6 +10,7 @@ use postbag_protocol::pop3::ClientConfig;
 use postbag_protocol::tunnel::TlsInfo;
 
 use super::report::Progress;
+use crate::disk_copy::DiskGate;
 use crate::store::{Account, Store, Summary};
 
 /// One sync of one account: everything [`super::sync`] needs, in one value.
@@ -26,6 +27,9 @@ pub struct SyncRequest<'a> {
     pub limits: Limits,
     pub cancel: &'a dyn Cancel,
     pub observer: &'a mut dyn Observer,
+    /// The live copy on disk, when it is on: what is committed is also written there, and a
+    /// message is DELEd only once it is in the folder too.
+    pub disk: Option<&'a DiskGate>,
 }
 
 /// The engine's own bounds on time and size. The defaults suit real servers; tests shrink them.

@@ -11,6 +11,7 @@ use super::error::SyncError;
 use super::report::{During, Outcome, Progress, Session};
 use super::request::{Cancel, Limits, Observer};
 use super::wait::{Woken, wait};
+use crate::disk_copy::{DiskGate, NotCopied};
 use crate::store::{Account, ServerPolicy, Store, Summary};
 use crate::tunnel::{Transport, TransportError};
 use state::{Saving, State};
@@ -60,6 +61,8 @@ pub struct SyncCtx<'a> {
     pub store: &'a Store,
     pub account: &'a Account,
     pub now_ms: f64,
+    /// The live copy on disk, when it is on (see `crate::disk_copy`).
+    pub disk: Option<&'a DiskGate>,
 }
 
 /// What the session is for.
@@ -213,8 +216,8 @@ impl<'a> Run<'a> {
                         .work()
                         .and_then(|w| w.saving.committing.take())
                         .expect("only a running commit wakes");
-                    result?;
-                    self.committed(done.ids, &done.summaries)?;
+                    let not_copied = result?;
+                    self.committed(done.ids, &done.summaries, &not_copied)?;
                     self.restart_pace();
                 }
                 Ok(Woken::Tick) => self.check_cancel(),
@@ -318,24 +321,38 @@ impl<'a> Run<'a> {
     }
 
     /// A batch's transaction completed: its messages are durable here, so now (and only now)
-    /// they may be marked for deletion on the server, and the screen may list them.
+    /// they may be marked for deletion on the server, and the screen may list them. With the
+    /// live copy on, those the folder did not take (`not_copied`) stay on the server.
     fn committed(
         &mut self,
         ids: Vec<(u32, String)>,
         summaries: &[Summary],
+        not_copied: &[NotCopied],
     ) -> Result<(), SyncError> {
         self.outcome.downloaded += ids.len() as u32;
         self.observer.committed(summaries);
+        self.not_copied(not_copied);
         if let Mode::Sync(ctx) = self.mode
             && ctx.account.policy == ServerPolicy::DeleteAfterDownload
             && let Some(w) = self.state.work()
         {
             for (n, uidl) in ids {
+                if not_copied.iter().any(|c| c.uidl == uidl) {
+                    continue;
+                }
                 let id = self.client.enqueue(Command::Dele(n))?;
                 w.marks.sent.insert(id, uidl);
             }
         }
         self.refill()
+    }
+
+    /// Tells the user about messages kept on the server for want of their file in the folder,
+    /// one notice per cause.
+    fn not_copied(&mut self, not_copied: &[NotCopied]) {
+        for c in not_copied {
+            self.outcome.not_on_disk(&c.cause);
+        }
     }
 
     /// Commits what is left when the session ends; no DELE follows (see `drive`).
@@ -350,9 +367,10 @@ impl<'a> Run<'a> {
         let mut first_error = None;
         if let Some(running) = committing {
             match running.commit.await {
-                Ok(()) => {
+                Ok(not_copied) => {
                     self.outcome.downloaded += running.ids.len() as u32;
                     self.observer.committed(&running.summaries);
+                    self.not_copied(&not_copied);
                 }
                 Err(e) => first_error = Some(e),
             }
@@ -362,8 +380,14 @@ impl<'a> Run<'a> {
             match ctx.store.commit_messages(&messages, ctx.now_ms).await {
                 Ok(()) => {
                     self.outcome.downloaded += messages.len() as u32;
-                    let summaries: Vec<Summary> = messages.into_iter().map(|m| m.summary).collect();
+                    let summaries: Vec<Summary> =
+                        messages.iter().map(|m| m.summary.clone()).collect();
                     self.observer.committed(&summaries);
+                    // Into the folder too, though nothing is DELEd now (next sync, if so).
+                    if let Some(disk) = ctx.disk {
+                        let not_copied = disk.persist(messages, ctx.now_ms).await;
+                        self.not_copied(&not_copied);
+                    }
                 }
                 Err(e) => first_error = first_error.or(Some(e)),
             }
@@ -442,14 +466,24 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Starts the transaction of the filled batch; the engine keeps receiving while it runs.
+/// Starts the transaction of the filled batch; the engine keeps receiving while it runs. With
+/// the live copy on, the batch's files are written once the transaction completed: the folder
+/// gets only what IndexedDB holds, and the batch counts as durable only after both.
 fn start_commit(saving: &mut Saving, ctx: &SyncCtx<'_>) -> Result<(), SyncError> {
     let (messages, ids) = saving.batch.take();
     let commit = ctx.store.begin_commit(&messages, ctx.now_ms)?;
+    let summaries = messages.iter().map(|m| m.summary.clone()).collect();
+    let copy = ctx.disk.map(|disk| disk.persist(messages, ctx.now_ms));
     saving.committing = Some(Committing {
-        commit,
+        commit: Box::pin(async move {
+            commit.await?;
+            Ok(match copy {
+                Some(copy) => copy.await,
+                None => Vec::new(),
+            })
+        }),
         ids,
-        summaries: messages.into_iter().map(|m| m.summary).collect(),
+        summaries,
     });
     Ok(())
 }

@@ -7,14 +7,16 @@ use std::task::Poll;
 
 use gloo_timers::future::TimeoutFuture;
 
-use crate::store::{Commit, StoreError};
+use super::batch::Durable;
+use crate::disk_copy::NotCopied;
+use crate::store::StoreError;
 use crate::tunnel::{Transport, TransportError, within};
 
 pub enum Woken {
     /// `Transport::recv` answered.
     Bytes(Option<Vec<u8>>),
-    /// The running commit finished.
-    Committed(Result<(), StoreError>),
+    /// The running commit finished (with the messages the live copy did not take).
+    Committed(Result<Vec<NotCopied>, StoreError>),
     /// `tick_ms` passed with neither.
     Tick,
 }
@@ -24,7 +26,7 @@ pub enum Woken {
 /// which [`Transport::recv`] allows (it is cancel-safe).
 pub async fn wait<T: Transport>(
     transport: &mut T,
-    mut commit: Option<&mut Commit>,
+    mut commit: Option<&mut Durable>,
     listen: bool,
     tick_ms: u32,
 ) -> Result<Woken, TransportError> {
@@ -39,7 +41,7 @@ pub async fn wait<T: Transport>(
     poll_fn(|cx| {
         // The commit first: DELEs for a finished batch should not wait behind more bytes.
         if let Some(c) = commit.as_mut()
-            && let Poll::Ready(r) = Pin::new(&mut **c).poll(cx)
+            && let Poll::Ready(r) = c.as_mut().poll(cx)
         {
             return Poll::Ready(Ok(Woken::Committed(r)));
         }

@@ -60,6 +60,7 @@ async fn sync_told(
         limits: Limits::default(),
         cancel: &NeverCancel,
         observer: &mut recorder,
+        disk: None,
     };
     let out = sync::sync(&mut server, request).await.unwrap();
     (out, recorder, store)

@@ -46,7 +46,14 @@ impl Run<'_> {
                     line.gone_since = None;
                     ctx.store.update_ledger(account, &[line], &[]).await?;
                 }
+                // With the live copy on, a message not in the folder stays on the server
+                // until a catch-up wrote it.
+                let lacks = ctx.disk.and_then(|d| d.lacks(&c.download.uidl));
                 if c.delete
+                    && let Some(cause) = &lacks
+                {
+                    self.outcome.not_on_disk(cause);
+                } else if c.delete
                     && let Some(w) = self.state.work()
                 {
                     let id = self.client.enqueue(Command::Dele(c.download.msg))?;

@@ -205,8 +205,8 @@ impl Run<'_> {
                     ids,
                     summaries,
                 } = running;
-                commit.await?;
-                self.committed(ids, &summaries)?;
+                let not_copied = commit.await?;
+                self.committed(ids, &summaries, &not_copied)?;
             }
             if let Some(w) = self.state.work() {
                 super::start_commit(&mut w.saving, &ctx)?;

@@ -1,0 +1,94 @@
+//! Writing what the folder lacks: every message of an account stored here whose file is not
+//! in `cur/` or `new/`. Runs when the copy is turned on or allowed again, and before each sync
+//! (so a failed write is retried before anything is deleted on the server). One message's
+//! bytes are held at a time.
+
+use std::collections::HashMap;
+
+use super::{DiskError, Folder, names};
+use crate::store::{Store, StoreError, Summary};
+
+/// How a catch-up of one account ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CatchUp {
+    /// Files written now.
+    pub written: u32,
+    /// Messages stored here (by store key) still not in the folder, and why.
+    pub missing: HashMap<String, DiskError>,
+}
+
+/// The unique file name of a stored message: first stored at its ledger line's time; a message
+/// without a line (a reused UIDL's old copy, set aside) at its own date.
+fn unique_of(summary: &Summary, first_seen: &HashMap<String, f64>) -> String {
+    let at = first_seen
+        .get(&summary.uidl)
+        .copied()
+        .unwrap_or(summary.date);
+    names::unique(&summary.account, &summary.uidl, at)
+}
+
+/// Writes the messages of `account` the folder lacks. `progress(done, total)` is told before
+/// the first and after each write; `keep_going` is asked before each (false: stop, the rest
+/// stays missing). A storage error ends it; a folder error is noted per message, and one that
+/// concerns the whole folder (permission, gone, full) marks the rest missing without trying.
+pub async fn catch_up(
+    store: &Store,
+    folder: &Folder,
+    account: &str,
+    progress: &mut dyn FnMut(u32, u32),
+    keep_going: &dyn Fn() -> bool,
+) -> Result<CatchUp, StoreError> {
+    let summaries = store.list(account).await?;
+    let first_seen: HashMap<String, f64> = store
+        .ledger(account)
+        .await?
+        .into_iter()
+        .map(|l| (l.uidl, l.first_seen))
+        .collect();
+    let mut out = CatchUp::default();
+    let present = match folder.present().await {
+        Ok(p) => p,
+        Err(cause) => {
+            out.missing = summaries
+                .into_iter()
+                .map(|s| (s.uidl, cause.clone()))
+                .collect();
+            return Ok(out);
+        }
+    };
+    let absent: Vec<(Summary, String)> = summaries
+        .into_iter()
+        .map(|s| {
+            let unique = unique_of(&s, &first_seen);
+            (s, unique)
+        })
+        .filter(|(_, unique)| !present.contains(unique))
+        .collect();
+    let total = absent.len() as u32;
+    progress(0, total);
+    let mut stop: Option<DiskError> = None;
+    for (done, (s, unique)) in absent.into_iter().enumerate() {
+        if stop.is_none() && !keep_going() {
+            stop = Some(DiskError::Failed("stopped".into()));
+        }
+        if let Some(cause) = &stop {
+            out.missing.insert(s.uidl, cause.clone());
+            continue;
+        }
+        // Gone from the store since the listing (deleted here): nothing to copy.
+        let Some(raw) = store.raw(account, &s.uidl).await? else {
+            continue;
+        };
+        match folder.write(&unique, s.read, s.flagged, &raw).await {
+            Ok(_) => out.written += 1,
+            Err(cause) => {
+                if cause.whole_folder() {
+                    stop = Some(cause.clone());
+                }
+                out.missing.insert(s.uidl, cause);
+            }
+        }
+        progress(done as u32 + 1, total);
+    }
+    Ok(out)
+}

@@ -1,0 +1,211 @@
+//! The live copy on disk (desktop Chromium): every message the sync commits is also written
+//! into a folder the user picked, as a Maildir file (`cur/`, flags in the name), and while
+//! the copy is on a message is deleted on the server only once it is in BOTH IndexedDB and
+//! the folder ([`DiskGate`], used by the sync engine at its DELE gate).
+//!
+//! How a file is written (`fs.rs`): whole into `tmp/<name>` through a writable stream, closed,
+//! then `move()`d into `cur/` (Chromium has `move()` for picked folders and the origin's
+//! private file system); where `move()` is missing, straight into `cur/<name>` through a
+//! writable stream, whose `close()` Chromium makes atomic (a swap file renamed into place).
+//! The API promises no flush to the disk's platter the way IndexedDB's strict durability
+//! does: a resolved `close()` (or `move()`) means the whole file is in place in the folder.
+//!
+//! Names are deterministic (`names.rs`), so writing a message again changes nothing. Read
+//! state: a file's flags (`:2,S`) are those the message had when it was written; marking it
+//! read later does NOT rename the file. The folder is a copy that keeps the mail out of the
+//! browser, its bytes are what matters; renaming on every click would be a folder write per
+//! read, failing whenever the permission lapsed, for a flag the app and its backups already
+//! keep. A catch-up writes a missing file with the flags of that moment.
+//!
+//! Messages stored before the copy was turned on, and those whose write failed (permission
+//! lost, folder gone, disk full), are written by a catch-up (`catch_up.rs`): when the copy is
+//! turned on or allowed again, and before every sync of an account.
+
+pub mod catch_up;
+pub mod fs;
+pub mod names;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::store::NewMessage;
+
+pub use fs::{Access, Placed};
+
+/// Why a message is not (yet) in the folder.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DiskError {
+    #[error("Postbag may not write to the folder (permission not granted)")]
+    NotAllowed,
+    #[error("the disk or the folder's quota is full")]
+    Full,
+    #[error("the folder is gone (moved or deleted)")]
+    Gone,
+    #[error("this browser cannot write to a folder")]
+    Unsupported,
+    /// Another browser error, by its name (`InvalidStateError`, …); never its message, which
+    /// may carry paths.
+    #[error("the folder could not be written ({0})")]
+    Failed(String),
+}
+
+impl DiskError {
+    fn dom_name(e: &JsValue) -> Option<String> {
+        e.dyn_ref::<web_sys::DomException>().map(|x| x.name())
+    }
+
+    pub fn from_js(e: &JsValue) -> DiskError {
+        match Self::dom_name(e).as_deref() {
+            Some("NotAllowedError" | "SecurityError") => DiskError::NotAllowed,
+            Some("QuotaExceededError") => DiskError::Full,
+            Some("NotFoundError") => DiskError::Gone,
+            Some("NotSupportedError") => DiskError::Unsupported,
+            Some(other) => DiskError::Failed(other.to_string()),
+            // Not a DOMException: a method missing (TypeError) means the API is not there.
+            None if e.is_instance_of::<js_sys::TypeError>() => DiskError::Unsupported,
+            None => DiskError::Failed("unknown error".into()),
+        }
+    }
+
+    /// Whether every further write to the folder fails the same way (no use trying the rest).
+    pub fn whole_folder(&self) -> bool {
+        matches!(
+            self,
+            DiskError::NotAllowed | DiskError::Full | DiskError::Gone | DiskError::Unsupported
+        )
+    }
+}
+
+/// The picked folder, opened as a Maildir (`cur/`, `new/`, `tmp/`, made if missing).
+#[derive(Clone, Debug)]
+pub struct Folder {
+    pub name: String,
+    cur: JsValue,
+    new: JsValue,
+    tmp: JsValue,
+}
+
+impl Folder {
+    pub async fn open(handle: &JsValue) -> Result<Folder, DiskError> {
+        Ok(Folder {
+            name: fs::name(handle),
+            cur: fs::folder(handle, "cur").await?,
+            new: fs::folder(handle, "new").await?,
+            tmp: fs::folder(handle, "tmp").await?,
+        })
+    }
+
+    /// The unique parts of the message files in `cur/` and `new/` (another Maildir client may
+    /// have moved or renamed ours).
+    pub async fn present(&self) -> Result<HashSet<String>, DiskError> {
+        let mut out = HashSet::new();
+        for dir in [&self.cur, &self.new] {
+            for name in fs::names(dir).await? {
+                out.insert(names::unique_of(&name).to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes one message as `cur/<unique>:2,<flags>`.
+    pub async fn write(
+        &self,
+        unique: &str,
+        read: bool,
+        flagged: bool,
+        raw: &[u8],
+    ) -> Result<Placed, DiskError> {
+        let name = names::file_name(unique, read, flagged);
+        fs::write(&self.tmp, &self.cur, &name, raw).await
+    }
+
+    /// The bytes of `cur/<name>` (checks and tests).
+    pub async fn read_cur(&self, name: &str) -> Result<Option<Vec<u8>>, DiskError> {
+        fs::read(&self.cur, name).await
+    }
+}
+
+/// A message of this session the folder did not take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotCopied {
+    pub uidl: String,
+    pub cause: DiskError,
+}
+
+/// What the sync engine asks of the copy for one account: write what it commits, and say
+/// which stored messages are not in the folder (never DELEd while so).
+#[derive(Clone, Debug)]
+pub struct DiskGate {
+    /// The folder, or why nothing can be written to it now (no permission after a restart).
+    folder: Result<Folder, DiskError>,
+    /// Messages stored here (by store key) that are not in the folder, and why.
+    missing: HashMap<String, DiskError>,
+}
+
+impl DiskGate {
+    /// A gate over `folder`, whose catch-up left `missing` unwritten.
+    pub fn new(folder: Folder, missing: HashMap<String, DiskError>) -> DiskGate {
+        DiskGate {
+            folder: Ok(folder),
+            missing,
+        }
+    }
+
+    /// Nothing can be written (`cause`): no stored message counts as copied, and nothing this
+    /// session downloads is deleted on the server.
+    pub fn blocked(cause: DiskError) -> DiskGate {
+        DiskGate {
+            folder: Err(cause),
+            missing: HashMap::new(),
+        }
+    }
+
+    /// Why the stored message `key` is not in the folder, if it is not. A key not stored here
+    /// (deleted locally) has nothing to copy.
+    pub fn lacks(&self, key: &str) -> Option<DiskError> {
+        match &self.folder {
+            Err(cause) => Some(cause.clone()),
+            Ok(_) => self.missing.get(key).cloned(),
+        }
+    }
+
+    /// Writes a committed batch (first stored at `first_seen`) into the folder; resolves with
+    /// the messages it could not write. Owns what it needs, so the engine can keep it beside
+    /// the batch's commit.
+    pub fn persist(
+        &self,
+        messages: Vec<NewMessage>,
+        first_seen: f64,
+    ) -> impl Future<Output = Vec<NotCopied>> + 'static {
+        let folder = self.folder.clone();
+        async move {
+            let mut failed = Vec::new();
+            let mut stop: Option<DiskError> = folder.as_ref().err().cloned();
+            for m in &messages {
+                let s = &m.summary;
+                if let Some(cause) = &stop {
+                    failed.push(NotCopied {
+                        uidl: s.uidl.clone(),
+                        cause: cause.clone(),
+                    });
+                    continue;
+                }
+                let Ok(folder) = &folder else { continue };
+                let unique = names::unique(&s.account, &s.uidl, first_seen);
+                if let Err(cause) = folder.write(&unique, s.read, s.flagged, &m.raw).await {
+                    if cause.whole_folder() {
+                        stop = Some(cause.clone());
+                    }
+                    failed.push(NotCopied {
+                        uidl: s.uidl.clone(),
+                        cause,
+                    });
+                }
+            }
+            failed
+        }
+    }
+}
