@@ -31,10 +31,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 ENV PATH=/src/node_modules/.bin:$PATH
+# Trunk's hook also writes brotli and gzip copies beside the app's files (scripts/precompress.mjs);
+# `cp -a` keeps their times, which the proxy compares before it sends a copy of an unhashed file.
 RUN trunk build --release \
  && cargo build --release --locked -p postbag-proxy \
  && install -D target/release/postbag-proxy /out/postbag-proxy \
- && cp -r dist /out/dist
+ && cp -a dist /out/dist
 
 FROM debian:bookworm-slim AS runtime
 # The proxy embeds the web PKI roots (webpki-roots); the image needs no CA bundle, curl or shell

@@ -19,7 +19,8 @@
 //! - `config`: the embedded default, TOML file, environment and flags; `exposure`: what the
 //!   listen address exposes, the configurations refused there, the origins allowed there;
 //!   `policy`: address classification and the deny-by-default target rules, pure.
-//! - `static_files`: the app, CSP, cache headers; `metrics`, `limits`: counters for `/metrics`
+//! - `static_files`: the app, CSP, cache headers; `precompressed`: the build's brotli and gzip
+//!   copies by `Accept-Encoding`; `metrics`, `limits`: counters for `/metrics`
 //!   and the tunnel caps; `log_safe`: peer text escaped and cut for the log.
 
 mod config;
@@ -31,6 +32,7 @@ mod limits;
 mod log_safe;
 mod metrics;
 mod policy;
+mod precompressed;
 mod pump;
 mod routes;
 mod server;

@@ -1,5 +1,6 @@
 //! The HTTP routes: the tunnel path (for requests that are not an upgrade), `/healthz`,
-//! `/metrics`, and the built app with its security and cache headers.
+//! `/metrics`, and the built app with its security and cache headers, compressed as the browser
+//! asks where the build left compressed copies.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 
 use crate::handshake::{self, Refused};
+use crate::precompressed::{self, Answer};
 use crate::state::State;
 use crate::static_files;
 
@@ -25,9 +27,27 @@ pub fn app(
     >,
 > {
     let headers_state = state.clone();
+    let encoding_state = state.clone();
     let data = web::Data::from(state.clone());
     let mut app = App::new()
         .app_data(data)
+        // Inside the headers below, so a compressed copy gets the same security and cache
+        // headers as its file.
+        .wrap_fn(move |req, srv| {
+            use futures_util::future::{Either, FutureExt as _, ready};
+            match precompressed::answer(&encoding_state.site.dist, req.request()) {
+                Answer::Encoded(response) => {
+                    Either::Left(ready(Ok(req.into_response(response).map_into_right_body())))
+                }
+                answer => Either::Right(srv.call(req).map(move |res| {
+                    let mut res = res?;
+                    if let Answer::Identity = answer {
+                        precompressed::vary_on_encoding(res.headers_mut());
+                    }
+                    Ok(res.map_into_left_body())
+                })),
+            }
+        })
         .wrap_fn(move |req, srv| {
             let path = req.path().to_string();
             let site_state = headers_state.clone();

@@ -124,7 +124,7 @@ pub fn cache_control(path: &str) -> &'static str {
 
 /// `postbag-web-1a2b3c4d5e6f7a8b_bg.wasm`, `main-0123456789abcdef.css`: a run of at least 16 hex
 /// digits after the last `-` of the stem (Trunk's content hash).
-fn is_hashed(name: &str) -> bool {
+pub fn is_hashed(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
