@@ -1,0 +1,395 @@
+//! The live copy on disk in Chromium, against the origin's private file system (OPFS), whose
+//! directory handles have the interface of a picked folder: the Maildir writer (names, flags,
+//! idempotence), the catch-up, and the sync engine's DELE gate with the real IndexedDB and a
+//! scripted POP3 server (`common/fake_pop3.rs`, which also checks every DELE against the
+//! store's completed transactions): a message is deleted on the server only once it is in the
+//! folder, and a folder that refuses writes keeps every message on the server, told why.
+
+mod common;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use common::fake_pop3::{FakeServer, Mailbox};
+use common::{account, fresh_store};
+use js_sys::{Function, Promise, Reflect};
+use postbag_protocol::pop3::Secret;
+use postbag_web::account::client_config;
+use postbag_web::disk_copy::catch_up::catch_up;
+use postbag_web::disk_copy::{DiskError, DiskGate, Folder, Placed, fs, names};
+use postbag_web::mail::summarize;
+use postbag_web::store::{NewMessage, ServerPolicy, Store};
+use postbag_web::sync::{self, Limits, Notice, Outcome, SyncRequest};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ME: &str = "me@example.org";
+const NOW: f64 = 1_780_000_000_000.0;
+const LEAVE: ServerPolicy = ServerPolicy::Leave {
+    after_days: None,
+    mirror_deletes: false,
+};
+
+/// A fresh folder of the origin's private file system: what the e2e test's stubbed picker
+/// returns too.
+async fn opfs_folder(tag: &str) -> JsValue {
+    let navigator: JsValue = web_sys::window().unwrap().navigator().into();
+    let storage = Reflect::get(&navigator, &"storage".into()).unwrap();
+    let get: Function = Reflect::get(&storage, &"getDirectory".into())
+        .unwrap()
+        .into();
+    let promise: Promise = get.call0(&storage).unwrap().into();
+    let root = JsFuture::from(promise).await.unwrap();
+    let name = format!("{tag}-{}", js_sys::Math::random());
+    fs::folder(&root, &name).await.unwrap()
+}
+
+/// The names in `dir/<sub>`, sorted.
+async fn names_in(dir: &JsValue, sub: &str) -> Vec<String> {
+    let mut names = fs::names(&fs::folder(dir, sub).await.unwrap())
+        .await
+        .unwrap();
+    names.sort();
+    names
+}
+
+/// Every write refused by the browser as `error` (a DOMException name) until the guard drops:
+/// `createWritable` is what a full disk or a lost permission refuses.
+struct RefuseWrites;
+
+impl RefuseWrites {
+    fn with(error: &str) -> RefuseWrites {
+        Function::new_no_args(&format!(
+            "const p = FileSystemFileHandle.prototype;
+             globalThis.__createWritable = p.createWritable;
+             p.createWritable = function () {{
+               return Promise.reject(new DOMException('refused by the test', '{error}'));
+             }};"
+        ))
+        .call0(&JsValue::NULL)
+        .unwrap();
+        RefuseWrites
+    }
+}
+
+impl Drop for RefuseWrites {
+    fn drop(&mut self) {
+        Function::new_no_args(
+            "FileSystemFileHandle.prototype.createWritable = globalThis.__createWritable;",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+    }
+}
+
+async fn sync_with(
+    server: &mut FakeServer,
+    store: &Store,
+    policy: ServerPolicy,
+    now: f64,
+    disk: Option<&DiskGate>,
+) -> Outcome {
+    let acc = account(policy);
+    let mut observer = ();
+    let request = SyncRequest {
+        store,
+        account: &acc,
+        config: client_config(&acc, Secret::new("pw".into())),
+        tls: None,
+        now_ms: now,
+        limits: Limits::default(),
+        cancel: &Cell::new(false),
+        observer: &mut observer,
+        disk,
+    };
+    sync::sync(server, request).await.expect("sync")
+}
+
+/// A gate over `dir` after a catch-up of the account (what the app does before each sync).
+async fn gate(store: &Store, dir: &JsValue) -> DiskGate {
+    let folder = Folder::open(dir).await.unwrap();
+    let result = catch_up(store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    DiskGate::new(folder, result.missing)
+}
+
+/// The file of `uidl` first stored at `first_seen`, read from `cur/` (unread, unflagged).
+async fn file_of(dir: &JsValue, uidl: &str, first_seen: f64) -> Option<Vec<u8>> {
+    let folder = Folder::open(dir).await.unwrap();
+    let name = names::file_name(&names::unique(ME, uidl, first_seen), false, false);
+    folder.read_cur(&name).await.unwrap()
+}
+
+fn kept_for(outcome: &Outcome) -> Vec<(u32, DiskError)> {
+    outcome
+        .notices
+        .iter()
+        .filter_map(|n| match n {
+            Notice::NotOnDisk { count, cause } => Some((*count, cause.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_message_is_written_whole_under_its_name_and_writing_it_again_changes_nothing() {
+    let dir = opfs_folder("writer").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let raw = b"Subject: hi\r\n\r\nbody\r\n.leading dot\r\n".to_vec();
+    let unique = names::unique(ME, "uid/1:x", NOW);
+    // Chromium has move(): written under tmp/, then moved into cur/.
+    assert_eq!(
+        folder.write(&unique, true, false, &raw).await,
+        Ok(Placed::Moved)
+    );
+    let name = format!("{unique}:2,S");
+    assert_eq!(names_in(&dir, "cur").await, vec![name.clone()]);
+    assert!(
+        names_in(&dir, "tmp").await.is_empty(),
+        "nothing left in tmp/"
+    );
+    assert_eq!(names_in(&dir, "new").await, Vec::<String>::new());
+    assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw.clone()));
+    // Again, the same: one file, the same bytes.
+    folder.write(&unique, true, false, &raw).await.unwrap();
+    assert_eq!(names_in(&dir, "cur").await, vec![name.clone()]);
+    assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw));
+    assert!(folder.present().await.unwrap().contains(&unique));
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_write_is_a_typed_error_and_leaves_no_file() {
+    let dir = opfs_folder("refused").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let unique = names::unique(ME, "u", NOW);
+    {
+        let _refuse = RefuseWrites::with("QuotaExceededError");
+        assert_eq!(
+            folder.write(&unique, false, false, b"x").await,
+            Err(DiskError::Full)
+        );
+    }
+    {
+        let _refuse = RefuseWrites::with("NotAllowedError");
+        assert_eq!(
+            folder.write(&unique, false, false, b"x").await,
+            Err(DiskError::NotAllowed)
+        );
+    }
+    assert!(names_in(&dir, "cur").await.is_empty());
+    assert!(!folder.present().await.unwrap().contains(&unique));
+}
+
+#[wasm_bindgen_test]
+async fn the_catch_up_writes_what_the_folder_lacks_with_its_flags_and_only_once() {
+    let store = fresh_store("disk-catch-up").await;
+    let mut stored = HashMap::new();
+    for i in 1..=3 {
+        let raw = common::fake_pop3::sample(i, 300);
+        let uidl = format!("u{i}");
+        let mut summary = summarize(&raw, ME, &uidl, NOW);
+        summary.read = i == 2;
+        summary.flagged = i == 3;
+        let m = NewMessage {
+            summary,
+            raw: raw.clone(),
+            server_size: Some(raw.len() as u64),
+        };
+        store
+            .commit_messages(&[m], NOW + i as f64 * 1000.0)
+            .await
+            .unwrap();
+        stored.insert(uidl, raw);
+    }
+    let dir = opfs_folder("catch-up").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let mut told = Vec::new();
+    let result = catch_up(&store, &folder, ME, &mut |d, t| told.push((d, t)), &|| true)
+        .await
+        .unwrap();
+    assert_eq!(result.written, 3);
+    assert!(result.missing.is_empty());
+    assert_eq!(told, [(0, 3), (1, 3), (2, 3), (3, 3)], "progress");
+    let names = names_in(&dir, "cur").await;
+    assert_eq!(names.len(), 3);
+    for (uidl, raw) in &stored {
+        let i: f64 = uidl[1..].parse().unwrap();
+        let unique = names::unique(ME, uidl, NOW + i * 1000.0);
+        let name = names.iter().find(|n| n.starts_with(&unique)).expect(uidl);
+        let flags = match uidl.as_str() {
+            "u2" => "S",
+            "u3" => "F",
+            _ => "",
+        };
+        assert_eq!(name, &format!("{unique}:2,{flags}"));
+        assert_eq!(folder.read_cur(name).await.unwrap().as_ref(), Some(raw));
+    }
+    // Nothing lacks: nothing written. A file removed from the folder is written again.
+    let again = catch_up(&store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(again.written, 0);
+    let cur = fs::folder(&dir, "cur").await.unwrap();
+    let remove: Function = Reflect::get(&cur, &"removeEntry".into()).unwrap().into();
+    let promise: Promise = remove.call1(&cur, &names[0].clone().into()).unwrap().into();
+    JsFuture::from(promise).await.unwrap();
+    let refill = catch_up(&store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(refill.written, 1);
+    assert_eq!(names_in(&dir, "cur").await, names);
+    // A folder that refuses writes: every stored message is missing, with the cause.
+    let other = Folder::open(&opfs_folder("catch-up-full").await)
+        .await
+        .unwrap();
+    let _refuse = RefuseWrites::with("QuotaExceededError");
+    let full = catch_up(&store, &other, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(full.written, 0);
+    assert_eq!(full.missing.len(), 3);
+    assert!(full.missing.values().all(|c| *c == DiskError::Full));
+}
+
+#[wasm_bindgen_test]
+async fn with_the_copy_on_every_message_is_in_the_folder_before_its_dele() {
+    // More than one batch (32 messages a batch).
+    let mailbox = Mailbox::with(40, 2_000);
+    let originals = mailbox.borrow().messages.clone();
+    let store = fresh_store("disk-sync").await;
+    let dir = opfs_folder("sync").await;
+    let disk = gate(&store, &dir).await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(out.downloaded, 40);
+    assert_eq!(kept_for(&out), []);
+    assert_eq!(mailbox.borrow().deles(), 40);
+    assert!(mailbox.borrow().violations.is_empty());
+    assert!(mailbox.borrow().messages.is_empty(), "the server is empty");
+    assert_eq!(names_in(&dir, "cur").await.len(), 40);
+    for (uidl, raw) in &originals {
+        assert_eq!(file_of(&dir, uidl, NOW).await.as_ref(), Some(raw), "{uidl}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_folder_that_refuses_writes_keeps_every_message_on_the_server_until_a_later_sync() {
+    let mailbox = Mailbox::with(40, 2_000);
+    let originals = mailbox.borrow().messages.clone();
+    let store = fresh_store("disk-refused").await;
+    let dir = opfs_folder("refused-sync").await;
+    let disk = gate(&store, &dir).await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = {
+        let _refuse = RefuseWrites::with("QuotaExceededError");
+        sync_with(
+            &mut server,
+            &store,
+            ServerPolicy::DeleteAfterDownload,
+            NOW,
+            Some(&disk),
+        )
+        .await
+    };
+    // Stored here, told why, deleted nowhere.
+    assert_eq!(out.downloaded, 40);
+    assert_eq!(store.list(ME).await.unwrap().len(), 40);
+    assert_eq!(kept_for(&out), [(40, DiskError::Full)]);
+    assert_eq!(
+        sync::notice(&out.notices[0]),
+        "40 messages stay on the server, not yet copied to your folder: the disk or the \
+         folder's quota is full (the next sync writes them and then deletes them on the server)"
+    );
+    assert_eq!(mailbox.borrow().deles(), 0);
+    assert_eq!(mailbox.borrow().messages.len(), 40);
+    assert!(names_in(&dir, "cur").await.is_empty());
+
+    // The folder takes writes again: the catch-up writes them, the sync confirms and deletes.
+    let disk = gate(&store, &dir).await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 60_000.0,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(out.downloaded, 0);
+    assert_eq!(kept_for(&out), []);
+    assert_eq!(mailbox.borrow().deles(), 40);
+    assert!(mailbox.borrow().messages.is_empty());
+    for (uidl, raw) in &originals {
+        assert_eq!(file_of(&dir, uidl, NOW).await.as_ref(), Some(raw), "{uidl}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn stored_mail_is_deleted_on_the_server_only_once_the_folder_holds_it() {
+    // Stored before the copy existed, left on the server; then the policy deletes.
+    let mailbox = Mailbox::with(5, 500);
+    let store = fresh_store("disk-confirm").await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    sync_with(&mut server, &store, LEAVE, NOW, None).await;
+    assert_eq!(store.list(ME).await.unwrap().len(), 5);
+
+    // No permission (after a restart, before "Allow"): nothing deleted, told why.
+    let blocked = DiskGate::blocked(DiskError::NotAllowed);
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 1000.0,
+        Some(&blocked),
+    )
+    .await;
+    assert_eq!(kept_for(&out), [(5, DiskError::NotAllowed)]);
+    assert_eq!(mailbox.borrow().deles(), 0);
+
+    // A catch-up that could not write two of them: those two stay.
+    let dir = opfs_folder("confirm").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let mut missing = HashMap::new();
+    for uidl in ["uid-0002", "uid-0004"] {
+        missing.insert(uidl.to_string(), DiskError::Gone);
+    }
+    let partial = DiskGate::new(folder, missing);
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 2000.0,
+        Some(&partial),
+    )
+    .await;
+    assert_eq!(kept_for(&out), [(2, DiskError::Gone)]);
+    assert_eq!(mailbox.borrow().uidls(), ["uid-0002", "uid-0004"]);
+
+    // The real catch-up writes what lacks; then the rest goes.
+    let disk = gate(&store, &dir).await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 3000.0,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(kept_for(&out), []);
+    assert!(mailbox.borrow().messages.is_empty());
+    assert!(mailbox.borrow().violations.is_empty());
+}
