@@ -7,6 +7,8 @@
 //! - [`compose`]: drafts into RFC 5322 bytes (mail-builder); reply, reply-all, forward.
 //! - [`outbox`]: queued messages sent over SMTP through the tunnel; never twice silently.
 //! - [`export`]: stored mail streamed out as an mboxrd file (File System Access or a download).
+//! - [`backup`]: everything in one file (streamed, checked by SHA-256) and restored into an
+//!   empty store.
 //! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
 //! - [`account`]: provider defaults, credential sealing (WebCrypto).
 //! - [`views`]: Leptos components; [`app`] wires them together.
@@ -16,6 +18,7 @@
 
 pub mod account;
 pub mod app;
+pub mod backup;
 pub mod compose;
 pub mod disk_copy;
 pub mod export;

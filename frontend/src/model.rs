@@ -11,6 +11,7 @@
 //!   (`Outgoing`, provided beside the model).
 //! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
 
+mod backup;
 mod compose;
 mod credentials;
 mod export;
@@ -27,6 +28,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
 
+pub use backup::BackupState;
 pub use compose::Answer;
 pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
@@ -100,6 +102,9 @@ pub struct Model {
     /// Cancel of the running export, then of the running import (a new one per run).
     export_cancel: StoredValue<CancelHandle, LocalStorage>,
     import_cancel: StoredValue<CancelHandle, LocalStorage>,
+    /// The backup or restore running or ended (`model/backup.rs`), and its Cancel.
+    pub backup: RwSignal<BackupState>,
+    backup_cancel: StoredValue<CancelHandle, LocalStorage>,
     /// The import of mbox files, messages and Maildir folders (`model/import.rs`).
     pub import: RwSignal<ImportState>,
     /// Whether the browser promised to keep the store; `None` until it answered
@@ -159,6 +164,8 @@ impl Model {
             export_cancel: StoredValue::new_local(CancelHandle::default()),
             import_cancel: StoredValue::new_local(CancelHandle::default()),
             import: RwSignal::new(ImportState::Idle),
+            backup: RwSignal::new(BackupState::Idle),
+            backup_cancel: StoredValue::new_local(CancelHandle::default()),
             durable: RwSignal::new(None),
             last_export: RwSignal::new(safety::last_export()),
             imported_shown,

@@ -45,7 +45,7 @@ test('an export ends the warning, and Settings says when it was made', async () 
   await setupAccount(page, env.fx, await env.fx.newUser(), { policy: 'delete', test: false });
   await warning(page).waitFor();
   await page.getByRole('button', { name: 'Settings' }).click();
-  await page.getByText('No export from this browser yet.').waitFor();
+  await page.getByText('No backup or export from this browser yet.').waitFor();
   await page.getByRole('button', { name: 'Cancel' }).click();
 
   // Refused durability leaves the warning up; an export is the other way out.
@@ -62,7 +62,7 @@ test('an export ends the warning, and Settings says when it was made', async () 
   await page.getByRole('button', { name: 'Sync' }).waitFor();
   assert.equal(await warning(page).count(), 0, 'the export is remembered across a reload');
   await page.getByRole('button', { name: 'Settings' }).click();
-  await page.getByText(/^Last export: /).waitFor();
+  await page.getByText(/^Last backup or export: /).waitFor();
   await context.close();
 });
 

@@ -6,7 +6,7 @@
 pub mod mboxrd;
 mod sink;
 
-pub use sink::{Opened, Sink};
+pub use sink::{FileKind, MBOX, Opened, Sink};
 
 use crate::store::{MessageKey, Scope, Store, StoreError, Summary};
 

@@ -10,6 +10,20 @@ use wasm_bindgen_futures::JsFuture;
 /// How long the fallback's Blob URL stays valid after the download started.
 const REVOKE_AFTER_MS: u32 = 60_000;
 
+/// The kind of file a sink saves: what the save picker offers, and the download's type.
+pub struct FileKind {
+    pub description: &'static str,
+    pub mime: &'static str,
+    pub extension: &'static str,
+}
+
+/// An mbox export.
+pub const MBOX: FileKind = FileKind {
+    description: "Mailbox (mbox)",
+    mime: "application/mbox",
+    extension: ".mbox",
+};
+
 /// What [`Sink::open`] got.
 pub enum Opened {
     Sink(Sink),
@@ -26,7 +40,11 @@ pub enum Sink {
     /// once they outgrow its in-memory budget, which scales with the device's memory (on a
     /// 24 GB machine a 1 GB export stayed in memory: browser process +1 GB, tab +0.2 GB;
     /// tests/e2e/bench_export.mjs). Other browsers may keep them in memory.
-    Blobs { parts: Array, name: String },
+    Blobs {
+        parts: Array,
+        name: String,
+        mime: &'static str,
+    },
 }
 
 fn text(e: JsValue) -> String {
@@ -48,10 +66,15 @@ impl Sink {
     /// prepares the download fallback. Call it from a click: the picker needs the user's
     /// gesture, so nothing may be awaited before it.
     pub async fn open(name: &str) -> Result<Opened, String> {
+        Self::open_as(name, &MBOX).await
+    }
+
+    /// [`Sink::open`] for a file of another `kind`.
+    pub async fn open_as(name: &str, kind: &FileKind) -> Result<Opened, String> {
         let window: JsValue = web_sys::window().ok_or("no window")?.into();
         let picker = Reflect::get(&window, &"showSaveFilePicker".into()).unwrap_or_default();
         if !picker.is_function() {
-            return Ok(Opened::Sink(Sink::download(name)));
+            return Ok(Opened::Sink(Sink::download(name, kind)));
         }
         let options = Object::new();
         let accept = Object::new();
@@ -60,14 +83,14 @@ impl Sink {
         };
         set(
             &accept,
-            "application/mbox",
-            &Array::of1(&".mbox".into()).into(),
+            kind.mime,
+            &Array::of1(&kind.extension.into()).into(),
         );
-        let kind = Object::new();
-        set(&kind, "description", &"Mailbox (mbox)".into());
-        set(&kind, "accept", &accept.into());
+        let offered = Object::new();
+        set(&offered, "description", &kind.description.into());
+        set(&offered, "accept", &accept.into());
         set(&options, "suggestedName", &name.into());
-        set(&options, "types", &Array::of1(&kind.into()).into());
+        set(&options, "types", &Array::of1(&offered.into()).into());
         let handle = match call(&window, "showSaveFilePicker", &Array::of1(&options.into())).await {
             Ok(h) => h,
             Err(e)
@@ -80,7 +103,7 @@ impl Sink {
             }
             // Refused (no user gesture left, a policy, a sandbox): the download still works.
             Err(_) => {
-                return Ok(Opened::Sink(Sink::download(name)));
+                return Ok(Opened::Sink(Sink::download(name, kind)));
             }
         };
         let file_name = Reflect::get(&handle, &"name".into())
@@ -97,10 +120,11 @@ impl Sink {
     }
 
     /// The fallback: Blobs offered as a download named `name` at the end.
-    fn download(name: &str) -> Sink {
+    fn download(name: &str, kind: &FileKind) -> Sink {
         Sink::Blobs {
             parts: Array::new(),
             name: name.into(),
+            mime: kind.mime,
         }
     }
 
@@ -135,9 +159,9 @@ impl Sink {
                     .map_err(text)?;
                 Ok(name)
             }
-            Sink::Blobs { parts, name } => {
+            Sink::Blobs { parts, name, mime } => {
                 let opts = web_sys::BlobPropertyBag::new();
-                opts.set_type("application/mbox");
+                opts.set_type(mime);
                 let blob = web_sys::Blob::new_with_blob_sequence_and_options(&parts, &opts)
                     .map_err(text)?;
                 download(&blob, &name)?;

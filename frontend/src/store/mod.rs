@@ -6,6 +6,7 @@
 //! server await that transaction's `complete` event first (the returned [`Commit`]).
 
 mod disk_copy;
+pub mod backup;
 mod drafts;
 mod export;
 mod idb;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::model::{ExportState, Model};
 use crate::store::Scope;
+use crate::views::backup::BackupControls;
 use crate::views::import::ImportControls;
 use crate::views::safety::LastExport;
 
@@ -45,6 +46,7 @@ pub fn ExportPanel() -> impl IntoView {
             <ExportStatus />
             <LastExport />
             <ImportControls />
+            <BackupControls />
         </section>
     }
 }

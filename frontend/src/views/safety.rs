@@ -47,15 +47,15 @@ pub fn RiskBanner() -> impl IntoView {
     }
 }
 
-/// "Last export: …" in Settings' "Your mail" panel.
+/// "Last backup or export: …" in Settings' "Your mail" panel.
 #[component]
 pub fn LastExport() -> impl IntoView {
     let model = expect_context::<Model>();
     view! {
         <p class="hint last-export">
             {move || match model.last_export.get() {
-                Some(ms) => format!("Last export: {}.", long_date(ms)),
-                None => "No export from this browser yet.".to_string(),
+                Some(ms) => format!("Last backup or export: {}.", long_date(ms)),
+                None => "No backup or export from this browser yet.".to_string(),
             }}
         </p>
     }

@@ -12,6 +12,7 @@ use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
 use crate::views::compose_settings::SendingSettings;
+use crate::views::backup::RestorePanel;
 use crate::views::export::ExportPanel;
 
 /// What the connection test found: the rows to show, or why it failed.
@@ -552,6 +553,10 @@ pub fn Setup() -> impl IntoView {
             <Show when=move || model.account.get().is_some()>
                 <ExportPanel />
                 <SendingSettings />
+            </Show>
+            // An empty Postbag (a new browser or profile) may be restored instead of set up.
+            <Show when=move || model.account.get().is_none()>
+                <RestorePanel />
             </Show>
         </main>
     }
