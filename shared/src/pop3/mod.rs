@@ -55,6 +55,7 @@ mod event;
 mod framer;
 pub mod replay;
 mod response_code;
+mod retr_budget;
 mod status;
 
 #[cfg(feature = "blocking")]
@@ -76,3 +77,4 @@ pub use error::{Pop3Error, ProtocolError, ServerError, ServerErrorKind, UsageErr
 pub use event::Event;
 pub use framer::{BodyPiece, Framer};
 pub use response_code::ResponseCode;
+pub use retr_budget::{BudgetLimits, RetrBudget};
