@@ -14,6 +14,7 @@
 mod backup;
 mod compose;
 mod credentials;
+mod disk_copy;
 mod export;
 mod import;
 mod list;
@@ -34,6 +35,7 @@ pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
 };
+pub use disk_copy::{CopyStatus, DiskCopyState};
 pub use export::ExportState;
 pub use import::ImportState;
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
@@ -118,6 +120,8 @@ pub struct Model {
     pub imported_shown: RwSignal<bool>,
     /// Whether any imported mail is stored (the Imported folder is offered only then).
     pub has_imported: RwSignal<bool>,
+    /// The live copy on disk (`model/disk_copy.rs`).
+    pub disk_copy: RwSignal<DiskCopyState>,
 }
 
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
@@ -171,6 +175,7 @@ impl Model {
             imported_shown,
             has_imported: RwSignal::new(false),
             risk_dismissed: RwSignal::new(false),
+            disk_copy: RwSignal::new(DiskCopyState::Off),
         }
     }
 
@@ -186,6 +191,7 @@ impl Model {
                         self.other_tab.set(None);
                     }
                     set_store(store.clone());
+                    self.load_disk_copy();
                     match store.accounts().await {
                         Ok(accounts) if !accounts.is_empty() => {
                             self.account.set(accounts.into_iter().next());

@@ -20,13 +20,14 @@ const DAY_MS: f64 = 86_400_000.0;
 const LAST_EXPORT_KEY: &str = "postbag.last-export";
 
 /// True when mail deleted on the server (after download, or some days later) lives only in a
-/// store the browser may clear (not persisted) and no export of the last
-/// [`RECENT_EXPORT_DAYS`] exists. `durable` is `None` until the browser answered: no warning
-/// on a guess.
+/// store the browser may clear (not persisted), no export of the last [`RECENT_EXPORT_DAYS`]
+/// exists and no healthy live copy on disk (`disk_copy`) holds it. `durable` is `None` until
+/// the browser answered: no warning on a guess.
 pub fn at_risk(
     policy: &ServerPolicy,
     durable: Option<bool>,
     last_export_ms: Option<f64>,
+    disk_copy: bool,
     now_ms: f64,
 ) -> bool {
     // Deleting after some days leaves the same single copy, only later.
@@ -39,7 +40,7 @@ pub fn at_risk(
             }
     );
     let no_recent_export = last_export_ms.is_none_or(|t| now_ms - t > RECENT_EXPORT_DAYS * DAY_MS);
-    deletes && durable == Some(false) && no_recent_export
+    deletes && durable == Some(false) && no_recent_export && !disk_copy
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -109,6 +110,7 @@ impl Model {
                 &account.policy,
                 self.durable.get(),
                 self.last_export.get(),
+                self.disk_copy.get().healthy(),
                 js_sys::Date::now(),
             )
         })
@@ -130,19 +132,27 @@ mod tests {
             after_days: None,
             mirror_deletes: false,
         };
-        assert!(at_risk(&delete, Some(false), None, NOW));
+        assert!(at_risk(&delete, Some(false), None, false, NOW));
         let old = NOW - 8.0 * DAY_MS;
-        assert!(at_risk(&delete, Some(false), Some(old), NOW));
+        assert!(at_risk(&delete, Some(false), Some(old), false, NOW));
         let later = ServerPolicy::Leave {
             after_days: Some(14),
             mirror_deletes: false,
         };
-        assert!(at_risk(&later, Some(false), None, NOW));
-        // Any one of: the server keeps a copy, the store is durable, a recent export.
-        assert!(!at_risk(&leave, Some(false), None, NOW));
-        assert!(!at_risk(&delete, Some(true), None, NOW));
-        assert!(!at_risk(&delete, Some(false), Some(NOW - DAY_MS), NOW));
+        assert!(at_risk(&later, Some(false), None, false, NOW));
+        // Any one of: the server keeps a copy, the store is durable, a recent export, a healthy
+        // live copy on disk.
+        assert!(!at_risk(&leave, Some(false), None, false, NOW));
+        assert!(!at_risk(&delete, Some(true), None, false, NOW));
+        assert!(!at_risk(
+            &delete,
+            Some(false),
+            Some(NOW - DAY_MS),
+            false,
+            NOW
+        ));
+        assert!(!at_risk(&delete, Some(false), None, true, NOW));
         // Until the browser answered, nothing is claimed.
-        assert!(!at_risk(&delete, None, None, NOW));
+        assert!(!at_risk(&delete, None, None, false, NOW));
     }
 }

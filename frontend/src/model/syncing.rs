@@ -104,6 +104,9 @@ impl Model {
         password: Secret<String>,
         cancel: &CancelHandle,
     ) -> Result<Outcome, SyncError> {
+        // With the live copy on: what the folder lacks is written first (before the server
+        // waits on an open session), so that what is stored may be deleted there now.
+        let disk = self.disk_gate(&account.id).await;
         let code = session_access_code();
         // Cancel works while connecting too: the half-open socket is dropped (and closed).
         let (url, to) = (default_url(), target(account));
@@ -132,9 +135,11 @@ impl Model {
             limits: Limits::default(),
             cancel,
             observer: &mut screen,
-            disk: None,
+            disk: disk.as_ref(),
         };
-        sync::sync(&mut sock, request).await
+        let outcome = sync::sync(&mut sock, request).await?;
+        self.disk_copy_after_sync(&outcome.notices);
+        Ok(outcome)
     }
 }
 

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::model::{ExportState, Model};
 use crate::store::Scope;
 use crate::views::backup::BackupControls;
+use crate::views::disk_copy::DiskCopyControls;
 use crate::views::import::ImportControls;
 use crate::views::safety::LastExport;
 
@@ -45,6 +46,7 @@ pub fn ExportPanel() -> impl IntoView {
             </div>
             <ExportStatus />
             <LastExport />
+            <DiskCopyControls />
             <ImportControls />
             <BackupControls />
         </section>

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod compose;
 pub mod compose_settings;
+pub mod disk_copy;
 pub mod export;
 pub mod import;
 pub mod list;

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::disk_copy::fs::picker_available;
 use crate::model::{Model, RECENT_EXPORT_DAYS};
 use crate::store::Scope;
 use crate::views::export::ExportStatus;
@@ -24,6 +25,16 @@ pub fn RiskBanner() -> impl IntoView {
                     <button type="button" class="secondary" on:click=move |_| model.keep_durable()>
                         "Keep mail durable"
                     </button>
+                    // The live copy on disk, where the browser can write to a folder.
+                    <Show when=picker_available>
+                        <button
+                            type="button"
+                            class="secondary"
+                            on:click=move |_| model.pick_disk_folder()
+                        >
+                            "Pick a folder"
+                        </button>
+                    </Show>
                     <button
                         type="button"
                         class="secondary"
