@@ -23,5 +23,7 @@ mod transcript;
 pub mod tunnel;
 
 pub use sasl::SaslMechanism;
+/// SCRAM's errors, limits and the nonce helper, for callers that configure a `scram_nonce`.
+pub use sasl::scram;
 pub use secret::Secret;
 pub use tls_state::TlsState;

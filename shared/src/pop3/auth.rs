@@ -18,6 +18,10 @@ pub enum AuthMechanism {
     Login,
     /// SASL `CRAM-MD5` (RFC 2195): an HMAC-MD5 of a server challenge.
     CramMd5,
+    /// SASL `SCRAM-SHA-1` (RFC 5802): salted challenge-response; the server proves itself too.
+    ScramSha1,
+    /// SASL `SCRAM-SHA-256` (RFC 7677).
+    ScramSha256,
     /// SASL `XOAUTH2` (Google/Microsoft): the password field holds an OAuth 2 access token.
     XOAuth2,
     /// SASL `OAUTHBEARER` (RFC 7628): the password field holds an OAuth 2 access token.
@@ -32,6 +36,8 @@ impl AuthMechanism {
             AuthMechanism::Plain => Some(SaslMechanism::Plain),
             AuthMechanism::Login => Some(SaslMechanism::Login),
             AuthMechanism::CramMd5 => Some(SaslMechanism::CramMd5),
+            AuthMechanism::ScramSha1 => Some(SaslMechanism::ScramSha1),
+            AuthMechanism::ScramSha256 => Some(SaslMechanism::ScramSha256),
             AuthMechanism::XOAuth2 => Some(SaslMechanism::XOAuth2),
             AuthMechanism::OAuthBearer => Some(SaslMechanism::OAuthBearer),
         }
@@ -55,8 +61,9 @@ impl AuthMechanism {
 /// Which authentication method the user allows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AuthPolicy {
-    /// The strongest password method the server offers: CRAM-MD5, APOP, PLAIN, LOGIN, USER.
-    /// Never picks the OAuth mechanisms, since a password is not a token.
+    /// The strongest password method the server offers: SCRAM-SHA-256 and SCRAM-SHA-1 (when
+    /// the configuration has a `scram_nonce`), CRAM-MD5, APOP, PLAIN, LOGIN, USER. Never picks
+    /// the OAuth mechanisms, since a password is not a token.
     #[default]
     Auto,
     /// Only `USER`/`PASS`. Each policy below accepts exactly its method, or the session fails
@@ -70,6 +77,10 @@ pub enum AuthPolicy {
     Login,
     /// Only SASL `CRAM-MD5`.
     CramMd5,
+    /// Only SASL `SCRAM-SHA-1`; needs a `scram_nonce`.
+    ScramSha1,
+    /// Only SASL `SCRAM-SHA-256`; needs a `scram_nonce`.
+    ScramSha256,
     /// Only SASL `XOAUTH2`; the configured password is the access token.
     XOAuth2,
     /// Only SASL `OAUTHBEARER`; the configured password is the access token.
@@ -86,15 +97,20 @@ impl AuthPolicy {
             AuthPolicy::Plain => AuthMechanism::Plain,
             AuthPolicy::Login => AuthMechanism::Login,
             AuthPolicy::CramMd5 => AuthMechanism::CramMd5,
+            AuthPolicy::ScramSha1 => AuthMechanism::ScramSha1,
+            AuthPolicy::ScramSha256 => AuthMechanism::ScramSha256,
             AuthPolicy::XOAuth2 => AuthMechanism::XOAuth2,
             AuthPolicy::OAuthBearer => AuthMechanism::OAuthBearer,
         })
     }
 }
 
-/// The order `Auto` tries: methods that do not reveal the password first, then SASL before
-/// USER/PASS (SASL gives the server a single command to rate-limit and log).
-const AUTO_ORDER: [AuthMechanism; 5] = [
+/// The order `Auto` tries: methods that do not reveal the password first (SCRAM, where the
+/// server proves itself too and stores no reusable secret, before CRAM-MD5 and APOP), then SASL
+/// before USER/PASS (SASL gives the server a single command to rate-limit and log).
+const AUTO_ORDER: [AuthMechanism; 7] = [
+    AuthMechanism::ScramSha256,
+    AuthMechanism::ScramSha1,
     AuthMechanism::CramMd5,
     AuthMechanism::Apop,
     AuthMechanism::Plain,
@@ -111,6 +127,8 @@ pub(crate) struct AuthContext<'a> {
     pub has_apop_timestamp: bool,
     pub encrypted: bool,
     pub allow_plaintext_password: bool,
+    /// Whether the caller gave a SCRAM nonce; without one `Auto` skips SCRAM.
+    pub has_scram_nonce: bool,
 }
 
 impl AuthContext<'_> {
@@ -147,6 +165,9 @@ impl AuthContext<'_> {
                 .iter()
                 .copied()
                 .filter(|m| self.offered(*m))
+                .filter(|m| {
+                    self.has_scram_nonce || !m.sasl().is_some_and(SaslMechanism::needs_nonce)
+                })
                 .collect(),
             Some(m) if self.offered(m) || (self.caps.is_none() && m.sasl_name().is_some()) => {
                 vec![m]
@@ -178,12 +199,25 @@ mod tests {
         policy: AuthPolicy,
         expected: Result<AuthMechanism, Pop3Error>,
     ) {
+        check_nonce(caps, apop, encrypted, allow, false, policy, expected);
+    }
+
+    fn check_nonce(
+        caps: Option<&[&str]>,
+        apop: bool,
+        encrypted: bool,
+        allow: bool,
+        nonce: bool,
+        policy: AuthPolicy,
+        expected: Result<AuthMechanism, Pop3Error>,
+    ) {
         let parsed = caps.map(Capabilities::parse);
         let ctx = AuthContext {
             caps: parsed.as_ref(),
             has_apop_timestamp: apop,
             encrypted,
             allow_plaintext_password: allow,
+            has_scram_nonce: nonce,
         };
         assert_eq!(
             ctx.choose(policy),
@@ -246,6 +280,50 @@ mod tests {
             Err(Pop3Error::NoAcceptableAuth {
                 offered: vec!["SASL XOAUTH2".into(), "SASL OAUTHBEARER".into()],
             }),
+        );
+    }
+
+    /// Cyrus and Dovecot (with SCRAM enabled) offer SCRAM beside CRAM-MD5.
+    #[test]
+    fn auto_prefers_scram_when_a_nonce_is_given() {
+        let cyrus: &[&str] = &["USER", "SASL PLAIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256"];
+        check_nonce(
+            Some(cyrus),
+            true,
+            false,
+            false,
+            true,
+            AuthPolicy::Auto,
+            Ok(ScramSha256),
+        );
+        check_nonce(
+            Some(&["SASL PLAIN SCRAM-SHA-1 CRAM-MD5"]),
+            false,
+            true,
+            false,
+            true,
+            AuthPolicy::Auto,
+            Ok(ScramSha1),
+        );
+        // Without a nonce there is no SCRAM: the next strongest.
+        check_nonce(
+            Some(cyrus),
+            true,
+            false,
+            false,
+            false,
+            AuthPolicy::Auto,
+            Ok(CramMd5),
+        );
+        // An explicit SCRAM policy is chosen; starting it without a nonce is the usage error.
+        check_nonce(
+            Some(cyrus),
+            false,
+            false,
+            false,
+            false,
+            AuthPolicy::ScramSha1,
+            Ok(ScramSha1),
         );
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::command::{Command, CommandId};
 use super::response_code::ResponseCode;
+use crate::sasl::{ScramError, ScramSetupError};
 
 /// A `-ERR` reply: the server understood and refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +105,10 @@ pub enum ProtocolError {
     /// A SASL challenge (`+ ...`) was not valid base64 or arrived outside authentication.
     #[error("invalid SASL challenge from server")]
     BadSaslChallenge,
+    /// SCRAM failed on the server's side: a bad nonce, an absurd iteration count, or a server
+    /// that could not prove it knows the password. The exchange was cancelled.
+    #[error(transparent)]
+    Scram(#[from] ScramError),
     /// The server sent bytes after `+OK` to `STLS` before the TLS handshake. Those bytes could
     /// be injected by an attacker in the path, so they are never interpreted.
     #[error("server sent data after accepting STLS, before the TLS handshake")]
@@ -131,6 +136,9 @@ pub enum UsageError {
     /// The user name or password contains CR, LF or NUL and cannot be sent as a command argument.
     #[error("user name or password contains a line break or NUL")]
     InvalidCredentials,
+    /// SCRAM could not start: no or a bad `scram_nonce`, or credentials SaslPrep refuses.
+    #[error(transparent)]
+    Scram(#[from] ScramSetupError),
 }
 
 /// Everything that can end a POP3 session.

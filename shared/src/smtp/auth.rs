@@ -8,8 +8,9 @@ use crate::sasl::SaslMechanism;
 /// Which authentication method the user allows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AuthPolicy {
-    /// The strongest password mechanism the server offers: CRAM-MD5, PLAIN, LOGIN. Never an
-    /// OAuth mechanism, since a password is not a token.
+    /// The strongest password mechanism the server offers: SCRAM-SHA-256 and SCRAM-SHA-1 (when
+    /// the configuration has a `scram_nonce`), CRAM-MD5, PLAIN, LOGIN. Never an OAuth
+    /// mechanism, since a password is not a token.
     #[default]
     Auto,
     /// Only `PLAIN`. Each policy below accepts exactly its mechanism, or the session fails
@@ -19,6 +20,10 @@ pub enum AuthPolicy {
     Login,
     /// Only `CRAM-MD5`.
     CramMd5,
+    /// Only `SCRAM-SHA-1`; needs a `scram_nonce`.
+    ScramSha1,
+    /// Only `SCRAM-SHA-256`; needs a `scram_nonce`.
+    ScramSha256,
     /// Only `XOAUTH2`; the configured password is the access token.
     XOAuth2,
     /// Only `OAUTHBEARER`; the configured password is the access token.
@@ -33,14 +38,19 @@ impl AuthPolicy {
             AuthPolicy::Plain => SaslMechanism::Plain,
             AuthPolicy::Login => SaslMechanism::Login,
             AuthPolicy::CramMd5 => SaslMechanism::CramMd5,
+            AuthPolicy::ScramSha1 => SaslMechanism::ScramSha1,
+            AuthPolicy::ScramSha256 => SaslMechanism::ScramSha256,
             AuthPolicy::XOAuth2 => SaslMechanism::XOAuth2,
             AuthPolicy::OAuthBearer => SaslMechanism::OAuthBearer,
         })
     }
 }
 
-/// The order `Auto` tries: the mechanism that keeps the password off the wire first.
-const AUTO_ORDER: [SaslMechanism; 3] = [
+/// The order `Auto` tries: the mechanisms that keep the password off the wire first, SCRAM
+/// (where the server proves itself too) before CRAM-MD5.
+const AUTO_ORDER: [SaslMechanism; 5] = [
+    SaslMechanism::ScramSha256,
+    SaslMechanism::ScramSha1,
     SaslMechanism::CramMd5,
     SaslMechanism::Plain,
     SaslMechanism::Login,
@@ -52,10 +62,16 @@ pub(crate) fn choose(
     policy: AuthPolicy,
     encrypted: bool,
     allow_plaintext_password: bool,
+    has_scram_nonce: bool,
 ) -> Result<SaslMechanism, SmtpError> {
     let offered = |m: &SaslMechanism| caps.offers_auth(m.name());
     let candidates: Vec<SaslMechanism> = match policy.mechanism() {
-        None => AUTO_ORDER.iter().copied().filter(offered).collect(),
+        None => AUTO_ORDER
+            .iter()
+            .copied()
+            .filter(offered)
+            .filter(|m| has_scram_nonce || !m.needs_nonce())
+            .collect(),
         Some(m) => Some(m).into_iter().filter(offered).collect(),
     };
     if candidates.is_empty() {
@@ -82,12 +98,23 @@ mod tests {
         allow: bool,
         expected: Result<SaslMechanism, SmtpError>,
     ) {
+        check_nonce(auth, policy, encrypted, allow, false, expected);
+    }
+
+    fn check_nonce(
+        auth: &[&str],
+        policy: AuthPolicy,
+        encrypted: bool,
+        allow: bool,
+        nonce: bool,
+        expected: Result<SaslMechanism, SmtpError>,
+    ) {
         let caps = Capabilities {
             auth: auth.iter().map(|a| a.to_string()).collect(),
             ..Capabilities::default()
         };
         assert_eq!(
-            choose(&caps, policy, encrypted, allow),
+            choose(&caps, policy, encrypted, allow, nonce),
             expected,
             "{auth:?} {policy:?} encrypted={encrypted} allow={allow}"
         );
@@ -127,6 +154,21 @@ mod tests {
             false,
             Err(SmtpError::NoAcceptableAuth { offered: vec![] }),
         );
+    }
+
+    #[test]
+    fn auto_prefers_scram_when_a_nonce_is_given() {
+        let all = &["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"];
+        check_nonce(all, AuthPolicy::Auto, true, false, true, Ok(ScramSha256));
+        check_nonce(
+            &["CRAM-MD5", "SCRAM-SHA-1"],
+            AuthPolicy::Auto,
+            false,
+            false,
+            true,
+            Ok(ScramSha1),
+        );
+        check_nonce(all, AuthPolicy::Auto, true, false, false, Ok(CramMd5));
     }
 
     #[test]

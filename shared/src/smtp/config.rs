@@ -28,6 +28,11 @@ pub struct ClientConfig {
     /// Allow methods that reveal the password (PLAIN, LOGIN, OAuth) on an unencrypted
     /// connection. Off by default.
     pub allow_plaintext_password: bool,
+    /// A fresh client nonce for SCRAM (printable ASCII without commas, at least 16 characters;
+    /// [`nonce_from_random`](crate::scram::nonce_from_random) makes one from random bytes). This
+    /// crate has no randomness of its own; without a nonce `Auto` does not use SCRAM. Use a new
+    /// one for every session.
+    pub scram_nonce: Option<String>,
     /// Whether the transport is already encrypted.
     pub tls: TlsState,
     /// On a plain connection, upgrade with STARTTLS before anything else; if the server does
@@ -66,6 +71,7 @@ impl ClientConfig {
             credentials: None,
             auth: AuthPolicy::Auto,
             allow_plaintext_password: false,
+            scram_nonce: None,
             tls: TlsState::None,
             want_starttls: true,
             max_line: 4096,

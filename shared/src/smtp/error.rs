@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::event::MessageId;
 use super::reply::Reply;
+use crate::sasl::{ScramError, ScramSetupError};
 
 /// A negative reply (4xx or 5xx): the server understood and refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +156,10 @@ pub enum ProtocolError {
     /// A SASL challenge (`334 ...`) was not valid base64, or came when none was expected.
     #[error("invalid SASL challenge from server")]
     BadSaslChallenge,
+    /// SCRAM failed on the server's side: a bad nonce, an absurd iteration count, or a server
+    /// that could not prove it knows the password. The exchange was cancelled.
+    #[error(transparent)]
+    Scram(#[from] ScramError),
     /// The server sent bytes after `220` to `STARTTLS`, before the TLS handshake. They could
     /// have been injected by an attacker in the path (CVE-2011-0411 and kin), so they are never
     /// interpreted.
@@ -180,6 +185,9 @@ pub enum UsageError {
     /// The user name or password contains CR, LF or NUL.
     #[error("user name or password contains a line break or NUL")]
     InvalidCredentials,
+    /// SCRAM could not start: no or a bad `scram_nonce`, or credentials SaslPrep refuses.
+    #[error(transparent)]
+    Scram(#[from] ScramSetupError),
     /// `client_domain` is empty or holds a space or control character.
     #[error("the EHLO name is empty or contains a space or control character")]
     InvalidClientDomain,

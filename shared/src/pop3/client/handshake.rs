@@ -8,7 +8,7 @@ use crate::pop3::error::{Pop3Error, ProtocolError, ServerError, Stage, UsageErro
 use crate::pop3::event::Event;
 use crate::pop3::framer::Collector;
 use crate::pop3::status::{Status, parse_status};
-use crate::sasl::SaslExchange;
+use crate::sasl::{BadChallenge, SaslExchange};
 
 /// Where the session is. Each variant holds what that phase needs and nothing else.
 #[derive(Debug)]
@@ -172,7 +172,11 @@ impl Client {
             }
             (Phase::PassSent, Status::Ok { .. }) => self.authenticated(AuthMechanism::User),
             (Phase::ApopSent, Status::Ok { .. }) => self.authenticated(AuthMechanism::Apop),
-            (Phase::Sasl(_, mechanism), Status::Ok { .. }) => self.authenticated(mechanism),
+            (Phase::Sasl(exchange, mechanism), Status::Ok { .. }) => {
+                // SCRAM: a +OK before the server proved it knows the password is not trusted.
+                exchange.finish().map_err(ProtocolError::from)?;
+                self.authenticated(mechanism);
+            }
             (Phase::Sasl(mut exchange, mechanism), Status::Continuation(challenge)) => {
                 let user = self.config.user.clone();
                 match exchange.respond(&challenge, &user, self.config.password.expose_secret()) {
@@ -180,11 +184,15 @@ impl Client {
                         self.send(&response);
                         self.phase = Phase::Sasl(exchange, mechanism);
                     }
-                    Err(_) => {
+                    Err(why) => {
                         // RFC 5034: "*" cancels the exchange; the server answers -ERR, which
                         // nobody needs to read since the session ends here.
                         self.send(b"*\r\n");
-                        return Err(ProtocolError::BadSaslChallenge.into());
+                        return Err(match why {
+                            BadChallenge::Malformed => ProtocolError::BadSaslChallenge,
+                            BadChallenge::Scram(e) => ProtocolError::Scram(e),
+                        }
+                        .into());
                     }
                 }
             }
@@ -238,6 +246,7 @@ impl Client {
             has_apop_timestamp: self.apop_timestamp.is_some(),
             encrypted: self.encrypted,
             allow_plaintext_password: self.config.allow_plaintext_password,
+            has_scram_nonce: self.config.scram_nonce.is_some(),
         }
         .choose(self.config.auth)?;
         let user = self.config.user.clone();
@@ -257,7 +266,14 @@ impl Client {
             }
             _ => {
                 let sasl = mechanism.sasl().expect("USER and APOP are handled above");
-                let (exchange, line) = SaslExchange::start(sasl, &user, &secret, MAX_AUTH_COMMAND);
+                let (exchange, line) = SaslExchange::start(
+                    sasl,
+                    &user,
+                    &secret,
+                    MAX_AUTH_COMMAND,
+                    self.config.scram_nonce.as_deref(),
+                )
+                .map_err(UsageError::from)?;
                 self.send(&line);
                 self.phase = Phase::Sasl(exchange, mechanism);
             }

@@ -5,6 +5,7 @@
 use super::*;
 
 mod login;
+mod scram;
 mod transaction;
 
 /// A scripted session. `server` is split into segments: the TLS upgrade, if asked for, runs

@@ -1,7 +1,7 @@
 //! From the greeting to the ready state: EHLO (or HELO), STARTTLS, AUTH.
 
 use super::Client;
-use crate::sasl::{SaslExchange, SaslMechanism};
+use crate::sasl::{BadChallenge, SaslExchange, SaslMechanism};
 use crate::smtp::auth::choose;
 use crate::smtp::capabilities::Capabilities;
 use crate::smtp::error::{ProtocolError, ServerError, SmtpError, Stage, UsageError};
@@ -120,7 +120,9 @@ impl Client {
                 }
             }
             (Phase::Auth(exchange, mechanism), 200..=299) => {
-                drop(exchange);
+                // SCRAM: a success before the server proved it knows the password is not
+                // trusted.
+                exchange.finish().map_err(ProtocolError::from)?;
                 self.events.push_back(Event::Authenticated { mechanism });
                 self.enter_ready();
             }
@@ -140,11 +142,15 @@ impl Client {
                         self.put(&response);
                         self.phase = Phase::Auth(exchange, mechanism);
                     }
-                    Err(_) => {
+                    Err(why) => {
                         // RFC 4954 section 4: "*" cancels the exchange; the server answers
                         // 501, which nobody needs to read since the session ends here.
                         self.put(b"*\r\n");
-                        return Err(ProtocolError::BadSaslChallenge.into());
+                        return Err(match why {
+                            BadChallenge::Malformed => ProtocolError::BadSaslChallenge,
+                            BadChallenge::Scram(e) => ProtocolError::Scram(e),
+                        }
+                        .into());
                     }
                 }
             }
@@ -185,14 +191,21 @@ impl Client {
             self.config.auth,
             self.encrypted,
             self.config.allow_plaintext_password,
+            self.config.scram_nonce.is_some(),
         )?;
         let credentials = self.config.credentials.as_ref().expect("checked by caller");
         let secret = credentials.password.expose_secret();
         if !line_safe(&credentials.user) || !line_safe(secret) {
             return Err(UsageError::InvalidCredentials.into());
         }
-        let (exchange, line) =
-            SaslExchange::start(mechanism, &credentials.user, secret, MAX_AUTH_COMMAND);
+        let (exchange, line) = SaslExchange::start(
+            mechanism,
+            &credentials.user,
+            secret,
+            MAX_AUTH_COMMAND,
+            self.config.scram_nonce.as_deref(),
+        )
+        .map_err(UsageError::from)?;
         self.put(&line);
         self.phase = Phase::Auth(exchange, mechanism);
         Ok(())

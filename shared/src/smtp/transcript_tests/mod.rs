@@ -9,6 +9,7 @@ mod commit;
 mod handshake;
 mod mail;
 mod rfc;
+mod scram;
 
 /// A scripted session. `server` is split into segments: the TLS upgrade, if asked for, runs
 /// between them (see `crate::transcript::feed`).
