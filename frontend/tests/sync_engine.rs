@@ -19,6 +19,10 @@ mod rewrite;
 // What the screen is told: committed batches, the storage check before any download.
 #[path = "sync_engine/told.rs"]
 mod told;
+// The RETR window as the server sees it: by bytes, within its ceiling, lockstep without
+// PIPELINING.
+#[path = "sync_engine/window.rs"]
+mod window;
 
 use std::cell::Cell;
 

@@ -107,6 +107,12 @@ pub struct FakeServer {
     pub cancel_at: Option<(Rc<Cell<bool>>, usize)>,
     /// Where in the byte stream each RETR reply ends, to tell which messages arrived whole.
     retr_ends: Vec<usize>,
+    /// The listed size of each RETR's message, beside `retr_ends`.
+    retr_sizes: Vec<usize>,
+    /// The most RETRs owed at once when one arrived (received, reply not yet all delivered),
+    /// and the most bytes (listed sizes) they owed: the client's window as the server sees it.
+    pub max_retrs_owed: usize,
+    pub max_bytes_owed: usize,
     /// At the cut, close cleanly (the server hangs up) instead of a dead WebSocket (1006).
     pub cut_clean: bool,
     /// Once this many bytes were delivered, one byte per that many milliseconds.
@@ -150,6 +156,9 @@ impl FakeServer {
             pipelining: true,
             cancel_at: None,
             retr_ends: Vec::new(),
+            retr_sizes: Vec::new(),
+            max_retrs_owed: 0,
+            max_bytes_owed: 0,
             cut_clean: false,
             drip: None,
             stall_after_bytes: None,
@@ -193,6 +202,19 @@ impl FakeServer {
             .iter()
             .filter(|end| **end <= self.delivered)
             .count()
+    }
+
+    /// Records how many RETRs, and how many of their listed bytes, the client has asked for and
+    /// not yet received whole (the one just answered included).
+    fn note_owed(&mut self) {
+        let owed = self
+            .retr_ends
+            .iter()
+            .zip(&self.retr_sizes)
+            .filter(|(end, _)| **end > self.delivered);
+        let (count, bytes) = owed.fold((0, 0), |(c, b), (_, size)| (c + 1, b + size));
+        self.max_retrs_owed = self.max_retrs_owed.max(count);
+        self.max_bytes_owed = self.max_bytes_owed.max(bytes);
     }
 
     fn reply(&mut self, text: &str) {
@@ -299,6 +321,8 @@ impl FakeServer {
                     self.reply(".\r\n");
                     self.read.insert(n);
                     self.retr_ends.push(self.delivered + self.out.len());
+                    self.retr_sizes.push(raw.len());
+                    self.note_owed();
                 }
                 _ => self.reply("-ERR no such message\r\n"),
             },

@@ -93,7 +93,10 @@ impl Run<'_> {
                 self.outcome.notices.push(Notice::SharedUidl { msgs });
             }
         }
-        let mut work = Work::default();
+        let mut work = Work {
+            unknown_size_cost: self.retr_window.budget.cost(None),
+            ..Work::default()
+        };
         // These are stored here (their transactions completed in an earlier session), but the
         // UIDL alone does not prove the server still means that message: compare headers first
         // (`resolve`), then DELE.

@@ -31,7 +31,10 @@ pub(super) struct Work {
     /// Messages still to RETR, in server order.
     pub queue: VecDeque<Download>,
     pub in_flight: HashMap<CommandId, Download>,
+    /// What the RETRs in flight are charged against the window: their listed sizes, and
+    /// `unknown_size_cost` for each one the server listed no size for.
     pub in_flight_bytes: u64,
+    pub unknown_size_cost: u64,
     /// The bytes of the message being received.
     pub current: Vec<u8>,
     /// `TOP n 0` replies awaited, by command.
@@ -64,7 +67,7 @@ pub(super) struct Marks {
 impl Work {
     pub fn take_in_flight(&mut self, id: CommandId) -> Option<Download> {
         let d = self.in_flight.remove(&id)?;
-        self.in_flight_bytes -= d.size.unwrap_or(0);
+        self.in_flight_bytes -= d.size.unwrap_or(self.unknown_size_cost);
         Some(d)
     }
 
