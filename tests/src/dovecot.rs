@@ -189,6 +189,25 @@ impl Dovecot {
         user
     }
 
+    /// Adds a user whose passwd-file entry is a SCRAM-SHA-256 hash made by `doveadm pw`, as a
+    /// server that never stores the password would have it: such a user can log in with
+    /// SCRAM-SHA-256, PLAIN or LOGIN, not with CRAM-MD5 or APOP.
+    pub fn new_scram_user(&self) -> TestUser {
+        let user = self.new_user();
+        let hash = command_output(
+            "doveadm",
+            &["pw", "-s", "SCRAM-SHA-256", "-p", &user.password],
+        );
+        assert!(hash.starts_with("{SCRAM-SHA-256}"), "doveadm pw: {hash}");
+        let path = self.dir.path().join("users");
+        let plain = format!("{}:{{PLAIN}}{}\n", user.name, user.password);
+        let users = fs::read_to_string(&path)
+            .unwrap()
+            .replace(&plain, &format!("{}:{hash}\n", user.name));
+        fs::write(&path, users).unwrap();
+        user
+    }
+
     /// Puts one RFC 5322 message into the user's Maildir, as a delivery agent would. Returns
     /// the bytes as POP3 will serve them (line endings normalised to CRLF).
     pub fn deliver(&self, user: &TestUser, raw: &[u8]) -> Vec<u8> {
@@ -336,7 +355,9 @@ ssl_cert = <{d}/server.pem
 ssl_key = <{d}/server.key
 # Tests log in over plain connections on purpose (the client must refuse unless allowed).
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 apop
+# SCRAM works for {{PLAIN}} users (Dovecot derives the keys) and for users stored as SCRAM-SHA-256
+# hashes (new_scram_user), who cannot use CRAM-MD5 or APOP.
+auth_mechanisms = plain login cram-md5 apop scram-sha-1 scram-sha-256
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file

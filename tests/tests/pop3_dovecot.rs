@@ -13,6 +13,9 @@ mod support;
 // Logins over every transport, byte-exact RETR, TOP, UIDL stability, DELE/QUIT semantics.
 #[path = "pop3/session.rs"]
 mod session;
+// SCRAM-SHA-256 and SCRAM-SHA-1 logins, for a user stored as a SCRAM hash too.
+#[path = "pop3/scram.rs"]
+mod scram;
 // The `fetch` example end to end.
 #[path = "pop3/fetch_example.rs"]
 mod fetch_example;

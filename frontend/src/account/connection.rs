@@ -25,6 +25,7 @@ pub fn target(account: &Account) -> Target {
 /// The client configuration for an account; `password` is used for this session only.
 pub fn client_config(account: &Account, password: Secret<String>) -> ClientConfig {
     let mut config = ClientConfig::new(account.username.clone(), password);
+    config.scram_nonce = scram_nonce();
     match account.security {
         Security::Tls => {
             config.tls = TlsState::Implicit;
@@ -38,4 +39,14 @@ pub fn client_config(account: &Account, password: Secret<String>) -> ClientConfi
         }
     }
     config
+}
+
+/// A fresh SCRAM client nonce (18 bytes from the browser's CSPRNG, base64), so that `Auto` logs
+/// in with SCRAM where the server offers it. `None` when the browser gives no randomness: then
+/// the client does not use SCRAM, rather than send a predictable nonce.
+pub fn scram_nonce() -> Option<String> {
+    let crypto = web_sys::window()?.crypto().ok()?;
+    let mut bytes = [0u8; 18];
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(postbag_protocol::scram::nonce_from_random(&bytes))
 }

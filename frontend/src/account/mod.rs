@@ -8,5 +8,5 @@ pub mod form;
 mod providers;
 pub mod remembered;
 
-pub use connection::{client_config, target};
+pub use connection::{client_config, scram_nonce, target};
 pub use providers::{Guess, guess, submission_guess};

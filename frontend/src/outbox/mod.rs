@@ -53,6 +53,7 @@ pub fn target(account: &Account, sending: &Sending) -> Target {
 /// The SMTP client's settings for `sending`; `password` is used for this session only.
 pub fn client_config(sending: &Sending, password: Secret<String>) -> ClientConfig {
     let mut config = ClientConfig::new(sending.username.clone(), password);
+    config.scram_nonce = crate::account::scram_nonce();
     match sending.security {
         Security::Tls => {
             config.tls = TlsState::Implicit;

@@ -31,6 +31,7 @@ pub struct Login<'a> {
     auth: AuthPolicy,
     allow_plaintext: bool,
     window: usize,
+    scram_nonce: Option<String>,
 }
 
 impl<'a> Login<'a> {
@@ -42,6 +43,7 @@ impl<'a> Login<'a> {
             auth: AuthPolicy::Auto,
             allow_plaintext: false,
             window: 16,
+            scram_nonce: None,
         }
     }
 
@@ -60,6 +62,12 @@ impl<'a> Login<'a> {
         self
     }
 
+    /// Lets the client use SCRAM with this nonce.
+    pub fn scram_nonce(mut self, nonce: &str) -> Self {
+        self.scram_nonce = Some(nonce.to_string());
+        self
+    }
+
     pub fn window(mut self, w: usize) -> Self {
         self.window = w;
         self
@@ -71,6 +79,7 @@ impl<'a> Login<'a> {
         config.auth = self.auth;
         config.allow_plaintext_password = self.allow_plaintext;
         config.pipeline_window = self.window;
+        config.scram_nonce = self.scram_nonce.clone();
         config.want_starttls = self.transport == Transport::StartTls;
         let tls = tls_config(self.dovecot.ca_der());
         let mut upgrade = |s: Box<dyn Stream>| wrap_tls(s, &tls);

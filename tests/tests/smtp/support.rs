@@ -59,6 +59,10 @@ impl Servers {
     ) -> Result<Session, DriverError> {
         let mut config = ClientConfig::new(user.name.clone(), Secret::new(password.to_string()));
         config.auth = auth;
+        // SCRAM needs a client nonce; the other policies keep Auto's choice without SCRAM.
+        if matches!(auth, AuthPolicy::ScramSha1 | AuthPolicy::ScramSha256) {
+            config.scram_nonce = Some("c210cC1ub25jZS0xMjM0NTY3OA".into());
+        }
         let config_tls = self.tls();
         let mut upgrade = |s: Box<dyn Stream>| wrap_tls(s, &config_tls);
         let stream: Box<dyn Stream> = match tls {
