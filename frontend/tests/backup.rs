@@ -279,6 +279,15 @@ async fn a_bad_file_is_refused_and_nothing_is_written() {
     let a = filled("backup-bad", 6, 3_000).await;
     let good = joined(&make_backup(&a, &[]).await);
 
+    // Checked before anything is written (the passphrase is the user's, not the file's).
+    refused(
+        "wrong passphrase",
+        &good,
+        Some("not the passphrase"),
+        "the passphrase does not open",
+    )
+    .await;
+
     // A newer schema: the header says so.
     let mut newer = good.clone();
     newer[10..14].copy_from_slice(&(schema::current_version() + 1).to_be_bytes());
@@ -307,13 +316,6 @@ async fn a_bad_file_is_refused_and_nothing_is_written() {
     hostile.extend(vec![0u8; 1000]);
     refused("hostile", &hostile, None, "more than any record may hold").await;
 
-    refused(
-        "wrong passphrase",
-        &good,
-        Some("not the passphrase"),
-        "the passphrase does not open",
-    )
-    .await;
     refused(
         "not a backup",
         b"From MAILER-DAEMON Mon Jan  1 00:00:00 2024\r\n",

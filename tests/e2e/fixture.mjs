@@ -13,6 +13,10 @@
 //   fx.submissionPort, fx.submissionsPort       // Postfix: STARTTLS (587 role), implicit TLS (465 role)
 //   fx.refusedRecipient, fx.sizeLimit           // always refused (550 5.1.1); SIZE limit in bytes (552)
 //   await fx.stopProxy(); await fx.startProxy();
+//   startFixture({ oauthIntrospection: url })    // Dovecot also takes OAuth tokens checked there
+//   await fx.oauthLogin(user, 'xoauth2', token) // { mechanism } or { refused }: POP3S login by the
+//                                               //   protocol crate's client with the token
+//   await fx.logHas('method=XOAUTH2')           // whether Dovecot's log contains the text
 //   await fx.close();
 
 import { spawn } from 'node:child_process';
@@ -78,9 +82,10 @@ export function launchPersistent(options = {}) {
 
 /**
  * `untrusted: true` starts a proxy that does not trust the test CA (a self-signed server);
- * `token: 'code'` one that wants that access token from every tunnel (a private deployment).
+ * `token: 'code'` one that wants that access token from every tunnel (a private deployment);
+ * `oauthIntrospection: url` a Dovecot that also takes OAuth tokens (tests/oidc/provider.mjs).
  */
-export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token } = {}) {
+export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token, oauthIntrospection } = {}) {
   const bin = join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
@@ -92,6 +97,8 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
   if (untrusted) env.POSTBAG_FIXTURE_UNTRUSTED = '1';
   if (token !== undefined) env.POSTBAG_FIXTURE_TOKEN = token;
   else delete env.POSTBAG_FIXTURE_TOKEN;
+  if (oauthIntrospection !== undefined) env.POSTBAG_FIXTURE_OAUTH_INTROSPECTION = oauthIntrospection;
+  else delete env.POSTBAG_FIXTURE_OAUTH_INTROSPECTION;
   const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
@@ -128,6 +135,8 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
     deliver: (user, kind, n = 1) => ask(`deliver ${user.name} ${kind} ${n}`),
     count: async (user) => (await ask(`count ${user.name}`)).count,
     raw: async (user) => (await ask(`raw ${user.name}`)).messages,
+    oauthLogin: (user, mechanism, accessToken) => ask(`oauth-login ${user.name} ${mechanism} ${accessToken}`),
+    logHas: async (text) => (await ask(`log-has ${text}`)).found,
     stopProxy: () => ask('proxy-stop'),
     startProxy: () => ask('proxy-start'),
     close: async () => {

@@ -52,6 +52,18 @@ impl Dovecot {
     /// Starts a fresh server with no users. Panics with a clear message when Dovecot is missing
     /// (the README's test command installs it).
     pub fn start() -> Dovecot {
+        Dovecot::start_with(None)
+    }
+
+    /// Starts a server that also takes OAuth 2 bearer tokens (SASL XOAUTH2 and OAUTHBEARER)
+    /// through `passdb oauth2`, which asks `introspection_url` (RFC 7662, with the client's
+    /// credentials in the URL's user-info part) about each token and accepts it when the
+    /// answer says `active: true` and its `sub` is the user logging in.
+    pub fn start_oauth2(introspection_url: &str) -> Dovecot {
+        Dovecot::start_with(Some(introspection_url))
+    }
+
+    fn start_with(oauth2_introspection: Option<&str>) -> Dovecot {
         let binary = dovecot_binary();
         let dir = tempfile::Builder::new()
             .prefix("postbag-dovecot-")
@@ -79,6 +91,9 @@ impl Dovecot {
             let mut config = render_config(dir.path(), pop3_port, pop3s_port, &identity);
             if Path::new(LMTP_BINARY).exists() {
                 config.push_str(MTA_SOCKETS);
+            }
+            if let Some(url) = oauth2_introspection {
+                config.push_str(&oauth2_config(dir.path(), url));
             }
             fs::write(&config_path, config).unwrap();
             let mut child = Command::new(&binary)
@@ -411,6 +426,29 @@ protocol lmtp {
   auth_username_format = %Ln
 }
 "#;
+
+/// The oauth2 passdb beside the passwd-file one: only the OAuth mechanisms reach it, and a
+/// token is checked by introspection on every login (no cache), so a revoked grant is refused
+/// at once. The settings file holds the introspection client's secret (fresh per run, in the
+/// run's own directory).
+fn oauth2_config(dir: &Path, introspection_url: &str) -> String {
+    let settings = dir.join("dovecot-oauth2.conf.ext");
+    fs::write(
+        &settings,
+        format!(
+            "introspection_mode = post\nintrospection_url = {introspection_url}\n\
+             force_introspection = yes\nusername_attribute = sub\n\
+             active_attribute = active\nactive_value = true\n"
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&settings, fs::Permissions::from_mode(0o644)).unwrap();
+    format!(
+        "auth_mechanisms = $auth_mechanisms xoauth2 oauthbearer\n\
+         passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\n",
+        settings.display()
+    )
+}
 
 fn dovecot_binary() -> PathBuf {
     for candidate in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {

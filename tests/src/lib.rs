@@ -9,6 +9,8 @@ pub mod fake_upstreams;
 // Mail that attacks the reader (cid injection, amplification, hidden parts, remote content).
 pub mod hostile_mail;
 pub mod messages;
+// One POP3 login with an OAuth token over POP3S (the e2e fixture's `oauth-login`, OIDC tests).
+pub mod pop3_oauth;
 // A private Postfix instance: SMTP submission (STARTTLS and implicit TLS) into Dovecot's Maildirs.
 pub mod postfix;
 // Starting the proxy (postbag_proxy::run on its own thread) and opening tunnels through it,

@@ -143,7 +143,13 @@ fn BackupStatus() -> impl IntoView {
 }
 
 /// A running backup or restore: its words, a progress bar and Cancel.
-fn running(model: Model, text: String, value: f64, max: f64, cancel: &'static str) -> impl IntoView {
+fn running(
+    model: Model,
+    text: String,
+    value: f64,
+    max: f64,
+    cancel: &'static str,
+) -> impl IntoView {
     view! {
         <div class="sync running">
             <span class="progress-text">{text}</span>

@@ -15,6 +15,12 @@
 //! POP3 mailbox. Postfix refuses `refused_recipient` (550 5.1.1) and messages over `size_limit`
 //! (552); see postbag_tests::postfix.
 //!
+//! With `POSTBAG_FIXTURE_OAUTH_INTROSPECTION=<url>` Dovecot also takes OAuth 2 tokens (XOAUTH2,
+//! OAUTHBEARER) checked at that introspection endpoint (tests/oidc/provider.mjs prints one);
+//! `oauth-login USER MECHANISM TOKEN` logs in with the protocol crate's client over POP3S and
+//! answers `{"mechanism"}` or `{"refused"}`, and `log-has TEXT` answers whether Dovecot's log
+//! contains TEXT (`{"found"}`). The token is never printed.
+//!
 //! Beside Dovecot runs a scripted plain-TCP POP3 server (`scripted_port`, see
 //! postbag_tests::scripted_pop3) for the login refusals Dovecot cannot be made to give.
 //!
@@ -39,7 +45,10 @@ fn main() {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("dist"));
-    let dovecot = Dovecot::start();
+    let dovecot = match std::env::var("POSTBAG_FIXTURE_OAUTH_INTROSPECTION") {
+        Ok(url) => Dovecot::start_oauth2(&url),
+        Err(_) => Dovecot::start(),
+    };
     let postfix = Postfix::start(&dovecot);
     let scripted = postbag_tests::scripted_pop3::start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
@@ -91,6 +100,13 @@ fn main() {
                 Some(user) => json!({ "count": dovecot.message_count(user) }),
                 None => json!({ "error": format!("unknown user {name}") }),
             },
+            ["oauth-login", name, mechanism, token] => {
+                match postbag_tests::pop3_oauth::login(&dovecot, name, mechanism, token) {
+                    Ok(m) => json!({ "mechanism": m.sasl_name() }),
+                    Err(why) => json!({ "refused": why }),
+                }
+            }
+            ["log-has", text @ ..] => json!({ "found": dovecot.log().contains(&text.join(" ")) }),
             ["proxy-stop"] => {
                 if let Some(p) = proxy.take() {
                     p.stop(false);

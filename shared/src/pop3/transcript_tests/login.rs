@@ -387,3 +387,30 @@ fn debug_output_never_shows_the_password_or_mail() {
     assert_eq!(client.take_outgoing().unwrap(), b"CAPA\r\nAUTH XOAUTH2\r\n");
     assert!(!format!("{client:?}").contains("toktok"));
 }
+
+/// Dovecot's answer to a token its oauth2 passdb refused: a JSON error as a challenge, which the
+/// client answers with an empty line, then `-ERR [AUTH]`.
+#[test]
+fn a_refused_xoauth2_token_is_auth_failed() {
+    let mut cfg = config();
+    cfg.user = "user0".into();
+    cfg.password = Secret::new("badtoken".into());
+    cfg.auth = AuthPolicy::XOAuth2;
+    let server = "+OK hi\r\n+OK\r\nSASL XOAUTH2 OAUTHBEARER\r\n.\r\n\
+                  + eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=\r\n\
+                  -ERR [AUTH] Authentication failed.\r\n";
+    check(
+        Script {
+            config: cfg,
+            server: &[server.as_bytes()],
+            on_ready: &[],
+        },
+        "CAPA\r\nAUTH XOAUTH2 dXNlcj11c2VyMAFhdXRoPUJlYXJlciBiYWR0b2tlbgEB\r\n\r\n",
+        None,
+        server_error(
+            ServerErrorKind::AuthFailed,
+            Some(ResponseCode::Auth),
+            "Authentication failed.",
+        ),
+    );
+}

@@ -1,0 +1,99 @@
+// A real OpenID provider for the tests (the `oidc-provider` package, certified OpenID
+// Connect): authorization code with PKCE (S256 required), refresh tokens, token revocation
+// (RFC 7009) and introspection (RFC 7662), which Dovecot's `passdb oauth2` asks about every
+// token. It serves its own login and consent pages (the package's development interactions).
+//
+//   node tests/oidc/provider.mjs [--short-ttl SECONDS] [--user NAME]...
+//
+// It listens on a free loopback port and prints one JSON line:
+//   { issuer, port, client_id, short_client_id, redirect_uri, introspection_url }
+// `client_id` is a public client (no secret, PKCE), as a browser app is, whose access tokens
+// live an hour; `short_client_id` is the same but its access tokens live --short-ttl seconds
+// (default 5), for the tests of expiry and refresh. `redirect_uri` is the
+// one address it may return codes to (a test intercepts it in the browser). `introspection_url`
+// carries Dovecot's own confidential client in its user-info part, which is how Dovecot's
+// oauth2 passdb authenticates to an introspection endpoint (introspection_mode = post).
+// It stops when stdin closes. It logs nothing: no token, no code, no account.
+//
+// Only the accounts named with --user exist. The development login page takes any password,
+// so the password typed in a test proves nothing; what the tests check is the token that
+// comes out of the flow and what Dovecot makes of it.
+
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const args = process.argv.slice(2);
+const users = new Set();
+let shortTtl = 5;
+for (let i = 0; i < args.length; i += 1) {
+  if (args[i] === '--short-ttl') shortTtl = Number(args[++i]);
+  else if (args[i] === '--user') users.add(args[++i]);
+  else throw new Error(`unknown argument ${args[i]}`);
+}
+
+const CLIENT_ID = 'postbag-test';
+const SHORT_CLIENT_ID = 'postbag-test-short';
+const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
+const DOVECOT_ID = 'dovecot';
+// Fresh per run: only the Dovecot started for this run learns it.
+const DOVECOT_SECRET = randomBytes(18).toString('base64url');
+
+const server = createServer();
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { port } = server.address();
+const issuer = `http://127.0.0.1:${port}`;
+
+const publicClient = (clientId) => ({
+  client_id: clientId,
+  token_endpoint_auth_method: 'none',
+  redirect_uris: [REDIRECT_URI],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+});
+
+const provider = new Provider(issuer, {
+  clients: [
+    publicClient(CLIENT_ID),
+    publicClient(SHORT_CLIENT_ID),
+    {
+      client_id: DOVECOT_ID,
+      client_secret: DOVECOT_SECRET,
+      redirect_uris: [],
+      grant_types: [],
+      response_types: [],
+    },
+  ],
+  async findAccount(ctx, id) {
+    if (!users.has(id)) return undefined;
+    return { accountId: id, claims: async () => ({ sub: id }) };
+  },
+  scopes: ['openid', 'offline_access'],
+  // A public client is given refresh tokens when it asked for offline_access.
+  issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+    && code.scopes.has('offline_access'),
+  features: {
+    devInteractions: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+  },
+  ttl: {
+    AccessToken: (ctx, token, client) => (client.clientId === SHORT_CLIENT_ID ? shortTtl : 3600),
+  },
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+});
+// The package reports server errors through this event; tell only their class, never a body.
+provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc provider: ${err.name}\n`));
+server.on('request', provider.callback());
+
+process.stdout.write(`${JSON.stringify({
+  issuer,
+  port,
+  client_id: CLIENT_ID,
+  short_client_id: SHORT_CLIENT_ID,
+  redirect_uri: REDIRECT_URI,
+  introspection_url: `http://${DOVECOT_ID}:${DOVECOT_SECRET}@127.0.0.1:${port}/token/introspection`,
+})}\n`);
+
+process.stdin.resume();
+process.stdin.on('end', () => server.close(() => process.exit(0)));
