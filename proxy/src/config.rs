@@ -9,6 +9,8 @@ use ipnet::IpNet;
 use postbag_protocol::Secret;
 use serde::Deserialize;
 
+use crate::oauth_clients::OAuthClient;
+
 /// Everything the proxy needs to run. `Config::default()` is the embedded default: serve the app
 /// on 127.0.0.1:8080, relay to the POP3 ports 110 and 995 and the submission ports 587 and 465
 /// of any public host, no private targets. Safe on
@@ -67,6 +69,10 @@ pub struct Config {
     /// TCP_NODELAY on upstream and accepted sockets. Only the benchmark turns it off, to show
     /// what Nagle's algorithm would cost.
     pub tcp_nodelay: bool,
+    /// The public OAuth 2 clients registered for this deployment (`[[oauth_clients]]` in the
+    /// TOML file), served to the app at `/oauth/clients`; see oauth_clients.rs. Client ids only:
+    /// the proxy holds no client secret.
+    pub oauth_clients: Vec<OAuthClient>,
 }
 
 impl Default for Config {
@@ -94,6 +100,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             workers: 0,
             tcp_nodelay: true,
+            oauth_clients: Vec::new(),
         }
     }
 }
@@ -138,6 +145,11 @@ impl Config {
         {
             return Err(ConfigError::TokenUnsendable);
         }
+        for (index, client) in self.oauth_clients.iter().enumerate() {
+            if let Some(problem) = client.problem() {
+                return Err(ConfigError::OAuthClient { index, problem });
+            }
+        }
         Ok(())
     }
 }
@@ -162,6 +174,8 @@ pub enum ConfigError {
          !#$%&'*+-.^_`|~ only, e.g. the output of `openssl rand -hex 32`"
     )]
     TokenUnsendable,
+    #[error("oauth_clients entry {index}: {problem}")]
+    OAuthClient { index: usize, problem: String },
 }
 
 /// Command-line flags. Each flag can also be set by the environment variable named beside it;

@@ -31,6 +31,7 @@ mod handshake;
 mod limits;
 mod log_safe;
 mod metrics;
+mod oauth_clients;
 mod policy;
 mod precompressed;
 mod pump;
@@ -49,6 +50,7 @@ mod x509;
 
 pub use config::{Cli, Config, ConfigError};
 pub use exposure::{Exposed, Missing, StartRefused};
+pub use oauth_clients::{OAuthClient, OAuthProvider};
 /// The protocol crate's one secret type, which the access token travels in.
 pub use postbag_protocol::Secret;
 pub use server::{Shutdown, run};

@@ -1,5 +1,5 @@
 //! The HTTP routes: the tunnel path (for requests that are not an upgrade), `/healthz`,
-//! `/metrics`, and the built app with its security and cache headers, compressed as the browser
+//! `/metrics`, `/oauth/clients` (oauth_clients.rs), and the built app with its security and cache headers, compressed as the browser
 //! asks where the build left compressed copies.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 
 use crate::handshake::{self, Refused};
+use crate::oauth_clients;
 use crate::precompressed::{self, Answer};
 use crate::state::State;
 use crate::static_files;
@@ -62,7 +63,7 @@ pub fn app(
                 }
                 if !headers.contains_key(header::CACHE_CONTROL) {
                     let cache = match path.as_str() {
-                        TUNNEL_PATH | "/healthz" | "/metrics" => "no-store",
+                        TUNNEL_PATH | "/healthz" | "/metrics" | oauth_clients::PATH => "no-store",
                         "/" => "no-cache",
                         p => static_files::cache_control(p),
                     };
@@ -76,7 +77,8 @@ pub fn app(
             "/healthz",
             web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
         )
-        .route("/metrics", web::get().to(metrics_endpoint));
+        .route("/metrics", web::get().to(metrics_endpoint))
+        .route(oauth_clients::PATH, web::get().to(oauth_clients::endpoint));
     if state.site.is_built() {
         let index = state.site.index();
         app = app.service(

@@ -673,3 +673,51 @@ fn the_service_worker_gets_what_it_caches() {
     assert!(!now.headers.contains_key("content-encoding"));
     assert_eq!(now.body, edited.as_bytes());
 }
+
+/// The app reads the registered OAuth clients from `/oauth/clients`: ids, the provider and, for
+/// a generic OpenID provider, its issuer and name; never stored by the browser's cache.
+#[test]
+fn the_registered_oauth_clients_are_served() {
+    use postbag_proxy::{OAuthClient, OAuthProvider};
+    let none = proxy(None);
+    let answer = get(none.addr(), "/oauth/clients");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, b"[]");
+    let mut config = base_config(None);
+    config.oauth_clients = vec![
+        OAuthClient {
+            provider: OAuthProvider::Microsoft,
+            client_id: "0a1b-spa".into(),
+            issuer: None,
+            name: None,
+        },
+        OAuthClient {
+            provider: OAuthProvider::Oidc,
+            client_id: "postbag".into(),
+            issuer: Some("https://id.example.org/realms/mail".into()),
+            name: Some("Example Mail".into()),
+        },
+    ];
+    let two = spawn_proxy(config);
+    let answer = get(two.addr(), "/oauth/clients");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("cache-control"), "no-store");
+    assert!(
+        answer
+            .header("content-type")
+            .starts_with("application/json")
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([
+            { "provider": "microsoft", "client_id": "0a1b-spa" },
+            {
+                "provider": "oidc",
+                "client_id": "postbag",
+                "issuer": "https://id.example.org/realms/mail",
+                "name": "Example Mail"
+            }
+        ])
+    );
+}

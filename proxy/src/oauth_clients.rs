@@ -1,0 +1,154 @@
+//! The OAuth 2 clients the self-hoster registered (Google, Microsoft, a generic OpenID provider
+//! such as Keycloak in front of Dovecot), served to the app at `/oauth/clients` so that it can
+//! offer "Sign in with ...". Only public clients: the browser runs the authorization code flow
+//! with PKCE itself (Google, Microsoft and OpenID providers all allow that for single-page
+//! apps), so there is no client secret here to keep, and the proxy sees no code and no token.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::state::State;
+
+/// Where the app reads the list.
+pub const PATH: &str = "/oauth/clients";
+
+/// Which provider a client belongs to: it fixes the endpoints for Google and Microsoft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    Google,
+    Microsoft,
+    /// Any OpenID provider, found through `issuer`'s discovery document.
+    Oidc,
+}
+
+/// One registered public client, as written in the TOML file:
+///
+/// ```toml
+/// [[oauth_clients]]
+/// provider = "oidc"
+/// client_id = "postbag"
+/// issuer = "https://id.example.org/realms/mail"
+/// name = "Example Mail"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    pub provider: OAuthProvider,
+    /// The client id the provider gave at registration. Public by nature: it is in every
+    /// authorization URL.
+    pub client_id: String,
+    /// For `oidc` only: the issuer URL (https, or http on a loopback address for tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// For `oidc` only: the name on the button ("Sign in with <name>").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl OAuthClient {
+    /// Why this entry cannot be used, if it cannot: the app would build authorization URLs
+    /// from it, so an entry that means something else than it says is refused at start.
+    pub fn problem(&self) -> Option<String> {
+        let printable =
+            |s: &str| !s.is_empty() && s.len() <= 512 && !s.chars().any(char::is_control);
+        if !printable(&self.client_id) {
+            return Some("client_id is empty, too long or has control characters".into());
+        }
+        match (self.provider, &self.issuer) {
+            (OAuthProvider::Oidc, None) => Some("an oidc client needs its issuer URL".into()),
+            (OAuthProvider::Oidc, Some(issuer)) if !issuer_ok(issuer) => Some(format!(
+                "issuer {issuer:?} is not an https URL (http only on 127.0.0.1 or localhost)"
+            )),
+            (OAuthProvider::Google | OAuthProvider::Microsoft, Some(_)) => Some(
+                "google and microsoft clients take no issuer (their endpoints are fixed)".into(),
+            ),
+            _ if self.name.as_deref().is_some_and(|n| !printable(n)) => {
+                Some("name is empty, too long or has control characters".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An issuer the browser may be sent to: https, or plain http on loopback (the tests' provider).
+fn issuer_ok(issuer: &str) -> bool {
+    if issuer.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    let loopback = [
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://localhost:",
+        "http://localhost/",
+    ];
+    (issuer.starts_with("https://") && issuer.len() > "https://".len())
+        || loopback.iter().any(|p| issuer.starts_with(p))
+}
+
+/// `GET /oauth/clients`: the configured list (empty when none), as JSON.
+pub async fn endpoint(state: web::Data<State>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.config.oauth_clients)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(toml_entry: &str, problem: Option<&str>) {
+        let client: OAuthClient = toml::from_str(toml_entry).unwrap();
+        let got = client.problem();
+        match problem {
+            None => assert_eq!(got, None, "{toml_entry}"),
+            Some(words) => assert!(
+                got.as_deref().is_some_and(|p| p.contains(words)),
+                "{toml_entry}: {got:?}"
+            ),
+        }
+    }
+
+    #[test]
+    fn entries_that_mean_what_they_say() {
+        check(
+            "provider = \"google\"\nclient_id = \"123.apps.googleusercontent.com\"",
+            None,
+        );
+        check("provider = \"microsoft\"\nclient_id = \"0a1b\"", None);
+        check(
+            "provider = \"oidc\"\nclient_id = \"postbag\"\nissuer = \"https://id.example.org/realms/mail\"\nname = \"Example\"",
+            None,
+        );
+        check(
+            "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"http://127.0.0.1:8443\"",
+            None,
+        );
+    }
+
+    #[test]
+    fn entries_that_would_mislead_are_refused() {
+        check(
+            "provider = \"oidc\"\nclient_id = \"p\"",
+            Some("needs its issuer"),
+        );
+        check(
+            "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"http://id.example.org\"",
+            Some("not an https URL"),
+        );
+        check(
+            "provider = \"google\"\nclient_id = \"p\"\nissuer = \"https://evil.example\"",
+            Some("take no issuer"),
+        );
+        check("provider = \"google\"\nclient_id = \"\"", Some("client_id"));
+        check(
+            "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"https://x\"\nname = \"a\\nb\"",
+            Some("name"),
+        );
+        // A secret has no place here: the proxy keeps none.
+        assert!(
+            toml::from_str::<OAuthClient>(
+                "provider = \"google\"\nclient_id = \"p\"\nclient_secret = \"s\""
+            )
+            .is_err()
+        );
+    }
+}
