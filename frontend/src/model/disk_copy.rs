@@ -221,8 +221,12 @@ impl Model {
     }
 
     fn blocked(self, cause: &DiskError) {
-        self.set_disk_status(CopyStatus::Blocked {
-            cause: cause.to_string(),
+        // A refused permission is fixed by asking again ("Allow …"), not by another folder.
+        self.set_disk_status(match cause {
+            DiskError::NotAllowed => CopyStatus::NeedsPermission,
+            _ => CopyStatus::Blocked {
+                cause: cause.to_string(),
+            },
         });
     }
 
