@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::model::{Model, Outgoing, Screen};
 use crate::store::OtherTab;
-use crate::views::{mailbox::Mailbox, setup::Setup};
+use crate::views::{accounts::Accounts, mailbox::Mailbox, setup::Setup};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                 }
                 Screen::Setup => view! { <Setup /> }.into_any(),
                 Screen::Mailbox => view! { <Mailbox /> }.into_any(),
+                Screen::Accounts => view! { <Accounts /> }.into_any(),
             }}
         </div>
     }

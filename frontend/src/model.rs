@@ -4,13 +4,19 @@
 //! `credentials.rs`) live in thread-locals: wasm32 is single-threaded and Leptos signals want
 //! `Send` values. The running sync's Cancel is a value the model holds (`cancel`).
 //!
-//! - `syncing.rs`: starting a sync, Cancel, what the engine tells the screen while it runs.
+//! - `accounts.rs`: the inbox shown (all accounts or one) and adding, editing, removing
+//!   accounts.
+//! - `checking.rs`: when each account is checked next (pure, on an injected clock);
+//!   `scheduler.rs` runs those checks (ticker, network events, Web Locks across tabs).
+//! - `syncing.rs`: one session of one account, Cancel, what the engine tells the screen.
 //! - `list.rs`: committed batches merged into the list in the store's order.
 //! - `reading.rs`: the reader's message, a resource on the selection.
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
 //! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
 
+mod accounts;
+pub mod checking;
 mod backup;
 mod compose;
 mod credentials;
@@ -21,6 +27,7 @@ mod list;
 mod outbox;
 mod reading;
 mod safety;
+mod scheduler;
 mod syncing;
 
 use std::cell::RefCell;
@@ -29,6 +36,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use postbag_protocol::pop3::Secret;
 
+pub use accounts::{Inbox, RemovedMail};
 pub use backup::BackupState;
 pub use compose::Answer;
 pub use credentials::{
@@ -41,9 +49,10 @@ pub use import::ImportState;
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
 pub use safety::RECENT_EXPORT_DAYS;
+pub use scheduler::{CheckLine, Checks};
 
 use crate::account::{client_config, target};
-use crate::store::{Account, IMPORTED, OtherTab, Store, Summary};
+use crate::store::{Account, IMPORTED, MessageKey, OtherTab, Store, Summary};
 use crate::sync::{self, CancelHandle, Explained, Progress, Session, SyncError};
 use crate::tunnel::{AccessCode, TunnelSocket, default_url};
 
@@ -75,15 +84,25 @@ pub enum Screen {
     Loading,
     Setup,
     Mailbox,
+    /// The accounts screen: every account, its checks, add, edit and remove.
+    Accounts,
 }
 
 /// All reactive state, `Copy` so closures can capture it freely.
 #[derive(Clone, Copy)]
 pub struct Model {
     pub screen: RwSignal<Screen>,
+    /// Every account, in the order they were added.
+    pub accounts: RwSignal<Vec<Account>>,
+    /// The current account: the one compose, the outbox and its settings use (the shown
+    /// account's, or the last one chosen while the unified inbox is shown).
     pub account: RwSignal<Option<Account>>,
+    /// The account the settings form edits (`None`: a new one).
+    pub editing: RwSignal<Option<Account>>,
+    /// All accounts' mail together, or one account's.
+    pub inbox: RwSignal<Inbox>,
     pub messages: RwSignal<Vec<Summary>>,
-    pub selected: RwSignal<Option<String>>,
+    pub selected: RwSignal<Option<MessageKey>>,
     /// The selected message, loaded (`reading.rs`).
     pub open: LocalResource<Option<OpenMessage>>,
     pub search: RwSignal<String>,
@@ -91,7 +110,10 @@ pub struct Model {
     /// The running sync's Cancel (a fresh one per sync).
     cancel: StoredValue<CancelHandle, LocalStorage>,
     pub offline: RwSignal<bool>,
-    pub needs_password: RwSignal<bool>,
+    /// The account whose password a Sync asked for (the prompt shows while it is set).
+    pub needs_password: RwSignal<Option<Account>>,
+    /// Automatic checks (`scheduler.rs`).
+    pub checks: Checks,
     /// The last sync was refused for want of the proxy's access code (or a right one).
     pub needs_access_code: RwSignal<bool>,
     pub storage_error: RwSignal<Option<String>>,
@@ -146,20 +168,39 @@ impl Model {
     /// its reactive owner.
     pub fn new() -> Model {
         let account = RwSignal::new(None);
+        let accounts = RwSignal::new(Vec::new());
+        // The current account changed elsewhere (its sending settings saved): the list too.
+        Effect::watch(
+            move || account.get(),
+            move |a: &Option<Account>, _, _| {
+                if let Some(a) = a {
+                    accounts.update(|all: &mut Vec<Account>| {
+                        if all.iter().any(|x| x.id == a.id) {
+                            accounts::upsert(all, a);
+                        }
+                    });
+                }
+            },
+            false,
+        );
         let messages = RwSignal::new(Vec::new());
         let selected = RwSignal::new(None);
         let imported_shown = RwSignal::new(false);
         Model {
             screen: RwSignal::new(Screen::Loading),
+            accounts,
             account,
+            editing: RwSignal::new(None),
+            inbox: RwSignal::new(Inbox::All),
             messages,
             selected,
-            open: reading::open_on_selection(account, imported_shown, messages, selected),
+            open: reading::open_on_selection(messages, selected),
             search: RwSignal::new(String::new()),
             sync: RwSignal::new(SyncState::Idle),
             cancel: StoredValue::new_local(CancelHandle::default()),
             offline: RwSignal::new(false),
-            needs_password: RwSignal::new(false),
+            needs_password: RwSignal::new(None),
+            checks: Checks::new(),
             needs_access_code: RwSignal::new(false),
             storage_error: RwSignal::new(None),
             other_tab: RwSignal::new(None),
@@ -179,9 +220,15 @@ impl Model {
         }
     }
 
-    /// Opens the database and shows the first account (or the setup form).
+    /// Opens the database and shows every account's mail (or the setup form), then starts
+    /// the automatic checks.
     pub fn start(self) {
         self.watch_durability();
+        // The badge follows the list: new mail, a message read or deleted.
+        Effect::new(move |_| {
+            self.messages.track();
+            spawn_local(self.update_badge());
+        });
         spawn_local(async move {
             let other_tab = self.other_tab;
             match Store::open(move |event| other_tab.set(Some(event))).await {
@@ -194,9 +241,11 @@ impl Model {
                     self.load_disk_copy();
                     match store.accounts().await {
                         Ok(accounts) if !accounts.is_empty() => {
-                            self.account.set(accounts.into_iter().next());
+                            self.account.set(accounts.first().cloned());
+                            self.accounts.set(accounts);
                             self.screen.set(Screen::Mailbox);
                             self.reload().await;
+                            self.start_checking();
                         }
                         Ok(_) => self.screen.set(Screen::Setup),
                         Err(e) => self.storage_error.set(Some(e.to_string())),
@@ -209,10 +258,15 @@ impl Model {
 
     /// Re-reads the message list from IndexedDB (at start, after a save, after a sync).
     pub async fn reload(self) {
-        let Some(key) = self.list_key() else {
-            return;
+        let listed = if self.imported_shown.get_untracked() {
+            store().list(IMPORTED).await
+        } else {
+            match self.inbox.get_untracked() {
+                Inbox::All => store().list_received().await,
+                Inbox::Account(id) => store().list(&id).await,
+            }
         };
-        match store().list(&key).await {
+        match listed {
             Ok(list) => self.messages.set(list),
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
@@ -221,13 +275,26 @@ impl Model {
         }
     }
 
-    /// The store key of the mail the list shows: the account's, or [`IMPORTED`].
-    fn list_key(self) -> Option<String> {
+    /// The installed app's badge: the unread count of every account's mail.
+    async fn update_badge(self) {
+        let unread = match self.inbox.get_untracked() {
+            Inbox::All if !self.imported_shown.get_untracked() => self
+                .messages
+                .with_untracked(|all| all.iter().filter(|m| !m.read).count()),
+            _ => match store().list_received().await {
+                Ok(all) => all.iter().filter(|m| !m.read).count(),
+                Err(_) => return,
+            },
+        };
+        crate::pwa::set_badge(unread as u32);
+    }
+
+    /// Whether the list shows mail stored under `key`.
+    fn shows(self, key: &str) -> bool {
         if self.imported_shown.get_untracked() {
-            return Some(IMPORTED.to_string());
+            return key == IMPORTED;
         }
-        self.account
-            .with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
+        self.inbox.with_untracked(|inbox| inbox.shows(key))
     }
 
     /// Shows imported mail (`true`) or the account's in the list and reader.
@@ -243,12 +310,9 @@ impl Model {
 
     /// Shows messages just stored (a sync's committed batch) in their place in the list.
     pub fn add_messages(self, arrived: &[Summary]) {
-        // Arrivals of the account are merged only while its list is shown (they carry its key).
-        let Some(account) = self.list_key() else {
-            return;
-        };
+        // Arrivals are merged only while their inbox is shown (they carry their account's key).
         self.messages
-            .update(|all| list::merge(all, &account, arrived));
+            .update(|all| list::merge(all, |key| self.shows(key), arrived));
     }
 
     pub fn visible(self) -> Vec<Summary> {
@@ -266,14 +330,23 @@ impl Model {
         })
     }
 
+    /// Stores a new or edited account, makes it the current one and checks it soon (a
+    /// sign-in refused before may work now).
     pub async fn save_account(self, account: Account) -> Result<(), String> {
         store()
             .put_account(&account)
             .await
             .map_err(|e| e.to_string())?;
-        self.account.set(Some(account));
+        let first = self.accounts.with_untracked(Vec::is_empty);
+        self.accounts.update(|all| accounts::upsert(all, &account));
+        self.account.set(Some(account.clone()));
+        self.editing.set(None);
         self.screen.set(Screen::Mailbox);
         self.reload().await;
+        if first {
+            self.start_checking();
+        }
+        self.resume_checks(&account.id);
         Ok(())
     }
 
@@ -303,29 +376,33 @@ impl Model {
 
 impl Model {
     /// Marks a message read or unread, here and in the store.
-    pub async fn set_read(self, uidl: &str, read: bool) {
-        reading::mark_read(self.messages, uidl, read).await;
+    pub async fn set_read(self, key: &MessageKey, read: bool) {
+        reading::mark_read(self.messages, key, read).await;
     }
 
     /// Deletes a message here; with "delete on server when deleted here" the server copy is
     /// queued for deletion at the next sync.
-    pub async fn delete(self, uidl: &str) {
-        let (Some(account), Some(key)) = (self.account.get_untracked(), self.list_key()) else {
-            return;
-        };
-        // Imported mail is on no server: nothing to delete there.
-        let mirror = !self.imported_shown.get_untracked()
-            && matches!(
-                account.policy,
-                crate::store::ServerPolicy::Leave {
-                    mirror_deletes: true,
-                    ..
-                }
-            );
-        match store().delete_local(&key, uidl, mirror).await {
+    pub async fn delete(self, key: &MessageKey) {
+        let (account, uidl) = key;
+        // Imported mail, and the mail of a removed account, is on no server of ours: nothing
+        // to delete there.
+        let mirror = self.accounts.with_untracked(|all| {
+            all.iter().any(|a| {
+                &a.id == account
+                    && matches!(
+                        a.policy,
+                        crate::store::ServerPolicy::Leave {
+                            mirror_deletes: true,
+                            ..
+                        }
+                    )
+            })
+        });
+        match store().delete_local(account, uidl, mirror).await {
             Ok(()) => {
                 self.selected.set(None);
-                self.messages.update(|all| all.retain(|m| m.uidl != uidl));
+                self.messages
+                    .update(|all| all.retain(|m| !(&m.account == account && &m.uidl == uidl)));
             }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }

@@ -109,3 +109,85 @@ fn unavailable(error: JsValue) -> StorageError {
             .unwrap_or_else(|| "unknown error".into()),
     )
 }
+
+/// The installed app's badge (Badging API): the unread count, cleared at zero. Browsers
+/// without the API, or a page not installed, ignore it.
+pub fn set_badge(unread: u32) {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return;
+    };
+    let (name, args) = if unread == 0 {
+        ("clearAppBadge", js_sys::Array::new())
+    } else {
+        ("setAppBadge", js_sys::Array::of1(&JsValue::from(unread)))
+    };
+    if let Ok(f) = Reflect::get(&navigator, &name.into())
+        && let Ok(f) = f.dyn_into::<js_sys::Function>()
+        && let Ok(p) = f.apply(&navigator, &args)
+        && let Ok(p) = p.dyn_into::<Promise>()
+    {
+        // A refusal (not installed, no permission) changes nothing for the user: not shown.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(p).await;
+        });
+    }
+}
+
+fn notification_class() -> Option<js_sys::Function> {
+    let window = web_sys::window()?;
+    Reflect::get(&window, &"Notification".into())
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The notification permission: `"granted"`, `"denied"`, `"default"` (not asked yet), or
+/// `"unsupported"`.
+pub fn notification_permission() -> String {
+    notification_class()
+        .and_then(|n| Reflect::get(&n, &"permission".into()).ok())
+        .and_then(|p| p.as_string())
+        .unwrap_or_else(|| "unsupported".into())
+}
+
+/// Asks for the permission to notify; call only from a user gesture (a click), never at
+/// load: browsers block, and users resent, an unasked prompt. Returns the answer.
+pub async fn ask_notifications() -> String {
+    let Some(class) = notification_class() else {
+        return "unsupported".into();
+    };
+    let asked = Reflect::get(&class, &"requestPermission".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&class).ok())
+        .and_then(|p| p.dyn_into::<Promise>().ok());
+    if let Some(p) = asked {
+        let _ = JsFuture::from(p).await;
+    }
+    notification_permission()
+}
+
+/// "3 new messages" for `account`, as a system notification when the user allowed them. The
+/// notification names the account and the count only, never a sender or subject: it shows on
+/// the lock screen.
+pub fn notify_new_mail(account: &str, count: u32) {
+    if notification_permission() != "granted" {
+        return;
+    }
+    let Some(class) = notification_class() else {
+        return;
+    };
+    let body = match count {
+        1 => format!("1 new message for {account}"),
+        n => format!("{n} new messages for {account}"),
+    };
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"body".into(), &body.into());
+    let _ = Reflect::set(
+        &options,
+        &"tag".into(),
+        &format!("postbag {account}").into(),
+    );
+    let args = js_sys::Array::of2(&"Postbag: new mail".into(), &options);
+    let _ = Reflect::construct(&class, &args);
+}

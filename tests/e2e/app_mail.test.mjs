@@ -68,6 +68,8 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   assert.match(report, /PLAIN/, report);
   assert.match(report, /8 messages/, report);
   await page.screenshot({ path: join(SHOTS, 'app-setup-tested.png'), fullPage: true });
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
 
   const text = await sync(page);
@@ -319,6 +321,8 @@ test('remembered password: sealed at rest, unlocked by the passphrase in a new s
   await page.getByLabel('Remember the password on this device').check();
   await page.getByText('The password is stored encrypted').waitFor();
   await page.getByLabel('Passphrase to encrypt the password').fill('correct horse battery');
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();
   const accounts = await page.evaluate(() => new Promise((res) => {

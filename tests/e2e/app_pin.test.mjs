@@ -44,6 +44,8 @@ test('a rejected certificate is shown, pinned by the user, and then trusted', as
   assert.ok(await inView(), 'the Trust button is on screen without scrolling');
   await trust.click();
   await result.getByText('Connection works.').waitFor({ timeout: 20000 });
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();
 

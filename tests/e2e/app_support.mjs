@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 
 /** Fills the setup form through the labels users see (their accessible names). */
-export async function fillAccountForm(page, fx, user, { security = 'tls', policy = 'delete' } = {}) {
+/** `checkEvery`: minutes between automatic checks; empty (the default here) for Sync only, so
+ * that a test's Sync is the only session. */
+export async function fillAccountForm(page, fx, user, { security = 'tls', policy = 'delete', checkEvery = '' } = {}) {
   await page.getByLabel('Email address').fill(`${user.name}@example.org`);
   await page.getByLabel('Email address').press('Tab');
   await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
@@ -12,11 +14,12 @@ export async function fillAccountForm(page, fx, user, { security = 'tls', policy
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
   await page.getByLabel('After download').selectOption(policy);
+  await page.getByLabel('Check for new mail every (minutes)').fill(checkEvery);
 }
 
 /** Fills the setup form, tests the connection (unless told not to) and saves. */
-export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true } = {}) {
-  await fillAccountForm(page, fx, user, { security, policy });
+export async function setupAccount(page, fx, user, { security = 'tls', policy = 'delete', test = true, checkEvery = '' } = {}) {
+  await fillAccountForm(page, fx, user, { security, policy, checkEvery });
   if (test) {
     await page.getByRole('button', { name: 'Test connection' }).click();
     const result = page.getByRole('status', { name: 'Connection test' });

@@ -87,6 +87,8 @@ test('Test connection asks for the access code, says a wrong one may be wrong, a
   await testResult(page).getByText('Connection works.').waitFor({ timeout: 20000 });
   assert.equal(await fx.count(user), 3, 'a test downloads and deletes nothing');
 
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();
   assert.match(await sync(page), /3 new messages/);
@@ -174,6 +176,8 @@ test('a code entered at setup with "remember" is sealed with the password and co
   await page.getByLabel('Remember the password on this device').check();
   await page.getByLabel('Passphrase to encrypt the password').fill('correct horse battery');
   await page.getByText('Stored encrypted with the password.').waitFor();
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.getByRole('button', { name: 'Sync' }).waitFor();
   const stored = await storedText(page);

@@ -69,6 +69,8 @@ export async function setUpAccount(page, fx, user) {
   await page.getByLabel('After download').selectOption('delete');
   await page.getByLabel('User name').fill(user.name);
   await page.getByLabel('Password or app password').fill(user.password);
+  // Checked only on Sync here (automatic checks are tested in app_checking.test.mjs).
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
   await page.getByRole('button', { name: 'Save account' }).click();
   await page.locator('.mailbox').waitFor({ timeout: 20000 });
 }

@@ -3,7 +3,7 @@
 //! [`Account`]; the view only binds fields to it. The `<select>` values are spelled here too,
 //! so no other code compares strings like `"tls"`.
 
-use crate::store::{Account, Security, ServerPolicy};
+use crate::store::{Account, DEFAULT_CHECK_MINUTES, Security, ServerPolicy};
 
 /// "After download" in the form: [`ServerPolicy`] without its numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,8 @@ pub enum FormError {
     BadPort,
     #[error("Days must be a number.")]
     BadDays,
+    #[error("Check every: the minutes must be a number from 1 to 1440, or empty for never.")]
+    BadCheckMinutes,
 }
 
 /// The days offered when the user first picks "delete after some days".
@@ -85,7 +87,12 @@ pub struct AccountForm {
     pub days: String,
     pub mirror_deletes: bool,
     pub pinned_sha256: Option<String>,
+    /// Minutes between automatic checks; empty: only when the user presses Sync.
+    pub check_minutes: String,
 }
+
+/// The longest interval the form takes: once a day.
+const MAX_CHECK_MINUTES: u32 = 24 * 60;
 
 impl AccountForm {
     /// The form for `existing`, or an empty one (implicit TLS on 995, delete after download).
@@ -101,6 +108,7 @@ impl AccountForm {
                 days: DEFAULT_DAYS.to_string(),
                 mirror_deletes: false,
                 pinned_sha256: None,
+                check_minutes: DEFAULT_CHECK_MINUTES.to_string(),
             };
         };
         let (after_download, days, mirror_deletes) = match a.policy {
@@ -124,6 +132,7 @@ impl AccountForm {
             days: days.to_string(),
             mirror_deletes,
             pinned_sha256: a.pinned_sha256.clone(),
+            check_minutes: a.check_minutes.map(|m| m.to_string()).unwrap_or_default(),
         }
     }
 
@@ -153,6 +162,13 @@ impl AccountForm {
                 mirror_deletes: self.mirror_deletes,
             },
         };
+        let check_minutes = match self.check_minutes.trim() {
+            "" => None,
+            typed => match typed.parse::<u32>() {
+                Ok(m) if (1..=MAX_CHECK_MINUTES).contains(&m) => Some(m),
+                _ => return Err(FormError::BadCheckMinutes),
+            },
+        };
         let username = match self.username.trim() {
             "" => email.clone(),
             typed => typed.to_string(),
@@ -170,6 +186,7 @@ impl AccountForm {
                 pinned_sha256: None,
                 sealed_password: None,
                 sending: None,
+                check_minutes: None,
             },
         };
         account.email = email;
@@ -179,6 +196,7 @@ impl AccountForm {
         account.username = username;
         account.policy = policy;
         account.pinned_sha256 = self.pinned_sha256.clone();
+        account.check_minutes = check_minutes;
         Ok(account)
     }
 
@@ -223,6 +241,7 @@ mod tests {
             pinned_sha256: None,
             sealed_password: None,
             sending: None,
+            check_minutes: Some(DEFAULT_CHECK_MINUTES),
         }
     }
 
@@ -317,6 +336,21 @@ mod tests {
                 Err(FormError::BadPort),
             );
         }
+        for minutes in ["0", "1441", "often"] {
+            check(
+                &AccountForm {
+                    check_minutes: minutes.into(),
+                    ..filled()
+                },
+                None,
+                Err(FormError::BadCheckMinutes),
+            );
+        }
+        let manual = AccountForm {
+            check_minutes: " ".into(),
+            ..filled()
+        };
+        assert_eq!(manual.to_account(None).map(|a| a.check_minutes), Ok(None));
         let days = AccountForm {
             after_download: AfterDownload::LeaveForDays,
             days: "a week".into(),

@@ -3,19 +3,14 @@
 
 use std::cmp::Ordering;
 
-use crate::store::Summary;
+use crate::store::{Summary, newest_first};
 
-/// The store's order (`Store::list`): date descending, then UIDL descending (the reverse of
-/// the `[account, date]` index, whose ties go by the `[account, uidl]` key).
-fn newest_first(a: &Summary, b: &Summary) -> Ordering {
-    b.date.total_cmp(&a.date).then_with(|| b.uidl.cmp(&a.uidl))
-}
-
-/// Adds `arrived` (summaries of `account` just committed) to `list`, replacing any line with
-/// the same UIDL, keeping the order [`crate::store::Store::list`] gives.
-pub fn merge(list: &mut Vec<Summary>, account: &str, arrived: &[Summary]) {
-    for s in arrived.iter().filter(|s| s.account == account) {
-        list.retain(|m| m.uidl != s.uidl);
+/// Adds those of `arrived` (summaries just committed) whose account `shown` accepts to
+/// `list`, replacing any line with the same account and UIDL, keeping the order the store
+/// gives ([`crate::store::Store::list`] for one account, `list_received` for all).
+pub fn merge(list: &mut Vec<Summary>, shown: impl Fn(&str) -> bool, arrived: &[Summary]) {
+    for s in arrived.iter().filter(|s| shown(&s.account)) {
+        list.retain(|m| !(m.uidl == s.uidl && m.account == s.account));
         let at = list.partition_point(|m| newest_first(m, s) == Ordering::Less);
         list.insert(at, s.clone());
     }
@@ -46,7 +41,7 @@ mod tests {
     fn check(list: &[(&str, f64)], arrived: &[(&str, &str, f64)], expected: &[&str]) {
         let mut list: Vec<Summary> = list.iter().map(|(u, d)| line("a", u, *d)).collect();
         let arrived: Vec<Summary> = arrived.iter().map(|(a, u, d)| line(a, u, *d)).collect();
-        merge(&mut list, "a", &arrived);
+        merge(&mut list, |key| key == "a", &arrived);
         let uidls: Vec<&str> = list.iter().map(|s| s.uidl.as_str()).collect();
         assert_eq!(uidls, expected, "arrived {arrived:?}");
     }
@@ -76,5 +71,22 @@ mod tests {
             &["a", "b"],
         );
         check(&[("a", 10.0)], &[("other", "b", 20.0)], &["a"]);
+    }
+
+    #[test]
+    fn the_unified_list_merges_every_shown_account_newest_first() {
+        let mut list = vec![line("a", "1", 10.0), line("b", "1", 5.0)];
+        let arrived = [
+            line("b", "2", 20.0),
+            line("a", "1", 10.0),
+            line("c", "9", 30.0),
+        ];
+        merge(&mut list, |key| key != "c", &arrived);
+        let keys: Vec<(&str, &str)> = list
+            .iter()
+            .map(|s| (s.account.as_str(), s.uidl.as_str()))
+            .collect();
+        // The same UIDL in two accounts is two messages; a line arrives once per account.
+        assert_eq!(keys, [("b", "2"), ("a", "1"), ("b", "1")]);
     }
 }

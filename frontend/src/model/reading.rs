@@ -7,43 +7,37 @@ use leptos::prelude::*;
 
 use super::store;
 use crate::mail::{MessageView, parse_view};
-use crate::store::{Account, IMPORTED, Summary};
+use crate::store::{MessageKey, Summary};
 
 /// An opened message: its stored bytes and what mail-parser made of them (`None`: not mail).
 #[derive(Clone, Debug)]
 pub struct OpenMessage {
-    pub uidl: String,
+    /// The account's key (or `IMPORTED`) and the UIDL.
+    pub key: MessageKey,
     pub view: Option<MessageView>,
     pub raw: Arc<Vec<u8>>,
 }
 
 /// Loads the selected message whenever the selection changes (`None`: nothing selected).
 pub(super) fn open_on_selection(
-    account: RwSignal<Option<Account>>,
-    imported_shown: RwSignal<bool>,
     messages: RwSignal<Vec<Summary>>,
-    selected: RwSignal<Option<String>>,
+    selected: RwSignal<Option<MessageKey>>,
 ) -> LocalResource<Option<OpenMessage>> {
     LocalResource::new(move || {
-        let uidl = selected.get();
-        let key = if imported_shown.get_untracked() {
-            Some(IMPORTED.to_string())
-        } else {
-            account.with_untracked(|a| a.as_ref().map(|a| a.id.clone()))
-        };
+        let key = selected.get();
         async move {
-            let (uidl, key) = (uidl?, key?);
+            let key = key?;
             // A message that cannot be read back opens empty, and says it is not mail.
             let raw = store()
-                .raw(&key, &uidl)
+                .raw(&key.0, &key.1)
                 .await
                 .ok()
                 .flatten()
                 .unwrap_or_default();
             let view = parse_view(&raw);
-            mark_read(messages, &uidl, true).await;
+            mark_read(messages, &key, true).await;
             Some(OpenMessage {
-                uidl,
+                key,
                 view,
                 raw: Arc::new(raw),
             })
@@ -52,9 +46,9 @@ pub(super) fn open_on_selection(
 }
 
 /// Marks a message read or unread, in the store and then in the list.
-pub(super) async fn mark_read(messages: RwSignal<Vec<Summary>>, uidl: &str, read: bool) {
-    let Some(mut summary) =
-        messages.with_untracked(|all| all.iter().find(|m| m.uidl == uidl).cloned())
+pub(super) async fn mark_read(messages: RwSignal<Vec<Summary>>, key: &MessageKey, read: bool) {
+    let is = |m: &Summary| m.account == key.0 && m.uidl == key.1;
+    let Some(mut summary) = messages.with_untracked(|all| all.iter().find(|m| is(m)).cloned())
     else {
         return;
     };
@@ -64,7 +58,7 @@ pub(super) async fn mark_read(messages: RwSignal<Vec<Summary>>, uidl: &str, read
     summary.read = read;
     if store().update_summary(&summary).await.is_ok() {
         messages.update(|all| {
-            if let Some(m) = all.iter_mut().find(|m| m.uidl == uidl) {
+            if let Some(m) = all.iter_mut().find(|m| is(m)) {
                 m.read = read;
             }
         });

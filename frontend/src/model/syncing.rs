@@ -1,11 +1,13 @@
 //! The sync as the screen sees it: starting one, Cancel, what it shows while it runs (told by
-//! the engine through [`ToScreen`], never polled), and the sentence it ends with.
+//! the engine through [`ToScreen`], never polled), and the sentence it ends with. Which
+//! account is checked when is `scheduler.rs`'s business; this runs one session of one account.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use postbag_protocol::pop3::Secret;
+use postbag_protocol::pop3::{Secret, ServerErrorKind};
 
-use super::{Model, SyncState, session_access_code, session_password, store};
+use super::checking::Ended;
+use super::scheduler::Checked;
+use super::{Model, SyncState, session_access_code, store};
 use crate::account::{client_config, target};
 use crate::store::{Account, ServerPolicy, Summary};
 use crate::sync::{
@@ -26,6 +28,8 @@ struct ToScreen {
     /// Committed, not yet in the list (see [`LIST_EVERY_MS`]).
     held: Vec<Summary>,
     last_shown: f64,
+    /// The `LOGIN-DELAY` the server announced, for the scheduler.
+    login_delay: Option<u32>,
 }
 
 impl Observer for ToScreen {
@@ -43,6 +47,10 @@ impl Observer for ToScreen {
         }
     }
 
+    fn login_delay(&mut self, seconds: u32) {
+        self.login_delay = Some(seconds);
+    }
+
     /// The PWA layer's quota check (`pwa.rs`); when the plan does not fit, storage.js has
     /// warned the user and nothing is downloaded. No Storage API: sync anyway.
     fn room_for(&mut self, bytes: u64) -> Answer {
@@ -52,50 +60,87 @@ impl Observer for ToScreen {
     }
 }
 
+/// How a session's end counts for the schedule: a refused sign-in stops automatic checks.
+fn ended(result: &Result<Outcome, SyncError>) -> Ended {
+    match result {
+        Ok(_) => Ended::Ok,
+        Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed) => {
+            Ended::SignInRefused
+        }
+        Err(_) => Ended::Failed,
+    }
+}
+
 impl Model {
     /// Stops the running sync (see [`sync::Cancel`]).
     pub fn cancel_sync(self) {
         self.cancel.with_value(CancelHandle::cancel);
     }
 
-    /// Starts a sync; asks for the password first if this session has none.
+    /// Sync: checks the accounts of the inbox shown now, one after the other (the password
+    /// is asked first where this session has none).
     pub fn start_sync(self) {
-        let Some(account) = self.account.get_untracked() else {
-            return;
-        };
-        if matches!(
-            self.sync.get_untracked(),
-            SyncState::Connecting | SyncState::Running(_)
-        ) {
-            return;
-        }
-        let Some(password) = session_password(&account.id) else {
-            self.needs_password.set(true);
-            return;
-        };
+        let shown = self.inbox.get_untracked();
+        let ids = self.accounts.with_untracked(|all| {
+            all.iter()
+                .filter(|a| shown.shows(&a.id))
+                .map(|a| a.id.clone())
+                .collect()
+        });
+        self.ask_checks(ids);
+    }
+
+    /// Checks the account `id` now (never sooner than its server's login delay).
+    pub fn sync_now(self, id: &str) {
+        self.ask_checks(vec![id.to_string()]);
+    }
+
+    /// One session of `account`: the screen follows it, the list gets its mail, and the
+    /// result line tells how it ended (naming the account when there are several).
+    pub(super) async fn sync_account(self, account: &Account, password: Secret<String>) -> Checked {
         let cancel = CancelHandle::default();
         self.cancel.set_value(cancel.clone());
         self.sync.set(SyncState::Connecting);
-        spawn_local(async move {
-            let result = self.run_sync(&account, password, &cancel).await;
-            // What a session set aside (a reused UIDL's old copy) moved to a new key: read the
-            // list once now that the store is settled.
-            self.reload().await;
-            self.runs.update(|n| *n += 1);
-            match result {
-                Ok(o) => {
-                    self.offline.set(false);
-                    self.sync
-                        .set(SyncState::Done(done_text(&o, &account.policy)));
-                }
-                Err(e) => {
-                    let ex = sync::explain(&e);
-                    self.offline.set(ex.offline);
-                    self.needs_access_code.set(ex.asks_access_code);
-                    self.sync.set(SyncState::Failed(ex));
-                }
+        let mut screen = ToScreen {
+            model: self,
+            held: Vec::new(),
+            last_shown: f64::NEG_INFINITY,
+            login_delay: None,
+        };
+        let result = self.run_sync(account, password, &cancel, &mut screen).await;
+        // What a session set aside (a reused UIDL's old copy) moved to a new key: read the
+        // list once now that the store is settled.
+        self.reload().await;
+        self.runs.update(|n| *n += 1);
+        let named = |text: String| {
+            if self.accounts.with_untracked(|all| all.len() > 1) {
+                format!("{}: {text}", account.email)
+            } else {
+                text
             }
-        });
+        };
+        let checked = Checked {
+            ended: ended(&result),
+            login_delay_s: screen.login_delay,
+        };
+        match result {
+            Ok(o) => {
+                self.offline.set(false);
+                if o.downloaded > 0 {
+                    crate::pwa::notify_new_mail(&account.email, o.downloaded);
+                }
+                self.sync
+                    .set(SyncState::Done(named(done_text(&o, &account.policy))));
+            }
+            Err(e) => {
+                let mut ex = sync::explain(&e);
+                self.offline.set(ex.offline);
+                self.needs_access_code.set(ex.asks_access_code);
+                ex.message = named(ex.message);
+                self.sync.set(SyncState::Failed(ex));
+            }
+        }
+        checked
     }
 
     async fn run_sync(
@@ -103,6 +148,7 @@ impl Model {
         account: &Account,
         password: Secret<String>,
         cancel: &CancelHandle,
+        screen: &mut ToScreen,
     ) -> Result<Outcome, SyncError> {
         // With the live copy on: what the folder lacks is written first (before the server
         // waits on an open session), so that what is stored may be deleted there now.
@@ -121,11 +167,6 @@ impl Model {
         self.offline.set(false);
         self.needs_access_code.set(false);
         let store = store();
-        let mut screen = ToScreen {
-            model: self,
-            held: Vec::new(),
-            last_shown: f64::NEG_INFINITY,
-        };
         let request = SyncRequest {
             store: &store,
             account,
@@ -134,7 +175,7 @@ impl Model {
             now_ms: js_sys::Date::now(),
             limits: Limits::default(),
             cancel,
-            observer: &mut screen,
+            observer: screen,
             disk: disk.as_ref(),
         };
         let outcome = sync::sync(&mut sock, request).await?;

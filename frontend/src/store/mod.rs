@@ -7,6 +7,7 @@
 
 mod disk_copy;
 pub mod backup;
+mod accounts;
 mod drafts;
 mod export;
 mod idb;
@@ -24,6 +25,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode};
 
+pub use accounts::{is_received, newest_first};
 pub use drafts::StoredDraft;
 pub use export::{MessageKey, Scope};
 pub use identity::identity;

@@ -73,6 +73,17 @@ pub struct Account {
     /// (Settings offers defaults from the POP3 settings, [`Sending::guess`]).
     #[serde(default)]
     pub sending: Option<Sending>,
+    /// Minutes between automatic checks while the app is open; `None`: only when the user
+    /// presses Sync. Accounts stored before automatic checking read as the default.
+    #[serde(default = "default_check_minutes")]
+    pub check_minutes: Option<u32>,
+}
+
+/// How often a new account (or one stored before automatic checking) is checked.
+pub const DEFAULT_CHECK_MINUTES: u32 = 15;
+
+fn default_check_minutes() -> Option<u32> {
+    Some(DEFAULT_CHECK_MINUTES)
 }
 
 /// The identity and submission server of an account (RFC 6409).

@@ -115,6 +115,9 @@ pub trait Observer {
     fn progress(&mut self, _progress: &Progress) {}
     /// A batch's transaction completed: these messages are stored here (in commit order).
     fn committed(&mut self, _summaries: &[Summary]) {}
+    /// The server announced `LOGIN-DELAY` (RFC 2449), before or after login: told even when
+    /// the login is then refused, so a scheduler never logs in again too soon.
+    fn login_delay(&mut self, _seconds: u32) {}
     /// Asked once, when the plan is made and before any download, with the bytes it will
     /// download: whether they fit in the storage left. `false` stops the sync as Cancel does
     /// before a download (nothing is downloaded; confirmations already asked still finish).

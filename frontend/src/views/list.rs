@@ -86,12 +86,16 @@ pub fn MessageList() -> impl IntoView {
                                 .iter()
                                 .enumerate()
                                 .map(|(i, m)| {
-                                    let uidl = m.uidl.clone();
-                                    let uidl2 = m.uidl.clone();
+                                    let key = (m.account.clone(), m.uidl.clone());
+                                    let key2 = key.clone();
                                     let top = (first + i) as f64 * row_height;
                                     let selected = move || {
-                                        model.selected.get().as_deref() == Some(uidl2.as_str())
+                                        model.selected.with(|s| s.as_ref() == Some(&key2))
                                     };
+                                    let account = shows_account(model, &m.account)
+                                        .then(|| model.account_label(&m.account));
+                                    // Each row names its account once mail of more than one
+                                    // account (or of a removed one) can share the list.
                                     view! {
                                         <div
                                             role="listitem"
@@ -101,18 +105,22 @@ pub fn MessageList() -> impl IntoView {
                                             style:top=format!("{top}px")
                                             tabindex="0"
                                             aria-label=format!(
-                                                "{}{}, {}",
+                                                "{}{}, {}{}",
                                                 if m.read { "" } else { "Unread: " },
                                                 m.from,
                                                 m.subject,
+                                                account
+                                                    .as_ref()
+                                                    .map(|a| format!(", to {a}"))
+                                                    .unwrap_or_default(),
                                             )
                                             on:click={
-                                                let u = uidl.clone();
-                                                move |_| model.selected.set(Some(u.clone()))
+                                                let k = key.clone();
+                                                move |_| model.selected.set(Some(k.clone()))
                                             }
                                             on:keydown=move |ev| {
                                                 if ev.key() == "Enter" {
-                                                    model.selected.set(Some(uidl.clone()))
+                                                    model.selected.set(Some(key.clone()))
                                                 }
                                             }
                                         >
@@ -124,6 +132,11 @@ pub fn MessageList() -> impl IntoView {
                                                         m.from.clone()
                                                     }}
                                                 </span>
+                                                {account
+                                                    .clone()
+                                                    .map(|a| {
+                                                        view! { <span class="account-tag">{a}</span> }
+                                                    })}
                                                 <span class="date">{short_date(m.date)}</span>
                                             </div>
                                             <div class="line2">
@@ -195,6 +208,13 @@ fn watch_row_height(ruler: web_sys::HtmlElement, row_height: RwSignal<f64>) {
     on_cleanup(move || {
         held.try_with_value(|(observer, _)| observer.disconnect());
     });
+}
+
+/// Whether a row names its account: not while one account is all there is to see.
+fn shows_account(model: Model, key: &str) -> bool {
+    model.accounts.with_untracked(|all| {
+        key != crate::store::IMPORTED && !(all.len() == 1 && all[0].id == key)
+    })
 }
 
 /// What an empty list says: never "press Sync" while a sync is already under way.

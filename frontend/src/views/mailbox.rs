@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 
 use crate::model::Outgoing;
-use crate::model::{Model, Screen, SyncState, unlock};
+use crate::model::{Inbox, Model, SyncState, unlock};
 use crate::store::Account;
 use crate::tunnel::AccessCode;
+use crate::views::accounts::InboxBar;
 use crate::views::compose::{ComposeForm, NewMessageButton};
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::safety::RiskBanner;
@@ -68,8 +69,8 @@ fn PasswordPrompt() -> impl IntoView {
     let model = expect_context::<Model>();
     let value = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let sealed = move || model.account.get().and_then(|a| a.sealed_password);
-    // Unlock (or take) the password, then sync.
+    let sealed = move || model.needs_password.get().and_then(|a| a.sealed_password);
+    // Unlock (or take) the password, then check that account (its checks resume).
     let answer = Action::new_local(move |(account, typed): &(Account, String)| {
         let (account, typed) = (account.clone(), typed.clone());
         async move {
@@ -78,13 +79,14 @@ fn PasswordPrompt() -> impl IntoView {
             }
             value.set(String::new());
             error.set(None);
-            model.needs_password.set(false);
-            model.start_sync();
+            model.needs_password.set(None);
+            model.resume_checks(&account.id);
+            model.sync_now(&account.id);
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Some(account) = model.account.get_untracked() {
+        if let Some(account) = model.needs_password.get_untracked() {
             answer.dispatch((account, value.get_untracked()));
         }
     };
@@ -105,7 +107,11 @@ fn PasswordPrompt() -> impl IntoView {
                             {move || {
                                 format!(
                                     "Password for {}",
-                                    model.account.get().map(|a| a.username).unwrap_or_default(),
+                                    model
+                                        .needs_password
+                                        .get()
+                                        .map(|a| a.username)
+                                        .unwrap_or_default(),
                                 )
                             }}
                             <input
@@ -119,7 +125,11 @@ fn PasswordPrompt() -> impl IntoView {
                 }
             }}
             <p class="hint">"Kept in memory for this session only."</p>
-            <PromptEnd error=error submit="Unlock and sync" shown=model.needs_password />
+            <PromptEnd
+                error=error
+                submit="Unlock and sync"
+                not_now=Callback::new(move |()| model.needs_password.set(None))
+            />
         </form>
     }
 }
@@ -130,7 +140,7 @@ fn PasswordPrompt() -> impl IntoView {
 fn PromptEnd(
     error: RwSignal<Option<String>>,
     submit: &'static str,
-    shown: RwSignal<bool>,
+    not_now: Callback<()>,
 ) -> impl IntoView {
     view! {
         {move || {
@@ -148,7 +158,7 @@ fn PromptEnd(
             <button type="submit" class="primary">
                 {submit}
             </button>
-            <button type="button" class="secondary" on:click=move |_| shown.set(false)>
+            <button type="button" class="secondary" on:click=move |_| not_now.run(())>
                 "Not now"
             </button>
         </div>
@@ -231,7 +241,11 @@ fn AccessCodePrompt() -> impl IntoView {
                 </div>
                 <p class="hint">"The code is stored encrypted together with the password."</p>
             </Show>
-            <PromptEnd error=error submit="Connect and sync" shown=model.needs_access_code />
+            <PromptEnd
+                error=error
+                submit="Connect and sync"
+                not_now=Callback::new(move |()| model.needs_access_code.set(false))
+            />
         </form>
     }
 }
@@ -277,7 +291,6 @@ fn StatusLine() -> impl IntoView {
 #[component]
 pub fn Mailbox() -> impl IntoView {
     let model = expect_context::<Model>();
-    let email = move || model.account.get().map(|a| a.email).unwrap_or_default();
     // Drafts, Outbox and Sent take the inbox's place (views/outbox.rs); the compose form
     // opens over the screen.
     let outgoing = use_context::<Outgoing>();
@@ -287,25 +300,34 @@ pub fn Mailbox() -> impl IntoView {
         <div class="mailbox" class:reading=move || model.selected.get().is_some()>
             <header class="topbar">
                 <span class="brand">"Postbag"</span>
-                <span class="who" title="Account">
-                    {email}
+                <span class="who" title="Inbox">
+                    {move || match model.inbox.get() {
+                        Inbox::All if model.accounts.with(|a| a.len() > 1) => {
+                            "All accounts".to_string()
+                        }
+                        Inbox::All => model.account.get().map(|a| a.email).unwrap_or_default(),
+                        Inbox::Account(id) => model.account_label(&id),
+                    }}
                 </span>
                 <NewMessageButton />
                 <SyncControls />
                 <button
                     type="button"
                     class="secondary"
-                    on:click=move |_| model.screen.set(Screen::Setup)
+                    on:click=move |_| model.edit_account(model.account.get_untracked())
                 >
                     "Settings"
                 </button>
             </header>
+            <InboxBar />
             <StatusLine />
             <RiskBanner />
-            <Show when=move || model.needs_password.get()>
+            <Show when=move || model.needs_password.with(Option::is_some)>
                 <PasswordPrompt />
             </Show>
-            <Show when=move || model.needs_access_code.get() && !model.needs_password.get()>
+            <Show when=move || {
+                model.needs_access_code.get() && model.needs_password.with(Option::is_none)
+            }>
                 <AccessCodePrompt />
             </Show>
             <Folders />

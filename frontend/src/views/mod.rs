@@ -1,6 +1,7 @@
 //! Leptos components. They read the [`crate::model::Model`] from context and call its methods;
 //! none of them touches IndexedDB or the tunnel directly.
 
+pub mod accounts;
 pub mod backup;
 pub mod compose;
 pub mod compose_settings;

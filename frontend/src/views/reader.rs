@@ -256,7 +256,7 @@ pub fn Reader() -> impl IntoView {
         };
         // Remote content is allowed per message: every message opens blocked.
         let allow_remote = RwSignal::new(false);
-        let uidl = o.uidl.clone();
+        let uidl = o.key.clone();
         let (u1, u2) = (uidl.clone(), uidl.clone());
         let raw = o.raw.clone();
         let subject = o

@@ -7,12 +7,12 @@ use postbag_protocol::pop3::{AuthMechanism, Secret};
 
 use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
 use crate::account::guess;
-use crate::model::{Model, Screen, keep, session_access_code, test_connection};
+use crate::model::{Model, keep, session_access_code, test_connection};
 use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
-use crate::views::compose_settings::SendingSettings;
 use crate::views::backup::RestorePanel;
+use crate::views::compose_settings::SendingSettings;
 use crate::views::export::ExportPanel;
 
 /// What the connection test found: the rows to show, or why it failed.
@@ -80,7 +80,7 @@ fn report(s: &Session) -> Vec<(String, String)> {
 #[component]
 pub fn Setup() -> impl IntoView {
     let model = expect_context::<Model>();
-    let existing = model.account.get_untracked();
+    let existing = model.editing.get_untracked();
     let start = AccountForm::new(existing.as_ref());
     let email = RwSignal::new(start.email);
     let host = RwSignal::new(start.host);
@@ -100,6 +100,7 @@ pub fn Setup() -> impl IntoView {
     let days = RwSignal::new(start.days);
     let mirror = RwSignal::new(start.mirror_deletes);
     let pinned = RwSignal::new(start.pinned_sha256);
+    let check_minutes = RwSignal::new(start.check_minutes);
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
@@ -154,6 +155,7 @@ pub fn Setup() -> impl IntoView {
         days: days.get_untracked(),
         mirror_deletes: mirror.get_untracked(),
         pinned_sha256: pinned.get_untracked(),
+        check_minutes: check_minutes.get_untracked(),
     };
 
     let on_email = move |_: leptos::ev::Event| {
@@ -186,7 +188,7 @@ pub fn Setup() -> impl IntoView {
 
     let build = move || -> Result<Account, String> {
         form()
-            .to_account(model.account.get_untracked().as_ref())
+            .to_account(model.editing.get_untracked().as_ref())
             .map_err(|e| e.to_string())
     };
 
@@ -255,7 +257,7 @@ pub fn Setup() -> impl IntoView {
         <main class="setup">
             <form class="card" on:submit=save novalidate>
                 <h1>
-                    {if model.account.get_untracked().is_some() {
+                    {if model.editing.get_untracked().is_some() {
                         "Account settings"
                     } else {
                         "Add your mail account"
@@ -423,13 +425,33 @@ pub fn Setup() -> impl IntoView {
                         "Delete on the server when I delete a message here"
                     </label>
                 </Show>
+                <div class="field">
+                    <label for="f-check">"Check for new mail every (minutes)"</label>
+                    <input
+                        id="f-check"
+                        type="text"
+                        inputmode="numeric"
+                        placeholder="only when I press Sync"
+                        bind:value=check_minutes
+                    />
+                </div>
+                <p class="hint">
+                    "While Postbag is open. Empty: only when you press Sync. Postbag never logs in sooner than the server allows (LOGIN-DELAY)."
+                </p>
                 {move || {
                     pinned
                         .get()
                         .map(|p| {
                             view! {
                                 <p class="hint">
-                                    "Trusted certificate (pinned): SHA-256 " <code>{p}</code>
+                                    "Trusted certificate (pinned): SHA-256 " <code>{p}</code> " "
+                                    <button
+                                        type="button"
+                                        class="link"
+                                        on:click=move |_| pinned.set(None)
+                                    >
+                                        "Remove pin"
+                                    </button>
                                 </p>
                             }
                         })
@@ -478,11 +500,11 @@ pub fn Setup() -> impl IntoView {
                     <button type="submit" class="primary">
                         "Save account"
                     </button>
-                    <Show when=move || model.account.get().is_some()>
+                    <Show when=move || model.accounts.with(|a| !a.is_empty())>
                         <button
                             type="button"
                             class="secondary"
-                            on:click=move |_| model.screen.set(Screen::Mailbox)
+                            on:click=move |_| model.close_settings()
                         >
                             "Cancel"
                         </button>
@@ -521,12 +543,24 @@ pub fn Setup() -> impl IntoView {
                                 {cert
                                     .map(|c| {
                                         let sha = c.sha256.clone();
+                                        let old = pinned.get_untracked().filter(|p| *p != sha);
+                                        // `old`: a pin that no longer matches, as the server's
+                                        // certificate changed; shown beside the new one.
                                         view! {
                                             <div class="pin">
+                                                {old
+                                                    .map(|old| {
+                                                        view! {
+                                                            <p class="banner warn" role="alert">
+                                                                "The server's certificate changed. Pinned until now: SHA-256 "
+                                                                <code>{old}</code>
+                                                                "; the server now shows the one below."
+                                                            </p>
+                                                        }
+                                                    })}
                                                 <p>
                                                     "If you know this server uses a self-signed certificate, compare the fingerprint with the one your provider gave you before trusting it."
-                                                </p>
-                                                <dl>
+                                                </p> <dl>
                                                     <dt>"Subject"</dt>
                                                     <dd>{c.subject.clone()}</dd>
                                                     <dt>"SHA-256"</dt>
@@ -550,7 +584,7 @@ pub fn Setup() -> impl IntoView {
                     }}
                 </section>
             </form>
-            <Show when=move || model.account.get().is_some()>
+            <Show when=move || model.editing.with(Option::is_some)>
                 <ExportPanel />
                 <SendingSettings />
             </Show>

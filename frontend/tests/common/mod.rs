@@ -23,5 +23,6 @@ pub fn account(policy: ServerPolicy) -> Account {
         pinned_sha256: None,
         sealed_password: None,
         sending: None,
+        check_minutes: None,
     }
 }

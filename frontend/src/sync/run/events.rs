@@ -37,6 +37,9 @@ impl Run<'_> {
         match event {
             Event::Greeting { text, .. } => s.greeting = text,
             Event::Capabilities(caps) => {
+                if let Some(d) = caps.login_delay {
+                    self.observer.login_delay(d);
+                }
                 // Keep the first CAPA: after login many servers no longer list login methods.
                 if s.capabilities.is_none() {
                     s.capabilities = Some(caps);
@@ -61,6 +64,9 @@ impl Run<'_> {
             }
             Event::Authenticated { mechanism } => s.mechanism = Some(mechanism),
             Event::Ready { login_delay, .. } => {
+                if let Some(d) = login_delay {
+                    self.observer.login_delay(d);
+                }
                 s.login_delay = login_delay;
                 s.pipelining = self.client.is_pipelining();
                 match self.mode {

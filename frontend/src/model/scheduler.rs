@@ -1,0 +1,297 @@
+//! Runs the checks `checking.rs` plans: at launch, when the network comes back, when the user
+//! presses Sync, and on a ticker while the app is open. One check at a time in this tab, and
+//! one POP3 session per account across tabs: each check holds the Web Lock
+//! `postbag-pop3 <account>` and reads the account's remembered logins again inside it, so a
+//! tab never logs in right after another tab did (LOGIN-DELAY), nor while it is logged in
+//! (which servers answer with `[IN-USE]`).
+
+use std::collections::{HashMap, HashSet};
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::checking::{CheckRecord, Ended, Next, Schedule, wait_text};
+use super::{Model, SyncState, session_password};
+use crate::outbox::lock;
+use crate::store::Account;
+
+/// How often the ticker looks for due checks (and the "Next check in …" line moves on).
+const TICK_MS: u32 = 10_000;
+/// Where an account's [`CheckRecord`] is kept: localStorage, shared by every tab at once.
+const RECORD_PREFIX: &str = "postbag.checks.";
+
+/// The automatic checks' state, part of the [`Model`].
+#[derive(Clone, Copy)]
+pub struct Checks {
+    /// Each account's schedule, by id.
+    pub schedules: RwSignal<HashMap<String, Schedule>>,
+    /// Accounts whose automatic checks wait for this session's password.
+    pub want_password: RwSignal<HashSet<String>>,
+    /// The clock the "Next check in …" line reads (ms since the epoch), moved by the ticker.
+    pub now: RwSignal<f64>,
+    /// Accounts the user asked to check now (Sync), in order.
+    asked: StoredValue<Vec<String>>,
+    running: StoredValue<bool>,
+}
+
+impl Checks {
+    pub fn new() -> Checks {
+        Checks {
+            schedules: RwSignal::new(HashMap::new()),
+            want_password: RwSignal::new(HashSet::new()),
+            now: RwSignal::new(js_sys::Date::now()),
+            asked: StoredValue::new(Vec::new()),
+            running: StoredValue::new(false),
+        }
+    }
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the mailbox says about an account's next check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckLine {
+    Manual,
+    /// "Next check in …".
+    In(String),
+    /// "Checking paused: sign-in failed".
+    SignInFailed,
+    /// Automatic checks wait for the password of this session.
+    NeedsPassword,
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn remembered(id: &str) -> CheckRecord {
+    local_storage()
+        .and_then(|s| s.get_item(&format!("{RECORD_PREFIX}{id}")).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+fn remember(id: &str, record: &CheckRecord) {
+    if let (Some(s), Ok(text)) = (local_storage(), serde_json::to_string(record)) {
+        let _ = s.set_item(&format!("{RECORD_PREFIX}{id}"), &text);
+    }
+}
+
+/// How a check that reached (or tried to reach) the server went.
+pub struct Checked {
+    pub ended: Ended,
+    /// The `LOGIN-DELAY` the server announced in this session, if it did.
+    pub login_delay_s: Option<u32>,
+}
+
+impl Model {
+    /// Starts automatic checking: every account with an interval is checked as soon as its
+    /// login delay allows, then on its interval; the network coming back asks again.
+    pub fn start_checking(self) {
+        let accounts = self.accounts.get_untracked();
+        self.checks.schedules.update(|all| {
+            for a in &accounts {
+                all.entry(a.id.clone())
+                    .or_insert_with(|| Schedule::new(remembered(&a.id)));
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let online = gloo_events::EventListener::new(&window, "online", move |_| {
+                self.check_soon_all();
+            });
+            // Another tab finished a check: its record is the one that counts here too.
+            let storage = gloo_events::EventListener::new(&window, "storage", move |_| {
+                self.reread_records();
+            });
+            let ticker = gloo_timers::callback::Interval::new(TICK_MS, move || {
+                self.checks.now.set(js_sys::Date::now());
+                self.run_due();
+            });
+            // The app's lifetime: the page owns them until it goes away.
+            std::mem::forget((online, storage, ticker));
+        }
+        self.run_due();
+    }
+
+    /// Every account is checked as soon as its login delay allows (the network came back).
+    fn check_soon_all(self) {
+        self.checks.schedules.update(|all| {
+            for s in all.values_mut() {
+                s.soon = true;
+            }
+        });
+        self.run_due();
+    }
+
+    fn reread_records(self) {
+        self.checks.schedules.update(|all| {
+            for (id, s) in all.iter_mut() {
+                s.record = remembered(id);
+            }
+        });
+    }
+
+    /// `account` was saved or its password typed: checks may start again, soon.
+    pub fn resume_checks(self, id: &str) {
+        self.checks.want_password.update(|w| {
+            w.remove(id);
+        });
+        self.checks.schedules.update(|all| {
+            let s = all
+                .entry(id.to_string())
+                .or_insert_with(|| Schedule::new(remembered(id)));
+            s.resume();
+            remember(id, &s.record);
+        });
+        self.run_due();
+    }
+
+    /// Forgets a removed account's schedule and record.
+    pub(super) fn forget_checks(self, id: &str) {
+        self.checks.schedules.update(|all| {
+            all.remove(id);
+        });
+        if let Some(s) = local_storage() {
+            let _ = s.remove_item(&format!("{RECORD_PREFIX}{id}"));
+        }
+    }
+
+    /// The user pressed Sync: checks `accounts` now, one after the other (never sooner than
+    /// the server's login delay).
+    pub(super) fn ask_checks(self, accounts: Vec<String>) {
+        self.checks.asked.update_value(|asked| {
+            for id in accounts {
+                if !asked.contains(&id) {
+                    asked.push(id);
+                }
+            }
+        });
+        self.run_due();
+    }
+
+    /// What the mailbox says about `account`'s next check, at the ticker's time.
+    pub fn check_line(self, account: &Account) -> CheckLine {
+        let now = self.checks.now.get();
+        if self.checks.want_password.with(|w| w.contains(&account.id)) {
+            return CheckLine::NeedsPassword;
+        }
+        let next = self
+            .checks
+            .schedules
+            .with(|all| all.get(&account.id).map(|s| s.next(account.check_minutes)));
+        match next {
+            None | Some(Next::Manual) => CheckLine::Manual,
+            Some(Next::Paused(_)) => CheckLine::SignInFailed,
+            Some(Next::At(at)) => CheckLine::In(wait_text(now, at)),
+        }
+    }
+
+    /// Runs what is due, one check at a time, unless a run is already under way.
+    pub(super) fn run_due(self) {
+        if self.checks.running.get_value() {
+            return;
+        }
+        self.checks.running.set_value(true);
+        spawn_local(async move {
+            // Each account at most once per run: one whose lock another tab holds stays due
+            // until that tab's record arrives.
+            let mut tried = HashSet::new();
+            while let Some((account, asked)) = self.next_check(&tried) {
+                tried.insert(account.id.clone());
+                self.check(account, asked).await;
+            }
+            self.checks.running.set_value(false);
+            self.checks.now.set(js_sys::Date::now());
+        });
+    }
+
+    /// The next account to check: what the user asked first, then what is due.
+    fn next_check(self, tried: &HashSet<String>) -> Option<(Account, bool)> {
+        let accounts = self.accounts.get_untracked();
+        let asked = self
+            .checks
+            .asked
+            .try_update_value(|asked| (!asked.is_empty()).then(|| asked.remove(0)));
+        if let Some(id) = asked.flatten() {
+            return accounts.into_iter().find(|a| a.id == id).map(|a| (a, true));
+        }
+        let now = js_sys::Date::now();
+        let due = self.checks.schedules.with_untracked(|all| {
+            accounts.into_iter().find(|a| {
+                !tried.contains(&a.id)
+                    && all.get(&a.id).is_some_and(|s| s.due(a.check_minutes, now))
+            })
+        })?;
+        Some((due, false))
+    }
+
+    /// One check of `account`: `asked` by the user (Sync), or automatic.
+    async fn check(self, account: Account, asked: bool) {
+        let id = account.id.clone();
+        let paused = self
+            .checks
+            .schedules
+            .with_untracked(|all| all.get(&id).is_some_and(|s| s.record.paused.is_some()));
+        let Some(password) = session_password(&id).filter(|_| !(asked && paused)) else {
+            if asked {
+                // The user is here: ask (again, after a refused sign-in).
+                self.checks.asked.set_value(Vec::new());
+                self.needs_password.set(Some(account));
+            } else {
+                self.checks.want_password.update(|w| {
+                    w.insert(id);
+                });
+            }
+            return;
+        };
+        let name = format!("postbag-pop3 {id}");
+        let held = lock::exclusive(&name, async {
+            // Read inside the lock: another tab may have just logged in.
+            let mut schedule = Schedule {
+                record: remembered(&id),
+                soon: self
+                    .checks
+                    .schedules
+                    .with_untracked(|all| all.get(&id).is_some_and(|s| s.soon)),
+            };
+            let now = js_sys::Date::now();
+            let allowed = schedule.login_allowed_at();
+            let go = if asked {
+                now >= allowed
+            } else {
+                schedule.due(account.check_minutes, now)
+            };
+            if go {
+                let checked = self.sync_account(&account, password).await;
+                schedule.ended(js_sys::Date::now(), checked.ended, checked.login_delay_s);
+                remember(&id, &schedule.record);
+            } else if asked {
+                self.told(format!(
+                    "{}: the server allows the next login in {} (LOGIN-DELAY).",
+                    account.email,
+                    wait_text(now, allowed)
+                ));
+            }
+            self.checks.schedules.update(|all| {
+                all.insert(id.clone(), schedule);
+            });
+        })
+        .await;
+        if held.is_none() && asked {
+            self.told(format!(
+                "{}: being checked in another Postbag tab.",
+                account.email
+            ));
+        }
+    }
+
+    /// Shows `text` as the result of a Sync that did not reach the server.
+    fn told(self, text: String) {
+        self.sync.set(SyncState::Done(text));
+        self.runs.update(|n| *n += 1);
+    }
+}

@@ -1,0 +1,77 @@
+//! Every account at once: the received mail of all of them in one list (the unified inbox),
+//! and removing an account, with its mail or without.
+
+use web_sys::IdbTransactionMode;
+
+use super::idb;
+use super::messages::{account_range, js};
+use super::outbox::sent_folder;
+use super::schema::{ACCOUNTS, BODIES, LEDGER, PENDING_DELETES, SUMMARIES};
+use super::{IMPORTED, Store, StoreError, Summary};
+
+/// Whether a summary key holds mail received from a server (an account's, or one removed with
+/// its mail kept), not imported or sent mail. Account ids are addresses and hold no space; a
+/// sent folder's key is the id, a space, `sent`.
+pub fn is_received(key: &str) -> bool {
+    key != IMPORTED && !key.contains(' ')
+}
+
+/// The unified inbox's order: newest first, ties by account then UIDL descending (one account's
+/// part keeps the order [`Store::list`] gives).
+pub fn newest_first(a: &Summary, b: &Summary) -> std::cmp::Ordering {
+    b.date
+        .total_cmp(&a.date)
+        .then_with(|| b.account.cmp(&a.account))
+        .then_with(|| b.uidl.cmp(&a.uidl))
+}
+
+impl Store {
+    /// Every received message of every account (and of accounts removed with their mail
+    /// kept), newest first. Summaries only, never raw bytes.
+    pub async fn list_received(&self) -> Result<Vec<Summary>, StoreError> {
+        let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readonly)?;
+        let os = tx.object_store(SUMMARIES).map_err(js)?;
+        let all = idb::request(&os.get_all().map_err(js)?).await?;
+        let mut list: Vec<Summary> = idb::from_js(&all)?;
+        list.retain(|s| is_received(&s.account));
+        list.sort_by(newest_first);
+        Ok(list)
+    }
+
+    /// Removes the account `id`. With `keep_mail` its received and sent mail stay (shown in
+    /// the unified inbox under its address) with its ledger, so adding the same address again
+    /// downloads nothing twice; without, they go in the same transaction as the account.
+    /// Drafts and the outbox are kept either way: unsent mail is never dropped silently.
+    pub async fn remove_account(&self, id: &str, keep_mail: bool) -> Result<(), StoreError> {
+        if keep_mail {
+            let tx = self.tx(&[ACCOUNTS], IdbTransactionMode::Readwrite)?;
+            return idb::write_all(&tx, |tx| {
+                tx.object_store(ACCOUNTS)
+                    .and_then(|s| s.delete(&id.into()))
+                    .map(|_| ())
+                    .map_err(js)
+            })
+            .await;
+        }
+        let stores = [ACCOUNTS, SUMMARIES, BODIES, LEDGER, PENDING_DELETES];
+        let tx = self.tx(&stores, IdbTransactionMode::Readwrite)?;
+        let (mine, sent) = (account_range(id)?, account_range(&sent_folder(id))?);
+        idb::write_all(&tx, |tx| {
+            tx.object_store(ACCOUNTS)
+                .and_then(|s| s.delete(&id.into()))
+                .map_err(js)?;
+            for name in [SUMMARIES, BODIES] {
+                let os = tx.object_store(name).map_err(js)?;
+                os.delete(&mine).map_err(js)?;
+                os.delete(&sent).map_err(js)?;
+            }
+            for name in [LEDGER, PENDING_DELETES] {
+                tx.object_store(name)
+                    .and_then(|s| s.delete(&mine))
+                    .map_err(js)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
