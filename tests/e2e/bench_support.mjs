@@ -29,3 +29,37 @@ export function processes(profile) {
   return { browser: browser.pid, renderers };
 }
 
+
+/**
+ * A TCP relay on 127.0.0.1 that holds every chunk `delayMs` in each direction before passing
+ * it on (a path with a round trip of twice that), run in a worker thread so the bench's own
+ * event loop does not slow it. It listens at once; `target(port)` says where to connect.
+ * Chunks keep their order (timers of equal delay fire in order) and nothing is bounded: a
+ * bench tool, not a network emulator.
+ */
+export async function startDelayRelay(delayMs) {
+  const { Worker } = await import('node:worker_threads');
+  const code = `
+    const net = require('node:net');
+    const { parentPort, workerData } = require('node:worker_threads');
+    let target = 0;
+    const delayed = (from, to) => from.on('data', (b) => setTimeout(() => to.write(b), workerData));
+    const server = net.createServer({ noDelay: true }, (client) => {
+      const up = net.connect({ host: '127.0.0.1', port: target, noDelay: true });
+      delayed(client, up);
+      delayed(up, client);
+      const end = () => setTimeout(() => { client.destroy(); up.destroy(); }, workerData);
+      client.on('close', end); up.on('close', end);
+      client.on('error', end); up.on('error', end);
+    });
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+    parentPort.on('message', (m) => { if (m === 'close') { server.close(); process.exit(0); } else target = m; });
+  `;
+  const worker = new Worker(code, { eval: true, workerData: delayMs });
+  const port = await new Promise((resolve) => worker.once('message', resolve));
+  return {
+    port,
+    target: (p) => worker.postMessage(p),
+    close: () => worker.postMessage('close'),
+  };
+}

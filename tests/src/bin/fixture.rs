@@ -28,6 +28,8 @@
 //! With `POSTBAG_FIXTURE_UNTRUSTED=1` it does not, so the server's certificate is rejected
 //! unless the app pins it (the self-signed-server case). With `POSTBAG_FIXTURE_TOKEN=<token>`
 //! every tunnel must present that access token (a private deployment).
+//! With `POSTBAG_FIXTURE_ALLOW_PORT=<port>` the proxy also allows that loopback port (a
+//! bench's delaying relay in front of Dovecot).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -144,6 +146,13 @@ fn fixture_config(
         postfix.submission_addr().port(),
         postfix.submissions_addr().port(),
     ];
+    // A bench's own relay in front of Dovecot (tests/e2e/bench_support.mjs: a link with delay).
+    if let Some(port) = std::env::var("POSTBAG_FIXTURE_ALLOW_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        config.allow_ports.push(port);
+    }
     if std::env::var_os("POSTBAG_FIXTURE_UNTRUSTED").is_none() {
         config.extra_ca_file = Some(dovecot.ca_pem_path());
     }
