@@ -73,11 +73,18 @@ fn RestoreControls() -> impl IntoView {
         <p class="hint">
             "A restore writes only into an empty Postbag, and checks the whole file first: a damaged, cut or newer backup is refused and nothing here changes."
         </p>
+        // One restore form is shown at a time (Settings, or the setup screen of an empty
+        // Postbag), so the id is unique.
         <div class="field">
-            <label>
+            <label for="restore-passphrase">
                 "Passphrase of the remembered password (optional: checked before restoring)"
-                <input type="password" autocomplete="off" bind:value=passphrase />
             </label>
+            <input
+                id="restore-passphrase"
+                type="password"
+                autocomplete="off"
+                bind:value=passphrase
+            />
         </div>
         <div class="actions">
             <label class="button secondary" class:disabled=running>
