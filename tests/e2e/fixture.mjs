@@ -86,7 +86,8 @@ export function launchPersistent(options = {}) {
  * `oauthIntrospection: url` a Dovecot that also takes OAuth tokens (tests/oidc/provider.mjs).
  */
 export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token, oauthIntrospection } = {}) {
-  const bin = join(ROOT, 'target', 'debug', 'fixture');
+  // POSTBAG_FIXTURE_BIN: a release build for the benches (the proxy inside is the fixture's).
+  const bin = process.env.POSTBAG_FIXTURE_BIN || join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo build -p postbag-tests --bin fixture\` (./test.sh does)`);
   }
