@@ -177,7 +177,7 @@ impl Writer {
     }
 }
 
-/// What [`Reader::next`] found.
+/// What [`Reader::next_item`] found.
 #[derive(Debug, PartialEq)]
 pub enum Item {
     Header(Header),
@@ -195,7 +195,7 @@ enum Phase {
 }
 
 /// Reads a backup from pieces of bytes: [`Reader::push`] what was read, then call
-/// [`Reader::next`] until it answers `Ok(None)` (more bytes needed); at the end of the file,
+/// [`Reader::next_item`] until it answers `Ok(None)` (more bytes needed); at the end of the file,
 /// [`Reader::finish`] says whether the backup was whole.
 pub struct Reader {
     buf: Vec<u8>,
@@ -242,7 +242,7 @@ impl Reader {
     }
 
     /// The next header, record or end; `Ok(None)` when more bytes are needed.
-    pub fn next(&mut self) -> Result<Option<Item>, FormatError> {
+    pub fn next_item(&mut self) -> Result<Option<Item>, FormatError> {
         let rest = &self.buf[self.pos..];
         match self.phase {
             Phase::Header => {

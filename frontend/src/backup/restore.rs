@@ -89,7 +89,7 @@ impl<'a> FileItems<'a> {
     async fn next(&mut self, cancelled: &dyn Fn() -> bool) -> Result<Option<(u64, Item)>, Stop> {
         loop {
             let at = self.reader.offset();
-            if let Some(item) = self.reader.next().map_err(RestoreError::from)? {
+            if let Some(item) = self.reader.next_item().map_err(RestoreError::from)? {
                 return Ok(Some((at, item)));
             }
             if self.read >= self.size {
@@ -196,7 +196,7 @@ fn judge(at: u64, record: &Record) -> Result<Option<Account>, RestoreError> {
     let unexpected = |what: String| RestoreError::Unexpected { offset: at, what };
     match record {
         Record::Json { store, json } => {
-            if !shape(store).is_some_and(|s| !s.bytes()) {
+            if shape(store).is_none_or(Shape::bytes) {
                 return Err(unexpected(format!("a record of a store named {store:?}")));
             }
             if store == schema::ACCOUNTS {

@@ -46,7 +46,7 @@ fn read(bytes: &[u8], piece: usize) -> Result<Vec<Record>, FormatError> {
     let mut ended = false;
     for chunk in bytes.chunks(piece.max(1)) {
         reader.push(chunk);
-        while let Some(item) = reader.next()? {
+        while let Some(item) = reader.next_item()? {
             match item {
                 Item::Header(h) => assert_eq!(h.schema, 4),
                 Item::Record(r) => found.push(r),
