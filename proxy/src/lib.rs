@@ -11,8 +11,9 @@
 //! - `tunnel`: one relay loop per WebSocket; `pump`: the mail server's bytes to frames;
 //!   `ws`: the framing, straight on the socket; `frame`: the browser's frames judged on their
 //!   header, before their payload is read; `splice`: the zero-copy path (Linux);
-//!   `upstream`: resolve once, check, connect, TLS; `tls` + `x509`: trust, pinning, what the
-//!   app is told about a certificate; `control`: the browser's JSON control messages.
+//!   `upstream`: resolve once, check, connect, TLS; `read_ahead`: a TLS upstream's socket read in
+//!   large pieces; `tls` + `x509`: trust, pinning, what the app is told about a certificate;
+//!   `control`: the browser's JSON control messages.
 //! - `handshake`: forwarding headers, Origin, token, subprotocol and client address, before the
 //!   upgrade; `state`: what every request shares ([`State`](state::State)) and where the
 //!   proxy is in its life (`Lifecycle`: running, draining, closing).
@@ -35,6 +36,7 @@ mod oauth_clients;
 mod policy;
 mod precompressed;
 mod pump;
+mod read_ahead;
 mod routes;
 mod server;
 #[cfg(target_os = "linux")]

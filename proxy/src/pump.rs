@@ -1,4 +1,5 @@
-//! Moves the mail server's bytes to the browser, one read to one binary frame.
+//! Moves the mail server's bytes to the browser, one read (or one gathering of TLS records) to
+//! one binary frame.
 //!
 //! A conversation's replies are short, so a tunnel reads into a small buffer and keeps only that
 //! while idle. When a read fills it (a message is coming), reads grow to [`READ_CHUNK`], and on
@@ -7,6 +8,14 @@
 //! keeps one `read` and one vectored write per reply, the fewest system calls for its latency.
 //! A waiting tunnel holds no pipe; after a copied download it keeps the large buffer until its
 //! next short reply.
+//!
+//! A TLS upstream gives one record (at most 16 KiB) per read, so during a transfer a read takes
+//! every record already at hand, up to [`GATHER_CHUNK`], and sends them as one frame: the
+//! frames a spliced transfer would send, a sixteenth of the writes and of the browser's
+//! messages that one frame per record would cost.
+
+use std::pin::Pin;
+use std::task::Poll;
 
 use tokio::io::AsyncReadExt;
 
@@ -18,17 +27,21 @@ use crate::ws::{Closed, ToBrowser};
 /// Bytes read from the mail server per frame when copying.
 pub const READ_CHUNK: usize = 64 * 1024;
 
+/// Bytes gathered from a TLS upstream per frame during a transfer (as many as a splice moves).
+pub const GATHER_CHUNK: usize = 256 * 1024;
+
 /// The most one tunnel holds between the mail server and the browser: one frame. The tests
 /// hold the proxy to it (`postbag_proxy::testing`).
 #[cfg(all(target_os = "linux", feature = "testing"))]
-pub const MAX_HELD: usize = if SPLICE_CHUNK > READ_CHUNK {
-    SPLICE_CHUNK
-} else {
-    READ_CHUNK
-};
+pub const MAX_HELD: usize = max(SPLICE_CHUNK, max(READ_CHUNK, GATHER_CHUNK));
 
 #[cfg(all(not(target_os = "linux"), feature = "testing"))]
-pub const MAX_HELD: usize = READ_CHUNK;
+pub const MAX_HELD: usize = max(READ_CHUNK, GATHER_CHUNK);
+
+#[cfg(feature = "testing")]
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
 
 /// The read size of a conversation, and the buffer an idle tunnel keeps.
 const SMALL_READ: usize = 4 * 1024;
@@ -46,6 +59,30 @@ enum Pending {
     Buffered(usize),
     #[cfg(target_os = "linux")]
     Piped(crate::splice::Pipe),
+}
+
+/// Reads into `buf` until it holds `size` bytes or the upstream has nothing more at hand: waits
+/// for the first bytes only. An error or the end after some bytes is left for the next read.
+/// Cancel-safe: what a poll reads is in `buf` when it returns.
+async fn gather(upstream: &mut Upstream, buf: &mut Vec<u8>, size: usize) -> std::io::Result<usize> {
+    use bytes::BufMut as _;
+    std::future::poll_fn(|cx| {
+        loop {
+            let room = size - buf.len();
+            if room == 0 {
+                return Poll::Ready(Ok(buf.len()));
+            }
+            let read =
+                tokio_util::io::poll_read_buf(Pin::new(&mut *upstream), cx, &mut buf.limit(room));
+            match read {
+                Poll::Ready(Ok(n)) if n > 0 => continue,
+                Poll::Ready(Err(e)) if buf.is_empty() => return Poll::Ready(Err(e)),
+                Poll::Pending if buf.is_empty() => return Poll::Pending,
+                _ => return Poll::Ready(Ok(buf.len())),
+            }
+        }
+    })
+    .await
 }
 
 impl Pump {
@@ -70,11 +107,16 @@ impl Pump {
         // Read into spare capacity: pages of the buffer are touched only as bytes arrive, so a
         // tunnel waiting on its mail server costs no more than the allocation's bookkeeping.
         self.buf.clear();
-        self.buf.reserve_exact(self.size);
-        let n = (&mut *upstream)
-            .take(self.size as u64)
-            .read_buf(&mut self.buf)
-            .await?;
+        let n = if let (Upstream::Tls(_), READ_CHUNK) = (&*upstream, self.size) {
+            self.buf.reserve_exact(GATHER_CHUNK);
+            gather(upstream, &mut self.buf, GATHER_CHUNK).await?
+        } else {
+            self.buf.reserve_exact(self.size);
+            (&mut *upstream)
+                .take(self.size as u64)
+                .read_buf(&mut self.buf)
+                .await?
+        };
         self.pending = Pending::Buffered(n);
         Ok(n)
     }
@@ -98,7 +140,7 @@ impl Pump {
             Pending::Nothing => {}
             Pending::Buffered(n) => {
                 to_browser.send_binary(&self.buf[..n]).await?;
-                if n == self.size {
+                if n >= self.size {
                     self.resize(READ_CHUNK);
                 } else if n < SMALL_READ {
                     self.resize(SMALL_READ);
@@ -117,9 +159,11 @@ impl Pump {
         Ok(())
     }
 
+    /// Sets the next read's size; back to [`SMALL_READ`], the large buffer goes. (A transfer
+    /// keeps its buffer, [`GATHER_CHUNK`] for TLS, from frame to frame.)
     fn resize(&mut self, size: usize) {
         self.size = size;
-        if self.buf.capacity() > size {
+        if size == SMALL_READ && self.buf.capacity() > size {
             self.buf = Vec::new();
         }
     }

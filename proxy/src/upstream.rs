@@ -16,12 +16,13 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::policy::{Denied, Policy};
+use crate::read_ahead::ReadAhead;
 use crate::tls::{self, Trust};
 
-/// The upstream byte stream, plain or TLS.
+/// The upstream byte stream, plain or TLS (over a socket read in large pieces).
 pub enum Upstream {
     Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<ReadAhead>>),
 }
 
 /// What a tunnel remembers about its target for a later STARTTLS.
@@ -192,10 +193,13 @@ async fn handshake(
     tcp: TcpStream,
     target: &Target,
     trust: &Trust,
-) -> Result<(TlsStream<TcpStream>, TlsInfo), TunnelError> {
+) -> Result<(TlsStream<ReadAhead>, TlsInfo), TunnelError> {
     let (config, recorder) = trust.client_config(target.pin);
     let connector = TlsConnector::from(config);
-    match connector.connect(target.server_name.clone(), tcp).await {
+    match connector
+        .connect(target.server_name.clone(), ReadAhead::new(tcp))
+        .await
+    {
         Ok(stream) => {
             let info = tls::session_info(stream.get_ref().1, &recorder);
             Ok((stream, info))

@@ -8,6 +8,12 @@
 //! cannot depend on this one, which depends on it.
 //! `POSTBAG_BENCH_QUICK=1` shrinks the run; `POSTBAG_BENCH_PROXY=path` measures a proxy binary
 //! instead (`target/release/postbag-proxy`, or an older build for a before/after).
+//!
+//! The proxy runs with its default worker count (one per core), as deployed. CPU is counted per
+//! relayed run: the proxy process's, and the client's (the bench's main thread, where the
+//! clients run; the sources have threads of their own or the runtime's worker), so neither is
+//! charged to the other. Plain and TLS upstreams alternate in each round, and their CPU per GiB
+//! is printed with the ratio of the two, median and range over the rounds.
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -17,6 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use postbag_protocol::tunnel::{ClientMessage, OpenRequest, PROTOCOL_VERSION, TlsMode};
 use postbag_tests::fake_upstreams::{
     spawn_idle, spawn_pingpong, spawn_source, spawn_split_replier, spawn_threaded_source,
+    spawn_tls_source,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -45,7 +52,7 @@ fn main() {
     let quick = std::env::var_os("POSTBAG_BENCH_QUICK").is_some();
     let sizes = if quick {
         Sizes {
-            stream_bytes: 64 * MIB,
+            stream_bytes: 128 * MIB,
             rounds: 3,
             round_trips: 300,
             split_round_trips: 40,
@@ -75,7 +82,8 @@ async fn bench(sizes: Sizes) {
     let pingpong = spawn_pingpong().await;
     let split = spawn_split_replier();
     let idle = spawn_idle().await;
-    let ports = [source, threaded_source, pingpong, split, idle]
+    let (tls_source, tls_pin) = spawn_tls_source(sizes.stream_bytes);
+    let ports = [source, threaded_source, pingpong, split, idle, tls_source]
         .map(|a| a.port().to_string())
         .join(",");
 
@@ -86,19 +94,37 @@ async fn bench(sizes: Sizes) {
     // the WebSocket with a minimal frame parser, so the figure is the proxy's, not tungstenite's.
     // The threaded source is a mail server as in real life: its own thread (process, really),
     // so direct TCP crosses cores too, as the relayed bytes always do.
+    // The TLS upstream is the threaded source behind TLS 1.3, pinned: the proxy decrypts and
+    // the client reads plain bytes, as the app does with POP3S.
+    let plain_open = open_request(threaded_source, TlsMode::None, None);
+    let tls_open = open_request(tls_source, TlsMode::Implicit, Some(tls_pin));
     let mut rounds = Vec::with_capacity(sizes.rounds);
-    let cpu_before = proxy.cpu_secs();
     for _ in 0..sizes.rounds {
+        let bytes = sizes.stream_bytes;
         rounds.push(Round {
-            direct: direct_stream(source, sizes.stream_bytes).await,
-            tungstenite: tunnel_stream(proxy.addr, source, sizes.stream_bytes).await,
-            raw: raw_tunnel_stream(proxy.addr, source, sizes.stream_bytes).await,
-            threaded_direct: direct_stream(threaded_source, sizes.stream_bytes).await,
-            threaded_raw: raw_tunnel_stream(proxy.addr, threaded_source, sizes.stream_bytes).await,
+            direct: direct_stream(source, bytes).await,
+            tungstenite: tunnel_stream(proxy.addr, source, bytes).await,
+            raw: raw_tunnel_stream(
+                proxy.addr,
+                &open_request(source, TlsMode::None, None),
+                bytes,
+            )
+            .await,
+            threaded_direct: direct_stream(threaded_source, bytes).await,
+            plain: Relayed::measure(
+                &proxy,
+                bytes,
+                raw_tunnel_stream(proxy.addr, &plain_open, bytes),
+            )
+            .await,
+            tls: Relayed::measure(
+                &proxy,
+                bytes,
+                raw_tunnel_stream(proxy.addr, &tls_open, bytes),
+            )
+            .await,
         });
     }
-    let relayed_gib = (3 * sizes.rounds * sizes.stream_bytes) as f64 / (1024.0 * MIB as f64);
-    let cpu_per_gib = (proxy.cpu_secs() - cpu_before) / relayed_gib;
 
     // Round trips of a one-line command and a one-line reply.
     let direct_rtt = direct_round_trips(pingpong, sizes.round_trips).await;
@@ -152,13 +178,18 @@ async fn bench(sizes: Sizes) {
         sizes.stream_bytes / MIB,
         sizes.rounds
     );
-    let rows: [(&str, Pick, Pick); 3] = [
+    let rows: [(&str, Pick, Pick); 4] = [
         ("tungstenite client", |r| r.direct, |r| r.tungstenite),
         ("minimal WebSocket client", |r| r.direct, |r| r.raw),
         (
             "mail server on its own thread, minimal client",
             |r| r.threaded_direct,
-            |r| r.threaded_raw,
+            |r| r.plain.mib_per_s,
+        ),
+        (
+            "same, TLS upstream (proxy decrypts; direct column: plain TCP)",
+            |r| r.threaded_direct,
+            |r| r.tls.mib_per_s,
         ),
     ];
     for (name, direct, relayed) in rows {
@@ -172,7 +203,25 @@ async fn bench(sizes: Sizes) {
             100.0 * ratios.iter().cloned().fold(0.0, f64::max),
         );
     }
-    println!("| proxy CPU per GiB relayed (s) | - | {cpu_per_gib:.2} | |");
+    println!(
+        "| CPU per GiB relayed (s), median (range) of {} rounds | plain upstream | TLS upstream | TLS / plain |",
+        sizes.rounds
+    );
+    let cpu_rows: [(&str, CpuPick); 2] = [
+        ("proxy process", |r| r.proxy_s_per_gib),
+        ("client (bench main thread)", |r| r.client_s_per_gib),
+    ];
+    for (name, cpu) in cpu_rows {
+        let plain: Vec<f64> = rounds.iter().map(|r| cpu(&r.plain)).collect();
+        let tls: Vec<f64> = rounds.iter().map(|r| cpu(&r.tls)).collect();
+        let ratios: Vec<f64> = rounds.iter().map(|r| cpu(&r.tls) / cpu(&r.plain)).collect();
+        println!(
+            "| - {name} | {} | {} | {} |",
+            spread(&plain, 2),
+            spread(&tls, 2),
+            spread(&ratios, 1)
+        );
+    }
     println!(
         "| round trip, one-line command/reply, median (us) | {:.1} | {:.1} | +{:.1} us |",
         direct_rtt.median,
@@ -231,7 +280,7 @@ impl ProxyProcess {
             ])
             .args(["--allow-port", ports, "--allow-private-cidr", "127.0.0.0/8"])
             .args(["--max-tunnels", "100000"])
-            .args(["--max-tunnels-per-ip", "100000", "--workers", "1"])
+            .args(["--max-tunnels-per-ip", "100000"])
             .args(["--tcp-nodelay", if nodelay { "true" } else { "false" }])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -245,14 +294,9 @@ impl ProxyProcess {
         ProxyProcess { child, addr }
     }
 
-    /// User + system CPU time of the proxy process so far.
+    /// User + system CPU time of the proxy process so far, all its threads.
     fn cpu_secs(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after.split(' ').collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        ticks as f64 / 100.0
+        cpu_secs(&format!("/proc/{}/stat", self.child.id()))
     }
 
     fn rss_kib(&self) -> u64 {
@@ -267,6 +311,23 @@ impl Drop for ProxyProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// User + system CPU time from a `/proc` stat file (of a process or of one thread).
+fn cpu_secs(stat_file: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_file).unwrap();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+/// CPU time of the bench's main thread (its id is the process id): the clients run there, in
+/// `block_on`, while the sources run on threads of their own or on the runtime's worker.
+fn client_cpu_secs() -> f64 {
+    let pid = std::process::id();
+    cpu_secs(&format!("/proc/{pid}/task/{pid}/stat"))
 }
 
 /// The proxy process: what `postbag-proxy`'s `main` does with the same flags, without its log.
@@ -311,6 +372,16 @@ async fn direct_stream(source: SocketAddr, total: usize) -> f64 {
     got as f64 / MIB as f64 / start.elapsed().as_secs_f64()
 }
 
+fn open_request(target: SocketAddr, tls: TlsMode, pin_sha256: Option<String>) -> OpenRequest {
+    OpenRequest {
+        version: PROTOCOL_VERSION,
+        host: target.ip().to_string(),
+        port: target.port(),
+        tls,
+        pin_sha256,
+    }
+}
+
 async fn open_tunnel(proxy: SocketAddr, target: SocketAddr) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{proxy}/tunnel"))
         .await
@@ -349,7 +420,7 @@ async fn tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) -> f
 /// The tunnel read with a hand-written WebSocket client: handshake, one masked `open`, then
 /// frame headers parsed and payloads skipped in place in a 256 KiB buffer (`copy_buf`: no second
 /// copy, so the client costs what the direct client does).
-async fn raw_tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) -> f64 {
+async fn raw_tunnel_stream(proxy: SocketAddr, open: &OpenRequest, total: usize) -> f64 {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut s = TcpStream::connect(proxy).await.unwrap();
     s.set_nodelay(true).unwrap();
@@ -366,17 +437,12 @@ async fn raw_tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) 
         line.clear();
         r.read_line(&mut line).await.unwrap();
     }
-    let open = ClientMessage::Open(OpenRequest {
-        version: PROTOCOL_VERSION,
-        host: source.ip().to_string(),
-        port: source.port(),
-        tls: TlsMode::None,
-        pin_sha256: None,
-    });
-    let json = serde_json::to_vec(&open).unwrap();
-    assert!(json.len() < 126);
+    let json = serde_json::to_vec(&ClientMessage::Open(open.clone())).unwrap();
+    assert!(json.len() <= u16::MAX as usize);
     // FIN + text, masked with an all-zero key (legal, and the payload stays as is).
-    let mut frame = vec![0x81, 0x80 | json.len() as u8, 0, 0, 0, 0];
+    let mut frame = vec![0x81, 0x80 | 126];
+    frame.extend_from_slice(&(json.len() as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
     frame.extend_from_slice(&json);
     r.get_mut().write_all(&frame).await.unwrap();
 
@@ -399,10 +465,10 @@ async fn raw_tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) 
             }
             0x8 => break,
             _ => {
-                // The `connected` message: the clock starts now.
-                tokio::io::copy_buf(&mut (&mut r).take(len), &mut tokio::io::sink())
-                    .await
-                    .unwrap();
+                // The `connected` message: the clock starts now. Anything else is an error.
+                let mut text = String::new();
+                (&mut r).take(len).read_to_string(&mut text).await.unwrap();
+                assert!(text.contains("\"connected\""), "{text}");
                 start.get_or_insert_with(Instant::now);
             }
         }
@@ -414,13 +480,54 @@ async fn raw_tunnel_stream(proxy: SocketAddr, source: SocketAddr, total: usize) 
 /// One figure of a [`Round`].
 type Pick = fn(&Round) -> f64;
 
+/// One CPU figure of a [`Relayed`] run.
+type CpuPick = fn(&Relayed) -> f64;
+
 /// One round of throughput runs, in MiB/s.
 struct Round {
     direct: f64,
     tungstenite: f64,
     raw: f64,
     threaded_direct: f64,
-    threaded_raw: f64,
+    /// The threaded source through the proxy, plain TCP (spliced) and TLS.
+    plain: Relayed,
+    tls: Relayed,
+}
+
+/// One relayed run with the CPU it took.
+struct Relayed {
+    mib_per_s: f64,
+    proxy_s_per_gib: f64,
+    client_s_per_gib: f64,
+}
+
+impl Relayed {
+    async fn measure(
+        proxy: &ProxyProcess,
+        bytes: usize,
+        run: impl std::future::Future<Output = f64>,
+    ) -> Relayed {
+        let (proxy_before, client_before) = (proxy.cpu_secs(), client_cpu_secs());
+        let mib_per_s = run.await;
+        let gib = bytes as f64 / (1024.0 * MIB as f64);
+        Relayed {
+            mib_per_s,
+            proxy_s_per_gib: (proxy.cpu_secs() - proxy_before) / gib,
+            client_s_per_gib: (client_cpu_secs() - client_before) / gib,
+        }
+    }
+}
+
+/// "median (min to max)".
+fn spread(values: &[f64], decimals: usize) -> String {
+    let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = values.iter().cloned().fold(0.0, f64::max);
+    format!(
+        "{:.decimals$} ({:.decimals$} to {:.decimals$})",
+        median(values.to_vec()),
+        min,
+        max
+    )
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -1,12 +1,19 @@
 //! Tiny mail-server stand-ins for measuring the proxy (the relay bench, benches/relay.rs): a
 //! source that streams bytes (on the caller's runtime, or on a thread of its own as a real mail
-//! server would be), a POP3-shaped line/`+OK` ping-pong, a server that answers in two TCP
-//! segments (what TCP_NODELAY is for), and one that accepts and holds connections. Each listens
-//! on a free port of 127.0.0.1 and serves every connection until the process ends.
+//! server would be, in plain TCP or in implicit TLS), a POP3-shaped line/`+OK` ping-pong, a
+//! server that answers in two TCP segments (what TCP_NODELAY is for), and one that accepts and
+//! holds connections. Each listens on a free port of 127.0.0.1 and serves every connection until
+//! the process ends.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::certs::TestPki;
 
 use tokio::io::AsyncWriteExt;
 
@@ -53,6 +60,48 @@ pub fn spawn_threaded_source(total: usize) -> SocketAddr {
         }
     });
     addr
+}
+
+/// The threaded source over implicit TLS (POP3S as Dovecot serves it: TLS 1.3, AES-GCM, full
+/// 16 KiB records), with a throw-away certificate; returns its address and the SHA-256 of its
+/// certificate, which the client pins in `open`. One thread per connection.
+pub fn spawn_tls_source(total: usize) -> (SocketAddr, String) {
+    let pki = TestPki::generate();
+    let pin = pki.server_sha256_hex();
+    let certs = vec![CertificateDer::from(pki.server_cert_der.clone())];
+    let key = PrivateKeyDer::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let tls = rustls::ServerConnection::new(config).unwrap();
+                let mut s = rustls::StreamOwned::new(tls, tcp);
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < total {
+                    let n = chunk.len().min(total - sent);
+                    if s.write_all(&chunk[..n]).is_err() {
+                        return;
+                    }
+                    sent += n;
+                }
+                s.conn.send_close_notify();
+                let _ = s.flush();
+            });
+        }
+    });
+    (addr, pin)
 }
 
 /// Answers every line with `+OK` at once: a one-line command and its one-line reply.
