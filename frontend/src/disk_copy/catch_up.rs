@@ -69,7 +69,7 @@ pub async fn catch_up(
     let mut stop: Option<DiskError> = None;
     for (done, (s, unique)) in absent.into_iter().enumerate() {
         if stop.is_none() && !keep_going() {
-            stop = Some(DiskError::Failed("stopped".into()));
+            stop = Some(DiskError::Stopped);
         }
         if let Some(cause) = &stop {
             out.missing.insert(s.uidl, cause.clone());

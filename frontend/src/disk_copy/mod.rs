@@ -46,6 +46,9 @@ pub enum DiskError {
     Gone,
     #[error("this browser cannot write to a folder")]
     Unsupported,
+    /// The catch-up was stopped (the sync's Cancel, or the copy stopped or moved).
+    #[error("writing was stopped before it reached the folder")]
+    Stopped,
     /// Another browser error, by its name (`InvalidStateError`, …); never its message, which
     /// may carry paths.
     #[error("the folder could not be written ({0})")]

@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 
 use super::{Model, store};
 use crate::disk_copy::{self, Access, DiskError, DiskGate, Folder, catch_up::catch_up};
-use crate::sync::Notice;
+use crate::sync::{Cancel, NeverCancel, Notice};
 
 thread_local! {
     /// The picked folder's handle (a browser object: not `Send`, so not in a signal).
@@ -71,15 +71,19 @@ impl DiskCopyState {
     }
 }
 
-/// Waits until no catch-up runs, then holds the turn until dropped.
+/// Waits until no catch-up runs, then holds the turn until dropped (`None`: cancelled while
+/// waiting).
 struct Turn;
 
 impl Turn {
-    async fn take() -> Turn {
+    async fn take(cancel: &dyn Cancel) -> Option<Turn> {
         while BUSY.with(|b| b.replace(true)) {
+            if cancel.cancelled() {
+                return None;
+            }
             gloo_timers::future::TimeoutFuture::new(100).await;
         }
-        Turn
+        Some(Turn)
     }
 }
 
@@ -171,7 +175,7 @@ impl Model {
     async fn catch_up_all(self) {
         let accounts = store().accounts().await.unwrap_or_default();
         for account in accounts {
-            if self.disk_gate(&account.id).await.is_some()
+            if self.disk_gate(&account.id, &NeverCancel).await.is_some()
                 && !self.disk_copy.get_untracked().healthy()
             {
                 // What stopped this account stops the others: the status says why.
@@ -183,7 +187,10 @@ impl Model {
     /// The live copy for a sync of `account`: `None` when the copy is off. Otherwise the folder
     /// after a catch-up of the account, or blocked (nothing is DELEd) when the browser does not
     /// let Postbag write there or the folder is gone.
-    pub async fn disk_gate(self, account: &str) -> Option<DiskGate> {
+    ///
+    /// `cancel` (the sync's Cancel) stops the catch-up, or the wait for another one; what is
+    /// left unwritten then stays on the server.
+    pub async fn disk_gate(self, account: &str, cancel: &dyn Cancel) -> Option<DiskGate> {
         let handle = handle()?;
         if disk_copy::fs::permission(&handle, false).await != Access::Granted {
             self.set_disk_status(CopyStatus::NeedsPermission);
@@ -196,13 +203,15 @@ impl Model {
                 return Some(DiskGate::blocked(cause));
             }
         };
-        let _turn = Turn::take().await;
+        let Some(_turn) = Turn::take(cancel).await else {
+            return Some(DiskGate::blocked(DiskError::Stopped));
+        };
         let mut progress = |done, total| {
             if total > 0 {
                 self.set_disk_status(CopyStatus::CatchingUp { done, total });
             }
         };
-        let keep_going = || handle_is(&folder);
+        let keep_going = || handle_is(&folder) && !cancel.cancelled();
         match catch_up(&store(), &folder, account, &mut progress, &keep_going).await {
             Ok(result) => {
                 match result.missing.values().next() {

@@ -152,7 +152,7 @@ impl Model {
     ) -> Result<Outcome, SyncError> {
         // With the live copy on: what the folder lacks is written first (before the server
         // waits on an open session), so that what is stored may be deleted there now.
-        let disk = self.disk_gate(&account.id).await;
+        let disk = self.disk_gate(&account.id, cancel).await;
         let code = session_access_code();
         // Cancel works while connecting too: the half-open socket is dropped (and closed).
         let (url, to) = (default_url(), target(account));
