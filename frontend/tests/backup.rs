@@ -231,7 +231,10 @@ async fn a_backup_restores_every_store_record_for_record_through_several_chunks(
     assert_eq!(from.len(), to.len());
     for (x, y) in from.iter().zip(&to) {
         assert_eq!((&x.0, &x.1), (&y.0, &y.1));
-        assert!(x.2 == y.2, "{} {} differs", x.0, x.1);
+        // The waiting outbox message is held back (below); everything else is as it was.
+        if x.0 != schema::OUTBOX {
+            assert!(x.2 == y.2, "{} {} differs", x.0, x.1);
+        }
     }
     for (store, _) in BACKED_UP {
         assert!(
@@ -253,6 +256,16 @@ async fn a_backup_restores_every_store_record_for_record_through_several_chunks(
         .await
         .unwrap();
     assert_eq!(opened.password.expose_secret(), "hunter2");
+    // A message waiting to be sent may have been sent since by the browser the backup came
+    // from: restored, it waits for the user's "Send again", never sent on its own.
+    let outbox = b.outbox(ME).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, OutboxState::MayHaveBeenSent);
+    assert_eq!(outbox[0].last_error.as_deref(), Some(backup::HELD_BACK));
+    let mut same = outbox[0].clone();
+    same.state = OutboxState::Queued;
+    same.last_error = None;
+    assert_eq!(same, a.outbox(ME).await.unwrap()[0], "nothing else changed");
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(
         storage.get_item("postbag.test-setting").unwrap().as_deref(),
@@ -416,6 +429,12 @@ async fn what_an_interrupted_restore_left_is_cleared_by_the_next() {
     restore(&b, &good, None)
         .await
         .expect("the leftovers are cleared");
-    assert!(dump(&a).await == dump(&b).await);
+    // As the backup, the waiting outbox message held back aside (checked in the round trip).
+    let without_outbox = |d: Vec<(String, String, Vec<u8>)>| {
+        d.into_iter()
+            .filter(|r| r.0 != schema::OUTBOX)
+            .collect::<Vec<_>>()
+    };
+    assert!(without_outbox(dump(&a).await) == without_outbox(dump(&b).await));
     assert!(!backup::settings::restoring());
 }

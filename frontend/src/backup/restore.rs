@@ -303,6 +303,17 @@ async fn write(
                 restored_settings.push((key, value));
                 continue;
             }
+            Record::Json { store: name, json } if name == schema::OUTBOX => {
+                let json = held_back(&json);
+                (
+                    json.len(),
+                    ToRestore {
+                        store: schema::OUTBOX,
+                        key: None,
+                        value: parse(&json)?,
+                    },
+                )
+            }
             Record::Json { store: name, json } => (
                 json.len(),
                 ToRestore {
@@ -353,6 +364,34 @@ async fn write(
     settings::write(&restored_settings).map_err(RestoreError::Settings)?;
     progress(Pass::Writing, pass.size, pass.size);
     Ok(())
+}
+
+/// Why a restored message waiting in the outbox is held back.
+pub const HELD_BACK: &str =
+    "Restored from a backup: the browser it was backed up from may have sent it since.";
+
+/// An outbox record as restored: a message still waiting to be sent when the backup was made
+/// becomes "may have been sent", which the outbox never sends on its own (the user chooses
+/// "Send again" or "Mark as sent"). The browser the backup came from may have sent it since,
+/// and a sent message is never sent twice silently.
+fn held_back(json: &[u8]) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut item)) = serde_json::from_slice(json) else {
+        return json.to_vec();
+    };
+    let waiting = item
+        .get("state")
+        .and_then(|s| s.get("kind"))
+        .and_then(|k| k.as_str())
+        == Some("queued");
+    if !waiting {
+        return json.to_vec();
+    }
+    item.insert(
+        "state".into(),
+        serde_json::json!({ "kind": "may_have_been_sent" }),
+    );
+    item.insert("last_error".into(), HELD_BACK.into());
+    serde_json::to_vec(&item).unwrap_or_else(|_| json.to_vec())
 }
 
 /// The store's own name (`ToRestore` names stores statically); checked by [`judge`] already.
