@@ -24,7 +24,11 @@ const PROVIDERS: &[(&[&str], &str, Option<&str>)] = &[
     (
         &["outlook.com", "hotmail.com", "live.com", "msn.com"],
         "outlook.office365.com",
-        Some("Outlook.com: POP must be enabled in settings; basic passwords may be refused."),
+        // Microsoft turned basic authentication off for POP and SMTP: OAuth 2 only.
+        Some(
+            "Outlook.com and Hotmail take no password on POP and SMTP, only Microsoft's own \
+             sign-in (OAuth 2), which Postbag does not offer yet.",
+        ),
     ),
     (
         &["yahoo.com", "ymail.com"],
@@ -144,4 +148,21 @@ pub fn submission_guess(account: &crate::store::Account) -> (String, u16, Securi
         .map(|rest| format!("smtp.{rest}"))
         .unwrap_or_else(|| account.host.clone());
     (host, account.security.submission_port(), account.security)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn outlook_says_passwords_are_refused() {
+        for address in ["me@outlook.com", "me@Hotmail.com", "me@live.com"] {
+            let g = guess(address).unwrap();
+            assert_eq!(g.host, "outlook.office365.com");
+            let note = g.note.unwrap();
+            assert!(note.contains("no password") && note.contains("OAuth 2"), "{note}");
+        }
+        assert_eq!(guess("me@example.org").unwrap().note, None);
+    }
 }
