@@ -161,7 +161,10 @@ mod tests {
             let g = guess(address).unwrap();
             assert_eq!(g.host, "outlook.office365.com");
             let note = g.note.unwrap();
-            assert!(note.contains("no password") && note.contains("OAuth 2"), "{note}");
+            assert!(
+                note.contains("no password") && note.contains("OAuth 2"),
+                "{note}"
+            );
         }
         assert_eq!(guess("me@example.org").unwrap().note, None);
     }
