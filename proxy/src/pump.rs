@@ -1,5 +1,4 @@
-//! Moves the mail server's bytes to the browser, one read (or one gathering of TLS records) to
-//! one binary frame.
+//! Moves the mail server's bytes to the browser, one read to one binary frame.
 //!
 //! A conversation's replies are short, so a tunnel reads into a small buffer and keeps only that
 //! while idle. When a read fills it (a message is coming), reads grow to [`READ_CHUNK`], and on
@@ -9,13 +8,9 @@
 //! A waiting tunnel holds no pipe; after a copied download it keeps the large buffer until its
 //! next short reply.
 //!
-//! A TLS upstream gives one record (at most 16 KiB) per read, so during a transfer a read takes
-//! every record already at hand, up to [`GATHER_CHUNK`], and sends them as one frame: the
-//! frames a spliced transfer would send, a sixteenth of the writes and of the browser's
-//! messages that one frame per record would cost.
-
-use std::pin::Pin;
-use std::task::Poll;
+//! A read from a TLS upstream takes every record rustls has at hand (tokio-rustls fills the
+//! buffer), so during a transfer it asks for [`TLS_CHUNK`], as much as a splice moves: a
+//! quarter of the frames, writes and browser messages of [`READ_CHUNK`]-sized reads.
 
 use tokio::io::AsyncReadExt;
 
@@ -27,16 +22,16 @@ use crate::ws::{Closed, ToBrowser};
 /// Bytes read from the mail server per frame when copying.
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// Bytes gathered from a TLS upstream per frame during a transfer (as many as a splice moves).
-pub const GATHER_CHUNK: usize = 256 * 1024;
+/// Bytes read from a TLS upstream per frame during a transfer (as many as a splice moves).
+pub const TLS_CHUNK: usize = 256 * 1024;
 
 /// The most one tunnel holds between the mail server and the browser: one frame. The tests
 /// hold the proxy to it (`postbag_proxy::testing`).
 #[cfg(all(target_os = "linux", feature = "testing"))]
-pub const MAX_HELD: usize = max(SPLICE_CHUNK, max(READ_CHUNK, GATHER_CHUNK));
+pub const MAX_HELD: usize = max(SPLICE_CHUNK, max(READ_CHUNK, TLS_CHUNK));
 
 #[cfg(all(not(target_os = "linux"), feature = "testing"))]
-pub const MAX_HELD: usize = max(READ_CHUNK, GATHER_CHUNK);
+pub const MAX_HELD: usize = max(READ_CHUNK, TLS_CHUNK);
 
 #[cfg(feature = "testing")]
 const fn max(a: usize, b: usize) -> usize {
@@ -61,30 +56,6 @@ enum Pending {
     Piped(crate::splice::Pipe),
 }
 
-/// Reads into `buf` until it holds `size` bytes or the upstream has nothing more at hand: waits
-/// for the first bytes only. An error or the end after some bytes is left for the next read.
-/// Cancel-safe: what a poll reads is in `buf` when it returns.
-async fn gather(upstream: &mut Upstream, buf: &mut Vec<u8>, size: usize) -> std::io::Result<usize> {
-    use bytes::BufMut as _;
-    std::future::poll_fn(|cx| {
-        loop {
-            let room = size - buf.len();
-            if room == 0 {
-                return Poll::Ready(Ok(buf.len()));
-            }
-            let read =
-                tokio_util::io::poll_read_buf(Pin::new(&mut *upstream), cx, &mut buf.limit(room));
-            match read {
-                Poll::Ready(Ok(n)) if n > 0 => continue,
-                Poll::Ready(Err(e)) if buf.is_empty() => return Poll::Ready(Err(e)),
-                Poll::Pending if buf.is_empty() => return Poll::Pending,
-                _ => return Poll::Ready(Ok(buf.len())),
-            }
-        }
-    })
-    .await
-}
-
 impl Pump {
     pub fn new() -> Pump {
         Pump {
@@ -106,17 +77,16 @@ impl Pump {
         }
         // Read into spare capacity: pages of the buffer are touched only as bytes arrive, so a
         // tunnel waiting on its mail server costs no more than the allocation's bookkeeping.
-        self.buf.clear();
-        let n = if let (Upstream::Tls(_), READ_CHUNK) = (&*upstream, self.size) {
-            self.buf.reserve_exact(GATHER_CHUNK);
-            gather(upstream, &mut self.buf, GATHER_CHUNK).await?
-        } else {
-            self.buf.reserve_exact(self.size);
-            (&mut *upstream)
-                .take(self.size as u64)
-                .read_buf(&mut self.buf)
-                .await?
+        let size = match (&*upstream, self.size) {
+            (Upstream::Tls(_), READ_CHUNK) => TLS_CHUNK,
+            _ => self.size,
         };
+        self.buf.clear();
+        self.buf.reserve_exact(size);
+        let n = (&mut *upstream)
+            .take(size as u64)
+            .read_buf(&mut self.buf)
+            .await?;
         self.pending = Pending::Buffered(n);
         Ok(n)
     }
@@ -160,7 +130,7 @@ impl Pump {
     }
 
     /// Sets the next read's size; back to [`SMALL_READ`], the large buffer goes. (A transfer
-    /// keeps its buffer, [`GATHER_CHUNK`] for TLS, from frame to frame.)
+    /// keeps its buffer, [`TLS_CHUNK`] for TLS, from frame to frame.)
     fn resize(&mut self, size: usize) {
         self.size = size;
         if size == SMALL_READ && self.buf.capacity() > size {

@@ -340,3 +340,30 @@ async fn urgent_data_in_a_plain_download_does_not_stall_it() {
     }
     assert_eq!(got.iter().filter(|&&b| b == b'a').count(), HALF);
 }
+
+/// A download from a TLS upstream goes to the browser in frames as large as a splice's (all the
+/// records rustls has at hand, up to 256 KiB, pump.rs), not in the 64 KiB of a copied plain
+/// read; every byte in order, and no frame over the bound a tunnel holds.
+#[tokio::test]
+async fn a_tls_download_goes_in_large_frames() {
+    const TOTAL: usize = 8 * 1024 * 1024;
+    let (source, pin) = postbag_tests::fake_upstreams::spawn_tls_source(TOTAL);
+    let proxy = spawn_proxy_with(&[source.port()], |_| {});
+    let (mut tunnel, connected) = open_connected(&proxy, pinned_request(source.port(), pin)).await;
+    assert!(connected.tls.is_some(), "{connected:?}");
+    let (mut got, mut largest) = (0, 0);
+    loop {
+        match tunnel.recv().await {
+            Incoming::Bytes(bytes) => {
+                assert!(bytes.iter().all(|b| *b == b'x'));
+                got += bytes.len();
+                largest = largest.max(bytes.len());
+            }
+            Incoming::Closed(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(got, TOTAL);
+    assert!(largest > 64 * 1024, "largest frame {largest} bytes");
+    assert!(largest <= postbag_proxy::testing::MAX_HELD);
+}
