@@ -1,0 +1,65 @@
+// The server policies that until now were tested against a scripted server only, end to end
+// against Dovecot (issue 15, item 4): "leave on the server, delete after some days" (Playwright's
+// clock moves the days on) and "delete on the server when I delete a message here". Delete after
+// download and leave on the server are in app_accounts and app_mail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureAndBrowser } from './fixture.mjs';
+import { fillAccountForm, sync, storedSummaries } from './app_support.mjs';
+
+const env = fixtureAndBrowser();
+const DAY_MS = 86_400_000;
+
+test('leave for 14 days: kept on the server until then, deleted there once the days passed', async () => {
+  const { fx, browser } = env;
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 2);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(fx.appUrl);
+  await fillAccountForm(page, fx, user, { policy: 'days' });
+  await page.getByLabel('Days to keep on the server').fill('14');
+  await page.getByRole('button', { name: 'Save account' }).click();
+  assert.match(await sync(page), /2 new messages/);
+  assert.equal(await fx.count(user), 2, 'kept on the server');
+
+  await page.clock.fastForward(13 * DAY_MS);
+  assert.match(await sync(page), /No new messages/);
+  assert.equal(await fx.count(user), 2, 'still kept after 13 days');
+
+  await page.clock.fastForward(2 * DAY_MS);
+  const text = await sync(page);
+  assert.match(text, /No new messages, 2 removed from the server/, text);
+  assert.equal(await fx.count(user), 0, 'deleted on the server after 14 days');
+  assert.equal((await storedSummaries(page)).length, 2, 'and kept here');
+  await context.close();
+});
+
+test('delete on the server when deleted here: only the message deleted here goes', async () => {
+  const { fx, browser } = env;
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 3);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(fx.appUrl);
+  await fillAccountForm(page, fx, user, { policy: 'leave' });
+  await page.getByLabel('Delete on the server when I delete a message here').check();
+  await page.getByRole('button', { name: 'Save account' }).click();
+  assert.match(await sync(page), /3 new messages/);
+  assert.equal(await fx.count(user), 3);
+
+  await page.getByRole('listitem').filter({ hasText: 'Message number 1' }).click();
+  await page.getByRole('article', { name: 'Message' }).waitFor();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForFunction(() => /^2 messages/.test(document.querySelector('.msg-count')?.textContent ?? ''));
+  assert.equal(await fx.count(user), 3, 'nothing is deleted on the server before the next sync');
+
+  const text = await sync(page);
+  assert.match(text, /1 removed from the server/, text);
+  assert.equal(await fx.count(user), 2);
+  const left = (await fx.raw(user)).map((m) => Buffer.from(m.base64, 'base64').toString());
+  assert.ok(left.every((m) => !m.includes('Message number 1')), 'the one deleted here is the one gone');
+  assert.equal((await storedSummaries(page)).length, 2);
+  await context.close();
+});
