@@ -4,9 +4,11 @@
 
 mod connection;
 pub mod crypto;
+mod expire;
 pub mod form;
 mod providers;
 pub mod remembered;
 
 pub use connection::{client_config, scram_nonce, target};
+pub use expire::expire_warning;
 pub use providers::{Guess, guess, submission_guess};

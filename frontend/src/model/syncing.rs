@@ -198,6 +198,9 @@ fn done_text(o: &Outcome, policy: &ServerPolicy) -> String {
     }
     // Which messages were not downloaded or not deleted, and why (sync::Notice).
     parts.extend(o.notices.iter().map(sync::notice));
+    // A server whose EXPIRE undoes "Leave on the server" (the copy here may be the only one).
+    let expire = o.session.capabilities.as_ref().and_then(|c| c.expire);
+    parts.extend(crate::account::expire_warning(policy, expire));
     if o.cancelled {
         // A cancel during a download closes the connection without QUIT (see sync::Cancel), so
         // nothing was deleted on the server. That only defers something when the policy

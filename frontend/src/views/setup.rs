@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use postbag_protocol::pop3::{AuthMechanism, Secret};
 
 use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
-use crate::account::guess;
+use crate::account::{expire_warning, guess};
 use crate::model::{Model, keep, session_access_code, test_connection};
 use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
@@ -114,7 +114,15 @@ pub fn Setup() -> impl IntoView {
             let (account, pw, code) = (account.clone(), pw.clone(), code.clone());
             async move {
                 let tested: Tested = match test_connection(&account, pw, code).await {
-                    Ok(s) => Ok(report(&s)),
+                    Ok(s) => {
+                        let mut rows = report(&s);
+                        // The policy being set up against what the server says it keeps.
+                        let expire = s.capabilities.as_ref().and_then(|c| c.expire);
+                        if let Some(w) = expire_warning(&account.policy, expire) {
+                            rows.push(("Warning".into(), w));
+                        }
+                        Ok(rows)
+                    }
                     Err(e) => Err(explain(&e)),
                 };
                 if let Err(ex) = &tested
