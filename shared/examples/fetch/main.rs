@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run -p postbag-protocol --example fetch -- --host H --port P \
 //!     --tls none|starttls|implicit --user U --password-env VAR \
-//!     [--ca-file PEM | --pin-sha256 HEX] [--auth auto|user|apop|plain|login|cram-md5] \
+//!     [--ca-file PEM | --pin-sha256 HEX] [--auth auto|user|apop|plain|login|cram-md5|scram-sha-1|scram-sha-256] \
 //!     [--delete] [--allow-plaintext] [--reply-timeout S] [--min-rate B] [--max-size B] \
 //!     [--reconnects N] --out DIR
 //! ```
@@ -22,6 +22,8 @@ mod saving;
 // Shared with the `send` example.
 #[path = "../common/connect.rs"]
 mod connect;
+#[path = "../common/nonce.rs"]
+mod nonce;
 #[path = "../common/shown.rs"]
 mod shown;
 #[path = "../common/tls.rs"]
@@ -47,6 +49,8 @@ enum Auth {
     Plain,
     Login,
     CramMd5,
+    ScramSha1,
+    ScramSha256,
 }
 
 /// Download a POP3 mailbox into DIR/<uidl>.eml.
@@ -118,7 +122,10 @@ fn connect(args: &Args) -> Result<Session, String> {
         Auth::Plain => AuthPolicy::Plain,
         Auth::Login => AuthPolicy::Login,
         Auth::CramMd5 => AuthPolicy::CramMd5,
+        Auth::ScramSha1 => AuthPolicy::ScramSha1,
+        Auth::ScramSha256 => AuthPolicy::ScramSha256,
     };
+    config.scram_nonce = nonce::scram_nonce();
     config.allow_plaintext_password = args.server.allow_plaintext;
     config.want_starttls = args.server.tls == Tls::Starttls;
     if args.server.tls == Tls::Implicit {

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run -p postbag-protocol --example send -- --host H --port P \
 //!     --tls none|starttls|implicit [--user U --password-env VAR] \
-//!     [--ca-file PEM | --pin-sha256 HEX] [--auth auto|plain|login|cram-md5|xoauth2|oauthbearer] \
+//!     [--ca-file PEM | --pin-sha256 HEX] [--auth auto|plain|login|cram-md5|scram-sha-1|scram-sha-256|xoauth2|oauthbearer] \
 //!     [--allow-plaintext] [--helo NAME] [--reply-timeout S] [--min-rate B] \
 //!     --from ADDR --to ADDR [--to ADDR...] FILE.eml
 //! ```
@@ -22,6 +22,8 @@
 
 #[path = "../common/connect.rs"]
 mod connect;
+#[path = "../common/nonce.rs"]
+mod nonce;
 mod report;
 #[path = "../common/shown.rs"]
 mod shown;
@@ -44,6 +46,8 @@ enum Auth {
     Plain,
     Login,
     CramMd5,
+    ScramSha1,
+    ScramSha256,
     Xoauth2,
     Oauthbearer,
 }
@@ -89,9 +93,12 @@ fn connect(args: &Args) -> Result<Session, String> {
         Auth::Plain => AuthPolicy::Plain,
         Auth::Login => AuthPolicy::Login,
         Auth::CramMd5 => AuthPolicy::CramMd5,
+        Auth::ScramSha1 => AuthPolicy::ScramSha1,
+        Auth::ScramSha256 => AuthPolicy::ScramSha256,
         Auth::Xoauth2 => AuthPolicy::XOAuth2,
         Auth::Oauthbearer => AuthPolicy::OAuthBearer,
     };
+    config.scram_nonce = nonce::scram_nonce();
     config.allow_plaintext_password = args.server.allow_plaintext;
     config.want_starttls = args.server.tls == Tls::Starttls;
     if args.server.tls == Tls::Implicit {

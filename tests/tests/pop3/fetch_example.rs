@@ -111,6 +111,14 @@ fn fetch_example_end_to_end() {
     args.extend(["--ca-file".into(), ca.into()]);
     let r = run(args.clone(), &user.password);
     assert!(r.ok, "fetch failed: {}\n{}", r.stderr, dovecot.log());
+    // Auto with the example's nonce from /dev/urandom: SCRAM-SHA-256, as Dovecot offers it.
+    assert!(
+        dovecot
+            .log()
+            .contains(&format!("user=<{}>, method=SCRAM-SHA-256", user.name)),
+        "{}",
+        dovecot.log()
+    );
     assert_eq!(
         r.stdout.lines().count(),
         4,
