@@ -127,8 +127,9 @@ pub(crate) struct AuthContext<'a> {
     pub has_apop_timestamp: bool,
     pub encrypted: bool,
     pub allow_plaintext_password: bool,
-    /// Whether the caller gave a SCRAM nonce; without one `Auto` skips SCRAM.
-    pub has_scram_nonce: bool,
+    /// Whether SCRAM can run: the caller gave a nonce and SaslPrep takes the credentials.
+    /// Otherwise `Auto` skips SCRAM.
+    pub scram_usable: bool,
 }
 
 impl AuthContext<'_> {
@@ -165,9 +166,7 @@ impl AuthContext<'_> {
                 .iter()
                 .copied()
                 .filter(|m| self.offered(*m))
-                .filter(|m| {
-                    self.has_scram_nonce || !m.sasl().is_some_and(SaslMechanism::needs_nonce)
-                })
+                .filter(|m| self.scram_usable || !m.sasl().is_some_and(SaslMechanism::needs_nonce))
                 .collect(),
             Some(m) if self.offered(m) || (self.caps.is_none() && m.sasl_name().is_some()) => {
                 vec![m]
@@ -217,7 +216,7 @@ mod tests {
             has_apop_timestamp: apop,
             encrypted,
             allow_plaintext_password: allow,
-            has_scram_nonce: nonce,
+            scram_usable: nonce,
         };
         assert_eq!(
             ctx.choose(policy),

@@ -128,6 +128,13 @@ pub enum ScramError {
     UnexpectedChallenge,
 }
 
+/// Whether SCRAM can run with these credentials: SaslPrep (RFC 4013) refuses some characters
+/// (controls, unassigned code points). `Auto` then picks the next method rather than fail a
+/// login that CRAM-MD5 or PLAIN would have done.
+pub(crate) fn credentials_usable(user: &str, password: &str) -> bool {
+    stringprep::saslprep(user).is_ok() && stringprep::saslprep(password).is_ok()
+}
+
 /// RFC 5802 `saslname`: `,` and `=` escaped.
 fn saslname(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")

@@ -62,7 +62,7 @@ pub(crate) fn choose(
     policy: AuthPolicy,
     encrypted: bool,
     allow_plaintext_password: bool,
-    has_scram_nonce: bool,
+    scram_usable: bool,
 ) -> Result<SaslMechanism, SmtpError> {
     let offered = |m: &SaslMechanism| caps.offers_auth(m.name());
     let candidates: Vec<SaslMechanism> = match policy.mechanism() {
@@ -70,7 +70,7 @@ pub(crate) fn choose(
             .iter()
             .copied()
             .filter(offered)
-            .filter(|m| has_scram_nonce || !m.needs_nonce())
+            .filter(|m| scram_usable || !m.needs_nonce())
             .collect(),
         Some(m) => Some(m).into_iter().filter(offered).collect(),
     };

@@ -246,7 +246,11 @@ impl Client {
             has_apop_timestamp: self.apop_timestamp.is_some(),
             encrypted: self.encrypted,
             allow_plaintext_password: self.config.allow_plaintext_password,
-            has_scram_nonce: self.config.scram_nonce.is_some(),
+            scram_usable: self.config.scram_nonce.is_some()
+                && crate::scram::credentials_usable(
+                    &self.config.user,
+                    self.config.password.expose_secret(),
+                ),
         }
         .choose(self.config.auth)?;
         let user = self.config.user.clone();

@@ -126,3 +126,22 @@ fn explicit_scram_without_a_nonce_sends_nothing() {
         ))),
     );
 }
+
+/// SaslPrep refuses a control character in the password: `Auto` logs in with CRAM-MD5 then,
+/// as it did before SCRAM existed, instead of failing.
+#[test]
+fn auto_skips_scram_for_a_password_saslprep_refuses() {
+    let mut cfg = scram_config();
+    cfg.password = Secret::new("pen\u{7}cil".into());
+    let server = format!("+OK hi\r\n{CAPA}-ERR no\r\n");
+    check(
+        Script {
+            config: cfg,
+            server: &[server.as_bytes()],
+            on_ready: &[],
+        },
+        "CAPA\r\nAUTH CRAM-MD5\r\n",
+        None,
+        server_error(ServerErrorKind::AuthFailed, None, "no"),
+    );
+}

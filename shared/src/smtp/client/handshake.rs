@@ -191,7 +191,10 @@ impl Client {
             self.config.auth,
             self.encrypted,
             self.config.allow_plaintext_password,
-            self.config.scram_nonce.is_some(),
+            self.config.scram_nonce.is_some()
+                && self.config.credentials.as_ref().is_some_and(|c| {
+                    crate::scram::credentials_usable(&c.user, c.password.expose_secret())
+                }),
         )?;
         let credentials = self.config.credentials.as_ref().expect("checked by caller");
         let secret = credentials.password.expose_secret();

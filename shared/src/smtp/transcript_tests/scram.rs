@@ -66,3 +66,26 @@ fn success_without_the_servers_signature_is_refused() {
         ))),
     );
 }
+
+/// A password SaslPrep refuses: `Auto` takes CRAM-MD5, as before SCRAM existed.
+#[test]
+fn auto_skips_scram_for_a_password_saslprep_refuses() {
+    let mut config = scram_config();
+    config.credentials = Some(Credentials {
+        user: "user".into(),
+        password: Secret::new("pen\u{7}cil".into()),
+    });
+    let server = server("535 5.7.8 no\r\n");
+    let outcome = check(
+        Script::new(config, &[server.as_bytes()]),
+        "EHLO client.example\r\nAUTH CRAM-MD5\r\n",
+        Some(SmtpError::Server(server_error(
+            ServerErrorKind::AuthFailed,
+            535,
+            Some((5, 7, 8)),
+            "no",
+            None,
+        ))),
+    );
+    assert!(!outcome.sent.contains("SCRAM"));
+}
