@@ -8,6 +8,7 @@
 //
 //   node tests/e2e/bench_sync.mjs            (needs dist/ and target/debug/fixture, like the tests)
 //   BENCH_MESSAGES=1000 BENCH_RTT_MS=50       (the defaults)
+//   POSTBAG_FIXTURE_BIN=target/release/fixture  (an optimised proxy on the app's path)
 //
 // Figures are printed as a table; nothing is asserted except that every sync completed.
 import { execFileSync, spawnSync } from 'node:child_process';
