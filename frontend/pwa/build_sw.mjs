@@ -22,9 +22,14 @@ if (!outDir) {
 }
 
 // The worker itself must not be precached (the browser fetches it on its own schedule), and
-// source maps or dotfiles are not part of the shell.
+// source maps or dotfiles are not part of the shell; nor are the brotli and gzip copies of
+// scripts/precompress.mjs (the proxy sends them in place of their file), should this run
+// again on a finished dist.
 const SKIP = (path) =>
-  path === "sw.js" || path.endsWith(".map") || path.split("/").some((p) => p.startsWith("."));
+  path === "sw.js" ||
+  path.endsWith(".map") ||
+  /\.(br|gz)$/.test(path) ||
+  path.split("/").some((p) => p.startsWith("."));
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
