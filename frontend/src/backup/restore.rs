@@ -296,7 +296,7 @@ async fn write(
     let (mut batch, mut batch_bytes) = (Vec::new(), 0u64);
     let mut accounts = Vec::new();
     let mut restored_settings = Vec::new();
-    while let Some((_, item)) = pass.next(cancelled).await? {
+    while let Some((at, item)) = pass.next(cancelled).await? {
         let Item::Record(record) = item else { continue };
         let (size, to_restore) = match record {
             Record::Setting { key, value } => {
@@ -310,16 +310,16 @@ async fn write(
                     ToRestore {
                         store: schema::OUTBOX,
                         key: None,
-                        value: parse(&json)?,
+                        value: parse(at, &json)?,
                     },
                 )
             }
             Record::Json { store: name, json } => (
                 json.len(),
                 ToRestore {
-                    store: static_name(&name)?,
+                    store: static_name(at, &name)?,
                     key: None,
-                    value: parse(&json)?,
+                    value: parse(at, &json)?,
                 },
             ),
             Record::Bytes {
@@ -329,8 +329,8 @@ async fn write(
             } => (
                 bytes.len(),
                 ToRestore {
-                    store: static_name(&name)?,
-                    key: Some(parse(&key)?),
+                    store: static_name(at, &name)?,
+                    key: Some(parse(at, &key)?),
                     value: js_sys::Uint8Array::from(&bytes[..]).into(),
                 },
             ),
@@ -395,25 +395,25 @@ fn held_back(json: &[u8]) -> Vec<u8> {
 }
 
 /// The store's own name (`ToRestore` names stores statically); checked by [`judge`] already.
-fn static_name(name: &str) -> Result<&'static str, RestoreError> {
+fn static_name(at: u64, name: &str) -> Result<&'static str, RestoreError> {
     BACKED_UP
         .iter()
         .map(|(n, _)| *n)
         .find(|n| *n == name)
         .ok_or_else(|| RestoreError::Unexpected {
-            offset: 0,
+            offset: at,
             what: format!("a store named {name:?}"),
         })
 }
 
 /// A record's or key's JSON as a JS value.
-fn parse(json: &[u8]) -> Result<JsValue, RestoreError> {
+fn parse(at: u64, json: &[u8]) -> Result<JsValue, RestoreError> {
     let text = std::str::from_utf8(json).map_err(|_| RestoreError::Unexpected {
-        offset: 0,
+        offset: at,
         what: "JSON that is not UTF-8".into(),
     })?;
     js_sys::JSON::parse(text).map_err(|_| RestoreError::Unexpected {
-        offset: 0,
+        offset: at,
         what: "JSON that does not parse".into(),
     })
 }
