@@ -4,7 +4,8 @@
 // context (a fresh profile, empty storage) → "Restore from a backup…" on its setup screen: a
 // wrong passphrase is refused with nothing written, the right one restores → the passphrase
 // unlocks the restored password (a wrong one is refused) → Sync downloads nothing (the ledger
-// came back), deletes nothing (Dovecot still holds every message), and the mail reads offline.
+// came back; the app's report and Dovecot's log say so), deletes nothing (Dovecot still holds
+// every message), and the mail reads offline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -89,6 +90,7 @@ test('a backup restored into a new profile downloads nothing again and deletes n
   assert.ok(!file.includes(Buffer.from(user.password)), 'the password is not in the file in clear');
   assert.ok(!file.includes(Buffer.from(PASSPHRASE)), 'nor the passphrase');
   await old.context.close();
+  assert.equal(await env.fx.logHas('retr=0/0, del=0/4'), false, 'the first sync downloaded all 4');
 
   // A new profile: empty, so its setup screen offers the restore.
   const fresh = await freshPage();
@@ -120,6 +122,9 @@ test('a backup restored into a new profile downloads nothing again and deletes n
   assert.match(report.trim(), /^No new messages/, 'nothing downloaded again');
   assert.deepEqual((await storedSummaries(page)).sort((a, b) => a.uidl.localeCompare(b.uidl)), before);
   assert.equal((await env.fx.raw(user)).length, 4, 'nothing deleted on the server');
+  // Dovecot's own count of that session (its logout line; this file's only user): no RETR, no
+  // DELE, of the 4 listed. The first sync's line says retr=4.
+  assert.ok(await env.fx.logHas('retr=0/0, del=0/4'), "Dovecot's log shows a session with no RETR and no DELE");
 
   // Readable from the restored bytes.
   await page.getByRole('listitem').filter({ hasText: 'Grüße' }).first().click();
