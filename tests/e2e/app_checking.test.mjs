@@ -41,7 +41,7 @@ const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
 const checks = (page) => page.getByRole('status', { name: 'Automatic checks' });
 
-test('new mail appears by itself, and checks keep to the interval', async () => {
+test('new mail appears by itself, checks keep to the interval, and the network coming back checks at once', async () => {
   const { fx } = env;
   const user = await fx.newUser();
   await fx.deliver(user, 'plain', 2);
@@ -64,6 +64,11 @@ test('new mail appears by itself, and checks keep to the interval', async () => 
   await page.clock.fastForward('01:10');
   await count(page, 5);
   assert.equal(tunnels.length, 2);
+  // The network coming back checks at once (Dovecot sets no login delay).
+  await fx.deliver(user, 'plain', 1);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await count(page, 6);
+  assert.equal(tunnels.length, 3);
   await context.close();
 });
 
