@@ -16,8 +16,8 @@
 //! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
 
 mod accounts;
-pub mod checking;
 mod backup;
+pub mod checking;
 mod compose;
 mod credentials;
 mod disk_copy;

@@ -5,9 +5,9 @@
 //! of its batch: [`Store::begin_commit`]), and callers that go on to delete the message on the
 //! server await that transaction's `complete` event first (the returned [`Commit`]).
 
-mod disk_copy;
-pub mod backup;
 mod accounts;
+pub mod backup;
+mod disk_copy;
 mod drafts;
 mod export;
 mod idb;
