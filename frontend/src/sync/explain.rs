@@ -1,6 +1,7 @@
 //! Sync and connection-test failures in words a user can act on.
 
-use postbag_protocol::pop3::{Pop3Error, ServerErrorKind};
+use postbag_protocol::pop3::{Pop3Error, ProtocolError, ServerErrorKind};
+use postbag_protocol::scram::ScramError;
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
 use super::error::SyncError;
@@ -462,6 +463,14 @@ fn pop3(p: &Pop3Error) -> Explained {
                 true,
             );
         }
+        // SCRAM lets the server prove it knows the password too; one that cannot may not be
+        // the user's mail server at all, which matters more than a protocol slip.
+        Pop3Error::Protocol(ProtocolError::Scram(
+            e @ (ScramError::ServerSignatureMismatch | ScramError::MissingServerSignature),
+        )) => format!(
+            "This server could not prove that it knows your password ({e}), so Postbag stopped \
+             before reading mail. Check the server name: it may not be your mail server."
+        ),
         Pop3Error::Protocol(e) => format!("The server broke the POP3 protocol: {e}."),
         Pop3Error::Usage(e) => format!("Internal error: {e}."),
     };

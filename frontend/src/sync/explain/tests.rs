@@ -169,3 +169,34 @@ fn notices_name_the_message_by_number_and_size() {
         "{refused}"
     );
 }
+
+/// A server that cannot prove it knows the password (SCRAM) is named as a possible impostor,
+/// not as a protocol slip.
+#[test]
+fn a_server_without_the_password_is_named_as_such() {
+    use postbag_protocol::pop3::ProtocolError;
+    use postbag_protocol::scram::ScramError;
+    for e in [
+        ScramError::ServerSignatureMismatch,
+        ScramError::MissingServerSignature,
+    ] {
+        let ex = explain(&SyncError::Pop3(Pop3Error::Protocol(ProtocolError::Scram(
+            e,
+        ))));
+        assert!(
+            ex.message
+                .contains("could not prove that it knows your password")
+                && ex.message.contains("it may not be your mail server"),
+            "{}",
+            ex.message
+        );
+    }
+    let other = explain(&SyncError::Pop3(Pop3Error::Protocol(ProtocolError::Scram(
+        ScramError::NonceMismatch,
+    ))));
+    assert!(
+        other.message.contains("broke the POP3 protocol"),
+        "{}",
+        other.message
+    );
+}
