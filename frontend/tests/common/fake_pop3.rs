@@ -137,6 +137,9 @@ pub struct FakeServer {
     /// Offers and accepts STLS, and then the TLS upgrade never completes (the network went
     /// away while the proxy was upgrading).
     pub stls_hangs: bool,
+    /// Announces `LOGIN-DELAY n` in CAPA and refuses PASS with `[LOGIN-DELAY]` (Gmail after
+    /// logins too close together).
+    pub login_delay_refusal: Option<u32>,
 }
 
 impl FakeServer {
@@ -172,6 +175,7 @@ impl FakeServer {
             rewrite_on_read: false,
             read: BTreeSet::new(),
             stls_hangs: false,
+            login_delay_refusal: None,
         }
     }
 
@@ -283,9 +287,18 @@ impl FakeServer {
                 } else {
                     ""
                 };
-                self.reply(&format!("+OK\r\nUSER\r\nUIDL\r\nTOP\r\n{pipe}.\r\n"));
+                let delay = self
+                    .login_delay_refusal
+                    .map(|n| format!("LOGIN-DELAY {n}\r\n"))
+                    .unwrap_or_default();
+                self.reply(&format!(
+                    "+OK\r\nUSER\r\nUIDL\r\nTOP\r\nRESP-CODES\r\n{delay}{pipe}.\r\n"
+                ));
             }
             "USER" => self.reply("+OK\r\n"),
+            "PASS" if self.login_delay_refusal.is_some() => {
+                self.reply("-ERR [LOGIN-DELAY] wait between logins\r\n")
+            }
             "PASS" => self.reply("+OK logged in\r\n"),
             "STAT" => {
                 let mb = self.mailbox.borrow();
