@@ -438,3 +438,32 @@ async fn what_an_interrupted_restore_left_is_cleared_by_the_next() {
     assert!(without_outbox(dump(&a).await) == without_outbox(dump(&b).await));
     assert!(!backup::settings::restoring());
 }
+
+#[wasm_bindgen_test]
+async fn a_cancelled_backup_stops_between_batches_and_is_no_backup() {
+    let a = filled("backup-cancel-out", 10, 1_000_000).await;
+    let mut chunks = Chunks::default();
+    let (done, total) = (Cell::new(0), Cell::new(0));
+    let b = backup::back_up(
+        &a,
+        &[],
+        NOW,
+        &mut chunks,
+        // After two batches of message bytes (about 8 MB: a chunk was handed over).
+        &|| done.get() >= 29,
+        &mut |d, t| {
+            done.set(d);
+            total.set(t);
+        },
+    )
+    .await
+    .unwrap();
+    assert!(b.cancelled);
+    assert!(b.records < total.get(), "{} of {}", b.records, total.get());
+    assert!(
+        !chunks.0.is_empty(),
+        "a chunk was handed over before Cancel"
+    );
+    // What was handed over has no end: a restore calls it cut off (the model discards it).
+    refused("cancelled backup", &joined(&chunks), None, "cut off").await;
+}
