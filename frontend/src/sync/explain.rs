@@ -467,10 +467,17 @@ fn pop3(p: &Pop3Error) -> Explained {
         // the user's mail server at all, which matters more than a protocol slip.
         Pop3Error::Protocol(ProtocolError::Scram(
             e @ (ScramError::ServerSignatureMismatch | ScramError::MissingServerSignature),
-        )) => format!(
-            "This server could not prove that it knows your password ({e}), so Postbag stopped \
-             before reading mail. Check the server name: it may not be your mail server."
-        ),
+        )) => {
+            let how = match e {
+                ScramError::ServerSignatureMismatch => "its SCRAM signature was wrong",
+                _ => "it reported success without a SCRAM signature",
+            };
+            format!(
+                "This server could not prove that it knows your password ({how}), so Postbag \
+                 stopped before reading mail. Check the server name: it may not be your mail \
+                 server."
+            )
+        }
         Pop3Error::Protocol(e) => format!("The server broke the POP3 protocol: {e}."),
         Pop3Error::Usage(e) => format!("Internal error: {e}."),
     };
