@@ -287,13 +287,12 @@ impl FakeServer {
                 } else {
                     ""
                 };
+                // Only the login-delay server adds lines: the others' CAPA stays as it was.
                 let delay = self
                     .login_delay_refusal
-                    .map(|n| format!("LOGIN-DELAY {n}\r\n"))
+                    .map(|n| format!("RESP-CODES\r\nLOGIN-DELAY {n}\r\n"))
                     .unwrap_or_default();
-                self.reply(&format!(
-                    "+OK\r\nUSER\r\nUIDL\r\nTOP\r\nRESP-CODES\r\n{delay}{pipe}.\r\n"
-                ));
+                self.reply(&format!("+OK\r\nUSER\r\nUIDL\r\nTOP\r\n{delay}{pipe}.\r\n"));
             }
             "USER" => self.reply("+OK\r\n"),
             "PASS" if self.login_delay_refusal.is_some() => {
