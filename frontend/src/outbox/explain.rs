@@ -1,7 +1,8 @@
 //! Why a message did not go, in words a user can act on, named as the sync's errors are
 //! (`sync/explain.rs`, whose words for the tunnel's own refusals are reused).
 
-use postbag_protocol::smtp::{ServerErrorKind, SmtpError, UnsendableError};
+use postbag_protocol::scram::ScramError;
+use postbag_protocol::smtp::{ProtocolError, ServerErrorKind, SmtpError, UnsendableError};
 
 use super::session::SendError;
 use crate::sync::{SyncError, explain as explain_sync};
@@ -152,6 +153,15 @@ fn smtp(e: &SmtpError) -> Explained {
         SmtpError::ConnectionLost { during, .. } => {
             plain(format!("The connection was lost during the {during}."))
         }
+        // As for POP3 (sync/explain.rs): a server that cannot prove it knows the password may
+        // not be the user's server, and nothing was sent to it.
+        SmtpError::Protocol(ProtocolError::Scram(
+            ScramError::ServerSignatureMismatch | ScramError::MissingServerSignature,
+        )) => plain(
+            "The submission server could not prove that it knows your password (SCRAM), so \
+             Postbag sent nothing to it. Check the server name: it may not be your mail server."
+                .into(),
+        ),
         SmtpError::Protocol(p) => plain(format!("The submission server broke the protocol: {p}.")),
         SmtpError::Usage(u) => plain(format!("Postbag misused the SMTP client: {u}.")),
     }
@@ -205,6 +215,17 @@ mod tests {
         assert!(ex.message.starts_with(starts), "{:?}", ex.message);
         assert!(ex.message.contains(contains), "{:?}", ex.message);
         ex
+    }
+
+    #[test]
+    fn a_server_without_the_password_gets_nothing() {
+        check(
+            SendError::Smtp(SmtpError::Protocol(ProtocolError::Scram(
+                ScramError::ServerSignatureMismatch,
+            ))),
+            "The submission server could not prove that it knows your password",
+            "sent nothing",
+        );
     }
 
     #[test]
