@@ -72,18 +72,25 @@ impl OAuthClient {
 }
 
 /// An issuer the browser may be sent to: https, or plain http on loopback (the tests' provider).
+/// Judged on the URL as parsed (WHATWG rules, as the browser reads it), not on its prefix:
+/// `http://localhost:@evil.example/` starts like loopback but its host is evil.example.
 fn issuer_ok(issuer: &str) -> bool {
     if issuer.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return false;
     }
-    let loopback = [
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-        "http://localhost:",
-        "http://localhost/",
-    ];
-    (issuer.starts_with("https://") && issuer.len() > "https://".len())
-        || loopback.iter().any(|p| issuer.starts_with(p))
+    let Ok(url) = url::Url::parse(issuer) else {
+        return false;
+    };
+    // Userinfo has no place in an issuer and only serves to disguise the host.
+    if !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain("localhost"))) => true,
+        ("http", Some(url::Host::Ipv4(ip))) => ip == std::net::Ipv4Addr::LOCALHOST,
+        _ => false,
+    }
 }
 
 /// `GET /oauth/clients`: the configured list (empty when none), as JSON.
@@ -138,6 +145,19 @@ mod tests {
             "provider = \"google\"\nclient_id = \"p\"\nissuer = \"https://evil.example\"",
             Some("take no issuer"),
         );
+        // Userinfo hides the real host: these are plain HTTP to evil.example, not loopback.
+        for issuer in [
+            "http://localhost:@evil.example/",
+            "http://127.0.0.1:@evil.example/",
+            "http://localhost:x@evil.example/",
+            "https://user@id.example.org/",
+            "ftp://id.example.org/",
+        ] {
+            check(
+                &format!("provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"{issuer}\""),
+                Some("not an https URL"),
+            );
+        }
         check("provider = \"google\"\nclient_id = \"\"", Some("client_id"));
         check(
             "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"https://x\"\nname = \"a\\nb\"",
