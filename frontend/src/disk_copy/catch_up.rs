@@ -1,11 +1,11 @@
 //! Writing what the folder lacks: every message of an account stored here whose file is not
 //! in `cur/` or `new/`. Runs when the copy is turned on or allowed again, and before each sync
-//! (so a failed write is retried before anything is deleted on the server). One message's
-//! bytes are held at a time.
+//! (so a failed write is retried before anything is deleted on the server). The bytes of at
+//! most [`WRITES_IN_FLIGHT`] messages are held at a time.
 
 use std::collections::HashMap;
 
-use super::{DiskError, Folder, names};
+use super::{DiskError, Folder, Job, WRITES_IN_FLIGHT, names};
 use crate::store::{Store, StoreError, Summary};
 
 /// How a catch-up of one account ended.
@@ -67,28 +67,46 @@ pub async fn catch_up(
     let total = absent.len() as u32;
     progress(0, total);
     let mut stop: Option<DiskError> = None;
-    for (done, (s, unique)) in absent.into_iter().enumerate() {
+    let mut done = 0;
+    let mut absent = absent.into_iter().peekable();
+    while absent.peek().is_some() {
+        let group: Vec<(Summary, String)> = absent.by_ref().take(WRITES_IN_FLIGHT).collect();
+        done += group.len() as u32;
         if stop.is_none() && !keep_going() {
             stop = Some(DiskError::Stopped);
         }
         if let Some(cause) = &stop {
-            out.missing.insert(s.uidl, cause.clone());
+            out.missing
+                .extend(group.into_iter().map(|(s, _)| (s.uidl, cause.clone())));
             continue;
         }
-        // Gone from the store since the listing (deleted here): nothing to copy.
-        let Some(raw) = store.raw(account, &s.uidl).await? else {
-            continue;
-        };
-        match folder.write(&unique, s.read, s.flagged, &raw).await {
-            Ok(_) => out.written += 1,
-            Err(cause) => {
-                if cause.whole_folder() {
-                    stop = Some(cause.clone());
+        let mut uidls = Vec::new();
+        let mut jobs = Vec::new();
+        for (s, unique) in group {
+            // Gone from the store since the listing (deleted here): nothing to copy.
+            let Some(raw) = store.raw(account, &s.uidl).await? else {
+                continue;
+            };
+            jobs.push(Job {
+                unique,
+                read: s.read,
+                flagged: s.flagged,
+                raw,
+            });
+            uidls.push(s.uidl);
+        }
+        for (uidl, result) in uidls.into_iter().zip(folder.write_many(jobs).await) {
+            match result {
+                Ok(()) => out.written += 1,
+                Err(cause) => {
+                    if cause.whole_folder() {
+                        stop = Some(cause.clone());
+                    }
+                    out.missing.insert(uidl, cause);
                 }
-                out.missing.insert(s.uidl, cause);
             }
         }
-        progress(done as u32 + 1, total);
+        progress(done, total);
     }
     Ok(out)
 }

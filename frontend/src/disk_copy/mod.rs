@@ -25,11 +25,15 @@ pub mod catch_up;
 pub mod fs;
 pub mod names;
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::rc::Rc;
 
+use js_sys::{Array, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::store::NewMessage;
 
@@ -125,10 +129,64 @@ impl Folder {
         fs::write(&self.tmp, &self.cur, &name, raw).await
     }
 
+    /// Writes every job, [`WRITES_IN_FLIGHT`] at a time; the result of each, in order. With
+    /// a cause that concerns the whole folder, the jobs after that group are not tried.
+    pub async fn write_many(&self, jobs: Vec<Job>) -> Vec<Result<(), DiskError>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        let mut jobs = jobs.into_iter().peekable();
+        let mut stop: Option<DiskError> = None;
+        while jobs.peek().is_some() {
+            let group: Vec<Job> = jobs.by_ref().take(WRITES_IN_FLIGHT).collect();
+            if let Some(cause) = &stop {
+                out.extend(group.iter().map(|_| Err(cause.clone())));
+                continue;
+            }
+            let results = Rc::new(RefCell::new(vec![None; group.len()]));
+            let promises = Array::new();
+            for (i, job) in group.into_iter().enumerate() {
+                let folder = self.clone();
+                let results = results.clone();
+                promises.push(&future_to_promise(async move {
+                    let r = folder
+                        .write(&job.unique, job.read, job.flagged, &job.raw)
+                        .await
+                        .map(drop);
+                    results.borrow_mut()[i] = Some(r);
+                    Ok(JsValue::UNDEFINED)
+                }));
+            }
+            // Every promise resolves (each records its own result), so `all` waits for all.
+            let _ = JsFuture::from(Promise::all(&promises)).await;
+            for r in results.take() {
+                let r = r.unwrap_or(Err(DiskError::Stopped));
+                if let Err(cause) = &r
+                    && cause.whole_folder()
+                {
+                    stop = Some(cause.clone());
+                }
+                out.push(r);
+            }
+        }
+        out
+    }
+
     /// The bytes of `cur/<name>` (checks and tests).
     pub async fn read_cur(&self, name: &str) -> Result<Option<Vec<u8>>, DiskError> {
         fs::read(&self.cur, name).await
     }
+}
+
+/// Files written at once. Each write is several round trips to the browser's storage backend
+/// (getFileHandle, createWritable, write, close, move): one after another they cost about
+/// 11 ms a file (`tests/e2e/bench_disk_copy.mjs`); several in flight overlap them.
+pub const WRITES_IN_FLIGHT: usize = 8;
+
+/// One message to write ([`Folder::write_many`]).
+pub struct Job {
+    pub unique: String,
+    pub read: bool,
+    pub flagged: bool,
+    pub raw: Vec<u8>,
 }
 
 /// A message of this session the folder did not take.
@@ -185,30 +243,27 @@ impl DiskGate {
     ) -> impl Future<Output = Vec<NotCopied>> + 'static {
         let folder = self.folder.clone();
         async move {
-            let mut failed = Vec::new();
-            let mut stop: Option<DiskError> = folder.as_ref().err().cloned();
-            for m in &messages {
-                let s = &m.summary;
-                if let Some(cause) = &stop {
-                    failed.push(NotCopied {
-                        uidl: s.uidl.clone(),
-                        cause: cause.clone(),
-                    });
-                    continue;
-                }
-                let Ok(folder) = &folder else { continue };
-                let unique = names::unique(&s.account, &s.uidl, first_seen);
-                if let Err(cause) = folder.write(&unique, s.read, s.flagged, &m.raw).await {
-                    if cause.whole_folder() {
-                        stop = Some(cause.clone());
-                    }
-                    failed.push(NotCopied {
-                        uidl: s.uidl.clone(),
-                        cause,
-                    });
-                }
+            let mut uidls = Vec::with_capacity(messages.len());
+            let mut jobs = Vec::with_capacity(messages.len());
+            for m in messages {
+                let s = m.summary;
+                jobs.push(Job {
+                    unique: names::unique(&s.account, &s.uidl, first_seen),
+                    read: s.read,
+                    flagged: s.flagged,
+                    raw: m.raw,
+                });
+                uidls.push(s.uidl);
             }
-            failed
+            let results = match &folder {
+                Ok(folder) => folder.write_many(jobs).await,
+                Err(cause) => jobs.iter().map(|_| Err(cause.clone())).collect(),
+            };
+            uidls
+                .into_iter()
+                .zip(results)
+                .filter_map(|(uidl, r)| r.err().map(|cause| NotCopied { uidl, cause }))
+                .collect()
         }
     }
 }
