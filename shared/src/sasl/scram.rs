@@ -23,6 +23,11 @@ use crate::secret::Secret;
 /// native release build here (0.4 ms for the usual 4096), a few times that in wasm.
 pub const MAX_ITERATIONS: u32 = 1_000_000;
 
+/// The lowest iteration count accepted from a server: RFC 7677 section 4 says at least 4096.
+/// Fewer make the proof in one captured exchange cheap to crack offline, and a server that asks
+/// for them may be an impostor collecting proofs (Dovecot's default is 4096).
+pub const MIN_ITERATIONS: u32 = 4096;
+
 /// The shortest client nonce accepted (printable characters). The RFC's examples use 20 and
 /// 24; 16 base64 characters carry 96 bits.
 pub const MIN_NONCE_LEN: usize = 16;
@@ -104,8 +109,10 @@ pub enum ScramError {
     /// The server's nonce does not extend ours: a replay, or not our exchange.
     #[error("the SCRAM server nonce does not extend the client nonce")]
     NonceMismatch,
-    /// The iteration count is 0 or above [`MAX_ITERATIONS`].
-    #[error("the server asked for {count} SCRAM iterations (accepted: 1 to {MAX_ITERATIONS})")]
+    /// The iteration count is below [`MIN_ITERATIONS`] or above [`MAX_ITERATIONS`].
+    #[error(
+        "the server asked for {count} SCRAM iterations (accepted: {MIN_ITERATIONS} to {MAX_ITERATIONS})"
+    )]
     IterationCount { count: u64 },
     /// The server sent a mandatory extension (`m=`) this client does not know.
     #[error("the server requires a SCRAM extension this client does not support")]
@@ -294,7 +301,7 @@ impl<'a> ServerFirst<'a> {
         }
         // A count too long for u64 is certainly too high; report it as the cap plus one.
         let count: u64 = count.parse().unwrap_or(u64::MAX);
-        if count == 0 || count > u64::from(MAX_ITERATIONS) {
+        if count < u64::from(MIN_ITERATIONS) || count > u64::from(MAX_ITERATIONS) {
             return Err(ScramError::IterationCount { count });
         }
         Ok(ServerFirst {
@@ -456,6 +463,15 @@ mod tests {
             (
                 "r=rOprNGfwEbeRWgbNEkqOxyz,s=QSXCR+Q6sek8bf92,i=0",
                 ScramError::IterationCount { count: 0 },
+            ),
+            // Cheap to crack offline from one captured exchange (RFC 7677 asks for 4096).
+            (
+                "r=rOprNGfwEbeRWgbNEkqOxyz,s=QSXCR+Q6sek8bf92,i=1",
+                ScramError::IterationCount { count: 1 },
+            ),
+            (
+                "r=rOprNGfwEbeRWgbNEkqOxyz,s=QSXCR+Q6sek8bf92,i=4095",
+                ScramError::IterationCount { count: 4095 },
             ),
             // Not our nonce, or ours without the server's part.
             (
