@@ -18,6 +18,7 @@ use postbag_web::account::client_config;
 use postbag_web::disk_copy::catch_up::catch_up;
 use postbag_web::disk_copy::{DiskError, DiskGate, Folder, Placed, fs, names};
 use postbag_web::mail::summarize;
+use postbag_web::model::{Model, set_store};
 use postbag_web::store::{NewMessage, ServerPolicy, Store};
 use postbag_web::sync::{self, Limits, Notice, Outcome, SyncRequest};
 use wasm_bindgen::prelude::*;
@@ -83,6 +84,47 @@ impl Drop for RefuseWrites {
         .call0(&JsValue::NULL)
         .unwrap();
     }
+}
+
+/// Every IndexedDB transaction over the live copy's store (`disk_copy`) refused until the
+/// guard drops: the store cannot say which folder is picked.
+struct RefuseFolderReads;
+
+impl RefuseFolderReads {
+    fn new() -> RefuseFolderReads {
+        Function::new_no_args(
+            "const p = IDBDatabase.prototype;
+             globalThis.__transaction = p.transaction;
+             p.transaction = function (names, mode, options) {
+               const list = typeof names === 'string' ? [names] : Array.from(names);
+               if (list.includes('disk_copy')) {
+                 throw new DOMException('refused by the test', 'UnknownError');
+               }
+               return globalThis.__transaction.call(this, names, mode, options);
+             };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        RefuseFolderReads
+    }
+}
+
+impl Drop for RefuseFolderReads {
+    fn drop(&mut self) {
+        Function::new_no_args("IDBDatabase.prototype.transaction = globalThis.__transaction;")
+            .call0(&JsValue::NULL)
+            .unwrap();
+    }
+}
+
+/// The app's model over `store` (what a tab has after its start, whose gate reads that store),
+/// having heard of no folder.
+fn tab_over(store: &Store) -> Model {
+    // Mounting (nothing) starts Leptos's executor, which the model's resources spawn on.
+    static MOUNTED: std::sync::Once = std::sync::Once::new();
+    MOUNTED.call_once(|| leptos::mount::mount_to_body(|| ()));
+    set_store(store.clone());
+    Model::new()
 }
 
 async fn sync_with(
@@ -393,4 +435,89 @@ async fn stored_mail_is_deleted_on_the_server_only_once_the_folder_holds_it() {
     assert_eq!(kept_for(&out), []);
     assert!(mailbox.borrow().messages.is_empty());
     assert!(mailbox.borrow().violations.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_folder_picked_in_another_tab_holds_back_dele_in_this_one() {
+    // Stored before the copy existed, left on the server.
+    let mailbox = Mailbox::with(5, 500);
+    let originals = mailbox.borrow().messages.clone();
+    let store = fresh_store("disk-other-tab").await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    sync_with(&mut server, &store, LEAVE, NOW, None).await;
+    let tab = tab_over(&store);
+
+    // Another tab picks a folder (it lands in the store); this tab never heard of it, and the
+    // folder refuses writes: the gate of this tab's next sync keeps every message.
+    let dir = opfs_folder("other-tab").await;
+    store.set_disk_copy_folder(Some(&dir)).await.unwrap();
+    let disk = {
+        let _refuse = RefuseWrites::with("QuotaExceededError");
+        tab.disk_gate(ME, &Cell::new(false))
+            .await
+            .expect("the copy is on in the store")
+    };
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 1000.0,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(kept_for(&out), [(5, DiskError::Full)]);
+    assert_eq!(mailbox.borrow().deles(), 0);
+
+    // The folder takes writes: this tab's gate writes them, then they go.
+    let disk = tab
+        .disk_gate(ME, &Cell::new(false))
+        .await
+        .expect("the copy is on");
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 2000.0,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(kept_for(&out), []);
+    assert_eq!(mailbox.borrow().deles(), 5);
+    for (uidl, raw) in &originals {
+        assert_eq!(file_of(&dir, uidl, NOW).await.as_ref(), Some(raw), "{uidl}");
+    }
+
+    // The other tab stops the copy: DELE no longer waits for the folder here either.
+    store.set_disk_copy_folder(None).await.unwrap();
+    assert!(tab.disk_gate(ME, &Cell::new(false)).await.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_store_that_cannot_say_which_folder_is_picked_blocks_dele() {
+    let mailbox = Mailbox::with(3, 500);
+    let store = fresh_store("disk-unreadable").await;
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    sync_with(&mut server, &store, LEAVE, NOW, None).await;
+    let tab = tab_over(&store);
+    let disk = {
+        let _refuse = RefuseFolderReads::new();
+        tab.disk_gate(ME, &Cell::new(false))
+            .await
+            .expect("unknown is not off")
+    };
+    assert!(matches!(disk.lacks("any key"), Some(DiskError::Failed(_))));
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    let out = sync_with(
+        &mut server,
+        &store,
+        ServerPolicy::DeleteAfterDownload,
+        NOW + 1000.0,
+        Some(&disk),
+    )
+    .await;
+    assert_eq!(mailbox.borrow().deles(), 0);
+    assert_eq!(kept_for(&out).len(), 1);
+    assert_eq!(kept_for(&out)[0].0, 3);
 }

@@ -10,6 +10,7 @@ use wasm_bindgen::JsValue;
 
 use super::{Model, store};
 use crate::disk_copy::{self, Access, DiskError, DiskGate, Folder, catch_up::catch_up};
+use crate::store::StoreError;
 use crate::sync::{Cancel, NeverCancel, Notice};
 
 thread_local! {
@@ -106,14 +107,17 @@ impl Model {
     /// lets Postbag write there (after a restart it usually asks again).
     pub fn load_disk_copy(self) {
         spawn_local(async move {
-            let Ok(Some(handle)) = store().disk_copy_folder().await else {
-                return;
+            let handle = match store().disk_copy_folder().await {
+                Ok(Some(handle)) => handle,
+                Ok(None) => return,
+                // Not "off": the sync's gate reads the store again and blocks DELE meanwhile.
+                Err(e) => {
+                    return self
+                        .disk_copy
+                        .set(DiskCopyState::Failed(folder_unknown(&e)));
+                }
             };
-            HANDLE.with(|h| *h.borrow_mut() = Some(handle.clone()));
-            self.disk_copy.set(DiskCopyState::On {
-                folder: disk_copy::fs::name(&handle),
-                status: CopyStatus::Checking,
-            });
+            self.adopt(&handle);
             match disk_copy::fs::permission(&handle, false).await {
                 Access::Granted => self.catch_up_all().await,
                 Access::Prompt | Access::Denied => {
@@ -184,14 +188,53 @@ impl Model {
         }
     }
 
+    /// This tab shows and writes to `stored`, the folder the store holds.
+    fn adopt(self, stored: &JsValue) {
+        let folder = disk_copy::fs::name(stored);
+        let shown = handle().map(|h| disk_copy::fs::name(&h));
+        HANDLE.with(|h| *h.borrow_mut() = Some(stored.clone()));
+        let on_it = matches!(self.disk_copy.get_untracked(),
+            DiskCopyState::On { folder: ref f, .. } if shown.as_ref() == Some(f));
+        if !on_it {
+            self.disk_copy.set(DiskCopyState::On {
+                folder,
+                status: CopyStatus::Checking,
+            });
+        }
+    }
+
     /// The live copy for a sync of `account`: `None` when the copy is off. Otherwise the folder
     /// after a catch-up of the account, or blocked (nothing is DELEd) when the browser does not
-    /// let Postbag write there or the folder is gone.
+    /// let Postbag write there, the folder is gone, or the store cannot say which folder it is.
     ///
     /// `cancel` (the sync's Cancel) stops the catch-up, or the wait for another one; what is
     /// left unwritten then stays on the server.
     pub async fn disk_gate(self, account: &str, cancel: &dyn Cancel) -> Option<DiskGate> {
-        let handle = handle()?;
+        // Read from the store every time, not from this tab's thread-local: another tab may
+        // have picked (or stopped) the copy since this one started, and this tab's own read at
+        // start may have failed or not finished yet. The sync calls this under the account's
+        // lock; a pick in another tab during the session is as if it came just after it: what
+        // the session deletes is stored here, and that tab's catch-up writes it to the folder.
+        let handle = match store().disk_copy_folder().await {
+            Ok(Some(handle)) => handle,
+            Ok(None) => {
+                if HANDLE.with(|h| h.borrow_mut().take()).is_some() {
+                    self.disk_copy.set(DiskCopyState::Off);
+                }
+                return None;
+            }
+            Err(e) => {
+                let cause = DiskError::Failed(format!("reading the store: {e}"));
+                if handle().is_some() {
+                    self.blocked(&cause);
+                } else {
+                    self.disk_copy
+                        .set(DiskCopyState::Failed(folder_unknown(&e)));
+                }
+                return Some(DiskGate::blocked(cause));
+            }
+        };
+        self.adopt(&handle);
         if disk_copy::fs::permission(&handle, false).await != Access::Granted {
             self.set_disk_status(CopyStatus::NeedsPermission);
             return Some(DiskGate::blocked(DiskError::NotAllowed));
@@ -258,6 +301,11 @@ impl Model {
             }
         }
     }
+}
+
+/// Why the copy's folder is not known: the store could not be read.
+fn folder_unknown(e: &StoreError) -> String {
+    format!("Postbag could not read which folder it copies to: {e}")
 }
 
 /// Whether the copy still writes to `folder` (stopped or another folder picked: the catch-up
