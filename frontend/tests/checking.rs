@@ -9,6 +9,7 @@ use common::fake_pop3::{FakeServer, Mailbox};
 use common::{account, fresh_store};
 use postbag_protocol::pop3::{Secret, ServerErrorKind};
 use postbag_web::account::client_config;
+use postbag_web::model::check_account::account_to_check;
 use postbag_web::model::checking::{CheckRecord, Ended, Schedule};
 use postbag_web::store::ServerPolicy;
 use postbag_web::sync::{self, Limits, NeverCancel, Observer, SyncError, SyncRequest};
@@ -61,4 +62,52 @@ async fn a_login_refused_for_its_delay_still_tells_the_delay_and_no_check_comes_
     schedule.soon = true; // the network came back
     assert!(!schedule.due(Some(1), NOW + 899_000.0));
     assert!(schedule.due(Some(1), NOW + 900_000.0));
+}
+
+/// A background tab loaded the account under delete-after-download; the user has since chosen
+/// "Leave on server" in another tab. The tab's check uses the record stored now: the server
+/// is asked for no DELE. Once the account is removed, there is nothing to check (a check of
+/// the tab's copy would sync its mail and ledger back into being).
+#[wasm_bindgen_test]
+async fn a_check_uses_the_stored_account_not_the_tabs_copy() {
+    let mailbox = Mailbox::with(2, 200);
+    let store = fresh_store("checking-stored").await;
+    let tabs_copy = account(ServerPolicy::DeleteAfterDownload);
+    store.put_account(&tabs_copy).await.unwrap();
+    // Another tab switches the account to "Leave on server".
+    let mut changed = tabs_copy.clone();
+    changed.policy = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: false,
+    };
+    store.put_account(&changed).await.unwrap();
+
+    let acc = account_to_check(&store, &tabs_copy)
+        .await
+        .unwrap()
+        .expect("the account is stored");
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), &acc.id);
+    let request = SyncRequest {
+        store: &store,
+        account: &acc,
+        config: client_config(&acc, Secret::new("pw".into())),
+        tls: None,
+        now_ms: NOW,
+        limits: Limits::default(),
+        cancel: &NeverCancel,
+        observer: &mut Delay::default(),
+        disk: None,
+    };
+    sync::sync(&mut server, request).await.unwrap();
+    assert_eq!(mailbox.borrow().count("RETR"), 2);
+    assert_eq!(mailbox.borrow().deles(), 0, "{:?}", mailbox.borrow().log);
+
+    // Another tab removes the account.
+    store.remove_account(&tabs_copy.id, false).await.unwrap();
+    assert!(
+        account_to_check(&store, &tabs_copy)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::check_account::account_to_check;
 use super::checking::{CheckRecord, Ended, Next, Schedule, wait_text};
-use super::{Model, SyncState, session_password};
+use super::{Model, SyncState, session_password, store};
 use crate::outbox::lock;
 use crate::store::Account;
 
@@ -250,6 +251,24 @@ impl Model {
         };
         let name = format!("postbag-pop3 {id}");
         let held = lock::exclusive(&name, async {
+            // The account as stored now: another tab may have changed its policy or server,
+            // or removed it, since this tab loaded it.
+            let account = match account_to_check(&store(), &account).await {
+                Ok(Some(stored)) => stored,
+                Ok(None) => {
+                    self.checks.schedules.update(|all| {
+                        all.remove(&id);
+                    });
+                    if asked {
+                        self.told(format!(
+                            "{}: this account was removed in another Postbag tab.",
+                            account.email
+                        ));
+                    }
+                    return;
+                }
+                Err(e) => return self.storage_error.set(Some(e.to_string())),
+            };
             // Read inside the lock: another tab may have just logged in.
             let mut schedule = Schedule {
                 record: remembered(&id),

@@ -199,6 +199,19 @@ impl Store {
         idb::committed(&tx).await
     }
 
+    /// The account `id` as stored now, or `None` if it was removed.
+    pub async fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readonly)?;
+        let os = tx
+            .object_store(schema::ACCOUNTS)
+            .map_err(StoreError::from_js)?;
+        let value = idb::request(&os.get(&id.into()).map_err(StoreError::from_js)?).await?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        idb::from_js(&value).map(Some)
+    }
+
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let tx = self.tx(&[schema::ACCOUNTS], IdbTransactionMode::Readonly)?;
         let os = tx
