@@ -86,6 +86,46 @@ impl Drop for RefuseWrites {
     }
 }
 
+/// A browser without `move()` on file handles (the fallback writes straight into `cur/`) whose
+/// second `createWritable` is refused as `QuotaExceededError` (the first, into `tmp/`, passes),
+/// until the guard drops.
+struct NoMoveSecondWriteRefused;
+
+impl NoMoveSecondWriteRefused {
+    fn new() -> NoMoveSecondWriteRefused {
+        Function::new_no_args(
+            "const p = FileSystemFileHandle.prototype;
+             globalThis.__move = Object.getOwnPropertyDescriptor(p, 'move');
+             Object.defineProperty(p, 'move', { value: undefined, configurable: true });
+             globalThis.__createWritable = p.createWritable;
+             let calls = 0;
+             p.createWritable = function (...args) {
+               calls += 1;
+               if (calls === 2) {
+                 return Promise.reject(new DOMException('refused by the test', 'QuotaExceededError'));
+               }
+               return globalThis.__createWritable.apply(this, args);
+             };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        NoMoveSecondWriteRefused
+    }
+}
+
+impl Drop for NoMoveSecondWriteRefused {
+    fn drop(&mut self) {
+        Function::new_no_args(
+            "const p = FileSystemFileHandle.prototype;
+             p.createWritable = globalThis.__createWritable;
+             if (globalThis.__move) { Object.defineProperty(p, 'move', globalThis.__move); }
+             else { delete p.move; }",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+    }
+}
+
 /// Every IndexedDB transaction over the live copy's store (`disk_copy`) refused until the
 /// guard drops: the store cannot say which folder is picked.
 struct RefuseFolderReads;
@@ -199,8 +239,9 @@ async fn a_message_is_written_whole_under_its_name_and_writing_it_again_changes_
     // Again, the same: one file, the same bytes.
     folder.write(&unique, true, false, &raw).await.unwrap();
     assert_eq!(names_in(&dir, "cur").await, vec![name.clone()]);
-    assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw));
-    assert!(folder.present().await.unwrap().contains(&unique));
+    assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw.clone()));
+    let present = folder.present().await.unwrap();
+    assert!(present.contains(&(unique, raw.len() as u64)));
 }
 
 #[wasm_bindgen_test]
@@ -223,7 +264,7 @@ async fn a_refused_write_is_a_typed_error_and_leaves_no_file() {
         );
     }
     assert!(names_in(&dir, "cur").await.is_empty());
-    assert!(!folder.present().await.unwrap().contains(&unique));
+    assert!(folder.present().await.unwrap().is_empty());
 }
 
 #[wasm_bindgen_test]
@@ -520,4 +561,60 @@ async fn a_store_that_cannot_say_which_folder_is_picked_blocks_dele() {
     assert_eq!(mailbox.borrow().deles(), 0);
     assert_eq!(kept_for(&out).len(), 1);
     assert_eq!(kept_for(&out)[0].0, 3);
+}
+
+#[wasm_bindgen_test]
+async fn without_move_a_failed_write_leaves_no_empty_file_in_cur() {
+    let dir = opfs_folder("no-move").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let unique = names::unique(ME, "u", NOW);
+    {
+        let _browser = NoMoveSecondWriteRefused::new();
+        assert_eq!(
+            folder.write(&unique, false, false, b"x").await,
+            Err(DiskError::Full)
+        );
+    }
+    assert_eq!(names_in(&dir, "cur").await, Vec::<String>::new());
+    // The same browser: its first write is refused again, the next goes straight into cur/.
+    let _browser = NoMoveSecondWriteRefused::new();
+    assert!(folder.write(&unique, false, false, b"x").await.is_err());
+    assert_eq!(
+        folder.write(&unique, false, false, b"x").await,
+        Ok(Placed::Direct)
+    );
+    assert_eq!(
+        folder.read_cur(&format!("{unique}:2,")).await.unwrap(),
+        Some(b"x".to_vec())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_file_whose_size_is_not_the_stored_one_is_not_a_copy() {
+    let store = fresh_store("disk-sizes").await;
+    let raw = common::fake_pop3::sample(1, 300);
+    let m = NewMessage {
+        summary: summarize(&raw, ME, "u1", NOW),
+        raw: raw.clone(),
+        server_size: Some(raw.len() as u64),
+    };
+    store.commit_messages(&[m], NOW).await.unwrap();
+    let dir = opfs_folder("sizes").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    // What a write cut off (a closed tab) may leave: the name, empty.
+    let name = names::file_name(&names::unique(ME, "u1", NOW), false, false);
+    let cur = fs::folder(&dir, "cur").await.unwrap();
+    let get: Function = Reflect::get(&cur, &"getFileHandle".into()).unwrap().into();
+    let create = js_sys::Object::new();
+    Reflect::set(&create, &"create".into(), &true.into()).unwrap();
+    let promise: Promise = get
+        .call2(&cur, &name.clone().into(), &create)
+        .unwrap()
+        .into();
+    JsFuture::from(promise).await.unwrap();
+    let result = catch_up(&store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(result.written, 1, "the empty file does not count");
+    assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw));
 }

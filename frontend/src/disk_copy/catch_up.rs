@@ -62,7 +62,7 @@ pub async fn catch_up(
             let unique = unique_of(&s, &first_seen);
             (s, unique)
         })
-        .filter(|(_, unique)| !present.contains(unique))
+        .filter(|(s, unique)| !present.contains(&(unique.clone(), u64::from(s.size))))
         .collect();
     let total = absent.len() as u32;
     progress(0, total);

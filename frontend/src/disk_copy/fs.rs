@@ -5,7 +5,7 @@
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use super::DiskError;
 
@@ -132,6 +132,61 @@ pub async fn names(dir: &JsValue) -> Result<Vec<String>, DiskError> {
     }
 }
 
+/// The files of `dir` with their sizes in bytes. A file that cannot be looked at (removed
+/// meanwhile by another Maildir client, unreadable) is left out. Files are looked at
+/// [`SIZES_AT_ONCE`] at a time: each is a round trip to the storage backend.
+pub async fn sizes(dir: &JsValue) -> Result<Vec<(String, u64)>, DiskError> {
+    let fail = |e: JsValue| DiskError::from_js(&e);
+    let iter = call(dir, "entries", &[]).await.map_err(fail)?;
+    let mut files = Vec::new();
+    loop {
+        let step = call(&iter, "next", &[]).await.map_err(fail)?;
+        if Reflect::get(&step, &"done".into()).is_ok_and(|d| d.is_truthy()) {
+            break;
+        }
+        let entry = Reflect::get(&step, &"value".into()).map_err(fail)?;
+        let name = Reflect::get(&entry, &0.into())
+            .ok()
+            .and_then(|n| n.as_string());
+        let handle = Reflect::get(&entry, &1.into()).map_err(fail)?;
+        let kind = Reflect::get(&handle, &"kind".into())
+            .ok()
+            .and_then(|k| k.as_string());
+        if let (Some(name), Some("file")) = (name, kind.as_deref()) {
+            files.push((name, handle));
+        }
+    }
+    let mut out = Vec::with_capacity(files.len());
+    for group in files.chunks(SIZES_AT_ONCE) {
+        let promises: Array = group
+            .iter()
+            .map(|(_, handle)| {
+                let handle = handle.clone();
+                JsValue::from(future_to_promise(async move {
+                    // Every promise resolves (NULL: not looked at), so `all` waits for all.
+                    Ok(match call(&handle, "getFile", &[]).await {
+                        Ok(file) => Reflect::get(&file, &"size".into()).unwrap_or(JsValue::NULL),
+                        Err(_) => JsValue::NULL,
+                    })
+                }))
+            })
+            .collect();
+        let sizes: Array = JsFuture::from(Promise::all(&promises))
+            .await
+            .map_err(fail)?
+            .unchecked_into();
+        for ((name, _), size) in group.iter().zip(sizes.iter()) {
+            if let Some(size) = size.as_f64() {
+                out.push((name.clone(), size as u64));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Files whose size [`sizes`] asks for at once.
+const SIZES_AT_ONCE: usize = 32;
+
 /// Writes `bytes` as `cur/<name>`: whole into `tmp/<name>`, then moved into `cur/`; where the
 /// browser has no `move()`, straight into `cur/` (see [`Placed`]). A file already there under
 /// that name is replaced (by the same bytes: names are deterministic).
@@ -153,10 +208,18 @@ pub async fn write(
             .map_err(fail)?;
         return Ok(Placed::Moved);
     }
+    // `getFileHandle` with `create` makes an empty `cur/<name>` at once: if the write then
+    // fails, a name this write made is removed again, so no empty file passes for a copy.
+    let existed = call(cur, "getFileHandle", &[name.into()]).await.is_ok();
     let target = call(cur, "getFileHandle", &[name.into(), create()])
         .await
         .map_err(fail)?;
-    write_whole(&target, bytes).await?;
+    if let Err(e) = write_whole(&target, bytes).await {
+        if !existed {
+            let _ = call(cur, "removeEntry", &[name.into()]).await;
+        }
+        return Err(e);
+    }
     // A leftover in tmp/ is harmless to Maildir readers; removing it is tidiness only.
     let _ = call(tmp, "removeEntry", &[name.into()]).await;
     Ok(Placed::Direct)

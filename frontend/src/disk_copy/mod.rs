@@ -106,12 +106,13 @@ impl Folder {
     }
 
     /// The unique parts of the message files in `cur/` and `new/` (another Maildir client may
-    /// have moved or renamed ours).
-    pub async fn present(&self) -> Result<HashSet<String>, DiskError> {
+    /// have moved or renamed ours), each with its file's size: a file counts as a message's
+    /// copy only at the message's size (a write cut off may leave the name on an empty file).
+    pub async fn present(&self) -> Result<HashSet<(String, u64)>, DiskError> {
         let mut out = HashSet::new();
         for dir in [&self.cur, &self.new] {
-            for name in fs::names(dir).await? {
-                out.insert(names::unique_of(&name).to_string());
+            for (name, size) in fs::sizes(dir).await? {
+                out.insert((names::unique_of(&name).to_string(), size));
             }
         }
         Ok(out)
