@@ -40,7 +40,8 @@ pub enum Ended {
     Ok,
     /// The network, the proxy or the server failed: try again later, backing off.
     Failed,
-    /// The server refused the user name or password.
+    /// The server refused the user name or password, or could not prove it knows the password
+    /// (SCRAM): either way a timer would only repeat it, so the user decides.
     SignInRefused,
 }
 

@@ -3,7 +3,8 @@
 //! account is checked when is `scheduler.rs`'s business; this runs one session of one account.
 
 use leptos::prelude::*;
-use postbag_protocol::pop3::{Secret, ServerErrorKind};
+use postbag_protocol::pop3::{Pop3Error, ProtocolError, Secret, ServerErrorKind};
+use postbag_protocol::scram::ScramError;
 
 use super::checking::Ended;
 use super::scheduler::Checked;
@@ -67,6 +68,11 @@ fn ended(result: &Result<Outcome, SyncError>) -> Ended {
         Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed) => {
             Ended::SignInRefused
         }
+        // A server that could not prove it knows the password may be an impostor: retrying on
+        // a timer would hand it a fresh client proof each time. The user decides.
+        Err(SyncError::Pop3(Pop3Error::Protocol(ProtocolError::Scram(
+            ScramError::ServerSignatureMismatch | ScramError::MissingServerSignature,
+        )))) => Ended::SignInRefused,
         Err(_) => Ended::Failed,
     }
 }
@@ -224,6 +230,25 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A server that could not prove it knows the password stops automatic checks as a
+    /// refused sign-in does: retrying on a timer would hand a possible impostor a fresh
+    /// client proof each time. Other protocol slips back off and retry.
+    #[test]
+    fn a_server_that_cannot_prove_itself_pauses_checks() {
+        let scram = |e| {
+            Err(SyncError::Pop3(Pop3Error::Protocol(ProtocolError::Scram(
+                e,
+            ))))
+        };
+        for e in [
+            ScramError::ServerSignatureMismatch,
+            ScramError::MissingServerSignature,
+        ] {
+            assert_eq!(ended(&scram(e.clone())), Ended::SignInRefused, "{e:?}");
+        }
+        assert_eq!(ended(&scram(ScramError::NonceMismatch)), Ended::Failed);
+    }
 
     const LEAVE: ServerPolicy = ServerPolicy::Leave {
         after_days: None,
