@@ -9,6 +9,7 @@ mod common;
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use common::fake_pop3::{FakeServer, Mailbox};
 use common::{account, fresh_store};
@@ -120,6 +121,87 @@ impl Drop for NoMoveSecondWriteRefused {
              p.createWritable = globalThis.__createWritable;
              if (globalThis.__move) { Object.defineProperty(p, 'move', globalThis.__move); }
              else { delete p.move; }",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+    }
+}
+
+/// Records each file placed in a `cur/` folder as the browser's call that put it there
+/// resolves: a `move()` into it, or the `close()` of a stream written straight into it. Nothing
+/// is awaited between that and the record, so the fake server's DELE check
+/// ([`FakeServer::also_stored`]) sees exactly what the folder held when the DELE arrived.
+/// Until the guard drops.
+struct WatchPlaced;
+
+impl WatchPlaced {
+    fn new() -> WatchPlaced {
+        Function::new_no_args(
+            "const f = FileSystemFileHandle.prototype;
+             const d = FileSystemDirectoryHandle.prototype;
+             const was = {
+               move: Object.getOwnPropertyDescriptor(f, 'move'),
+               createWritable: f.createWritable,
+               getFileHandle: d.getFileHandle,
+             };
+             globalThis.__watch = was;
+             globalThis.__placed = new Set();
+             const move = f.move;
+             f.move = function (...args) {
+               return move.apply(this, args).then((v) => {
+                 if (args[0] && args[0].name === 'cur') globalThis.__placed.add(args[1]);
+                 return v;
+               });
+             };
+             d.getFileHandle = function (...args) {
+               const dir = this.name;
+               return was.getFileHandle.apply(this, args).then((h) => {
+                 h.__dir = dir;
+                 return h;
+               });
+             };
+             f.createWritable = function (...args) {
+               const file = this;
+               return was.createWritable.apply(this, args).then((w) => {
+                 const close = w.close;
+                 w.close = function (...a) {
+                   return close.apply(this, a).then((v) => {
+                     if (file.__dir === 'cur') globalThis.__placed.add(file.name);
+                     return v;
+                   });
+                 };
+                 return w;
+               });
+             };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        WatchPlaced
+    }
+
+    /// Whether a file of `unique` (any flags) was placed in `cur/`.
+    fn holds(unique: &str) -> bool {
+        let placed: js_sys::Set = Reflect::get(&js_sys::global(), &"__placed".into())
+            .unwrap()
+            .unchecked_into();
+        let mut found = false;
+        placed.for_each(&mut |name, _, _| {
+            found |= name
+                .as_string()
+                .is_some_and(|n| names::unique_of(&n) == unique);
+        });
+        found
+    }
+}
+
+impl Drop for WatchPlaced {
+    fn drop(&mut self) {
+        Function::new_no_args(
+            "const f = FileSystemFileHandle.prototype;
+             const was = globalThis.__watch;
+             if (was.move) { Object.defineProperty(f, 'move', was.move); } else { delete f.move; }
+             f.createWritable = was.createWritable;
+             FileSystemDirectoryHandle.prototype.getFileHandle = was.getFileHandle;",
         )
         .call0(&JsValue::NULL)
         .unwrap();
@@ -348,6 +430,11 @@ async fn with_the_copy_on_every_message_is_in_the_folder_before_its_dele() {
     let dir = opfs_folder("sync").await;
     let disk = gate(&store, &dir).await;
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    // Each DELE is checked against the files in the folder when it arrives, not after.
+    let _watch = WatchPlaced::new();
+    server.also_stored = Some(Rc::new(|uidl: &str| {
+        WatchPlaced::holds(&names::unique(ME, uidl, NOW))
+    }));
     let out = sync_with(
         &mut server,
         &store,

@@ -140,6 +140,9 @@ pub struct FakeServer {
     /// Announces `LOGIN-DELAY n` in CAPA and refuses PASS with `[LOGIN-DELAY]` (Gmail after
     /// logins too close together).
     pub login_delay_refusal: Option<u32>,
+    /// A second place every DELEd message must already be in (the live copy's folder), asked
+    /// at the DELE, synchronously, with the message's UIDL: `false` is a violation too.
+    pub also_stored: Option<Rc<dyn Fn(&str) -> bool>>,
 }
 
 impl FakeServer {
@@ -176,6 +179,7 @@ impl FakeServer {
             read: BTreeSet::new(),
             stls_hangs: false,
             login_delay_refusal: None,
+            also_stored: None,
         }
     }
 
@@ -346,7 +350,8 @@ impl FakeServer {
                     let committed = super::idb_watch::committed(&self.db, &self.account, &uidl);
                     let stored =
                         committed.is_some_and(|c| self.mailbox.borrow().is_version_of(&raw, &c));
-                    if !stored {
+                    let also = self.also_stored.as_ref().is_none_or(|held| held(&uidl));
+                    if !stored || !also {
                         self.mailbox.borrow_mut().violations.push(uidl);
                     }
                     self.marked.insert(n);
