@@ -28,9 +28,12 @@ mod state;
 mod retr_window;
 
 /// RETRs in flight: by listed bytes and the measured round trip (`RetrBudget`, 1 to 8 MiB,
-/// at most 1,024 commands), not by a count. A fixed 16 was tuned on loopback; on a 50 ms path
-/// it cost 63 round trips for 1,000 messages (3.1 of 4.4 s, issue 17). Bytes of requested
-/// messages pile up in the browser while a batch commits; the ceiling bounds them.
+/// at most 128 commands, each charged at least 16 KiB), not by a count. A fixed 16 was tuned
+/// on loopback; on a 50 ms path it cost 63 round trips for 1,000 messages (3.1 of 4.4 s,
+/// issue 17). Bytes of requested messages pile up in the browser while a batch commits; the
+/// ceiling bounds them. Sizes are the server's word: with `OVERRUN_SLACK` (events.rs) a
+/// server listing false sizes can make the engine hold at most `BudgetLimits::most_owed`
+/// (24 MiB; 8 MiB when it lists 0), besides one message that comes alone.
 fn retr_limits() -> postbag_protocol::pop3::BudgetLimits {
     postbag_protocol::pop3::BudgetLimits::default()
 }

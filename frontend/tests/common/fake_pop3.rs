@@ -107,10 +107,11 @@ pub struct FakeServer {
     pub cancel_at: Option<(Rc<Cell<bool>>, usize)>,
     /// Where in the byte stream each RETR reply ends, to tell which messages arrived whole.
     retr_ends: Vec<usize>,
-    /// The listed size of each RETR's message, beside `retr_ends`.
+    /// The size of each RETR's message (what it really sends), beside `retr_ends`.
     retr_sizes: Vec<usize>,
     /// The most RETRs owed at once when one arrived (received, reply not yet all delivered),
-    /// and the most bytes (listed sizes) they owed: the client's window as the server sees it.
+    /// and the most bytes (their messages' real sizes) they owed: the client's window as the
+    /// server sees it.
     pub max_retrs_owed: usize,
     pub max_bytes_owed: usize,
     /// At the cut, close cleanly (the server hangs up) instead of a dead WebSocket (1006).
@@ -143,6 +144,8 @@ pub struct FakeServer {
     /// A second place every DELEd message must already be in (the live copy's folder), asked
     /// at the DELE, synchronously, with the message's UIDL: `false` is a violation too.
     pub also_stored: Option<Rc<dyn Fn(&str) -> bool>>,
+    /// LIST gives every message this size, whatever it really is (a server that lies).
+    pub listed_as: Option<usize>,
 }
 
 impl FakeServer {
@@ -180,6 +183,7 @@ impl FakeServer {
             stls_hangs: false,
             login_delay_refusal: None,
             also_stored: None,
+            listed_as: None,
         }
     }
 
@@ -212,8 +216,8 @@ impl FakeServer {
             .count()
     }
 
-    /// Records how many RETRs, and how many of their listed bytes, the client has asked for and
-    /// not yet received whole (the one just answered included).
+    /// Records how many RETRs, and how many bytes of their messages, the client has asked for
+    /// and not yet received whole (the one just answered included).
     fn note_owed(&mut self) {
         let owed = self
             .retr_ends
@@ -321,7 +325,7 @@ impl FakeServer {
                         let value = if verb == "UIDL" {
                             uidl.clone()
                         } else {
-                            raw.len().to_string()
+                            self.listed_as.unwrap_or(raw.len()).to_string()
                         };
                         text.push_str(&format!("{} {value}\r\n", i + 1));
                     }

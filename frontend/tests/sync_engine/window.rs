@@ -6,10 +6,22 @@ use postbag_protocol::pop3::BudgetLimits;
 
 /// Syncs `n` messages of `size` bytes and returns the server's view of the window.
 async fn owed(name: &str, n: usize, size: usize, pipelining: bool) -> (usize, usize) {
+    owed_listed(name, n, size, pipelining, None).await
+}
+
+/// As [`owed`], with LIST giving every message the size `listed_as` when given.
+async fn owed_listed(
+    name: &str,
+    n: usize,
+    size: usize,
+    pipelining: bool,
+    listed_as: Option<usize>,
+) -> (usize, usize) {
     let store = fresh_store(name).await;
     let mailbox = Mailbox::with(n, size);
     let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
     server.pipelining = pipelining;
+    server.listed_as = listed_as;
     // Small pieces, as a WebSocket delivers them: the engine refills between them.
     server.chunk = 16 << 10;
     let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
@@ -53,4 +65,20 @@ async fn large_messages_never_owe_more_than_the_ceiling() {
 async fn without_pipelining_one_retr_at_a_time() {
     let (count, _) = owed("window-lockstep", 40, 20_000, false).await;
     assert_eq!(count, 1);
+}
+
+#[wasm_bindgen_test]
+async fn sizes_listed_as_zero_never_owe_more_than_the_ceiling() {
+    // Every message listed as 0 bytes and sent as 60 KB (within what the engine lets a reply
+    // overrun its listed size by, so the sync completes). Each RETR was free before: all 300
+    // went at once, 18 MB owed. Now each is charged at least 16 KiB, at most 128 are in flight,
+    // and 128 replies of a listed 0 are at most the ceiling (`BudgetLimits::most_owed`).
+    let size = 60_000;
+    let (count, bytes) = owed_listed("window-lying", 300, size, true, Some(0)).await;
+    let limits = BudgetLimits::default();
+    assert!(count <= limits.max_commands, "{count} RETRs owed at most");
+    assert!(
+        bytes as u64 <= limits.max_bytes + size as u64 + 100,
+        "{bytes} bytes owed at most, {count} RETRs"
+    );
 }

@@ -77,4 +77,4 @@ pub use error::{Pop3Error, ProtocolError, ServerError, ServerErrorKind, UsageErr
 pub use event::Event;
 pub use framer::{BodyPiece, Framer};
 pub use response_code::ResponseCode;
-pub use retr_budget::{BudgetLimits, RetrBudget};
+pub use retr_budget::{BudgetLimits, MIN_RETR_CHARGE, RetrBudget};

@@ -9,7 +9,14 @@
 //! grows by the bytes received (as TCP's slow start does) until it is twice the bytes that
 //! arrive per round trip, up to [`BudgetLimits::max_bytes`]. Those bytes pile up in the driver (a browser reads a
 //! WebSocket without back-pressure) whenever it stops reading, so the ceiling is a memory
-//! bound, and unknown sizes are charged as the floor.
+//! bound.
+//!
+//! The sizes come from the server, so the bound must hold when they are false. A RETR is
+//! charged at least [`MIN_RETR_CHARGE`] (a server listing every size as 0 would otherwise get
+//! every RETR for free), a message of unknown size comes alone, and a driver charges the
+//! bytes of a reply that run past its charge as they arrive (so no RETR joins while one
+//! overruns). What a lying server can still make a driver hold is
+//! [`BudgetLimits::most_owed`]: see there.
 //!
 //! No clock here, as everywhere in this crate: the driver measures and passes times in. It
 //! gives one round trip per command it sent while nothing else was owed (the login's lockstep
@@ -22,27 +29,59 @@
 /// The bounds of a [`RetrBudget`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BudgetLimits {
-    /// The budget before a round trip is measured, and its floor. Also what a message of
-    /// unknown size is charged.
+    /// The budget before a round trip is measured, and its floor.
     pub min_bytes: u64,
     /// The ceiling: the most bytes of replies owed at once, which is what the driver may have
     /// to hold if it stops reading for a while.
     pub max_bytes: u64,
-    /// The most RETRs in flight whatever their sizes (each costs the driver some bookkeeping,
-    /// and tiny messages would otherwise make thousands).
+    /// The most RETRs in flight whatever their sizes: each may bring more than it is charged
+    /// when its listed size is false (see [`BudgetLimits::most_owed`]).
     pub max_commands: usize,
 }
 
+/// The least a RETR is charged, whatever size was listed. 16 KiB is below the size of most
+/// mail (the benches' messages are 20 KB), so an honest listing is charged as listed and the
+/// window's speed does not change; it only makes a listed 0 cost something: with the floor,
+/// a 1 MiB budget holds 64 RETRs, not all of them.
+pub const MIN_RETR_CHARGE: u64 = 16 << 10;
+
 impl Default for BudgetLimits {
-    /// 1 MiB to 8 MiB, at most 1,024 commands. 8 MiB was the app's bound on requested bytes
+    /// 1 MiB to 8 MiB, at most 128 commands. 8 MiB was the app's bound on requested bytes
     /// before (beside a count of 16); 1 MiB is about the bandwidth-delay product of a browser
-    /// that stores 20 MB/s on a 50 ms path, so most links start close to full.
+    /// that stores 20 MB/s on a 50 ms path, so most links start close to full. 128 commands of
+    /// 20 KB are 2.6 MB in flight, over twice that product; and 128 replies cut off at the
+    /// app's 64 KiB overrun slack are the 8 MiB ceiling (`most_owed`).
     fn default() -> BudgetLimits {
         BudgetLimits {
             min_bytes: 1 << 20,
             max_bytes: 8 << 20,
-            max_commands: 1024,
+            max_commands: 128,
         }
+    }
+}
+
+impl BudgetLimits {
+    /// What a RETR of a message listed at `size` is charged: its size, at least
+    /// [`MIN_RETR_CHARGE`]; the ceiling when no size was listed, so that such a message comes
+    /// alone (nothing bounds it but the driver's limit on one message).
+    pub fn cost(&self, size: Option<u64>) -> u64 {
+        size.map_or(self.max_bytes, |s| s.max(MIN_RETR_CHARGE))
+    }
+
+    /// The most bytes of replies a server can make a driver hold at once for the RETRs in
+    /// flight, when the driver ends the session at any reply that runs past twice its listed
+    /// size plus `slack` (the app's overrun rule), however false the listed sizes: besides a
+    /// message that came alone, the charges in flight are at most `max_bytes`, so their
+    /// listed sizes too, and there are at most `max_commands` of them (each charged at least
+    /// [`MIN_RETR_CHARGE`]: at most `max_bytes / MIN_RETR_CHARGE`); each may bring twice its
+    /// listed size plus `slack`. With the defaults and 64 KiB: 16 + 8 = 24 MiB. A server that
+    /// lists sizes of 0 gets 128 replies of at most 64 KiB each: the 8 MiB ceiling. (A server
+    /// can always send bytes nobody asked for; no window bounds those.)
+    pub fn most_owed(&self, slack: u64) -> u64 {
+        let commands = (self.max_commands as u64).min(self.max_bytes / MIN_RETR_CHARGE);
+        self.max_bytes
+            .saturating_mul(2)
+            .saturating_add(commands.saturating_mul(slack))
     }
 }
 
@@ -126,9 +165,9 @@ impl RetrBudget {
         }
     }
 
-    /// What a message listed at `size` is charged against the budget (unknown: the floor).
+    /// What a message listed at `size` is charged against the budget: [`BudgetLimits::cost`].
     pub fn cost(&self, size: Option<u64>) -> u64 {
-        size.unwrap_or(self.limits.min_bytes)
+        self.limits.cost(size)
     }
 
     /// Whether a RETR of a message listed at `size` may be sent while `in_flight` RETRs owe

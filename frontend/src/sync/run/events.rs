@@ -167,6 +167,10 @@ impl Run<'_> {
             });
         }
         w.current.extend_from_slice(bytes);
+        // Past its charge (a size listed too small, or as 0), the reply is charged as it comes.
+        let excess = received.saturating_sub(w.limits.cost(listed));
+        w.in_flight_bytes += excess - w.current_excess;
+        w.current_excess = excess;
         self.progress.bytes += bytes.len() as u64;
         self.report(false);
         self.check_cancel();

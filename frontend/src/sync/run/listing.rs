@@ -94,7 +94,7 @@ impl Run<'_> {
             }
         }
         let mut work = Work {
-            unknown_size_cost: self.retr_window.budget.cost(None),
+            limits: self.retr_window.budget.limits(),
             ..Work::default()
         };
         // These are stored here (their transactions completed in an earlier session), but the

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use postbag_protocol::pop3::CommandId;
+use postbag_protocol::pop3::{BudgetLimits, CommandId};
 
 use crate::sync::batch::{Batch, Committing};
 use crate::sync::plan::{Confirm, Download};
@@ -31,12 +31,16 @@ pub(super) struct Work {
     /// Messages still to RETR, in server order.
     pub queue: VecDeque<Download>,
     pub in_flight: HashMap<CommandId, Download>,
-    /// What the RETRs in flight are charged against the window: their listed sizes, and
-    /// `unknown_size_cost` for each one the server listed no size for.
+    /// What the RETRs in flight are charged against the window: `limits.cost` of their listed
+    /// sizes, plus `current_excess`.
     pub in_flight_bytes: u64,
-    pub unknown_size_cost: u64,
+    pub limits: BudgetLimits,
     /// The bytes of the message being received.
     pub current: Vec<u8>,
+    /// How far the message being received has run past its charge: a server's sizes may be
+    /// false, and what it sends beyond them is charged as it arrives, so that no RETR joins
+    /// while a reply overruns.
+    pub current_excess: u64,
     /// `TOP n 0` replies awaited, by command.
     pub checks: HashMap<CommandId, Check>,
     pub saving: Saving,
@@ -67,7 +71,9 @@ pub(super) struct Marks {
 impl Work {
     pub fn take_in_flight(&mut self, id: CommandId) -> Option<Download> {
         let d = self.in_flight.remove(&id)?;
-        self.in_flight_bytes -= d.size.unwrap_or(self.unknown_size_cost);
+        // Replies come in order: the one that ended (or was refused) is the one received.
+        let excess = std::mem::take(&mut self.current_excess);
+        self.in_flight_bytes -= self.limits.cost(d.size) + excess;
         Some(d)
     }
 

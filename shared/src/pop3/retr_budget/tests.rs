@@ -2,7 +2,7 @@
 //! round trip later, FIFO, at the link's rate; the driver refills whenever a message ends,
 //! as the app's engine does.
 
-use super::{BudgetLimits, RetrBudget};
+use super::{BudgetLimits, MIN_RETR_CHARGE, RetrBudget};
 use crate::pop3::{Client, ClientConfig, Command, Event, Secret};
 
 /// A path: its round trip and what it (and the reader) moves per millisecond.
@@ -15,16 +15,27 @@ struct Path {
 #[derive(Debug)]
 struct Outcome {
     ms: f64,
+    /// The most bytes charged against the budget at once.
     max_owed: u64,
+    /// The most bytes the RETRs in flight really owed (their replies' sizes) at once.
+    max_real_owed: u64,
     max_in_flight: usize,
     final_budget: u64,
 }
 
 /// Downloads `sizes` over `path`, refilling by `budget` after each message, or keeping a
 /// fixed count in flight when `fixed_count` is given (the app before: 16).
-fn simulate(
+fn simulate(path: &Path, sizes: &[u64], budget: RetrBudget, fixed_count: Option<usize>) -> Outcome {
+    let honest: Vec<(u64, u64)> = sizes.iter().map(|s| (*s, *s)).collect();
+    simulate_lies(path, &honest, budget, fixed_count)
+}
+
+/// As [`simulate`], for (listed size, real size) pairs: a RETR is charged its listed size's
+/// cost until its reply ends, plus what the reply brought beyond that cost, as the engine
+/// charges it.
+fn simulate_lies(
     path: &Path,
-    sizes: &[u64],
+    sizes: &[(u64, u64)],
     mut budget: RetrBudget,
     fixed_count: Option<usize>,
 ) -> Outcome {
@@ -32,27 +43,29 @@ fn simulate(
         budget.round_trip(path.rtt_ms);
     }
     let mut next = 0;
-    // (sent at ms, listed size, bytes left) of each RETR in flight, in order. A RETR is
-    // charged its whole listed size until its reply ends, as the engine charges it.
-    let mut in_flight: std::collections::VecDeque<(f64, u64, u64)> = Default::default();
-    let mut owed = 0u64;
-    let (mut max_owed, mut max_in_flight) = (0, 0);
+    // (sent at ms, charge, real size, bytes received) of each RETR in flight, in order.
+    let mut in_flight: std::collections::VecDeque<(f64, u64, u64, u64)> = Default::default();
+    let (mut owed, mut real_owed) = (0u64, 0u64);
+    let (mut max_owed, mut max_real_owed, mut max_in_flight) = (0, 0, 0);
     let mut now = 0.0;
     loop {
         while next < sizes.len() {
-            let size = sizes[next];
+            let (listed, real) = sizes[next];
             let ok = match fixed_count {
                 Some(n) => in_flight.len() < n,
-                None => budget.admits(in_flight.len(), owed, Some(size)),
+                None => budget.admits(in_flight.len(), owed, Some(listed)),
             };
             if !ok {
                 break;
             }
-            in_flight.push_back((now, size, size));
-            owed += size;
+            let charge = budget.cost(Some(listed));
+            in_flight.push_back((now, charge, real, 0));
+            owed += charge;
+            real_owed += real;
             next += 1;
         }
         max_owed = max_owed.max(owed);
+        max_real_owed = max_real_owed.max(real_owed);
         max_in_flight = max_in_flight.max(in_flight.len());
         if in_flight.is_empty() {
             break;
@@ -60,19 +73,23 @@ fn simulate(
         now += 1.0;
         let mut quota = path.bytes_per_ms;
         let mut got = 0;
-        while let Some((sent, size, left)) = in_flight.front_mut() {
+        while let Some((sent, charge, real, received)) = in_flight.front_mut() {
             if *sent + path.rtt_ms > now || quota == 0 {
                 break;
             }
-            let n = quota.min(*left);
-            *left -= n;
+            let n = quota.min(*real - *received);
+            let excess_before = received.saturating_sub(*charge);
+            *received += n;
+            owed += received.saturating_sub(*charge) - excess_before;
             quota -= n;
             got += n;
-            if *left == 0 {
-                owed -= *size;
+            if *received == *real {
+                owed -= (*charge).max(*real);
+                real_owed -= *real;
                 in_flight.pop_front();
             }
         }
+        max_owed = max_owed.max(owed);
         if got > 0 {
             budget.received(now, got);
         }
@@ -80,6 +97,7 @@ fn simulate(
     Outcome {
         ms: now,
         max_owed,
+        max_real_owed,
         max_in_flight,
         final_budget: budget.bytes(),
     }
@@ -89,10 +107,13 @@ const KB: u64 = 1000;
 
 #[test]
 fn on_a_50_ms_path_the_window_grows_to_the_bandwidth_delay_product() {
-    // 1,000 x 21 KB at 100 MB/s: the bytes alone take 210 ms, plus one round trip.
+    // 1,000 x 21 KB at 40 MB/s (twice what the browser stores, 20 MB/s): the bytes alone
+    // take 525 ms, plus one round trip. (A path over ~50 MB/s would be bound by the 128
+    // commands, 2.7 MB per round trip: the price of bounding what a server listing false
+    // sizes can make the app hold, `most_owed`.)
     let path = Path {
         rtt_ms: 50.0,
-        bytes_per_ms: 100 * KB,
+        bytes_per_ms: 40 * KB,
     };
     let sizes = vec![21 * KB; 1000];
     let limit = path.rtt_ms + (21_000 * KB / path.bytes_per_ms) as f64;
@@ -113,8 +134,8 @@ fn on_a_50_ms_path_the_window_grows_to_the_bandwidth_delay_product() {
         by_bytes.ms <= 1.5 * limit,
         "{by_bytes:?} against a physical limit of {limit} ms"
     );
-    // The bandwidth-delay product is 5 MB: the budget went past it.
-    assert!(by_bytes.final_budget >= 5_000 * KB, "{by_bytes:?}");
+    // The bandwidth-delay product is 2 MB: the budget went past it.
+    assert!(by_bytes.final_budget >= 2_000 * KB, "{by_bytes:?}");
     // A fixed 16 is round-trip bound: 63 round trips.
     assert!(by_count.ms > 3_000.0, "{by_count:?}");
 }
@@ -130,9 +151,74 @@ fn the_window_never_passes_its_ceiling_or_its_command_count() {
     let out = simulate(&path, &vec![100 * KB; 2000], RetrBudget::new(limits), None);
     assert_eq!(out.final_budget, limits.max_bytes, "{out:?}");
     assert!(out.max_owed <= limits.max_bytes, "{out:?}");
-    // Tiny messages: the count bounds them.
+    // Tiny messages: each is charged the floor, and the count bounds them too.
     let out = simulate(&path, &vec![100; 5000], RetrBudget::new(limits), None);
-    assert_eq!(out.max_in_flight, limits.max_commands, "{out:?}");
+    assert!(out.max_in_flight <= limits.max_commands, "{out:?}");
+    assert!(
+        out.max_in_flight as u64 <= out.final_budget / MIN_RETR_CHARGE,
+        "{out:?}"
+    );
+}
+
+/// What the app lets a reply bring beyond twice its listed size before it ends the session
+/// (`OVERRUN_SLACK` in the engine's events).
+const SLACK: u64 = 64 << 10;
+
+#[test]
+fn the_most_a_lying_server_can_make_the_driver_hold_is_stated() {
+    let limits = BudgetLimits::default();
+    assert_eq!(limits.most_owed(SLACK), 24 << 20);
+    // Sizes listed as 0 (or 1) on a fast path that grows the budget to its ceiling: each
+    // reply brings the most the overrun rule lets through, and the real bytes owed stay
+    // within the ceiling (a reply's limit is 2 bytes more for a listed 1).
+    let path = Path {
+        rtt_ms: 200.0,
+        bytes_per_ms: 1_000 * KB,
+    };
+    for listed in [0, 1] {
+        let lies = vec![(listed, 2 * listed + SLACK); 3000];
+        let out = simulate_lies(&path, &lies, RetrBudget::new(limits), None);
+        assert_eq!(out.final_budget, limits.max_bytes, "{out:?}");
+        assert!(
+            out.max_real_owed <= limits.max_bytes + 2 * listed * 128,
+            "listed {listed}: {out:?}"
+        );
+    }
+    // Any sizes, each reply twice its listed size plus the slack: within `most_owed`.
+    for listed in [
+        1,
+        4 * KB,
+        16 * KB,
+        20 * KB,
+        100 * KB,
+        1_000 * KB,
+        5_000 * KB,
+    ] {
+        let lies = vec![(listed, 2 * listed + SLACK); 1000];
+        let out = simulate_lies(&path, &lies, RetrBudget::new(limits), None);
+        assert!(
+            out.max_real_owed <= limits.most_owed(SLACK),
+            "listed {listed}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn sizes_listed_as_zero_are_charged_the_floor_before_the_budget_grows() {
+    let limits = BudgetLimits::default();
+    // No round trip measured: the budget stays at 1 MiB, so 64 RETRs of a listed 0.
+    let path = Path {
+        rtt_ms: 0.0,
+        bytes_per_ms: 1_000 * KB,
+    };
+    let lies = vec![(0, SLACK); 500];
+    let out = simulate_lies(&path, &lies, RetrBudget::new(limits), None);
+    assert_eq!(
+        out.max_in_flight as u64,
+        limits.min_bytes / MIN_RETR_CHARGE,
+        "{out:?}"
+    );
+    assert!(out.max_real_owed <= limits.min_bytes * SLACK / MIN_RETR_CHARGE);
 }
 
 #[test]
@@ -187,12 +273,17 @@ fn the_budget_does_not_shrink_when_the_reader_pauses() {
 }
 
 #[test]
-fn unknown_sizes_are_charged_the_floor() {
+fn unknown_sizes_come_alone_and_small_sizes_cost_the_floor() {
     let b = RetrBudget::new(BudgetLimits::default());
-    let floor = b.limits().min_bytes;
-    assert_eq!(b.cost(None), floor);
+    // Unknown: nothing bounds the reply but the driver's limit on one message.
+    assert_eq!(b.cost(None), b.limits().max_bytes);
     assert!(b.admits(0, 0, None));
     assert!(!b.admits(1, 1, None));
+    assert!(!b.admits(1, b.cost(None), Some(0)));
+    for listed in [0, 1, MIN_RETR_CHARGE - 1] {
+        assert_eq!(b.cost(Some(listed)), MIN_RETR_CHARGE);
+    }
+    assert_eq!(b.cost(Some(20_000)), 20_000);
 }
 
 /// A logged-in client whose server did or did not announce PIPELINING, with a window far
