@@ -143,10 +143,13 @@ pub struct FakeServer {
     pub login_delay_refusal: Option<u32>,
     /// A second place every DELEd message must already be in (the live copy's folder), asked
     /// at the DELE, synchronously, with the message's UIDL: `false` is a violation too.
-    pub also_stored: Option<Rc<dyn Fn(&str) -> bool>>,
+    pub also_stored: Option<AlsoStored>,
     /// LIST gives every message this size, whatever it really is (a server that lies).
     pub listed_as: Option<usize>,
 }
+
+/// Whether the message of a UIDL is in a second place ([`FakeServer::also_stored`]).
+pub type AlsoStored = Rc<dyn Fn(&str) -> bool>;
 
 impl FakeServer {
     pub fn new(mailbox: Rc<RefCell<Mailbox>>, store: Store, account: &str) -> FakeServer {
