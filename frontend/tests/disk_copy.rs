@@ -2,8 +2,10 @@
 //! directory handles have the interface of a picked folder: the Maildir writer (names, flags,
 //! idempotence), the catch-up, and the sync engine's DELE gate with the real IndexedDB and a
 //! scripted POP3 server (`common/fake_pop3.rs`, which also checks every DELE against the
-//! store's completed transactions): a message is deleted on the server only once it is in the
-//! folder, and a folder that refuses writes keeps every message on the server, told why.
+//! store's completed transactions, and here against the files placed in the folder): a message
+//! is deleted on the server only once it is in the folder, and a folder that refuses writes
+//! keeps every message on the server, told why. The app's gate (`Model::disk_gate`) reads the
+//! folder from the store, so a folder another tab picked counts.
 
 mod common;
 
@@ -704,4 +706,37 @@ async fn a_file_whose_size_is_not_the_stored_one_is_not_a_copy() {
         .unwrap();
     assert_eq!(result.written, 1, "the empty file does not count");
     assert_eq!(folder.read_cur(&name).await.unwrap(), Some(raw));
+}
+
+#[wasm_bindgen_test]
+async fn a_message_set_aside_for_a_reused_uidl_keeps_its_one_file() {
+    let store = fresh_store("disk-set-aside").await;
+    let raw = common::fake_pop3::sample(1, 300);
+    let m = NewMessage {
+        summary: summarize(&raw, ME, "r", NOW),
+        raw: raw.clone(),
+        server_size: Some(raw.len() as u64),
+    };
+    // First stored at a time that is not its Date header's.
+    let first_seen = NOW + 123_456.0;
+    store.commit_messages(&[m], first_seen).await.unwrap();
+    let dir = opfs_folder("set-aside").await;
+    let folder = Folder::open(&dir).await.unwrap();
+    let first = catch_up(&store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(first.written, 1);
+    let before = names_in(&dir, "cur").await;
+    // The server reuses the UIDL: the stored message moves to its set-aside key.
+    let key = sync::set_aside_key("r", first_seen);
+    store
+        .set_aside(ME, &[("r".to_string(), key.clone())])
+        .await
+        .unwrap();
+    assert_eq!(store.list(ME).await.unwrap()[0].uidl, key);
+    let again = catch_up(&store, &folder, ME, &mut |_, _| {}, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(again.written, 0, "its file is the one written before");
+    assert_eq!(names_in(&dir, "cur").await, before);
 }

@@ -17,14 +17,27 @@ pub struct CatchUp {
     pub missing: HashMap<String, DiskError>,
 }
 
-/// The unique file name of a stored message: first stored at its ledger line's time; a message
-/// without a line (a reused UIDL's old copy, set aside) at its own date.
+/// The unique file name of a stored message: first stored at its ledger line's time. A reused
+/// UIDL's old copy, set aside under `<uidl> replaced <first_seen ms>` (`sync::set_aside_key`),
+/// has no line: its name is the one it was written under before, from the UIDL and time its
+/// key keeps, so it does not get a second file. Any other message without a line: its date.
 fn unique_of(summary: &Summary, first_seen: &HashMap<String, f64>) -> String {
-    let at = first_seen
-        .get(&summary.uidl)
-        .copied()
-        .unwrap_or(summary.date);
-    names::unique(&summary.account, &summary.uidl, at)
+    if let Some(&at) = first_seen.get(&summary.uidl) {
+        return names::unique(&summary.account, &summary.uidl, at);
+    }
+    if let Some((uidl, at)) = set_aside_origin(&summary.uidl) {
+        return names::unique(&summary.account, uidl, at);
+    }
+    names::unique(&summary.account, &summary.uidl, summary.date)
+}
+
+/// The UIDL and first-stored time (ms) a set-aside key was made from. Parsed here rather than
+/// imported: `sync` uses this module, so this module does not use `sync` (the wasm test
+/// `a_message_set_aside_for_a_reused_uidl_keeps_its_one_file` holds the two formats together).
+/// A UIDL has no space (RFC 1939), so only such a key matches.
+fn set_aside_origin(key: &str) -> Option<(&str, f64)> {
+    let (uidl, ms) = key.rsplit_once(" replaced ")?;
+    Some((uidl, ms.parse::<i64>().ok()? as f64))
 }
 
 /// Writes the messages of `account` the folder lacks. `progress(done, total)` is told before
