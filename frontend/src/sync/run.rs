@@ -330,7 +330,8 @@ impl<'a> Run<'a> {
             return Err(self.transport_failed(e));
         }
         let lockstep = matches!(self.state, State::LoggingIn | State::Listing { .. });
-        self.retr_window.sent(lockstep);
+        self.retr_window
+            .sent(lockstep, &out, self.client.replies_owed());
         Ok(true)
     }
 

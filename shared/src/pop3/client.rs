@@ -162,6 +162,24 @@ impl Client {
         matches!(self.phase, Phase::Closed)
     }
 
+    /// How many replies are owed: one per command written (or waiting in the outgoing bytes)
+    /// whose reply has not been read to its end, the greeting counted as one. A driver that
+    /// times a round trip needs a command written while nothing else was owed: the first
+    /// bytes back could otherwise be an earlier reply's.
+    pub fn replies_owed(&self) -> usize {
+        match self.phase {
+            Phase::Transaction => self.transaction.in_flight(),
+            Phase::AwaitTls | Phase::Closed | Phase::Failed => 0,
+            Phase::Greeting
+            | Phase::Capa { .. }
+            | Phase::StartTls
+            | Phase::UserSent
+            | Phase::PassSent
+            | Phase::ApopSent
+            | Phase::Sasl(..) => 1,
+        }
+    }
+
     /// Whether the server announced PIPELINING (so enqueued commands are sent together).
     pub fn is_pipelining(&self) -> bool {
         self.caps.as_ref().is_some_and(|c| c.pipelining)

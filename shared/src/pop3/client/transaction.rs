@@ -48,6 +48,11 @@ impl Transaction {
         Ok(id)
     }
 
+    /// How many commands were sent and not fully answered.
+    pub(super) fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
     /// Every command that has not been fully answered, in order.
     pub(super) fn unanswered(&self) -> Vec<(CommandId, Command)> {
         self.in_flight

@@ -330,3 +330,27 @@ fn without_pipelining_the_client_stays_in_lockstep_whatever_the_window() {
         );
     }
 }
+
+#[test]
+fn the_client_counts_the_replies_owed() {
+    // A driver times a round trip only on a write made while nothing else was owed.
+    let mut client = logged_in(true);
+    assert_eq!(client.replies_owed(), 0);
+    for n in 1..=3 {
+        client.enqueue(Command::Retr(n)).unwrap();
+    }
+    assert_eq!(client.replies_owed(), 3);
+    client.receive(b"+OK\r\nbody\r\n.\r\n");
+    while client.next_event().unwrap().is_some() {}
+    assert_eq!(client.replies_owed(), 2);
+    // During login each write owes one reply.
+    let mut config = ClientConfig::new("u", Secret::new("p".to_string()));
+    config.want_starttls = false;
+    config.allow_plaintext_password = true;
+    let mut client = Client::new(config);
+    assert_eq!(client.replies_owed(), 1); // the greeting
+    client.receive(b"+OK ready\r\n");
+    while client.next_event().unwrap().is_some() {}
+    assert!(client.take_outgoing().is_some()); // CAPA
+    assert_eq!(client.replies_owed(), 1);
+}
