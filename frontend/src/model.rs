@@ -239,6 +239,13 @@ impl Model {
                         self.other_tab.set(None);
                     }
                     set_store(store.clone());
+                    // Before setup or any sync: a restore cut off here left mail without its
+                    // ledger (cleared). One writing in another tab is waited for by setup.
+                    if let Err(e @ crate::backup::RestoreError::Store(_)) =
+                        crate::backup::unless_restoring(&store, async {}).await
+                    {
+                        return self.storage_error.set(Some(e.to_string()));
+                    }
                     self.load_disk_copy();
                     match store.accounts().await {
                         Ok(accounts) if !accounts.is_empty() => {
@@ -334,9 +341,10 @@ impl Model {
     /// Stores a new or edited account, makes it the current one and checks it soon (a
     /// sign-in refused before may work now).
     pub async fn save_account(self, account: Account) -> Result<(), String> {
-        store()
-            .put_account(&account)
+        // Never beside a restore writing in another tab, nor on what one cut off left.
+        crate::backup::unless_restoring(&store(), store().put_account(&account))
             .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let first = self.accounts.with_untracked(Vec::is_empty);
         self.accounts.update(|all| accounts::upsert(all, &account));

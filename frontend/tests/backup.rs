@@ -467,3 +467,124 @@ async fn a_cancelled_backup_stops_between_batches_and_is_no_backup() {
     // What was handed over has no end: a restore calls it cut off (the model discards it).
     refused("cancelled backup", &joined(&chunks), None, "cut off").await;
 }
+
+/// Polls `work` until `stop` is set, then drops it where it stands, as a closed tab does: no
+/// code of it runs after (no clean-up), what it committed stays. `None`: dropped.
+async fn dropped_when<F: Future>(stop: &Cell<bool>, work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        if stop.get() {
+            return std::task::Poll::Ready(None);
+        }
+        match work.as_mut().poll(cx) {
+            std::task::Poll::Ready(out) => std::task::Poll::Ready(Some(out)),
+            std::task::Poll::Pending if stop.get() => std::task::Poll::Ready(None),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
+#[wasm_bindgen_test]
+async fn setup_by_hand_after_an_interrupted_restore_downloads_everything_and_deletes_nothing_unseen()
+ {
+    const N: usize = 10;
+    const SIZE: usize = 1_000_000;
+    // Installed before the restore writes: the server's DELE check sees every commit.
+    let mailbox = std::rc::Rc::new(std::cell::RefCell::new(fake_pop3::Mailbox {
+        messages: (0..N)
+            .map(|i| (format!("u{i:04}"), fake_pop3::sample(i, SIZE)))
+            .collect(),
+        ..Default::default()
+    }));
+    let a = filled("backup-cut-from", N, SIZE).await;
+    let chunks = make_backup(&a, &[]).await;
+    let b = fresh_store("backup-cut").await;
+    let mut server = fake_pop3::FakeServer::new(mailbox.clone(), b.clone(), ME);
+
+    // The tab closes once the first batch of mail was written (about 4 of the 10 MB).
+    let closed = Cell::new(false);
+    let mut on_progress = |p, _, _| closed.set(closed.get() || p == Pass::Writing);
+    let whole = file(&chunks.0);
+    let restoring = backup::restore(&b, &whole, None, &|| false, &mut on_progress);
+    assert!(dropped_when(&closed, restoring).await.is_none(), "cut off");
+    assert!(backup::settings::restoring(), "the mark stays");
+    let bodies = b.keys_after(schema::BODIES, None, 1000).await.unwrap();
+    assert!(
+        !bodies.is_empty() && bodies.len() < N,
+        "{} bodies",
+        bodies.len()
+    );
+    // No ledger line without its message (but for the one deleted here before the backup): a
+    // sync would take it for "deleted here".
+    let ledger = b.ledger(ME).await.unwrap();
+    for line in &ledger {
+        if a.raw(ME, &line.uidl).await.unwrap().is_none() {
+            continue;
+        }
+        assert!(
+            b.raw(ME, &line.uidl).await.unwrap().is_some(),
+            "a ledger line for {} without its message ({} lines, {} bodies)",
+            line.uidl,
+            ledger.len(),
+            bodies.len()
+        );
+    }
+    assert!(b.pending_deletes(ME).await.unwrap().is_empty());
+    assert!(b.accounts().await.unwrap().is_empty());
+
+    // Another tab restoring (it holds the lock): no account is stored beside it.
+    let beside = postbag_web::outbox::lock::exclusive(backup::LOCK, async {
+        backup::unless_restoring(
+            &b,
+            b.put_account(&account(ServerPolicy::DeleteAfterDownload)),
+        )
+        .await
+    })
+    .await
+    .expect("the lock was free");
+    assert!(matches!(beside, Err(RestoreError::UnderWay)), "{beside:?}");
+    assert!(b.accounts().await.unwrap().is_empty());
+
+    // The app's start: the leftovers are cleared and the mark removed.
+    backup::unless_restoring(&b, async {}).await.unwrap();
+    assert_eq!(b.backup_records().await.unwrap(), 0, "leftovers cleared");
+    assert!(!backup::settings::restoring());
+
+    // The user types the account by hand (same id as in the backup), delete after download.
+    let me = account(ServerPolicy::DeleteAfterDownload);
+    backup::unless_restoring(&b, b.put_account(&me))
+        .await
+        .unwrap()
+        .unwrap();
+    let cancel = Cell::new(false);
+    let out = postbag_web::sync::sync(
+        &mut server,
+        postbag_web::sync::SyncRequest {
+            store: &b,
+            account: &me,
+            config: postbag_web::account::client_config(&me, Secret::new("pw".into())),
+            tls: None,
+            now_ms: NOW,
+            limits: postbag_web::sync::Limits::default(),
+            cancel: &cancel,
+            observer: &mut |_: &postbag_web::sync::Progress| {},
+            disk: None,
+        },
+    )
+    .await
+    .expect("sync");
+    assert_eq!(out.downloaded as usize, N, "everything downloaded");
+    let (violations, deles) = {
+        let mb = mailbox.borrow();
+        (mb.violations.clone(), mb.deles())
+    };
+    assert!(violations.is_empty(), "deleted unseen: {violations:?}");
+    assert_eq!(deles, N);
+    for i in 0..N {
+        assert_eq!(
+            b.raw(ME, &format!("u{i:04}")).await.unwrap(),
+            Some(fake_pop3::sample(i, SIZE)),
+        );
+    }
+}

@@ -17,7 +17,9 @@ mod restore;
 pub mod settings;
 mod write;
 
-pub use restore::{Checked, HELD_BACK, Pass, RestoreError, Restored, check, restore};
+pub use restore::{
+    Checked, HELD_BACK, LOCK, Pass, RestoreError, Restored, check, restore, unless_restoring,
+};
 pub use write::{BackedUp, BackupError, back_up};
 
 use crate::store::schema;

@@ -1,16 +1,19 @@
 //! Restoring a backup: [`check`] reads the whole file once and judges it (layout, versions,
 //! every record, the SHA-256, the passphrase if one is given) without writing anything;
 //! [`restore`] checks first, then reads the file again and writes it into an EMPTY store in
-//! durable batches, the accounts last. Decision: a restore never merges. It refuses a store
+//! durable batches, the ledger, pending deletions and accounts last, together. Decision: a restore never merges. It refuses a store
 //! that holds anything (nothing here is overwritten or mixed with another copy's ledger, which
 //! could make a sync delete or fetch the wrong mail), and a restore that fails or is cancelled
-//! while writing empties the store again: the store ends as it was, or as the backup.
+//! while writing empties the store again: the store ends as it was, or as the backup. A restore
+//! cut off while writing (the tab closed) is cleared by [`unless_restoring`], which the app
+//! runs at start and before it stores an account.
 
 use wasm_bindgen::JsValue;
 
 use super::format::{FormatError, Item, Reader, Record};
 use super::{BATCH_BYTES, CHUNK, file, restorable, settings};
 use crate::account::remembered;
+use crate::outbox::lock;
 use crate::store::backup::{BACKED_UP, Shape, ToRestore, shape};
 use crate::store::{Account, Store, StoreError, schema};
 
@@ -64,7 +67,15 @@ pub enum RestoreError {
     Store(#[from] StoreError),
     #[error("the settings could not be written: {0}")]
     Settings(String),
+    #[error(
+        "another Postbag tab is restoring a backup or storing an account: try again once it has finished"
+    )]
+    UnderWay,
 }
+
+/// The Web Lock a restore holds while it writes, and that storing an account takes, so the
+/// two never mix (another tab's setup and sync into a half-written restore).
+pub const LOCK: &str = "postbag-restore";
 
 /// One pass over the file: slices of [`CHUNK`] bytes into a [`Reader`].
 struct FileItems<'a> {
@@ -244,8 +255,27 @@ pub async fn restore(
             ..Restored::default()
         });
     };
-    // Checked meanwhile by another tab's restore or sync: judged again just before writing.
-    ensure_empty(store).await?;
+    // Filled meanwhile by another tab's restore or setup: judged again just before writing,
+    // under the lock both take.
+    lock::exclusive(
+        LOCK,
+        write_locked(store, file, checked, cancelled, progress),
+    )
+    .await
+    .unwrap_or(Err(RestoreError::UnderWay))
+}
+
+/// [`restore`]'s writing, holding [`LOCK`].
+async fn write_locked(
+    store: &Store,
+    file: &web_sys::File,
+    checked: Checked,
+    cancelled: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(Pass, u64, u64),
+) -> Result<Restored, RestoreError> {
+    if ensure_empty(store).await? {
+        store.clear_backed_up().await?;
+    }
     settings::mark_restoring(true);
     let written = write(store, file, cancelled, progress).await;
     let end = match written {
@@ -270,22 +300,48 @@ pub async fn restore(
 }
 
 /// Refuses a store that holds anything, except what an interrupted restore left (its mark set,
-/// no account stored yet), which is cleared.
-async fn ensure_empty(store: &Store) -> Result<(), RestoreError> {
+/// no account stored yet): `Ok(true)` then, for the caller holding [`LOCK`] to clear.
+async fn ensure_empty(store: &Store) -> Result<bool, RestoreError> {
     let records = store.backup_records().await?;
     if records == 0 {
-        return Ok(());
+        return Ok(false);
     }
     if settings::restoring() && store.accounts().await?.is_empty() {
-        store.clear_backed_up().await?;
-        return Ok(());
+        return Ok(true);
     }
     Err(RestoreError::NotEmpty { records })
 }
 
-/// The second pass: every record into the store in batches of about [`BATCH_BYTES`], the
-/// accounts last (a store cut off before them shows no account, so the app offers setup and
-/// restore again), then the settings.
+/// Runs `work` (storing an account, or nothing: the app's start) once no restore is writing,
+/// holding [`LOCK`]; first clears what a restore cut off while writing left (the tab closed:
+/// its mark still set). Those leftovers are bodies without their ledger, or, from an older
+/// Postbag, ledger lines whose messages never arrived: an account typed by hand on them would
+/// let a sync delete on the server mail that is nowhere here. The backup file still holds it
+/// all. Err([`RestoreError::UnderWay`]): a restore is writing in another tab.
+pub async fn unless_restoring<R>(
+    store: &Store,
+    work: impl Future<Output = R>,
+) -> Result<R, RestoreError> {
+    lock::exclusive(LOCK, async {
+        if settings::restoring() {
+            // With an account stored, the restore's last transaction committed: whole.
+            if store.accounts().await?.is_empty() {
+                store.clear_backed_up().await?;
+            }
+            settings::mark_restoring(false);
+        }
+        Ok(work.await)
+    })
+    .await
+    .unwrap_or(Err(RestoreError::UnderWay))
+}
+
+/// The second pass: every record into the store in batches of about [`BATCH_BYTES`], then the
+/// settings, then the ledger, the pending deletions and the accounts in one last transaction.
+/// A store cut off before it holds no ledger line without its message (which a sync would take
+/// for "deleted here" and may delete on the server) and shows no account, so the app clears it
+/// and offers setup and restore again. The held-back records are small (one ledger line per
+/// message ever seen), the only ones kept in memory.
 async fn write(
     store: &Store,
     file: &web_sys::File,
@@ -294,7 +350,7 @@ async fn write(
 ) -> Result<(), Stop> {
     let mut pass = FileItems::new(file);
     let (mut batch, mut batch_bytes) = (Vec::new(), 0u64);
-    let mut accounts = Vec::new();
+    let mut last = Vec::new();
     let mut restored_settings = Vec::new();
     while let Some((at, item)) = pass.next(cancelled).await? {
         let Item::Record(record) = item else { continue };
@@ -335,8 +391,8 @@ async fn write(
                 },
             ),
         };
-        if to_restore.store == schema::ACCOUNTS {
-            accounts.push(to_restore);
+        if [schema::ACCOUNTS, schema::LEDGER, schema::PENDING_DELETES].contains(&to_restore.store) {
+            last.push(to_restore);
             continue;
         }
         batch.push(to_restore);
@@ -357,11 +413,12 @@ async fn write(
     if cancelled() {
         return Err(Stop::Cancelled);
     }
+    // Before the last transaction: a store with an account is a whole restore.
+    settings::write(&restored_settings).map_err(RestoreError::Settings)?;
     store
-        .put_restored(&accounts)
+        .put_restored(&last)
         .await
         .map_err(RestoreError::from)?;
-    settings::write(&restored_settings).map_err(RestoreError::Settings)?;
     progress(Pass::Writing, pass.size, pass.size);
     Ok(())
 }

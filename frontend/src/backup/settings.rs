@@ -9,7 +9,7 @@ pub const PREFIX: &str = "postbag.";
 pub const LEFT_OUT: &[&str] = &["postbag.persistence-asked", RESTORING];
 /// Set while a restore writes, removed when it ended either way: found set with no account
 /// stored, it tells that the store holds only what an interrupted restore wrote (the tab was
-/// closed), which the next restore may clear.
+/// closed), which the app clears at start (`restore::unless_restoring`).
 pub const RESTORING: &str = "postbag.restoring";
 
 /// Whether a backup carries `key`, and a restore writes it.
