@@ -588,3 +588,19 @@ async fn setup_by_hand_after_an_interrupted_restore_downloads_everything_and_del
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_restore_is_refused_while_another_tab_holds_the_restore_lock() {
+    let a = filled("backup-locked-from", 2, 1_000).await;
+    let good = joined(&make_backup(&a, &[]).await);
+    let b = fresh_store("backup-locked").await;
+    // Another tab restoring or storing an account holds the lock for its writes.
+    let r = postbag_web::outbox::lock::exclusive(backup::LOCK, restore(&b, &good, None))
+        .await
+        .expect("the lock was free");
+    assert!(matches!(r, Err(RestoreError::UnderWay)), "{r:?}");
+    assert_eq!(b.backup_records().await.unwrap(), 0, "nothing written");
+    // Once it let go, the same restore goes through.
+    restore(&b, &good, None).await.expect("restored");
+    assert_eq!(b.accounts().await.unwrap().len(), 1);
+}
