@@ -36,6 +36,14 @@ async function runsReach(page, n) {
   await page.waitForFunction((n) => Number(document.querySelector('.status')?.dataset.runs) >= n, n, { timeout: 30000 });
 }
 
+async function until(done, what, ms = 30000) {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Lets the page work for `ms` of real time (the fake clock does not move meanwhile). */
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,6 +77,15 @@ test('new mail appears by itself, checks keep to the interval, and the network c
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
   await count(page, 6);
   assert.equal(tunnels.length, 3);
+  // The network coming back while a check runs is not lost: another check follows that one
+  // (the clock stands still, so no tick would make up for it). A large message keeps the first
+  // check busy while the second 'online' arrives.
+  await fx.deliver(user, 'large:20000000', 1);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await until(() => tunnels.length === 4, 'the check after online');
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await count(page, 7);
+  await until(() => tunnels.length === 5, 'a check for the online during a check');
   await context.close();
 });
 

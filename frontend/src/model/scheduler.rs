@@ -33,6 +33,10 @@ pub struct Checks {
     /// Accounts the user asked to check now (Sync), in order.
     asked: StoredValue<Vec<String>>,
     running: StoredValue<bool>,
+    /// Something asked for a run while one was under way (the network came back, Sync, a
+    /// saved account): the run goes round once more when it ends, instead of dropping it
+    /// until the next tick.
+    again: StoredValue<bool>,
 }
 
 impl Checks {
@@ -43,6 +47,7 @@ impl Checks {
             now: RwSignal::new(js_sys::Date::now()),
             asked: StoredValue::new(Vec::new()),
             running: StoredValue::new(false),
+            again: StoredValue::new(false),
         }
     }
 }
@@ -194,16 +199,29 @@ impl Model {
     /// Runs what is due, one check at a time, unless a run is already under way.
     pub(super) fn run_due(self) {
         if self.checks.running.get_value() {
+            self.checks.again.set_value(true);
             return;
         }
         self.checks.running.set_value(true);
         spawn_local(async move {
-            // Each account at most once per run: one whose lock another tab holds stays due
-            // until that tab's record arrives.
-            let mut tried = HashSet::new();
-            while let Some((account, asked)) = self.next_check(&tried) {
-                tried.insert(account.id.clone());
-                self.check(account, asked).await;
+            loop {
+                // Each account at most once per round: one whose lock another tab holds stays
+                // due until that tab's record arrives.
+                let mut tried = HashSet::new();
+                while let Some((account, asked)) = self.next_check(&tried) {
+                    tried.insert(account.id.clone());
+                    self.check(account, asked).await;
+                }
+                // An account checked in this round before the network came back is due again
+                // ("soon"): one more round, only when something asked during this one.
+                if !self
+                    .checks
+                    .again
+                    .try_update_value(std::mem::take)
+                    .unwrap_or(false)
+                {
+                    break;
+                }
             }
             self.checks.running.set_value(false);
             self.checks.now.set(js_sys::Date::now());
@@ -285,6 +303,13 @@ impl Model {
                 schedule.due(account.check_minutes, now)
             };
             if go {
+                // This check serves every "soon" asked until now; one asked while it runs (the
+                // network came back mid-check) stays for the next round.
+                self.checks.schedules.update(|all| {
+                    if let Some(s) = all.get_mut(&id) {
+                        s.soon = false;
+                    }
+                });
                 let checked = self.sync_account(&account, password).await;
                 schedule.ended(js_sys::Date::now(), checked.ended, checked.login_delay_s);
                 remember(&id, &schedule.record);
@@ -296,6 +321,7 @@ impl Model {
                 ));
             }
             self.checks.schedules.update(|all| {
+                schedule.soon |= all.get(&id).is_some_and(|s| s.soon);
                 all.insert(id.clone(), schedule);
             });
         })
