@@ -216,12 +216,16 @@ test('cancel during a large download stops at once: what arrived is kept, nothin
   const { context, page } = await freshPage();
   await setupAccount(page, fx, user, { test: false });
   await page.getByRole('button', { name: 'Sync' }).click();
-  // The three small messages are done; the 50 MB one is streaming.
+  // The three small messages are done; the 50 MB one is streaming. Cancel is clicked in the
+  // frame that sees it stream: a click from the test process lands hundreds of ms later, and
+  // the app downloads 50 MB in about that (the test would then see a finished sync).
   await page.waitForFunction(() => {
     const t = document.querySelector('.progress-text')?.textContent ?? '';
-    return /Downloading 4 of 4 · ([2-9]|\d\d+)(\.\d+)? MB/.test(t);
+    if (!/Downloading 4 of 4 · ([2-9]|\d\d+)(\.\d+)? MB/.test(t)) return false;
+    const cancel = [...document.querySelectorAll('.sync.running button')].find((b) => b.textContent.trim() === 'Cancel');
+    cancel?.click();
+    return Boolean(cancel);
   }, null, { timeout: 60000, polling: 'raf' });
-  await page.getByRole('button', { name: 'Cancel' }).click();
   const status = page.getByRole('status', { name: 'Sync status' }).locator('.banner.ok, .banner.error, .banner.offline');
   await status.first().waitFor({ timeout: 20000 });
   const text = (await status.first().textContent()).trim();

@@ -21,28 +21,39 @@ const CANCEL_HINT: &str = "Stop now. Messages already downloaded are kept; \
 #[component]
 fn SyncControls() -> impl IntoView {
     let model = expect_context::<Model>();
-    move || match model.sync.get() {
-        SyncState::Connecting => view! {
-            <div class="sync running">
-                <span class="progress-text">"Connecting…"</span>
-                <button type="button" class="secondary" on:click=move |_| model.cancel_sync()>
-                    "Cancel"
-                </button>
-            </div>
-        }
-        .into_any(),
-        SyncState::Running(p) => {
-            let pct = if p.total_bytes > 0 {
+    // Rendered anew only when the sync starts or ends, never per progress report: a Cancel
+    // button replaced between a user's mouse-down and mouse-up would not be clicked.
+    let busy = Memo::new(move |_| {
+        matches!(
+            model.sync.get(),
+            SyncState::Connecting | SyncState::Running(_)
+        )
+    });
+    let progress = move || match model.sync.get() {
+        SyncState::Running(p) => Some(p),
+        _ => None,
+    };
+    let text = move || progress().map_or_else(|| "Connecting…".to_string(), |p| p.describe());
+    let pct = move || {
+        progress().map_or(0.0, |p| {
+            if p.total_bytes > 0 {
                 (p.bytes as f64 / p.total_bytes as f64 * 100.0).min(100.0)
             } else {
                 0.0
-            };
+            }
+        })
+    };
+    let running = move || progress().is_some();
+    move || {
+        if busy.get() {
             view! {
                 <div class="sync running">
                     <span class="progress-text" aria-live="polite">
-                        {p.describe()}
+                        {text}
                     </span>
-                    <progress max="100" value=pct aria-label="Sync progress"></progress>
+                    <Show when=running>
+                        <progress max="100" value=pct aria-label="Sync progress"></progress>
+                    </Show>
                     <button
                         type="button"
                         class="secondary"
@@ -54,13 +65,14 @@ fn SyncControls() -> impl IntoView {
                 </div>
             }
             .into_any()
+        } else {
+            view! {
+                <button type="button" class="primary" on:click=move |_| model.start_sync()>
+                    "Sync"
+                </button>
+            }
+            .into_any()
         }
-        _ => view! {
-            <button type="button" class="primary" on:click=move |_| model.start_sync()>
-                "Sync"
-            </button>
-        }
-        .into_any(),
     }
 }
 
