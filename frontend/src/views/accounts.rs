@@ -2,6 +2,7 @@
 //! one) and tells when each is checked next, and the accounts screen (add, edit, remove, the
 //! pinned certificate, notifications). They only render and call the model.
 
+use crate::views::ErrorBanner;
 use leptos::prelude::*;
 
 use crate::model::{CheckLine, Inbox, Model, RemovedMail, Screen};
@@ -189,17 +190,7 @@ fn AccountCard(account: Account) -> impl IntoView {
                         }
                     })}
             </dl>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="banner error" role="alert">
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <ErrorBanner error=error />
             <Show
                 when=move || removing.get()
                 fallback=move || {

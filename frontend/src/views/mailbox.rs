@@ -1,6 +1,7 @@
 //! The main screen: top bar with sync controls, status, password and access-code prompts, list
 //! and reader.
 
+use crate::views::ErrorBanner;
 use leptos::prelude::*;
 
 use crate::model::Outgoing;
@@ -155,17 +156,7 @@ fn PromptEnd(
     not_now: Callback<()>,
 ) -> impl IntoView {
     view! {
-        {move || {
-            error
-                .get()
-                .map(|e| {
-                    view! {
-                        <p class="banner error" role="alert">
-                            {e}
-                        </p>
-                    }
-                })
-        }}
+        <ErrorBanner error=error />
         <div class="actions">
             <button type="submit" class="primary">
                 {submit}

@@ -15,6 +15,22 @@ pub mod reader;
 pub mod safety;
 pub mod setup;
 
+use leptos::prelude::*;
+
+/// A form's error line (`role="alert"`), shown while `error` holds one.
+#[component]
+pub fn ErrorBanner(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! {
+                <p class="banner error" role="alert">
+                    {e}
+                </p>
+            }
+        })
+    }
+}
+
 /// A local date for lists: time today, else day and month, else the full date.
 pub fn short_date(ms: f64) -> String {
     let d = js_sys::Date::new(&ms.into());

@@ -2,6 +2,7 @@
 //! server's reason per recipient, "Send again" / "Mark as sent" / "Discard") and Sent (read
 //! with the reader's model), with the outbox's password prompt and status line.
 
+use crate::views::ErrorBanner;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -245,17 +246,7 @@ fn SendingPasswordPrompt() -> impl IntoView {
                 }} <input type="password" autocomplete="current-password" bind:value=value />
             </label>
             <p class="hint">"Queued messages wait for it. Kept in memory for this session only."</p>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="banner error" role="alert">
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <ErrorBanner error=error />
             <div class="actions">
                 <button type="submit" class="primary">
                     "Unlock and send"

@@ -2,6 +2,7 @@
 //! "Test connection" step that reports what it found or exactly why it failed. When the proxy
 //! wants an access code, the form offers a field for it.
 
+use crate::views::ErrorBanner;
 use leptos::prelude::*;
 use postbag_protocol::pop3::{AuthMechanism, Secret};
 
@@ -485,17 +486,7 @@ pub fn Setup() -> impl IntoView {
                         }}
                     </p>
                 </Show>
-                {move || {
-                    error
-                        .get()
-                        .map(|e| {
-                            view! {
-                                <p class="banner error" role="alert">
-                                    {e}
-                                </p>
-                            }
-                        })
-                }}
+                <ErrorBanner error=error />
                 <div class="actions">
                     <button
                         type="button"
