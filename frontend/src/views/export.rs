@@ -46,8 +46,8 @@ pub fn ExportPanel() -> impl IntoView {
             </div>
             <ExportStatus />
             <LastExport />
-            <DiskCopyControls />
             <ImportControls />
+            <DiskCopyControls />
             <BackupControls />
         </section>
     }

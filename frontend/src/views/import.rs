@@ -40,6 +40,7 @@ pub fn ImportControls() -> impl IntoView {
     let running = move || model.import.get().running();
     let on_files = move |ev: leptos::ev::Event| model.start_import(picked(&ev));
     view! {
+        <h3>"Import"</h3>
         <p class="hint">
             "Import mail saved by another program: mbox files (from Thunderbird, mutt or an export), single .eml messages, or a Maildir folder. Imported mail is kept in this browser under Imported; nothing is added twice."
         </p>
