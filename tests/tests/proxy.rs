@@ -23,3 +23,6 @@ mod pin;
 // The proxy as a web server: the app, CSP, cache headers, /healthz, /metrics, the tunnel path.
 #[path = "proxy/http.rs"]
 mod http;
+// The app sent compressed by Accept-Encoding (brotli, gzip), and what the service worker caches.
+#[path = "proxy/compression.rs"]
+mod compression;
