@@ -396,16 +396,8 @@ impl Model {
         // Imported mail, and the mail of a removed account, is on no server of ours: nothing
         // to delete there.
         let mirror = self.accounts.with_untracked(|all| {
-            all.iter().any(|a| {
-                &a.id == account
-                    && matches!(
-                        a.policy,
-                        crate::store::ServerPolicy::Leave {
-                            mirror_deletes: true,
-                            ..
-                        }
-                    )
-            })
+            all.iter()
+                .any(|a| &a.id == account && a.policy.mirrors_deletes())
         });
         match store().delete_local(account, uidl, mirror).await {
             Ok(()) => {

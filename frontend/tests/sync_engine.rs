@@ -10,6 +10,9 @@ mod cancel;
 // The ledger across sessions: messages that leave the listing and come back, reused UIDLs.
 #[path = "sync_engine/ledger.rs"]
 mod ledger;
+// "Keep at most N on the server": the oldest beyond N DELEd only once stored here.
+#[path = "sync_engine/policies.rs"]
+mod policies;
 // Hostile and odd servers: drips, stalls, cuts, endless replies, refusals, shared UIDLs.
 #[path = "sync_engine/hostile.rs"]
 mod hostile;

@@ -63,3 +63,31 @@ test('delete on the server when deleted here: only the message deleted here goes
   assert.equal((await storedSummaries(page)).length, 2);
   await context.close();
 });
+
+test('keep at most 2 on the server: the oldest beyond 2 go once stored here, the newest stay', async () => {
+  const { fx, browser } = env;
+  const user = await fx.newUser();
+  await fx.deliver(user, 'plain', 5);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(fx.appUrl);
+  await fillAccountForm(page, fx, user, { policy: 'newest' });
+  await page.getByLabel('Messages to keep on the server').fill('2');
+  await page.getByRole('button', { name: 'Save account' }).click();
+  let text = await sync(page);
+  assert.match(text, /5 new messages, 3 removed from the server/, text);
+  assert.equal(await fx.count(user), 2, 'two left on the server');
+  const body = (m) => Buffer.from(m.base64, 'base64').toString();
+  const left = (await fx.raw(user)).map(body);
+  assert.ok(left.some((m) => m.includes('Message number 3')) && left.some((m) => m.includes('Message number 4')),
+    'the two newest are the ones left');
+  assert.equal((await storedSummaries(page)).length, 5, 'all five kept here');
+
+  // Two more arrive: the next sync stores them, and the server again holds only the newest two.
+  await fx.deliver(user, 'plain', 2);
+  text = await sync(page);
+  assert.match(text, /2 new messages, 2 removed from the server/, text);
+  assert.equal(await fx.count(user), 2);
+  assert.equal((await storedSummaries(page)).length, 7);
+  await context.close();
+});

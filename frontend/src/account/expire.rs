@@ -9,10 +9,13 @@ use crate::store::ServerPolicy;
 
 /// What the user is told when `expire` undoes `policy`; `None` when they agree.
 pub fn expire_warning(policy: &ServerPolicy, expire: Option<Expire>) -> Option<String> {
-    let ServerPolicy::Leave { after_days, .. } = policy else {
-        return None;
+    // "Keep at most N" leaves mail on the server with no time limit of its own.
+    let after_days = match policy {
+        ServerPolicy::DeleteAfterDownload => return None,
+        ServerPolicy::Leave { after_days, .. } => *after_days,
+        ServerPolicy::KeepNewest { .. } => None,
     };
-    match (expire?, *after_days) {
+    match (expire?, after_days) {
         (Expire::Never, _) => None,
         (Expire::Days(0), _) => Some(
             "This server deletes messages once they are downloaded (EXPIRE 0): they cannot be \
@@ -50,6 +53,14 @@ mod tests {
         assert!(w.is_some_and(|w| w.contains("EXPIRE 0")));
         let w = expire_warning(&leave(Some(14)), Some(Expire::Days(0)));
         assert!(w.is_some_and(|w| w.contains("EXPIRE 0")));
+        let keep = ServerPolicy::KeepNewest {
+            count: 50,
+            mirror_deletes: false,
+        };
+        let w = expire_warning(&keep, Some(Expire::Days(0)));
+        assert!(w.is_some_and(|w| w.contains("EXPIRE 0")));
+        assert!(expire_warning(&keep, Some(Expire::Days(30))).is_some());
+        assert_eq!(expire_warning(&keep, Some(Expire::Never)), None);
     }
 
     #[test]

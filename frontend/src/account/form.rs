@@ -11,6 +11,8 @@ pub enum AfterDownload {
     Delete,
     Leave,
     LeaveForDays,
+    /// Keep at most some number of messages on the server.
+    KeepNewest,
 }
 
 impl AfterDownload {
@@ -20,6 +22,7 @@ impl AfterDownload {
             AfterDownload::Delete => "delete",
             AfterDownload::Leave => "leave",
             AfterDownload::LeaveForDays => "days",
+            AfterDownload::KeepNewest => "newest",
         }
     }
 
@@ -36,9 +39,14 @@ impl AfterDownload {
     }
 
     pub fn from_value(value: &str) -> Option<AfterDownload> {
-        [Self::Delete, Self::Leave, Self::LeaveForDays]
-            .into_iter()
-            .find(|a| a.value() == value)
+        [
+            Self::Delete,
+            Self::Leave,
+            Self::LeaveForDays,
+            Self::KeepNewest,
+        ]
+        .into_iter()
+        .find(|a| a.value() == value)
     }
 }
 
@@ -68,12 +76,18 @@ pub enum FormError {
     BadPort,
     #[error("Days must be a number.")]
     BadDays,
+    #[error("Messages to keep on the server: a number from 1 to 1000000.")]
+    BadKeepCount,
     #[error("Check every: the minutes must be a number from 1 to 1440, or empty for never.")]
     BadCheckMinutes,
 }
 
 /// The days offered when the user first picks "delete after some days".
 const DEFAULT_DAYS: u32 = 14;
+/// The count offered when the user first picks "keep at most".
+const DEFAULT_KEEP: u32 = 500;
+/// The most the form takes (a typo of extra zeros is caught, not a policy that never acts).
+const MAX_KEEP: u32 = 1_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountForm {
@@ -85,6 +99,8 @@ pub struct AccountForm {
     pub username: String,
     pub after_download: AfterDownload,
     pub days: String,
+    /// How many messages "keep at most" leaves on the server.
+    pub keep: String,
     pub mirror_deletes: bool,
     pub pinned_sha256: Option<String>,
     /// Minutes between automatic checks; empty: only when the user presses Sync.
@@ -106,22 +122,28 @@ impl AccountForm {
                 username: String::new(),
                 after_download: AfterDownload::Delete,
                 days: DEFAULT_DAYS.to_string(),
+                keep: DEFAULT_KEEP.to_string(),
                 mirror_deletes: false,
                 pinned_sha256: None,
                 check_minutes: DEFAULT_CHECK_MINUTES.to_string(),
             };
         };
-        let (after_download, days, mirror_deletes) = match a.policy {
-            ServerPolicy::DeleteAfterDownload => (AfterDownload::Delete, DEFAULT_DAYS, false),
+        let (after_download, days, keep) = match a.policy {
+            ServerPolicy::DeleteAfterDownload => {
+                (AfterDownload::Delete, DEFAULT_DAYS, DEFAULT_KEEP)
+            }
             ServerPolicy::Leave {
-                after_days: None,
-                mirror_deletes,
-            } => (AfterDownload::Leave, DEFAULT_DAYS, mirror_deletes),
+                after_days: None, ..
+            } => (AfterDownload::Leave, DEFAULT_DAYS, DEFAULT_KEEP),
             ServerPolicy::Leave {
                 after_days: Some(d),
-                mirror_deletes,
-            } => (AfterDownload::LeaveForDays, d, mirror_deletes),
+                ..
+            } => (AfterDownload::LeaveForDays, d, DEFAULT_KEEP),
+            ServerPolicy::KeepNewest { count, .. } => {
+                (AfterDownload::KeepNewest, DEFAULT_DAYS, count)
+            }
         };
+        let mirror_deletes = a.policy.mirrors_deletes();
         AccountForm {
             email: a.email.clone(),
             host: a.host.clone(),
@@ -130,6 +152,7 @@ impl AccountForm {
             username: a.username.clone(),
             after_download,
             days: days.to_string(),
+            keep: keep.to_string(),
             mirror_deletes,
             pinned_sha256: a.pinned_sha256.clone(),
             check_minutes: a.check_minutes.map(|m| m.to_string()).unwrap_or_default(),
@@ -159,6 +182,13 @@ impl AccountForm {
             },
             AfterDownload::LeaveForDays => ServerPolicy::Leave {
                 after_days: Some(self.days.trim().parse().map_err(|_| FormError::BadDays)?),
+                mirror_deletes: self.mirror_deletes,
+            },
+            AfterDownload::KeepNewest => ServerPolicy::KeepNewest {
+                count: match self.keep.trim().parse::<u32>() {
+                    Ok(n) if (1..=MAX_KEEP).contains(&n) => n,
+                    _ => return Err(FormError::BadKeepCount),
+                },
                 mirror_deletes: self.mirror_deletes,
             },
         };
@@ -304,8 +334,18 @@ mod tests {
         // The form of an account gives that account back.
         assert_eq!(
             AccountForm::new(Some(&existing)).to_account(Some(&existing)),
-            Ok(existing)
+            Ok(existing.clone())
         );
+        let keeping = Account {
+            policy: ServerPolicy::KeepNewest {
+                count: 40,
+                mirror_deletes: true,
+            },
+            ..existing
+        };
+        let form = AccountForm::new(Some(&keeping));
+        assert_eq!((form.keep.as_str(), form.mirror_deletes), ("40", true));
+        assert_eq!(form.to_account(Some(&keeping)), Ok(keeping));
     }
 
     #[test]
@@ -363,6 +403,17 @@ mod tests {
             ..days
         };
         assert!(leave.to_account(None).is_ok());
+        for keep in ["", "0", "-3", "1000001", "many"] {
+            check(
+                &AccountForm {
+                    after_download: AfterDownload::KeepNewest,
+                    keep: keep.into(),
+                    ..filled()
+                },
+                None,
+                Err(FormError::BadKeepCount),
+            );
+        }
     }
 
     #[test]
@@ -374,6 +425,7 @@ mod tests {
             AfterDownload::Delete,
             AfterDownload::Leave,
             AfterDownload::LeaveForDays,
+            AfterDownload::KeepNewest,
         ] {
             assert_eq!(AfterDownload::from_value(a.value()), Some(a));
         }

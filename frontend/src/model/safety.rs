@@ -30,10 +30,11 @@ pub fn at_risk(
     disk_copy: bool,
     now_ms: f64,
 ) -> bool {
-    // Deleting after some days leaves the same single copy, only later.
+    // Deleting after some days, or beyond a count, leaves the same single copy, only later.
     let deletes = matches!(
         policy,
         ServerPolicy::DeleteAfterDownload
+            | ServerPolicy::KeepNewest { .. }
             | ServerPolicy::Leave {
                 after_days: Some(_),
                 ..
@@ -140,6 +141,11 @@ mod tests {
             mirror_deletes: false,
         };
         assert!(at_risk(&later, Some(false), None, false, NOW));
+        let newest = ServerPolicy::KeepNewest {
+            count: 100,
+            mirror_deletes: false,
+        };
+        assert!(at_risk(&newest, Some(false), None, false, NOW));
         // Any one of: the server keeps a copy, the store is durable, a recent export, a healthy
         // live copy on disk.
         assert!(!at_risk(&leave, Some(false), None, false, NOW));

@@ -42,6 +42,21 @@ pub enum ServerPolicy {
         after_days: Option<u32>,
         mirror_deletes: bool,
     },
+    /// Keep at most `count` messages on the server: the oldest listed beyond it are deleted
+    /// there once stored here (never one that is not); optionally delete on the server when
+    /// the user deletes here.
+    KeepNewest { count: u32, mirror_deletes: bool },
+}
+
+impl ServerPolicy {
+    /// Whether deleting a message here also deletes it on the server (at the next sync).
+    pub fn mirrors_deletes(&self) -> bool {
+        match self {
+            ServerPolicy::DeleteAfterDownload => false,
+            ServerPolicy::Leave { mirror_deletes, .. }
+            | ServerPolicy::KeepNewest { mirror_deletes, .. } => *mirror_deletes,
+        }
+    }
 }
 
 /// A password sealed with a passphrase (PBKDF2-SHA-256 → AES-256-GCM), all fields base64.

@@ -16,6 +16,12 @@
 //! - A server that lists one UIDL for two messages gives no way to tell them apart later: both
 //!   are left alone (neither downloaded nor deleted) and reported.
 //!
+//! "Keep at most N on the server" counts what the server lists, in its order (message numbers
+//! grow with arrival): the oldest beyond N are due. A due message stored here is confirmed and
+//! DELEd like any other; a due message not yet stored is DELEd only once this session committed
+//! it ([`Plan::delete_when_stored`]); one that cannot be stored (over the cap, a shared UIDL)
+//! stays, so the server may keep more than N, never loses mail not held here.
+//!
 //! Ledger lines are not dropped when the server stops listing a message: some servers list only
 //! a window of mail, and a line forgotten too early means the message comes back as new (a
 //! message deleted here reappears, read state is lost). Lines are marked `gone_since` and
@@ -77,6 +83,10 @@ pub struct Plan {
     pub shared_uidl: Vec<(u32, String)>,
     /// Local copies to move aside before their UIDL's new message is stored.
     pub set_aside: Vec<SetAside>,
+    /// Downloads the policy wants gone from the server (the oldest beyond "keep at most N"):
+    /// DELEd in this session once their batch is durable, like every download under
+    /// delete-after-download.
+    pub delete_when_stored: HashSet<String>,
     /// Ledger lines to rewrite: newly unlisted (`gone_since` set), listed again (cleared),
     /// or listed with a size the line did not record yet.
     pub ledger_updates: Vec<LedgerEntry>,
@@ -95,6 +105,19 @@ pub fn set_aside_key(uidl: &str, first_seen: f64) -> String {
 /// counts as equal: old lines have no size).
 fn size_changed(line: &LedgerEntry, listed: Option<u64>) -> bool {
     matches!((line.size, listed), (Some(stored), Some(now)) if stored != now)
+}
+
+/// The message numbers "keep at most N" wants gone: the oldest listed beyond N (none under
+/// other policies). Every listed message counts toward N, those that cannot be deleted too.
+fn oldest_beyond(uidls: &[(u32, String)], policy: ServerPolicy) -> HashSet<u32> {
+    let ServerPolicy::KeepNewest { count, .. } = policy else {
+        return HashSet::new();
+    };
+    let mut numbers: Vec<u32> = uidls.iter().map(|(n, _)| *n).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let excess = numbers.len().saturating_sub(count as usize);
+    numbers.into_iter().take(excess).collect()
 }
 
 /// Decides downloads, confirmations, deletions and ledger upkeep. `now_ms` is the driver's
@@ -118,6 +141,7 @@ pub fn plan(
     }
     let mut out = Plan::default();
     let mut listed = HashSet::new();
+    let oldest = oldest_beyond(uidls, policy);
     for (n, uidl) in uidls {
         listed.insert(uidl.as_str());
         if times[uidl.as_str()] > 1 {
@@ -132,8 +156,12 @@ pub fn plan(
             size,
         };
         let fits = size.is_none_or(|s| s <= max_bytes);
+        let beyond = oldest.contains(n);
         let Some(line) = known.get(uidl.as_str()) else {
             if fits {
+                if beyond {
+                    out.delete_when_stored.insert(uidl.clone());
+                }
                 out.download.push(download);
             } else {
                 out.too_large.push(download);
@@ -153,6 +181,9 @@ pub fn plan(
                 uidl: uidl.clone(),
                 key: set_aside_key(uidl, line.first_seen),
             });
+            if beyond {
+                out.delete_when_stored.insert(uidl.clone());
+            }
             out.download.push(download);
             continue;
         }
@@ -170,6 +201,7 @@ pub fn plan(
             ServerPolicy::Leave { after_days, .. } => {
                 after_days.is_some_and(|d| now_ms - line.first_seen >= f64::from(d) * DAY_MS)
             }
+            ServerPolicy::KeepNewest { .. } => beyond,
         };
         let delete = due || pending_set.contains(uidl.as_str());
         let size_changed = size_changed(line, size);

@@ -348,11 +348,13 @@ impl<'a> Run<'a> {
         self.observer.committed(summaries);
         self.not_copied(not_copied);
         if let Mode::Sync(ctx) = self.mode
-            && ctx.account.policy == ServerPolicy::DeleteAfterDownload
             && let Some(w) = self.state.work()
         {
+            let every = ctx.account.policy == ServerPolicy::DeleteAfterDownload;
             for (n, uidl) in ids {
-                if not_copied.iter().any(|c| c.uidl == uidl) {
+                if !(every || w.delete_when_stored.contains(&uidl))
+                    || not_copied.iter().any(|c| c.uidl == uidl)
+                {
                     continue;
                 }
                 let id = self.client.enqueue(Command::Dele(n))?;

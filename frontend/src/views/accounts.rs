@@ -105,6 +105,9 @@ fn policy_text(p: &ServerPolicy) -> String {
             after_days: Some(d),
             ..
         } => format!("left on the server for {d} days"),
+        ServerPolicy::KeepNewest { count, .. } => {
+            format!("at most {count} newest left on the server")
+        }
     }
 }
 

@@ -99,6 +99,7 @@ pub fn Setup() -> impl IntoView {
         }
     });
     let days = RwSignal::new(start.days);
+    let keep_count = RwSignal::new(start.keep);
     let mirror = RwSignal::new(start.mirror_deletes);
     let pinned = RwSignal::new(start.pinned_sha256);
     let check_minutes = RwSignal::new(start.check_minutes);
@@ -162,6 +163,7 @@ pub fn Setup() -> impl IntoView {
         username: username.get_untracked(),
         after_download: after_download.get_untracked(),
         days: days.get_untracked(),
+        keep: keep_count.get_untracked(),
         mirror_deletes: mirror.get_untracked(),
         pinned_sha256: pinned.get_untracked(),
         check_minutes: check_minutes.get_untracked(),
@@ -408,6 +410,14 @@ pub fn Setup() -> impl IntoView {
                         >
                             "Leave on the server, delete after some days"
                         </option>
+                        <option
+                            value=AfterDownload::KeepNewest.value()
+                            prop:selected=move || {
+                                after_download.get() == AfterDownload::KeepNewest
+                            }
+                        >
+                            "Keep at most some messages on the server"
+                        </option>
                     </select>
                 </div>
                 <Show when=move || {
@@ -426,6 +436,15 @@ pub fn Setup() -> impl IntoView {
                     <div class="field">
                         <label for="f-days">"Days to keep on the server"</label>
                         <input id="f-days" type="text" inputmode="numeric" bind:value=days />
+                    </div>
+                </Show>
+                <Show when=move || after_download.get() == AfterDownload::KeepNewest>
+                    <div class="field">
+                        <label for="f-keep">"Messages to keep on the server"</label>
+                        <input id="f-keep" type="text" inputmode="numeric" bind:value=keep_count />
+                        <p class="hint">
+                            "The oldest beyond this number are deleted there once they are stored here."
+                        </p>
                     </div>
                 </Show>
                 <Show when=move || after_download.get() != AfterDownload::Delete>

@@ -70,6 +70,8 @@ struct Expect<'a> {
     too_large: &'a [&'a str],
     shared: &'a [&'a str],
     set_aside: &'a [&'a str],
+    /// Downloads DELEd in this session once stored (keep at most N).
+    stored_then_deleted: &'a [&'a str],
     updated: &'a [&'a str],
     forget: &'a [&'a str],
 }
@@ -108,6 +110,13 @@ fn check(
         p.forget.clone(),
         names(p.too_large.iter().map(|d| d.uidl.as_str()).collect()),
         names(p.shared_uidl.iter().map(|d| d.1.as_str()).collect()),
+        names(
+            p.download
+                .iter()
+                .filter(|d| p.delete_when_stored.contains(&d.uidl))
+                .map(|d| d.uidl.as_str())
+                .collect(),
+        ),
     );
     let want = (
         names(expect.download.to_vec()),
@@ -118,10 +127,18 @@ fn check(
         names(expect.forget.to_vec()),
         names(expect.too_large.to_vec()),
         names(expect.shared.to_vec()),
+        names(expect.stored_then_deleted.to_vec()),
     );
     assert_eq!(
         got, want,
-        "(download, delete, changed, set_aside, updated, forget, too_large, shared) for {listing:?}"
+        "(download, delete, changed, set_aside, updated, forget, too_large, shared, \
+         stored_then_deleted) for {listing:?}"
+    );
+    assert!(
+        p.delete_when_stored
+            .iter()
+            .all(|u| p.download.iter().any(|d| &d.uidl == u)),
+        "only a download of this session is deleted once stored"
     );
     assert!(
         p.confirm.iter().all(|c| c.delete || c.size_changed),
@@ -471,4 +488,134 @@ fn a_message_over_the_cap_is_skipped_from_its_listed_size_and_blocks_nothing() {
     );
     assert_eq!(p.too_large[0].msg, 2);
     assert_eq!(p.too_large[0].size, Some(MAX + 1));
+}
+
+fn keep(count: u32) -> ServerPolicy {
+    ServerPolicy::KeepNewest {
+        count,
+        mirror_deletes: false,
+    }
+}
+
+/// Keep at most 3 of 5 listed: the two oldest (lowest numbers) go, the stored one after its
+/// `TOP n 0` matches, the new one only once this session stored it.
+#[test]
+fn keep_at_most_n_deletes_the_oldest_beyond_n_only_once_stored() {
+    check(
+        &[
+            (1, "a", 1),
+            (2, "b", 1),
+            (3, "c", 1),
+            (4, "d", 1),
+            (5, "e", 1),
+        ],
+        &[line("a", 1.0, Some(1)), line("c", 9.0, Some(1))],
+        &[],
+        keep(3),
+        Expect {
+            download: &["b", "d", "e"],
+            delete: &["a"],
+            stored_then_deleted: &["b"],
+            ..Default::default()
+        },
+    );
+    // The listing's order is the server's, not the ledger's: numbers decide, not first_seen.
+    check(
+        &[(2, "y", 1), (1, "x", 1)],
+        &[line("y", 30.0, Some(1)), line("x", 0.0, Some(1))],
+        &[],
+        keep(1),
+        Expect {
+            delete: &["x"],
+            ..Default::default()
+        },
+    );
+}
+
+#[test]
+fn keep_at_most_n_on_a_first_sync_stores_all_and_deletes_the_oldest() {
+    check(
+        &[(1, "a", 1), (2, "b", 1), (3, "c", 1), (4, "d", 1)],
+        &[],
+        &[],
+        keep(1),
+        Expect {
+            download: &["a", "b", "c", "d"],
+            stored_then_deleted: &["a", "b", "c"],
+            ..Default::default()
+        },
+    );
+}
+
+#[test]
+fn keep_at_most_n_with_n_or_fewer_listed_deletes_nothing() {
+    for listing in [&[][..], &[(1, "a", 1)][..], &[(1, "a", 1), (2, "b", 1)][..]] {
+        check(
+            listing,
+            &[line("a", 400.0, Some(1))],
+            &[],
+            keep(2),
+            Expect {
+                download: if listing.len() == 2 { &["b"] } else { &[] },
+                updated: if listing.is_empty() { &["a"] } else { &[] },
+                ..Default::default()
+            },
+        );
+    }
+}
+
+/// What cannot be stored here is never deleted, and does not make a younger message go in its
+/// place: the server keeps more than N rather than lose anything.
+#[test]
+fn keep_at_most_n_never_deletes_what_is_not_stored_here() {
+    check(
+        &[
+            (1, "huge", MAX + 1),
+            (2, "dup", 1),
+            (3, "dup", 2),
+            (4, "k", 1),
+            (5, "n", 1),
+        ],
+        &[line("k", 0.0, Some(1))],
+        &[],
+        keep(1),
+        Expect {
+            download: &["n"],
+            delete: &["k"],
+            too_large: &["huge"],
+            shared: &["dup", "dup"],
+            ..Default::default()
+        },
+    );
+    // A reused UIDL among the oldest: the new message is stored first, then deleted; the old
+    // copy is set aside.
+    check(
+        &[(1, "r", 5), (2, "z", 1)],
+        &[deleted_on_server(line("r", 3.0, Some(5)))],
+        &[],
+        keep(1),
+        Expect {
+            download: &["r", "z"],
+            set_aside: &["r"],
+            stored_then_deleted: &["r"],
+            ..Default::default()
+        },
+    );
+}
+
+#[test]
+fn keep_at_most_n_carries_out_deletions_asked_here() {
+    check(
+        &[(1, "a", 1), (2, "b", 1)],
+        &[line("a", 0.0, Some(1)), line("b", 0.0, Some(1))],
+        &[pending("b")],
+        ServerPolicy::KeepNewest {
+            count: 5,
+            mirror_deletes: true,
+        },
+        Expect {
+            delete: &["b"],
+            ..Default::default()
+        },
+    );
 }

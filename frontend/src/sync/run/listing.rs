@@ -117,7 +117,10 @@ impl Run<'_> {
         }
         if ctx.account.policy == ServerPolicy::DeleteAfterDownload {
             self.progress.deleting += plan.download.len() as u32;
+        } else {
+            self.progress.deleting += plan.delete_when_stored.len() as u32;
         }
+        work.delete_when_stored = plan.delete_when_stored;
         self.progress.total = plan.download.len() as u32;
         self.progress.total_bytes = plan.download.iter().filter_map(|d| d.size).sum();
         // Messages that broke an earlier session this page ran go last (see `TROUBLE`).
@@ -126,7 +129,7 @@ impl Run<'_> {
             .into_iter()
             .partition(|d| TROUBLE.with(|t| t.borrow().contains(&trouble_key(ctx, &d.uidl))));
         work.queue = now.into_iter().chain(later).collect();
-        self.state = State::Downloading(work);
+        self.state = State::Downloading(Box::new(work));
         Ok(())
     }
 }

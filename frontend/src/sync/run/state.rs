@@ -3,7 +3,7 @@
 //! LoggingIn → Listing → Downloading → Quitting, or ends Aborted from any state before QUIT
 //! (a probe goes from LoggingIn straight to Quitting).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use postbag_protocol::pop3::{BudgetLimits, CommandId};
 
@@ -16,8 +16,9 @@ pub(super) enum State {
     LoggingIn,
     /// UIDL and LIST are asked; UIDL's answer waits here for LIST's.
     Listing { uidls: Option<Vec<(u32, String)>> },
-    /// Working through the plan: downloads, `TOP n 0` confirmations, commits, DELEs.
-    Downloading(Work),
+    /// Working through the plan: downloads, `TOP n 0` confirmations, commits, DELEs. Boxed:
+    /// the plan's data dwarfs the other states'.
+    Downloading(Box<Work>),
     /// QUIT is sent: only its answer, and those of the DELEs sent before it, are owed.
     Quitting(Marks),
     /// Ended without QUIT (Cancel inside a download, or owed replies past the cancel grace):
@@ -30,6 +31,8 @@ pub(super) enum State {
 pub(super) struct Work {
     /// Messages still to RETR, in server order.
     pub queue: VecDeque<Download>,
+    /// Downloads the policy deletes on the server once stored (`Plan::delete_when_stored`).
+    pub delete_when_stored: HashSet<String>,
     pub in_flight: HashMap<CommandId, Download>,
     /// What the RETRs in flight are charged against the window: `limits.cost` of their listed
     /// sizes, plus `current_excess`.
@@ -133,7 +136,7 @@ impl State {
 
     pub fn work(&mut self) -> Option<&mut Work> {
         match self {
-            State::Downloading(w) => Some(w),
+            State::Downloading(w) => Some(&mut **w),
             _ => None,
         }
     }
