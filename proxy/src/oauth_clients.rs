@@ -3,6 +3,8 @@
 //! offer "Sign in with ...". Only public clients: the browser runs the authorization code flow
 //! with PKCE itself (Google, Microsoft and OpenID providers all allow that for single-page
 //! apps), so there is no client secret here to keep, and the proxy sees no code and no token.
+//! The app's page may post to each client's token endpoint: its origin joins the CSP's
+//! `connect-src` ([`OAuthClient::token_origin`], `static_files.rs`).
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,7 @@ pub enum OAuthProvider {
 /// client_id = "postbag"
 /// issuer = "https://id.example.org/realms/mail"
 /// name = "Example Mail"
+/// scopes = ["openid", "offline_access", "email"]
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +47,10 @@ pub struct OAuthClient {
     /// For `oidc` only: the name on the button ("Sign in with <name>").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The scopes the app asks for; empty: the app's defaults for the provider (Google's mail
+    /// scope, Microsoft's POP and SMTP scopes, `openid offline_access` for `oidc`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 impl OAuthClient {
@@ -66,7 +73,37 @@ impl OAuthClient {
             _ if self.name.as_deref().is_some_and(|n| !printable(n)) => {
                 Some("name is empty, too long or has control characters".into())
             }
+            _ if !self.scopes.iter().all(|s| scope_token(s)) => Some(
+                "a scope is empty, too long, or has spaces, quotes or backslashes (RFC 6749 3.3)"
+                    .into(),
+            ),
             _ => None,
+        }
+    }
+}
+
+/// RFC 6749 section 3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+fn scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 512
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+impl OAuthClient {
+    /// The origin the app posts this client's token requests to (codes and refresh tokens),
+    /// which the CSP's `connect-src` must allow: the provider's token endpoint for Google and
+    /// Microsoft, the issuer's origin for `oidc` (the app refuses a discovery document whose
+    /// token endpoint is elsewhere). `None` for an entry `problem` refuses.
+    pub fn token_origin(&self) -> Option<String> {
+        match self.provider {
+            OAuthProvider::Google => Some("https://oauth2.googleapis.com".into()),
+            OAuthProvider::Microsoft => Some("https://login.microsoftonline.com".into()),
+            OAuthProvider::Oidc => {
+                let issuer = self.issuer.as_deref().filter(|i| issuer_ok(i))?;
+                let origin = url::Url::parse(issuer).ok()?.origin();
+                origin.is_tuple().then(|| origin.ascii_serialization())
+            }
         }
     }
 }
@@ -129,6 +166,35 @@ mod tests {
             "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"http://127.0.0.1:8443\"",
             None,
         );
+        check(
+            "provider = \"microsoft\"\nclient_id = \"p\"\nscopes = [\"offline_access\", \"https://outlook.office.com/POP.AccessAsUser.All\"]",
+            None,
+        );
+    }
+
+    #[test]
+    fn token_requests_go_to_the_providers_origin_only() {
+        let origin = |entry: &str| toml::from_str::<OAuthClient>(entry).unwrap().token_origin();
+        assert_eq!(
+            origin(
+                "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"https://id.example.org/realms/mail\""
+            ),
+            Some("https://id.example.org".into())
+        );
+        assert_eq!(
+            origin("provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"http://127.0.0.1:8443/x\""),
+            Some("http://127.0.0.1:8443".into())
+        );
+        assert_eq!(
+            origin(
+                "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"http://localhost:@evil.example/\""
+            ),
+            None
+        );
+        assert_eq!(
+            origin("provider = \"google\"\nclient_id = \"p\""),
+            Some("https://oauth2.googleapis.com".into())
+        );
     }
 
     #[test]
@@ -163,6 +229,12 @@ mod tests {
             "provider = \"oidc\"\nclient_id = \"p\"\nissuer = \"https://x\"\nname = \"a\\nb\"",
             Some("name"),
         );
+        for scope in ["", "a b", "a\\\"b", "x\\\\y"] {
+            check(
+                &format!("provider = \"google\"\nclient_id = \"p\"\nscopes = [\"{scope}\"]"),
+                Some("scope"),
+            );
+        }
         // A secret has no place here: the proxy keeps none.
         assert!(
             toml::from_str::<OAuthClient>(

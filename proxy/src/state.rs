@@ -45,7 +45,12 @@ impl State {
         lifecycle: watch::Receiver<Lifecycle>,
     ) -> std::io::Result<State> {
         let trust = Trust::new(config.extra_ca_file.as_deref()).map_err(std::io::Error::other)?;
-        let site = Site::new(config.dist.clone());
+        let token_origins: Vec<String> = config
+            .oauth_clients
+            .iter()
+            .filter_map(|c| c.token_origin())
+            .collect();
+        let site = Site::new(config.dist.clone(), &token_origins);
         if !site.is_built() {
             tracing::warn!(dist = %config.dist.display(), "the web app is not built; serving a notice");
         }

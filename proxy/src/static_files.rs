@@ -25,7 +25,10 @@ use sha2::{Digest, Sha256};
 /// ([`PARSER_FRAME_PATH`], hence `'self'`); attachments are saved through a `blob:` link, a
 /// download rather than a frame. Allowing more would only widen what injected markup could
 /// frame (a `blob:` document even carries the app's origin).
-const CSP_TAIL: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob: https: http:; \
+///
+/// `connect-src` is `'self'` plus the token endpoints' origins of the configured OAuth
+/// clients (see [`Site::new`]): the app exchanges codes and refreshes tokens there itself.
+const CSP_TAIL: &str = "default-src 'self'; img-src 'self' data: blob: https: http:; \
      style-src 'self' 'unsafe-inline'; frame-src 'self'; worker-src 'self'; \
      manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'none'";
@@ -39,14 +42,26 @@ pub const NOT_BUILT: &str = "Postbag: the web app is not built.\n\n\
 #[derive(Debug)]
 pub struct Site {
     pub dist: PathBuf,
+    /// The `connect-src` directive.
+    connect_src: String,
     csp: RwLock<(Option<SystemTime>, String)>,
 }
 
 impl Site {
-    pub fn new(dist: PathBuf) -> Site {
+    /// `connect` are the origins the app may fetch from besides its own (the OAuth token
+    /// endpoints'), each already checked to be a plain origin.
+    pub fn new(dist: PathBuf, connect: &[String]) -> Site {
+        let mut connect_src = String::from("connect-src 'self'");
+        for origin in connect {
+            if !connect_src.split(' ').any(|o| o == origin) {
+                connect_src.push(' ');
+                connect_src.push_str(origin);
+            }
+        }
         Site {
             dist,
-            csp: RwLock::new((None, csp_for(""))),
+            csp: RwLock::new((None, csp_for("", &connect_src))),
+            connect_src,
         }
     }
 
@@ -69,20 +84,20 @@ impl Site {
             }
         }
         let html = std::fs::read_to_string(&index).unwrap_or_default();
-        let csp = csp_for(&html);
+        let csp = csp_for(&html, &self.connect_src);
         *self.csp.write().unwrap() = (mtime, csp.clone());
         csp
     }
 }
 
-/// The CSP for a page with these inline scripts.
-pub fn csp_for(index_html: &str) -> String {
+/// The CSP for a page with these inline scripts, with this `connect-src` directive.
+pub fn csp_for(index_html: &str, connect_src: &str) -> String {
     let mut script_src = String::from("script-src 'self' 'wasm-unsafe-eval'");
     for body in inline_scripts(index_html) {
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
         script_src.push_str(&format!(" 'sha256-{hash}'"));
     }
-    format!("{script_src}; {CSP_TAIL}")
+    format!("{script_src}; {connect_src}; {CSP_TAIL}")
 }
 
 /// The bodies of `<script>` elements without a `src` attribute, exactly as the browser hashes
@@ -193,14 +208,28 @@ mod tests {
             inline_scripts(html),
             vec!["import init from '/a.js';init();", "x()"]
         );
-        let csp = csp_for(html);
+        let csp = csp_for(html, "connect-src 'self'");
         let expected = base64::engine::general_purpose::STANDARD
             .encode(Sha256::digest("import init from '/a.js';init();"));
         assert!(csp.starts_with(&format!(
             "script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}' 'sha256-"
         )));
         assert!(!csp.contains("unsafe-inline'; object") && csp.contains("frame-ancestors 'none'"));
-        assert!(!csp_for("").contains("sha256"));
+        assert!(!csp_for("", "connect-src 'self'").contains("sha256"));
+        // The OAuth token endpoints' origins join connect-src, once each.
+        let site = Site::new(
+            PathBuf::from("/nonexistent"),
+            &[
+                "https://id.example.org".into(),
+                "https://id.example.org".into(),
+            ],
+        );
+        assert!(
+            site.csp()
+                .contains("; connect-src 'self' https://id.example.org; default-src 'self'"),
+            "{}",
+            site.csp()
+        );
     }
 
     #[test]
