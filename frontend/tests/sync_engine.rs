@@ -13,6 +13,9 @@ mod ledger;
 // "Keep at most N on the server": the oldest beyond N DELEd only once stored here.
 #[path = "sync_engine/policies.rs"]
 mod policies;
+// Servers without UIDL: messages named by their headers.
+#[path = "sync_engine/no_uidl.rs"]
+mod no_uidl;
 // Hostile and odd servers: drips, stalls, cuts, endless replies, refusals, shared UIDLs.
 #[path = "sync_engine/hostile.rs"]
 mod hostile;

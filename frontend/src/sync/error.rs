@@ -14,8 +14,9 @@ pub enum SyncError {
     Pop3(#[from] Pop3Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Without UIDL there is no safe way to know which messages are already here.
-    #[error("the server does not support UIDL")]
+    /// Without UIDL, and without TOP to name messages by their headers, there is no safe way
+    /// to know which messages are already here.
+    #[error("the server supports neither UIDL nor TOP")]
     NoUidl,
     /// One message without a listed size grew larger than the app keeps in memory before
     /// committing it; the sync stops rather than exhaust the tab. Nothing is deleted for it.

@@ -34,7 +34,8 @@ pub fn explain(err: &SyncError) -> Explained {
         SyncError::Transport(t) => transport(t),
         SyncError::Pop3(p) => pop3(p),
         SyncError::NoUidl => plain(
-            "This server does not support UIDL, which Postbag needs to avoid downloading mail twice."
+            "This server supports neither UIDL nor TOP, so Postbag cannot tell which messages it \
+             already has: nothing was downloaded or deleted."
                 .into(),
             false,
         ),
@@ -277,6 +278,23 @@ pub fn notice(n: &Notice) -> String {
             if *count == 1 { "it" } else { "them" },
             if *count == 1 { "it" } else { "them" },
         ),
+        Notice::HeadersOnly { unnamed } => {
+            let mut text = "this server has no UIDL, so Postbag tells messages apart by their \
+                            Message-ID, Date, From and size (messages alike in all of them stay \
+                            on the server)"
+                .to_string();
+            if !unnamed.is_empty() {
+                let list = unnamed
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                text.push_str(&format!(
+                    "; messages {list} lack those headers and stay on the server, not downloaded"
+                ));
+            }
+            text
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Notice {
     /// Due for deletion, but not in the live copy's folder (`cause`): `count` messages left on
     /// the server until a later sync wrote their files.
     NotOnDisk { count: u32, cause: DiskError },
+    /// The server has no UIDL: messages were named by their headers and size
+    /// (`run/no_uidl.rs`); `unnamed` lacked the headers to be told apart and were left alone.
+    HeadersOnly { unnamed: Vec<u32> },
 }
 
 #[derive(Clone, Debug, Default)]

@@ -22,6 +22,8 @@ mod confirm;
 mod events;
 // The listing becomes the plan; the storage check before any download.
 mod listing;
+// Servers without UIDL: messages named by their headers.
+mod no_uidl;
 // Where the session is, each state with its own data.
 mod state;
 // The RETR window's measurements (round trip, bytes received) for the protocol crate's budget.
@@ -438,7 +440,7 @@ impl<'a> Run<'a> {
         // now instead: without QUIT the server deletes nothing, and the messages committed in
         // this session are DELEd at the next sync, as their ledger lines say.
         let abort = match &self.state {
-            State::LoggingIn | State::Listing { .. } => true,
+            State::LoggingIn | State::Listing { .. } | State::Identifying(_) => true,
             State::Downloading(w) => !w.in_flight.is_empty(),
             State::Quitting(_) | State::Aborted(_) => false,
         };

@@ -132,6 +132,9 @@ pub struct FakeServer {
     pub no_capa: bool,
     /// TOP answers -ERR.
     pub no_top: bool,
+    /// UIDL answered `-ERR` (a server without it); the DELE check then finds the message's
+    /// bytes under any key.
+    pub no_uidl: bool,
     /// GNU mailutils: a message read with RETR gets `Status:` and `X-UID:` headers at QUIT.
     pub rewrite_on_read: bool,
     read: BTreeSet<usize>,
@@ -181,6 +184,7 @@ impl FakeServer {
             endless_fill: None,
             no_capa: false,
             no_top: false,
+            no_uidl: false,
             rewrite_on_read: false,
             read: BTreeSet::new(),
             stls_hangs: false,
@@ -264,6 +268,7 @@ impl FakeServer {
                 self.reply("+OK\r\n");
                 self.endless_fill = Some(b"1 endless-uidl\r\n".to_vec());
             }
+            "UIDL" if self.no_uidl => self.reply("-ERR unknown command\r\n"),
             "RETR" if arg.is_some_and(|n| self.retr_err.contains_key(&n)) => {
                 let text = arg
                     .and_then(|n| self.retr_err.get(&n))
@@ -355,8 +360,10 @@ impl FakeServer {
                     // The invariant, checked now and without yielding: these exact bytes were
                     // put in a transaction whose `complete` event has already fired.
                     let committed = super::idb_watch::committed(&self.db, &self.account, &uidl);
-                    let stored =
-                        committed.is_some_and(|c| self.mailbox.borrow().is_version_of(&raw, &c));
+                    let stored = committed
+                        .is_some_and(|c| self.mailbox.borrow().is_version_of(&raw, &c))
+                        || (self.no_uidl
+                            && super::idb_watch::committed_anywhere(&self.db, &self.account, &raw));
                     let also = self.also_stored.as_ref().is_none_or(|held| held(&uidl));
                     if !stored || !also {
                         self.mailbox.borrow_mut().violations.push(uidl);

@@ -60,6 +60,16 @@ export function committed_body(db, account, uidl) {
   return v === undefined ? undefined : new Uint8Array(v);
 }
 
+export function committed_anywhere(db, account, bytes) {
+  const prefix = keyOf(db, [account, '']).slice(0, -4); // '["db",["account",'
+  for (const [k, v] of committed) {
+    if (!k.startsWith(prefix)) continue;
+    const b = new Uint8Array(v);
+    if (b.length === bytes.length && b.every((x, i) => x === bytes[i])) return true;
+  }
+  return false;
+}
+
 export function fail_nth_put(store, n) { failAt = { store, n }; }
 
 export function body_transactions() { return bodyTransactions; }
@@ -68,6 +78,9 @@ extern "C" {
     /// Installs the wrappers (idempotent). Call before the code under test opens transactions.
     pub fn install();
     fn committed_body(db: &str, account: &str, uidl: &str) -> Option<Vec<u8>>;
+    /// Whether some completed strict transaction put exactly `bytes` as a body of `account`,
+    /// under any key (a server without UIDL: the app keys messages by their headers).
+    pub fn committed_anywhere(db: &str, account: &str, bytes: &[u8]) -> bool;
     /// The `n`th `put` (from 1) into object store `store` from now on throws synchronously (as
     /// a browser may, e.g. `DataError`), to test what the caller does with a half-written
     /// transaction.

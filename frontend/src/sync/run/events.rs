@@ -134,6 +134,9 @@ impl Run<'_> {
     }
 
     fn message_chunk(&mut self, id: CommandId, bytes: &[u8]) -> Result<(), SyncError> {
+        if self.identify_chunk(id, bytes) {
+            return Ok(());
+        }
         let max = self.limits.max_message_bytes;
         let Some(w) = self.state.work() else {
             return Ok(());
@@ -181,6 +184,9 @@ impl Run<'_> {
         let Mode::Sync(ctx) = self.mode else {
             return Ok(());
         };
+        if self.identify_end(id, false).await? {
+            return Ok(());
+        }
         let Some(w) = self.state.work() else {
             return Ok(());
         };
@@ -227,6 +233,9 @@ impl Run<'_> {
 
     /// A command answered `-ERR`.
     async fn refused(&mut self, id: CommandId, error: &ServerError) -> Result<(), SyncError> {
+        if self.identify_end(id, true).await? {
+            return Ok(());
+        }
         let Some(w) = self.state.work() else {
             if let Some(marks) = self.state.marks() {
                 marks.sent.remove(&id);

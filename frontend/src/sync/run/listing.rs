@@ -27,12 +27,25 @@ impl Run<'_> {
         let State::Listing { uidls } = &mut self.state else {
             return Ok(());
         };
-        let Some(uidls) = uidls.take() else {
-            return Err(SyncError::NoUidl);
-        };
+        let uidls = uidls.take();
         self.outcome.session.count = Some(sizes.len() as u32);
         self.outcome.session.size = Some(sizes.iter().map(|e| e.1).sum());
-        self.start_downloads(&ctx, &uidls, sizes).await?;
+        match uidls {
+            Some(uidls) => self.planned(&ctx, &uidls, sizes).await,
+            // UIDL refused: name the messages by their headers first (`no_uidl.rs`).
+            None => self.identify(&ctx, sizes).await,
+        }
+    }
+
+    /// Every listed message has a UIDL (or a key from its headers): plan, ask whether the plan
+    /// fits, then start downloading.
+    pub(super) async fn planned(
+        &mut self,
+        ctx: &SyncCtx<'_>,
+        uidls: &[(u32, String)],
+        sizes: &[(u32, u64)],
+    ) -> Result<(), SyncError> {
+        self.start_downloads(ctx, uidls, sizes).await?;
         self.report(true);
         let bytes = self.progress.total_bytes;
         if bytes > 0 {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use postbag_protocol::pop3::{BudgetLimits, CommandId};
 
+use super::no_uidl::Identify;
 use crate::sync::batch::{Batch, Committing};
 use crate::sync::plan::{Confirm, Download};
 use crate::sync::report::{During, Progress};
@@ -16,6 +17,8 @@ pub(super) enum State {
     LoggingIn,
     /// UIDL and LIST are asked; UIDL's answer waits here for LIST's.
     Listing { uidls: Option<Vec<(u32, String)>> },
+    /// The server refused UIDL: its messages' headers (`TOP n 0`) name them instead.
+    Identifying(Identify),
     /// Working through the plan: downloads, `TOP n 0` confirmations, commits, DELEs. Boxed:
     /// the plan's data dwarfs the other states'.
     Downloading(Box<Work>),
@@ -102,7 +105,10 @@ impl State {
     /// Whether the server owes a reply (so the transport must be read).
     pub fn expects_reply(&self) -> bool {
         match self {
-            State::LoggingIn | State::Listing { .. } | State::Quitting(_) => true,
+            State::LoggingIn
+            | State::Listing { .. }
+            | State::Identifying(_)
+            | State::Quitting(_) => true,
             State::Downloading(w) => {
                 !w.in_flight.is_empty() || !w.checks.is_empty() || !w.marks.sent.is_empty()
             }
@@ -114,7 +120,7 @@ impl State {
     pub fn during(&self, progress: &Progress) -> During {
         match self {
             State::LoggingIn => During::Login,
-            State::Listing { .. } => During::Listing,
+            State::Listing { .. } | State::Identifying(_) => During::Listing,
             State::Downloading(w) => {
                 if let Some(d) = w.first_in_flight() {
                     During::Message {
@@ -176,7 +182,7 @@ impl State {
                 debug_assert!(w.is_drained());
                 w.marks
             }
-            State::LoggingIn | State::Listing { .. } => Marks::default(),
+            State::LoggingIn | State::Listing { .. } | State::Identifying(_) => Marks::default(),
             done @ (State::Quitting(_) | State::Aborted(_)) => {
                 *self = done;
                 return false;
