@@ -91,3 +91,29 @@ test('keep at most 2 on the server: the oldest beyond 2 go once stored here, the
   assert.equal((await storedSummaries(page)).length, 7);
   await context.close();
 });
+
+test('a server announcing EXPIRE 0 against "Leave on the server": the connection test and the sync say the copy here is the only one', async () => {
+  const { fx, browser } = env;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(fx.appUrl);
+  // The scripted server announces EXPIRE 0 and lets user "expire0" in to an empty mailbox.
+  await page.getByLabel('Email address').fill('expire0@example.org');
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Security', { exact: true }).selectOption('none');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.scriptedPort));
+  await page.getByLabel('User name').fill('expire0');
+  await page.getByLabel('Password or app password').fill('secret');
+  await page.getByLabel('After download').selectOption('leave');
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const result = page.getByRole('status', { name: 'Connection test' });
+  await result.getByText('Connection works.').waitFor({ timeout: 20000 });
+  await result.getByText(/deletes messages once they are downloaded \(EXPIRE 0\)/).waitFor();
+  await page.getByRole('button', { name: 'Save account' }).click();
+  const text = await sync(page);
+  assert.match(text, /No new messages/, text);
+  assert.match(text, /EXPIRE 0\): they cannot be left on the server, and the copy here is the only one/, text);
+  await context.close();
+});

@@ -4,6 +4,8 @@
 //!
 //! - user `delayed`: `PASS` gets `-ERR [LOGIN-DELAY] ...`
 //! - user `busy`: `PASS` gets `-ERR [IN-USE] ...`
+//! - user `expire0`: logged in to an empty mailbox; with the `EXPIRE 0` every user sees in
+//!   `CAPA` (the server deletes mail once retrieved), that tests the app's warning
 //! - anyone else: `PASS` gets `-ERR [AUTH] ...`
 //!
 //! Plain TCP only, on a free loopback port, one thread per connection; it lives as long as the
@@ -36,6 +38,7 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     let mut lines = BufReader::new(stream);
     out.write_all(b"+OK scripted POP3 ready\r\n")?;
     let mut user = String::new();
+    let mut logged_in = false;
     let mut line = String::new();
     while lines.read_line(&mut line)? > 0 {
         let mut words = line.split_whitespace();
@@ -43,7 +46,8 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         let arg = words.next().unwrap_or("").to_string();
         line.clear();
         let reply = match verb.as_str() {
-            "CAPA" => "+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nLOGIN-DELAY 900\r\n.\r\n".to_string(),
+            "CAPA" => "+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nLOGIN-DELAY 900\r\nEXPIRE 0\r\n.\r\n"
+                .to_string(),
             "USER" => {
                 user = arg;
                 "+OK\r\n".to_string()
@@ -51,8 +55,15 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             "PASS" => match user.as_str() {
                 "delayed" => "-ERR [LOGIN-DELAY] wait 15 minutes between logins\r\n".into(),
                 "busy" => "-ERR [IN-USE] the mailbox is locked by another session\r\n".into(),
+                "expire0" => {
+                    logged_in = true;
+                    "+OK logged in\r\n".into()
+                }
                 _ => "-ERR [AUTH] invalid login\r\n".into(),
             },
+            // Only `expire0` gets this far: an empty mailbox.
+            "STAT" if logged_in => "+OK 0 0\r\n".to_string(),
+            "UIDL" | "LIST" if logged_in => "+OK\r\n.\r\n".to_string(),
             "QUIT" => {
                 out.write_all(b"+OK bye\r\n")?;
                 return Ok(());
