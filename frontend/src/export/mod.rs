@@ -171,6 +171,8 @@ mod tests {
             snippet: String::new(),
             read: false,
             flagged: false,
+            folder: crate::store::INBOX.into(),
+            trashed_at: None,
         }
     }
 

@@ -35,6 +35,8 @@ mod tests {
             snippet: String::new(),
             read: false,
             flagged: false,
+            folder: crate::store::INBOX.into(),
+            trashed_at: None,
         }
     }
 

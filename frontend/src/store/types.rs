@@ -135,7 +135,22 @@ pub struct Summary {
     pub snippet: String,
     pub read: bool,
     pub flagged: bool,
+    /// The local folder it is filed in (`crate::model::folders`: `inbox`, `archive`, `trash`
+    /// or a folder of the user's id). Records stored before folders existed read as Inbox.
+    #[serde(default = "inbox")]
+    pub folder: String,
+    /// When it was moved to Trash (ms since the epoch), for emptying Trash after the days the
+    /// user chose; `None` outside Trash.
+    #[serde(default)]
+    pub trashed_at: Option<f64>,
 }
+
+fn inbox() -> String {
+    INBOX.to_string()
+}
+
+/// The folder every received message starts in, unless a rule files it elsewhere.
+pub const INBOX: &str = "inbox";
 
 /// One line of the per-account UIDL ledger: which server messages are stored here.
 ///
