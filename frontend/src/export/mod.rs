@@ -173,6 +173,10 @@ mod tests {
             flagged: false,
             folder: crate::store::INBOX.into(),
             trashed_at: None,
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            ids_read: true,
         }
     }
 

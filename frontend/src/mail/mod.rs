@@ -2,12 +2,14 @@
 //!
 //! - [`summarize`]: the list line of a freshly downloaded message (stored beside the bytes).
 //! - [`rules`]: the user's rules matched while a new message's summary is built.
+//! - [`thread_ids`]: Message-ID, In-Reply-To and References, bounded, for conversations.
 //! - [`view`]: the reader's model (headers, bodies, attachments, cid images, forwards).
 //! - [`sanitize`]: DOMPurify glue and the sandboxed iframe's document.
 
 pub mod rules;
 pub mod sanitize;
 mod summary;
+pub mod thread_ids;
 pub mod view;
 
 pub use summary::{summarize, summarize_filed};

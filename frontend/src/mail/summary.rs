@@ -91,6 +91,11 @@ fn summarize_with_facts(
         flagged: false,
         folder: crate::store::INBOX.into(),
         trashed_at: None,
+        message_id: None,
+        in_reply_to: None,
+        references: Vec::new(),
+        // Not mail: there are no ids to read later either.
+        ids_read: true,
     };
     let mut facts = Facts {
         size: raw.len() as u64,
@@ -108,6 +113,7 @@ fn summarize_with_facts(
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
         .map(|s| s.chars().take(SNIPPET_CHARS).collect())
         .unwrap_or_default();
+    let ids = super::thread_ids::thread_ids(&msg);
     let summary = Summary {
         from: names(msg.from()),
         to: names(msg.to()),
@@ -121,6 +127,9 @@ fn summarize_with_facts(
             .attachments()
             .any(|p| p.content_id().is_none() || p.attachment_name().is_some()),
         snippet,
+        message_id: ids.message_id,
+        in_reply_to: ids.in_reply_to,
+        references: ids.references,
         ..base
     };
     (summary, facts)

@@ -143,6 +143,19 @@ pub struct Summary {
     /// user chose; `None` outside Trash.
     #[serde(default)]
     pub trashed_at: Option<f64>,
+    /// The Message-ID, without angle brackets (`None`: the message has none). Conversations
+    /// (`model/threads.rs`) group by it, `in_reply_to` and `references`.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// The References ids, at most `mail::thread_ids::MAX_REFERENCES` (the first and the last).
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Whether the three ids above were read from the message: false on summaries stored
+    /// before conversations existed, which the model back-fills from the stored bytes.
+    #[serde(default)]
+    pub ids_read: bool,
 }
 
 fn inbox() -> String {
