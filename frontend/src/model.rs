@@ -13,7 +13,8 @@
 //! - `reading.rs`: the reader's message, a resource on the selection.
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
-//! - `credentials.rs`: the session's passwords and access code; `export.rs`: the mbox export.
+//! - `credentials.rs`: the session's passwords and access code; `oauth.rs`: OAuth accounts'
+//!   tokens, their refresh and "Sign in again"; `export.rs`: the mbox export.
 
 mod accounts;
 mod backup;
@@ -25,12 +26,12 @@ mod disk_copy;
 mod export;
 mod import;
 mod list;
+mod oauth;
 mod outbox;
 mod reading;
 mod safety;
 mod scheduler;
 mod syncing;
-pub mod threads;
 
 use std::cell::RefCell;
 
@@ -48,6 +49,7 @@ pub use credentials::{
 pub use disk_copy::{CopyStatus, DiskCopyState};
 pub use export::ExportState;
 pub use import::ImportState;
+pub use oauth::{keep_oauth, listed_clients};
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
 pub use safety::RECENT_EXPORT_DAYS;

@@ -25,12 +25,10 @@ async fn fresh_database_has_every_store_at_the_current_version() {
             "bodies",
             "disk_copy",
             "drafts",
-            "folders",
             "ledger",
             "outbox",
             "outbox_raw",
             "pending_deletes",
-            "rules",
             "summaries"
         ]
     );

@@ -22,10 +22,16 @@ pub fn target(account: &Account) -> Target {
     }
 }
 
-/// The client configuration for an account; `password` is used for this session only.
+/// The client configuration for an account; `password` (or, for an OAuth account, the access
+/// token) is used for this session only.
 pub fn client_config(account: &Account, password: Secret<String>) -> ClientConfig {
     let mut config = ClientConfig::new(account.username.clone(), password);
     config.scram_nonce = scram_nonce();
+    // An account signed in with OAuth 2 logs in with its access token (the `password` here),
+    // by the one mechanism its provider takes; never by a password method.
+    if let Some(login) = &account.oauth {
+        config.auth = super::oauth::auth_policy(login);
+    }
     match account.security {
         Security::Tls => {
             config.tls = TlsState::Implicit;

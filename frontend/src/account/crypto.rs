@@ -142,3 +142,101 @@ pub async fn unseal(
     }
     Err(CryptoError::WrongPassphrase)
 }
+
+/// A key derived from the passphrase once and kept in memory (non-extractable) for the
+/// session, with the salt it was derived under. OAuth tokens change at every refresh (a
+/// rotated refresh token makes the sealed one useless), and the passphrase itself is never
+/// kept: sealing again with this key, under a fresh IV, needs no second prompt.
+#[derive(Clone)]
+pub struct SealingKey {
+    key: CryptoKey,
+    salt: Vec<u8>,
+    iterations: u32,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(..)")
+    }
+}
+
+/// A new key for `passphrase`, under a fresh salt.
+pub async fn sealing_key(passphrase: &str) -> Result<SealingKey, CryptoError> {
+    let (crypto, subtle) = subtle()?;
+    let salt = random(&crypto, 16)?;
+    let key = derive(&subtle, passphrase, &salt, ITERATIONS).await?;
+    Ok(SealingKey {
+        key,
+        salt,
+        iterations: ITERATIONS,
+    })
+}
+
+/// The key `sealed` was sealed under, if `passphrase` is the one (checked by unsealing it
+/// with `context`); returns the key and the plaintext.
+pub async fn unseal_keeping_key(
+    sealed: &SealedSecret,
+    passphrase: &str,
+    context: &[u8],
+) -> Result<(SealingKey, Vec<u8>), CryptoError> {
+    let (_, subtle) = subtle()?;
+    let salt = B64
+        .decode(&sealed.salt)
+        .map_err(|_| CryptoError::WrongPassphrase)?;
+    let key = SealingKey {
+        key: derive(&subtle, passphrase, &salt, sealed.iterations).await?,
+        salt,
+        iterations: sealed.iterations,
+    };
+    let plain = unseal_with(&key, sealed, context).await?;
+    Ok((key, plain))
+}
+
+/// Encrypts `plain` under a kept key, bound to `context`, with a fresh IV.
+pub async fn seal_with(
+    key: &SealingKey,
+    plain: &[u8],
+    context: &[u8],
+) -> Result<SealedSecret, CryptoError> {
+    let (crypto, subtle) = subtle()?;
+    let iv = random(&crypto, 12)?;
+    let promise = subtle
+        .encrypt_with_object_and_buffer_source(
+            &gcm(&iv, context),
+            &key.key,
+            &Uint8Array::from(plain),
+        )
+        .map_err(failed)?;
+    let ct = JsFuture::from(promise).await.map_err(failed)?;
+    Ok(SealedSecret {
+        salt: B64.encode(&key.salt),
+        iv: B64.encode(&iv),
+        ciphertext: B64.encode(Uint8Array::new(&ct).to_vec()),
+        iterations: key.iterations,
+    })
+}
+
+/// Decrypts what [`seal_with`] sealed under `key` (the salt must be the key's).
+pub async fn unseal_with(
+    key: &SealingKey,
+    sealed: &SealedSecret,
+    context: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let (_, subtle) = subtle()?;
+    let decode = |s: &str| B64.decode(s).map_err(|_| CryptoError::WrongPassphrase);
+    if decode(&sealed.salt)? != key.salt || sealed.iterations != key.iterations {
+        return Err(CryptoError::WrongPassphrase);
+    }
+    let (iv, ct) = (decode(&sealed.iv)?, decode(&sealed.ciphertext)?);
+    let promise = subtle
+        .decrypt_with_object_and_buffer_source(
+            &gcm(&iv, context),
+            &key.key,
+            &Uint8Array::from(&ct[..]),
+        )
+        .map_err(failed)?;
+    let plain = JsFuture::from(promise)
+        .await
+        .map_err(|_| CryptoError::WrongPassphrase)?;
+    Ok(Uint8Array::new(&plain).to_vec())
+}

@@ -217,6 +217,7 @@ impl AccountForm {
                 sealed_password: None,
                 sending: None,
                 check_minutes: None,
+                oauth: None,
             },
         };
         account.email = email;
@@ -272,6 +273,7 @@ mod tests {
             sealed_password: None,
             sending: None,
             check_minutes: Some(DEFAULT_CHECK_MINUTES),
+            oauth: None,
         }
     }
 

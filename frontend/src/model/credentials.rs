@@ -36,8 +36,13 @@ pub fn set_session_access_code(code: AccessCode) {
 }
 
 /// The password prompt's answer: the passphrase of the account's sealed record (which brings
-/// back the password and any access code sealed with it), else the password itself.
+/// back the password and any access code sealed with it, or an OAuth account's tokens), else
+/// the password itself.
 pub async fn unlock(account: &Account, typed: String) -> Result<(), CryptoError> {
+    // An OAuth account has no password: the passphrase unseals its tokens.
+    if account.oauth.is_some() {
+        return super::oauth::unlock_tokens(account, &typed).await;
+    }
     match &account.sealed_password {
         Some(sealed) => {
             let r = remembered::unseal(sealed, &typed).await?;

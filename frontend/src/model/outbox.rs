@@ -229,12 +229,37 @@ impl Outgoing {
         let waiting = self
             .outbox
             .with_untracked(|o| o.iter().any(|i| i.state == OutboxState::Queued));
-        let Some(password) = sending_password(&account) else {
-            self.needs_password.set(waiting);
-            return;
+        // An OAuth account sending with its own login uses its access token, read (and
+        // refreshed if it expires soon) once the pass runs.
+        let oauth = account.oauth.is_some() && sending.same_password;
+        let password = match sending_password(&account) {
+            _ if oauth => None,
+            Some(p) => Some(p),
+            None => {
+                self.needs_password.set(waiting);
+                return;
+            }
         };
         self.busy.set(true);
         spawn_local(async move {
+            let password = match password {
+                Some(p) => p,
+                None => match super::oauth::access_token(&account).await {
+                    Ok((token, _)) => token,
+                    Err(e) => {
+                        // Nothing was tried: the messages wait, the reason shows ("sign in
+                        // again" once the grant is gone; the mailbox offers the button).
+                        self.busy.set(false);
+                        self.problem.set(Some(Explained {
+                            message: e.to_string(),
+                            offline: matches!(e, crate::account::oauth::OAuthError::Network(_)),
+                            wrong_password: false,
+                            asks_access_code: false,
+                        }));
+                        return;
+                    }
+                },
+            };
             let store = store();
             let name = format!("postbag-outbox {}", account.id);
             let now = js_sys::Date::now();

@@ -12,7 +12,8 @@ use leptos::task::spawn_local;
 
 use super::check_account::account_to_check;
 use super::checking::{CheckRecord, Ended, Next, Schedule, wait_text};
-use super::{Model, SyncState, session_password, store};
+use super::oauth::{Login, login_for};
+use super::{Model, SyncState, store};
 use crate::outbox::lock;
 use crate::store::Account;
 
@@ -28,6 +29,9 @@ pub struct Checks {
     pub schedules: RwSignal<HashMap<String, Schedule>>,
     /// Accounts whose automatic checks wait for this session's password.
     pub want_password: RwSignal<HashSet<String>>,
+    /// OAuth accounts whose grant is gone (refresh refused, or no tokens this session and
+    /// none sealed): checks wait for "Sign in again".
+    pub want_sign_in: RwSignal<HashSet<String>>,
     /// The clock the "Next check in …" line reads (ms since the epoch), moved by the ticker.
     pub now: RwSignal<f64>,
     /// Accounts the user asked to check now (Sync), in order.
@@ -44,6 +48,7 @@ impl Checks {
         Checks {
             schedules: RwSignal::new(HashMap::new()),
             want_password: RwSignal::new(HashSet::new()),
+            want_sign_in: RwSignal::new(HashSet::new()),
             now: RwSignal::new(js_sys::Date::now()),
             asked: StoredValue::new(Vec::new()),
             running: StoredValue::new(false),
@@ -68,6 +73,8 @@ pub enum CheckLine {
     SignInFailed,
     /// Automatic checks wait for the password of this session.
     NeedsPassword,
+    /// An OAuth account's sign-in expired, was revoked or refused: "Sign in again".
+    SignInAgain,
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -185,12 +192,17 @@ impl Model {
         if self.checks.want_password.with(|w| w.contains(&account.id)) {
             return CheckLine::NeedsPassword;
         }
+        if self.checks.want_sign_in.with(|w| w.contains(&account.id)) {
+            return CheckLine::SignInAgain;
+        }
         let next = self
             .checks
             .schedules
             .with(|all| all.get(&account.id).map(|s| s.next(account.check_minutes)));
         match next {
             None | Some(Next::Manual) => CheckLine::Manual,
+            // A refused OAuth login or refresh is fixed by signing in, never by a password.
+            Some(Next::Paused(_)) if account.oauth.is_some() => CheckLine::SignInAgain,
             Some(Next::Paused(_)) => CheckLine::SignInFailed,
             Some(Next::At(at)) => CheckLine::In(wait_text(now, at)),
         }
@@ -255,7 +267,23 @@ impl Model {
             .checks
             .schedules
             .with_untracked(|all| all.get(&id).is_some_and(|s| s.record.paused.is_some()));
-        let Some(password) = session_password(&id).filter(|_| !(asked && paused)) else {
+        // `Some(None)`: an OAuth account, whose access token is read inside the lock.
+        let login = match login_for(&account) {
+            Login::Password(p) if !(asked && paused) => Some(Some(p)),
+            Login::OAuth if !(asked && paused) => Some(None),
+            // After a refusal only a new sign-in helps an OAuth account.
+            Login::NeedsSignIn | Login::OAuth => {
+                self.checks.want_sign_in.update(|w| {
+                    w.insert(id);
+                });
+                if asked {
+                    self.checks.asked.set_value(Vec::new());
+                }
+                return;
+            }
+            Login::Password(_) | Login::NeedsSecret => None,
+        };
+        let Some(password) = login else {
             if asked {
                 // The user is here: ask (again, after a refused sign-in).
                 self.checks.asked.set_value(Vec::new());
@@ -310,6 +338,33 @@ impl Model {
                         s.soon = false;
                     }
                 });
+                let password = match password {
+                    Some(p) => p,
+                    None => match self.access_token(&account).await {
+                        Ok(token) => token,
+                        Err(e) => {
+                            // A grant that is gone pauses checks until "Sign in again"; a
+                            // provider that did not answer is retried later, backing off.
+                            let how = if e.needs_sign_in() {
+                                self.checks.want_sign_in.update(|w| {
+                                    w.insert(id.clone());
+                                });
+                                Ended::SignInRefused
+                            } else {
+                                Ended::Failed
+                            };
+                            schedule.ended(js_sys::Date::now(), how, None);
+                            remember(&id, &schedule.record);
+                            self.checks.schedules.update(|all| {
+                                all.insert(id.clone(), schedule);
+                            });
+                            if asked {
+                                self.told(format!("{}: {e}", account.email));
+                            }
+                            return;
+                        }
+                    },
+                };
                 let checked = self.sync_account(&account, password).await;
                 schedule.ended(js_sys::Date::now(), checked.ended, checked.login_delay_s);
                 remember(&id, &schedule.record);

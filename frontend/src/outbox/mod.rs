@@ -154,7 +154,13 @@ pub async fn send_queued<C: Connect>(
             to: item.recipients.clone(),
             raw,
         };
-        let config = client_config(sending, password.clone());
+        let mut config = client_config(sending, password.clone());
+        // An OAuth account that sends with its own login: `password` is its access token.
+        if sending.same_password
+            && let Some(login) = &account.oauth
+        {
+            config.auth = crate::account::oauth::smtp_auth_policy(login);
+        }
         let marked = OutboxItem {
             state: OutboxState::MayHaveBeenSent,
             ..item.clone()

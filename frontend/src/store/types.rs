@@ -92,6 +92,37 @@ pub struct Account {
     /// presses Sync. Accounts stored before automatic checking read as the default.
     #[serde(default = "default_check_minutes")]
     pub check_minutes: Option<u32>,
+    /// Logs in with OAuth 2 tokens ("Sign in with …") instead of a password; `None` on
+    /// accounts with a password, and on accounts stored before OAuth existed.
+    #[serde(default)]
+    pub oauth: Option<OAuthLogin>,
+}
+
+/// Which provider an OAuth client belongs to (as the proxy's `/oauth/clients` names it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    Google,
+    Microsoft,
+    /// Any OpenID provider, found through its issuer's discovery document.
+    Oidc,
+}
+
+/// How an account signs in with OAuth 2: the client it signed in through, and its tokens,
+/// sealed under the user's passphrase when the user asked to remember them (else they live
+/// in memory for the session only). Never a token in the clear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthLogin {
+    pub provider: OAuthProvider,
+    pub client_id: String,
+    /// For `Oidc`: the issuer URL.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The provider's name on the "Sign in with …" button.
+    pub name: String,
+    /// The refresh token, access token and expiry (`account/oauth/tokens.rs`), sealed.
+    #[serde(default)]
+    pub sealed_tokens: Option<SealedSecret>,
 }
 
 /// How often a new account (or one stored before automatic checking) is checked.
@@ -135,35 +166,7 @@ pub struct Summary {
     pub snippet: String,
     pub read: bool,
     pub flagged: bool,
-    /// The local folder it is filed in (`crate::model::folders`: `inbox`, `archive`, `trash`
-    /// or a folder of the user's id). Records stored before folders existed read as Inbox.
-    #[serde(default = "inbox")]
-    pub folder: String,
-    /// When it was moved to Trash (ms since the epoch), for emptying Trash after the days the
-    /// user chose; `None` outside Trash.
-    #[serde(default)]
-    pub trashed_at: Option<f64>,
-    /// The Message-ID, without angle brackets (`None`: the message has none). Conversations
-    /// (`model/threads.rs`) group by it, `in_reply_to` and `references`.
-    #[serde(default)]
-    pub message_id: Option<String>,
-    #[serde(default)]
-    pub in_reply_to: Option<String>,
-    /// The References ids, at most `mail::thread_ids::MAX_REFERENCES` (the first and the last).
-    #[serde(default)]
-    pub references: Vec<String>,
-    /// Whether the three ids above were read from the message: false on summaries stored
-    /// before conversations existed, which the model back-fills from the stored bytes.
-    #[serde(default)]
-    pub ids_read: bool,
 }
-
-fn inbox() -> String {
-    INBOX.to_string()
-}
-
-/// The folder every received message starts in, unless a rule files it elsewhere.
-pub const INBOX: &str = "inbox";
 
 /// One line of the per-account UIDL ledger: which server messages are stored here.
 ///

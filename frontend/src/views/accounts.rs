@@ -18,6 +18,7 @@ fn check_text(line: &CheckLine, named: Option<&str>) -> Option<String> {
         CheckLine::In(wait) => format!("Next check in {wait}"),
         CheckLine::SignInFailed => "Checking paused: sign-in failed".into(),
         CheckLine::NeedsPassword => "Checking paused: password needed (press Sync)".into(),
+        CheckLine::SignInAgain => "Checking paused: sign in again".into(),
     };
     Some(match named {
         Some(email) => format!("{email}: {text}"),

@@ -10,6 +10,7 @@ use crate::store::Account;
 use crate::tunnel::AccessCode;
 use crate::views::accounts::InboxBar;
 use crate::views::compose::{ComposeForm, NewMessageButton};
+use crate::views::oauth::SignInAgain;
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::safety::RiskBanner;
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
@@ -82,7 +83,13 @@ fn PasswordPrompt() -> impl IntoView {
     let model = expect_context::<Model>();
     let value = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let sealed = move || model.needs_password.get().and_then(|a| a.sealed_password);
+    // What the passphrase unseals: the saved password, or an OAuth account's tokens.
+    let sealed = move || {
+        model.needs_password.get().and_then(|a| {
+            a.sealed_password
+                .or_else(|| a.oauth.and_then(|o| o.sealed_tokens))
+        })
+    };
     // Unlock (or take) the password, then check that account (its checks resume).
     let answer = Action::new_local(move |(account, typed): &(Account, String)| {
         let (account, typed) = (account.clone(), typed.clone());
@@ -109,7 +116,7 @@ fn PasswordPrompt() -> impl IntoView {
                 if sealed().is_some() {
                     view! {
                         <label>
-                            "Passphrase to unlock the saved password"
+                            "Passphrase to unlock the saved password or sign-in"
                             <input type="password" autocomplete="off" bind:value=value />
                         </label>
                     }
@@ -328,6 +335,7 @@ pub fn Mailbox() -> impl IntoView {
             <Show when=move || model.needs_password.with(Option::is_some)>
                 <PasswordPrompt />
             </Show>
+            <SignInAgain />
             <Show when=move || {
                 model.needs_access_code.get() && model.needs_password.with(Option::is_none)
             }>

@@ -10,6 +10,7 @@ pub mod export;
 pub mod import;
 pub mod list;
 pub mod mailbox;
+pub mod oauth;
 pub mod outbox;
 pub mod reader;
 pub mod safety;

@@ -7,14 +7,16 @@ use leptos::prelude::*;
 use postbag_protocol::pop3::{AuthMechanism, Secret};
 
 use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
+use crate::account::oauth::Grant;
 use crate::account::{expire_warning, guess};
-use crate::model::{Model, keep, session_access_code, test_connection};
+use crate::model::{Model, keep, keep_oauth, session_access_code, test_connection};
 use crate::store::{Account, Security};
 use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
 use crate::views::backup::RestorePanel;
 use crate::views::compose_settings::SendingSettings;
 use crate::views::export::ExportPanel;
+use crate::views::oauth::SignInWith;
 
 /// What the connection test found: the rows to show, or why it failed.
 type Tested = Result<Vec<(String, String)>, Explained>;
@@ -104,6 +106,16 @@ pub fn Setup() -> impl IntoView {
     let pinned = RwSignal::new(start.pinned_sha256);
     let check_minutes = RwSignal::new(start.check_minutes);
     let password = RwSignal::new(String::new());
+    // A "Sign in with …" finished in this form; an account that signs in so has no password.
+    let grant = RwSignal::new(None::<Grant>);
+    let signed_in_with = existing
+        .as_ref()
+        .and_then(|a| a.oauth.as_ref())
+        .map(|o| o.name.clone());
+    let oauth_account = {
+        let had = signed_in_with.is_some();
+        move || had || grant.with(Option::is_some)
+    };
     let remember = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
     let access_code = RwSignal::new(String::new());
@@ -220,7 +232,18 @@ pub fn Setup() -> impl IntoView {
             (Err(e), _) | (_, Err(e)) => return error.set(Some(e)),
         };
         error.set(None);
-        test.dispatch((account, Secret::new(password.get_untracked()), code));
+        // Signed in here: the test logs in with the new access token.
+        let (account, pw) = match grant.get_untracked() {
+            Some(g) => (
+                Account {
+                    oauth: Some(g.client.login()),
+                    ..account
+                },
+                g.tokens.access,
+            ),
+            None => (account, Secret::new(password.get_untracked())),
+        };
+        test.dispatch((account, pw, code));
     };
 
     // Keeps the credentials (sealed if asked), then stores the account and opens the mailbox.
@@ -234,6 +257,10 @@ pub fn Setup() -> impl IntoView {
         let (mut account, pw, code, phrase) =
             (account.clone(), pw.clone(), code.clone(), phrase.clone());
         async move {
+            let g = grant.get_untracked();
+            if let Err(e) = keep_oauth(&mut account, g.as_ref(), phrase.as_deref()).await {
+                return error.set(Some(e));
+            }
             if let Err(e) = keep(&mut account, pw, code, phrase.as_deref()).await {
                 return error.set(Some(e.to_string()));
             }
@@ -347,15 +374,18 @@ pub fn Setup() -> impl IntoView {
                         bind:value=username
                     />
                 </div>
-                <div class="field">
-                    <label for="f-password">"Password or app password"</label>
-                    <input
-                        id="f-password"
-                        type="password"
-                        autocomplete="current-password"
-                        bind:value=password
-                    />
-                </div>
+                <SignInWith email grant signed_in_with />
+                <Show when=move || !oauth_account()>
+                    <div class="field">
+                        <label for="f-password">"Password or app password"</label>
+                        <input
+                            id="f-password"
+                            type="password"
+                            autocomplete="current-password"
+                            bind:value=password
+                        />
+                    </div>
+                </Show>
                 <label class="check">
                     <input type="checkbox" bind:checked=remember />
                     "Remember the password on this device"

@@ -24,5 +24,6 @@ pub fn account(policy: ServerPolicy) -> Account {
         sealed_password: None,
         sending: None,
         check_minutes: None,
+        oauth: None,
     }
 }

@@ -1,0 +1,194 @@
+//! One sign-in: the provider's page in a popup, the answer through the same-origin callback
+//! page, the code exchanged for tokens by the app (a public client with PKCE).
+//!
+//! The callback page (`frontend/oauth-callback.html` + `.js`, at [`redirect_uri`]) posts the
+//! query's `state`, `code` or `error` on the `BroadcastChannel` [`CHANNEL`]: a channel only
+//! same-origin documents share, and one that still works when the provider's pages cut the
+//! popup's link to its opener (`Cross-Origin-Opener-Policy`). A message whose `state` is not
+//! this sign-in's is ignored (another tab's sign-in); the code is used once, here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::tokens::{self, Tokens};
+use super::{Client, OAuthError, discovery, error_code, http, pkce};
+
+/// The channel the callback page posts on.
+const CHANNEL: &str = "postbag-oauth";
+/// The callback page, beside index.html.
+const CALLBACK: &str = "/oauth-callback.html";
+/// How often the popup is looked at (closed by the user?).
+const POLL_MS: u32 = 250;
+/// A sign-in left open this long is abandoned (the provider's own pages time out sooner).
+const GIVE_UP_MS: f64 = 10.0 * 60_000.0;
+
+/// What a sign-in gives: the client it went through and the tokens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    pub client: Client,
+    pub tokens: Tokens,
+}
+
+/// The address the provider returns to; the self-hoster registers it with the client.
+pub fn redirect_uri() -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{CALLBACK}")
+}
+
+#[derive(Deserialize)]
+struct Returned {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Signs in through `client`; `login_hint` pre-fills the provider's page with the address.
+/// Must be called from a click (browsers open popups only then).
+pub async fn sign_in(client: &Client, login_hint: &str) -> Result<Grant, OAuthError> {
+    let (verifier, state, nonce) = (
+        pkce::random_value()?,
+        pkce::random_value()?,
+        pkce::random_value()?,
+    );
+    // The popup opens first, synchronously in the click, on a blank page; discovery runs
+    // while it shows, then it is sent to the provider.
+    let window = web_sys::window().ok_or(OAuthError::PopupBlocked)?;
+    let popup = window
+        .open_with_url_and_target_and_features(
+            "about:blank",
+            "postbag-oauth",
+            "popup,width=520,height=680",
+        )
+        .ok()
+        .flatten()
+        .ok_or(OAuthError::PopupBlocked)?;
+    let result = run(client, login_hint, &popup, &verifier, &state, &nonce).await;
+    let _ = popup.close();
+    result
+}
+
+async fn run(
+    client: &Client,
+    login_hint: &str,
+    popup: &web_sys::Window,
+    verifier: &str,
+    state: &str,
+    nonce: &str,
+) -> Result<Grant, OAuthError> {
+    let endpoints = discovery::endpoints(client).await?;
+    let redirect = redirect_uri();
+    let url = web_sys::Url::new(&endpoints.authorization)
+        .map_err(|_| OAuthError::Discovery("the authorization endpoint is not a URL".into()))?;
+    let query = url.search_params();
+    let challenge = pkce::challenge(verifier);
+    for (k, v) in [
+        ("response_type", "code"),
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("scope", client.scope().as_str()),
+        ("state", state),
+        ("nonce", nonce),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        // A refresh token is given with consent (OpenID Connect's offline_access, Google's
+        // access_type=offline).
+        ("prompt", "consent"),
+        ("access_type", "offline"),
+    ] {
+        query.append(k, v);
+    }
+    if !login_hint.is_empty() {
+        query.append("login_hint", login_hint);
+    }
+    let returned = Rc::new(RefCell::new(None::<Returned>));
+    let channel = web_sys::BroadcastChannel::new(CHANNEL)
+        .map_err(|_| OAuthError::Network("no BroadcastChannel".into()))?;
+    let wanted = state.to_string();
+    let keep = returned.clone();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let text = js_sys::JSON::stringify(&ev.data())
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            if let Ok(r) = serde_json::from_str::<Returned>(&text)
+                && r.state.as_deref() == Some(wanted.as_str())
+            {
+                *keep.borrow_mut() = Some(r);
+            }
+        });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    popup
+        .location()
+        .set_href(&url.href())
+        .map_err(|_| OAuthError::PopupBlocked)?;
+    let started = js_sys::Date::now();
+    let answer = loop {
+        TimeoutFuture::new(POLL_MS).await;
+        if let Some(r) = returned.borrow_mut().take() {
+            break Ok(r);
+        }
+        if popup.closed().unwrap_or(true) {
+            // The last message may have come with the close.
+            TimeoutFuture::new(POLL_MS).await;
+            break returned.borrow_mut().take().ok_or(OAuthError::Cancelled);
+        }
+        if js_sys::Date::now() - started > GIVE_UP_MS {
+            break Err(OAuthError::TimedOut);
+        }
+    };
+    channel.set_onmessage(None);
+    channel.close();
+    drop(on_message);
+    let answer = answer?;
+    if answer.state.as_deref() != Some(state) {
+        return Err(OAuthError::StateMismatch);
+    }
+    let code = match (answer.code, answer.error) {
+        (Some(code), None) if !code.is_empty() => code,
+        (_, error) => return Err(OAuthError::Refused(error_code(&error.unwrap_or_default()))),
+    };
+    let exchanged = http::post_form(
+        &endpoints.token,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect),
+            ("client_id", &client.client_id),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await?;
+    let (tokens, id_token) =
+        tokens::read_answer(exchanged.status, &exchanged.body, js_sys::Date::now(), None)?;
+    // With `openid` asked, the ID token is what proves the answer belongs to this sign-in.
+    match id_token {
+        Some(id) => {
+            tokens::check_id_token(&id, nonce, &client.client_id, endpoints.issuer.as_deref())?
+        }
+        None if client.scope().split(' ').any(|s| s == "openid") => {
+            return Err(OAuthError::BadIdToken("missing"));
+        }
+        None => {}
+    }
+    Ok(Grant {
+        client: client.clone(),
+        tokens,
+    })
+}
+
+/// The token endpoint for `client` (discovery again: nothing about a provider is stored
+/// beyond its issuer).
+pub async fn token_endpoint(client: &Client) -> Result<String, OAuthError> {
+    Ok(discovery::endpoints(client).await?.token)
+}

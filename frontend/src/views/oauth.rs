@@ -1,0 +1,126 @@
+//! "Sign in with …" in the setup form, and "Sign in again" above the mailbox for an account
+//! whose sign-in expired or was revoked. They render and call the model
+//! (`model/oauth.rs`) and the flow (`account/oauth/`).
+
+use leptos::prelude::*;
+
+use crate::account::oauth::{Client, Grant, sign_in};
+use crate::model::{CheckLine, Model, listed_clients};
+use crate::views::ErrorBanner;
+
+/// The setup form's sign-in buttons: one per client the proxy lists. A finished sign-in is
+/// put in `grant`, which the form's Save keeps with the account. `signed_in_with` names the
+/// provider an edited account already signs in with.
+#[component]
+pub fn SignInWith(
+    email: RwSignal<String>,
+    grant: RwSignal<Option<Grant>>,
+    signed_in_with: Option<String>,
+) -> impl IntoView {
+    let clients = LocalResource::new(listed_clients);
+    let error = RwSignal::new(None::<String>);
+    let run = Action::new_local(move |client: &Client| {
+        let client = client.clone();
+        async move {
+            error.set(None);
+            match sign_in(&client, email.get_untracked().trim()).await {
+                Ok(g) => grant.set(Some(g)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let status = move || {
+        let name = grant
+            .with(|g| g.as_ref().map(|g| g.client.display_name()))
+            .or_else(|| signed_in_with.clone());
+        name.map(|n| {
+            view! {
+                <p class="banner ok" role="status">
+                    {format!("Signed in with {n}: no password needed.")}
+                </p>
+            }
+        })
+    };
+    view! {
+        {move || {
+            let listed = clients.get().map(|c| c.to_vec()).unwrap_or_default();
+            (!listed.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="oauth-sign-in" aria-label="Sign in with a provider">
+                            {listed
+                                .into_iter()
+                                .map(|client| {
+                                    let label = format!("Sign in with {}", client.display_name());
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="secondary"
+                                            disabled=move || run.pending().get()
+                                            on:click=move |_| {
+                                                run.dispatch(client.clone());
+                                            }
+                                        >
+                                            {label}
+                                        </button>
+                                    }
+                                })
+                                .collect_view()}
+                            <p class="hint">
+                                "Signs in on the provider's own page, in a new window; Postbag never sees that password. Tick “Remember” below to keep the sign-in across sessions (sealed under your passphrase)."
+                            </p>
+                        </div>
+                    }
+                })
+        }}
+        {status}
+        <ErrorBanner error=error />
+    }
+}
+
+/// "Sign in again" for each account whose checks wait for a new sign-in.
+#[component]
+pub fn SignInAgain() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let error = RwSignal::new(None::<String>);
+    let again = Action::new_local(move |account: &crate::store::Account| {
+        let account = account.clone();
+        async move {
+            error.set(None);
+            if let Err(e) = model.sign_in_again(account).await {
+                error.set(Some(e));
+            }
+        }
+    });
+    let waiting = move || {
+        model
+            .accounts
+            .get()
+            .into_iter()
+            .filter(|a| a.oauth.is_some() && model.check_line(a) == CheckLine::SignInAgain)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <For each=waiting key=|a| a.id.clone() let:account>
+            <div class="banner warn" role="alert">
+                {format!(
+                    "{}: the sign-in with {} has expired or was revoked. Checking is paused.",
+                    account.email,
+                    account.oauth.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                )}
+                " "
+                <button
+                    type="button"
+                    class="primary"
+                    disabled=move || again.pending().get()
+                    on:click=move |_| {
+                        again.dispatch(account.clone());
+                    }
+                >
+                    "Sign in again"
+                </button>
+            </div>
+        </For>
+        <ErrorBanner error=error />
+    }
+}
