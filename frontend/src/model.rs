@@ -32,6 +32,7 @@ mod reading;
 mod safety;
 mod scheduler;
 mod syncing;
+pub mod threads;
 
 use std::cell::RefCell;
 

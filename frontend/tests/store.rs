@@ -25,10 +25,12 @@ async fn fresh_database_has_every_store_at_the_current_version() {
             "bodies",
             "disk_copy",
             "drafts",
+            "folders",
             "ledger",
             "outbox",
             "outbox_raw",
             "pending_deletes",
+            "rules",
             "summaries"
         ]
     );

@@ -19,6 +19,9 @@ mod no_uidl;
 // Hostile and odd servers: drips, stalls, cuts, endless replies, refusals, shared UIDLs.
 #[path = "sync_engine/hostile.rs"]
 mod hostile;
+// Rules applied as each message's summary is built, before its batch commits.
+#[path = "sync_engine/rules.rs"]
+mod rules;
 // Servers that rewrite messages (GNU mailutils) and reuse UIDLs at the same size.
 #[path = "sync_engine/rewrite.rs"]
 mod rewrite;

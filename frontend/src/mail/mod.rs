@@ -1,14 +1,18 @@
 //! Mail as the app shows it: mail-parser output turned into plain view models.
 //!
 //! - [`summarize`]: the list line of a freshly downloaded message (stored beside the bytes).
+//! - [`rules`]: the user's rules matched while a new message's summary is built.
+//! - [`thread_ids`]: Message-ID, In-Reply-To and References, bounded, for conversations.
 //! - [`view`]: the reader's model (headers, bodies, attachments, cid images, forwards).
 //! - [`sanitize`]: DOMPurify glue and the sandboxed iframe's document.
 
+pub mod rules;
 pub mod sanitize;
 mod summary;
+pub mod thread_ids;
 pub mod view;
 
-pub use summary::summarize;
+pub use summary::{summarize, summarize_filed};
 pub use view::{Attachment, Block, InlineImage, MessageView, parse_view};
 
 /// "12.3 KB" style sizes for lists and attachments.

@@ -35,6 +35,12 @@ mod tests {
             snippet: String::new(),
             read: false,
             flagged: false,
+            folder: crate::store::INBOX.into(),
+            trashed_at: None,
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            ids_read: true,
         }
     }
 

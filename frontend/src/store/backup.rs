@@ -46,6 +46,8 @@ pub const BACKED_UP: &[(&str, Shape)] = &[
     (DRAFTS, Shape::LargeJson),
     (OUTBOX, Shape::SmallJson),
     (OUTBOX_RAW, Shape::LargeBytes),
+    (FOLDERS, Shape::SmallJson),
+    (RULES, Shape::SmallJson),
 ];
 
 /// Stores a backup leaves out on purpose, and why. A store in neither list fails the wasm

@@ -10,12 +10,14 @@ pub mod backup;
 mod disk_copy;
 mod drafts;
 mod export;
+mod folders;
 mod idb;
 mod identity;
 mod import;
 mod ledger;
 mod messages;
 mod outbox;
+mod rules;
 pub mod schema;
 pub mod types;
 
@@ -28,10 +30,12 @@ use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransaction, IdbTransactionMode}
 pub use accounts::{is_received, newest_first};
 pub use drafts::StoredDraft;
 pub use export::{MessageKey, Scope};
+pub use folders::{ARCHIVE, RESTORED_TO, TRASH, UserFolder, is_copy};
 pub use identity::identity;
 pub use import::IMPORTED;
 pub use messages::{Commit, NewMessage};
 pub use outbox::{OutboxItem, OutboxState, RecipientRefusal, sent_folder};
+pub use rules::{Rule, RuleField, RuleTest};
 pub use types::*;
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -29,6 +29,12 @@ pub const OUTBOX_RAW: &str = "outbox_raw";
 /// The live copy on disk: the picked folder's `FileSystemDirectoryHandle` (structured-cloned,
 /// not JSON) under the key `"folder"` (`store/disk_copy.rs`).
 pub const DISK_COPY: &str = "disk_copy";
+/// The user's own folders (keyed by `id`; `store/folders.rs`). Messages name their folder by
+/// that id, so a rename rewrites one record.
+pub const FOLDERS: &str = "folders";
+/// The rules applied to new mail at download (keyed by `id`, ordered by `position`;
+/// `store/rules.rs`).
+pub const RULES: &str = "rules";
 
 /// Index names.
 pub const BY_ACCOUNT_DATE: &str = "by_account_date";
@@ -43,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     v3_ledger_size_and_gone,
     v4_drafts_and_outbox,
     v5_disk_copy,
+    v6_folders_and_rules,
 ];
 
 /// The version the app expects: one past the last migration.
@@ -133,6 +140,16 @@ fn v4_drafts_and_outbox(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), Js
 fn v5_disk_copy(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), JsValue> {
     // A new store only, keyed out of line: what it holds is a browser handle, not a record.
     db.create_object_store(DISK_COPY)?;
+    Ok(())
+}
+
+fn v6_folders_and_rules(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), JsValue> {
+    // New stores only. Summaries gain `folder` through `#[serde(default)]` (absent reads as
+    // Inbox), so no message is rewritten here: the list is filtered by folder in memory.
+    let by_id = IdbObjectStoreParameters::new();
+    by_id.set_key_path(&JsValue::from_str("id"));
+    db.create_object_store_with_optional_parameters(FOLDERS, &by_id)?;
+    db.create_object_store_with_optional_parameters(RULES, &by_id)?;
     Ok(())
 }
 

@@ -166,7 +166,35 @@ pub struct Summary {
     pub snippet: String,
     pub read: bool,
     pub flagged: bool,
+    /// The local folder it is filed in (`crate::model::folders`: `inbox`, `archive`, `trash`
+    /// or a folder of the user's id). Records stored before folders existed read as Inbox.
+    #[serde(default = "inbox")]
+    pub folder: String,
+    /// When it was moved to Trash (ms since the epoch), for emptying Trash after the days the
+    /// user chose; `None` outside Trash.
+    #[serde(default)]
+    pub trashed_at: Option<f64>,
+    /// The Message-ID, without angle brackets (`None`: the message has none). Conversations
+    /// (`model/threads.rs`) group by it, `in_reply_to` and `references`.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// The References ids, at most `mail::thread_ids::MAX_REFERENCES` (the first and the last).
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Whether the three ids above were read from the message: false on summaries stored
+    /// before conversations existed, which the model back-fills from the stored bytes.
+    #[serde(default)]
+    pub ids_read: bool,
 }
+
+fn inbox() -> String {
+    INBOX.to_string()
+}
+
+/// The folder every received message starts in, unless a rule files it elsewhere.
+pub const INBOX: &str = "inbox";
 
 /// One line of the per-account UIDL ledger: which server messages are stored here.
 ///

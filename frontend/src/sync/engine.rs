@@ -62,11 +62,17 @@ pub async fn sync<T: Transport>(
         observer,
         disk,
     } = request;
+    // The rules and the folders they may file into, as stored when the session starts: a
+    // message is committed once, already in its folder (`mail::summarize_filed`).
+    let rules = store.rules().await?;
+    let folders = store.folder_ids().await?;
     let ctx = SyncCtx {
         store,
         account,
         now_ms,
         disk,
+        rules: &rules,
+        folders: &folders,
     };
     let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
     run.drive(transport).await?;

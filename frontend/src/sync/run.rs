@@ -72,6 +72,10 @@ pub struct SyncCtx<'a> {
     pub now_ms: f64,
     /// The live copy on disk, when it is on (see `crate::disk_copy`).
     pub disk: Option<&'a DiskGate>,
+    /// The user's rules, applied as each message's summary is built.
+    pub rules: &'a [crate::store::Rule],
+    /// The folder ids a rule may file into (Archive and the user's folders).
+    pub folders: &'a [String],
 }
 
 /// What the session is for.

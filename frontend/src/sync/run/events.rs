@@ -200,7 +200,14 @@ impl Run<'_> {
         };
         let raw = std::mem::take(&mut w.current);
         TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(&ctx, &download.uidl)));
-        let summary = crate::mail::summarize(&raw, &ctx.account.id, &download.uidl, ctx.now_ms);
+        let summary = crate::mail::summarize_filed(
+            &raw,
+            &ctx.account.id,
+            &download.uidl,
+            ctx.now_ms,
+            ctx.rules,
+            |folder| ctx.folders.iter().any(|f| f == folder),
+        );
         w.saving.batch.push(
             download.msg,
             NewMessage {
