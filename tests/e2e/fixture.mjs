@@ -83,9 +83,11 @@ export function launchPersistent(options = {}) {
 /**
  * `untrusted: true` starts a proxy that does not trust the test CA (a self-signed server);
  * `token: 'code'` one that wants that access token from every tunnel (a private deployment);
- * `oauthIntrospection: url` a Dovecot that also takes OAuth tokens (tests/oidc/provider.mjs).
+ * `oauthIntrospection: url` a Dovecot that also takes OAuth tokens (tests/oidc/provider.mjs);
+ * `oauthClients: [...]` the proxy's `oauth_clients`; `proxyPort: n` the proxy's port (the app's
+ * OAuth redirect URI names it, so a provider started first can know it).
  */
-export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token, oauthIntrospection } = {}) {
+export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROOT, 'dist'), untrusted = false, token, oauthIntrospection, oauthClients, proxyPort } = {}) {
   // POSTBAG_FIXTURE_BIN: a release build for the benches (the proxy inside is the fixture's).
   const bin = process.env.POSTBAG_FIXTURE_BIN || join(ROOT, 'target', 'debug', 'fixture');
   if (!existsSync(bin)) {
@@ -100,6 +102,10 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
   else delete env.POSTBAG_FIXTURE_TOKEN;
   if (oauthIntrospection !== undefined) env.POSTBAG_FIXTURE_OAUTH_INTROSPECTION = oauthIntrospection;
   else delete env.POSTBAG_FIXTURE_OAUTH_INTROSPECTION;
+  if (oauthClients !== undefined) env.POSTBAG_FIXTURE_OAUTH_CLIENTS = JSON.stringify(oauthClients);
+  else delete env.POSTBAG_FIXTURE_OAUTH_CLIENTS;
+  if (proxyPort !== undefined) env.POSTBAG_FIXTURE_PROXY_PORT = String(proxyPort);
+  else delete env.POSTBAG_FIXTURE_PROXY_PORT;
   const child = spawn(bin, [dist], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];

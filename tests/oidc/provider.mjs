@@ -3,7 +3,7 @@
 // (RFC 7009) and introspection (RFC 7662), which Dovecot's `passdb oauth2` asks about every
 // token. It serves its own login and consent pages (the package's development interactions).
 //
-//   node tests/oidc/provider.mjs [--short-ttl SECONDS] [--user NAME]...
+//   node tests/oidc/provider.mjs [--short-ttl SECONDS] [--user NAME]... [--redirect-uri URI]...
 //
 // It listens on a free loopback port and prints one JSON line:
 //   { issuer, port, client_id, short_client_id, redirect_uri, introspection_url }
@@ -13,7 +13,9 @@
 // one address it may return codes to (a test intercepts it in the browser). `introspection_url`
 // carries Dovecot's own confidential client in its user-info part, which is how Dovecot's
 // oauth2 passdb authenticates to an introspection endpoint (introspection_mode = post).
-// It stops when stdin closes. It logs nothing: no token, no code, no account.
+// Each --redirect-uri is registered for both public clients too (the app's callback page,
+// `<app origin>/oauth-callback.html`), and that origin may call the token endpoint from a page
+// (CORS), as a browser app does. It stops when stdin closes. It logs nothing: no token, no code, no account.
 //
 // Only the accounts named with --user exist. The development login page takes any password,
 // so the password typed in a test proves nothing; what the tests check is the token that
@@ -25,10 +27,12 @@ import Provider from 'oidc-provider';
 
 const args = process.argv.slice(2);
 const users = new Set();
+const appRedirects = [];
 let shortTtl = 5;
 for (let i = 0; i < args.length; i += 1) {
   if (args[i] === '--short-ttl') shortTtl = Number(args[++i]);
   else if (args[i] === '--user') users.add(args[++i]);
+  else if (args[i] === '--redirect-uri') appRedirects.push(args[++i]);
   else throw new Error(`unknown argument ${args[i]}`);
 }
 
@@ -47,7 +51,7 @@ const issuer = `http://127.0.0.1:${port}`;
 const publicClient = (clientId) => ({
   client_id: clientId,
   token_endpoint_auth_method: 'none',
-  redirect_uris: [REDIRECT_URI],
+  redirect_uris: [REDIRECT_URI, ...appRedirects],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 });
@@ -72,6 +76,10 @@ const provider = new Provider(issuer, {
   // A public client is given refresh tokens when it asked for offline_access.
   issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
     && code.scopes.has('offline_access'),
+  // CORS for a browser app's token requests: only from the origin of a redirect URI the
+  // client registered (the package's default allows none).
+  clientBasedCORS: (_ctx, origin, client) => client.redirectUris
+    .some((uri) => new URL(uri).origin === origin),
   features: {
     devInteractions: { enabled: true },
     introspection: { enabled: true },

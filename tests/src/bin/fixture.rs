@@ -29,7 +29,9 @@
 //! unless the app pins it (the self-signed-server case). With `POSTBAG_FIXTURE_TOKEN=<token>`
 //! every tunnel must present that access token (a private deployment).
 //! With `POSTBAG_FIXTURE_ALLOW_PORT=<port>` the proxy also allows that loopback port (a
-//! bench's delaying relay in front of Dovecot).
+//! bench's delaying relay in front of Dovecot). `POSTBAG_FIXTURE_PROXY_PORT=<port>` makes the
+//! proxy listen there (an OAuth provider started first must know the app's redirect URI), and
+//! `POSTBAG_FIXTURE_OAUTH_CLIENTS=<json>` is the proxy's `oauth_clients` list.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -53,7 +55,13 @@ fn main() {
     };
     let postfix = Postfix::start(&dovecot);
     let scripted = postbag_tests::scripted_pop3::start();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    // A port the test chose: an OAuth provider started before the fixture must already know
+    // the app's redirect URI, which names it.
+    let port: u16 = std::env::var("POSTBAG_FIXTURE_PROXY_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the proxy");
     let proxy_addr = listener.local_addr().unwrap();
     let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
     let config = fixture_config(&dovecot, &postfix, scripted, &dist, &app_url);
@@ -158,6 +166,9 @@ fn fixture_config(
     }
     config.allowed_origins = vec![app_url.trim_end_matches('/').to_string()];
     config.token = std::env::var("POSTBAG_FIXTURE_TOKEN").ok().map(Secret::new);
+    if let Ok(json) = std::env::var("POSTBAG_FIXTURE_OAUTH_CLIENTS") {
+        config.oauth_clients = serde_json::from_str(&json).expect("POSTBAG_FIXTURE_OAUTH_CLIENTS");
+    }
     config
 }
 
