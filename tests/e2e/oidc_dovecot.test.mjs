@@ -6,7 +6,7 @@
 // Dovecot's log names each method. An expired access token is refused and a refresh (no
 // login page) gives one that works; a revoked grant refuses both its tokens.
 //
-// What this does not cover yet: the app's own "Sign in with ..." flow (issue 18, items 1-3).
+// The app's own "Sign in with …" flow against the same parts: app_oauth.test.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

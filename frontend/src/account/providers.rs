@@ -27,7 +27,7 @@ const PROVIDERS: &[(&[&str], &str, Option<&str>)] = &[
         // Microsoft turned basic authentication off for POP and SMTP: OAuth 2 only.
         Some(
             "Outlook.com and Hotmail take no password on POP and SMTP, only Microsoft's own \
-             sign-in (OAuth 2), which Postbag does not offer yet.",
+             sign-in (OAuth 2): use \"Sign in with Microsoft\" where this Postbag offers it.",
         ),
     ),
     (
