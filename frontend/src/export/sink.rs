@@ -1,6 +1,15 @@
-//! Where an export's chunks go: a file the user picked through the File System Access API
-//! (written through its writable stream, chunk by chunk), or, in browsers without it, Blobs
-//! handed to the download manager at the end.
+//! Where an export's chunks go, the first of these the browser offers:
+//! 1. a file the user picked through the File System Access API (desktop Chromium), written
+//!    through its writable stream chunk by chunk;
+//! 2. a download streamed through the service worker ([`sw_stream`]), chunk by chunk as the
+//!    download manager asks;
+//! 3. the last resort, when no service worker controls the page (the very first visit, a
+//!    private window that refuses workers, plain HTTP): Blobs handed to the download manager at
+//!    the end, which the browser holds whole until then.
+
+mod sw_stream;
+
+use sw_stream::SwDownload;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -35,11 +44,16 @@ pub enum Sink {
     /// A `FileSystemWritableFileStream`: each chunk is written to disk as it comes (into the
     /// browser's swap file, which replaces the picked file at `close`).
     File { writable: JsValue, name: String },
-    /// The chunks, each already copied out of wasm memory into its own Blob. The tab does not
+    /// A download the service worker streams: one chunk at a time leaves the tab, when the
+    /// download manager asks for it (bounded memory, whatever the file's size).
+    Stream { download: SwDownload, name: String },
+    /// The last resort: the chunks, each already copied out of wasm memory into its own Blob,
+    /// offered as one download at the end. The tab does not
     /// keep them: Chromium holds Blob data in the browser process and backs large Blobs on disk
     /// once they outgrow its in-memory budget, which scales with the device's memory (on a
     /// 24 GB machine a 1 GB export stayed in memory: browser process +1 GB, tab +0.2 GB;
-    /// tests/e2e/bench_export.mjs). Other browsers may keep them in memory.
+    /// tests/e2e/bench_export.mjs; a 2 GB export took the browser process from 232 to
+    /// 2,253 MB). Other browsers may keep them in memory.
     Blobs {
         parts: Array,
         name: String,
@@ -63,8 +77,8 @@ async fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, J
 
 impl Sink {
     /// Asks the user where to save `name` when the browser has `showSaveFilePicker`, else
-    /// prepares the download fallback. Call it from a click: the picker needs the user's
-    /// gesture, so nothing may be awaited before it.
+    /// starts the download (streamed, else Blobs). Call it from a click: the picker needs the
+    /// user's gesture, so nothing may be awaited before it.
     pub async fn open(name: &str) -> Result<Opened, String> {
         Self::open_as(name, &MBOX).await
     }
@@ -74,7 +88,7 @@ impl Sink {
         let window: JsValue = web_sys::window().ok_or("no window")?.into();
         let picker = Reflect::get(&window, &"showSaveFilePicker".into()).unwrap_or_default();
         if !picker.is_function() {
-            return Ok(Opened::Sink(Sink::download(name, kind)));
+            return Ok(Opened::Sink(Sink::download(name, kind).await));
         }
         let options = Object::new();
         let accept = Object::new();
@@ -103,7 +117,7 @@ impl Sink {
             }
             // Refused (no user gesture left, a policy, a sandbox): the download still works.
             Err(_) => {
-                return Ok(Opened::Sink(Sink::download(name, kind)));
+                return Ok(Opened::Sink(Sink::download(name, kind).await));
             }
         };
         let file_name = Reflect::get(&handle, &"name".into())
@@ -119,12 +133,28 @@ impl Sink {
         }))
     }
 
-    /// The fallback: Blobs offered as a download named `name` at the end.
-    fn download(name: &str, kind: &FileKind) -> Sink {
+    /// Without a picker: the download streamed through the service worker, which starts now
+    /// (the browser shows it from the click on), else Blobs offered at the end.
+    async fn download(name: &str, kind: &FileKind) -> Sink {
+        if let Some(download) = SwDownload::start(name, kind.mime).await {
+            return Sink::Stream {
+                download,
+                name: name.into(),
+            };
+        }
         Sink::Blobs {
             parts: Array::new(),
             name: name.into(),
             mime: kind.mime,
+        }
+    }
+
+    /// Lets a write that waits for the browser give up once `stop` says so (the caller's
+    /// Cancel). Only the streamed download waits that way: on the download manager, which
+    /// waits for the user while a download is paused.
+    pub fn stop_when(&mut self, stop: impl Fn() -> bool + 'static) {
+        if let Sink::Stream { download, .. } = self {
+            download.stop_when(stop);
         }
     }
 
@@ -138,6 +168,7 @@ impl Sink {
                     .await
                     .map_err(text)?;
             }
+            Sink::Stream { download, .. } => download.write(chunk).await?,
             Sink::Blobs { parts, .. } => {
                 let bytes = Uint8Array::from(&chunk[..]);
                 drop(chunk);
@@ -159,6 +190,10 @@ impl Sink {
                     .map_err(text)?;
                 Ok(name)
             }
+            Sink::Stream { download, name } => {
+                download.finish()?;
+                Ok(name)
+            }
             Sink::Blobs { parts, name, mime } => {
                 let opts = web_sys::BlobPropertyBag::new();
                 opts.set_type(mime);
@@ -171,10 +206,16 @@ impl Sink {
     }
 
     /// Gives up: the writable stream is aborted, so the picked file does not receive a partial
-    /// export; the fallback's Blobs are dropped.
+    /// export; the streamed download is aborted (the browser shows it as failed, not as a
+    /// shorter file); the fallback's Blobs are dropped.
     pub async fn discard(self) {
-        if let Sink::File { writable, .. } = self {
-            let _ = call(&writable, "abort", &Array::new()).await;
+        match self {
+            Sink::File { writable, .. } => {
+                let _ = call(&writable, "abort", &Array::new()).await;
+            }
+            // Dropping it aborts it.
+            Sink::Stream { download, .. } => drop(download),
+            Sink::Blobs { .. } => {}
         }
     }
 }

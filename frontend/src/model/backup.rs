@@ -99,6 +99,9 @@ impl Model {
                     )));
                 }
             };
+            // A streamed download waits on the browser between chunks; Cancel ends that too.
+            let stop = cancel.clone();
+            sink.stop_when(move || stop.cancelled());
             let cancelled = || cancel.cancelled();
             let state = self.backup;
             let mut progress = |done, total| state.set(BackupState::BackingUp { done, total });
