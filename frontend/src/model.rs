@@ -13,6 +13,8 @@
 //! - `reading.rs`: the reader's message, a resource on the selection.
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
+//! - `folders.rs`: the folder shown, the user's folders, ticked messages and the moves;
+//!   `rules.rs`: the rules editor's actions.
 //! - `credentials.rs`: the session's passwords and access code; `oauth.rs`: OAuth accounts'
 //!   tokens, their refresh and "Sign in again"; `export.rs`: the mbox export.
 
@@ -24,11 +26,13 @@ mod compose;
 mod credentials;
 mod disk_copy;
 mod export;
+mod folders;
 mod import;
 mod list;
 mod oauth;
 mod outbox;
 mod reading;
+mod rules;
 mod safety;
 mod scheduler;
 mod syncing;
@@ -49,15 +53,18 @@ pub use credentials::{
 };
 pub use disk_copy::{CopyStatus, DiskCopyState};
 pub use export::ExportState;
+pub use folders::{BUILT_IN, DEFAULT_TRASH_DAYS, range, unread_in};
 pub use import::ImportState;
 pub use oauth::{keep_oauth, listed_clients};
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
+pub use rules::new_rule_id;
 pub use safety::RECENT_EXPORT_DAYS;
 pub use scheduler::{CheckLine, Checks};
 
 use crate::account::{client_config, target};
 use crate::store::{Account, IMPORTED, MessageKey, OtherTab, Store, Summary};
+use crate::store::{Rule, TRASH, UserFolder};
 use crate::sync::{self, CancelHandle, Explained, Progress, Session, SyncError};
 use crate::tunnel::{AccessCode, TunnelSocket, default_url};
 
@@ -149,6 +156,16 @@ pub struct Model {
     pub has_imported: RwSignal<bool>,
     /// The live copy on disk (`model/disk_copy.rs`).
     pub disk_copy: RwSignal<DiskCopyState>,
+    /// The folder of received mail the list shows (`model/folders.rs`).
+    pub folder: RwSignal<String>,
+    /// The user's own folders, by name.
+    pub user_folders: RwSignal<Vec<UserFolder>>,
+    /// The messages ticked for a bulk action.
+    pub checked: RwSignal<std::collections::BTreeSet<MessageKey>>,
+    /// The days mail stays in Trash.
+    pub trash_days: RwSignal<u32>,
+    /// The rules applied to new mail, in order.
+    pub rules: RwSignal<Vec<Rule>>,
 }
 
 /// "Test connection": log in, report, log out. `code` is the proxy's access code to present.
@@ -222,6 +239,11 @@ impl Model {
             has_imported: RwSignal::new(false),
             risk_dismissed: RwSignal::new(false),
             disk_copy: RwSignal::new(DiskCopyState::Off),
+            folder: RwSignal::new(folders::last_shown()),
+            user_folders: RwSignal::new(Vec::new()),
+            checked: RwSignal::new(Default::default()),
+            trash_days: RwSignal::new(folders::trash_days()),
+            rules: RwSignal::new(Vec::new()),
         }
     }
 
@@ -257,6 +279,7 @@ impl Model {
                             self.accounts.set(accounts);
                             self.screen.set(Screen::Mailbox);
                             self.reload().await;
+                            self.start_folders().await;
                             self.start_checking();
                         }
                         Ok(_) => self.screen.set(Screen::Setup),
@@ -329,13 +352,21 @@ impl Model {
 
     pub fn visible(self) -> Vec<Summary> {
         let q = self.search.get().trim().to_lowercase();
+        // Received mail: the folder shown; imported mail: all of it but what is in Trash.
+        let (folder, imported) = (self.folder.get(), self.imported_shown.get());
         self.messages.with(|all| {
-            if q.is_empty() {
-                return all.clone();
-            }
             all.iter()
                 .filter(|m| {
-                    m.from.to_lowercase().contains(&q) || m.subject.to_lowercase().contains(&q)
+                    if imported {
+                        m.folder != TRASH
+                    } else {
+                        m.folder == folder
+                    }
+                })
+                .filter(|m| {
+                    q.is_empty()
+                        || m.from.to_lowercase().contains(&q)
+                        || m.subject.to_lowercase().contains(&q)
                 })
                 .cloned()
                 .collect()
@@ -393,9 +424,14 @@ impl Model {
         reading::mark_read(self.messages, key, read).await;
     }
 
-    /// Deletes a message here; with "delete on server when deleted here" the server copy is
-    /// queued for deletion at the next sync.
+    /// Delete in the reader: to Trash; in Trash, deletes the message here for good, and with
+    /// "delete on server when deleted here" the server copy is queued for the next sync.
     pub async fn delete(self, key: &MessageKey) {
+        // Outside Trash, Delete files the message in Trash (restorable); in Trash it goes.
+        if !self.in_trash(key) {
+            self.move_to(vec![key.clone()], TRASH.into()).await;
+            return self.selected.set(None);
+        }
         let (account, uidl) = key;
         // Imported mail, and the mail of a removed account, is on no server of ours: nothing
         // to delete there.
@@ -403,6 +439,8 @@ impl Model {
             all.iter()
                 .any(|a| &a.id == account && a.policy.mirrors_deletes())
         });
+        // A copy made here is on no server.
+        let mirror = mirror && !crate::store::is_copy(uidl);
         match store().delete_local(account, uidl, mirror).await {
             Ok(()) => {
                 self.selected.set(None);

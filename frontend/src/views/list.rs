@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::mail::human_size;
 use crate::model::{Model, SyncState};
+use crate::views::folders::{drag_start, tick_row};
 use crate::views::short_date;
 
 /// Row height in rem; must match `.msg-row` in main.css. Rem, not px, so that the three lines of
@@ -20,6 +21,8 @@ pub fn MessageList() -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(900.0f64);
+    // The row last ticked, where a shift-click's range starts.
+    let anchor = RwSignal::new(None);
     let items = Memo::new(move |_| model.visible());
     // Scroll offsets are in pixels, so the windowing needs the row height in pixels: measured
     // on a hidden 4.75rem ruler, and again whenever it resizes (the user changed the font size).
@@ -89,11 +92,19 @@ pub fn MessageList() -> impl IntoView {
                                     let key = (m.account.clone(), m.uidl.clone());
                                     let key2 = key.clone();
                                     let top = (first + i) as f64 * row_height;
+                                    let members = vec![key.clone()];
+                                    let (tick_keys, drag_keys) = (members.clone(), members.clone());
+                                    let ticked = Memo::new(move |_| {
+                                        model
+                                            .checked
+                                            .with(|c| members.iter().all(|k| c.contains(k)))
+                                    });
                                     let selected = move || {
                                         model.selected.with(|s| s.as_ref() == Some(&key2))
                                     };
                                     let account = shows_account(model, &m.account)
                                         .then(|| model.account_label(&m.account));
+                                    // Ticked for a bulk action (`views/folders.rs`).
                                     // Each row names its account once mail of more than one
                                     // account (or of a removed one) can share the list.
                                     view! {
@@ -102,6 +113,10 @@ pub fn MessageList() -> impl IntoView {
                                             class="msg-row"
                                             class:unread=!m.read
                                             class:selected=selected
+                                            class:ticked=ticked
+                                            class:flagged=m.flagged
+                                            draggable="true"
+                                            on:dragstart=move |ev| drag_start(model, &drag_keys, &ev)
                                             style:top=format!("{top}px")
                                             tabindex="0"
                                             aria-label=format!(
@@ -124,6 +139,20 @@ pub fn MessageList() -> impl IntoView {
                                                 }
                                             }
                                         >
+                                            // Not a control of its own (a control inside a
+                                            // list row is nested-interactive): a click target;
+                                            // "Select all" and the toolbar are the accessible way.
+                                            <span
+                                                class="tick"
+                                                aria-hidden="true"
+                                                title="Select"
+                                                on:click=move |ev| {
+                                                    ev.stop_propagation();
+                                                    tick_row(model, tick_keys.clone(), ev.shift_key(), anchor);
+                                                }
+                                            >
+                                                {move || if ticked.get() { "✓" } else { "" }}
+                                            </span>
                                             <div class="line1">
                                                 <span class="from">
                                                     {if m.from.is_empty() {

@@ -10,6 +10,7 @@ use crate::store::Account;
 use crate::tunnel::AccessCode;
 use crate::views::accounts::InboxBar;
 use crate::views::compose::{ComposeForm, NewMessageButton};
+use crate::views::folders::FolderBar;
 use crate::views::oauth::SignInAgain;
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::safety::RiskBanner;
@@ -373,6 +374,7 @@ pub fn Mailbox() -> impl IntoView {
                             <ExportStatus />
                         </div>
                     </Show>
+                    <FolderBar />
                     <MessageList />
                 </section>
                 <section class="reader-pane pb-reader" aria-label="Reader">

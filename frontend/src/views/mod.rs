@@ -7,12 +7,14 @@ pub mod compose;
 pub mod compose_settings;
 pub mod disk_copy;
 pub mod export;
+pub mod folders;
 pub mod import;
 pub mod list;
 pub mod mailbox;
 pub mod oauth;
 pub mod outbox;
 pub mod reader;
+pub mod rules;
 pub mod safety;
 pub mod setup;
 

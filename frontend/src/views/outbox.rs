@@ -9,9 +9,11 @@ use leptos::task::spawn_local;
 use crate::mail::{Block, human_size};
 use crate::model::{Folder, Model, Outgoing};
 use crate::store::{OutboxItem, OutboxState};
+use crate::views::folders::MailFolders;
 use crate::views::{long_date, short_date};
 
-/// Inbox | Drafts | Outbox | Sent, with counts.
+/// Inbox, Archive, the user's folders, Trash (`views/folders.rs`) | Drafts | Outbox | Sent,
+/// with counts.
 #[component]
 pub fn Folders() -> impl IntoView {
     let Some(out) = use_context::<Outgoing>() else {
@@ -43,7 +45,7 @@ pub fn Folders() -> impl IntoView {
     let queued = Signal::derive(move || out.queued());
     view! {
         <nav class="folders" role="tablist" aria-label="Folders">
-            {tab(Folder::Inbox, "Inbox", none)}
+            <MailFolders />
             {tab(Folder::Drafts, "Drafts", drafts)}
             {tab(Folder::Outbox, "Outbox", queued)}
             {tab(Folder::Sent, "Sent", none)}

@@ -257,7 +257,15 @@ pub fn Reader() -> impl IntoView {
         // Remote content is allowed per message: every message opens blocked.
         let allow_remote = RwSignal::new(false);
         let uidl = o.key.clone();
-        let (u1, u2) = (uidl.clone(), uidl.clone());
+        let (u1, u2, u3) = (uidl.clone(), uidl.clone(), uidl.clone());
+        // In Trash: Restore (to Inbox), and Delete deletes for good.
+        let in_trash = {
+            let key = uidl.clone();
+            move || {
+                model.messages.track();
+                model.in_trash(&key)
+            }
+        };
         let raw = o.raw.clone();
         let subject = o
             .view
@@ -291,6 +299,23 @@ pub fn Reader() -> impl IntoView {
                 <button type="button" class="secondary" on:click=save_eml>
                     "Save as .eml"
                 </button>
+                <Show when=in_trash.clone()>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click={
+                            let u3 = u3.clone();
+                            move |_| {
+                                let u = u3.clone();
+                                spawn_local(async move {
+                                    model.move_to(vec![u], crate::store::RESTORED_TO.into()).await;
+                                });
+                            }
+                        }
+                    >
+                        "Restore"
+                    </button>
+                </Show>
                 <button
                     type="button"
                     class="danger"
@@ -301,7 +326,7 @@ pub fn Reader() -> impl IntoView {
                         });
                     }
                 >
-                    "Delete"
+                    {move || if in_trash() { "Delete forever" } else { "Delete" }}
                 </button>
             </div>
         };

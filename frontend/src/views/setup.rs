@@ -17,6 +17,7 @@ use crate::views::backup::RestorePanel;
 use crate::views::compose_settings::SendingSettings;
 use crate::views::export::ExportPanel;
 use crate::views::oauth::SignInWith;
+use crate::views::rules::RulesPanel;
 
 /// What the connection test found: the rows to show, or why it failed.
 type Tested = Result<Vec<(String, String)>, Explained>;
@@ -635,6 +636,7 @@ pub fn Setup() -> impl IntoView {
             <Show when=move || model.editing.with(Option::is_some)>
                 <ExportPanel />
                 <SendingSettings />
+                <RulesPanel />
             </Show>
             // An empty Postbag (a new browser or profile) may be restored instead of set up.
             <Show when=move || model.account.get().is_none()>

@@ -1,0 +1,400 @@
+//! Local folders on screen: the folder tabs of received mail (Inbox, Archive, the user's,
+//! Trash, each with its unread count, each a drop target for dragged rows), the new-folder
+//! form, and the bar above the list (rename or delete the folder shown, Empty Trash, and the
+//! actions on the ticked messages). They only render and call the model (`model/folders.rs`).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::model::{BUILT_IN, Folder, Model, Outgoing};
+use crate::store::{ARCHIVE, INBOX, MessageKey, TRASH};
+use crate::views::ErrorBanner;
+
+thread_local! {
+    /// The messages a drag carries, from `dragstart` on a row to `drop` on a folder. Kept here
+    /// rather than in the drag's data: the keys never leave the page.
+    static DRAGGED: RefCell<Vec<MessageKey>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts dragging `members` (a row's messages), or every ticked message when the row is
+/// ticked.
+pub fn drag_start(model: Model, members: &[MessageKey], ev: &web_sys::DragEvent) {
+    let ticked = model.checked.get_untracked();
+    let keys = if members.iter().all(|k| ticked.contains(k)) {
+        ticked.into_iter().collect()
+    } else {
+        members.to_vec()
+    };
+    if let Some(dt) = ev.data_transfer() {
+        dt.set_effect_allowed("move");
+        let _ = dt.set_data("text/plain", &format!("{} messages", keys.len()));
+    }
+    DRAGGED.with(|d| *d.borrow_mut() = keys);
+}
+
+/// Ticks or unticks a row's messages; with Shift, every message listed from the last one
+/// ticked (in the list's message order).
+pub fn tick_row(
+    model: Model,
+    members: Vec<MessageKey>,
+    shift: bool,
+    anchor: RwSignal<Option<MessageKey>>,
+) {
+    let on = !members
+        .iter()
+        .all(|k| model.checked.with_untracked(|c| c.contains(k)));
+    let clicked = members.last().cloned();
+    let keys = match (shift, anchor.get_untracked(), &clicked) {
+        (true, Some(from), Some(to)) => crate::model::range(&listed(model), &from, to),
+        _ => members,
+    };
+    for k in keys {
+        model.tick(k, on || shift);
+    }
+    anchor.set(clicked);
+}
+
+/// Every message the list shows, in its order.
+fn listed(model: Model) -> Vec<MessageKey> {
+    untrack(|| model.visible())
+        .into_iter()
+        .map(|m| (m.account, m.uidl))
+        .collect()
+}
+
+/// One folder tab.
+#[component]
+fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
+    let model = expect_context::<Model>();
+    let out = use_context::<Outgoing>();
+    let over = RwSignal::new(false);
+    let current = {
+        let id = id.clone();
+        move || {
+            model.folder.with(|f| f == &id)
+                && !model.imported_shown.get()
+                && out.is_none_or(|o| o.folder.get() == Folder::Inbox)
+        }
+    };
+    let unread = {
+        let id = id.clone();
+        move || model.messages.with(|all| crate::model::unread_in(all, &id))
+    };
+    let show = {
+        let id = id.clone();
+        move |_| {
+            if let Some(o) = out {
+                o.folder.set(Folder::Inbox);
+            }
+            model.show_imported(false);
+            model.show_folder(id.clone());
+        }
+    };
+    let drop = {
+        let id = id.clone();
+        move |ev: web_sys::DragEvent| {
+            ev.prevent_default();
+            over.set(false);
+            let keys = DRAGGED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+            spawn_local(model.move_to(keys, id.clone()));
+        }
+    };
+    view! {
+        <button
+            type="button"
+            role="tab"
+            class="folder"
+            class:current=current.clone()
+            class:drop-over=move || over.get()
+            data-folder=id.clone()
+            aria-selected=move || current().to_string()
+            on:click=show
+            on:dragover=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=drop
+        >
+            {label}
+            {move || {
+                let n = unread();
+                (n > 0)
+                    .then(|| {
+                        view! {
+                            <span class="count" aria-label=format!("{n} unread")>
+                                {n}
+                            </span>
+                        }
+                    })
+            }}
+        </button>
+    }
+}
+
+/// Inbox, Archive, the user's folders, Trash, and "New folder".
+#[component]
+pub fn MailFolders() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let naming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let label = |text: &'static str| Signal::derive(move || text.to_string());
+    let (inbox, archive, trash) = (BUILT_IN[0], BUILT_IN[1], BUILT_IN[2]);
+    view! {
+        <FolderTab id=inbox.0.to_string() label=label(inbox.1) />
+        <FolderTab id=archive.0.to_string() label=label(archive.1) />
+        <For each=move || model.user_folders.get() key=|f| f.id.clone() let:folder>
+            {
+                let id = folder.id.clone();
+                let name = Signal::derive(move || model.folder_name(&id));
+                view! { <FolderTab id=folder.id.clone() label=name /> }
+            }
+        </For>
+        <FolderTab id=trash.0.to_string() label=label(trash.1) />
+        <button
+            type="button"
+            class="folder new-folder"
+            title="New folder"
+            aria-label="New folder"
+            on:click=move |_| naming.update(|n| *n = !*n)
+        >
+            "+"
+        </button>
+        <Show when=move || naming.get()>
+            <NameForm
+                initial=String::new()
+                submit="Create"
+                error=error
+                on_done=Callback::new(move |()| naming.set(false))
+                save=Callback::new(move |name: String| {
+                    spawn_local(async move {
+                        match model.create_folder(name).await {
+                            Ok(()) => naming.set(false),
+                            Err(e) => error.set(Some(e)),
+                        }
+                    })
+                })
+            />
+        </Show>
+    }
+}
+
+/// A folder name field with its error line.
+#[component]
+fn NameForm(
+    initial: String,
+    submit: &'static str,
+    error: RwSignal<Option<String>>,
+    on_done: Callback<()>,
+    save: Callback<String>,
+) -> impl IntoView {
+    let value = RwSignal::new(initial);
+    error.set(None);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.run(value.get_untracked());
+    };
+    view! {
+        <form class="folder-name" on:submit=on_submit aria-label="Folder name">
+            <label class="visually-hidden" for="folder-name">
+                "Folder name"
+            </label>
+            <input id="folder-name" type="text" maxlength="60" bind:value=value />
+            <button type="submit" class="primary">
+                {submit}
+            </button>
+            <button type="button" class="secondary" on:click=move |_| on_done.run(())>
+                "Cancel"
+            </button>
+            <ErrorBanner error=error />
+        </form>
+    }
+}
+
+/// Above the list: what can be done with the folder shown and with the ticked messages.
+#[component]
+pub fn FolderBar() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let folder = move || model.folder.get();
+    let own = move || !BUILT_IN.iter().any(|(b, _)| *b == folder()) && !model.imported_shown.get();
+    let ticked = move || model.checked.with(BTreeSet::len);
+    let renaming = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let delete_to = move |to: &'static str| {
+        let id = model.folder.get_untracked();
+        spawn_local(async move {
+            match model.delete_folder(id, to).await {
+                Ok(()) => deleting.set(false),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let tick_all = move |_| {
+        for k in listed(model) {
+            model.tick(k, true);
+        }
+    };
+    let targets = move || {
+        let here = folder();
+        let mut all: Vec<(String, String)> = vec![
+            (INBOX.into(), "Inbox".into()),
+            (ARCHIVE.into(), "Archive".into()),
+        ];
+        all.extend(model.user_folders.get().into_iter().map(|f| (f.id, f.name)));
+        all.retain(|(id, _)| *id != here);
+        all
+    };
+    let pick = move |copy: bool| {
+        move |ev: leptos::ev::Event| {
+            let id = event_target_value(&ev);
+            if id.is_empty() {
+                return;
+            }
+            if copy {
+                model.copy_ticked(id);
+            } else {
+                model.move_ticked(id);
+            }
+        }
+    };
+    let options = move || {
+        targets()
+            .into_iter()
+            .map(|(id, name)| view! { <option value=id>{name}</option> })
+            .collect_view()
+    };
+    view! {
+        <div class="folder-bar" role="toolbar" aria-label="Folder actions">
+            <Show when=move || ticked() == 0>
+                <button type="button" class="link" on:click=tick_all>
+                    "Select all"
+                </button>
+                <Show when=own>
+                    <button type="button" class="link" on:click=move |_| renaming.set(true)>
+                        "Rename folder"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| deleting.set(true)>
+                        "Delete folder"
+                    </button>
+                </Show>
+                <Show when=move || folder() == TRASH && !model.imported_shown.get()>
+                    <span class="hint">
+                        {move || {
+                            format!("Deleted for good after {} days.", model.trash_days.get())
+                        }}
+                    </span>
+                    <button type="button" class="link danger" on:click=move |_| model.empty_trash()>
+                        "Empty Trash"
+                    </button>
+                </Show>
+            </Show>
+            <Show when=move || { ticked() > 0 }>
+                <span class="ticked" role="status">
+                    {move || format!("{} selected", ticked())}
+                </span>
+                <Show
+                    when=move || folder() == TRASH
+                    fallback=move || {
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| model.move_ticked(ARCHIVE.into())
+                                disabled=move || folder() == ARCHIVE
+                            >
+                                "Archive"
+                            </button>
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| model.delete_ticked()
+                            >
+                                "Delete"
+                            </button>
+                        }
+                    }
+                >
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| model.restore_ticked()
+                    >
+                        "Restore"
+                    </button>
+                    <button type="button" class="danger" on:click=move |_| model.delete_ticked()>
+                        "Delete forever"
+                    </button>
+                </Show>
+                <label class="visually-hidden" for="move-to">
+                    "Move to…"
+                </label>
+                <select id="move-to" on:change=pick(false) prop:value="">
+                    <option value="">"Move to…"</option>
+                    {options}
+                </select>
+                <label class="visually-hidden" for="copy-to">
+                    "Copy to…"
+                </label>
+                <select id="copy-to" on:change=pick(true) prop:value="">
+                    <option value="">"Copy to…"</option>
+                    {options}
+                </select>
+                <button
+                    type="button"
+                    class="link"
+                    on:click=move |_| model.checked.set(BTreeSet::new())
+                >
+                    "Clear selection"
+                </button>
+            </Show>
+        </div>
+        <Show when=move || renaming.get() && own()>
+            <NameForm
+                initial=model.folder_name(&model.folder.get_untracked())
+                submit="Rename"
+                error=error
+                on_done=Callback::new(move |()| renaming.set(false))
+                save=Callback::new(move |name: String| {
+                    let id = model.folder.get_untracked();
+                    spawn_local(async move {
+                        match model.rename_folder(id, name).await {
+                            Ok(()) => renaming.set(false),
+                            Err(e) => error.set(Some(e)),
+                        }
+                    })
+                })
+            />
+        </Show>
+        <Show when=move || deleting.get() && own()>
+            <div class="prompt card" role="alertdialog" aria-label="Delete folder">
+                <p>
+                    {move || {
+                        let n = model
+                            .messages
+                            .with(|all| all.iter().filter(|m| m.folder == folder()).count());
+                        format!(
+                            "Delete the folder \"{}\"? Its {n} messages go to:",
+                            model.folder_name(&folder()),
+                        )
+                    }}
+                </p>
+                <div class="actions">
+                    <button type="button" class="secondary" on:click=move |_| delete_to(INBOX)>
+                        "Inbox"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| delete_to(TRASH)>
+                        "Trash"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| deleting.set(false)>
+                        "Cancel"
+                    </button>
+                </div>
+                <ErrorBanner error=error />
+            </div>
+        </Show>
+    }
+}
