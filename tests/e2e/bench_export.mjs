@@ -3,11 +3,14 @@
 //
 //   node tests/e2e/bench_export.mjs      (needs dist/ and target/debug/fixture, like the tests)
 //   BENCH_EXPORT_SETS="10000x20000,1000x1000000"   (messages x bytes per message)
+//   BENCH_EXPORT_SINKS="file,stream,blobs"         (which sinks, default all three)
 //
-// Each set is exported twice, each time from a fresh browser: through the File System Access
-// writable stream (headless Chromium cannot answer the real picker, so a stand-in answers with
-// a file of the origin's private file system, which has the same stream), and through the
-// download fallback (Blobs). Memory is sampled every 100 ms from /proc: the tab's renderer and
+// Each set is exported once per sink, each time from a fresh browser: `file`, the File System
+// Access writable stream (headless Chromium cannot answer the real picker, so a stand-in
+// answers with a file of the origin's private file system, which has the same stream);
+// `stream`, the download streamed through the service worker (no picker); `blobs`, the last
+// resort (no picker, service workers blocked). Memory is sampled every 100 ms from /proc: the
+// renderers (the tab, and the service worker, which runs in the tab's process or its own) and
 // the browser process (which holds the download's Blobs), as RSS before the export and its
 // peak. Figures are printed as a table; nothing is asserted except that each export completed.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -24,18 +27,24 @@ const SETS = (process.env.BENCH_EXPORT_SETS || '10000x20000,1000x1000000')
 const mb = (b) => (b / 1e6).toFixed(0);
 const rows = [];
 const fx = await startFixture();
-const PICKERS = {
-  'file stream': () => {
-    window.showSaveFilePicker = async () =>
-      (await navigator.storage.getDirectory()).getFileHandle('export.mbox', { create: true });
+const noPicker = () => { delete window.showSaveFilePicker; };
+const SINKS = {
+  file: {
+    picker: () => {
+      window.showSaveFilePicker = async () =>
+        (await navigator.storage.getDirectory()).getFileHandle('export.mbox', { create: true });
+    },
   },
-  download: () => { delete window.showSaveFilePicker; },
+  stream: { picker: noPicker, download: true },
+  blobs: { picker: noPicker, download: true, serviceWorkers: 'block' },
 };
+const chosen = (process.env.BENCH_EXPORT_SINKS || Object.keys(SINKS).join(',')).split(',');
 try {
-  for (const [n, size] of SETS) for (const [sink, picker] of Object.entries(PICKERS)) {
+  for (const [n, size] of SETS) for (const sink of chosen) {
+  const { picker, download: asDownload, serviceWorkers = 'allow' } = SINKS[sink];
   const profile = mkdtempSync(join(tmpdir(), 'postbag-bench-export-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, acceptDownloads: true,
+    executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, acceptDownloads: true, serviceWorkers,
   });
   try {
     const user = await fx.newUser();
@@ -72,6 +81,13 @@ try {
       o.onerror = () => rej(o.error);
     }), { account, n, size });
     await page.reload();
+    const controlled = await page.evaluate(async () => {
+      if (!navigator.serviceWorker) return false;
+      // The worker takes over the page it was registered from; wait for it a little.
+      for (let i = 0; i < 100 && !navigator.serviceWorker.controller; i++) await new Promise((r) => setTimeout(r, 100));
+      return Boolean(navigator.serviceWorker.controller);
+    });
+    if (controlled !== (serviceWorkers === 'allow')) throw new Error(`${sink}: service worker controls the page: ${controlled}`);
     await page.getByRole('button', { name: 'Settings' }).click();
     const procs = processes(profile);
     const tabBefore = procs.renderers.reduce((s, p) => s + rss(p), 0);
@@ -84,13 +100,15 @@ try {
     }, 100);
     const t0 = performance.now();
     let bytes;
-    if (sink === 'download') {
+    if (asDownload) {
       const [download] = await Promise.all([
         page.waitForEvent('download', { timeout: 1_800_000 }),
         page.getByRole('button', { name: 'Export all mail (mbox)' }).click(),
       ]);
       const out = join(profile, `export-${n}.mbox`);
       await download.saveAs(out);
+      const streamed = /\/__download\/[0-9a-f]{32}$/.test(download.url());
+      if (streamed !== (sink === 'stream')) throw new Error(`${sink}: downloaded from ${download.url()}`);
       bytes = statSync(out).size;
       rmSync(out);
     } else {
