@@ -6,7 +6,8 @@
 // log in to Dovecot by OAUTHBEARER. Access tokens live SHORT_TTL seconds: the app refreshes
 // before a sync once half of that is gone, seals the rotated tokens again (a reload and the
 // passphrase bring back tokens that still refresh), and after the grant is revoked shows
-// "Sign in again", which signs in and checks again. No token is ever in IndexedDB, web storage
+// "Sign in again", which signs in and checks again. Sending uses the same token (SMTP AUTH
+// OAUTHBEARER to Postfix, which asks Dovecot). No token is ever in IndexedDB, web storage
 // or the console in the clear, nor in Dovecot's log.
 
 import { test, before, after } from 'node:test';
@@ -16,7 +17,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ROOT, startFixture, launchBrowser } from './fixture.mjs';
-import { sync } from './app_support.mjs';
+import { setUpSending, sync } from './app_support.mjs';
 
 /** Seconds an access token lives; the app refreshes once half of it is gone. */
 const SHORT_TTL = 20;
@@ -177,6 +178,19 @@ test('sign in with the provider, sync by OAUTHBEARER, refresh ahead of expiry, s
   const sealedAfter = JSON.parse(await storedText(page)).idb.accounts[0].oauth.sealed_tokens;
   assert.notEqual(sealedAfter.ciphertext, sealedBefore.ciphertext, 'the refreshed tokens are sealed again');
 
+  // Sending logs in to Postfix (SMTP AUTH through Dovecot's passdb oauth2) with the same
+  // token: a message to the account's own address arrives in its mailbox.
+  await setUpSending(page, fx, user, 'User Zero');
+  await page.getByRole('button', { name: 'New message' }).click();
+  const form = page.getByRole('form', { name: 'New message' });
+  await form.getByLabel('To', { exact: true }).fill(user.address);
+  await form.getByLabel('Subject').fill('Sent with a token');
+  await form.getByLabel('Message').fill('Signed in with Test ID.');
+  await form.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('list', { name: 'Outbox' }).getByText('The outbox is empty.').waitFor({ timeout: 30000 });
+  for (let i = 0; i < 100 && await fx.count(user) < 6; i += 1) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await fx.count(user), 6, 'the message sent with the token arrived');
+
   // A reload forgets the tokens; the passphrase unseals the refreshed ones, whose (rotated)
   // refresh token still works: the first one is spent.
   grants.length = 0;
@@ -188,7 +202,7 @@ test('sign in with the provider, sync by OAUTHBEARER, refresh ahead of expiry, s
   const runs = Number(await page.locator('.status').getAttribute('data-runs'));
   await page.getByRole('button', { name: 'Unlock and sync' }).click();
   await page.waitForFunction((n) => Number(document.querySelector('.status')?.dataset.runs) > n, runs, { timeout: 30000 });
-  assert.match(await page.getByRole('status', { name: 'Sync status' }).innerText(), /1 new message/);
+  assert.match(await page.getByRole('status', { name: 'Sync status' }).innerText(), /2 new messages/);
   assert.deepEqual(grants, ['refresh_token'], 'after the reload: one refresh, with the resealed token');
 
   // Revoked at the provider: the next refresh is refused, checking pauses, "Sign in again".

@@ -27,6 +27,11 @@ fn tokens_of(id: &str) -> Option<Tokens> {
     TOKENS.with(|t| t.borrow().get(id).cloned())
 }
 
+/// Whether this session holds tokens for the account `id`.
+pub(super) fn has_tokens(id: &str) -> bool {
+    tokens_of(id).is_some()
+}
+
 fn key_of(id: &str) -> Option<SealingKey> {
     KEYS.with(|k| k.borrow().get(id).cloned())
 }

@@ -232,6 +232,11 @@ impl Outgoing {
         // An OAuth account sending with its own login uses its access token, read (and
         // refreshed if it expires soon) once the pass runs.
         let oauth = account.oauth.is_some() && sending.same_password;
+        // Not signed in (or not unlocked) this session: the messages wait; the mailbox's
+        // check asks for the passphrase or offers "Sign in again", and the next pass sends.
+        if oauth && !super::oauth::has_tokens(&account.id) {
+            return;
+        }
         let password = match sending_password(&account) {
             _ if oauth => None,
             Some(p) => Some(p),
