@@ -1,6 +1,6 @@
 //! Sync and connection-test failures in words a user can act on.
 
-use postbag_protocol::pop3::{Pop3Error, ProtocolError, ServerErrorKind};
+use postbag_protocol::pop3::{Capabilities, Pop3Error, ProtocolError, ServerErrorKind};
 use postbag_protocol::scram::ScramError;
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
@@ -232,6 +232,25 @@ fn progress(p: &Progress) -> String {
 
 /// A [`Notice`] as a clause of the sync's result ("message 2 on the server (1.2 KB) could not
 /// be downloaded: the server said “…”").
+/// What the connection test says about how messages will be told apart, when the server's
+/// `CAPA` leaves out UIDL (`None` when it lists UIDL, or gave no CAPA: RFC 1939 servers without
+/// CAPA usually have UIDL all the same).
+pub fn identity_note(c: &Capabilities) -> Option<String> {
+    match (c.uidl, c.top) {
+        (true, _) => None,
+        (false, true) => Some(
+            "no UIDL announced: messages will be told apart by their headers and size, and \
+             messages alike in those stay on the server"
+                .into(),
+        ),
+        (false, false) => Some(
+            "neither UIDL nor TOP announced: if the server really lacks both, Postbag cannot \
+             tell which messages it already has and will not sync it"
+                .into(),
+        ),
+    }
+}
+
 pub fn notice(n: &Notice) -> String {
     match n {
         Notice::TooLarge {

@@ -28,7 +28,7 @@ mod wait;
 
 pub use engine::{probe, sync};
 pub use error::SyncError;
-pub use explain::{Explained, explain, notice};
+pub use explain::{Explained, explain, identity_note, notice};
 pub use plan::{Confirm, Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
 pub use report::{During, Notice, Outcome, Progress, Session};
 pub use request::{

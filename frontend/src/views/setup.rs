@@ -58,6 +58,9 @@ fn report(s: &Session) -> Vec<(String, String)> {
         if let Some(imp) = &c.implementation {
             rows.push(("Server".into(), imp.clone()));
         }
+        if let Some(note) = crate::sync::identity_note(c) {
+            rows.push(("Message identity".into(), note));
+        }
     }
     if let Some(m) = &s.mechanism {
         // The methods by the names RFC 1939 and the SASL registry give them ("APOP", not the

@@ -200,3 +200,15 @@ fn a_server_without_the_password_is_named_as_such() {
         other.message
     );
 }
+
+#[test]
+fn a_server_without_uidl_is_told_how_messages_are_told_apart() {
+    let caps = |uidl, top| Capabilities {
+        uidl,
+        top,
+        ..Capabilities::default()
+    };
+    assert_eq!(identity_note(&caps(true, false)), None);
+    assert!(identity_note(&caps(false, true)).is_some_and(|t| t.contains("headers and size")));
+    assert!(identity_note(&caps(false, false)).is_some_and(|t| t.contains("neither UIDL nor TOP")));
+}
