@@ -10,11 +10,14 @@
 //!   `scheduler.rs` runs those checks (ticker, network events, Web Locks across tabs).
 //! - `syncing.rs`: one session of one account, Cancel, what the engine tells the screen.
 //! - `list.rs`: committed batches merged into the list in the store's order.
+//! - `threads.rs`: conversations (JWZ threading); `conversations.rs`: the list's rows, one
+//!   per conversation or per message (a setting), and the ids back-filled for older mail.
 //! - `reading.rs`: the reader's message, a resource on the selection.
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
 //! - `folders.rs`: the folder shown, the user's folders, ticked messages and the moves;
 //!   `rules.rs`: the rules editor's actions.
+//! - `keymap.rs`: the keyboard shortcuts (pure); `commands.rs`: what they do.
 //! - `credentials.rs`: the session's passwords and access code; `oauth.rs`: OAuth accounts'
 //!   tokens, their refresh and "Sign in again"; `export.rs`: the mbox export.
 
@@ -22,12 +25,15 @@ mod accounts;
 mod backup;
 pub mod check_account;
 pub mod checking;
+mod commands;
 mod compose;
+pub mod conversations;
 mod credentials;
 mod disk_copy;
 mod export;
 mod folders;
 mod import;
+pub mod keymap;
 mod list;
 mod oauth;
 mod outbox;
@@ -46,7 +52,9 @@ use postbag_protocol::pop3::Secret;
 
 pub use accounts::{Inbox, RemovedMail};
 pub use backup::BackupState;
+pub use commands::Focus;
 pub use compose::Answer;
+pub use conversations::Row;
 pub use credentials::{
     keep, session_access_code, session_password, set_session_access_code, set_session_password,
     unlock,
@@ -115,6 +123,12 @@ pub struct Model {
     pub inbox: RwSignal<Inbox>,
     pub messages: RwSignal<Vec<Summary>>,
     pub selected: RwSignal<Option<MessageKey>>,
+    /// Whether the list shows one row per conversation (`conversations.rs`, a setting).
+    pub threaded: RwSignal<bool>,
+    /// The list's rows: the visible messages, grouped into conversations while `threaded`.
+    pub rows: Memo<Vec<Row>>,
+    /// The row the keyboard is on (`commands.rs`), apart from the message open.
+    pub cursor: RwSignal<Option<MessageKey>>,
     /// The selected message, loaded (`reading.rs`).
     pub open: LocalResource<Option<OpenMessage>>,
     pub search: RwSignal<String>,
@@ -208,7 +222,7 @@ impl Model {
         let messages = RwSignal::new(Vec::new());
         let selected = RwSignal::new(None);
         let imported_shown = RwSignal::new(false);
-        Model {
+        let mut model = Model {
             screen: RwSignal::new(Screen::Loading),
             accounts,
             account,
@@ -216,6 +230,10 @@ impl Model {
             inbox: RwSignal::new(Inbox::All),
             messages,
             selected,
+            threaded: RwSignal::new(conversations::load_setting()),
+            // Set below: the rows are made by the model's own `visible`.
+            rows: Memo::new(|_| Vec::new()),
+            cursor: RwSignal::new(None),
             open: reading::open_on_selection(messages, selected),
             search: RwSignal::new(String::new()),
             sync: RwSignal::new(SyncState::Idle),
@@ -244,7 +262,13 @@ impl Model {
             checked: RwSignal::new(Default::default()),
             trash_days: RwSignal::new(folders::trash_days()),
             rules: RwSignal::new(Vec::new()),
-        }
+        };
+        let base = model;
+        model.rows = Memo::new(move |_| {
+            let visible = base.visible();
+            conversations::rows(&visible, base.threaded.get())
+        });
+        model
     }
 
     /// Opens the database and shows every account's mail (or the setup form), then starts
@@ -308,6 +332,34 @@ impl Model {
         if let Ok(imported) = store().list(IMPORTED).await {
             self.has_imported.set(!imported.is_empty());
         }
+        // Mail stored before conversations existed gets its ids, in slices, after it shows.
+        spawn_local(conversations::backfill(self.messages));
+    }
+
+    /// Turns conversations on or off, here and for the next start.
+    pub fn set_threaded(self, on: bool) {
+        conversations::save_setting(on);
+        self.threaded.set(on);
+    }
+
+    /// The messages of the conversation `key` is in, oldest first (just it while
+    /// conversations are off, or while it is not listed).
+    pub fn conversation_of(self, key: &MessageKey) -> Vec<Summary> {
+        let keys = self.rows.with(|rows| {
+            rows.iter()
+                .find(|r| r.members.contains(key))
+                .map(|r| r.members.clone())
+                .unwrap_or_else(|| vec![key.clone()])
+        });
+        self.messages.with(|all| {
+            keys.iter()
+                .filter_map(|k| {
+                    all.iter()
+                        .find(|m| m.account == k.0 && m.uidl == k.1)
+                        .cloned()
+                })
+                .collect()
+        })
     }
 
     /// The installed app's badge: the unread count of every account's mail.

@@ -24,7 +24,7 @@ async function syncAll(page, sessions) {
 
 /** The accessible names of the list's rows. */
 function rows(page) {
-  return page.getByRole('list', { name: 'Messages' }).getByRole('listitem').evaluateAll(
+  return page.getByRole('listbox', { name: 'Messages' }).getByRole('option').evaluateAll(
     (items) => items.map((i) => i.getAttribute('aria-label')));
 }
 
@@ -90,7 +90,7 @@ test('two accounts: one Sync checks both, a unified inbox, each server per its p
   // Reading a message of one account from the unified inbox opens that account's message.
   await page.getByLabel('Inbox').selectOption('all');
   await page.waitForFunction(() => /^5 messages/.test(document.querySelector('.msg-count')?.textContent ?? ''));
-  await page.getByRole('listitem').filter({ hasText: bobAddress }).first().click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: bobAddress }).first().click();
   await page.getByRole('article', { name: 'Message' }).waitFor();
 
   // The accounts screen lists both, with their servers and policies.

@@ -67,7 +67,7 @@ test('a backup restored into a new profile downloads nothing again and deletes n
   await old.page.getByRole('button', { name: 'Save account' }).click();
   assert.match(await sync(old.page), /^4 new messages/);
   // One message read: its mark must come back.
-  await old.page.getByRole('listitem').filter({ hasText: 'Message number 1' }).first().click();
+  await old.page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Message number 1' }).first().click();
   await old.page.getByRole('article', { name: 'Message' }).getByText('Hello, this is message 1.').waitFor();
   const before = (await storedSummaries(old.page)).sort((a, b) => a.uidl.localeCompare(b.uidl));
   assert.equal(before.filter((s) => s.read).length, 1);
@@ -127,7 +127,7 @@ test('a backup restored into a new profile downloads nothing again and deletes n
   assert.ok(await env.fx.logHas('retr=0/0, del=0/4'), "Dovecot's log shows a session with no RETR and no DELE");
 
   // Readable from the restored bytes.
-  await page.getByRole('listitem').filter({ hasText: 'Grüße' }).first().click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Grüße' }).first().click();
   await page.getByRole('article', { name: 'Message' }).getByText(/東京の天気は晴れです/).waitFor();
 
   // Restoring again into this browser, which now holds mail, is refused and changes nothing.

@@ -267,7 +267,7 @@ test('new mail raises a notification and sets the badge; permission only from a 
   ]);
   assert.equal(await page.evaluate(() => window.__badges.at(-1)), 3);
   // Reading one lowers the badge.
-  await page.getByRole('list', { name: 'Messages' }).getByRole('listitem').first().click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').first().click();
   await page.waitForFunction(() => window.__badges.at(-1) === 2);
   await context.close();
 });

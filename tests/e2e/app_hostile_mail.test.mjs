@@ -35,7 +35,7 @@ async function syncedPage(kinds) {
 }
 
 async function open(page, subject) {
-  await page.getByRole('listitem').filter({ hasText: subject }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: subject }).click();
   await page.getByRole('article', { name: 'Message' }).getByRole('heading', { name: subject }).waitFor();
 }
 

@@ -117,7 +117,7 @@ test('mbox, Maildir and .eml files import whole, named when not, and only once',
   // Imported mail has a folder of its own, read with the same reader; the inbox stays empty.
   await page.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('tab', { name: 'Imported' }).click();
-  await page.getByRole('listitem', { name: /Eight bit/ }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option', { name: /Eight bit/ }).click();
   await page.locator('.reader-pane').getByText('Grüße aus Tōkyō').waitFor();
   assert.match(await page.locator('.msg-count').textContent(), /^6 messages/);
   await page.getByRole('tab', { name: 'Inbox' }).click();

@@ -76,7 +76,7 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   assert.match(text, /8 new messages/);
   assert.match(text, /8 removed from the server/);
   assert.equal(await fx.count(user), 0, 'delete after download emptied the server');
-  assert.equal(await page.getByRole('listitem').count(), 8);
+  assert.equal(await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').count(), 8);
   assert.equal(await page.locator('.msg-row.unread').count(), 8, 'new mail is unread (bold)');
   const stored = await storedSummaries(page);
   assert.equal(stored.length, 8);
@@ -84,12 +84,12 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
 
   // Newest first: the dates in the list are non-increasing.
   const dates = stored.map((s) => s.date).sort((a, b) => b - a);
-  const firstRow = await page.getByRole('listitem').first().getAttribute('aria-label');
+  const firstRow = await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').first().getAttribute('aria-label');
   const newest = stored.find((s) => s.date === dates[0]);
   assert.ok(firstRow.includes(newest.subject), `${firstRow} vs ${newest.subject}`);
 
   // The multipart message with a forwarded message/rfc822 and an attachment.
-  await page.getByRole('listitem').filter({ hasText: 'Fwd: Quarterly report' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Fwd: Quarterly report' }).click();
   const reader = page.getByRole('article', { name: 'Message' });
   await reader.getByText('See the forwarded message').waitFor();
   await reader.getByRole('region', { name: 'Forwarded message' }).getByText('Revenue went up').waitFor();
@@ -100,7 +100,7 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   assert.equal(await page.locator('.msg-row.unread').count(), 7, 'opening marks read');
 
   // HTML with a remote image, a script and an onerror handler.
-  await page.getByRole('listitem').filter({ hasText: 'Big sale' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Big sale' }).click();
   const frame = page.frameLocator('iframe[title="Message body"]');
   await frame.getByText('Sale starts today').waitFor();
   const iframe = page.locator('iframe[title="Message body"]');
@@ -133,7 +133,7 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   assert.equal(await frameDoc.getAttribute('data-pwned'), null, 'still no script ran');
 
   // multipart/alternative with a cid: image shown from the message itself.
-  await page.getByRole('listitem').filter({ hasText: 'Our new logo' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Our new logo' }).click();
   await frame.getByText('Our new logo:').waitFor();
   const src = await frame.locator('img').getAttribute('src');
   assert.match(src, /^data:image\/png;base64,/);
@@ -142,7 +142,7 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
 
   // Mark unread and delete locally.
   await reader.getByRole('button', { name: 'Mark unread' }).click();
-  await page.getByRole('listitem').filter({ hasText: 'Message number 1' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Message number 1' }).click();
   await reader.getByRole('button', { name: 'Delete' }).click();
   await page.getByText('7 messages').waitFor();
   assert.equal((await storedSummaries(page)).length, 7);
@@ -155,10 +155,10 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
     assert.match(offline, /proxy cannot be reached|Connection lost|Offline/i, offline);
     await page.getByText('Offline — the mail server cannot be reached').waitFor();
     await page.getByLabel('Search mail').fill('Quarterly');
-    assert.equal(await page.getByRole('listitem').count(), 1);
+    assert.equal(await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').count(), 1);
     await page.getByLabel('Search mail').fill('Sender 3');
-    assert.equal(await page.getByRole('listitem').count(), 1);
-    await page.getByRole('listitem').first().click();
+    assert.equal(await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').count(), 1);
+    await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').first().click();
     await page.getByRole('article', { name: 'Message' }).getByText('Hello, this is message 3.').waitFor();
     await page.screenshot({ path: join(SHOTS, 'app-offline.png') });
   } finally {
@@ -301,7 +301,7 @@ test('phone layout: list, then the message with a back button', async () => {
   await setupAccount(page, fx, user, { test: false });
   assert.match(await sync(page), /4 new messages/);
   await page.screenshot({ path: join(SHOTS, 'app-phone-list.png') });
-  await page.getByRole('listitem').filter({ hasText: 'Our new logo' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Our new logo' }).click();
   await page.frameLocator('iframe[title="Message body"]').getByText('Our new logo:').waitFor();
   assert.equal(await page.getByRole('list', { name: 'Messages' }).isVisible(), false, 'one pane at a time');
   await page.screenshot({ path: join(SHOTS, 'app-phone-reader.png') });

@@ -164,9 +164,9 @@ try {
   const t0 = performance.now();
   await page.reload();
   await page.waitForFunction((n) => (document.querySelector('.msg-count')?.textContent ?? '').startsWith(String(n)), LIST_N + 1, { timeout: 60000, polling: 10 });
-  await page.getByRole('listitem').first().waitFor();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').first().waitFor();
   const openSecs = (performance.now() - t0) / 1000;
-  const rendered = await page.getByRole('listitem').count();
+  const rendered = await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').count();
   // Scroll through the whole list and time the frames.
   const scroll = await page.evaluate(async () => {
     const el = document.querySelector('.msg-scroller');

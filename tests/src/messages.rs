@@ -264,3 +264,29 @@ mod tests {
         );
     }
 }
+
+/// Message `i` of a conversation as mail clients write it: 0 starts it, 1 answers 0 (In-Reply-To
+/// and References), 2 answers 1 (References to both), and so on; each from another sender,
+/// an hour apart. For the app's conversations (JWZ threading).
+pub fn thread(i: usize) -> Vec<u8> {
+    let id = |k: usize| format!("<trip-{k}@example.org>");
+    let mut headers = vec![
+        format!("From: Friend {i} <friend{i}@example.org>"),
+        "To: Postbag Tester <tester@example.org>".to_string(),
+        format!(
+            "Subject: {}Plans for the trip",
+            if i == 0 { "" } else { "Re: " }
+        ),
+        date(i + 200),
+        format!("Message-ID: {}", id(i)),
+    ];
+    if i > 0 {
+        headers.push(format!("In-Reply-To: {}", id(i - 1)));
+        let refs: Vec<String> = (0..i).map(id).collect();
+        headers.push(format!("References: {}", refs.join(" ")));
+    }
+    let body = format!("Trip message {i}: see you at the station.");
+    let mut all: Vec<&str> = headers.iter().map(String::as_str).collect();
+    all.extend(["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", &body]);
+    lines(&all)
+}

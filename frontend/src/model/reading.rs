@@ -45,6 +45,24 @@ pub(super) fn open_on_selection(
     })
 }
 
+/// Changes one summary (flagged…), in the store and then in the list.
+pub(super) async fn update(
+    messages: RwSignal<Vec<Summary>>,
+    key: &MessageKey,
+    change: impl Fn(&mut Summary),
+) {
+    let is = |m: &Summary| m.account == key.0 && m.uidl == key.1;
+    let Some(mut summary) = messages.with_untracked(|all| all.iter().find(|m| is(m)).cloned())
+    else {
+        return;
+    };
+    let before = summary.clone();
+    change(&mut summary);
+    if summary != before && store().update_summary(&summary).await.is_ok() {
+        messages.update(|all| all.iter_mut().filter(|m| is(m)).for_each(&change));
+    }
+}
+
 /// Marks a message read or unread, in the store and then in the list.
 pub(super) async fn mark_read(messages: RwSignal<Vec<Summary>>, key: &MessageKey, read: bool) {
     let is = |m: &Summary| m.account == key.0 && m.uidl == key.1;

@@ -23,7 +23,8 @@ pub fn MessageList() -> impl IntoView {
     let viewport = RwSignal::new(900.0f64);
     // The row last ticked, where a shift-click's range starts.
     let anchor = RwSignal::new(None);
-    let items = Memo::new(move |_| model.visible());
+    // One row per conversation, or per message (`model/conversations.rs`).
+    let items = model.rows;
     // Scroll offsets are in pixels, so the windowing needs the row height in pixels: measured
     // on a hidden 4.75rem ruler, and again whenever it resizes (the user changed the font size).
     let ruler = NodeRef::<Div>::new();
@@ -56,9 +57,21 @@ pub fn MessageList() -> impl IntoView {
 
     view! {
         <p class="msg-count">
-            {move || match items.with(|v| v.len()) {
-                1 => "1 message".to_string(),
-                n => format!("{n} messages"),
+            {move || {
+                items
+                    .with(|rows| {
+                        let n: usize = rows.iter().map(|r| r.members.len()).sum();
+                        let messages = if n == 1 {
+                            "1 message".to_string()
+                        } else {
+                            format!("{n} messages")
+                        };
+                        match rows.len() {
+                            c if c == n => messages,
+                            1 => format!("{messages} in 1 conversation"),
+                            c => format!("{messages} in {c} conversations"),
+                        }
+                    })
             }}
         </p>
         <div class="msg-scroller" node_ref=scroller on:scroll=on_scroll>
@@ -74,33 +87,46 @@ pub fn MessageList() -> impl IntoView {
                     })
             }}
             <div
-                role="list"
+                role="listbox"
                 aria-label="Messages"
                 class="msg-list"
                 data-row-height=move || row_height.get().to_string()
                 style:height=move || format!("{}px", window().2 as f64 * row_height.get())
             >
                 {move || {
-                    let (first, last, _) = window();
+                    let (first, last, total) = window();
                     let row_height = row_height.get();
                     items
                         .with(|all| {
                             all[first..last]
                                 .iter()
                                 .enumerate()
-                                .map(|(i, m)| {
+                                .map(|(i, row)| {
+                                    let m = &row.summary;
                                     let key = (m.account.clone(), m.uidl.clone());
-                                    let key2 = key.clone();
+                                    let key3 = key.clone();
+                                    let count = row.members.len();
+                                    let unread = row.unread;
+                                    let sender = if count > 1 {
+                                        row.participants.clone()
+                                    } else {
+                                        m.from.clone()
+                                    };
                                     let top = (first + i) as f64 * row_height;
-                                    let members = vec![key.clone()];
+                                    let members = row.members.clone();
                                     let (tick_keys, drag_keys) = (members.clone(), members.clone());
-                                    let ticked = Memo::new(move |_| {
-                                        model
-                                            .checked
-                                            .with(|c| members.iter().all(|k| c.contains(k)))
-                                    });
+                                    let ticked = {
+                                        let members = members.clone();
+                                        Memo::new(move |_| {
+                                            model
+                                                .checked
+                                                .with(|c| { members.iter().all(|k| c.contains(k)) })
+                                        })
+                                    };
                                     let selected = move || {
-                                        model.selected.with(|s| s.as_ref() == Some(&key2))
+                                        model
+                                            .selected
+                                            .with(|s| s.as_ref().is_some_and(|s| members.contains(s)))
                                     };
                                     let account = shows_account(model, &m.account)
                                         .then(|| model.account_label(&m.account));
@@ -109,20 +135,29 @@ pub fn MessageList() -> impl IntoView {
                                     // account (or of a removed one) can share the list.
                                     view! {
                                         <div
-                                            role="listitem"
+                                            role="option"
                                             class="msg-row"
-                                            class:unread=!m.read
-                                            class:selected=selected
+                                            class:unread=unread
+                                            class:selected=selected.clone()
                                             class:ticked=ticked
-                                            class:flagged=m.flagged
+                                            class:flagged=row.flagged
                                             draggable="true"
                                             on:dragstart=move |ev| drag_start(model, &drag_keys, &ev)
+                                            aria-selected=move || selected().to_string()
+                                            aria-setsize=total
+                                            aria-posinset=first + i + 1
+                                            data-key=format!("{}\u{1f}{}", m.account, m.uidl)
                                             style:top=format!("{top}px")
                                             tabindex="0"
                                             aria-label=format!(
-                                                "{}{}, {}{}",
-                                                if m.read { "" } else { "Unread: " },
-                                                m.from,
+                                                "{}{}{}, {}{}",
+                                                if unread { "Unread: " } else { "" },
+                                                if count > 1 {
+                                                    format!("{count} messages from ")
+                                                } else {
+                                                    String::new()
+                                                },
+                                                sender,
                                                 m.subject,
                                                 account
                                                     .as_ref()
@@ -133,14 +168,10 @@ pub fn MessageList() -> impl IntoView {
                                                 let k = key.clone();
                                                 move |_| model.selected.set(Some(k.clone()))
                                             }
-                                            on:keydown=move |ev| {
-                                                if ev.key() == "Enter" {
-                                                    model.selected.set(Some(key.clone()))
-                                                }
-                                            }
+                                            on:focus=move |_| model.cursor.set(Some(key3.clone()))
                                         >
-                                            // Not a control of its own (a control inside a
-                                            // list row is nested-interactive): a click target;
+                                            // Not a control of its own (a control inside an
+                                            // option is nested-interactive): a click target;
                                             // "Select all" and the toolbar are the accessible way.
                                             <span
                                                 class="tick"
@@ -155,12 +186,20 @@ pub fn MessageList() -> impl IntoView {
                                             </span>
                                             <div class="line1">
                                                 <span class="from">
-                                                    {if m.from.is_empty() {
+                                                    {if sender.is_empty() {
                                                         "(no sender)".to_string()
                                                     } else {
-                                                        m.from.clone()
+                                                        sender.clone()
                                                     }}
                                                 </span>
+                                                {(count > 1)
+                                                    .then(|| {
+                                                        view! {
+                                                            <span class="thread-count" aria-hidden="true">
+                                                                {count}
+                                                            </span>
+                                                        }
+                                                    })}
                                                 {account
                                                     .clone()
                                                     .map(|a| {

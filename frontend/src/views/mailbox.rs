@@ -14,6 +14,7 @@ use crate::views::folders::FolderBar;
 use crate::views::oauth::SignInAgain;
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::safety::RiskBanner;
+use crate::views::shortcuts::Shortcuts;
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
 
 /// What Cancel does while messages download (sync::Cancel): it stops at once, even inside a
@@ -375,15 +376,24 @@ pub fn Mailbox() -> impl IntoView {
                         </div>
                     </Show>
                     <FolderBar />
+                    <label class="check threads-toggle">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || model.threaded.get()
+                            on:change=move |ev| model.set_threaded(event_target_checked(&ev))
+                        />
+                        "Group into conversations"
+                    </label>
                     <MessageList />
                 </section>
-                <section class="reader-pane pb-reader" aria-label="Reader">
+                <section class="reader-pane pb-reader" aria-label="Reader" tabindex="-1">
                     <Reader />
                 </section>
             </div>
             <Show when=composing>
                 <ComposeForm />
             </Show>
+            <Shortcuts />
         </div>
     }
 }

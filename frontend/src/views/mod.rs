@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod backup;
 pub mod compose;
 pub mod compose_settings;
+pub mod conversation;
 pub mod disk_copy;
 pub mod export;
 pub mod folders;
@@ -17,6 +18,7 @@ pub mod reader;
 pub mod rules;
 pub mod safety;
 pub mod setup;
+pub mod shortcuts;
 
 use leptos::prelude::*;
 

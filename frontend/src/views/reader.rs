@@ -12,9 +12,13 @@ use wasm_bindgen::JsCast;
 use crate::mail::sanitize::{IFRAME_SANDBOX, iframe_document, sanitize};
 use crate::mail::view::{Block, InlineImage};
 use crate::mail::{Attachment, MessageView, human_size};
+use crate::model::Focus;
 use crate::model::Model;
+use crate::model::keymap::Command;
 use crate::views::compose::AnswerButtons;
+use crate::views::conversation::ConversationOthers;
 use crate::views::long_date;
+use crate::views::shortcuts::move_focus;
 
 /// Offers `bytes` as a download named `name` (a Blob URL, revoked right after the click).
 fn save(name: &str, mime: &str, bytes: &[u8]) {
@@ -48,7 +52,7 @@ fn eml_name(subject: &str) -> String {
     }
 }
 
-fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
+pub(super) fn attachments_view(list: Vec<Attachment>) -> impl IntoView {
     (!list.is_empty()).then(|| {
         view! {
             <ul class="attachments" aria-label="Attachments">
@@ -175,7 +179,7 @@ fn blocks_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
         .into_any()
 }
 
-fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
+pub(super) fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
     if v.body.is_empty() {
         return view! { <p class="muted">"This message has no text."</p> }.into_any();
     }
@@ -322,7 +326,13 @@ pub fn Reader() -> impl IntoView {
                     on:click=move |_| {
                         let u = u2.clone();
                         spawn_local(async move {
-                            model.delete(&u).await;
+                            let to = if model.selected.get_untracked().as_ref() == Some(&u) {
+                                model.run_command(Command::Delete, None).await
+                            } else {
+                                model.delete(&u).await;
+                                Focus::Stay
+                            };
+                            move_focus(model, to, None).await;
                         });
                     }
                 >
@@ -351,6 +361,7 @@ pub fn Reader() -> impl IntoView {
                         v.subject.clone()
                     }}
                 </h2>
+                <ConversationOthers open=o.key.clone() />
                 <dl class="headers">
                     <dt>"From"</dt>
                     <dd>
