@@ -422,3 +422,31 @@ async fn an_account_export_holds_its_sent_mail_and_no_other_account_s() {
         ]
     );
 }
+
+/// Removing an account and deleting its mail here takes its drafts and unsent messages too
+/// (the prompt says so), bytes included; another account's stay.
+#[wasm_bindgen_test]
+async fn removing_an_account_with_its_mail_takes_its_drafts_and_unsent_messages() {
+    let store = fresh_store("outbox-remove").await;
+    let item = queue(&store, "bob@example.org", 1).await;
+    let draft = |id: &str, account: String| postbag_web::store::StoredDraft {
+        id: id.into(),
+        account,
+        updated: NOW,
+        draft: Draft::default(),
+    };
+    store.put_draft(&draft("mine", me().id)).await.unwrap();
+    store
+        .put_draft(&draft("theirs", "other@example.org".into()))
+        .await
+        .unwrap();
+    store.remove_unsent(&me().id).await.unwrap();
+    assert!(store.outbox(&me().id).await.unwrap().is_empty());
+    assert_eq!(
+        store.outbox_raw(&item.id).await.unwrap(),
+        None,
+        "bytes gone"
+    );
+    assert!(store.drafts(&me().id).await.unwrap().is_empty());
+    assert_eq!(store.drafts("other@example.org").await.unwrap().len(), 1);
+}

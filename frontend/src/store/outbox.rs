@@ -183,6 +183,38 @@ impl Store {
         .await
     }
 
+    /// Removes every draft and outbox message of `account`, bytes too, in one transaction: the
+    /// user removed the account and deleted its mail here (the prompt says these go with it).
+    pub async fn remove_unsent(&self, account: &str) -> Result<(), StoreError> {
+        let tx = self.tx(&[DRAFTS, OUTBOX, OUTBOX_RAW], IdbTransactionMode::Readwrite)?;
+        let mut ids: Vec<(&str, Vec<String>)> = Vec::new();
+        for name in [DRAFTS, OUTBOX] {
+            let keys = tx
+                .object_store(name)
+                .and_then(|s| s.index(BY_ACCOUNT))
+                .and_then(|i| i.get_all_keys_with_key(&account.into()))
+                .map_err(js)?;
+            ids.push((name, idb::from_js(&idb::request(&keys).await?)?));
+        }
+        idb::write_all(&tx, |tx| {
+            for (name, keys) in &ids {
+                let stores: &[&str] = if *name == OUTBOX {
+                    &[OUTBOX, OUTBOX_RAW]
+                } else {
+                    &[DRAFTS]
+                };
+                for store in stores {
+                    let os = tx.object_store(store).map_err(js)?;
+                    for id in keys {
+                        os.delete(&id.as_str().into()).map_err(js)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Removes a record and its bytes (the user discarded a failed message, or dismissed a
     /// partly sent one).
     pub async fn delete_outgoing(&self, id: &str) -> Result<(), StoreError> {

@@ -221,7 +221,7 @@ fn AccountCard(account: Account) -> impl IntoView {
             >
                 <div class="remove" role="group" aria-label="Remove this account">
                     <p>
-                        "Remove this account from Postbag? Nothing is deleted on the server. Its mail here:"
+                        "Remove this account from Postbag? Nothing is deleted on the server. Its mail here, drafts and unsent messages included (kept ones come back when you add the address again):"
                     </p>
                     <div class="actions">
                         <button
