@@ -10,6 +10,7 @@
 //! - [`backup`]: everything in one file (streamed, checked by SHA-256) and restored into an
 //!   empty store.
 //! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
+//! - [`search`]: full-text search: terms, what of a message is searchable, the query language.
 //! - [`account`]: provider defaults, credential sealing (WebCrypto).
 //! - [`views`]: Leptos components; [`app`] wires them together.
 //!
@@ -27,6 +28,7 @@ pub mod mail;
 pub mod model;
 pub mod outbox;
 pub mod pwa;
+pub mod search;
 pub mod store;
 pub mod sync;
 pub mod tunnel;

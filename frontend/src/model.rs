@@ -41,6 +41,7 @@ mod reading;
 mod rules;
 mod safety;
 mod scheduler;
+mod search;
 mod syncing;
 pub mod threads;
 
@@ -69,6 +70,7 @@ pub use reading::OpenMessage;
 pub use rules::new_rule_id;
 pub use safety::RECENT_EXPORT_DAYS;
 pub use scheduler::{CheckLine, Checks};
+pub use search::{Found, Hits, Indexing};
 
 use crate::account::{client_config, target};
 use crate::store::{Account, IMPORTED, MessageKey, OtherTab, Store, Summary};
@@ -132,6 +134,10 @@ pub struct Model {
     /// The selected message, loaded (`reading.rs`).
     pub open: LocalResource<Option<OpenMessage>>,
     pub search: RwSignal<String>,
+    /// The search box's last answer (`model/search.rs`); `None` before the first.
+    pub found: RwSignal<Option<Found>>,
+    /// Messages indexed of those waiting, while the indexer runs.
+    pub indexing: RwSignal<Indexing>,
     pub sync: RwSignal<SyncState>,
     /// The running sync's Cancel (a fresh one per sync).
     cancel: StoredValue<CancelHandle, LocalStorage>,
@@ -236,6 +242,8 @@ impl Model {
             cursor: RwSignal::new(None),
             open: reading::open_on_selection(messages, selected),
             search: RwSignal::new(String::new()),
+            found: RwSignal::new(None),
+            indexing: RwSignal::new(None),
             sync: RwSignal::new(SyncState::Idle),
             cancel: StoredValue::new_local(CancelHandle::default()),
             offline: RwSignal::new(false),
@@ -297,6 +305,7 @@ impl Model {
                         return self.storage_error.set(Some(e.to_string()));
                     }
                     self.load_disk_copy();
+                    self.start_search();
                     match store.accounts().await {
                         Ok(accounts) if !accounts.is_empty() => {
                             self.account.set(accounts.first().cloned());
@@ -329,6 +338,8 @@ impl Model {
             Ok(list) => self.messages.set(list),
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
+        // Whatever was stored or removed meanwhile (an import, a restore) gets indexed.
+        self.index_soon();
         if let Ok(imported) = store().list(IMPORTED).await {
             self.has_imported.set(!imported.is_empty());
         }
@@ -400,29 +411,24 @@ impl Model {
         // Arrivals are merged only while their inbox is shown (they carry their account's key).
         self.messages
             .update(|all| list::merge(all, |key| self.shows(key), arrived));
+        self.index_soon();
     }
 
     pub fn visible(self) -> Vec<Summary> {
-        let q = self.search.get().trim().to_lowercase();
+        // The full-text search's answer (`model/search.rs`), or the whole list.
+        let found = self.messages.with(|all| self.searched(all));
         // Received mail: the folder shown; imported mail: all of it but what is in Trash.
         let (folder, imported) = (self.folder.get(), self.imported_shown.get());
-        self.messages.with(|all| {
-            all.iter()
-                .filter(|m| {
-                    if imported {
-                        m.folder != TRASH
-                    } else {
-                        m.folder == folder
-                    }
-                })
-                .filter(|m| {
-                    q.is_empty()
-                        || m.from.to_lowercase().contains(&q)
-                        || m.subject.to_lowercase().contains(&q)
-                })
-                .cloned()
-                .collect()
-        })
+        found
+            .into_iter()
+            .filter(|m| {
+                if imported {
+                    m.folder != TRASH
+                } else {
+                    m.folder == folder
+                }
+            })
+            .collect()
     }
 
     /// Stores a new or edited account, makes it the current one and checks it soon (a
@@ -498,6 +504,7 @@ impl Model {
                 self.selected.set(None);
                 self.messages
                     .update(|all| all.retain(|m| !(&m.account == account && &m.uidl == uidl)));
+                self.index_soon(); // its postings go
             }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }

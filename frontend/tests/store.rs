@@ -31,6 +31,9 @@ async fn fresh_database_has_every_store_at_the_current_version() {
             "outbox_raw",
             "pending_deletes",
             "rules",
+            "search_postings",
+            "search_queue",
+            "search_terms",
             "summaries"
         ]
     );
@@ -42,10 +45,18 @@ async fn v1_database_migrates_to_current_keeping_data() {
     let v1 = Store::open_at(&name, 1).await.unwrap();
     assert_eq!(v1.version(), 1);
     assert!(!v1.store_names().contains(&"pending_deletes".to_string()));
+    v1.close();
+    // Written as a v1 build wrote them (the app's commit writes today's stores only).
     let raw = common::fake_pop3::sample(1, 800);
     let s = summarize(&raw, "a", "u1", 5.0);
-    v1.commit_message(&s, &raw, 5.0).await.unwrap();
-    v1.close();
+    raw_idb::put(&name, "summaries", &serde_json::to_string(&s).unwrap()).await;
+    raw_idb::put_bytes(&name, "bodies", r#"["a","u1"]"#, &raw).await;
+    raw_idb::put(
+        &name,
+        "ledger",
+        r#"{"account":"a","uidl":"u1","first_seen":5.0,"on_server":true}"#,
+    )
+    .await;
 
     let cur = Store::open_named(&name).await.unwrap();
     assert_eq!(cur.version(), schema::current_version());

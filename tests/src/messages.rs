@@ -287,6 +287,11 @@ pub fn thread(i: usize) -> Vec<u8> {
     }
     let body = format!("Trip message {i}: see you at the station.");
     let mut all: Vec<&str> = headers.iter().map(String::as_str).collect();
-    all.extend(["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", &body]);
+    all.extend([
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        &body,
+    ]);
     lines(&all)
 }

@@ -7,7 +7,8 @@ use super::idb;
 use super::messages::{account_range, js};
 use super::outbox::sent_folder;
 use super::schema::{ACCOUNTS, BODIES, LEDGER, PENDING_DELETES, SUMMARIES};
-use super::{IMPORTED, Store, StoreError, Summary};
+use super::search::{SEARCH_QUEUE, queue_in};
+use super::{IMPORTED, MessageKey, Store, StoreError, Summary};
 
 /// Whether a summary key holds mail received from a server (an account's, or one removed with
 /// its mail kept), not imported or sent mail. Account ids are addresses and hold no space; a
@@ -53,10 +54,31 @@ impl Store {
             })
             .await;
         }
-        let stores = [ACCOUNTS, SUMMARIES, BODIES, LEDGER, PENDING_DELETES];
+        let stores = [
+            ACCOUNTS,
+            SUMMARIES,
+            BODIES,
+            LEDGER,
+            PENDING_DELETES,
+            SEARCH_QUEUE,
+        ];
         let tx = self.tx(&stores, IdbTransactionMode::Readwrite)?;
         let (mine, sent) = (account_range(id)?, account_range(&sent_folder(id))?);
+        // Every removed message queued: the indexer removes its postings (bytes gone).
+        let mut removed: Vec<MessageKey> = Vec::new();
+        for range in [&mine, &sent] {
+            let keys = tx
+                .object_store(SUMMARIES)
+                .and_then(|s| s.get_all_keys_with_key(range))
+                .map_err(js)?;
+            removed.extend(idb::from_js::<Vec<MessageKey>>(
+                &idb::request(&keys).await?,
+            )?);
+        }
         idb::write_all(&tx, |tx| {
+            for (a, u) in &removed {
+                queue_in(tx, a, u)?;
+            }
             tx.object_store(ACCOUNTS)
                 .and_then(|s| s.delete(&id.into()))
                 .map_err(js)?;

@@ -10,6 +10,7 @@ use web_sys::{IdbKeyRange, IdbTransactionMode};
 use super::idb;
 use super::messages::js;
 use super::schema::*;
+use super::search::{SEARCH_POSTINGS, SEARCH_QUEUE, SEARCH_TERMS};
 use super::{Store, StoreError};
 
 /// How a store's records are kept, and what bounds one record's size when it is read.
@@ -52,10 +53,18 @@ pub const BACKED_UP: &[(&str, Shape)] = &[
 
 /// Stores a backup leaves out on purpose, and why. A store in neither list fails the wasm
 /// test `every_store_is_backed_up_or_left_out_on_purpose`.
-pub const LEFT_OUT: &[(&str, &str)] = &[(
-    DISK_COPY,
-    "a folder handle of this browser's profile: another browser cannot use it",
-)];
+pub const LEFT_OUT: &[(&str, &str)] = &[
+    (
+        DISK_COPY,
+        "a folder handle of this browser's profile: another browser cannot use it",
+    ),
+    (SEARCH_POSTINGS, SEARCH_REBUILT),
+    (SEARCH_TERMS, SEARCH_REBUILT),
+    (SEARCH_QUEUE, SEARCH_REBUILT),
+];
+
+const SEARCH_REBUILT: &str = "the search index: rebuilt from the restored mail, which is queued";
+const SEARCH_STORES: [&str; 3] = [SEARCH_POSTINGS, SEARCH_TERMS, SEARCH_QUEUE];
 
 /// The shape of a backed-up store, or `None` for a name a backup may not hold.
 pub fn shape(store: &str) -> Option<Shape> {
@@ -167,9 +176,19 @@ impl Store {
 
     /// Writes `records` in ONE durable transaction: all of them or none.
     pub async fn put_restored(&self, records: &[ToRestore]) -> Result<(), StoreError> {
-        let tx = self.tx_durable(&names())?;
+        let mut stores = names();
+        stores.push(SEARCH_QUEUE);
+        let tx = self.tx_durable(&stores)?;
         idb::write_all(&tx, |tx| {
             for r in records {
+                // Restored mail is indexed afterwards, like any other stored mail.
+                if r.store == BODIES
+                    && let Some(key) = &r.key
+                {
+                    tx.object_store(SEARCH_QUEUE)
+                        .and_then(|q| q.put_with_key(&JsValue::from_f64(0.0), key))
+                        .map_err(js)?;
+                }
                 let os = tx.object_store(r.store).map_err(js)?;
                 match &r.key {
                     Some(key) => os.put_with_key(&r.value, key),
@@ -185,9 +204,12 @@ impl Store {
     /// Empties every backed-up store in one durable transaction: how a restore that failed
     /// half-way gives back the empty store it started from.
     pub async fn clear_backed_up(&self) -> Result<(), StoreError> {
-        let tx = self.tx_durable(&names())?;
+        let mut stores = names();
+        stores.extend(SEARCH_STORES);
+        let tx = self.tx_durable(&stores)?;
         idb::write_all(&tx, |tx| {
-            for (name, _) in BACKED_UP {
+            // The index of the mail cleared goes with it.
+            for name in BACKED_UP.iter().map(|(name, _)| name).chain(&SEARCH_STORES) {
                 tx.object_store(name)
                     .and_then(|os| os.clear())
                     .map_err(js)?;

@@ -53,7 +53,7 @@ impl Store {
     /// Stores imported messages (summary and bytes) in ONE durable transaction: all of the
     /// batch or none of it.
     pub async fn put_imported(&self, items: &[(Summary, Vec<u8>)]) -> Result<(), StoreError> {
-        let tx = self.tx_durable(&[SUMMARIES, BODIES])?;
+        let tx = self.tx_durable(&[SUMMARIES, BODIES, super::search::SEARCH_QUEUE])?;
         idb::write_all(&tx, |tx| {
             let summaries = tx.object_store(SUMMARIES).map_err(js)?;
             let bodies = tx.object_store(BODIES).map_err(js)?;
@@ -65,6 +65,7 @@ impl Store {
                         &key2(&summary.account, &summary.uidl),
                     )
                     .map_err(js)?;
+                super::search::queue_in(tx, &summary.account, &summary.uidl)?;
             }
             Ok(())
         })

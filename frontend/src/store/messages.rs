@@ -11,6 +11,7 @@ use web_sys::{IdbKeyRange, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::schema::*;
+use super::search::{SEARCH_QUEUE, queue_in};
 use super::{LedgerEntry, PendingDelete, Store, StoreError, Summary};
 
 pub(super) fn js(e: JsValue) -> StoreError {
@@ -62,7 +63,9 @@ impl Store {
         first_seen: f64,
     ) -> Result<Commit, StoreError> {
         // Durable: a message of this batch may be DELEd on the server once it completes.
-        let tx = self.tx_durable(&[SUMMARIES, BODIES, LEDGER])?;
+        // The search queue too: a stored message is always indexed later, even after a crash
+        // (one small put each; the indexing itself happens after the commit, never before DELE).
+        let tx = self.tx_durable(&[SUMMARIES, BODIES, LEDGER, SEARCH_QUEUE])?;
         idb::queue_all(&tx, |tx| {
             let bodies = tx.object_store(BODIES).map_err(js)?;
             let summaries = tx.object_store(SUMMARIES).map_err(js)?;
@@ -87,6 +90,7 @@ impl Store {
                     identity: super::identity(&m.raw),
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
+                queue_in(tx, &s.account, &s.uidl)?;
             }
             Ok(())
         })?;
@@ -173,10 +177,12 @@ impl Store {
         queue_server_delete: bool,
     ) -> Result<(), StoreError> {
         let tx = self.tx(
-            &[SUMMARIES, BODIES, PENDING_DELETES],
+            &[SUMMARIES, BODIES, PENDING_DELETES, SEARCH_QUEUE],
             IdbTransactionMode::Readwrite,
         )?;
         idb::write_all(&tx, |tx| {
+            // Its postings go when the indexer finds the bytes gone.
+            queue_in(tx, account, uidl)?;
             let key = key2(account, uidl);
             tx.object_store(SUMMARIES)
                 .and_then(|s| s.delete(&key))
@@ -211,7 +217,7 @@ impl Store {
             return Ok(());
         }
         let tx = self.tx(
-            &[SUMMARIES, BODIES, PENDING_DELETES],
+            &[SUMMARIES, BODIES, PENDING_DELETES, SEARCH_QUEUE],
             IdbTransactionMode::Readwrite,
         )?;
         let moved = async {
@@ -241,6 +247,9 @@ impl Store {
                     bodies.delete(&from).map_err(js)?;
                 }
                 pending.delete(&from).map_err(js)?;
+                // The index follows the move: the aside key indexed, the UIDL's entry redone.
+                queue_in(&tx, account, uidl)?;
+                queue_in(&tx, account, key)?;
             }
             Ok::<(), StoreError>(())
         }
@@ -254,7 +263,10 @@ impl Store {
 
     /// Writes many summaries and bodies in one transaction (benchmarks and tests seed with it).
     pub async fn bulk_insert(&self, items: &[(Summary, Vec<u8>)]) -> Result<(), StoreError> {
-        let tx = self.tx(&[SUMMARIES, BODIES, LEDGER], IdbTransactionMode::Readwrite)?;
+        let tx = self.tx(
+            &[SUMMARIES, BODIES, LEDGER, SEARCH_QUEUE],
+            IdbTransactionMode::Readwrite,
+        )?;
         idb::write_all(&tx, |tx| {
             let summaries = tx.object_store(SUMMARIES).map_err(js)?;
             let bodies = tx.object_store(BODIES).map_err(js)?;
@@ -276,6 +288,7 @@ impl Store {
                     identity: super::identity(raw),
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
+                queue_in(tx, &s.account, &s.uidl)?;
             }
             Ok(())
         })

@@ -19,6 +19,7 @@ mod messages;
 mod outbox;
 mod rules;
 pub mod schema;
+pub mod search;
 mod thread_ids;
 pub mod types;
 

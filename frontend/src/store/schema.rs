@@ -50,6 +50,8 @@ pub const MIGRATIONS: &[Migration] = &[
     v4_drafts_and_outbox,
     v5_disk_copy,
     v6_folders_and_rules,
+    // The full-text index's stores, and all stored mail queued for indexing.
+    super::search::migration,
 ];
 
 /// The version the app expects: one past the last migration.

@@ -14,6 +14,7 @@ use crate::views::folders::FolderBar;
 use crate::views::oauth::SignInAgain;
 use crate::views::outbox::{Folders, OutgoingPane};
 use crate::views::safety::RiskBanner;
+use crate::views::search::SearchStatus;
 use crate::views::shortcuts::Shortcuts;
 use crate::views::{export::ExportStatus, list::MessageList, reader::Reader};
 
@@ -358,10 +359,11 @@ pub fn Mailbox() -> impl IntoView {
                         <input
                             id="search"
                             type="search"
-                            placeholder="Search sender or subject"
+                            placeholder="Search all mail (from: subject: has:attachment …)"
                             bind:value=model.search
                         />
                     </div>
+                    <SearchStatus />
                     <Show when=move || !model.search.get().trim().is_empty()>
                         <div class="search-export">
                             <button

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod reader;
 pub mod rules;
 pub mod safety;
+pub mod search;
 pub mod setup;
 pub mod shortcuts;
 

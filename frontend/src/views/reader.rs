@@ -18,6 +18,7 @@ use crate::model::keymap::Command;
 use crate::views::compose::AnswerButtons;
 use crate::views::conversation::ConversationOthers;
 use crate::views::long_date;
+use crate::views::search::marked_text;
 use crate::views::shortcuts::move_focus;
 
 /// Offers `bytes` as a download named `name` (a Blob URL, revoked right after the click).
@@ -172,7 +173,9 @@ fn blocks_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyView {
     v.body
         .iter()
         .map(|b| match b {
-            Block::Text(t) => view! { <div class="text-body">{t.clone()}</div> }.into_any(),
+            Block::Text(t) => {
+                view! { <div class="text-body">{marked_text(t.clone())}</div> }.into_any()
+            }
             Block::Html(h) => html_view(h.clone(), v.inline_images.clone(), allow_remote),
         })
         .collect_view()
@@ -203,7 +206,10 @@ pub(super) fn body_view(v: &MessageView, allow_remote: RwSignal<bool>) -> AnyVie
         <div hidden=move || {
             !show_plain.get()
         }>
-            {plain.into_iter().map(|t| view! { <div class="text-body">{t}</div> }).collect_view()}
+            {plain
+                .into_iter()
+                .map(|t| view! { <div class="text-body">{marked_text(t)}</div> })
+                .collect_view()}
         </div>
         <div class="rich-body" hidden=move || show_plain.get()>
             {rich}

@@ -22,6 +22,16 @@ export async function put_json(name, store, json) {
   });
   db.close();
 }
+export async function put_bytes_json(name, store, key, bytes) {
+  const db = await open(name);
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(store, 'readwrite');
+    tx.objectStore(store).put(bytes, JSON.parse(key));
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
 export async function get_all_json(name, store) {
   const db = await open(name);
   const all = await new Promise((resolve, reject) => {
@@ -69,12 +79,18 @@ extern "C" {
     fn release(db: &Held);
     async fn upgrade_within(name: &str, version: u32, ms: u32) -> JsValue;
     async fn put_json(name: &str, store: &str, json: &str);
+    async fn put_bytes_json(name: &str, store: &str, key: &str, bytes: &[u8]);
     async fn get_all_json(name: &str, store: &str) -> JsValue;
 }
 
 /// Puts one record (given as JSON) into `store` of database `name`, at its current version.
 pub async fn put(name: &str, store: &str, json: &str) {
     put_json(name, store, json).await;
+}
+
+/// Puts `bytes` under the out-of-line `key` (given as JSON) into `store` of database `name`.
+pub async fn put_bytes(name: &str, store: &str, key: &str, bytes: &[u8]) {
+    put_bytes_json(name, store, key, bytes).await;
 }
 
 /// Every record of `store`, as stored, as a JSON array.

@@ -1,0 +1,83 @@
+use super::*;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn has(raw: &[u8], term: &str) -> bool {
+    index_terms(raw).iter().any(|t| t == term)
+}
+
+const MIXED: &[u8] = b"From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?= <jm@example.org>\r\n\
+To: Alice <alice@example.com>\r\n\
+Cc: bob@example.net\r\n\
+Subject: =?ISO-8859-1?Q?R=E9sum=E9?= attached\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b\"\r\n\
+\r\n\
+--b\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\
+\r\n\
+The word qpword=C3=A9t and a soft=\r\nbreak.\r\n\
+--b\r\n\
+Content-Type: text/html; charset=iso-8859-1\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+PHA+PGI+aHRtbHdvcmQ8L2I+IGNhZulzPC9wPjxhIGhyZWY9Imh0dHA6Ly90cmFja2VyLmV4YW1wbGUiPmxpbms8L2E+\r\n\
+--b\r\n\
+Content-Type: application/pdf; name=\"Quarterly-Report.pdf\"\r\n\
+Content-Disposition: attachment; filename=\"Quarterly-Report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+JVBERi0xLjQK\r\n\
+--b--\r\n";
+
+#[test]
+fn decoded_headers_under_their_field_and_bare() {
+    for term in [
+        "jurgen", "f:jurgen", "f:muller", "f:jm", "t:alice", "t:bob", "s:resume",
+    ] {
+        assert!(has(MIXED, term), "{term}");
+    }
+    assert!(has(MIXED, "resume") && has(MIXED, "alice"));
+    assert!(!has(MIXED, "s:alice"), "a To word is no subject word");
+}
+
+#[test]
+fn bodies_decoded_whatever_their_encoding() {
+    // Quoted-printable UTF-8 with a soft line break, base64 Latin-1 HTML reduced to text.
+    assert!(has(MIXED, "qpwordet"), "{:?}", index_terms(MIXED));
+    assert!(has(MIXED, "softbreak"));
+    assert!(has(MIXED, "htmlword") && has(MIXED, "cafes"));
+    // Markup and link targets are not text.
+    assert!(!has(MIXED, "href") && !has(MIXED, "tracker"));
+    assert!(!has(MIXED, "s:htmlword"));
+}
+
+#[test]
+fn attachment_names_are_terms() {
+    assert!(has(MIXED, "n:quarterly") && has(MIXED, "quarterly") && has(MIXED, "n:pdf"));
+}
+
+#[test]
+fn bounded_per_message() {
+    let mut raw = b"Subject: many\r\n\r\n".to_vec();
+    for i in 0..20_000 {
+        raw.extend_from_slice(format!("w{i} ").as_bytes());
+    }
+    raw.extend_from_slice(&[b'x'; 100]);
+    let terms = index_terms(&raw);
+    assert_eq!(terms.len(), MAX_TERMS);
+    assert!(terms.iter().all(|t| t.chars().count() <= 34));
+    // Not mail at all: nothing, no panic.
+    assert!(index_terms(b"").is_empty());
+}
+
+#[test]
+fn phrases_are_consecutive_terms_of_one_text() {
+    let p = |s: &str| vec![crate::search::normalise::term_list(s)];
+    assert!(holds_phrases(MIXED, &p("htmlword cafés")));
+    assert!(!holds_phrases(MIXED, &p("cafés htmlword")));
+    assert!(holds_phrases(MIXED, &p("Résumé attached")));
+    // Across two texts (the subject's end, the body's start): no.
+    assert!(!holds_phrases(MIXED, &p("attached the word")));
+}

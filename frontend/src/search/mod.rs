@@ -1,0 +1,22 @@
+//! Full-text search over every stored message, offline (`docs/search-index.md`).
+//!
+//! - `normalise.rs`: text to terms (NFKD, diacritics folded, lowercase, split), shared by
+//!   indexing and queries.
+//! - `document.rs`: what of a message is searchable (decoded headers, bodies, HTML as text,
+//!   attachment names), bounded per message; the phrase check on decoded text.
+//! - `query.rs`: the search box's language, parsed (pure).
+//! - `highlight.rs`: the reader's text split into matched and unmatched runs.
+//! - `indexer.rs`: one slice of indexing (queued messages → postings); `find.rs`: a query
+//!   answered from the index and the list's summaries, ranked.
+//!
+//! The index itself lives in IndexedDB (`store/search.rs`); `model/search.rs` runs the
+//! indexer in slices after each commit and the search box's queries.
+
+pub mod document;
+pub mod find;
+pub mod highlight;
+pub mod indexer;
+pub mod normalise;
+pub mod query;
+
+pub use query::{Query, QueryError, Word, parse};

@@ -1,0 +1,231 @@
+//! Full-text search against the real IndexedDB in Chromium: messages committed the way a sync
+//! commits them, indexed by the indexer's slices, found by the query language; deletes and
+//! account removal update the index, a reopened store still answers, an upgraded store
+//! indexes the mail it held.
+
+mod common;
+
+use common::fresh_store;
+use postbag_web::mail::summarize;
+use postbag_web::search::find::find;
+use postbag_web::search::indexer::index_slice;
+use postbag_web::search::parse;
+use postbag_web::store::{NewMessage, Store, Summary, schema};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ACCOUNT: &str = "me@example.org";
+
+/// Mail whose words sit only in their bodies, in the encodings mail really uses.
+fn corpus() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "qp",
+            b"From: Ann Lee <ann@example.org>\r\nTo: me@example.org\r\nSubject: Notes\r\n\
+Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\r\nThe zebrafish d=C3=A9j=C3=A0 vu arrived, a soft=\r\nbroken word.\r\n"
+                .to_vec(),
+        ),
+        (
+            "b64",
+            b"From: Bob <bob@example.net>\r\nTo: me@example.org\r\nSubject: Plain\r\n\
+Date: Tue, 3 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nVGhlIG9jdG9wdXMgcXVhcnRlcmx5IHJlcG9ydCBpcyByZWFkeS4=\r\n"
+                .to_vec(),
+        ),
+        (
+            "html",
+            b"From: News <news@example.com>\r\nTo: me@example.org\r\nSubject: Weekly\r\n\
+Date: Wed, 4 Mar 2026 10:00:00 +0000\r\nContent-Type: text/html; charset=iso-8859-1\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>The <b>narwhal</b> sails from Z=FCrich</p><a href=3D\"http://tracker.example/pixel\">x</a>\r\n"
+                .to_vec(),
+        ),
+        (
+            "attached",
+            b"From: Ann Lee <ann@example.org>\r\nTo: me@example.org\r\nSubject: Octopus slides\r\n\
+Date: Thu, 5 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+--b\r\nContent-Type: application/pdf; name=\"flamingo-budget.pdf\"\r\n\
+Content-Disposition: attachment; filename=\"flamingo-budget.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n"
+                .to_vec(),
+        ),
+    ]
+}
+
+async fn stored(tag: &str) -> (Store, Vec<Summary>) {
+    let store = fresh_store(tag).await;
+    let batch: Vec<NewMessage> = corpus()
+        .into_iter()
+        .map(|(uidl, raw)| NewMessage {
+            summary: summarize(&raw, ACCOUNT, uidl, 1.0),
+            raw,
+            server_size: None,
+        })
+        .collect();
+    store.commit_messages(&batch, 1.0).await.unwrap();
+    let list = store.list(ACCOUNT).await.unwrap();
+    (store, list)
+}
+
+async fn index_everything(store: &Store) {
+    for _ in 0..1000 {
+        if store.index_pending().await.unwrap() == 0 {
+            return;
+        }
+        index_slice(store).await.unwrap();
+    }
+    panic!("the queue never emptied");
+}
+
+/// The UIDLs `text` finds in `list`, best first.
+async fn search(store: &Store, list: &[Summary], text: &str) -> Vec<String> {
+    let query = parse(text).unwrap();
+    let hits = find(store, &query, list).await.unwrap();
+    hits.keys.into_iter().map(|(_, uidl)| uidl).collect()
+}
+
+async fn check(store: &Store, list: &[Summary], text: &str, expected: &[&str]) {
+    let mut got = search(store, list, text).await;
+    got.sort();
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "search {text:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_commit_only_queues_and_the_indexer_catches_up() {
+    let (store, list) = stored("search-queue").await;
+    // The commit the sync awaits before DELE wrote no index: only the queue.
+    assert_eq!(store.index_pending().await.unwrap(), 4);
+    check(&store, &list, "zebrafish", &[]).await;
+    index_everything(&store).await;
+    assert_eq!(store.index_pending().await.unwrap(), 0);
+    check(&store, &list, "zebrafish", &["qp"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn words_only_in_bodies_are_found_whatever_the_encoding() {
+    let (store, list) = stored("search-bodies").await;
+    index_everything(&store).await;
+    check(&store, &list, "zebrafish", &["qp"]).await; // quoted-printable
+    check(&store, &list, "deja", &["qp"]).await; // UTF-8 accents folded
+    check(&store, &list, "DÉJÀ", &["qp"]).await;
+    check(&store, &list, "softbroken", &["qp"]).await; // a soft line break joins
+    check(&store, &list, "quarterly", &["b64"]).await; // base64
+    check(&store, &list, "narwhal", &["html"]).await; // HTML reduced to text
+    check(&store, &list, "zurich", &["html"]).await; // Latin-1
+    check(&store, &list, "tracker", &[]).await; // a link target is not text
+    check(&store, &list, "flamingo", &["attached"]).await; // an attachment's name
+    check(&store, &list, "octopus", &["b64", "attached"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn operators_prefixes_and_phrases() {
+    let (store, mut list) = stored("search-operators").await;
+    index_everything(&store).await;
+    check(&store, &list, "from:ann", &["qp", "attached"]).await;
+    check(&store, &list, "from:ann octopus", &["attached"]).await;
+    check(&store, &list, "from:bob@example.net", &["b64"]).await;
+    check(&store, &list, "to:me has:attachment", &["attached"]).await;
+    check(&store, &list, "subject:octopus", &["attached"]).await;
+    check(&store, &list, "subject:quarterly", &[]).await;
+    // The word being typed is a prefix; once a space follows, a word.
+    check(&store, &list, "zebr", &["qp"]).await;
+    check(&store, &list, "zebr ", &[]).await;
+    check(&store, &list, "from:an", &["qp", "attached"]).await;
+    check(&store, &list, "\"quarterly report\"", &["b64"]).await;
+    check(&store, &list, "\"report quarterly\"", &[]).await;
+    check(&store, &list, "after:2026-03-04", &["html", "attached"]).await;
+    check(
+        &store,
+        &list,
+        "before:2026-03-04 after:2026-03-03",
+        &["b64"],
+    )
+    .await;
+    list.iter_mut().find(|s| s.uidl == "b64").unwrap().read = true;
+    check(&store, &list, "is:unread octopus", &["attached"]).await;
+    check(&store, &list, "is:read", &["b64"]).await;
+    check(&store, &list, "in:inbox octopus", &["b64", "attached"]).await;
+    check(&store, &list, "in:archive octopus", &[]).await;
+    list.iter_mut().find(|s| s.uidl == "b64").unwrap().folder = "archive".into();
+    check(&store, &list, "in:Archive octopus", &["b64"]).await;
+    check(&store, &list, &format!("in:{ACCOUNT} zebrafish"), &["qp"]).await;
+    // Ranked: the subject's octopus before the body's, whatever the dates.
+    assert_eq!(search(&store, &list, "octopus").await, ["attached", "b64"]);
+}
+
+#[wasm_bindgen_test]
+async fn deleting_removes_the_postings() {
+    let (store, _) = stored("search-delete").await;
+    index_everything(&store).await;
+    assert_eq!(
+        store.postings("octopus", false, 100).await.unwrap().0.len(),
+        2
+    );
+    store.delete_local(ACCOUNT, "b64", false).await.unwrap();
+    index_everything(&store).await;
+    let (left, _) = store.postings("octopus", false, 100).await.unwrap();
+    assert_eq!(left, [(ACCOUNT.to_string(), "attached".to_string())]);
+    // Every term of the deleted message is gone, not just one.
+    assert!(
+        store
+            .postings("quarterly", false, 100)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
+    let list = store.list(ACCOUNT).await.unwrap();
+    check(&store, &list, "octopus", &["attached"]).await;
+
+    store.remove_account(ACCOUNT, false).await.unwrap();
+    index_everything(&store).await;
+    assert!(
+        store.postings("a", true, 100).await.unwrap().0.is_empty(),
+        "postings left"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_index_survives_a_restart() {
+    let (store, list) = stored("search-restart").await;
+    index_everything(&store).await;
+    let name = store.name();
+    store.close();
+    let store = Store::open_named(&name).await.unwrap();
+    assert_eq!(
+        store.index_pending().await.unwrap(),
+        0,
+        "nothing indexed again"
+    );
+    check(&store, &list, "narwhal", &["html"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn mail_stored_before_search_is_indexed_after_the_upgrade() {
+    let name = format!("postbag-test-search-upgrade-{}", js_sys::Math::random());
+    let before = schema::current_version() - 1;
+    let old = Store::open_at(&name, before).await.unwrap();
+    assert!(!old.store_names().contains(&"search_queue".to_string()));
+    old.close();
+    // Written as the build before search wrote them: a summary and the bytes, no queue.
+    for (uidl, raw) in corpus() {
+        let s = summarize(&raw, ACCOUNT, uidl, 1.0);
+        common::raw_idb::put(&name, "summaries", &serde_json::to_string(&s).unwrap()).await;
+        let key = serde_json::to_string(&[ACCOUNT, uidl]).unwrap();
+        common::raw_idb::put_bytes(&name, "bodies", &key, &raw).await;
+    }
+    let store = Store::open_named(&name).await.unwrap();
+    assert_eq!(
+        store.index_pending().await.unwrap(),
+        4,
+        "every stored message queued"
+    );
+    let list = store.list(ACCOUNT).await.unwrap();
+    assert_eq!(list.len(), 4);
+    index_everything(&store).await;
+    check(&store, &list, "narwhal", &["html"]).await;
+    check(&store, &list, "flamingo", &["attached"]).await;
+}
