@@ -29,8 +29,10 @@ const REGISTER_WAIT_MS: u32 = 5_000;
 /// How long the iframe's navigation may take to reach the worker. Past it, nothing was written
 /// yet, so the export falls back to Blobs.
 const START_WAIT_MS: u32 = 10_000;
-/// How often the page pokes the worker while the download runs: messages on a port do not
-/// count as work, and an idle worker is stopped after 30 s in Chromium, stream or not.
+/// How often the page pokes the worker while the download runs. Messages on a port do not
+/// count as work for a worker, and browsers stop an idle worker after about 30 s; Chromium 156
+/// kept one whose stream waited 45 s for its page without these (measured), but whether a
+/// streaming response counts as work elsewhere is not promised, and a poke costs nothing.
 const KEEPALIVE_MS: u32 = 10_000;
 /// How long the hidden iframe stays after the download ended (the download manager owns the
 /// response by then; the frame is only in the way).
