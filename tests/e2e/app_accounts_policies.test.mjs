@@ -49,10 +49,17 @@ test('delete on the server when deleted here: only the message deleted here goes
   assert.match(await sync(page), /3 new messages/);
   assert.equal(await fx.count(user), 3);
 
-  await page.getByRole('listitem').filter({ hasText: 'Message number 1' }).click();
+  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Message number 1' }).click();
   await page.getByRole('article', { name: 'Message' }).waitFor();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   await page.waitForFunction(() => /^2 messages/.test(document.querySelector('.msg-count')?.textContent ?? ''));
+  // In Trash it is still here and on the server; deleted for good from Trash, it is queued.
+  assert.match(await sync(page), /No new messages/);
+  assert.equal(await fx.count(user), 3, 'a message in Trash stays on the server');
+  await page.locator('.folders .folder[data-folder="trash"]').click();
+  await page.locator('.msg-row').filter({ hasText: 'Message number 1' }).click();
+  await page.getByRole('button', { name: 'Delete forever', exact: true }).click();
+  await page.waitForFunction(() => /^0 messages/.test(document.querySelector('.msg-count')?.textContent ?? ''));
   assert.equal(await fx.count(user), 3, 'nothing is deleted on the server before the next sync');
 
   const text = await sync(page);

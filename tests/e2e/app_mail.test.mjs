@@ -145,7 +145,10 @@ test('set up, test connection, sync, read multipart, HTML and cid mail safely', 
   await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Message number 1' }).click();
   await reader.getByRole('button', { name: 'Delete' }).click();
   await page.getByText('7 messages').waitFor();
-  assert.equal((await storedSummaries(page)).length, 7);
+  // Delete files it in Trash (restorable); it is deleted for good only from there.
+  const trashed = (await storedSummaries(page)).filter((s) => s.folder === 'trash');
+  assert.deepEqual(trashed.map((s) => s.subject), ['Message number 1']);
+  assert.equal((await storedSummaries(page)).length, 8);
   assert.deepEqual(errors, []);
 
   // Offline: the proxy is gone; the app says so, and lists, searches and opens stored mail.

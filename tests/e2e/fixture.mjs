@@ -5,7 +5,7 @@
 //   const fx = await startFixture();
 //   const user = await fx.newUser();            // { name, password, address }: address receives
 //                                               //   mail submitted to Postfix (SMTP AUTH with name, password)
-//   await fx.deliver(user, 'plain', 5);         // kinds: plain thread html multipart cid dots eightbit from-lines large:BYTES
+//   await fx.deliver(user, 'plain', 5);         // kinds: plain list thread html multipart cid dots eightbit from-lines large:BYTES
 //                                               //   sized:BYTES cid-inject cid-amplify:COPIES two-charsets
 //                                               //   remote:srcset/poster/link/background/style
 //   await fx.count(user);                       // messages on the server

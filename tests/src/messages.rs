@@ -37,6 +37,22 @@ pub fn plain(i: usize) -> Vec<u8> {
     ])
 }
 
+/// Message `i` of a mailing list (RFC 2919 List-Id), for the app's rules.
+pub fn mailing_list(i: usize) -> Vec<u8> {
+    lines(&[
+        "From: Team robot <robot@lists.example.org>",
+        "To: Team <team@lists.example.org>",
+        "List-Id: Team talk <team.lists.example.org>",
+        &format!("Subject: Team digest volume {i}"),
+        &date(i + 100),
+        &format!("Message-ID: <list-{i}@example.org>"),
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        &format!("This week on the team list, part {i}."),
+    ])
+}
+
 /// Lines that start with a dot: the server dot-stuffs them, the client must undo it exactly.
 pub fn with_dot_lines() -> Vec<u8> {
     lines(&[

@@ -190,6 +190,7 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
             }
             _ => match kind {
                 "plain" => messages::plain(i),
+                "list" => messages::mailing_list(i),
                 "thread" => messages::thread(i),
                 "html" => messages::html_with_remote_image_and_script(),
                 "multipart" => messages::multipart_with_rfc822(),
