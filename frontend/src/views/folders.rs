@@ -139,8 +139,6 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
 #[component]
 pub fn MailFolders() -> impl IntoView {
     let model = expect_context::<Model>();
-    let naming = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let label = |text: &'static str| Signal::derive(move || text.to_string());
     let (inbox, archive, trash) = (BUILT_IN[0], BUILT_IN[1], BUILT_IN[2]);
     view! {
@@ -154,6 +152,17 @@ pub fn MailFolders() -> impl IntoView {
             }
         </For>
         <FolderTab id=trash.0.to_string() label=label(trash.1) />
+    }
+}
+
+/// "+" and the new folder's name: beside the folder tabs, not among them (a tablist holds
+/// only tabs; axe: aria-required-children).
+#[component]
+pub fn NewFolder() -> impl IntoView {
+    let model = expect_context::<Model>();
+    let naming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    view! {
         <button
             type="button"
             class="folder new-folder"

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use crate::mail::{Block, human_size};
 use crate::model::{Folder, Model, Outgoing};
 use crate::store::{OutboxItem, OutboxState};
-use crate::views::folders::MailFolders;
+use crate::views::folders::{MailFolders, NewFolder};
 use crate::views::{long_date, short_date};
 
 /// Inbox, Archive, the user's folders, Trash (`views/folders.rs`) | Drafts | Outbox | Sent,
@@ -44,16 +44,19 @@ pub fn Folders() -> impl IntoView {
     let drafts = Signal::derive(move || out.drafts.with(Vec::len));
     let queued = Signal::derive(move || out.queued());
     view! {
-        <nav class="folders" role="tablist" aria-label="Folders">
-            <MailFolders />
-            {tab(Folder::Drafts, "Drafts", drafts)}
-            {tab(Folder::Outbox, "Outbox", queued)}
-            {tab(Folder::Sent, "Sent", none)}
-            {move || {
-                (model.has_imported.get() || out.folder.get() == Folder::Imported)
-                    .then(|| tab(Folder::Imported, "Imported", none))
-            }}
-        </nav>
+        <div class="folders">
+            <nav class="folder-tabs" role="tablist" aria-label="Folders">
+                <MailFolders />
+                {tab(Folder::Drafts, "Drafts", drafts)}
+                {tab(Folder::Outbox, "Outbox", queued)}
+                {tab(Folder::Sent, "Sent", none)}
+                {move || {
+                    (model.has_imported.get() || out.folder.get() == Folder::Imported)
+                        .then(|| tab(Folder::Imported, "Imported", none))
+                }}
+            </nav>
+            <NewFolder />
+        </div>
     }
     .into_any()
 }
