@@ -85,13 +85,18 @@ pub enum AuthPolicy {
     XOAuth2,
     /// Only SASL `OAUTHBEARER`; the configured password is the access token.
     OAuthBearer,
+    /// An OAuth 2 access token (the configured password) by the mechanism the server offers:
+    /// `OAUTHBEARER` (RFC 7628, the standard) where offered, else `XOAUTH2`. Without CAPA,
+    /// `OAUTHBEARER`.
+    OAuth,
 }
 
 impl AuthPolicy {
-    /// The one mechanism this policy allows, or `None` for `Auto`.
+    /// The one mechanism this policy allows, or `None` for `Auto` and `OAuth` (which allow
+    /// several).
     pub fn mechanism(self) -> Option<AuthMechanism> {
         Some(match self {
-            AuthPolicy::Auto => return None,
+            AuthPolicy::Auto | AuthPolicy::OAuth => return None,
             AuthPolicy::User => AuthMechanism::User,
             AuthPolicy::Apop => AuthMechanism::Apop,
             AuthPolicy::Plain => AuthMechanism::Plain,
@@ -162,6 +167,19 @@ impl AuthContext<'_> {
     pub(crate) fn choose(&self, policy: AuthPolicy) -> Result<AuthMechanism, Pop3Error> {
         let secret_ok = self.encrypted || self.allow_plaintext_password;
         let candidates: Vec<AuthMechanism> = match policy.mechanism() {
+            None if policy == AuthPolicy::OAuth => {
+                let offered: Vec<AuthMechanism> =
+                    [AuthMechanism::OAuthBearer, AuthMechanism::XOAuth2]
+                        .into_iter()
+                        .filter(|m| self.offered(*m))
+                        .collect();
+                // Without CAPA there is no knowing: the standard mechanism is tried.
+                if offered.is_empty() && self.caps.is_none() {
+                    vec![AuthMechanism::OAuthBearer]
+                } else {
+                    offered
+                }
+            }
             None => AUTO_ORDER
                 .iter()
                 .copied()
@@ -268,6 +286,35 @@ mod tests {
             false,
             AuthPolicy::Auto,
             Ok(User),
+        );
+        // OAuth takes OAUTHBEARER where offered, else XOAUTH2, never a password method.
+        for (offered, expected) in [
+            (&["SASL XOAUTH2 OAUTHBEARER"][..], Ok(OAuthBearer)),
+            (&["SASL PLAIN XOAUTH2"][..], Ok(XOAuth2)),
+            (
+                &["USER", "SASL PLAIN"][..],
+                Err(Pop3Error::NoAcceptableAuth {
+                    offered: vec!["USER".into(), "SASL PLAIN".into()],
+                }),
+            ),
+        ] {
+            check(
+                Some(offered),
+                false,
+                true,
+                false,
+                AuthPolicy::OAuth,
+                expected,
+            );
+        }
+        check(None, false, true, false, AuthPolicy::OAuth, Ok(OAuthBearer));
+        check(
+            Some(&["SASL OAUTHBEARER"]),
+            false,
+            false,
+            false,
+            AuthPolicy::OAuth,
+            Err(Pop3Error::PlaintextRefused),
         );
         // Auto never uses an OAuth mechanism with a password.
         check(

@@ -28,13 +28,17 @@ pub enum AuthPolicy {
     XOAuth2,
     /// Only `OAUTHBEARER`; the configured password is the access token.
     OAuthBearer,
+    /// An OAuth 2 access token (the configured password) by the mechanism the server offers:
+    /// `OAUTHBEARER` (RFC 7628) where offered, else `XOAUTH2`.
+    OAuth,
 }
 
 impl AuthPolicy {
-    /// The one mechanism this policy allows, or `None` for `Auto`.
+    /// The one mechanism this policy allows, or `None` for `Auto` and `OAuth` (which allow
+    /// several).
     pub fn mechanism(self) -> Option<SaslMechanism> {
         Some(match self {
-            AuthPolicy::Auto => return None,
+            AuthPolicy::Auto | AuthPolicy::OAuth => return None,
             AuthPolicy::Plain => SaslMechanism::Plain,
             AuthPolicy::Login => SaslMechanism::Login,
             AuthPolicy::CramMd5 => SaslMechanism::CramMd5,
@@ -66,6 +70,10 @@ pub(crate) fn choose(
 ) -> Result<SaslMechanism, SmtpError> {
     let offered = |m: &SaslMechanism| caps.offers_auth(m.name());
     let candidates: Vec<SaslMechanism> = match policy.mechanism() {
+        None if policy == AuthPolicy::OAuth => [SaslMechanism::OAuthBearer, SaslMechanism::XOAuth2]
+            .into_iter()
+            .filter(offered)
+            .collect(),
         None => AUTO_ORDER
             .iter()
             .copied()
@@ -117,6 +125,40 @@ mod tests {
             choose(&caps, policy, encrypted, allow, nonce),
             expected,
             "{auth:?} {policy:?} encrypted={encrypted} allow={allow}"
+        );
+    }
+
+    #[test]
+    fn oauth_takes_oauthbearer_where_offered_else_xoauth2() {
+        check(
+            &["XOAUTH2", "OAUTHBEARER"],
+            AuthPolicy::OAuth,
+            true,
+            false,
+            Ok(OAuthBearer),
+        );
+        check(
+            &["PLAIN", "XOAUTH2"],
+            AuthPolicy::OAuth,
+            true,
+            false,
+            Ok(XOAuth2),
+        );
+        check(
+            &["PLAIN"],
+            AuthPolicy::OAuth,
+            true,
+            false,
+            Err(SmtpError::NoAcceptableAuth {
+                offered: vec!["PLAIN".into()],
+            }),
+        );
+        check(
+            &["OAUTHBEARER"],
+            AuthPolicy::OAuth,
+            false,
+            false,
+            Err(SmtpError::PlaintextRefused),
         );
     }
 

@@ -108,12 +108,13 @@ impl Client {
     }
 }
 
-/// The SASL mechanism an account signs in with: XOAUTH2 where Google and Microsoft want it,
-/// the standard OAUTHBEARER (RFC 7628) elsewhere.
+/// The SASL mechanism an account signs in with: chosen from what the server offers
+/// (OAUTHBEARER, RFC 7628, where offered, else XOAUTH2), except for Microsoft, whose servers
+/// take XOAUTH2 only.
 pub fn auth_policy(login: &OAuthLogin) -> AuthPolicy {
     match login.provider {
-        OAuthProvider::Google | OAuthProvider::Microsoft => AuthPolicy::XOAuth2,
-        OAuthProvider::Oidc => AuthPolicy::OAuthBearer,
+        OAuthProvider::Microsoft => AuthPolicy::XOAuth2,
+        OAuthProvider::Google | OAuthProvider::Oidc => AuthPolicy::OAuth,
     }
 }
 
@@ -122,7 +123,7 @@ pub fn smtp_auth_policy(login: &OAuthLogin) -> postbag_protocol::smtp::AuthPolic
     use postbag_protocol::smtp::AuthPolicy as Smtp;
     match auth_policy(login) {
         AuthPolicy::XOAuth2 => Smtp::XOAuth2,
-        _ => Smtp::OAuthBearer,
+        _ => Smtp::OAuth,
     }
 }
 
@@ -200,7 +201,7 @@ mod tests {
         assert_eq!(listed[1].display_name(), "Example");
         assert_eq!(listed[1].scope(), "openid offline_access mail");
         assert_eq!(auth_policy(&listed[0].login()), AuthPolicy::XOAuth2);
-        assert_eq!(auth_policy(&listed[1].login()), AuthPolicy::OAuthBearer);
+        assert_eq!(auth_policy(&listed[1].login()), AuthPolicy::OAuth);
         assert_eq!(Client::of_login(&listed[1].login(), &listed), listed[1]);
     }
 
