@@ -207,7 +207,7 @@ fn NameForm(
         save.run(value.get_untracked());
     };
     view! {
-        <form class="folder-name" on:submit=on_submit aria-label="Folder name">
+        <form class="folder-name" on:submit=on_submit>
             <label class="visually-hidden" for="folder-name">
                 "Folder name"
             </label>
