@@ -36,6 +36,16 @@ fn is_focused(el: &web_sys::HtmlElement) -> bool {
         .is_some_and(|a| &a == el.unchecked_ref::<web_sys::Element>())
 }
 
+/// Whether the focus fell to the page (its element was removed).
+fn focus_dropped() -> bool {
+    document()
+        .and_then(|d| {
+            d.active_element()
+                .map(|a| Some(a) == d.body().map(Into::into))
+        })
+        .unwrap_or(true)
+}
+
 /// The rendered row of `key`, if the list's window holds it.
 fn row_element(key: &(String, String)) -> Option<web_sys::HtmlElement> {
     let want = format!("{}\u{1f}{}", key.0, key.1);
@@ -52,20 +62,16 @@ pub async fn move_focus(model: Model, to: Focus, help: Option<HtmlDialogRef>) {
     match to {
         Focus::Row(key) => {
             // The row may not be rendered yet (scrolled out of the list's window), and a list
-            // changed by the command (read, flagged, deleted) renders its rows anew: the focus
-            // is checked again for a few frames.
-            let mut held = 0;
-            for attempt in 0..12 {
+            // changed by the command (read, flagged, deleted, then re-indexed) renders its rows
+            // anew, which drops the focus to the page: for a second it is put back on the row,
+            // unless the user moved it somewhere else meanwhile.
+            for attempt in 0..60 {
                 match row_element(&key) {
-                    Some(el) if is_focused(&el) => {
-                        held += 1;
-                        if held == 3 {
-                            return;
-                        }
-                    }
-                    Some(el) => {
+                    Some(el) if is_focused(&el) => {}
+                    Some(el) if attempt == 0 || focus_dropped() => {
                         let _ = el.focus();
                     }
+                    Some(_) => return,
                     None if attempt == 0 => scroll_list_to(model, &key),
                     None => {}
                 }
