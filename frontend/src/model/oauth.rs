@@ -167,20 +167,42 @@ async fn keep_refreshed(account: &Account, tokens: Tokens) -> Result<Option<Acco
 /// stored since (sealed under the same key), refreshed first when it expires within the
 /// margin (`Tokens::needs_refresh`). Also returns the account as stored after a refresh that
 /// sealed new tokens, for the caller's lists.
+///
+/// One refresh per account at a time, in this tab and across tabs (the Web Lock
+/// [`refresh_lock`]): providers that rotate refresh tokens and detect reuse (Keycloak,
+/// node-oidc-provider) answer a second use of the same refresh token with `invalid_grant` and
+/// revoke the whole grant. A caller that waited reads the tokens again and uses the ones the
+/// holder got.
 pub async fn access_token(
     account: &Account,
 ) -> Result<(Secret<String>, Option<Account>), OAuthError> {
     let id = &account.id;
+    let tokens = tokens_of(id).ok_or(OAuthError::InvalidGrant)?;
+    if !tokens.needs_refresh(js_sys::Date::now()) {
+        return Ok((tokens.access, None));
+    }
+    crate::outbox::lock::queued(&refresh_lock(id), refresh_held(account)).await
+}
+
+/// The Web Lock held while an account's tokens are read and refreshed.
+pub fn refresh_lock(id: &str) -> String {
+    format!("postbag-oauth {id}")
+}
+
+async fn refresh_held(account: &Account) -> Result<(Secret<String>, Option<Account>), OAuthError> {
+    let id = &account.id;
+    // Read inside the lock: a caller before this one may have refreshed them.
     let mut tokens = tokens_of(id).ok_or(OAuthError::InvalidGrant)?;
     // Another tab may have refreshed (and rotated the refresh token) meanwhile: its tokens,
-    // sealed under the same key, are the ones that still work.
-    if let (Some(key), Some(stored)) = (
+    // sealed under the same key into the account as stored now, are the ones that still work.
+    let stored = store().account(id).await.ok().flatten();
+    if let (Some(key), Some(sealed_tokens)) = (
         key_of(id),
-        account
-            .oauth
+        stored
             .as_ref()
+            .and_then(|a| a.oauth.as_ref())
             .and_then(|o| o.sealed_tokens.as_ref()),
-    ) && let Ok(theirs) = sealed::unseal_with(&key, stored, id).await
+    ) && let Ok(theirs) = sealed::unseal_with(&key, sealed_tokens, id).await
         && theirs.expires_at > tokens.expires_at
     {
         TOKENS.with(|t| t.borrow_mut().insert(id.clone(), theirs.clone()));
@@ -200,8 +222,15 @@ pub async fn access_token(
             Ok((access, updated))
         }
         Err(e) => {
+            // Forgotten only if still the ones refused: "Sign in again" may have put new
+            // tokens in meanwhile, which must stay.
             if e.needs_sign_in() {
-                TOKENS.with(|t| t.borrow_mut().remove(id));
+                TOKENS.with(|t| {
+                    let mut all = t.borrow_mut();
+                    if all.get(id).is_some_and(|now| now.refresh == tokens.refresh) {
+                        all.remove(id);
+                    }
+                });
             }
             Err(e)
         }
@@ -256,3 +285,6 @@ impl Model {
         Ok(())
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;

@@ -1,4 +1,5 @@
-//! The Web Locks API (`navigator.locks`): one tab at a time sends an account's outbox.
+//! The Web Locks API (`navigator.locks`): one tab at a time sends an account's outbox, one
+//! caller at a time refreshes an account's OAuth tokens (`model/oauth.rs`).
 //!
 //! Locks are shared by every tab and worker of the origin, and released by the browser when
 //! the holder's page goes away, so a crashed tab never leaves the outbox locked. web-sys binds
@@ -16,15 +17,30 @@ use wasm_bindgen_futures::JsFuture;
 /// when another tab holds it (that tab is sending; this one must not). A browser without Web
 /// Locks runs `work` unlocked: every browser Postbag supports has them.
 pub async fn exclusive<R>(name: &str, work: impl Future<Output = R>) -> Option<R> {
+    hold(name, true, work).await.ok()
+}
+
+/// Runs `work` holding the lock `name`, waiting (in request order) while another holder, in
+/// this tab or another, has it.
+pub async fn queued<R>(name: &str, work: impl Future<Output = R>) -> R {
+    match hold(name, false, work).await {
+        Ok(out) => out,
+        // Only when the browser refused the request: run unlocked, as without Web Locks.
+        Err(work) => work.await,
+    }
+}
+
+/// `Err(work)`, not run: the lock was not available (`if_available`) or not asked.
+async fn hold<R, W: Future<Output = R>>(name: &str, if_available: bool, work: W) -> Result<R, W> {
     let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
-        return Some(work.await);
+        return Ok(work.await);
     };
     let locks = Reflect::get(&navigator, &"locks".into()).unwrap_or(JsValue::UNDEFINED);
     let request = Reflect::get(&locks, &"request".into())
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok());
     let Some(request) = request.filter(|_| !locks.is_undefined()) else {
-        return Some(work.await);
+        return Ok(work.await);
     };
 
     // The lock is held until the promise the callback returns settles: `release`.
@@ -44,10 +60,12 @@ pub async fn exclusive<R>(name: &str, work: impl Future<Output = R>) -> Option<R
         }
     });
     let options = Object::new();
-    let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    if if_available {
+        let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    }
     // Settles once the lock is released (or was never granted).
     let Ok(held) = request.call3(&locks, &name.into(), &options, &callback) else {
-        return None;
+        return Err(work);
     };
     let got = JsFuture::from(acquired)
         .await
@@ -55,7 +73,7 @@ pub async fn exclusive<R>(name: &str, work: impl Future<Output = R>) -> Option<R
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
     if !got {
-        return None;
+        return Err(work);
     }
     // Released however `work` ends: dropping this guard resolves the lock's promise.
     let guard = Release(release_fn);
@@ -63,7 +81,7 @@ pub async fn exclusive<R>(name: &str, work: impl Future<Output = R>) -> Option<R
     drop(guard);
     // Returns once the browser has let the lock go, so the caller's next request finds it free.
     let _ = JsFuture::from(Promise::resolve(&held)).await;
-    Some(out)
+    Ok(out)
 }
 
 struct Release(Rc<RefCell<Option<Function>>>);
