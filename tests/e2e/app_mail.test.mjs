@@ -306,10 +306,10 @@ test('phone layout: list, then the message with a back button', async () => {
   await page.screenshot({ path: join(SHOTS, 'app-phone-list.png') });
   await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'Our new logo' }).click();
   await page.frameLocator('iframe[title="Message body"]').getByText('Our new logo:').waitFor();
-  assert.equal(await page.getByRole('list', { name: 'Messages' }).isVisible(), false, 'one pane at a time');
+  assert.equal(await page.getByRole('listbox', { name: 'Messages' }).isVisible(), false, 'one pane at a time');
   await page.screenshot({ path: join(SHOTS, 'app-phone-reader.png') });
   await page.getByRole('button', { name: 'Back' }).click();
-  await page.getByRole('list', { name: 'Messages' }).waitFor();
+  await page.getByRole('listbox', { name: 'Messages' }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   assert.equal(overflow, false, 'nothing wider than the phone');
   await context.close();
