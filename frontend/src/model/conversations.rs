@@ -199,7 +199,7 @@ pub async fn backfill(messages: RwSignal<Vec<Summary>>) {
             break;
         }
         found.extend(ids);
-        if (n + 1) * SLICE % SHOWN_EVERY == 0 {
+        if ((n + 1) * SLICE).is_multiple_of(SHOWN_EVERY) {
             show(messages, &mut found);
         }
         gloo_timers::future::TimeoutFuture::new(0).await;
