@@ -6,6 +6,7 @@ mod common;
 
 use common::fresh_store;
 use postbag_web::mail::summarize;
+use postbag_web::search::indexer::index_slice;
 use postbag_web::store::{
     ARCHIVE, INBOX, MessageKey, Rule, RuleField, RuleTest, Store, TRASH, UserFolder,
 };
@@ -270,4 +271,48 @@ async fn rules_keep_the_order_given() {
         [0, 1]
     );
     assert_eq!(stored[0].id, "c");
+}
+
+/// Runs the indexer until its queue is empty.
+async fn index_everything(store: &Store) {
+    for _ in 0..1000 {
+        if store.index_pending().await.unwrap() == 0 {
+            return;
+        }
+        index_slice(store).await.unwrap();
+    }
+    panic!("the search queue never emptied");
+}
+
+/// The UIDLs whose postings hold `term`, sorted.
+async fn indexed(store: &Store, term: &str) -> Vec<String> {
+    let (keys, _) = store.postings(term, false, 1000).await.unwrap();
+    let mut uidls: Vec<String> = keys.into_iter().map(|(_, u)| u).collect();
+    uidls.sort();
+    uidls
+}
+
+#[wasm_bindgen_test]
+async fn copies_are_indexed_and_mail_deleted_for_good_leaves_the_index() {
+    let store = store_with("folders-search", 2).await;
+    index_everything(&store).await;
+    assert_eq!(indexed(&store, "lorem").await, ["u1", "u2"]);
+    // A copy is found under its own key, in the folder it was copied to.
+    let copies = store
+        .copy_messages(&[key("u1")], ARCHIVE, NOW)
+        .await
+        .unwrap();
+    index_everything(&store).await;
+    let copy = copies[0].uidl.clone();
+    let mut want = vec![copy.clone(), "u1".to_string(), "u2".to_string()];
+    want.sort();
+    assert_eq!(indexed(&store, "lorem").await, want, "the copy is indexed");
+    // Deleted for good (Empty Trash): no posting of its words stays behind.
+    store
+        .delete_for_good(&[key("u2"), (A.into(), copy)], |_| false)
+        .await
+        .unwrap();
+    index_everything(&store).await;
+    assert_eq!(indexed(&store, "lorem").await, ["u1"]);
+    assert_eq!(indexed(&store, "sender").await, ["u1"], "each of its terms");
 }

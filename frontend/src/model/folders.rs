@@ -231,7 +231,10 @@ impl Model {
             .copy_messages(&keys, &folder, js_sys::Date::now())
             .await
         {
-            Ok(copies) => self.after_change(&copies, &[]),
+            Ok(copies) => {
+                self.after_change(&copies, &[]);
+                self.index_soon(); // the copies are queued for the search index
+            }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
     }
@@ -246,7 +249,10 @@ impl Model {
             .delete_for_good(&keys, |account| self.mirrors(account))
             .await
         {
-            Ok(()) => self.after_change(&[], &keys),
+            Ok(()) => {
+                self.after_change(&[], &keys);
+                self.index_soon(); // their postings go
+            }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
     }

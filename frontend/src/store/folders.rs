@@ -13,6 +13,7 @@ use web_sys::IdbTransactionMode;
 use super::idb::{self, key2};
 use super::messages::js;
 use super::schema::{BODIES, FOLDERS, PENDING_DELETES, SUMMARIES};
+use super::search::{SEARCH_QUEUE, queue_in};
 use super::{INBOX, MessageKey, PendingDelete, Store, StoreError, Summary, is_received};
 
 /// Where archived mail goes.
@@ -144,13 +145,17 @@ impl Store {
     }
 
     /// Reads each summary of `keys` and writes what `change` makes of it; a `Some(uidl)`
-    /// beside a written summary copies that message's bytes to the written key.
+    /// beside a written summary copies that message's bytes to the written key and queues
+    /// the new key for the search index (a move keeps its postings: `in:` reads the summary).
     async fn rewrite(
         &self,
         keys: &[MessageKey],
         mut change: impl FnMut(Summary) -> Vec<(Summary, Option<String>)>,
     ) -> Result<Vec<(Summary, Option<String>)>, StoreError> {
-        let tx = self.tx(&[SUMMARIES, BODIES], IdbTransactionMode::Readwrite)?;
+        let tx = self.tx(
+            &[SUMMARIES, BODIES, SEARCH_QUEUE],
+            IdbTransactionMode::Readwrite,
+        )?;
         let written = async {
             let summaries = tx.object_store(SUMMARIES).map_err(js)?;
             let bodies = tx.object_store(BODIES).map_err(js)?;
@@ -172,6 +177,7 @@ impl Store {
                             bodies
                                 .put_with_key(&body, &key2(&s.account, &s.uidl))
                                 .map_err(js)?;
+                            queue_in(&tx, &s.account, &s.uidl)?;
                         }
                     }
                     written.push((s, bytes_of));
@@ -199,7 +205,7 @@ impl Store {
         mirror: impl Fn(&str) -> bool,
     ) -> Result<(), StoreError> {
         let tx = self.tx(
-            &[SUMMARIES, BODIES, PENDING_DELETES],
+            &[SUMMARIES, BODIES, PENDING_DELETES, SEARCH_QUEUE],
             IdbTransactionMode::Readwrite,
         )?;
         idb::write_all(&tx, |tx| {
@@ -207,6 +213,8 @@ impl Store {
             let bodies = tx.object_store(BODIES).map_err(js)?;
             let pending = tx.object_store(PENDING_DELETES).map_err(js)?;
             for (account, uidl) in keys {
+                // Its postings go when the indexer finds the bytes gone.
+                queue_in(tx, account, uidl)?;
                 let key = key2(account, uidl);
                 summaries.delete(&key).map_err(js)?;
                 bodies.delete(&key).map_err(js)?;
