@@ -6,11 +6,14 @@
 mod common;
 
 use common::fresh_store;
+use leptos::prelude::*;
 use postbag_web::mail::summarize;
-use postbag_web::search::find::find;
+use postbag_web::model::{Found, Hits, Model, set_store};
+use postbag_web::search::find::{find, find_unless, scope};
 use postbag_web::search::indexer::index_slice;
 use postbag_web::search::parse;
-use postbag_web::store::{NewMessage, Store, Summary, schema};
+use postbag_web::store::search::{INDEXED_HEAD, SLICE_BYTES};
+use postbag_web::store::{NewMessage, Store, Summary, TRASH, UserFolder, schema};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -228,4 +231,153 @@ async fn mail_stored_before_search_is_indexed_after_the_upgrade() {
     index_everything(&store).await;
     check(&store, &list, "narwhal", &["html"]).await;
     check(&store, &list, "flamingo", &["attached"]).await;
+}
+
+/// A message of about `mb` MB whose first line of text holds `first` and whose last holds
+/// `last`, in lines of 100 bytes.
+fn large(mb: usize, first: &str, last: &str) -> Vec<u8> {
+    let mut raw = format!(
+        "From: Big <big@example.org>\r\nTo: me@example.org\r\nSubject: Log\r\n\
+Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain\r\n\r\n{first}\r\n"
+    )
+    .into_bytes();
+    let line = format!("{}\r\n", "x".repeat(98));
+    while raw.len() < mb * 1_000_000 {
+        raw.extend_from_slice(line.as_bytes());
+    }
+    raw.extend_from_slice(format!("{last}\r\n").as_bytes());
+    raw
+}
+
+#[wasm_bindgen_test]
+async fn large_messages_are_indexed_in_bounded_slices() {
+    let store = fresh_store("search-large").await;
+    let batch: Vec<NewMessage> = (0..3)
+        .map(|i| {
+            let raw = large(20, "quokka", "wombat");
+            NewMessage {
+                summary: summarize(&raw, ACCOUNT, &format!("big{i}"), 1.0),
+                raw,
+                server_size: None,
+            }
+        })
+        .collect();
+    store.commit_messages(&batch, 1.0).await.unwrap();
+    // The slice plan: three 20 MB messages are not read at once, nor any of them whole.
+    let slice = store.index_queue(24).await.unwrap();
+    let heads: Vec<usize> = slice
+        .iter()
+        .map(|(_, _, raw)| raw.as_ref().unwrap().len())
+        .collect();
+    assert!(!heads.is_empty());
+    assert!(
+        heads.iter().sum::<usize>() <= SLICE_BYTES,
+        "slice holds {heads:?}"
+    );
+    for (_, _, raw) in &slice {
+        let raw = raw.as_ref().unwrap();
+        assert!(raw.len() <= INDEXED_HEAD);
+        assert!(raw.ends_with(b"\r\n"), "a head ends on a whole line");
+    }
+    index_everything(&store).await;
+    let list = store.list(ACCOUNT).await.unwrap();
+    // The start is searchable, the text past the indexed head is not (docs/search-index.md).
+    check(&store, &list, "quokka", &["big0", "big1", "big2"]).await;
+    check(&store, &list, "wombat", &[]).await;
+    check(&store, &list, "\"quokka\"", &["big0", "big1", "big2"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_superseded_query_gives_up() {
+    let (store, list) = stored("search-superseded").await;
+    index_everything(&store).await;
+    let query = parse("\"quarterly report\"").unwrap();
+    let asked = std::cell::Cell::new(0);
+    // Superseded once the postings were read: the phrase check reads no message.
+    let superseded = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 1
+    };
+    let hits = find_unless(&store, &query, &list, &superseded)
+        .await
+        .unwrap();
+    assert_eq!(hits, None);
+    assert_eq!(
+        asked.get(),
+        2,
+        "asked before the postings and before the first message"
+    );
+    let hits = find_unless(&store, &query, &list, &|| false).await.unwrap();
+    assert_eq!(hits.unwrap().keys.len(), 1);
+}
+
+/// The UIDLs a search box text finds with `shown` on screen, as the app asks (`scope`).
+async fn search_from(
+    store: &Store,
+    list: &[Summary],
+    shown: &str,
+    folders: &[UserFolder],
+    text: &str,
+) -> Vec<String> {
+    let mut query = parse(text).unwrap();
+    let scoped = scope(&mut query, list, shown, folders);
+    let hits = find(store, &query, &scoped).await.unwrap();
+    let mut uidls: Vec<String> = hits.keys.into_iter().map(|(_, uidl)| uidl).collect();
+    uidls.sort();
+    uidls
+}
+
+#[wasm_bindgen_test]
+async fn a_search_looks_in_every_folder_and_in_names_the_users_folders() {
+    let (store, _) = stored("search-folders").await;
+    let work = UserFolder {
+        id: "f1733150000000k3x9".into(),
+        name: "Work".into(),
+    };
+    store.put_folder(&work).await.unwrap();
+    let key = |uidl: &str| (ACCOUNT.to_string(), uidl.to_string());
+    store
+        .move_messages(&[key("b64")], "archive", 2.0)
+        .await
+        .unwrap();
+    store
+        .move_messages(&[key("attached")], &work.id, 2.0)
+        .await
+        .unwrap();
+    store
+        .move_messages(&[key("html")], TRASH, 2.0)
+        .await
+        .unwrap();
+    index_everything(&store).await;
+    let list = store.list(ACCOUNT).await.unwrap();
+    let folders = store.folders().await.unwrap();
+    // Typed in Inbox: archived mail and the user's folder's mail are found, Trash is not.
+    assert_eq!(
+        search_from(&store, &list, "inbox", &folders, "octopus").await,
+        ["attached", "b64"]
+    );
+    assert_eq!(
+        search_from(&store, &list, "inbox", &folders, "narwhal").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        search_from(&store, &list, "trash", &folders, "narwhal").await,
+        ["html"]
+    );
+    assert_eq!(
+        search_from(&store, &list, "inbox", &folders, "in:archive octopus").await,
+        ["b64"]
+    );
+    assert_eq!(
+        search_from(&store, &list, "inbox", &folders, "in:Work").await,
+        ["attached"]
+    );
+    assert_eq!(
+        search_from(&store, &list, "archive", &folders, "in:work octopus").await,
+        ["attached"]
+    );
+    assert_eq!(
+        search_from(&store, &list, "inbox", &folders, "in:trash narwhal").await,
+        ["html"]
+    );
 }

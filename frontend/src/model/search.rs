@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use super::{Model, store};
 pub use crate::search::find::Hits;
-use crate::search::find::find;
+use crate::search::find::{find_unless, scope};
 use crate::search::indexer::index_slice;
 use crate::search::parse;
 use crate::store::Summary;
@@ -37,6 +37,8 @@ thread_local! {
     /// Whether this tab's indexer runs, and whether it was asked to look again.
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// The search box's texts so far: a query runs only while it answers the latest.
+    static QUERIES: Cell<u64> = const { Cell::new(0) };
 }
 
 impl Model {
@@ -45,13 +47,19 @@ impl Model {
         self.index_soon();
         Effect::new(move |_| {
             let text = self.search.get();
+            // Every new text supersedes the query running: it stops at its next check.
+            let generation = QUERIES.with(|g| g.get() + 1);
+            QUERIES.with(|g| g.set(generation));
             spawn_local(async move {
                 gloo_timers::future::TimeoutFuture::new(DEBOUNCE_MS).await;
-                if self.search.get_untracked() != text {
+                let superseded = move || QUERIES.with(Cell::get) != generation;
+                if superseded() {
                     return; // typing went on: the later text runs
                 }
-                let result = run(self, &text).await;
-                if self.search.get_untracked() == text {
+                let Some(result) = run(self, &text, &superseded).await else {
+                    return;
+                };
+                if !superseded() {
                     self.found.set(Some(Found { text, result }));
                 }
             });
@@ -147,11 +155,25 @@ async fn index_all(model: Model) -> Result<(), String> {
     }
 }
 
-/// Answers one search box text.
-async fn run(model: Model, text: &str) -> Result<Hits, String> {
-    let query = parse(text).map_err(|e| e.to_string())?;
-    let all = model.messages.get_untracked();
-    find(&store(), &query, &all)
+/// Answers one search box text over every folder of the accounts on screen (`find::scope`),
+/// or `None` once a newer text superseded it.
+async fn run(
+    model: Model,
+    text: &str,
+    superseded: &dyn Fn() -> bool,
+) -> Option<Result<Hits, String>> {
+    let mut query = match parse(text) {
+        Ok(q) => q,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let shown = model.folder.get_untracked();
+    let list = model.user_folders.with_untracked(|folders| {
+        model
+            .messages
+            .with_untracked(|all| scope(&mut query, all, &shown, folders))
+    });
+    find_unless(&store(), &query, &list, superseded)
         .await
         .map_err(|e| e.to_string())
+        .transpose()
 }

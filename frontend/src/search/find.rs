@@ -5,12 +5,15 @@ use std::collections::{HashMap, HashSet};
 
 use super::Query;
 use super::document::holds_phrases;
+use crate::store::search::INDEXED_HEAD;
 use crate::store::{MessageKey, Store, StoreError, Summary};
+use crate::store::{TRASH, UserFolder};
 
 /// Postings read per term at most: a two-letter prefix cannot read the whole index.
 const POSTINGS_LIMIT: u32 = 200_000;
-/// Candidates whose decoded text is read for a phrase check (newest first).
-const PHRASE_CHECKS: usize = 400;
+/// Message bytes read for phrase checks per query (newest candidates first, each at most its
+/// indexed head): a count let 400 large messages be read and parsed for one keystroke.
+const PHRASE_BYTES: usize = 24 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Hits {
@@ -24,10 +27,27 @@ pub struct Hits {
 
 /// The messages of `list` that `query` finds, best first.
 pub async fn find(store: &Store, query: &Query, list: &[Summary]) -> Result<Hits, StoreError> {
+    Ok(find_unless(store, query, list, &|| false)
+        .await?
+        .expect("never superseded"))
+}
+
+/// [`find`], given up (`None`) as soon as `superseded` says a newer query replaced this one:
+/// it is asked between postings reads and between the messages read for a phrase check, so
+/// typing a phrase never leaves older scans running behind the newest.
+pub async fn find_unless(
+    store: &Store,
+    query: &Query,
+    list: &[Summary],
+    superseded: &dyn Fn() -> bool,
+) -> Result<Option<Hits>, StoreError> {
     let mut cut = false;
     let mut candidates: Option<HashSet<MessageKey>> = None;
     // Each word's postings, intersected; the first empty intersection ends it.
     for word in &query.words {
+        if superseded() {
+            return Ok(None);
+        }
         let (keys, limited) = store
             .postings(&word.key(), word.prefix, POSTINGS_LIMIT)
             .await?;
@@ -56,22 +76,36 @@ pub async fn find(store: &Store, query: &Query, list: &[Summary]) -> Result<Hits
     found.sort_by(|a, b| crate::store::newest_first(a, b));
     if !query.phrases.is_empty() {
         let mut kept = Vec::new();
-        for s in found.iter().take(PHRASE_CHECKS) {
-            if let Some(raw) = store.raw(&s.account, &s.uidl).await?
+        let mut budget = PHRASE_BYTES;
+        let mut checked = 0;
+        for s in &found {
+            let cost = (s.size as usize).min(INDEXED_HEAD);
+            if cost > budget {
+                break;
+            }
+            if superseded() {
+                return Ok(None);
+            }
+            budget -= cost;
+            checked += 1;
+            if let Some(raw) = store.body_head(&s.account, &s.uidl, INDEXED_HEAD).await?
                 && holds_phrases(&raw, &query.phrases)
             {
                 kept.push(*s);
             }
         }
-        cut |= found.len() > PHRASE_CHECKS;
+        cut |= checked < found.len();
         found = kept;
     }
+    if superseded() {
+        return Ok(None);
+    }
     let ranked = rank(store, query, found).await?;
-    Ok(Hits {
+    Ok(Some(Hits {
         keys: ranked,
         terms: query.highlight_terms(),
         cut,
-    })
+    }))
 }
 
 /// Best first: each free word found in the subject weighs 3, in the sender 2; then newest
@@ -115,8 +149,30 @@ fn filters(query: &Query, s: &Summary) -> bool {
         && query.folder.as_deref().is_none_or(|f| in_folder(s, f))
 }
 
-/// `in:` names a folder (`inbox`, `archive`, `trash`, or a folder of the user's by its id),
-/// or an account by its address; `in:imported` is imported mail.
+/// Where a search looks, given the folder on screen and the user's folders. It names the
+/// folder of `in:` by its id (the user types "in:Work"; mail is filed under `f<ms><rand>`);
+/// and without `in:` it keeps every folder of `list` but Trash (Trash too while it is the one
+/// shown), the way a mail client's "All mail" does, not just the tab the search was typed in.
+pub fn scope(
+    query: &mut Query,
+    list: &[Summary],
+    shown: &str,
+    folders: &[UserFolder],
+) -> Vec<Summary> {
+    if let Some(name) = &query.folder
+        && let Some(f) = folders.iter().find(|f| f.name.to_lowercase() == *name)
+    {
+        query.folder = Some(f.id.clone());
+    }
+    let trash = query.folder.is_some() || shown == TRASH;
+    list.iter()
+        .filter(|s| trash || s.folder != TRASH)
+        .cloned()
+        .collect()
+}
+
+/// `in:` names a folder (`inbox`, `archive`, `trash`, or a folder of the user's by its id
+/// once [`scope`] has named it), or an account by its address; `in:imported` is imported mail.
 fn in_folder(s: &Summary, folder: &str) -> bool {
     s.folder.eq_ignore_ascii_case(folder) || s.account.eq_ignore_ascii_case(folder)
 }

@@ -24,6 +24,13 @@ pub const SEARCH_POSTINGS: &str = "search_postings";
 pub const SEARCH_TERMS: &str = "search_terms";
 pub const SEARCH_QUEUE: &str = "search_queue";
 
+/// Bytes of a message that are indexed and checked for phrases: its headers, and its text and
+/// attachment names as far as they lie within them (mail-parser would otherwise decode all of
+/// a 128 MiB message at once; a text that long is searchable in its start).
+pub const INDEXED_HEAD: usize = 4 * 1024 * 1024;
+/// Message bytes one indexer slice holds at most (the heads it reads).
+pub const SLICE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The migration that adds the index: three stores, and every stored message queued, so mail
 /// stored before search existed is indexed too (with progress, by the indexer).
 pub fn migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
@@ -101,12 +108,15 @@ impl Store {
         Ok(idb::request(&count).await?.as_f64().unwrap_or(0.0) as u64)
     }
 
-    /// The first `n` queued messages, their stamps and their bytes (`None`: deleted).
+    /// Up to `n` queued messages, their stamps and the first [`INDEXED_HEAD`] bytes of each
+    /// (`None`: deleted). Bodies are read one at a time, each in its own transaction, and the
+    /// slice stops before its heads could pass [`SLICE_BYTES`]: a message may be 128 MiB, and
+    /// 24 of them read at once took the tab out of memory.
     pub async fn index_queue(
         &self,
         n: u32,
     ) -> Result<Vec<(MessageKey, f64, Option<Vec<u8>>)>, StoreError> {
-        let tx = self.tx(&[SEARCH_QUEUE, BODIES], IdbTransactionMode::Readonly)?;
+        let tx = self.tx(&[SEARCH_QUEUE], IdbTransactionMode::Readonly)?;
         let queue = tx.object_store(SEARCH_QUEUE).map_err(js)?;
         let keys = queue
             .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, n)
@@ -116,18 +126,46 @@ impl Store {
             .map_err(js)?;
         let keys: Vec<MessageKey> = idb::from_js(&idb::request(&keys).await?)?;
         let stamps: Vec<f64> = idb::from_js(&idb::request(&stamps).await?)?;
-        let bodies = tx.object_store(BODIES).map_err(js)?;
-        let reads = keys
-            .iter()
-            .map(|(a, u)| bodies.get(&key2(a, u)).map_err(js))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::with_capacity(keys.len());
-        for ((key, stamp), read) in keys.into_iter().zip(stamps).zip(reads) {
-            let value = idb::request(&read).await?;
-            let raw = (!value.is_undefined()).then(|| js_sys::Uint8Array::new(&value).to_vec());
+        let mut held = 0;
+        for (key, stamp) in keys.into_iter().zip(stamps) {
+            if held + INDEXED_HEAD > SLICE_BYTES {
+                break; // the next head might not fit: the next slice reads it
+            }
+            let raw = self.body_head(&key.0, &key.1, INDEXED_HEAD).await?;
+            held += raw.as_ref().map_or(0, Vec::len);
             out.push((key, stamp, raw));
         }
         Ok(out)
+    }
+
+    /// The first `max` bytes of a message, cut after its last whole line within them
+    /// (mail-parser reads a cut-off MIME structure as far as it goes); `None` once deleted.
+    /// Only the head is copied out of the JS heap.
+    pub async fn body_head(
+        &self,
+        account: &str,
+        uidl: &str,
+        max: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.tx(&[BODIES], IdbTransactionMode::Readonly)?;
+        let read = tx
+            .object_store(BODIES)
+            .and_then(|b| b.get(&key2(account, uidl)))
+            .map_err(js)?;
+        let value = idb::request(&read).await?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        let bytes = js_sys::Uint8Array::new(&value);
+        if bytes.length() as usize <= max {
+            return Ok(Some(bytes.to_vec()));
+        }
+        let mut head = bytes.subarray(0, max as u32).to_vec();
+        if let Some(end) = head.iter().rposition(|b| *b == b'\n') {
+            head.truncate(end + 1);
+        }
+        Ok(Some(head))
     }
 
     /// Writes the index entries of `updates` in one transaction: the old postings of each

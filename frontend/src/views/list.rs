@@ -130,9 +130,14 @@ pub fn MessageList() -> impl IntoView {
                                     };
                                     let account = shows_account(model, &m.account)
                                         .then(|| model.account_label(&m.account));
+                                    let folder = model
+                                        .search
+                                        .with_untracked(|t| !t.trim().is_empty())
+                                        .then(|| model.folder_name(&m.folder));
                                     // Ticked for a bulk action (`views/folders.rs`).
                                     // Each row names its account once mail of more than one
-                                    // account (or of a removed one) can share the list.
+                                    // account (or of a removed one) can share the list,
+                                    // and its folder while a search (over every folder) shows.
                                     view! {
                                         <div
                                             role="option"
@@ -204,6 +209,10 @@ pub fn MessageList() -> impl IntoView {
                                                     .clone()
                                                     .map(|a| {
                                                         view! { <span class="account-tag">{a}</span> }
+                                                    })}
+                                                {folder
+                                                    .map(|f| {
+                                                        view! { <span class="folder-tag">{f}</span> }
                                                     })}
                                                 <span class="date">{short_date(m.date)}</span>
                                             </div>
