@@ -105,6 +105,9 @@ async function signInInPopup(page, click, logs) {
   await click();
   const popup = await popupOpened;
   popup.on('console', (m) => logs.push(m.text()));
+  // The provider's pages send COOP same-origin, which cuts the popup off from the app (it reads
+  // as closed): the app keeps waiting for the answer, with a way to give up.
+  await page.getByRole('button', { name: 'Cancel sign-in' }).waitFor({ timeout: 10000 });
   const login = popup.locator('input[name=login]');
   const consent = popup.getByRole('button', { name: 'Continue' });
   await login.or(consent).first().waitFor({ timeout: 20000 });

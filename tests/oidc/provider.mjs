@@ -92,6 +92,13 @@ const provider = new Provider(issuer, {
 });
 // The package reports server errors through this event; tell only their class, never a body.
 provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc provider: ${err.name}\n`));
+// Its pages send Cross-Origin-Opener-Policy: same-origin, as large providers' sign-in pages do:
+// the popup is cut off from the app (which reads it as closed), and the answer must still
+// arrive through the callback page's BroadcastChannel.
+provider.use(async (ctx, next) => {
+  await next();
+  ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+});
 server.on('request', provider.callback());
 
 process.stdout.write(`${JSON.stringify({

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::account::oauth::{Client, Grant, sign_in};
+use crate::account::oauth::{Client, Grant, cancel_sign_in, sign_in};
 use crate::model::{CheckLine, Model, listed_clients};
 use crate::views::ErrorBanner;
 
@@ -73,6 +73,7 @@ pub fn SignInWith(
                     }
                 })
         }}
+        {move || run.pending().get().then(waiting_for_sign_in)}
         {status}
         <ErrorBanner error=error />
     }
@@ -121,6 +122,21 @@ pub fn SignInAgain() -> impl IntoView {
                 </button>
             </div>
         </For>
+        {move || again.pending().get().then(waiting_for_sign_in)}
         <ErrorBanner error=error />
+    }
+}
+
+/// While a sign-in runs: where it happens, and the only way to end it early. The window's
+/// closing does not end it: a provider may cut the window off from this page
+/// (`Cross-Origin-Opener-Policy`), which then cannot tell that from the user closing it.
+fn waiting_for_sign_in() -> impl IntoView {
+    view! {
+        <p class="hint" role="status">
+            "Finish signing in in the provider's window. Closed it, or changed your mind? "
+            <button type="button" class="secondary" on:click=move |_| cancel_sign_in()>
+                "Cancel sign-in"
+            </button>
+        </p>
     }
 }

@@ -6,8 +6,13 @@
 //! same-origin documents share, and one that still works when the provider's pages cut the
 //! popup's link to its opener (`Cross-Origin-Opener-Policy`). A message whose `state` is not
 //! this sign-in's is ignored (another tab's sign-in); the code is used once, here.
+//!
+//! The popup's `closed` cannot end a sign-in: a provider that sends
+//! `Cross-Origin-Opener-Policy: same-origin` cuts the popup off from this page, which then
+//! reads it as closed while the user is still signing in there. Only the answer,
+//! [`cancel_sign_in`] (the user's "Cancel sign-in") or [`GIVE_UP_MS`] end it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
@@ -22,10 +27,21 @@ use super::{Client, OAuthError, discovery, error_code, http, pkce};
 const CHANNEL: &str = "postbag-oauth";
 /// The callback page, beside index.html.
 const CALLBACK: &str = "/oauth-callback.html";
-/// How often the popup is looked at (closed by the user?).
+/// How often the answer and a cancel are looked for.
 const POLL_MS: u32 = 250;
 /// A sign-in left open this long is abandoned (the provider's own pages time out sooner).
 const GIVE_UP_MS: f64 = 10.0 * 60_000.0;
+
+thread_local! {
+    /// Set by "Cancel sign-in"; cleared when a sign-in starts.
+    static CANCELLED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The user's "Cancel sign-in": the sign-in running in this tab ends as
+/// [`OAuthError::Cancelled`] (its window, if still reachable, is closed).
+pub fn cancel_sign_in() {
+    CANCELLED.with(|c| c.set(true));
+}
 
 /// What a sign-in gives: the client it went through and the tokens.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +79,7 @@ pub async fn sign_in(client: &Client, login_hint: &str) -> Result<Grant, OAuthEr
     // The popup opens first, synchronously in the click, on a blank page; discovery runs
     // while it shows, then it is sent to the provider.
     let window = web_sys::window().ok_or(OAuthError::PopupBlocked)?;
+    CANCELLED.with(|c| c.set(false));
     let popup = window
         .open_with_url_and_target_and_features(
             "about:blank",
@@ -138,10 +155,8 @@ async fn run(
         if let Some(r) = returned.borrow_mut().take() {
             break Ok(r);
         }
-        if popup.closed().unwrap_or(true) {
-            // The last message may have come with the close.
-            TimeoutFuture::new(POLL_MS).await;
-            break returned.borrow_mut().take().ok_or(OAuthError::Cancelled);
+        if CANCELLED.with(Cell::get) {
+            break Err(OAuthError::Cancelled);
         }
         if js_sys::Date::now() - started > GIVE_UP_MS {
             break Err(OAuthError::TimedOut);

@@ -24,7 +24,7 @@ pub mod tokens;
 use serde::Deserialize;
 
 pub use discovery::Endpoints;
-pub use flow::{Grant, redirect_uri, sign_in, token_endpoint};
+pub use flow::{Grant, cancel_sign_in, redirect_uri, sign_in, token_endpoint};
 pub use tokens::{Tokens, refresh};
 
 use crate::store::{OAuthLogin, OAuthProvider};
@@ -139,7 +139,7 @@ pub enum OAuthError {
     NoRandomness,
     #[error("The browser blocked the sign-in window: allow pop-ups for this site and try again.")]
     PopupBlocked,
-    #[error("Sign-in was cancelled (the window was closed).")]
+    #[error("Sign-in was cancelled.")]
     Cancelled,
     #[error("Sign-in took too long; try again.")]
     TimedOut,
