@@ -311,6 +311,7 @@ impl Model {
                             self.account.set(accounts.first().cloned());
                             self.accounts.set(accounts);
                             self.screen.set(Screen::Mailbox);
+                            self.load_folders().await;
                             self.reload().await;
                             self.start_folders().await;
                             self.start_checking();
@@ -419,13 +420,14 @@ impl Model {
         let found = self.messages.with(|all| self.searched(all));
         // Received mail: the folder shown; imported mail: all of it but what is in Trash.
         let (folder, imported) = (self.folder.get(), self.imported_shown.get());
+        let user = self.user_folders.get();
         found
             .into_iter()
             .filter(|m| {
                 if imported {
                     m.folder != TRASH
                 } else {
-                    m.folder == folder
+                    folders::folder_of(m, &user) == folder
                 }
             })
             .collect()

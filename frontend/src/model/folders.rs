@@ -20,6 +20,9 @@ const SHOWN_KEY: &str = "postbag.folder";
 const TRASH_DAYS_KEY: &str = "postbag.trash-days";
 /// Mail stays in Trash this many days unless the user chose otherwise.
 pub const DEFAULT_TRASH_DAYS: u32 = 30;
+/// The days Settings accepts.
+const MIN_TRASH_DAYS: u32 = 1;
+const MAX_TRASH_DAYS: u32 = 3650;
 /// How often an open Postbag looks for mail due to leave Trash (besides at start).
 const TRASH_CHECK_MS: u32 = 60 * 60 * 1000;
 /// The longest folder name (it is a tab's label).
@@ -67,11 +70,21 @@ pub fn check_name(
     Ok(name)
 }
 
-/// Unread messages per folder among `messages`.
-pub fn unread_in(messages: &[Summary], folder: &str) -> usize {
+/// The folder whose list holds `m`: its own, or Inbox when no folder has that id (any more):
+/// a sync may file mail by a rule into a folder deleted since the sync started, a tab may
+/// move mail into one another tab deleted. Such mail shows, counts and is searched in Inbox
+/// rather than nowhere.
+pub fn folder_of<'a>(m: &'a Summary, user: &[UserFolder]) -> &'a str {
+    let known =
+        BUILT_IN.iter().any(|(b, _)| *b == m.folder) || user.iter().any(|f| f.id == m.folder);
+    if known { &m.folder } else { INBOX }
+}
+
+/// Unread messages per folder among `messages` (`user`: the user's folders).
+pub fn unread_in(messages: &[Summary], folder: &str, user: &[UserFolder]) -> usize {
     messages
         .iter()
-        .filter(|m| m.folder == folder && !m.read)
+        .filter(|m| folder_of(m, user) == folder && !m.read)
         .count()
 }
 
@@ -99,15 +112,27 @@ pub(super) fn last_shown() -> String {
 
 /// The days mail stays in Trash.
 pub(super) fn trash_days() -> u32 {
-    local_storage()
-        .and_then(|s| s.get_item(TRASH_DAYS_KEY).ok().flatten())
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(DEFAULT_TRASH_DAYS)
+    trash_days_from(
+        local_storage()
+            .and_then(|s| s.get_item(TRASH_DAYS_KEY).ok().flatten())
+            .as_deref(),
+    )
+}
+
+/// The days stored as `stored`, within what Settings allows: localStorage is anyone's to
+/// edit, and 0 would empty Trash at the next start.
+fn trash_days_from(stored: Option<&str>) -> u32 {
+    stored
+        .and_then(|d| d.trim().parse::<u32>().ok())
+        .map_or(DEFAULT_TRASH_DAYS, |d| {
+            d.clamp(MIN_TRASH_DAYS, MAX_TRASH_DAYS)
+        })
 }
 
 impl Model {
-    /// Loads the user's folders, then empties what is due from Trash, now and every hour.
-    pub(super) async fn start_folders(self) {
+    /// Loads the user's folders and rules. Before the list: mail in a folder not known yet
+    /// would show in Inbox until they came ([`folder_of`]).
+    pub(super) async fn load_folders(self) {
         match store().folders().await {
             Ok(folders) => self.user_folders.set(folders),
             Err(e) => return self.storage_error.set(Some(e.to_string())),
@@ -119,8 +144,12 @@ impl Model {
         }
         match store().rules().await {
             Ok(rules) => self.rules.set(rules),
-            Err(e) => return self.storage_error.set(Some(e.to_string())),
+            Err(e) => self.storage_error.set(Some(e.to_string())),
         }
+    }
+
+    /// Empties what is due from Trash, now and every hour.
+    pub(super) async fn start_folders(self) {
         self.empty_due_trash().await;
         let ticker = gloo_timers::callback::Interval::new(TRASH_CHECK_MS, move || {
             spawn_local(self.empty_due_trash());
@@ -304,7 +333,7 @@ impl Model {
 
     /// Sets the days mail stays in Trash (1 to 3650) and empties what that makes due.
     pub fn set_trash_days(self, days: u32) {
-        let days = days.clamp(1, 3650);
+        let days = days.clamp(MIN_TRASH_DAYS, MAX_TRASH_DAYS);
         if let Some(s) = local_storage() {
             let _ = s.set_item(TRASH_DAYS_KEY, &days.to_string());
         }
@@ -431,6 +460,48 @@ mod tests {
             check_name(&"x".repeat(61), &mine, None),
             Err(NameError::TooLong)
         );
+    }
+
+    #[test]
+    fn mail_in_a_folder_that_is_gone_shows_in_inbox() {
+        let mine = [UserFolder {
+            id: "f1".into(),
+            name: "Receipts".into(),
+        }];
+        let raw = b"From: a@example.org\r\nSubject: s\r\n\r\nx\r\n";
+        let mut m = crate::mail::summarize(raw, "a", "u1", 1.0);
+        let mut in_folder = |folder: &str, read: bool| {
+            m.folder = folder.into();
+            m.read = read;
+            m.clone()
+        };
+        let all = [
+            in_folder("f1", false),
+            in_folder("f-deleted", false),
+            in_folder(TRASH, false),
+            in_folder("f-deleted", true),
+        ];
+        let placed: Vec<&str> = all.iter().map(|m| folder_of(m, &mine)).collect();
+        assert_eq!(placed, ["f1", INBOX, TRASH, INBOX]);
+        assert_eq!(unread_in(&all, INBOX, &mine), 1);
+        assert_eq!(unread_in(&all, "f1", &mine), 1);
+        // Its folder deleted: the mail counts in Inbox.
+        assert_eq!(unread_in(&all, INBOX, &[]), 2);
+        assert_eq!(unread_in(&all, "f1", &[]), 0);
+    }
+
+    #[test]
+    fn trash_days_from_storage_are_bounded() {
+        assert_eq!(trash_days_from(None), DEFAULT_TRASH_DAYS);
+        assert_eq!(trash_days_from(Some("7")), 7);
+        assert_eq!(
+            trash_days_from(Some("0")),
+            1,
+            "0 would empty Trash at start"
+        );
+        assert_eq!(trash_days_from(Some("99999999")), 3650);
+        assert_eq!(trash_days_from(Some("-3")), DEFAULT_TRASH_DAYS);
+        assert_eq!(trash_days_from(Some("soon")), DEFAULT_TRASH_DAYS);
     }
 
     #[test]

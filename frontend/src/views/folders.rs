@@ -81,7 +81,12 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
     };
     let unread = {
         let id = id.clone();
-        move || model.messages.with(|all| crate::model::unread_in(all, &id))
+        move || {
+            let user = model.user_folders.get();
+            model
+                .messages
+                .with(|all| crate::model::unread_in(all, &id, &user))
+        }
     };
     let show = {
         let id = id.clone();
