@@ -297,7 +297,7 @@ pub fn notice(n: &Notice) -> String {
             if *count == 1 { "it" } else { "them" },
             if *count == 1 { "it" } else { "them" },
         ),
-        Notice::HeadersOnly { unnamed } => {
+        Notice::HeadersOnly { unnamed, refused } => {
             let mut text = "this server has no UIDL, so Postbag tells messages apart by their \
                             Message-ID, Date, From and size (messages alike in all of them stay \
                             on the server)"
@@ -310,6 +310,17 @@ pub fn notice(n: &Notice) -> String {
                     .join(", ");
                 text.push_str(&format!(
                     "; messages {list} lack those headers and stay on the server, not downloaded"
+                ));
+            }
+            if !refused.is_empty() {
+                let list = refused
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                text.push_str(&format!(
+                    "; the server would not show the headers of messages {list} (deleted by \
+                     another program meanwhile?): not downloaded this time"
                 ));
             }
             text

@@ -53,8 +53,12 @@ pub enum Notice {
     /// the server until a later sync wrote their files.
     NotOnDisk { count: u32, cause: DiskError },
     /// The server has no UIDL: messages were named by their headers and size
-    /// (`run/no_uidl.rs`); `unnamed` lacked the headers to be told apart and were left alone.
-    HeadersOnly { unnamed: Vec<u32> },
+    /// (`run/no_uidl.rs`); `unnamed` lacked the headers to be told apart and were left alone,
+    /// as were `refused`, whose `TOP` the server refused (deleted by another program since?).
+    HeadersOnly {
+        unnamed: Vec<u32>,
+        refused: Vec<u32>,
+    },
 }
 
 #[derive(Clone, Debug, Default)]

@@ -132,6 +132,8 @@ pub struct FakeServer {
     pub no_capa: bool,
     /// TOP answers -ERR.
     pub no_top: bool,
+    /// `TOP n` answers `-ERR` for these messages only (deleted by another client since LIST).
+    pub top_err: BTreeSet<usize>,
     /// UIDL answered `-ERR` (a server without it); the DELE check then finds the message's
     /// bytes under any key.
     pub no_uidl: bool,
@@ -186,6 +188,7 @@ impl FakeServer {
             endless_fill: None,
             no_capa: false,
             no_top: false,
+            top_err: BTreeSet::new(),
             no_uidl: false,
             rewrite_on_read: false,
             read: BTreeSet::new(),
@@ -287,7 +290,7 @@ impl FakeServer {
             "TOP" => {
                 let n = arg.filter(|n| live(self, *n));
                 match n {
-                    Some(n) if !self.no_top => {
+                    Some(n) if !self.no_top && !self.top_err.contains(&n) => {
                         let raw = self.mailbox.borrow().messages[n - 1].1.clone();
                         let end = raw
                             .windows(4)

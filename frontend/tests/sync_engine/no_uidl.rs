@@ -34,7 +34,7 @@ async fn a_server_without_uidl_is_synced_by_headers_and_nothing_comes_twice() {
         .unwrap();
     assert_eq!(out.downloaded, 4);
     assert!(
-        matches!(&out.notices[..], [Notice::HeadersOnly { unnamed }] if unnamed.is_empty()),
+        matches!(&out.notices[..], [Notice::HeadersOnly { unnamed, refused }] if unnamed.is_empty() && refused.is_empty()),
         "{:?}",
         out.notices
     );
@@ -100,7 +100,7 @@ async fn messages_the_headers_cannot_tell_apart_stay_on_the_server() {
     assert!(
         out.notices
             .iter()
-            .any(|n| matches!(n, Notice::HeadersOnly { unnamed } if unnamed == &[5])),
+            .any(|n| matches!(n, Notice::HeadersOnly { unnamed, .. } if unnamed == &[5])),
         "{:?}",
         out.notices
     );
@@ -127,4 +127,33 @@ async fn a_server_without_uidl_or_top_is_refused_and_touched_nowhere() {
     assert_eq!(mailbox.borrow().count("RETR"), 0);
     assert_eq!(mailbox.borrow().deles(), 0);
     assert!(store.list(ME).await.unwrap().is_empty());
+}
+
+/// One message deleted by another program between LIST and TOP (its TOP answered -ERR): the
+/// others are named, downloaded and deleted as usual; that one is left alone this time and
+/// said so. Before, the one -ERR failed the whole sync as "neither UIDL nor TOP".
+#[wasm_bindgen_test]
+async fn one_refused_top_leaves_that_message_alone_and_syncs_the_rest() {
+    let store = fresh_store("no-uidl-one-top").await;
+    let mailbox = Mailbox::with(3, 800);
+    let mut server = without_uidl(&mailbox, &store);
+    server.top_err.insert(2);
+    let out = run(&mut server, &store, ServerPolicy::DeleteAfterDownload, NOW)
+        .await
+        .unwrap();
+    assert_eq!((out.downloaded, out.deleted_on_server), (2, 2));
+    let mb = mailbox.borrow();
+    assert!(mb.violations.is_empty(), "{:?}", mb.violations);
+    assert_eq!(
+        mb.uidls(),
+        ["uid-0002"],
+        "the refused one stays on the server"
+    );
+    assert!(
+        out.notices
+            .iter()
+            .any(|n| matches!(n, Notice::HeadersOnly { refused, .. } if refused == &[2])),
+        "{:?}",
+        out.notices
+    );
 }

@@ -7,7 +7,9 @@
 //! Conservative where the headers do not tell messages apart: a message without an identity
 //! (no Message-ID, and not both Date and From) gets no key and is left alone, neither
 //! downloaded nor deleted ([`Notice::HeadersOnly`]); two messages with one key are left alone as
-//! a shared UIDL is. A server with neither UIDL nor TOP cannot be synced ([`SyncError::NoUidl`]).
+//! a shared UIDL is. A `TOP` refused for one message (another program deleted it since LIST)
+//! leaves that one alone this time; a server that refuses `TOP` for every message has neither
+//! UIDL nor TOP and cannot be synced ([`SyncError::NoUidl`]).
 
 use postbag_protocol::pop3::{Command, CommandId};
 use sha2::{Digest, Sha256};
@@ -44,6 +46,8 @@ pub(super) struct Identify {
     pub keys: Vec<(u32, String)>,
     /// Messages without an identity: left alone.
     pub unnamed: Vec<u32>,
+    /// Messages whose `TOP` was refused: left alone this time.
+    pub refused: Vec<u32>,
 }
 
 impl Run<'_> {
@@ -56,6 +60,7 @@ impl Run<'_> {
         if sizes.is_empty() {
             self.outcome.notices.push(Notice::HeadersOnly {
                 unnamed: Vec::new(),
+                refused: Vec::new(),
             });
             return self.planned(ctx, &[], sizes).await;
         }
@@ -70,6 +75,7 @@ impl Run<'_> {
             current: Vec::new(),
             keys: Vec::new(),
             unnamed: Vec::new(),
+            refused: Vec::new(),
         });
         Ok(())
     }
@@ -100,18 +106,25 @@ impl Run<'_> {
         let Some(n) = i.owed.remove(&id) else {
             return Ok(false);
         };
-        if refused {
-            // Neither UIDL nor TOP: nothing tells this session's messages from the stored ones.
-            return Err(SyncError::NoUidl);
-        }
         let headers = std::mem::take(&mut i.current);
-        let size = i.sizes.iter().find(|(m, _)| *m == n).map(|(_, s)| *s);
-        match identity(&headers) {
-            Some(id) => i.keys.push((n, header_key(&id, size))),
-            None => i.unnamed.push(n),
+        if refused {
+            // One message's headers refused (most often: deleted by another program since
+            // LIST): only that one goes unnamed. Whether the server has TOP at all is known once
+            // every reply is in.
+            i.refused.push(n);
+        } else {
+            let size = i.sizes.iter().find(|(m, _)| *m == n).map(|(_, s)| *s);
+            match identity(&headers) {
+                Some(id) => i.keys.push((n, header_key(&id, size))),
+                None => i.unnamed.push(n),
+            }
         }
         if !i.owed.is_empty() {
             return Ok(true);
+        }
+        if i.refused.len() == i.sizes.len() {
+            // Neither UIDL nor TOP: nothing tells this session's messages from the stored ones.
+            return Err(SyncError::NoUidl);
         }
         let State::Identifying(done) = std::mem::replace(&mut self.state, State::LoggingIn) else {
             unreachable!("matched above");
@@ -120,10 +133,14 @@ impl Run<'_> {
             sizes,
             mut keys,
             unnamed,
+            mut refused,
             ..
         } = done;
         keys.sort_unstable_by_key(|(n, _)| *n);
-        self.outcome.notices.push(Notice::HeadersOnly { unnamed });
+        refused.sort_unstable();
+        self.outcome
+            .notices
+            .push(Notice::HeadersOnly { unnamed, refused });
         self.state = State::Listing { uidls: None };
         if let Mode::Sync(ctx) = self.mode {
             self.planned(&ctx, &keys, &sizes).await?;
