@@ -155,7 +155,7 @@ pub fn MessageList() -> impl IntoView {
                                             style:top=format!("{top}px")
                                             tabindex="0"
                                             aria-label=format!(
-                                                "{}{}{}, {}{}",
+                                                "{}{}{}, {}{}{}",
                                                 if unread { "Unread: " } else { "" },
                                                 if count > 1 {
                                                     format!("{count} messages from ")
@@ -167,6 +167,10 @@ pub fn MessageList() -> impl IntoView {
                                                 account
                                                     .as_ref()
                                                     .map(|a| format!(", to {a}"))
+                                                    .unwrap_or_default(),
+                                                folder
+                                                    .as_ref()
+                                                    .map(|f| format!(", in {f}"))
                                                     .unwrap_or_default(),
                                             )
                                             on:click={
@@ -211,6 +215,7 @@ pub fn MessageList() -> impl IntoView {
                                                         view! { <span class="account-tag">{a}</span> }
                                                     })}
                                                 {folder
+                                                    .clone()
                                                     .map(|f| {
                                                         view! { <span class="folder-tag">{f}</span> }
                                                     })}
