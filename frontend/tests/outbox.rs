@@ -424,7 +424,8 @@ async fn an_account_export_holds_its_sent_mail_and_no_other_account_s() {
 }
 
 /// Removing an account and deleting its mail here takes its drafts and unsent messages too
-/// (the prompt says so), bytes included; another account's stay.
+/// (the prompt says so), bytes included, in the account's own transaction (so a crash never
+/// leaves them behind to be sent once the address is added again); another account's stay.
 #[wasm_bindgen_test]
 async fn removing_an_account_with_its_mail_takes_its_drafts_and_unsent_messages() {
     let store = fresh_store("outbox-remove").await;
@@ -440,7 +441,8 @@ async fn removing_an_account_with_its_mail_takes_its_drafts_and_unsent_messages(
         .put_draft(&draft("theirs", "other@example.org".into()))
         .await
         .unwrap();
-    store.remove_unsent(&me().id).await.unwrap();
+    store.put_account(&me()).await.unwrap();
+    store.remove_account(&me().id, false).await.unwrap();
     assert!(store.outbox(&me().id).await.unwrap().is_empty());
     assert_eq!(
         store.outbox_raw(&item.id).await.unwrap(),
@@ -448,5 +450,11 @@ async fn removing_an_account_with_its_mail_takes_its_drafts_and_unsent_messages(
         "bytes gone"
     );
     assert!(store.drafts(&me().id).await.unwrap().is_empty());
+    assert_eq!(store.drafts("other@example.org").await.unwrap().len(), 1);
+    // Removed with its mail kept: its draft stays, to come back with the address.
+    store
+        .remove_account("other@example.org", true)
+        .await
+        .unwrap();
     assert_eq!(store.drafts("other@example.org").await.unwrap().len(), 1);
 }

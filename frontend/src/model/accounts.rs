@@ -115,18 +115,13 @@ impl Model {
     /// Removes the account `id` and, with [`RemovedMail::Delete`], its mail here. Nothing is
     /// deleted on the server.
     pub async fn remove_account(self, id: String, mail: RemovedMail) -> Result<(), String> {
+        // Its drafts and unsent messages go with its mail (same transaction), or stay with it
+        // (they come back when the address is added again); never left behind unseen by a
+        // choice not told.
         store()
             .remove_account(&id, mail == RemovedMail::Keep)
             .await
             .map_err(|e| e.to_string())?;
-        // Its drafts and unsent messages go with its mail, or stay with it (they come back
-        // when the address is added again); never left behind unseen by a choice not told.
-        if mail == RemovedMail::Delete {
-            store()
-                .remove_unsent(&id)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
         self.forget_checks(&id);
         self.accounts.update(|all| all.retain(|a| a.id != id));
         let first = self.accounts.with_untracked(|all| all.first().cloned());

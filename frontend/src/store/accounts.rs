@@ -5,7 +5,7 @@ use web_sys::IdbTransactionMode;
 
 use super::idb;
 use super::messages::{account_range, js};
-use super::outbox::sent_folder;
+use super::outbox::{UNSENT_STORES, delete_unsent, sent_folder, unsent_keys};
 use super::schema::{ACCOUNTS, BODIES, LEDGER, PENDING_DELETES, SUMMARIES};
 use super::search::{SEARCH_QUEUE, queue_in};
 use super::{IMPORTED, MessageKey, Store, StoreError, Summary};
@@ -41,8 +41,9 @@ impl Store {
 
     /// Removes the account `id`. With `keep_mail` its received and sent mail stay (shown in
     /// the unified inbox under its address) with its ledger, so adding the same address again
-    /// downloads nothing twice; without, they go in the same transaction as the account.
-    /// Drafts and the outbox are kept either way: unsent mail is never dropped silently.
+    /// downloads nothing twice, and so do its drafts and outbox, which come back with it.
+    /// Without, all of that goes (the prompt says so), in the same transaction as the account:
+    /// a crash never leaves unsent mail that a re-added address would send after all.
     pub async fn remove_account(&self, id: &str, keep_mail: bool) -> Result<(), StoreError> {
         if keep_mail {
             let tx = self.tx(&[ACCOUNTS], IdbTransactionMode::Readwrite)?;
@@ -54,7 +55,7 @@ impl Store {
             })
             .await;
         }
-        let stores = [
+        let mut stores = vec![
             ACCOUNTS,
             SUMMARIES,
             BODIES,
@@ -62,7 +63,9 @@ impl Store {
             PENDING_DELETES,
             SEARCH_QUEUE,
         ];
+        stores.extend(UNSENT_STORES);
         let tx = self.tx(&stores, IdbTransactionMode::Readwrite)?;
+        let unsent = unsent_keys(&tx, id).await?;
         let (mine, sent) = (account_range(id)?, account_range(&sent_folder(id))?);
         // Every removed message queued: the indexer removes its postings (bytes gone).
         let mut removed: Vec<MessageKey> = Vec::new();
@@ -92,7 +95,7 @@ impl Store {
                     .and_then(|s| s.delete(&mine))
                     .map_err(js)?;
             }
-            Ok(())
+            delete_unsent(tx, &unsent)
         })
         .await
     }

@@ -10,7 +10,7 @@
 use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use web_sys::IdbTransactionMode;
+use web_sys::{IdbTransaction, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::messages::js;
@@ -183,38 +183,6 @@ impl Store {
         .await
     }
 
-    /// Removes every draft and outbox message of `account`, bytes too, in one transaction: the
-    /// user removed the account and deleted its mail here (the prompt says these go with it).
-    pub async fn remove_unsent(&self, account: &str) -> Result<(), StoreError> {
-        let tx = self.tx(&[DRAFTS, OUTBOX, OUTBOX_RAW], IdbTransactionMode::Readwrite)?;
-        let mut ids: Vec<(&str, Vec<String>)> = Vec::new();
-        for name in [DRAFTS, OUTBOX] {
-            let keys = tx
-                .object_store(name)
-                .and_then(|s| s.index(BY_ACCOUNT))
-                .and_then(|i| i.get_all_keys_with_key(&account.into()))
-                .map_err(js)?;
-            ids.push((name, idb::from_js(&idb::request(&keys).await?)?));
-        }
-        idb::write_all(&tx, |tx| {
-            for (name, keys) in &ids {
-                let stores: &[&str] = if *name == OUTBOX {
-                    &[OUTBOX, OUTBOX_RAW]
-                } else {
-                    &[DRAFTS]
-                };
-                for store in stores {
-                    let os = tx.object_store(store).map_err(js)?;
-                    for id in keys {
-                        os.delete(&id.as_str().into()).map_err(js)?;
-                    }
-                }
-            }
-            Ok(())
-        })
-        .await
-    }
-
     /// Removes a record and its bytes (the user discarded a failed message, or dismissed a
     /// partly sent one).
     pub async fn delete_outgoing(&self, id: &str) -> Result<(), StoreError> {
@@ -234,4 +202,47 @@ impl Store {
 /// `idb::to_js` fails with a `StoreError`; inside a web-sys chain a `JsValue` is wanted.
 fn to_js_err(e: StoreError) -> JsValue {
     JsValue::from_str(&e.to_string())
+}
+
+/// The stores holding an account's unsent mail: drafts, the outbox and its bytes. Removing an
+/// account with its mail removes that too, in the same transaction ([`Store::remove_account`]).
+pub(super) const UNSENT_STORES: [&str; 3] = [DRAFTS, OUTBOX, OUTBOX_RAW];
+
+/// The keys of `account`'s drafts and outbox messages, read in `tx` (which holds
+/// [`UNSENT_STORES`]), for [`delete_unsent`].
+pub(super) async fn unsent_keys(
+    tx: &IdbTransaction,
+    account: &str,
+) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+    let mut ids = Vec::new();
+    for name in [DRAFTS, OUTBOX] {
+        let keys = tx
+            .object_store(name)
+            .and_then(|s| s.index(BY_ACCOUNT))
+            .and_then(|i| i.get_all_keys_with_key(&account.into()))
+            .map_err(js)?;
+        ids.push((name, idb::from_js(&idb::request(&keys).await?)?));
+    }
+    Ok(ids)
+}
+
+/// Deletes in `tx` what [`unsent_keys`] found, an outbox message's bytes with it.
+pub(super) fn delete_unsent(
+    tx: &IdbTransaction,
+    ids: &[(&'static str, Vec<String>)],
+) -> Result<(), StoreError> {
+    for (name, keys) in ids {
+        let stores: &[&str] = if *name == OUTBOX {
+            &[OUTBOX, OUTBOX_RAW]
+        } else {
+            &[DRAFTS]
+        };
+        for store in stores {
+            let os = tx.object_store(store).map_err(js)?;
+            for id in keys {
+                os.delete(&id.as_str().into()).map_err(js)?;
+            }
+        }
+    }
+    Ok(())
 }
