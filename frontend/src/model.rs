@@ -15,9 +15,9 @@
 //! - `reading.rs`: the reader's message, a resource on the selection.
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
+//! - `keymap.rs`: the keyboard shortcuts (pure); `commands.rs`: what they do.
 //! - `folders.rs`: the folder shown, the user's folders, ticked messages and the moves;
 //!   `rules.rs`: the rules editor's actions.
-//! - `keymap.rs`: the keyboard shortcuts (pure); `commands.rs`: what they do.
 //! - `credentials.rs`: the session's passwords and access code; `oauth.rs`: OAuth accounts'
 //!   tokens, their refresh and "Sign in again"; `export.rs`: the mbox export.
 
@@ -418,6 +418,10 @@ impl Model {
     pub fn visible(self) -> Vec<Summary> {
         // The full-text search's answer (`model/search.rs`), or the whole list.
         let found = self.messages.with(|all| self.searched(all));
+        // A search's answer spans every folder (`search::find::scope` chose which).
+        if self.search.with(|t| !t.trim().is_empty()) {
+            return found;
+        }
         // Received mail: the folder shown; imported mail: all of it but what is in Trash.
         let (folder, imported) = (self.folder.get(), self.imported_shown.get());
         let user = self.user_folders.get();

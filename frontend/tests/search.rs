@@ -348,6 +348,11 @@ async fn a_search_looks_in_every_folder_and_in_names_the_users_folders() {
         .move_messages(&[key("html")], TRASH, 2.0)
         .await
         .unwrap();
+    // Filed by a sync into a folder deleted since: shown, and searched, in Inbox.
+    store
+        .move_messages(&[key("qp")], "f1733150000000gone", 2.0)
+        .await
+        .unwrap();
     index_everything(&store).await;
     let list = store.list(ACCOUNT).await.unwrap();
     let folders = store.folders().await.unwrap();
@@ -380,4 +385,32 @@ async fn a_search_looks_in_every_folder_and_in_names_the_users_folders() {
         search_from(&store, &list, "inbox", &folders, "in:trash narwhal").await,
         ["html"]
     );
+
+    assert_eq!(
+        search_from(&store, &list, "archive", &folders, "in:inbox zebrafish").await,
+        ["qp"]
+    );
+
+    // The list on screen shows the answer whatever tab it was typed in.
+    static MOUNTED: std::sync::Once = std::sync::Once::new();
+    MOUNTED.call_once(|| leptos::mount::mount_to_body(|| ()));
+    set_store(store.clone());
+    let model = Model::new();
+    model.user_folders.set(folders.clone());
+    model.messages.set(list.clone());
+    model.folder.set("inbox".into());
+    model.search.set("octopus".into());
+    model.found.set(Some(Found {
+        text: "octopus".into(),
+        result: Ok(Hits {
+            keys: vec![key("attached"), key("b64")],
+            terms: Vec::new(),
+            cut: false,
+        }),
+    }));
+    let shown: Vec<String> = model.visible().into_iter().map(|s| s.uidl).collect();
+    assert_eq!(shown, ["attached", "b64"]);
+    model.search.set(String::new());
+    let shown: Vec<String> = model.visible().into_iter().map(|s| s.uidl).collect();
+    assert_eq!(shown, ["qp"], "without a search, the folder shown");
 }

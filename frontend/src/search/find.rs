@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use super::Query;
 use super::document::holds_phrases;
 use crate::store::search::INDEXED_HEAD;
+use crate::store::{ARCHIVE, INBOX, TRASH, UserFolder};
 use crate::store::{MessageKey, Store, StoreError, Summary};
-use crate::store::{TRASH, UserFolder};
 
 /// Postings read per term at most: a two-letter prefix cannot read the whole index.
 const POSTINGS_LIMIT: u32 = 200_000;
@@ -167,7 +167,17 @@ pub fn scope(
     let trash = query.folder.is_some() || shown == TRASH;
     list.iter()
         .filter(|s| trash || s.folder != TRASH)
-        .cloned()
+        .map(|s| {
+            let mut s = s.clone();
+            // Filed in a folder deleted since: it shows in Inbox, so `in:inbox` finds it
+            // (`model::folders::folder_of`).
+            let known = [INBOX, ARCHIVE, TRASH].contains(&s.folder.as_str())
+                || folders.iter().any(|f| f.id == s.folder);
+            if !known {
+                s.folder = INBOX.to_string();
+            }
+            s
+        })
         .collect()
 }
 
