@@ -110,6 +110,23 @@ test('folders and a List-Id rule: filed at download, moved, restored, kept offli
   await rows.nth(0).dragTo(tab(page, 'Lists'));
   await expectIn(page, 'Inbox', 1);
   await expectIn(page, 'Lists', 3);
+  // A drag that ended elsewhere (released over the list, or Esc) is over: text dropped on
+  // Trash later moves nothing (it moved the old drag's rows before).
+  const placed = await placement(page, names);
+  await page.evaluate(() => {
+    const row = document.querySelector('[role=option][draggable=true]');
+    const drag = new DataTransfer();
+    row.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: drag }));
+    row.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: drag }));
+    const text = new DataTransfer();
+    text.setData('text/plain', 'some text');
+    const trash = document.querySelector('[data-folder=trash]');
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      trash.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: text }));
+    }
+  });
+  await page.waitForTimeout(300);
+  assert.deepEqual(await placement(page, names), placed, 'a stale drag moved mail');
 
   // The reader's Delete files the message in Trash, restorable.
   await expectIn(page, 'Inbox', 1);
@@ -147,7 +164,16 @@ test('folders and a List-Id rule: filed at download, moved, restored, kept offli
     }
     // Empty Trash: deleted here for good; this account leaves mail on the server.
     await expectIn(page, 'Trash', 1);
+    // It asks first, with the count; Cancel keeps Trash as it was.
     await toolbar(page).getByRole('button', { name: 'Empty Trash' }).click();
+    const ask = page.getByRole('alertdialog', { name: 'Empty Trash' });
+    await ask.getByText('Delete 1 message in Trash for good? This cannot be undone.').waitFor();
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached' });
+    await expectIn(page, 'Trash', 1);
+    assert.equal((await storedSummaries(page)).length, 6, 'nothing deleted before the answer');
+    await toolbar(page).getByRole('button', { name: 'Empty Trash' }).click();
+    await ask.getByRole('button', { name: 'Delete forever' }).click();
     await expectIn(page, 'Trash', 0);
     assert.equal((await storedSummaries(page)).length, 5);
   } finally {

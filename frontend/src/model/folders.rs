@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 
 use super::{Model, list, store};
 use crate::store::{
-    ARCHIVE, INBOX, MessageKey, RESTORED_TO, ServerPolicy, Summary, TRASH, UserFolder,
+    ARCHIVE, INBOX, MessageKey, RESTORED_TO, ServerPolicy, Summary, TRASH, UserFolder, is_copy,
 };
 
 /// The localStorage key of the folder shown (a reload and an offline start open it again).
@@ -308,6 +308,19 @@ impl Model {
     /// Back out of Trash, into Inbox.
     pub fn restore_ticked(self) {
         spawn_local(self.move_to(self.ticked(), RESTORED_TO.into()));
+    }
+
+    /// How many messages are in Trash, and how many of them an emptying would also delete on
+    /// the server (their accounts mirror deletes; a copy is on no server).
+    pub fn trash_counts(self) -> (usize, usize) {
+        self.messages.with(|all| {
+            let trash: Vec<&Summary> = all.iter().filter(|m| m.folder == TRASH).collect();
+            let server = trash
+                .iter()
+                .filter(|m| !is_copy(&m.uidl) && self.mirrors(&m.account))
+                .count();
+            (trash.len(), server)
+        })
     }
 
     /// Deletes everything in Trash for good.

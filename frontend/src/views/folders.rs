@@ -13,10 +13,54 @@ use crate::model::{BUILT_IN, Folder, Model, Outgoing};
 use crate::store::{ARCHIVE, INBOX, MessageKey, TRASH};
 use crate::views::ErrorBanner;
 
+/// The drag data type of rows dragged from the list. Its value is the drag's nonce only: the
+/// keys stay in the page ([`DRAGGED`]).
+const ROWS_TYPE: &str = "application/x-postbag-rows";
+
+/// A drag of rows under way: the nonce it carries under [`ROWS_TYPE`], and its messages.
+struct Drag {
+    nonce: String,
+    keys: Vec<MessageKey>,
+}
+
 thread_local! {
-    /// The messages a drag carries, from `dragstart` on a row to `drop` on a folder. Kept here
-    /// rather than in the drag's data: the keys never leave the page.
-    static DRAGGED: RefCell<Vec<MessageKey>> = const { RefCell::new(Vec::new()) };
+    /// The drag of rows under way, from `dragstart` on a row to its `dragend` (dropped
+    /// anywhere, or cancelled with Esc). A drop moves these messages only when it carries
+    /// this drag's nonce: a drag ended elsewhere, text or a file dropped later move nothing.
+    static DRAGGED: RefCell<Option<Drag>> = const { RefCell::new(None) };
+}
+
+/// Remembers a drag of `keys`; returns the nonce its data must carry.
+fn begin_drag(keys: Vec<MessageKey>) -> String {
+    let nonce = format!("{:016x}", (js_sys::Math::random() * 2f64.powi(53)) as u64);
+    DRAGGED.with(|d| {
+        *d.borrow_mut() = Some(Drag {
+            nonce: nonce.clone(),
+            keys,
+        })
+    });
+    nonce
+}
+
+/// The drag under way is over (dropped, or cancelled).
+fn end_drag() {
+    DRAGGED.with(|d| d.borrow_mut().take());
+}
+
+/// The messages a drop moves: the drag under way's when the drop carries its nonce
+/// (`carried`, the drop's [`ROWS_TYPE`] data), else none. The drag ends either way.
+fn take_dropped(carried: Option<String>) -> Vec<MessageKey> {
+    match (DRAGGED.with(|d| d.borrow_mut().take()), carried) {
+        (Some(drag), Some(nonce)) if drag.nonce == nonce => drag.keys,
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a drag over a folder tab carries rows from the list (its data cannot be read
+/// before the drop, its types can).
+fn carries_rows(ev: &web_sys::DragEvent) -> bool {
+    ev.data_transfer()
+        .is_some_and(|dt| dt.types().includes(&ROWS_TYPE.into(), 0))
 }
 
 /// Starts dragging `members` (a row's messages), or every ticked message when the row is
@@ -28,11 +72,12 @@ pub fn drag_start(model: Model, members: &[MessageKey], ev: &web_sys::DragEvent)
     } else {
         members.to_vec()
     };
-    if let Some(dt) = ev.data_transfer() {
-        dt.set_effect_allowed("move");
-        let _ = dt.set_data("text/plain", &format!("{} messages", keys.len()));
-    }
-    DRAGGED.with(|d| *d.borrow_mut() = keys);
+    let Some(dt) = ev.data_transfer() else {
+        return end_drag();
+    };
+    dt.set_effect_allowed("move");
+    let _ = dt.set_data("text/plain", &format!("{} messages", keys.len()));
+    let _ = dt.set_data(ROWS_TYPE, &begin_drag(keys));
 }
 
 /// Ticks or unticks a row's messages; with Shift, every message listed from the last one
@@ -101,10 +146,18 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
     let drop = {
         let id = id.clone();
         move |ev: web_sys::DragEvent| {
-            ev.prevent_default();
             over.set(false);
-            let keys = DRAGGED.with(|d| std::mem::take(&mut *d.borrow_mut()));
-            spawn_local(model.move_to(keys, id.clone()));
+            if !carries_rows(&ev) {
+                return; // text or a file: not ours to take
+            }
+            ev.prevent_default();
+            let carried = ev
+                .data_transfer()
+                .and_then(|dt| dt.get_data(ROWS_TYPE).ok());
+            let keys = take_dropped(carried);
+            if !keys.is_empty() {
+                spawn_local(model.move_to(keys, id.clone()));
+            }
         }
     };
     view! {
@@ -118,8 +171,10 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
             aria-selected=move || current().to_string()
             on:click=show
             on:dragover=move |ev: web_sys::DragEvent| {
-                ev.prevent_default();
-                over.set(true);
+                if carries_rows(&ev) {
+                    ev.prevent_default();
+                    over.set(true);
+                }
             }
             on:dragleave=move |_| over.set(false)
             on:drop=drop
@@ -144,6 +199,10 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
 #[component]
 pub fn MailFolders() -> impl IntoView {
     let model = expect_context::<Model>();
+    // `dragend` reaches the window however a drag of rows ends (after its drop, dropped
+    // elsewhere, Esc), so no drag outlives its gesture.
+    let handle = window_event_listener(leptos::ev::dragend, |_| end_drag());
+    on_cleanup(move || handle.remove());
     let label = |text: &'static str| Signal::derive(move || text.to_string());
     let (inbox, archive, trash) = (BUILT_IN[0], BUILT_IN[1], BUILT_IN[2]);
     view! {
@@ -237,6 +296,7 @@ pub fn FolderBar() -> impl IntoView {
     let ticked = move || model.checked.with(BTreeSet::len);
     let renaming = RwSignal::new(false);
     let deleting = RwSignal::new(false);
+    let emptying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let delete_to = move |to: &'static str| {
         let id = model.folder.get_untracked();
@@ -301,7 +361,7 @@ pub fn FolderBar() -> impl IntoView {
                             format!("Deleted for good after {} days.", model.trash_days.get())
                         }}
                     </span>
-                    <button type="button" class="link danger" on:click=move |_| model.empty_trash()>
+                    <button type="button" class="link danger" on:click=move |_| emptying.set(true)>
                         "Empty Trash"
                     </button>
                 </Show>
@@ -383,6 +443,42 @@ pub fn FolderBar() -> impl IntoView {
                 })
             />
         </Show>
+        <Show when=move || { emptying.get() && folder() == TRASH && !model.imported_shown.get() }>
+            <div class="prompt card" role="alertdialog" aria-label="Empty Trash">
+                <p>
+                    {move || {
+                        let (all, server) = model.trash_counts();
+                        let s = if all == 1 { "" } else { "s" };
+                        let mut ask = format!(
+                            "Delete {all} message{s} in Trash for good? This cannot be undone.",
+                        );
+                        if server > 0 {
+                            ask.push_str(
+                                &format!(
+                                    " {server} of them are deleted from the server too at the next check.",
+                                ),
+                            );
+                        }
+                        ask
+                    }}
+                </p>
+                <div class="actions">
+                    <button
+                        type="button"
+                        class="danger"
+                        on:click=move |_| {
+                            emptying.set(false);
+                            model.empty_trash();
+                        }
+                    >
+                        "Delete forever"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| emptying.set(false)>
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
+        </Show>
         <Show when=move || deleting.get() && own()>
             <div class="prompt card" role="alertdialog" aria-label="Delete folder">
                 <p>
@@ -410,5 +506,37 @@ pub fn FolderBar() -> impl IntoView {
                 <ErrorBanner error=error />
             </div>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn keys() -> Vec<MessageKey> {
+        vec![("a".into(), "u1".into()), ("a".into(), "u2".into())]
+    }
+
+    #[test]
+    fn a_drop_moves_only_the_drag_it_carries() {
+        let nonce = begin_drag(keys());
+        assert!(
+            take_dropped(Some("other".into())).is_empty(),
+            "another drag's data"
+        );
+        // The drag ended with that drop: its own nonce comes too late.
+        assert!(take_dropped(Some(nonce)).is_empty());
+
+        let nonce = begin_drag(keys());
+        assert_eq!(take_dropped(Some(nonce)), keys());
+
+        // Ended elsewhere (released over the list, Esc): text or a file dropped later on a
+        // folder carries no nonce and moves nothing.
+        let nonce = begin_drag(keys());
+        end_drag();
+        assert!(take_dropped(None).is_empty());
+        assert!(take_dropped(Some(nonce)).is_empty());
     }
 }
