@@ -2,10 +2,6 @@
 //! (`model/conversations.rs`): the header part of stored bytes read, and the ids written into
 //! the summaries as they are in the store then, never over a read or flag change made meanwhile.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use js_sys::Uint8Array;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -13,7 +9,7 @@ use web_sys::{IdbRequest, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::messages::js;
-use super::schema::{BODIES, SUMMARIES};
+use super::schema::SUMMARIES;
 use super::{MessageKey, Store, StoreError};
 use crate::mail::thread_ids::ThreadIds;
 
@@ -27,33 +23,20 @@ struct Patch<'a> {
 }
 
 impl Store {
-    /// The first `limit` bytes of each stored message of `keys` (`None`: no longer stored), in
-    /// one read transaction.
+    /// The first `limit` bytes of each stored message of `keys` (`None`: no longer stored),
+    /// cut after their last whole line. One body at a time: a read holds the whole value in
+    /// the JS heap until its transaction ends, and a slice of 100 messages of up to 128 MiB
+    /// each read at once could take GBs.
     pub async fn raw_heads(
         &self,
         keys: &[MessageKey],
         limit: u32,
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let tx = self.tx(&[BODIES], IdbTransactionMode::Readonly)?;
-        let bodies = tx.object_store(BODIES).map_err(js)?;
-        let found = Rc::new(RefCell::new(vec![None; keys.len()]));
-        let mut held = Vec::with_capacity(keys.len());
-        for (i, (account, uidl)) in keys.iter().enumerate() {
-            let req = bodies.get(&key2(account, uidl)).map_err(js)?;
-            let (req2, found) = (req.clone(), found.clone());
-            let on_success = Closure::<dyn FnMut()>::new(move || {
-                if let Ok(value) = req2.result()
-                    && let Some(bytes) = value.dyn_ref::<Uint8Array>()
-                {
-                    let end = bytes.length().min(limit);
-                    found.borrow_mut()[i] = Some(bytes.subarray(0, end).to_vec());
-                }
-            });
-            held.push(hold(req, on_success));
+        let mut heads = Vec::with_capacity(keys.len());
+        for (account, uidl) in keys {
+            heads.push(self.body_head(account, uidl, limit as usize).await?);
         }
-        idb::committed(&tx).await?;
-        drop(held);
-        Ok(found.take())
+        Ok(heads)
     }
 
     /// Writes `ids` into each summary still stored, read again inside the write transaction.
