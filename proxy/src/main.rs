@@ -32,6 +32,12 @@ fn main() -> std::process::ExitCode {
         }
     };
     tracing::info!(listen = %config.listen, dist = %config.dist.display(), "postbag-proxy starting");
+    for client in &config.oauth_clients {
+        if let Some(warning) = client.warning() {
+            // A client id is public (the app shows it to the provider); no secret is in it.
+            tracing::warn!(client_id = %client.client_id, "{warning}");
+        }
+    }
     let stopped = async {
         signal().await;
         Shutdown::Graceful

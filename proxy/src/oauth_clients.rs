@@ -82,6 +82,18 @@ impl OAuthClient {
     }
 }
 
+impl OAuthClient {
+    /// What the self-hoster is told at start about an entry that is valid but will not work
+    /// (no secret in it, so it can be logged). Google gives tokens to a browser app only with
+    /// the client's secret, and the proxy does not do that exchange (README, "Signing in").
+    pub fn warning(&self) -> Option<&'static str> {
+        (self.provider == OAuthProvider::Google).then_some(
+            "a google client cannot sign in yet: Google wants the client's secret for the code \
+             exchange, which the proxy does not do (README, Signing in); its button will fail",
+        )
+    }
+}
+
 /// RFC 6749 section 3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
 fn scope_token(s: &str) -> bool {
     !s.is_empty()
@@ -242,5 +254,16 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_google_client_is_warned_about_at_start_and_others_are_not() {
+        let client = |text: &str| toml::from_str::<OAuthClient>(text).unwrap();
+        let google =
+            client("provider = \"google\"\nclient_id = \"123.apps.googleusercontent.com\"");
+        assert!(google.problem().is_none(), "valid, so the proxy starts");
+        assert!(google.warning().is_some_and(|w| w.contains("google")));
+        let microsoft = client("provider = \"microsoft\"\nclient_id = \"0a1b\"");
+        assert_eq!(microsoft.warning(), None);
     }
 }
