@@ -31,10 +31,7 @@ pub fn ConversationOthers(open: MessageKey) -> impl IntoView {
         let (total, list) = others.get();
         (!list.is_empty()).then(|| {
             view! {
-                <section
-                    class="conversation"
-                    aria-label=format!("Conversation, {total} messages")
-                >
+                <section class="conversation" aria-label=format!("Conversation, {total} messages")>
                     {list.into_iter().map(|m| view! { <Collapsed summary=m /> }).collect_view()}
                 </section>
             }
