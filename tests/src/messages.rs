@@ -261,26 +261,6 @@ pub fn to_crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn to_crlf_adds_cr_only_where_missing() {
-        assert_eq!(to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
-    }
-
-    #[test]
-    fn large_reaches_the_requested_size() {
-        let m = large(100_000);
-        assert!(m.len() >= 100_000 && m.len() < 100_200);
-        assert!(
-            m.windows(3).any(|w| w == b"\n.0"),
-            "some lines must start with a dot"
-        );
-    }
-}
-
 /// Message `i` of a conversation as mail clients write it: 0 starts it, 1 answers 0 (In-Reply-To
 /// and References), 2 answers 1 (References to both), and so on; each from another sender,
 /// an hour apart. For the app's conversations (JWZ threading).
@@ -310,4 +290,24 @@ pub fn thread(i: usize) -> Vec<u8> {
         &body,
     ]);
     lines(&all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_crlf_adds_cr_only_where_missing() {
+        assert_eq!(to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+    }
+
+    #[test]
+    fn large_reaches_the_requested_size() {
+        let m = large(100_000);
+        assert!(m.len() >= 100_000 && m.len() < 100_200);
+        assert!(
+            m.windows(3).any(|w| w == b"\n.0"),
+            "some lines must start with a dot"
+        );
+    }
 }

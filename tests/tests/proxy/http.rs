@@ -403,12 +403,14 @@ fn the_registered_oauth_clients_are_served() {
             client_id: "0a1b-spa".into(),
             issuer: None,
             name: None,
+            scopes: Vec::new(),
         },
         OAuthClient {
             provider: OAuthProvider::Oidc,
             client_id: "postbag".into(),
             issuer: Some("https://id.example.org/realms/mail".into()),
             name: Some("Example Mail".into()),
+            scopes: Vec::new(),
         },
     ];
     let two = spawn_proxy(config);
