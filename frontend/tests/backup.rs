@@ -18,7 +18,8 @@ use postbag_web::export::Write;
 use postbag_web::mail::summarize;
 use postbag_web::store::backup::{BACKED_UP, LEFT_OUT};
 use postbag_web::store::{
-    NewMessage, OutboxItem, OutboxState, ServerPolicy, Store, StoredDraft, schema,
+    NewMessage, OutboxItem, OutboxState, Rule, RuleField, RuleTest, ServerPolicy, Store,
+    StoredDraft, UserFolder, schema,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -106,6 +107,23 @@ async fn filled(tag: &str, n: usize, size: usize) -> Store {
         .queue_outgoing(&item, b"Subject: Waiting\r\n\r\nbody\r\n", None)
         .await
         .unwrap();
+    // A folder of the user's and a rule filing into it: both travel in the backup.
+    let lists = UserFolder {
+        id: "f1lists".into(),
+        name: "Lists".into(),
+    };
+    store.put_folder(&lists).await.unwrap();
+    let rule = Rule {
+        id: "r1".into(),
+        position: 0,
+        field: RuleField::Subject,
+        test: RuleTest::Contains,
+        value: "[team]".into(),
+        move_to: Some(lists.id.clone()),
+        mark_read: true,
+        flag: false,
+    };
+    store.put_rules(&[rule]).await.unwrap();
     store
 }
 
