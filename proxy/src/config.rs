@@ -69,9 +69,10 @@ pub struct Config {
     /// TCP_NODELAY on upstream and accepted sockets. Only the benchmark turns it off, to show
     /// what Nagle's algorithm would cost.
     pub tcp_nodelay: bool,
-    /// The public OAuth 2 clients registered for this deployment (`[[oauth_clients]]` in the
-    /// TOML file), served to the app at `/oauth/clients`; see oauth_clients.rs. Client ids only:
-    /// the proxy holds no client secret.
+    /// The OAuth 2 clients registered for this deployment (`[[oauth_clients]]` in the TOML
+    /// file), served to the app at `/oauth/clients` without their secrets; see
+    /// oauth_clients.rs. A confidential client's secret is added by `/oauth/token`
+    /// (oauth_token.rs) and goes nowhere else.
     pub oauth_clients: Vec<OAuthClient>,
 }
 
@@ -149,6 +150,14 @@ impl Config {
             if let Some(problem) = client.problem() {
                 return Err(ConfigError::OAuthClient { index, problem });
             }
+        }
+        if let Some(index) = crate::oauth_clients::ambiguous(&self.oauth_clients) {
+            return Err(ConfigError::OAuthClient {
+                index,
+                problem: "another client with a client_secret has the same client_id (the \
+                          proxy could not tell whose secret a token request needs)"
+                    .into(),
+            });
         }
         Ok(())
     }

@@ -104,6 +104,44 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
     }
 }
 
+/// The same checks for a plain HTTP request that acts for the app (`/oauth/token`): forwarding
+/// headers, Origin, then the access token as `Authorization: Bearer` (fetch cannot send a
+/// subprotocol). Counted and logged as the tunnel's refusals are, without the token.
+pub fn admit_request(state: &State, head: &RequestHead) -> Result<(), Refused> {
+    let refuse = |status, kind, message: &str| {
+        state.metrics.error(kind);
+        tracing::info!(path = %head.uri.path(), "request refused: {message}");
+        Err(Refused {
+            status,
+            error: TunnelError::new(kind, message),
+        })
+    };
+    if !state.config.trust_forwarded_for && is_forwarded(head) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorKind::UntrustedForwarding,
+            FORWARDED_UNTRUSTED,
+        );
+    }
+    if !state.origins.allow(origin(head)) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorKind::ForbiddenOrigin,
+            "origin not allowed",
+        );
+    }
+    if let Some(token) = &state.config.token
+        && !metrics_token_presented(head, token.expose_secret())
+    {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Unauthorized,
+            "missing or wrong access token",
+        );
+    }
+    Ok(())
+}
+
 /// Whether the request carries any of [`FORWARDING_HEADERS`].
 fn is_forwarded(req: &RequestHead) -> bool {
     FORWARDING_HEADERS

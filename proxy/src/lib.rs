@@ -20,6 +20,8 @@
 //! - `config`: the embedded default, TOML file, environment and flags; `exposure`: what the
 //!   listen address exposes, the configurations refused there, the origins allowed there;
 //!   `policy`: address classification and the deny-by-default target rules, pure.
+//! - `oauth_clients`: the OAuth clients served to the app; `oauth_token`: a confidential
+//!   client's token requests, forwarded with its secret to its token endpoint only.
 //! - `static_files`: the app, CSP, cache headers; `precompressed`: the build's brotli and gzip
 //!   copies by `Accept-Encoding`; `metrics`, `limits`: counters for `/metrics`
 //!   and the tunnel caps; `log_safe`: peer text escaped and cut for the log.
@@ -33,6 +35,7 @@ mod limits;
 mod log_safe;
 mod metrics;
 mod oauth_clients;
+mod oauth_token;
 mod policy;
 mod precompressed;
 mod pump;
@@ -52,7 +55,7 @@ mod x509;
 
 pub use config::{Cli, Config, ConfigError};
 pub use exposure::{Exposed, Missing, StartRefused};
-pub use oauth_clients::{OAuthClient, OAuthProvider};
+pub use oauth_clients::{ClientAuth, OAuthClient, OAuthProvider};
 /// The protocol crate's one secret type, which the access token travels in.
 pub use postbag_protocol::Secret;
 pub use server::{Shutdown, run};

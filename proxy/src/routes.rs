@@ -1,5 +1,5 @@
 //! The HTTP routes: the tunnel path (for requests that are not an upgrade), `/healthz`,
-//! `/metrics`, `/oauth/clients` (oauth_clients.rs), and the built app with its security and cache headers, compressed as the browser
+//! `/metrics`, `/oauth/clients` (oauth_clients.rs), `/oauth/token` (oauth_token.rs), and the built app with its security and cache headers, compressed as the browser
 //! asks where the build left compressed copies.
 
 use std::sync::Arc;
@@ -11,10 +11,10 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use postbag_protocol::tunnel::{ErrorKind, TUNNEL_PATH, TunnelError};
 
 use crate::handshake::{self, Refused};
-use crate::oauth_clients;
 use crate::precompressed::{self, Answer};
 use crate::state::State;
 use crate::static_files;
+use crate::{oauth_clients, oauth_token};
 
 pub fn app(
     state: Arc<State>,
@@ -63,7 +63,11 @@ pub fn app(
                 }
                 if !headers.contains_key(header::CACHE_CONTROL) {
                     let cache = match path.as_str() {
-                        TUNNEL_PATH | "/healthz" | "/metrics" | oauth_clients::PATH => "no-store",
+                        TUNNEL_PATH
+                        | "/healthz"
+                        | "/metrics"
+                        | oauth_clients::PATH
+                        | oauth_token::PATH => "no-store",
                         "/" => "no-cache",
                         p => static_files::cache_control(p),
                     };
@@ -78,7 +82,8 @@ pub fn app(
             web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
         )
         .route("/metrics", web::get().to(metrics_endpoint))
-        .route(oauth_clients::PATH, web::get().to(oauth_clients::endpoint));
+        .route(oauth_clients::PATH, web::get().to(oauth_clients::endpoint))
+        .route(oauth_token::PATH, web::post().to(oauth_token::endpoint));
     if state.site.is_built() {
         let index = state.site.index();
         app = app.service(

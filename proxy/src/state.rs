@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::exposure::Origins;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::oauth_token::TokenRequests;
 use crate::policy::Policy;
 use crate::static_files::Site;
 use crate::tls::Trust;
@@ -33,6 +34,8 @@ pub struct State {
     pub limits: Arc<Limits>,
     pub metrics: Arc<Metrics>,
     pub site: Site,
+    /// `/oauth/token`'s cap and TLS configuration.
+    pub token_requests: TokenRequests,
     pub lifecycle: watch::Receiver<Lifecycle>,
 }
 
@@ -45,18 +48,19 @@ impl State {
         lifecycle: watch::Receiver<Lifecycle>,
     ) -> std::io::Result<State> {
         let trust = Trust::new(config.extra_ca_file.as_deref()).map_err(std::io::Error::other)?;
-        let token_origins: Vec<String> = config
+        let connect_origins: Vec<String> = config
             .oauth_clients
             .iter()
-            .filter_map(|c| c.token_origin())
+            .filter_map(|c| c.connect_origin())
             .collect();
-        let site = Site::new(config.dist.clone(), &token_origins);
+        let site = Site::new(config.dist.clone(), &connect_origins);
         if !site.is_built() {
             tracing::warn!(dist = %config.dist.display(), "the web app is not built; serving a notice");
         }
         Ok(State {
             origins: Origins::new(&config.allowed_origins, listen),
             policy: Policy::new(&config),
+            token_requests: TokenRequests::new(&trust),
             trust,
             limits: Limits::new(config.max_tunnels, config.max_tunnels_per_ip),
             metrics: Arc::new(Metrics::default()),

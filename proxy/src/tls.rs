@@ -79,6 +79,19 @@ impl Trust {
             .with_no_client_auth();
         (Arc::new(config), recorder)
     }
+
+    /// A client configuration for an HTTPS request (a confidential OAuth client's token
+    /// endpoint, `oauth_token/forward.rs`): the chain must verify against the same roots as a
+    /// mail server's (web PKI plus the extra CAs); no pin, nothing recorded; HTTP/1.1 offered.
+    pub fn https_config(&self) -> Arc<ClientConfig> {
+        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default TLS versions")
+            .with_webpki_verifier(self.webpki.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
 }
 
 /// The provider with AES-128-GCM offered first, as browsers do where the CPU has AES

@@ -26,3 +26,7 @@ mod http;
 // The app sent compressed by Accept-Encoding (brotli, gzip), and what the service worker caches.
 #[path = "proxy/compression.rs"]
 mod compression;
+// /oauth/token against a scripted token endpoint: the secret added, nothing else forwarded,
+// sizes bounded, nothing secret logged.
+#[path = "proxy/oauth_token.rs"]
+mod oauth_token;

@@ -404,6 +404,9 @@ fn the_registered_oauth_clients_are_served() {
             issuer: None,
             name: None,
             scopes: Vec::new(),
+            client_secret: None,
+            client_auth: Default::default(),
+            token_endpoint: None,
         },
         OAuthClient {
             provider: OAuthProvider::Oidc,
@@ -411,6 +414,9 @@ fn the_registered_oauth_clients_are_served() {
             issuer: Some("https://id.example.org/realms/mail".into()),
             name: Some("Example Mail".into()),
             scopes: Vec::new(),
+            client_secret: None,
+            client_auth: Default::default(),
+            token_endpoint: None,
         },
     ];
     let two = spawn_proxy(config);
