@@ -209,7 +209,7 @@ async fn the_index_survives_a_restart() {
 #[wasm_bindgen_test]
 async fn mail_stored_before_search_is_indexed_after_the_upgrade() {
     let name = format!("postbag-test-search-upgrade-{}", js_sys::Math::random());
-    let before = schema::current_version() - 1;
+    let before = 6; // version 7 added the index
     let old = Store::open_at(&name, before).await.unwrap();
     assert!(!old.store_names().contains(&"search_queue".to_string()));
     old.close();
@@ -413,4 +413,108 @@ async fn a_search_looks_in_every_folder_and_in_names_the_users_folders() {
     model.search.set(String::new());
     let shown: Vec<String> = model.visible().into_iter().map(|s| s.uidl).collect();
     assert_eq!(shown, ["qp"], "without a search, the folder shown");
+}
+
+/// Mail whose terms the first normalisation got wrong: a one-letter word of a phrase, German
+/// ß, Chinese and Japanese written without spaces.
+fn exact_corpus() -> Vec<(&'static str, Vec<u8>)> {
+    let plain = |from: &str, subject: &str, body: &str| {
+        format!(
+            "From: {from}\r\nTo: me@example.org\r\nSubject: {subject}\r\n\
+Date: Mon, 2 Mar 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+        )
+        .into_bytes()
+    };
+    vec![
+        (
+            "s3",
+            plain("Sender 3 <s3@example.org>", "Report", "Page 3 of 4."),
+        ),
+        (
+            "s30",
+            plain("Sender 30 <s30@example.org>", "Report", "Page 30."),
+        ),
+        (
+            "de",
+            plain(
+                "Jo <jo@example.de>",
+                "Umleitung",
+                "Die Straße ist gesperrt.",
+            ),
+        ),
+        (
+            "ja",
+            plain(
+                "Ken <ken@example.jp>",
+                "=?UTF-8?B?5p2x5Lqs6YO944Gu5LqI5a6a?=", // 東京都の予定
+                "来週、大阪へ行きます。",
+            ),
+        ),
+        (
+            "zh",
+            plain("Li <li@example.cn>", "Hi", "京都和东京都很好。东京大学"),
+        ),
+    ]
+}
+
+/// Commits [`exact_corpus`] into `store` as a sync does; the list it holds then.
+async fn commit_exact(store: &Store) -> Vec<Summary> {
+    let batch: Vec<NewMessage> = exact_corpus()
+        .into_iter()
+        .map(|(uidl, raw)| NewMessage {
+            summary: summarize(&raw, ACCOUNT, uidl, 1.0),
+            raw,
+            server_size: None,
+        })
+        .collect();
+    store.commit_messages(&batch, 1.0).await.unwrap();
+    store.list(ACCOUNT).await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn phrases_are_exact_and_every_script_is_found() {
+    let store = fresh_store("search-exact").await;
+    let list = commit_exact(&store).await;
+    index_everything(&store).await;
+    // "3" is no index term; the phrase is checked on the text, so "Sender 30" is not found.
+    check(&store, &list, "\"Sender 3\"", &["s3"]).await;
+    check(&store, &list, "from:\"sender 3\"", &["s3"]).await;
+    check(&store, &list, "\"Sender 30\"", &["s30"]).await;
+    check(&store, &list, "\"page 3\" report", &["s3"]).await;
+    check(&store, &list, "subject:\"page 3\"", &[]).await;
+    // Full case folding: ß is ss, whichever way it is typed.
+    for text in ["strasse", "STRASSE", "Straße", "straß"] {
+        check(&store, &list, text, &["de"]).await;
+    }
+    // CJK by bigrams: a word is found inside a run, and a longer word only in its order.
+    check(&store, &list, "東京", &["ja"]).await;
+    check(&store, &list, "大阪 ", &["ja"]).await;
+    check(&store, &list, "subject:予定 ", &["ja"]).await;
+    check(&store, &list, "東京都 ", &["ja"]).await;
+    check(&store, &list, "东京都 ", &["zh"]).await;
+    check(&store, &list, "京都 ", &["ja", "zh"]).await;
+    check(&store, &list, "東京大阪 ", &[]).await;
+}
+
+#[wasm_bindgen_test]
+async fn mail_indexed_before_full_folding_is_indexed_again() {
+    let name = format!("postbag-test-search-refold-{}", js_sys::Math::random());
+    // Stored and indexed at version 7, whose terms were lowercased, not folded, and whose
+    // CJK runs were one term each.
+    let before = schema::current_version() - 1;
+    let old = Store::open_at(&name, before).await.unwrap();
+    let list = commit_exact(&old).await;
+    index_everything(&old).await;
+    assert_eq!(old.index_pending().await.unwrap(), 0);
+    old.close();
+    let store = Store::open_named(&name).await.unwrap();
+    assert_eq!(
+        store.index_pending().await.unwrap(),
+        exact_corpus().len() as u64,
+        "every stored message queued again"
+    );
+    index_everything(&store).await;
+    check(&store, &list, "strasse", &["de"]).await;
+    check(&store, &list, "東京都 ", &["ja"]).await;
 }

@@ -11,6 +11,7 @@ use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 
 use super::normalise::{indexable, terms};
+use super::query::Phrase;
 
 /// Distinct terms indexed per message (headers first, then bodies in order).
 pub const MAX_TERMS: usize = 1500;
@@ -122,14 +123,21 @@ pub fn index_terms(raw: &[u8]) -> Vec<String> {
 }
 
 /// Whether `raw` holds every phrase (each a run of normalised terms) as consecutive terms of
-/// one text: a header or one body part. Phrases that span two parts do not match.
-pub fn holds_phrases(raw: &[u8], phrases: &[Vec<String>]) -> bool {
+/// one text: a header or one body part, the phrase's field if it names one. Phrases that span
+/// two parts do not match. Every term counts, one-letter words too: the phrase "Sender 3"
+/// is not found in "Sender 30".
+pub fn holds_phrases(raw: &[u8], phrases: &[Phrase]) -> bool {
     let mut found = vec![false; phrases.len()];
-    texts(raw, |_, text| {
+    texts(raw, |field, text| {
         let mut seq = Vec::new();
         terms(text, |t| seq.push(t.to_string()));
         for (i, phrase) in phrases.iter().enumerate() {
-            if !found[i] && !phrase.is_empty() && seq.windows(phrase.len()).any(|w| w == phrase) {
+            let wanted = &phrase.terms;
+            if !found[i]
+                && !wanted.is_empty()
+                && phrase.field.is_none_or(|f| f == field)
+                && seq.windows(wanted.len()).any(|w| w == wanted.as_slice())
+            {
                 found[i] = true;
             }
         }

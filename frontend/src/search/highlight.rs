@@ -1,7 +1,7 @@
 //! The reader's text cut into runs that match the search and runs that do not. The view
 //! wraps matched runs in `<mark>` as text nodes: nothing of the mail becomes markup.
 
-use super::normalise::term_list;
+use super::normalise::{is_cjk, term_list};
 
 /// One run of the text: matched or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,35 @@ pub fn matches(word: &str, terms: &Terms) -> bool {
             .any(|(t, prefix)| folded == *t || (*prefix && folded.starts_with(t.as_str())))
 }
 
+/// What a stretch of the text is to the search.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Gap,
+    Word,
+    /// One CJK character: the index holds CJK runs as bigrams, so each character is marked
+    /// when a bigram it is part of matches.
+    Cjk,
+}
+
+/// Whether the CJK character `chars[k]` is part of a matched bigram (or is a matched lone
+/// character, or starts the prefix being typed).
+fn cjk_matched(chars: &[(usize, char)], k: usize, terms: &Terms) -> bool {
+    let c = chars[k].1;
+    let near = |j: Option<usize>| {
+        j.and_then(|j| chars.get(j))
+            .map(|x| x.1)
+            .filter(|c| is_cjk(*c))
+    };
+    let mut forms = vec![c.to_string()];
+    if let Some(p) = near(k.checked_sub(1)) {
+        forms.push(format!("{p}{c}"));
+    }
+    if let Some(n) = near(Some(k + 1)) {
+        forms.push(format!("{c}{n}"));
+    }
+    forms.iter().any(|f| matches(f, terms))
+}
+
 /// Splits `text` into runs; adjacent unmatched text stays one run. Without terms, one run.
 pub fn runs(text: &str, terms: &Terms) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
@@ -36,24 +65,36 @@ pub fn runs(text: &str, terms: &Terms) -> Vec<Run> {
         push(text, false);
         return out;
     }
-    let mut start = 0;
-    let mut in_word = false;
-    for (i, c) in text.char_indices() {
-        // Combining marks belong to the word they follow ("cafe\u{301}").
-        let word_char =
-            c.is_alphanumeric() || (in_word && unicode_normalization::char::is_combining_mark(c));
-        if word_char != in_word {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let matched = |kind: Kind, s: &str, k: usize| match kind {
+        Kind::Gap => false,
+        Kind::Word => matches(s, terms),
+        Kind::Cjk => cjk_matched(&chars, k, terms),
+    };
+    // The stretch under way: its start in bytes, its first character's index, its kind.
+    let (mut start, mut first, mut kind) = (0, 0, Kind::Gap);
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let next = if is_cjk(c) {
+            Kind::Cjk
+        } else if c.is_alphanumeric()
+            // Combining marks belong to the word they follow ("cafe\u{301}").
+            || (kind == Kind::Word && unicode_normalization::char::is_combining_mark(c))
+        {
+            Kind::Word
+        } else {
+            Kind::Gap
+        };
+        if next != kind || next == Kind::Cjk {
             if i > start {
                 let s = &text[start..i];
-                push(s, in_word && matches(s, terms));
+                push(s, matched(kind, s, first));
             }
-            start = i;
-            in_word = word_char;
+            (start, first, kind) = (i, k, next);
         }
     }
     if start < text.len() {
         let s = &text[start..];
-        push(s, in_word && matches(s, terms));
+        push(s, matched(kind, s, first));
     }
     out
 }
@@ -94,11 +135,29 @@ mod tests {
     }
 
     #[test]
+    fn cjk_bigrams_are_marked_where_they_stand() {
+        // "東京都" searched is "東京" and "京都"; "大阪" elsewhere in the run is not.
+        assert_eq!(
+            marked("東京都と大阪", &[("東京", false), ("京都", false)]),
+            "[東][京][都]と大阪"
+        );
+        assert_eq!(marked("京都へ", &[("東", true)]), "京都へ");
+        // Typing "東" finds the bigrams it starts: "東京" is marked whole.
+        assert_eq!(marked("東京へ", &[("東", true)]), "[東][京]へ");
+        assert_eq!(marked("Straße", &[("strasse", false)]), "[Straße]");
+    }
+
+    #[test]
     fn runs_join_back_to_the_text() {
         let text = "Ünïcödé: e\u{301}té, 東京 — ok";
         let terms = vec![("ete".to_string(), false), ("東京".to_string(), false)];
         let r = runs(text, &terms);
         assert_eq!(r.iter().map(|r| r.text.as_str()).collect::<String>(), text);
-        assert_eq!(r.iter().filter(|r| r.matched).count(), 2);
+        let matched: String = r
+            .iter()
+            .filter(|r| r.matched)
+            .map(|r| r.text.as_str())
+            .collect();
+        assert_eq!(matched, "e\u{301}té東京");
     }
 }

@@ -19,4 +19,4 @@ pub mod indexer;
 pub mod normalise;
 pub mod query;
 
-pub use query::{Query, QueryError, Word, parse};
+pub use query::{Phrase, Query, QueryError, Word, parse};

@@ -1,14 +1,16 @@
 //! The search box's language, parsed into a [`Query`]. Pure: no store, no clock.
 //!
 //! Free words must all match (AND), anywhere in the message. `"quoted phrases"` must appear
-//! as consecutive words. Operators: `from:`, `to:` (To and Cc), `subject:`, `has:attachment`,
+//! as consecutive words, checked on the text, so words too short for the index count there
+//! (`"Sender 3"` is not "Sender 30"). A CJK word of three characters or more is looked up as
+//! its bigrams and checked as a phrase of them (`normalise.rs`). Operators: `from:`, `to:` (To and Cc), `subject:`, `has:attachment`,
 //! `is:unread`, `is:read`, `is:flagged`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`, `in:<folder>`.
 //! An operator's value may be quoted (`from:"Ann Lee"`). The last word, while it is being
 //! typed (no space after it yet), matches as a prefix. A word before a colon that is no
 //! operator ("re:") is a word. An unbalanced quote runs to the end of the input.
 
 use super::document::Field;
-use super::normalise::{MIN_TERM_CHARS, term_list};
+use super::normalise::{MAX_TERM_CHARS, indexable, is_cjk, term_list};
 
 /// The longest input parsed (in characters); a pasted novel is refused, not scanned.
 pub const MAX_QUERY_CHARS: usize = 1000;
@@ -46,12 +48,21 @@ impl Word {
     }
 }
 
+/// Terms that must appear one after the other in one text of the message (a header field's
+/// when `field` is set, else any).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phrase {
+    pub field: Option<Field>,
+    /// Normalised, every one of them (a one-letter word too).
+    pub terms: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Query {
-    /// Every word, including the words of phrases: all must match.
+    /// Every word the index can look up, including the words of phrases: all must match.
     pub words: Vec<Word>,
-    /// Phrases of two or more words, checked on the candidates' decoded text.
-    pub phrases: Vec<Vec<String>>,
+    /// What the index alone cannot answer exactly, checked on the candidates' decoded text.
+    pub phrases: Vec<Phrase>,
     pub has_attachment: bool,
     pub read: Option<bool>,
     pub flagged: bool,
@@ -184,13 +195,22 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
                 continue;
             }
         };
-        let terms: Vec<String> = term_list(&t.value)
-            .into_iter()
-            .filter(|w| w.chars().count() >= MIN_TERM_CHARS)
-            .collect();
-        if t.quoted && terms.len() > 1 {
-            q.phrases.push(terms.clone());
+        let all = term_list(&t.value);
+        // Checked on the text: quoted words that are more than one indexed term, or hold a
+        // word the index leaves out ("Sender 3": "3"), and CJK words of more than one bigram
+        // ("東京都": "東京" then "京都", not apart).
+        let exact = if t.quoted {
+            all.len() > 1 || all.iter().any(|w| !looked_up(w))
+        } else {
+            all.len() > 1 && t.value.chars().any(is_cjk)
+        };
+        if exact {
+            q.phrases.push(Phrase {
+                field,
+                terms: all.clone(),
+            });
         }
+        let terms: Vec<String> = all.into_iter().filter(|w| looked_up(w)).collect();
         let n = terms.len();
         for (j, term) in terms.into_iter().enumerate() {
             q.words.push(Word {
@@ -204,6 +224,12 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
         }
     }
     Ok(q)
+}
+
+/// Whether a query term is looked up in the index: the terms it holds, and words too long for
+/// it (which find nothing, rather than everything). One letter or digit alone is not.
+fn looked_up(term: &str) -> bool {
+    indexable(term) || term.chars().count() > MAX_TERM_CHARS
 }
 
 /// Midnight UTC of `YYYY-MM-DD`, in milliseconds since the epoch.

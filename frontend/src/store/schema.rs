@@ -52,6 +52,8 @@ pub const MIGRATIONS: &[Migration] = &[
     v6_folders_and_rules,
     // The full-text index's stores, and all stored mail queued for indexing.
     super::search::migration,
+    // Search terms folded fully (ß is ss) and CJK cut into bigrams: all mail indexed again.
+    super::search::renormalised,
 ];
 
 /// The version the app expects: one past the last migration.

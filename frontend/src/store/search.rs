@@ -36,7 +36,21 @@ pub const SLICE_BYTES: usize = 8 * 1024 * 1024;
 pub fn migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
     db.create_object_store(SEARCH_POSTINGS)?;
     db.create_object_store(SEARCH_TERMS)?;
-    let queue = db.create_object_store(SEARCH_QUEUE)?;
+    db.create_object_store(SEARCH_QUEUE)?;
+    queue_every_message(tx)
+}
+
+/// The migration for a change of the terms themselves (`search/normalise.rs`: full case
+/// folding, CJK bigrams): every stored message queued again, so its postings are rewritten
+/// with the terms queries now look up ("straße" was one term, now "strasse"). Until the
+/// indexer gets to a message, its old postings answer as before.
+pub fn renormalised(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    queue_every_message(tx)
+}
+
+/// Puts every stored message's key in the queue, inside the upgrade's transaction.
+fn queue_every_message(tx: &IdbTransaction) -> Result<(), JsValue> {
+    let queue = tx.object_store(SEARCH_QUEUE)?;
     let cursor_req = tx.object_store(SUMMARIES)?.open_key_cursor()?;
     let req = cursor_req.clone();
     let step = Closure::<dyn FnMut(web_sys::Event)>::new(move |_ev: web_sys::Event| {

@@ -72,12 +72,58 @@ fn bounded_per_message() {
     assert!(index_terms(b"").is_empty());
 }
 
+/// The phrases of the search box's text `query`.
+fn phrases(query: &str) -> Vec<Phrase> {
+    crate::search::parse(query).unwrap().phrases
+}
+
 #[test]
 fn phrases_are_consecutive_terms_of_one_text() {
-    let p = |s: &str| vec![crate::search::normalise::term_list(s)];
+    let p = |s: &str| phrases(&format!("\"{s}\""));
     assert!(holds_phrases(MIXED, &p("htmlword cafés")));
     assert!(!holds_phrases(MIXED, &p("cafés htmlword")));
     assert!(holds_phrases(MIXED, &p("Résumé attached")));
     // Across two texts (the subject's end, the body's start): no.
     assert!(!holds_phrases(MIXED, &p("attached the word")));
+}
+
+const SENDER_30: &[u8] = b"From: Sender 30 <s30@example.org>\r\nTo: Alice <alice@example.com>\r\n\
+Subject: Weekly 3\r\n\r\nA body by Sender 30, page 3 of 4.\r\n";
+
+#[test]
+fn a_one_letter_word_of_a_phrase_counts() {
+    // "3" is not indexed, but the phrase is checked on every term of the text.
+    assert!(!holds_phrases(SENDER_30, &phrases("\"Sender 3\"")));
+    assert!(holds_phrases(SENDER_30, &phrases("\"Sender 30\"")));
+    assert!(holds_phrases(SENDER_30, &phrases("\"page 3\"")));
+    assert!(!holds_phrases(SENDER_30, &phrases("\"page 4\"")));
+    assert!(holds_phrases(SENDER_30, &phrases("\"3\"")));
+    // A field's phrase is looked for in that field only.
+    assert!(holds_phrases(SENDER_30, &phrases("from:\"Sender 30\"")));
+    assert!(!holds_phrases(SENDER_30, &phrases("subject:\"Sender 30\"")));
+    assert!(holds_phrases(SENDER_30, &phrases("subject:\"weekly 3\"")));
+}
+
+const GERMAN_AND_CJK: &[u8] = b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.de>\r\n\
+Subject: =?UTF-8?B?5p2x5Lqs6YO944Gu5LqI5a6a?=\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: 8bit\r\n\r\nDie Stra\xc3\x9fe ist gesperrt. \xe5\xa4\xa7\xe9\x98\xaa\xe3\x81\xb8\r\n";
+
+#[test]
+fn eszett_and_cjk_are_searchable() {
+    // The subject is "東京都の予定", the body "Die Straße ist gesperrt. 大阪へ".
+    assert!(
+        has(GERMAN_AND_CJK, "strasse"),
+        "{:?}",
+        index_terms(GERMAN_AND_CJK)
+    );
+    for term in ["東京", "京都", "s:東京", "s:予定", "大阪", "阪へ"] {
+        assert!(
+            has(GERMAN_AND_CJK, term),
+            "{term}: {:?}",
+            index_terms(GERMAN_AND_CJK)
+        );
+    }
+    assert!(holds_phrases(GERMAN_AND_CJK, &phrases("東京都")));
+    assert!(holds_phrases(GERMAN_AND_CJK, &phrases("\"STRASSE ist\"")));
+    assert!(!holds_phrases(GERMAN_AND_CJK, &phrases("東京大阪")));
 }

@@ -61,13 +61,50 @@ fn phrases() {
         "\"Quarterly report\" due",
         &[("quarterly", false), ("report", false), ("due", true)],
     );
-    assert_eq!(
-        q.phrases,
-        vec![vec!["quarterly".to_string(), "report".to_string()]]
-    );
+    assert_eq!(q.phrases, [phrase(None, &["quarterly", "report"])]);
     // A one-word phrase is a word; a quoted word is never a prefix.
     let q = check("\"report\"", &[("report", false)]);
     assert!(q.phrases.is_empty());
+    let q = check("from:\"Ann Lee\"", &[("f:ann", false), ("f:lee", false)]);
+    assert_eq!(q.phrases, [phrase(Some(Field::From), &["ann", "lee"])]);
+}
+
+fn phrase(field: Option<Field>, terms: &[&str]) -> Phrase {
+    Phrase {
+        field,
+        terms: terms.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_phrase_keeps_its_one_letter_words() {
+    // "3" is no index term, so "Sender 3" looks up "sender" and checks the whole phrase on
+    // the text; without it, every "Sender 30" matched.
+    let q = check("\"Sender 3\"", &[("sender", false)]);
+    assert_eq!(q.phrases, [phrase(None, &["sender", "3"])]);
+    let q = check("\"3\"", &[]);
+    assert_eq!(q.phrases, [phrase(None, &["3"])]);
+    assert!(
+        !q.is_empty(),
+        "a quoted digit is a search, not the whole list"
+    );
+    // Unquoted, a lone letter is still left out.
+    assert!(check("sender 3", &[("sender", false)]).phrases.is_empty());
+}
+
+#[test]
+fn cjk_words_are_bigrams_in_order() {
+    let q = check("東京都 ", &[("東京", false), ("京都", false)]);
+    assert_eq!(q.phrases, [phrase(None, &["東京", "京都"])]);
+    // One bigram, or one character being typed (a prefix of the bigrams it starts).
+    assert!(check("東京 ", &[("東京", false)]).phrases.is_empty());
+    check("東", &[("東", true)]);
+    check("subject:予定", &[("s:予定", true)]);
+}
+
+#[test]
+fn case_folds_fully() {
+    check("STRASSE Straße ", &[("strasse", false), ("strasse", false)]);
 }
 
 #[test]
