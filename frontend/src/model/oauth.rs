@@ -1,7 +1,8 @@
 //! The OAuth accounts' side of the session: their tokens in memory (like passwords in
 //! `credentials.rs`), the key that seals them again after a refresh (derived from the
 //! passphrase once, never the passphrase itself), the access token handed to a sync (refreshed
-//! first when it expires soon) and "Sign in again" when the grant is gone.
+//! first when it expires soon), one refresh and one more try when the server refuses a token
+//! that looked good ([`with_one_retry`]), and "Sign in again" when the grant is gone.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -181,7 +182,71 @@ pub async fn access_token(
     if !tokens.needs_refresh(js_sys::Date::now()) {
         return Ok((tokens.access, None));
     }
-    crate::outbox::lock::queued(&refresh_lock(id), refresh_held(account)).await
+    crate::outbox::lock::queued(&refresh_lock(id), refresh_held(account, None)).await
+}
+
+/// A new access token for `account` after its server refused `refused`, which looked
+/// unexpired (revoked at the provider, or a server that judges it otherwise): refreshed now
+/// whatever its expiry, unless another caller replaced it meanwhile (then that one).
+pub async fn access_token_after_refusal(
+    account: &Account,
+    refused: &Secret<String>,
+) -> Result<(Secret<String>, Option<Account>), OAuthError> {
+    let lock = refresh_lock(&account.id);
+    crate::outbox::lock::queued(&lock, refresh_held(account, Some(refused))).await
+}
+
+/// How a login with a token ended after [`with_one_retry`].
+#[derive(Debug, PartialEq)]
+pub struct Retried<T> {
+    /// The last attempt's result.
+    pub result: T,
+    /// Only a new sign-in can help: the server refused a freshly refreshed token too, or the
+    /// provider refused the refresh (the grant is gone).
+    pub sign_in_again: bool,
+}
+
+/// Logs in to `account`'s server with `token` through `attempt`; when `refused` says the
+/// server turned the token down, refreshes once (whatever the token's expiry) and attempts
+/// once more. Never more than that: a second refusal is the answer, and the user is asked to
+/// sign in again, so a server that refuses every token meets two logins, not a loop. A refresh
+/// that fails for another reason (the provider unreachable) leaves the first refusal as it is.
+pub async fn with_one_retry<T>(
+    account: &Account,
+    token: Secret<String>,
+    refused: impl Fn(&T) -> bool,
+    mut attempt: impl AsyncFnMut(Secret<String>) -> T,
+) -> (Retried<T>, Option<Account>) {
+    let first = attempt(token.clone()).await;
+    if !refused(&first) {
+        return (
+            Retried {
+                result: first,
+                sign_in_again: false,
+            },
+            None,
+        );
+    }
+    match access_token_after_refusal(account, &token).await {
+        Ok((fresh, updated)) => {
+            let result = attempt(fresh).await;
+            let sign_in_again = refused(&result);
+            (
+                Retried {
+                    result,
+                    sign_in_again,
+                },
+                updated,
+            )
+        }
+        Err(e) => (
+            Retried {
+                result: first,
+                sign_in_again: e.needs_sign_in(),
+            },
+            None,
+        ),
+    }
 }
 
 /// The Web Lock held while an account's tokens are read and refreshed.
@@ -189,7 +254,12 @@ pub fn refresh_lock(id: &str) -> String {
     format!("postbag-oauth {id}")
 }
 
-async fn refresh_held(account: &Account) -> Result<(Secret<String>, Option<Account>), OAuthError> {
+/// Inside the refresh lock: the tokens as they are now, refreshed when they expire soon, or,
+/// with `refused`, when the access token is still the one the server refused.
+async fn refresh_held(
+    account: &Account,
+    refused: Option<&Secret<String>>,
+) -> Result<(Secret<String>, Option<Account>), OAuthError> {
     let id = &account.id;
     // Read inside the lock: a caller before this one may have refreshed them.
     let mut tokens = tokens_of(id).ok_or(OAuthError::InvalidGrant)?;
@@ -208,12 +278,16 @@ async fn refresh_held(account: &Account) -> Result<(Secret<String>, Option<Accou
         TOKENS.with(|t| t.borrow_mut().insert(id.clone(), theirs.clone()));
         tokens = theirs;
     }
-    if !tokens.needs_refresh(js_sys::Date::now()) {
+    let stale = match refused {
+        None => tokens.needs_refresh(js_sys::Date::now()),
+        Some(refused) => tokens.access == *refused,
+    };
+    if !stale {
         return Ok((tokens.access, None));
     }
     let login = account.oauth.as_ref().ok_or(OAuthError::InvalidGrant)?;
     let client = Client::of_login(login, &listed_clients().await);
-    let endpoint = oauth::token_endpoint(&client).await?;
+    let endpoint = oauth::token_endpoint(&client, super::session_access_code()).await?;
     match oauth::refresh(&endpoint, &client.client_id, &tokens).await {
         Ok(fresh) => {
             let access = fresh.access.clone();
@@ -244,6 +318,12 @@ impl Model {
         account: &Account,
     ) -> Result<Secret<String>, OAuthError> {
         let (token, updated) = access_token(account).await?;
+        self.refreshed(updated);
+        Ok(token)
+    }
+
+    /// This tab's lists given the account as stored after a refresh that sealed new tokens.
+    pub(super) fn refreshed(self, updated: Option<Account>) {
         if let Some(updated) = updated {
             self.accounts
                 .update(|all| super::accounts::upsert(all, &updated));
@@ -254,7 +334,6 @@ impl Model {
                 self.account.set(Some(updated));
             }
         }
-        Ok(token)
     }
 
     /// "Sign in again": the sign-in flow for `account`'s client; its new tokens replace the
@@ -264,7 +343,7 @@ impl Model {
             return Ok(());
         };
         let client = Client::of_login(&login, &listed_clients().await);
-        let grant = oauth::sign_in(&client, &account.email)
+        let grant = oauth::sign_in(&client, &account.email, super::session_access_code())
             .await
             .map_err(|e| e.to_string())?;
         // The record as stored now: another tab may have changed it.
@@ -286,5 +365,7 @@ impl Model {
     }
 }
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod retry_tests;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;

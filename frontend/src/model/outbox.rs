@@ -270,18 +270,31 @@ impl Outgoing {
             let now = js_sys::Date::now();
             let sending_now = self.sending_now;
             let mut tunnel = Tunnel;
-            let pass = Pass {
-                store: &store,
-                account: &account,
-                sending: &sending,
-                password: &password,
-                limits: Limits::default(),
-                now_all,
+            let mut attempt = async |password: Secret<String>| {
+                let pass = Pass {
+                    store: &store,
+                    account: &account,
+                    sending: &sending,
+                    password: &password,
+                    limits: Limits::default(),
+                    now_all,
+                };
+                let pass = outbox::send_queued(&pass, &mut tunnel, now, move |id| {
+                    sending_now.set(Some(id.to_string()))
+                });
+                lock::exclusive(&name, pass).await
             };
-            let pass = outbox::send_queued(&pass, &mut tunnel, now, move |id| {
-                sending_now.set(Some(id.to_string()))
-            });
-            let result = lock::exclusive(&name, pass).await;
+            // A refused token (a refused password leaves the messages queued, uncounted, and
+            // stops the pass) gets one refresh and one more pass; a second refusal stands.
+            let result = if oauth {
+                let refused = |r: &Option<Result<outbox::Report, _>>| matches!(r, Some(Ok(report)) if report.problem.as_ref().is_some_and(|p| p.wrong_password));
+                super::oauth::with_one_retry(&account, password, refused, attempt)
+                    .await
+                    .0
+                    .result
+            } else {
+                attempt(password).await
+            };
             self.sending_now.set(None);
             self.busy.set(false);
             match result {

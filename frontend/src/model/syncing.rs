@@ -61,13 +61,16 @@ impl Observer for ToScreen {
     }
 }
 
+/// Whether the server refused the login (the password, or an OAuth account's token).
+fn login_refused(result: &Result<Outcome, SyncError>) -> bool {
+    matches!(result, Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed))
+}
+
 /// How a session's end counts for the schedule: a refused sign-in stops automatic checks.
 fn ended(result: &Result<Outcome, SyncError>) -> Ended {
     match result {
         Ok(_) => Ended::Ok,
-        Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed) => {
-            Ended::SignInRefused
-        }
+        _ if login_refused(result) => Ended::SignInRefused,
         // A server that could not prove it knows the password may be an impostor: retrying on
         // a timer would hand it a fresh client proof each time. The user decides.
         Err(SyncError::Pop3(Pop3Error::Protocol(ProtocolError::Scram(
@@ -102,7 +105,9 @@ impl Model {
     }
 
     /// One session of `account`: the screen follows it, the list gets its mail, and the
-    /// result line tells how it ended (naming the account when there are several).
+    /// result line tells how it ended (naming the account when there are several). An OAuth
+    /// account whose token the server refuses gets one refresh and one more session
+    /// (`oauth::with_one_retry`); a second refusal asks for "Sign in again".
     pub(super) async fn sync_account(self, account: &Account, password: Secret<String>) -> Checked {
         let cancel = CancelHandle::default();
         self.cancel.set_value(cancel.clone());
@@ -113,7 +118,20 @@ impl Model {
             last_shown: f64::NEG_INFINITY,
             login_delay: None,
         };
-        let result = self.run_sync(account, password, &cancel, &mut screen).await;
+        let result = if account.oauth.is_some() {
+            let attempt = async |token| self.run_sync(account, token, &cancel, &mut screen).await;
+            let (retried, updated) =
+                super::oauth::with_one_retry(account, password, login_refused, attempt).await;
+            self.refreshed(updated);
+            if retried.sign_in_again {
+                self.checks.want_sign_in.update(|w| {
+                    w.insert(account.id.clone());
+                });
+            }
+            retried.result
+        } else {
+            self.run_sync(account, password, &cancel, &mut screen).await
+        };
         // What a session set aside (a reused UIDL's old copy) moved to a new key: read the
         // list once now that the store is settled.
         self.reload().await;

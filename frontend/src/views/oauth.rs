@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::account::oauth::{Client, Grant, cancel_sign_in, sign_in};
-use crate::model::{CheckLine, Model, listed_clients};
+use crate::model::{CheckLine, Model, listed_clients, session_access_code};
 use crate::views::ErrorBanner;
 
 /// The setup form's sign-in buttons: one per client the proxy lists. A finished sign-in is
@@ -23,7 +23,7 @@ pub fn SignInWith(
         let client = client.clone();
         async move {
             error.set(None);
-            match sign_in(&client, email.get_untracked().trim()).await {
+            match sign_in(&client, email.get_untracked().trim(), session_access_code()).await {
                 Ok(g) => grant.set(Some(g)),
                 Err(e) => error.set(Some(e.to_string())),
             }

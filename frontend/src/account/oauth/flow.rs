@@ -1,5 +1,7 @@
 //! One sign-in: the provider's page in a popup, the answer through the same-origin callback
-//! page, the code exchanged for tokens by the app (a public client with PKCE).
+//! page, the code exchanged for tokens with PKCE: by the app at the provider (a public
+//! client), or through the proxy, which adds the secret of a confidential client
+//! ([`TokenEndpoint`]).
 //!
 //! The callback page (`frontend/oauth-callback.html` + `.js`, at [`redirect_uri`]) posts the
 //! query's `state`, `code` or `error` on the `BroadcastChannel` [`CHANNEL`]: a channel only
@@ -22,11 +24,14 @@ use wasm_bindgen::prelude::*;
 
 use super::tokens::{self, Tokens};
 use super::{Client, OAuthError, discovery, error_code, http, pkce};
+use crate::tunnel::AccessCode;
 
 /// The channel the callback page posts on.
 const CHANNEL: &str = "postbag-oauth";
 /// The callback page, beside index.html.
 const CALLBACK: &str = "/oauth-callback.html";
+/// The proxy's token route for confidential clients (proxy/src/oauth_token.rs).
+const PROXY_TOKEN_PATH: &str = "/oauth/token";
 /// How often the answer and a cancel are looked for.
 const POLL_MS: u32 = 250;
 /// A sign-in left open this long is abandoned (the provider's own pages time out sooner).
@@ -68,9 +73,60 @@ struct Returned {
     error: Option<String>,
 }
 
-/// Signs in through `client`; `login_hint` pre-fills the provider's page with the address.
+/// Where a client's token requests (the code exchange, each refresh) are posted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenEndpoint {
+    pub url: String,
+    /// The proxy's access code, sent (as `Authorization: Bearer`) only to the proxy's own
+    /// route, never to a provider.
+    pub access_code: Option<AccessCode>,
+}
+
+impl TokenEndpoint {
+    /// The provider's `token` endpoint for a public client; the proxy's route, with this
+    /// session's access code, for a confidential one.
+    fn of(client: &Client, provider_token: &str, access_code: Option<AccessCode>) -> TokenEndpoint {
+        if client.confidential {
+            TokenEndpoint {
+                url: PROXY_TOKEN_PATH.into(),
+                access_code,
+            }
+        } else {
+            TokenEndpoint {
+                url: provider_token.into(),
+                access_code: None,
+            }
+        }
+    }
+
+    /// Whether the answer came from the proxy's own gate (not the provider): a missing or
+    /// wrong access code.
+    pub fn refused_by_proxy(&self, status: u16, body: &str) -> bool {
+        self.url == PROXY_TOKEN_PATH
+            && status == 401
+            && serde_json::from_str::<serde_json::Value>(body)
+                .is_ok_and(|v| v["error"] == "unauthorized")
+    }
+
+    /// POSTs a token request's `fields` here.
+    pub async fn post(&self, fields: &[(&str, &str)]) -> Result<http::Answer, OAuthError> {
+        let bearer = self.access_code.as_ref().map(AccessCode::expose_secret);
+        let answer = http::post_form(&self.url, fields, bearer).await?;
+        if self.refused_by_proxy(answer.status, &answer.body) {
+            return Err(OAuthError::AccessCode);
+        }
+        Ok(answer)
+    }
+}
+
+/// Signs in through `client`; `login_hint` pre-fills the provider's page with the address;
+/// `access_code` is the proxy's, for a confidential client's code exchange.
 /// Must be called from a click (browsers open popups only then).
-pub async fn sign_in(client: &Client, login_hint: &str) -> Result<Grant, OAuthError> {
+pub async fn sign_in(
+    client: &Client,
+    login_hint: &str,
+    access_code: Option<AccessCode>,
+) -> Result<Grant, OAuthError> {
     let (verifier, state, nonce) = (
         pkce::random_value()?,
         pkce::random_value()?,
@@ -89,7 +145,14 @@ pub async fn sign_in(client: &Client, login_hint: &str) -> Result<Grant, OAuthEr
         .ok()
         .flatten()
         .ok_or(OAuthError::PopupBlocked)?;
-    let result = run(client, login_hint, &popup, &verifier, &state, &nonce).await;
+    let result = run(
+        client,
+        login_hint,
+        access_code,
+        &popup,
+        [&verifier, &state, &nonce],
+    )
+    .await;
     let _ = popup.close();
     result
 }
@@ -97,12 +160,12 @@ pub async fn sign_in(client: &Client, login_hint: &str) -> Result<Grant, OAuthEr
 async fn run(
     client: &Client,
     login_hint: &str,
+    access_code: Option<AccessCode>,
     popup: &web_sys::Window,
-    verifier: &str,
-    state: &str,
-    nonce: &str,
+    [verifier, state, nonce]: [&str; 3],
 ) -> Result<Grant, OAuthError> {
     let endpoints = discovery::endpoints(client).await?;
+    let token_endpoint = TokenEndpoint::of(client, &endpoints.token, access_code);
     let redirect = redirect_uri();
     let url = web_sys::Url::new(&endpoints.authorization)
         .map_err(|_| OAuthError::Discovery("the authorization endpoint is not a URL".into()))?;
@@ -173,17 +236,15 @@ async fn run(
         (Some(code), None) if !code.is_empty() => code,
         (_, error) => return Err(OAuthError::Refused(error_code(&error.unwrap_or_default()))),
     };
-    let exchanged = http::post_form(
-        &endpoints.token,
-        &[
+    let exchanged = token_endpoint
+        .post(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", &redirect),
             ("client_id", &client.client_id),
             ("code_verifier", verifier),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     let (tokens, id_token) =
         tokens::read_answer(exchanged.status, &exchanged.body, js_sys::Date::now(), None)?;
     // With `openid` asked, the ID token is what proves the answer belongs to this sign-in.
@@ -202,8 +263,16 @@ async fn run(
     })
 }
 
-/// The token endpoint for `client` (discovery again: nothing about a provider is stored
-/// beyond its issuer).
-pub async fn token_endpoint(client: &Client) -> Result<String, OAuthError> {
-    Ok(discovery::endpoints(client).await?.token)
+/// Where `client`'s refreshes go (discovery again for a public client: nothing about a
+/// provider is stored beyond its issuer; none for a confidential one, whose endpoint the
+/// proxy knows).
+pub async fn token_endpoint(
+    client: &Client,
+    access_code: Option<AccessCode>,
+) -> Result<TokenEndpoint, OAuthError> {
+    if client.confidential {
+        return Ok(TokenEndpoint::of(client, "", access_code));
+    }
+    let endpoints = discovery::endpoints(client).await?;
+    Ok(TokenEndpoint::of(client, &endpoints.token, None))
 }

@@ -67,8 +67,13 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, OAuthError> {
         .map_err(|_| OAuthError::Discovery("the answer is not the JSON expected".into()))
 }
 
-/// POSTs `fields` form-encoded to `url` (a token endpoint).
-pub async fn post_form(url: &str, fields: &[(&str, &str)]) -> Result<Answer, OAuthError> {
+/// POSTs `fields` form-encoded to `url` (a token endpoint), with `bearer` as
+/// `Authorization: Bearer` (the proxy's access code, for its own route only).
+pub async fn post_form(
+    url: &str,
+    fields: &[(&str, &str)],
+    bearer: Option<&str>,
+) -> Result<Answer, OAuthError> {
     let body = web_sys::UrlSearchParams::new().map_err(network)?;
     for (k, v) in fields {
         body.append(k, v);
@@ -80,6 +85,11 @@ pub async fn post_form(url: &str, fields: &[(&str, &str)]) -> Result<Answer, OAu
         .set("content-type", "application/x-www-form-urlencoded")
         .map_err(network)?;
     headers.set("accept", "application/json").map_err(network)?;
+    if let Some(code) = bearer {
+        headers
+            .set("authorization", &format!("Bearer {code}"))
+            .map_err(network)?;
+    }
     init.set_headers(&headers);
     init.set_body(&body.to_string().into());
     send(url, init).await

@@ -1,6 +1,10 @@
-//! "Sign in with …": OAuth 2 authorization code with PKCE, run by the app itself as a public
-//! client (no secret; the proxy sees no code and no token). The self-hoster registers the
-//! clients and the proxy serves their public part at `/oauth/clients` ([`Client`]).
+//! "Sign in with …": OAuth 2 authorization code with PKCE, run by the app itself. The
+//! self-hoster registers the clients and the proxy serves their public part at
+//! `/oauth/clients` ([`Client`]). A public client's tokens are asked for at the provider's
+//! token endpoint (the proxy sees no code and no token); a confidential client's (one whose
+//! secret the proxy holds, Google's "Web application" clients) at the proxy's `/oauth/token`,
+//! which adds the secret and forwards the request to that client's token endpoint only
+//! ([`TokenEndpoint`]).
 //!
 //! - `pkce.rs`: the verifier, its S256 challenge, `state` and `nonce`.
 //! - `discovery.rs`: where a provider's endpoints are (fixed for Google and Microsoft, the
@@ -24,7 +28,7 @@ pub mod tokens;
 use serde::Deserialize;
 
 pub use discovery::Endpoints;
-pub use flow::{Grant, cancel_sign_in, redirect_uri, sign_in, token_endpoint};
+pub use flow::{Grant, TokenEndpoint, cancel_sign_in, redirect_uri, sign_in, token_endpoint};
 pub use tokens::{Tokens, refresh};
 
 use crate::store::{OAuthLogin, OAuthProvider};
@@ -45,6 +49,9 @@ pub struct Client {
     /// The scopes to ask; empty: the provider's defaults ([`Client::scope`]).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The proxy holds this client's secret: its token requests go to the proxy.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 impl Client {
@@ -104,6 +111,8 @@ impl Client {
                 issuer: login.issuer.clone(),
                 name: Some(login.name.clone()),
                 scopes: Vec::new(),
+                // A client the proxy no longer lists: its secret, if it had one, is gone too.
+                confidential: false,
             })
     }
 }
@@ -157,6 +166,13 @@ pub enum OAuthError {
     Token(String),
     #[error("The provider could not be reached ({0}).")]
     Network(String),
+    /// The proxy wants its access code for the token request of a client whose secret it
+    /// holds, and this session has none (or a wrong one).
+    #[error(
+        "The Postbag server asks for its access code before it signs you in: press Test \
+         connection and enter the code, then sign in again."
+    )]
+    AccessCode,
 }
 
 impl OAuthError {
@@ -203,6 +219,12 @@ mod tests {
         assert_eq!(auth_policy(&listed[0].login()), AuthPolicy::XOAuth2);
         assert_eq!(auth_policy(&listed[1].login()), AuthPolicy::OAuth);
         assert_eq!(Client::of_login(&listed[1].login(), &listed), listed[1]);
+        assert!(!listed[1].confidential);
+        let google: Client = serde_json::from_str(
+            r#"{"provider":"google","client_id":"1.apps.googleusercontent.com","confidential":true}"#,
+        )
+        .unwrap();
+        assert!(google.confidential);
     }
 
     #[test]

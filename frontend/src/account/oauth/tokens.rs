@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use postbag_protocol::pop3::Secret;
 use serde::Deserialize;
 
-use super::{OAuthError, error_code, http};
+use super::{OAuthError, TokenEndpoint, error_code};
 
 /// The longest access or refresh token taken: real ones are under 4 KiB (Microsoft's JWTs
 /// are the longest); a SASL line must hold it.
@@ -156,24 +156,22 @@ pub fn check_id_token(
 }
 
 /// Trades the refresh token for a new access token (and, with rotation, a new refresh token)
-/// at `token_endpoint`.
+/// at `token_endpoint` (the provider's, or the proxy's for a confidential client).
 pub async fn refresh(
-    token_endpoint: &str,
+    token_endpoint: &TokenEndpoint,
     client_id: &str,
     tokens: &Tokens,
 ) -> Result<Tokens, OAuthError> {
     let Some(refresh) = &tokens.refresh else {
         return Err(OAuthError::InvalidGrant);
     };
-    let answer = http::post_form(
-        token_endpoint,
-        &[
+    let answer = token_endpoint
+        .post(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.expose_secret()),
             ("client_id", client_id),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     let now = js_sys::Date::now();
     read_answer(answer.status, &answer.body, now, Some(refresh)).map(|(t, _)| t)
 }

@@ -54,7 +54,8 @@ extern "C" {
     fn unstub(state: &JsValue);
 }
 
-fn oauth_account(id: &str) -> Account {
+/// An account on a plain loopback server, not yet signed in (also for `retry_tests.rs`).
+pub(super) fn oauth_account(id: &str) -> Account {
     Account {
         id: id.into(),
         email: id.into(),
@@ -82,6 +83,7 @@ async fn two_refreshes_started_together_make_one_token_request() {
         issuer: Some(ISSUER.into()),
         name: None,
         scopes: Vec::new(),
+        confidential: false,
     };
     // Expired: the next login refreshes first.
     let tokens = Tokens {
