@@ -209,7 +209,8 @@ pub enum ConfigError {
         lists the mail servers (with --allow-any-public-host false), or --public-relay accepts \
         that anyone who can reach the port can use it to reach any public mail server.\n\n\
         Endpoints: / (the app), /tunnel (WebSocket, see docs/tunnel-protocol.md), /healthz, \
-        /metrics (Prometheus; with --token, only with Authorization: Bearer <token>). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
+        /metrics (Prometheus; with --token, only with Authorization: Bearer <token>), \
+        /oauth/clients and /oauth/token (the [[oauth_clients]] of the file, see docs/oauth.md). SIGTERM or ctrl-c: stop accepting, drain tunnels for \
         --shutdown-grace-secs, exit."
 )]
 pub struct Cli {

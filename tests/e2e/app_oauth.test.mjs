@@ -9,6 +9,13 @@
 // "Sign in again", which signs in and checks again. Sending uses the same token (SMTP AUTH
 // OAUTHBEARER to Postfix, which asks Dovecot). No token is ever in IndexedDB, web storage
 // or the console in the clear, nor in Dovecot's log.
+//
+// A confidential client (its secret in the proxy's configuration only, client_secret_basic at
+// the provider, as Google's Web application clients want it) signs in the same way, its code
+// exchange and refreshes posted to the proxy's /oauth/token and never to the provider from the
+// page. A token the provider drops early (Dovecot then refuses it, unexpired) is refreshed once
+// and the sync goes through; after the grant is revoked a refused login gets one refused
+// refresh and "Sign in again", and nothing more.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,13 +64,24 @@ async function startProvider(args) {
 before(async () => {
   const proxyPort = await freePort();
   provider = await startProvider([
-    '--short-ttl', String(SHORT_TTL), '--user', 'user0',
+    '--short-ttl', String(SHORT_TTL), '--user', 'user0', '--user', 'user1',
     '--redirect-uri', `http://127.0.0.1:${proxyPort}/oauth-callback.html`,
   ]);
   fx = await startFixture({
     proxyPort,
     oauthIntrospection: provider.introspection_url,
-    oauthClients: [{ provider: 'oidc', client_id: provider.short_client_id, issuer: provider.issuer, name: 'Test ID' }],
+    oauthClients: [
+      { provider: 'oidc', client_id: provider.short_client_id, issuer: provider.issuer, name: 'Test ID' },
+      {
+        provider: 'oidc',
+        client_id: provider.confidential_client_id,
+        issuer: provider.issuer,
+        name: 'Test Web Client',
+        client_secret: provider.confidential_client_secret,
+        client_auth: 'client_secret_basic',
+        token_endpoint: `${provider.issuer}/token`,
+      },
+    ],
   });
   browser = await launchBrowser();
 });
@@ -100,7 +118,7 @@ function storedText(page) {
 
 /** The provider's pages in the popup that `click` opens: login (unless its session is still
  * open), consent; the popup closes itself once it handed the code to the app. */
-async function signInInPopup(page, click, logs) {
+async function signInInPopup(page, click, logs, name = 'user0') {
   const popupOpened = page.waitForEvent('popup');
   await click();
   const popup = await popupOpened;
@@ -112,7 +130,7 @@ async function signInInPopup(page, click, logs) {
   const consent = popup.getByRole('button', { name: 'Continue' });
   await login.or(consent).first().waitFor({ timeout: 20000 });
   if (await login.count()) {
-    await login.fill('user0');
+    await login.fill(name);
     await popup.fill('input[name=password]', 'typed-on-the-providers-page');
     await popup.click('button[type=submit]');
   }
@@ -235,6 +253,95 @@ test('sign in with the provider, sync by OAUTHBEARER, refresh ahead of expiry, s
     assert.equal(stored.includes(t), false, 'a token is stored in the clear');
     assert.equal(logs.some((l) => l.includes(t)), false, 'a token reached the console');
     assert.equal(await fx.logHas(t), false, 'a token is in Dovecot\'s log');
+  }
+  await context.close();
+});
+
+test('a confidential client signs in through the proxy; a token refused while unexpired is refreshed once; a revoked grant asks to sign in again without a loop', async () => {
+  const user = await fx.newUser();
+  assert.equal(user.name, 'user1');
+  await fx.deliver(user, 'plain', 2);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(e.message));
+  const proxied = [];
+  const direct = [];
+  const sentByPage = [];
+  const tokens = [];
+  let access;
+  let refresh;
+  const proxyRoute = (url) => url.startsWith(new URL(fx.appUrl).origin) && new URL(url).pathname === '/oauth/token';
+  page.on('request', (req) => {
+    if (req.method() !== 'POST') return;
+    if (proxyRoute(req.url())) {
+      proxied.push(new URLSearchParams(req.postData()).get('grant_type'));
+      sentByPage.push(req.postData());
+    }
+    if (req.url().startsWith(`${provider.issuer}/token`)) direct.push(req.url());
+  });
+  page.on('response', async (res) => {
+    if (res.request().method() === 'POST' && proxyRoute(res.url())) {
+      const body = await res.json().catch(() => ({}));
+      for (const t of [body.access_token, body.refresh_token, body.id_token]) if (t) tokens.push(t);
+      if (body.access_token) access = body.access_token;
+      if (body.refresh_token) refresh = body.refresh_token;
+    }
+  });
+  await page.goto(fx.appUrl);
+  await page.getByLabel('Email address').fill('user1@example.org');
+  await page.getByLabel('Email address').press('Tab');
+  await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(fx.pop3sPort));
+  await page.getByLabel('User name').fill('user1');
+  await page.getByLabel('After download').selectOption('leave');
+  await page.getByLabel('Check for new mail every (minutes)').fill('');
+  await signInInPopup(page, () => page.getByRole('button', { name: 'Sign in with Test Web Client' }).click(), logs, 'user1');
+  await page.getByText('Signed in with Test Web Client').waitFor({ timeout: 20000 });
+  assert.deepEqual(proxied, ['authorization_code'], 'the code went to the proxy');
+  assert.deepEqual(direct, [], 'the page posted nothing to the provider\'s token endpoint');
+  assert.ok(sentByPage.every((body) => !body.includes('client_secret')), 'the page sent a secret');
+  await page.getByRole('button', { name: 'Save account' }).click();
+  await page.getByRole('button', { name: 'Sync' }).waitFor();
+  assert.match(await sync(page), /^2 new messages/);
+  assert.ok(await fx.logHas('user=<user1>, method=OAUTHBEARER'), 'Dovecot logged no OAUTHBEARER login for user1');
+
+  // The provider drops the access token an hour early: Dovecot refuses it, the app refreshes
+  // once (through the proxy) and the same sync goes through.
+  const dropped = await fetch(`${provider.issuer}/_test/forget-access-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: access }),
+  });
+  assert.equal(dropped.status, 204);
+  assert.ok((await fx.oauthLogin(user, 'oauthbearer', access)).refused, 'Dovecot still takes the dropped token');
+  await fx.deliver(user, 'plain', 1);
+  assert.match(await sync(page), /^1 new message/);
+  assert.deepEqual(proxied, ['authorization_code', 'refresh_token']);
+
+  // The grant revoked at the provider: the login is refused, the one refresh is refused, and
+  // the mailbox asks to sign in again; no more logins or refreshes follow.
+  const basic = Buffer.from(`${provider.confidential_client_id}:${provider.confidential_client_secret}`).toString('base64');
+  const revoked = await fetch(`${provider.issuer}/token/revocation`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+    body: new URLSearchParams({ token: refresh, token_type_hint: 'refresh_token' }),
+  });
+  assert.equal(revoked.status, 200);
+  await page.getByRole('button', { name: 'Sync' }).click();
+  const again = page.getByRole('button', { name: 'Sign in again' });
+  await again.waitFor({ timeout: 30000 });
+  assert.match(await page.getByRole('alert').filter({ hasText: 'expired or was revoked' }).innerText(), /user1@example\.org/);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  assert.deepEqual(proxied, ['authorization_code', 'refresh_token', 'refresh_token'], 'one refresh after the refusal, no loop');
+
+  const stored = await storedText(page);
+  assert.ok(tokens.length >= 4, `tokens seen: ${tokens.length}`);
+  for (const t of [...tokens, provider.confidential_client_secret]) {
+    assert.equal(stored.includes(t), false, 'a token or the secret is stored in the clear');
+    assert.equal(logs.some((l) => l.includes(t)), false, 'a token or the secret reached the console');
+    assert.equal(await fx.logHas(t), false, 'a token or the secret is in Dovecot\'s log');
   }
   await context.close();
 });
