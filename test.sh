@@ -27,7 +27,9 @@ phase "native unit and integration tests (real Dovecot, real proxy)"
 cargo test --workspace --exclude postbag-web
 
 phase "wasm tests in headless Chromium (IndexedDB, store, sync engine)"
-cargo test -p postbag-web --target wasm32-unknown-unknown
+# The runner gives a whole test binary 20 s by default; the backup and disk-copy binaries run
+# for longer on a loaded 2-core machine. A hang still ends, after 5 minutes.
+WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p postbag-web --target wasm32-unknown-unknown
 
 phase "release build of the app (what ./run.sh serves)"
 trunk build --release
