@@ -40,6 +40,9 @@ pub const PATH: &str = "/oauth/token";
 /// A request's body: a refresh token (real ones are under 4 KiB; the app takes up to 16 KiB)
 /// or a code and a verifier, with a redirect URI.
 pub const MAX_REQUEST: usize = 24 * 1024;
+/// The app sends its few KiB at once; a body still arriving after this is given up (408),
+/// so that a dripping client cannot hold the request open.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Token requests forwarded at once; more are refused (503) rather than queued, so the proxy
 /// cannot be made to hold many slow provider connections.
 pub const MAX_IN_FLIGHT: usize = 16;
@@ -77,6 +80,8 @@ pub enum TokenRefusal {
     UnknownClient,
     #[error("too many token requests at once; try again")]
     Busy,
+    #[error("the body did not arrive within {} s", BODY_TIMEOUT.as_secs())]
+    SlowBody,
 }
 
 impl TokenRefusal {
@@ -85,6 +90,7 @@ impl TokenRefusal {
             TokenRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TokenRefusal::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             TokenRefusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            TokenRefusal::SlowBody => StatusCode::REQUEST_TIMEOUT,
             TokenRefusal::UnknownClient => StatusCode::UNAUTHORIZED,
             TokenRefusal::BadFields | TokenRefusal::UnsupportedGrant => StatusCode::BAD_REQUEST,
         }
@@ -96,7 +102,9 @@ impl TokenRefusal {
             TokenRefusal::BadFields => "invalid_request",
             TokenRefusal::UnsupportedGrant => "unsupported_grant_type",
             TokenRefusal::UnknownClient => "invalid_client",
-            TokenRefusal::NotAForm | TokenRefusal::TooLarge => "invalid_request",
+            TokenRefusal::NotAForm | TokenRefusal::TooLarge | TokenRefusal::SlowBody => {
+                "invalid_request"
+            }
             TokenRefusal::Busy => "temporarily_unavailable",
         }
     }
@@ -264,7 +272,10 @@ pub async fn endpoint(
     if announced.is_some_and(|n| n > MAX_REQUEST as u64) {
         return refused(TokenRefusal::TooLarge);
     }
-    let checked = match read_body(payload).await.and_then(|b| check_form(&b)) {
+    let body = tokio::time::timeout(BODY_TIMEOUT, read_body(payload))
+        .await
+        .unwrap_or(Err(TokenRefusal::SlowBody));
+    let checked = match body.and_then(|b| check_form(&b)) {
         Ok(c) => c,
         Err(refusal) => return refused(refusal),
     };

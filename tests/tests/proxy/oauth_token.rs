@@ -547,6 +547,84 @@ fn request_and_answer_sizes_are_bounded() {
     assert_nothing_secret_logged();
 }
 
+/// A token endpoint that takes the request and never answers: the app hears 504 once the
+/// proxy's 15 s are up, not its own timeout (20 s), and a client that drips its body is cut
+/// off after 10 s.
+#[test]
+fn a_silent_token_endpoint_or_a_dripping_client_is_given_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = TokenEndpoint {
+        addr: listener.local_addr().unwrap(),
+        received: Arc::default(),
+    };
+    let held = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(25));
+        drop(stream);
+    });
+    let proxy = proxy_for(
+        vec![confidential(&silent, ClientAuth::ClientSecretPost, "http")],
+        |_| {},
+    );
+    let started = std::time::Instant::now();
+    let addr = proxy.addr();
+    let body = refresh_form("postbag-web");
+    let answer = slow_request(
+        addr,
+        &format!(
+            "POST /oauth/token HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let waited = started.elapsed().as_secs_f64();
+    assert_eq!(answer.status, 504);
+    assert_eq!(error_code(&answer), "token_endpoint_timeout");
+    assert!((14.0..20.0).contains(&waited), "gave up after {waited} s");
+
+    // Half a body, then nothing.
+    let started = std::time::Instant::now();
+    let answer = slow_request(
+        addr,
+        &format!(
+            "POST /oauth/token HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{}",
+            body.len(),
+            &body[..body.len() / 2]
+        ),
+    );
+    let waited = started.elapsed().as_secs_f64();
+    assert_eq!(
+        answer.status,
+        408,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!((9.0..15.0).contains(&waited), "gave up after {waited} s");
+    drop(held);
+}
+
+/// Sends `raw` and reads the answer to the end, waiting up to 30 s (the shared helper waits
+/// 10 s, shorter than the proxy's own limits measured here).
+fn slow_request(addr: SocketAddr, raw: &str) -> Response {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    Response {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        headers: Default::default(),
+        body: answer[split + 4..].to_vec(),
+    }
+}
+
 /// The forwarded requests were logged (so the capture works), and nothing secret was.
 fn assert_nothing_secret_logged() {
     let text = log().text();
