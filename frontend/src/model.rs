@@ -12,7 +12,8 @@
 //! - `list.rs`: committed batches merged into the list in the store's order.
 //! - `threads.rs`: conversations (JWZ threading); `conversations.rs`: the list's rows, one
 //!   per conversation or per message (a setting), and the ids back-filled for older mail.
-//! - `reading.rs`: the reader's message, a resource on the selection.
+//! - `reading.rs`: the reader's message, a resource on the selection; `rest.rs`: "Download
+//!   the rest" of a message stored headers-first (slow links).
 //! - `outbox.rs` + `compose.rs`: the Drafts, Outbox and Sent folders and the compose form
 //!   (`Outgoing`, provided beside the model).
 //! - `keymap.rs`: the keyboard shortcuts (pure); `commands.rs`: what they do.
@@ -38,6 +39,7 @@ mod list;
 mod oauth;
 mod outbox;
 mod reading;
+mod rest;
 mod rules;
 mod safety;
 mod scheduler;
@@ -67,6 +69,7 @@ pub use import::ImportState;
 pub use oauth::{keep_oauth, listed_clients};
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
 pub use reading::OpenMessage;
+pub use rest::RestState;
 pub use rules::new_rule_id;
 pub use safety::RECENT_EXPORT_DAYS;
 pub use scheduler::{CheckLine, Checks};
@@ -133,6 +136,8 @@ pub struct Model {
     pub cursor: RwSignal<Option<MessageKey>>,
     /// The selected message, loaded (`reading.rs`).
     pub open: LocalResource<Option<OpenMessage>>,
+    /// The reader's "Download the rest" of a message stored headers-first (`rest.rs`).
+    pub rest: RwSignal<RestState>,
     pub search: RwSignal<String>,
     /// The search box's last answer (`model/search.rs`); `None` before the first.
     pub found: RwSignal<Option<Found>>,
@@ -241,6 +246,7 @@ impl Model {
             rows: Memo::new(|_| Vec::new()),
             cursor: RwSignal::new(None),
             open: reading::open_on_selection(messages, selected),
+            rest: RwSignal::new(RestState::Idle),
             search: RwSignal::new(String::new()),
             found: RwSignal::new(None),
             indexing: RwSignal::new(None),

@@ -41,9 +41,10 @@ impl Write for Chunks {
     }
 }
 
-/// A store holding something in every backed-up store: an account with a sealed password,
-/// `n` synced messages of `size` bytes (one read and flagged, one deleted here with its
-/// server deletion pending), imported mail, a draft, an outbox message.
+/// A store holding something in every backed-up store: an account with a sealed password
+/// and a size limit, `n` synced messages of `size` bytes (one read and flagged, one deleted
+/// here with its server deletion pending, one stored headers-first: a partial copy, its
+/// summary and ledger line saying so), imported mail, a draft, an outbox message.
 async fn filled(tag: &str, n: usize, size: usize) -> Store {
     let store = fresh_store(tag).await;
     let mut me = account(ServerPolicy::Leave {
@@ -55,6 +56,7 @@ async fn filled(tag: &str, n: usize, size: usize) -> Store {
         access_code: None,
     };
     me.sealed_password = Some(remembered::seal(&remembered, PASSPHRASE).await.unwrap());
+    me.headers_first_above = Some(1_000_000);
     store.put_account(&me).await.unwrap();
     let batch: Vec<NewMessage> = (0..n)
         .map(|i| {
@@ -62,6 +64,9 @@ async fn filled(tag: &str, n: usize, size: usize) -> Store {
             let mut summary = summarize(&raw, ME, &format!("u{i:04}"), NOW);
             summary.read = i == 1;
             summary.flagged = i == 1;
+            if i == 2 {
+                summary.partial_of = Some(5_000_000);
+            }
             NewMessage {
                 server_size: Some(raw.len() as u64),
                 summary,
@@ -269,7 +274,20 @@ async fn a_backup_restores_every_store_record_for_record_through_several_chunks(
     );
     assert_eq!(b.ledger(ME).await.unwrap().len(), 14);
     assert_eq!(b.pending_deletes(ME).await.unwrap().len(), 1);
+    // A partial copy stays one: its summary and its ledger line (no policy DELEs it).
+    assert!(
+        list.iter()
+            .any(|s| s.uidl == "u0002" && s.partial_of == Some(5_000_000))
+    );
+    assert!(
+        b.ledger(ME)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.uidl == "u0002" && l.partial)
+    );
     let restored = b.accounts().await.unwrap().remove(0);
+    assert_eq!(restored.headers_first_above, Some(1_000_000));
     let opened = remembered::unseal(restored.sealed_password.as_ref().unwrap(), PASSPHRASE)
         .await
         .unwrap();

@@ -147,3 +147,22 @@ async fn a_listed_selection_is_exported_in_its_order_without_the_deleted() {
     assert_eq!(e.messages as usize, kept.len());
     assert_eq!(chunks.0.concat(), expected(&kept));
 }
+
+/// A message of which only the start is stored (headers-first on a slow link) is never
+/// passed off as whole: left out of the file and counted; the whole messages around it are
+/// written as ever.
+#[wasm_bindgen_test]
+async fn a_partial_copy_is_left_out_and_counted() {
+    let store = fresh_store("export-partial").await;
+    let mut items = messages("a@example.org", 3, 500);
+    items[1].0.partial_of = Some(5_000_000);
+    store.bulk_insert(&items).await.unwrap();
+    let (e, chunks, calls) = run(&store, &Scope::All, None).await;
+    assert_eq!((e.messages, e.partial, e.missing), (2, 1, 0));
+    assert_eq!(chunks.0.concat(), expected(&[&items[0], &items[2]]));
+    assert_eq!(
+        calls.last(),
+        Some(&(3, 3)),
+        "the partial one counts as seen"
+    );
+}

@@ -28,6 +28,10 @@ mod rewrite;
 // What the screen is told: committed batches, the storage check before any download.
 #[path = "sync_engine/told.rs"]
 mod told;
+// Slow links: headers-first above the account's size limit, never DELEd until whole, and
+// "Download the rest".
+#[path = "sync_engine/slow_link.rs"]
+mod slow_link;
 // The RETR window as the server sees it: by bytes, within its ceiling, lockstep without
 // PIPELINING.
 #[path = "sync_engine/window.rs"]

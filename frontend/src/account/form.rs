@@ -80,6 +80,8 @@ pub enum FormError {
     BadKeepCount,
     #[error("Check every: the minutes must be a number from 1 to 1440, or empty for never.")]
     BadCheckMinutes,
+    #[error("Size limit: a number of MB from 0.01 to 128, or empty for no limit.")]
+    BadSizeLimit,
 }
 
 /// The days offered when the user first picks "delete after some days".
@@ -105,6 +107,21 @@ pub struct AccountForm {
     pub pinned_sha256: Option<String>,
     /// Minutes between automatic checks; empty: only when the user presses Sync.
     pub check_minutes: String,
+    /// Slow links: MB (1,000,000 bytes, as the app writes sizes) above which a message comes
+    /// headers-first; empty: no limit.
+    pub size_limit_mb: String,
+}
+
+/// The smallest size limit the form takes (10 KB: a limit below a message's headers would
+/// make every message headers-first for nothing).
+const MIN_LIMIT_BYTES: u64 = 10_000;
+/// The largest: above the hard cap every message is whole or skipped anyway.
+const MAX_LIMIT_BYTES: u64 = 128 * 1_000_000;
+
+/// Bytes as MB for the form ("1", "2.5"), without trailing zeros.
+fn mb_text(bytes: u64) -> String {
+    let text = format!("{:.2}", bytes as f64 / 1_000_000.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The longest interval the form takes: once a day.
@@ -126,6 +143,7 @@ impl AccountForm {
                 mirror_deletes: false,
                 pinned_sha256: None,
                 check_minutes: DEFAULT_CHECK_MINUTES.to_string(),
+                size_limit_mb: String::new(),
             };
         };
         let (after_download, days, keep) = match a.policy {
@@ -156,6 +174,7 @@ impl AccountForm {
             mirror_deletes,
             pinned_sha256: a.pinned_sha256.clone(),
             check_minutes: a.check_minutes.map(|m| m.to_string()).unwrap_or_default(),
+            size_limit_mb: a.headers_first_above.map(mb_text).unwrap_or_default(),
         }
     }
 
@@ -199,6 +218,19 @@ impl AccountForm {
                 _ => return Err(FormError::BadCheckMinutes),
             },
         };
+        let headers_first_above = match self.size_limit_mb.trim() {
+            "" => None,
+            typed => match typed.replace(',', ".").parse::<f64>() {
+                Ok(mb) if mb.is_finite() => {
+                    let bytes = (mb * 1_000_000.0).round() as u64;
+                    if !(MIN_LIMIT_BYTES..=MAX_LIMIT_BYTES).contains(&bytes) {
+                        return Err(FormError::BadSizeLimit);
+                    }
+                    Some(bytes)
+                }
+                _ => return Err(FormError::BadSizeLimit),
+            },
+        };
         let username = match self.username.trim() {
             "" => email.clone(),
             typed => typed.to_string(),
@@ -218,6 +250,7 @@ impl AccountForm {
                 sending: None,
                 check_minutes: None,
                 oauth: None,
+                headers_first_above: None,
             },
         };
         account.email = email;
@@ -228,6 +261,7 @@ impl AccountForm {
         account.policy = policy;
         account.pinned_sha256 = self.pinned_sha256.clone();
         account.check_minutes = check_minutes;
+        account.headers_first_above = headers_first_above;
         Ok(account)
     }
 
@@ -274,6 +308,7 @@ mod tests {
             sending: None,
             check_minutes: Some(DEFAULT_CHECK_MINUTES),
             oauth: None,
+            headers_first_above: None,
         }
     }
 
@@ -414,6 +449,42 @@ mod tests {
                 },
                 None,
                 Err(FormError::BadKeepCount),
+            );
+        }
+    }
+
+    /// The size limit: MB in the form, bytes in the account, empty for none (the default),
+    /// and the form of an account with a limit gives the limit back.
+    #[test]
+    fn the_size_limit_is_typed_in_mb_and_kept_in_bytes() {
+        assert_eq!(AccountForm::new(None).size_limit_mb, "");
+        assert_eq!(filled().to_account(None).unwrap().headers_first_above, None);
+        for (typed, bytes) in [("1", 1_000_000), (" 2.5 ", 2_500_000), ("0,5", 500_000)] {
+            let form = AccountForm {
+                size_limit_mb: typed.into(),
+                ..filled()
+            };
+            let a = form.to_account(None).unwrap();
+            assert_eq!(a.headers_first_above, Some(bytes), "{typed}");
+            let again = AccountForm::new(Some(&a));
+            assert_eq!(again.to_account(Some(&a)), Ok(a.clone()));
+        }
+        assert_eq!(
+            AccountForm::new(Some(&Account {
+                headers_first_above: Some(1_000_000),
+                ..account()
+            }))
+            .size_limit_mb,
+            "1"
+        );
+        for typed in ["0", "0.001", "129", "-1", "big", "NaN", "inf"] {
+            check(
+                &AccountForm {
+                    size_limit_mb: typed.into(),
+                    ..filled()
+                },
+                None,
+                Err(FormError::BadSizeLimit),
             );
         }
     }

@@ -69,8 +69,10 @@ pub async fn catch_up(
             return Ok(out);
         }
     };
+    // A partial copy (headers-first) is no Maildir message: written once whole.
     let absent: Vec<(Summary, String)> = summaries
         .into_iter()
+        .filter(|s| s.partial_of.is_none())
         .map(|s| {
             let unique = unique_of(&s, &first_seen);
             (s, unique)

@@ -248,6 +248,11 @@ impl DiskGate {
             let mut jobs = Vec::with_capacity(messages.len());
             for m in messages {
                 let s = m.summary;
+                // Only the start of it (headers-first): a Maildir file is a whole message, so
+                // it is written once the rest is stored. It is never DELEd meanwhile.
+                if s.partial_of.is_some() {
+                    continue;
+                }
                 jobs.push(Job {
                     unique: names::unique(&s.account, &s.uidl, first_seen),
                     read: s.read,

@@ -24,6 +24,10 @@ pub struct Exported {
     pub bytes: u64,
     /// Messages listed whose bytes were gone by the time they were read (deleted meanwhile).
     pub missing: u32,
+    /// Messages left out because only their start is stored here (headers-first on a slow
+    /// link): an archive must not pass a partial copy off as the message. Their whole is on
+    /// the server, which never deletes them while so (`docs/slow-links.md`).
+    pub partial: u32,
     pub cancelled: bool,
 }
 
@@ -72,13 +76,16 @@ pub async fn export(
                 done.cancelled = true;
                 return Ok(done);
             }
-            let keys: Vec<MessageKey> = batch
+            let (partial, whole): (Vec<&Summary>, Vec<&Summary>) =
+                batch.iter().partition(|s| s.partial_of.is_some());
+            done.partial += partial.len() as u32;
+            let keys: Vec<MessageKey> = whole
                 .iter()
                 .map(|s| (s.account.clone(), s.uidl.clone()))
                 .collect();
             let raws = store.raws(&keys).await?;
-            let mut chunk = Vec::with_capacity(batch.iter().map(|s| s.size as usize + 64).sum());
-            for (summary, raw) in batch.iter().zip(raws) {
+            let mut chunk = Vec::with_capacity(whole.iter().map(|s| s.size as usize + 64).sum());
+            for (summary, raw) in whole.iter().zip(raws) {
                 match raw {
                     Some(raw) => {
                         mboxrd::append(&mut chunk, &raw, summary.date);
@@ -90,7 +97,7 @@ pub async fn export(
             done.bytes += chunk.len() as u64;
             sink.write(chunk).await.map_err(ExportError::Write)?;
             // Messages stored meanwhile may be read too: never "k of N" with k > N.
-            let seen = done.messages + done.missing;
+            let seen = done.messages + done.missing + done.partial;
             progress(seen, total.max(seen));
         }
         // A short page is the last one, except in a list whose messages may have been deleted
@@ -177,6 +184,7 @@ mod tests {
             in_reply_to: None,
             references: Vec::new(),
             ids_read: true,
+            partial_of: None,
         }
     }
 

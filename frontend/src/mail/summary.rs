@@ -96,6 +96,7 @@ fn summarize_with_facts(
         references: Vec::new(),
         // Not mail: there are no ids to read later either.
         ids_read: true,
+        partial_of: None,
     };
     let mut facts = Facts {
         size: raw.len() as u64,

@@ -41,6 +41,14 @@ fn done_text(e: &Exported, file: &str) -> String {
             if e.missing == 1 { "was" } else { "were" }
         ));
     }
+    if e.partial > 0 {
+        text.push_str(&format!(
+            " {} of which only the start is here {} left out (the whole is on the server: \
+             \"Download the rest\", then export again).",
+            e.partial,
+            if e.partial == 1 { "was" } else { "were" }
+        ));
+    }
     text
 }
 
@@ -142,5 +150,16 @@ mod tests {
             };
             assert_eq!(done_text(&e, "f.mbox"), expected);
         }
+        // A partial copy (headers-first) is never passed off as the message: left out, counted.
+        let e = Exported {
+            messages: 2,
+            partial: 1,
+            ..Exported::default()
+        };
+        assert_eq!(
+            done_text(&e, "f.mbox"),
+            "Exported 2 messages to f.mbox. 1 of which only the start is here was left out \
+             (the whole is on the server: \"Download the rest\", then export again)."
+        );
     }
 }

@@ -41,6 +41,7 @@ mod tests {
             in_reply_to: None,
             references: Vec::new(),
             ids_read: true,
+            partial_of: None,
         }
     }
 

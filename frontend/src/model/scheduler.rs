@@ -36,6 +36,9 @@ pub struct Checks {
     pub now: RwSignal<f64>,
     /// Accounts the user asked to check now (Sync), in order.
     asked: StoredValue<Vec<String>>,
+    /// Messages whose rest the user asked for ("Download the rest"): (account, UIDL), served
+    /// before anything else, each as a check of its account.
+    rests: StoredValue<Vec<(String, String)>>,
     running: StoredValue<bool>,
     /// Something asked for a run while one was under way (the network came back, Sync, a
     /// saved account): the run goes round once more when it ends, instead of dropping it
@@ -51,6 +54,7 @@ impl Checks {
             want_sign_in: RwSignal::new(HashSet::new()),
             now: RwSignal::new(js_sys::Date::now()),
             asked: StoredValue::new(Vec::new()),
+            rests: StoredValue::new(Vec::new()),
             running: StoredValue::new(false),
             again: StoredValue::new(false),
         }
@@ -92,6 +96,15 @@ fn remember(id: &str, record: &CheckRecord) {
     if let (Some(s), Ok(text)) = (local_storage(), serde_json::to_string(record)) {
         let _ = s.set_item(&format!("{RECORD_PREFIX}{id}"), &text);
     }
+}
+
+/// What a check does once it holds the account's lock.
+#[derive(Clone, Debug, PartialEq)]
+enum Task {
+    /// A sync: new mail, and the account's policy.
+    Sync,
+    /// "Download the rest" of this UIDL, stored headers-first; nothing else.
+    Rest(String),
 }
 
 /// How a check that reached (or tried to reach) the server went.
@@ -186,6 +199,17 @@ impl Model {
         self.run_due();
     }
 
+    /// The user asked for the rest of a message: a check of its account that fetches only it,
+    /// as soon as the server's login delay allows.
+    pub(super) fn ask_rest(self, account: String, uidl: String) {
+        self.checks.rests.update_value(|rests| {
+            if !rests.iter().any(|(a, u)| *a == account && *u == uidl) {
+                rests.push((account, uidl));
+            }
+        });
+        self.run_due();
+    }
+
     /// What the mailbox says about `account`'s next check, at the ticker's time.
     pub fn check_line(self, account: &Account) -> CheckLine {
         let now = self.checks.now.get();
@@ -220,9 +244,11 @@ impl Model {
                 // Each account at most once per round: one whose lock another tab holds stays
                 // due until that tab's record arrives.
                 let mut tried = HashSet::new();
-                while let Some((account, asked)) = self.next_check(&tried) {
-                    tried.insert(account.id.clone());
-                    self.check(account, asked).await;
+                while let Some((account, asked, task)) = self.next_check(&tried) {
+                    if task == Task::Sync {
+                        tried.insert(account.id.clone());
+                    }
+                    self.check(account, asked, task).await;
                 }
                 // An account checked in this round before the network came back is due again
                 // ("soon"): one more round, only when something asked during this one.
@@ -240,15 +266,30 @@ impl Model {
         });
     }
 
-    /// The next account to check: what the user asked first, then what is due.
-    fn next_check(self, tried: &HashSet<String>) -> Option<(Account, bool)> {
+    /// The next account to check: a rest the user asked for, then a Sync the user asked for,
+    /// then what is due.
+    fn next_check(self, tried: &HashSet<String>) -> Option<(Account, bool, Task)> {
         let accounts = self.accounts.get_untracked();
+        let rest = self
+            .checks
+            .rests
+            .try_update_value(|rests| (!rests.is_empty()).then(|| rests.remove(0)));
+        if let Some((id, uidl)) = rest.flatten() {
+            let Some(account) = accounts.into_iter().find(|a| a.id == id) else {
+                self.rest_not_run("This account was removed.".into());
+                return self.next_check(tried);
+            };
+            return Some((account, true, Task::Rest(uidl)));
+        }
         let asked = self
             .checks
             .asked
             .try_update_value(|asked| (!asked.is_empty()).then(|| asked.remove(0)));
         if let Some(id) = asked.flatten() {
-            return accounts.into_iter().find(|a| a.id == id).map(|a| (a, true));
+            return accounts
+                .into_iter()
+                .find(|a| a.id == id)
+                .map(|a| (a, true, Task::Sync));
         }
         let now = js_sys::Date::now();
         let due = self.checks.schedules.with_untracked(|all| {
@@ -257,11 +298,11 @@ impl Model {
                     && all.get(&a.id).is_some_and(|s| s.due(a.check_minutes, now))
             })
         })?;
-        Some((due, false))
+        Some((due, false, Task::Sync))
     }
 
-    /// One check of `account`: `asked` by the user (Sync), or automatic.
-    async fn check(self, account: Account, asked: bool) {
+    /// One check of `account`: `asked` by the user (Sync, "Download the rest"), or automatic.
+    async fn check(self, account: Account, asked: bool, task: Task) {
         let id = account.id.clone();
         let paused = self
             .checks
@@ -279,11 +320,13 @@ impl Model {
                 if asked {
                     self.checks.asked.set_value(Vec::new());
                 }
+                self.rest_not_run_if(&task, "Sign in again first.".into());
                 return;
             }
             Login::Password(_) | Login::NeedsSecret => None,
         };
         let Some(password) = login else {
+            self.rest_not_run_if(&task, "Postbag needs this account's password first.".into());
             if asked {
                 // The user is here: ask (again, after a refused sign-in).
                 self.checks.asked.set_value(Vec::new());
@@ -306,10 +349,12 @@ impl Model {
                         all.remove(&id);
                     });
                     if asked {
-                        self.told(format!(
+                        let text = format!(
                             "{}: this account was removed in another Postbag tab.",
                             account.email
-                        ));
+                        );
+                        self.rest_not_run_if(&task, text.clone());
+                        self.told(text);
                     }
                     return;
                 }
@@ -365,15 +410,20 @@ impl Model {
                         }
                     },
                 };
-                let checked = self.sync_account(&account, password).await;
+                let checked = match &task {
+                    Task::Sync => self.sync_account(&account, password).await,
+                    Task::Rest(uidl) => self.rest_account(&account, password, uidl).await,
+                };
                 schedule.ended(js_sys::Date::now(), checked.ended, checked.login_delay_s);
                 remember(&id, &schedule.record);
             } else if asked {
-                self.told(format!(
+                let text = format!(
                     "{}: the server allows the next login in {} (LOGIN-DELAY).",
                     account.email,
                     wait_text(now, allowed)
-                ));
+                );
+                self.rest_not_run_if(&task, text.clone());
+                self.told(text);
             }
             self.checks.schedules.update(|all| {
                 schedule.soon |= all.get(&id).is_some_and(|s| s.soon);
@@ -382,10 +432,16 @@ impl Model {
         })
         .await;
         if held.is_none() && asked {
-            self.told(format!(
-                "{}: being checked in another Postbag tab.",
-                account.email
-            ));
+            let text = format!("{}: being checked in another Postbag tab.", account.email);
+            self.rest_not_run_if(&task, text.clone());
+            self.told(text);
+        }
+    }
+
+    /// A rest asked for did not run (`why`): the reader says so, and its button is back.
+    fn rest_not_run_if(self, task: &Task, why: String) {
+        if let Task::Rest(_) = task {
+            self.rest_not_run(why);
         }
     }
 

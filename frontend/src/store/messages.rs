@@ -87,6 +87,7 @@ impl Store {
                     size: m.server_size,
                     gone_since: None,
                     deleted: false,
+                    partial: s.partial_of.is_some(),
                     identity: super::identity(&m.raw),
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
@@ -156,6 +157,17 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Uint8Array::new(&value).to_vec()))
+    }
+
+    /// The summary of one message, if it is stored.
+    pub async fn summary(&self, account: &str, uidl: &str) -> Result<Option<Summary>, StoreError> {
+        let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readonly)?;
+        let os = tx.object_store(SUMMARIES).map_err(js)?;
+        let value = idb::request(&os.get(&key2(account, uidl)).map_err(js)?).await?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        idb::from_js(&value).map(Some)
     }
 
     /// Rewrites one summary (read / flagged state).
@@ -286,6 +298,7 @@ impl Store {
                     gone_since: None,
                     deleted: false,
                     identity: super::identity(raw),
+                    partial: false,
                 };
                 ledger.put(&idb::to_js(&line)?).map_err(js)?;
                 queue_in(tx, &s.account, &s.uidl)?;

@@ -96,7 +96,17 @@ pub struct Account {
     /// accounts with a password, and on accounts stored before OAuth existed.
     #[serde(default)]
     pub oauth: Option<OAuthLogin>,
+    /// Slow or metered links: a message listed larger than this many bytes is fetched
+    /// headers-first (`TOP n` [`PARTIAL_LINES`]) and stored as a partial copy, the rest only
+    /// when the user asks (`docs/slow-links.md`). `None` (the default, and accounts stored
+    /// before it existed): every message whole.
+    #[serde(default)]
+    pub headers_first_above: Option<u64>,
 }
+
+/// The body lines a headers-first copy holds besides the headers: enough to read what a
+/// message is about, a few KB on a link where the whole would cost megabytes.
+pub const PARTIAL_LINES: u32 = 40;
 
 /// Which provider an OAuth client belongs to (as the proxy's `/oauth/clients` names it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +197,10 @@ pub struct Summary {
     /// before conversations existed, which the model back-fills from the stored bytes.
     #[serde(default)]
     pub ids_read: bool,
+    /// Only the start of the message is stored here (headers-first on a slow link): the size
+    /// the server listed for the whole of it. `None`: the stored bytes are the whole message.
+    #[serde(default)]
+    pub partial_of: Option<u64>,
 }
 
 fn inbox() -> String {
@@ -227,6 +241,10 @@ pub struct LedgerEntry {
     /// stored before it was kept, and for messages without any of the three headers.
     #[serde(default)]
     pub identity: Option<String>,
+    /// Only the message's start is stored (headers-first): no policy and no deletion asked
+    /// here ever sends DELE for it until its whole body is stored (`sync::plan`).
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// A server deletion the user asked for while deleting locally; executed at the next sync.

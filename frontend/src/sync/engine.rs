@@ -1,12 +1,15 @@
-//! The sync engine's two entry points: [`probe`] (log in, report, log out) and [`sync`] (one
-//! [`SyncRequest`]). The session itself runs in [`super::run`].
+//! The sync engine's entry points: [`probe`] (log in, report, log out), [`sync`] (one
+//! [`SyncRequest`]) and [`download_rest`] (one message stored headers-first, whole). The
+//! session itself runs in [`super::run`].
 //!
 //! Architecture invariant: `Command::Dele` is enqueued only (a) for a UIDL the ledger already
 //! holds (its message's transaction completed in an earlier session) AND whose `TOP n 0`
 //! headers in this session show the same message as the stored one (Message-ID, Date, From:
 //! `crate::store::identity`; a server may reuse a UIDL even at the same size), or (b) for the
 //! messages of a batch whose [`crate::store::Commit`] has resolved, i.e. whose transaction
-//! fired `complete`. With the live copy on disk (`crate::disk_copy::DiskGate`), both also need the
+//! fired `complete`, and only those the plan marked (`Plan::delete_when_stored`), which is
+//! never a headers-first download: (a) never holds for a partial copy either
+//! (`Plan::kept_partial`), so no message whose whole body is not stored is ever DELEd. With the live copy on disk (`crate::disk_copy::DiskGate`), both also need the
 //! message in the folder: (a) only if the catch-up before the session found or wrote its file,
 //! (b) only once the batch's files were written after its commit. A connection lost at any point therefore loses nothing: POP3 only removes
 //! messages when QUIT commits, and everything marked before was already stored.
@@ -73,6 +76,43 @@ pub async fn sync<T: Transport>(
         disk,
         rules: &rules,
         folders: &folders,
+        rest_of: None,
+    };
+    let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
+    run.drive(transport).await?;
+    Ok(run.into_outcome())
+}
+
+/// "Download the rest" of a message stored headers-first (`uidl`): one session that fetches
+/// only that message with `RETR` and replaces the partial copy with the whole, byte for byte,
+/// keeping where the user filed it and its read and flagged state. Nothing else is downloaded;
+/// under delete-after-download it is DELEd once the whole is durable, like any download.
+/// Fails with [`SyncError::NotOnServer`] if the server no longer lists the UIDL.
+pub async fn download_rest<T: Transport>(
+    transport: &mut T,
+    request: SyncRequest<'_>,
+    uidl: &str,
+) -> Result<Outcome, SyncError> {
+    let SyncRequest {
+        store,
+        account,
+        config,
+        tls,
+        now_ms,
+        limits,
+        cancel,
+        observer,
+        disk,
+    } = request;
+    let ctx = SyncCtx {
+        store,
+        account,
+        now_ms,
+        disk,
+        // The copy is filed already: the rules do not move it again.
+        rules: &[],
+        folders: &[],
+        rest_of: Some(uidl),
     };
     let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
     run.drive(transport).await?;

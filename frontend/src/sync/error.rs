@@ -39,6 +39,17 @@ pub enum SyncError {
         bytes: u64,
         online: bool,
     },
+    /// "Download the rest": the server no longer lists the message's UIDL (deleted there, by
+    /// another program or an expiry). The partial copy stays as it is.
+    #[error("the message is no longer on the server")]
+    NotOnServer,
+    /// "Download the rest": the server lists the UIDL, but what it sent is another message
+    /// (other Message-ID, Date or From than the partial copy's). Nothing was replaced.
+    #[error("the server holds another message under this message's UIDL")]
+    NotTheSame,
+    /// "Download the rest": the whole message is larger than the most one message may be.
+    #[error("the whole message ({size} bytes) is larger than {limit} bytes")]
+    RestTooLarge { size: u64, limit: u64 },
     /// The connection was established, then ended in the middle of the session. `cause` is
     /// the transport's error (`None`: closed without one); `online` is the browser's view of
     /// the network at that moment.

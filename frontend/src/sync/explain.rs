@@ -33,6 +33,27 @@ pub fn explain(err: &SyncError) -> Explained {
     match err {
         SyncError::Transport(t) => transport(t),
         SyncError::Pop3(p) => pop3(p),
+        SyncError::NotOnServer => plain(
+            "This message is no longer on the server (deleted there, or expired), so the rest \
+             of it cannot be downloaded: only its start is stored here."
+                .into(),
+            false,
+        ),
+        SyncError::NotTheSame => plain(
+            "The server now holds another message under this message's name (UIDL), so the \
+             rest was not downloaded: only its start is stored here."
+                .into(),
+            false,
+        ),
+        SyncError::RestTooLarge { size: s, limit } => plain(
+            format!(
+                "The whole message ({}) is larger than {}, the most Postbag downloads: only its \
+                 start is stored here.",
+                size(*s),
+                limit_text(*limit)
+            ),
+            false,
+        ),
         SyncError::NoUidl => plain(
             "This server supports neither UIDL nor TOP, so Postbag cannot tell which messages it \
              already has: nothing was downloaded or deleted."
@@ -295,6 +316,22 @@ pub fn notice(n: &Notice) -> String {
                 n => format!("{n} messages stay"),
             },
             if *count == 1 { "it" } else { "them" },
+            if *count == 1 { "it" } else { "them" },
+        ),
+        Notice::NoHeadersFirst {
+            msg,
+            size: s,
+            reason,
+        } => format!(
+            "message {msg} on the server{} is above this account's size limit, and the server              cannot send its headers only (it said \"{reason}\"): not downloaded, it stays              there; raise the limit to download it",
+            s.map(|s| format!(" ({})", size(s))).unwrap_or_default()
+        ),
+        Notice::KeptPartial { count } => format!(
+            "{} on the server although the policy deletes {}: only the start is stored here              (size limit); \"Download the rest\" brings the whole, then the policy applies",
+            match count {
+                1 => "1 message stays".to_string(),
+                n => format!("{n} messages stay"),
+            },
             if *count == 1 { "it" } else { "them" },
         ),
         Notice::HeadersOnly { unnamed, refused } => {

@@ -26,10 +26,13 @@ mod request;
 mod run;
 mod wait;
 
-pub use engine::{probe, sync};
+pub use engine::{download_rest, probe, sync};
 pub use error::SyncError;
 pub use explain::{Explained, explain, identity_note, notice};
-pub use plan::{Confirm, Download, GONE_GRACE_MS, Plan, SetAside, plan, set_aside_key};
+pub use plan::{
+    Confirm, Download, GONE_GRACE_MS, PARTIAL_GUESS, Plan, SetAside, SizeLimits, plan,
+    set_aside_key,
+};
 pub use report::{During, Notice, Outcome, Progress, Session};
 pub use request::{
     Answer, Cancel, CancelHandle, Limits, MAX_MESSAGE_BYTES, NeverCancel, Observer, SyncRequest,

@@ -22,6 +22,14 @@
 //! it ([`Plan::delete_when_stored`]); one that cannot be stored (over the cap, a shared UIDL)
 //! stays, so the server may keep more than N, never loses mail not held here.
 //!
+//! Slow and metered links (`docs/slow-links.md`): a message listed above the account's size
+//! limit is fetched headers-first ([`Download::partial`]: `TOP n` with the first lines of its
+//! body) and stored as a partial copy, its ledger line marked `partial`. Nothing is ever DELEd
+//! whose whole body is not stored here: not a partial download under delete-after-download or
+//! "keep at most N", not a partial copy that "after N days" or a deletion asked here finds due
+//! ([`Plan::kept_partial`]). Only a download of the whole (the user's "Download the rest")
+//! lifts that.
+//!
 //! Ledger lines are not dropped when the server stops listing a message: some servers list only
 //! a window of mail, and a line forgotten too early means the message comes back as new (a
 //! message deleted here reappears, read state is lost). Lines are marked `gone_since` and
@@ -44,6 +52,25 @@ pub struct Download {
     pub uidl: String,
     /// The size the server listed, if it did.
     pub size: Option<u64>,
+    /// Headers-first: only `TOP n PARTIAL_LINES` is fetched (listed above the account's size
+    /// limit), stored as a partial copy that is never DELEd.
+    pub partial: bool,
+}
+
+/// What a headers-first reply is expected to hold at most, for the RETR window and the storage
+/// check (headers and 40 lines are a few KB; a reply may be larger, and is charged as it comes).
+pub const PARTIAL_GUESS: u64 = 64 << 10;
+
+impl Download {
+    /// The bytes this download is expected to bring: its listed size, or for a headers-first
+    /// one at most [`PARTIAL_GUESS`].
+    pub fn expected(&self) -> Option<u64> {
+        if self.partial {
+            Some(self.size.map_or(PARTIAL_GUESS, |s| s.min(PARTIAL_GUESS)))
+        } else {
+            self.size
+        }
+    }
 }
 
 /// A locally stored message whose UIDL the server now uses for another message: its local copy
@@ -83,16 +110,34 @@ pub struct Plan {
     pub shared_uidl: Vec<(u32, String)>,
     /// Local copies to move aside before their UIDL's new message is stored.
     pub set_aside: Vec<SetAside>,
-    /// Downloads the policy wants gone from the server (the oldest beyond "keep at most N"):
-    /// DELEd in this session once their batch is durable, like every download under
-    /// delete-after-download.
+    /// Downloads the policy wants gone from the server (every one under delete-after-download,
+    /// the oldest beyond "keep at most N"): DELEd in this session once their batch is durable.
+    /// Never a headers-first (partial) download.
     pub delete_when_stored: HashSet<String>,
+    /// UIDLs the policy or a deletion asked here wants gone from the server, kept there because
+    /// only their start is (or will be) stored here: reported, DELEd only once whole.
+    pub kept_partial: Vec<String>,
     /// Ledger lines to rewrite: newly unlisted (`gone_since` set), listed again (cleared),
     /// or listed with a size the line did not record yet.
     pub ledger_updates: Vec<LedgerEntry>,
     /// UIDLs whose ledger line and pending deletion are dropped: unlisted for longer than the
     /// grace period, or a pending deletion without a ledger line.
     pub forget: Vec<String>,
+}
+
+impl Plan {
+    /// Marks `download` to be DELEd once its batch is durable, if `due` and it is fetched
+    /// whole; a headers-first one due is kept on the server and reported.
+    fn delete_when_stored(&mut self, download: &Download, due: bool) {
+        if !due {
+            return;
+        }
+        if download.partial {
+            self.kept_partial.push(download.uidl.clone());
+        } else {
+            self.delete_when_stored.insert(download.uidl.clone());
+        }
+    }
 }
 
 /// The local key an older message moves to when its UIDL is reused. It contains a space, which
@@ -120,9 +165,17 @@ fn oldest_beyond(uidls: &[(u32, String)], policy: ServerPolicy) -> HashSet<u32> 
     numbers.into_iter().take(excess).collect()
 }
 
+/// How large the messages a sync downloads may be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SizeLimits {
+    /// The largest message downloaded at all (the hard cap); larger ones are skipped.
+    pub max_bytes: u64,
+    /// The account's size limit: a message listed above it is fetched headers-first.
+    pub headers_first_above: Option<u64>,
+}
+
 /// Decides downloads, confirmations, deletions and ledger upkeep. `now_ms` is the driver's
-/// clock; `max_bytes` the largest message downloaded.
-#[allow(clippy::too_many_arguments)]
+/// clock.
 pub fn plan(
     uidls: &[(u32, String)],
     sizes: &[(u32, u64)],
@@ -130,8 +183,9 @@ pub fn plan(
     pending: &[PendingDelete],
     policy: ServerPolicy,
     now_ms: f64,
-    max_bytes: u64,
+    limits: SizeLimits,
 ) -> Plan {
+    let max_bytes = limits.max_bytes;
     let sizes: HashMap<u32, u64> = sizes.iter().copied().collect();
     let known: HashMap<&str, &LedgerEntry> = ledger.iter().map(|l| (l.uidl.as_str(), l)).collect();
     let pending_set: HashSet<&str> = pending.iter().map(|p| p.uidl.as_str()).collect();
@@ -150,18 +204,20 @@ pub fn plan(
             continue;
         }
         let size = sizes.get(n).copied();
+        let partial = matches!((size, limits.headers_first_above), (Some(s), Some(l)) if s > l);
         let download = Download {
             msg: *n,
             uidl: uidl.clone(),
             size,
+            partial,
         };
         let fits = size.is_none_or(|s| s <= max_bytes);
         let beyond = oldest.contains(n);
+        // A download the policy deletes once stored: only a whole one.
+        let delete_stored = policy == ServerPolicy::DeleteAfterDownload || beyond;
         let Some(line) = known.get(uidl.as_str()) else {
             if fits {
-                if beyond {
-                    out.delete_when_stored.insert(uidl.clone());
-                }
+                out.delete_when_stored(&download, delete_stored);
                 out.download.push(download);
             } else {
                 out.too_large.push(download);
@@ -181,9 +237,7 @@ pub fn plan(
                 uidl: uidl.clone(),
                 key: set_aside_key(uidl, line.first_seen),
             });
-            if beyond {
-                out.delete_when_stored.insert(uidl.clone());
-            }
+            out.delete_when_stored(&download, delete_stored);
             out.download.push(download);
             continue;
         }
@@ -203,7 +257,12 @@ pub fn plan(
             }
             ServerPolicy::KeepNewest { .. } => beyond,
         };
-        let delete = due || pending_set.contains(uidl.as_str());
+        let mut delete = due || pending_set.contains(uidl.as_str());
+        if delete && line.partial {
+            // Only its start is stored here: the server's copy is the only whole one.
+            out.kept_partial.push(uidl.clone());
+            delete = false;
+        }
         let size_changed = size_changed(line, size);
         if delete || size_changed {
             out.confirm.push(Confirm {

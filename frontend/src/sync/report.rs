@@ -59,6 +59,17 @@ pub enum Notice {
         unnamed: Vec<u32>,
         refused: Vec<u32>,
     },
+    /// Listed above the account's size limit, and the server refused `TOP` for it, so only
+    /// the whole could come: not downloaded (never the whole behind the user's limit), left on
+    /// the server; the messages after it still come.
+    NoHeadersFirst {
+        msg: u32,
+        size: Option<u64>,
+        reason: String,
+    },
+    /// `count` messages the policy (or a deletion asked here) wants gone stay on the server:
+    /// only their start is stored here (size limit), until "Download the rest".
+    KeptPartial { count: u32 },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -76,6 +87,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Counts one message kept on the server because only its start is stored.
+    pub fn kept_partial(&mut self) {
+        for n in &mut self.notices {
+            if let Notice::KeptPartial { count } = n {
+                *count += 1;
+                return;
+            }
+        }
+        self.notices.push(Notice::KeptPartial { count: 1 });
+    }
+
     /// Counts one message kept on the server for want of its file (one notice per cause).
     pub fn not_on_disk(&mut self, cause: &DiskError) {
         for n in &mut self.notices {

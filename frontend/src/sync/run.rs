@@ -12,7 +12,7 @@ use super::report::{During, Outcome, Progress, Session};
 use super::request::{Cancel, Limits, Observer};
 use super::wait::{Ticker, Woken, wait};
 use crate::disk_copy::{DiskGate, NotCopied};
-use crate::store::{Account, ServerPolicy, Store, Summary};
+use crate::store::{Account, PARTIAL_LINES, Store, Summary};
 use crate::tunnel::{Transport, TransportError};
 use state::{Saving, State};
 
@@ -22,6 +22,8 @@ mod confirm;
 mod events;
 // The listing becomes the plan; the storage check before any download.
 mod listing;
+// "Download the rest": one partial copy replaced by the whole message.
+mod rest;
 // Servers without UIDL: messages named by their headers.
 mod no_uidl;
 // Where the session is, each state with its own data.
@@ -76,6 +78,9 @@ pub struct SyncCtx<'a> {
     pub rules: &'a [crate::store::Rule],
     /// The folder ids a rule may file into (Archive and the user's folders).
     pub folders: &'a [String],
+    /// "Download the rest": this session fetches only this UIDL, whole, to replace its
+    /// partial copy (`run/rest.rs`); `None`: a sync.
+    pub rest_of: Option<&'a str>,
 }
 
 /// What the session is for.
@@ -360,12 +365,14 @@ impl<'a> Run<'a> {
         self.outcome.downloaded += ids.len() as u32;
         self.observer.committed(summaries);
         self.not_copied(not_copied);
-        if let Mode::Sync(ctx) = self.mode
-            && let Some(w) = self.state.work()
-        {
-            let every = ctx.account.policy == ServerPolicy::DeleteAfterDownload;
+        if let Some(w) = self.state.work() {
+            // Only what the plan marked (never a headers-first download: its whole body is
+            // not stored), and not what the folder did not take.
             for (n, uidl) in ids {
-                if !(every || w.delete_when_stored.contains(&uidl))
+                if w.keep_partial.contains(&uidl) {
+                    self.outcome.kept_partial();
+                }
+                if !w.delete_when_stored.contains(&uidl)
                     || not_copied.iter().any(|c| c.uidl == uidl)
                 {
                     continue;
@@ -482,12 +489,21 @@ impl<'a> Run<'a> {
         let room = budget.bytes().saturating_sub(w.in_flight_bytes);
         let refill = w.in_flight.is_empty() || room >= budget.bytes() / 8;
         while refill && let Some(next) = w.queue.front() {
-            if !budget.admits(w.in_flight.len(), w.in_flight_bytes, next.size) {
+            if !budget.admits(w.in_flight.len(), w.in_flight_bytes, next.expected()) {
                 break;
             }
             let download = w.queue.pop_front().expect("front exists");
-            let id = self.client.enqueue(Command::Retr(download.msg))?;
-            w.in_flight_bytes += budget.cost(download.size);
+            let command = if download.partial {
+                // Headers-first: the headers and the first lines, never the whole.
+                Command::Top {
+                    msg: download.msg,
+                    lines: PARTIAL_LINES,
+                }
+            } else {
+                Command::Retr(download.msg)
+            };
+            let id = self.client.enqueue(command)?;
+            w.in_flight_bytes += budget.cost(download.expected());
             w.in_flight.insert(id, download);
         }
         // QUIT only after the last batch committed and its DELEs were enqueued.

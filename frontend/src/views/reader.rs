@@ -13,8 +13,9 @@ use crate::mail::sanitize::{IFRAME_SANDBOX, iframe_document, sanitize};
 use crate::mail::view::{Block, InlineImage};
 use crate::mail::{Attachment, MessageView, human_size};
 use crate::model::Focus;
-use crate::model::Model;
 use crate::model::keymap::Command;
+use crate::model::{Model, RestState};
+use crate::store::MessageKey;
 use crate::views::compose::AnswerButtons;
 use crate::views::conversation::ConversationOthers;
 use crate::views::long_date;
@@ -250,6 +251,63 @@ fn forwarded_view(list: Vec<MessageView>) -> AnyView {
         .into_any()
 }
 
+/// A message stored headers-first (the account's size limit): the reader says plainly that
+/// only its start is here, with the whole's size, and offers "Download the rest".
+#[component]
+fn PartialBanner(key: MessageKey) -> impl IntoView {
+    let model = expect_context::<Model>();
+    let whole = {
+        let key = key.clone();
+        move || model.partial_of(&key)
+    };
+    move || {
+        let size = whole()?;
+        let asked = {
+            let key = key.clone();
+            move || model.rest.with(|r| *r == RestState::Asked(key.clone()))
+        };
+        let failed = {
+            let key = key.clone();
+            move || {
+                model.rest.with(|r| match r {
+                    RestState::Failed(k, why) if *k == key => Some(why.clone()),
+                    _ => None,
+                })
+            }
+        };
+        let ask = {
+            let key = key.clone();
+            move |_| model.download_rest(key.clone())
+        };
+        let asked_label = asked.clone();
+        Some(view! {
+            <div class="banner partial" role="note" aria-label="Partial message">
+                <p>
+                    {format!(
+                        "Only the start of this message is here (its headers and first lines): the whole message is {} on the server.",
+                        human_size(size),
+                    )}
+                </p>
+                <button type="button" on:click=ask disabled=asked>
+                    {move || {
+                        if asked_label() { "Downloading the rest…" } else { "Download the rest" }
+                    }}
+                </button>
+                {move || {
+                    failed()
+                        .map(|why| {
+                            view! {
+                                <p class="error" role="alert">
+                                    {why}
+                                </p>
+                            }
+                        })
+                }}
+            </div>
+        })
+    }
+}
+
 #[component]
 pub fn Reader() -> impl IntoView {
     let model = expect_context::<Model>();
@@ -357,9 +415,15 @@ pub fn Reader() -> impl IntoView {
             }
             .into_any();
         };
+        let whole = {
+            let key = o.key.clone();
+            move || model.partial_of(&key)
+        };
+        let here = o.raw.len() as u64;
         view! {
             <article class="reader" aria-label="Message">
                 {actions}
+                <PartialBanner key=o.key.clone() />
                 <h2 class="subject">
                     {if v.subject.is_empty() {
                         "(no subject)".to_string()
@@ -395,7 +459,12 @@ pub fn Reader() -> impl IntoView {
                             }
                         })}
                     <dt>"Size"</dt>
-                    <dd>{human_size(o.raw.len() as u64)}</dd>
+                    <dd>
+                        {move || match whole() {
+                            Some(w) => format!("{} here of {}", human_size(here), human_size(w)),
+                            None => human_size(here),
+                        }}
+                    </dd>
                 </dl>
                 {attachments_view(v.attachments.clone())}
                 {body_view(&v, allow_remote)}

@@ -109,6 +109,7 @@ pub fn Setup() -> impl IntoView {
     let mirror = RwSignal::new(start.mirror_deletes);
     let pinned = RwSignal::new(start.pinned_sha256);
     let check_minutes = RwSignal::new(start.check_minutes);
+    let size_limit = RwSignal::new(start.size_limit_mb);
     let password = RwSignal::new(String::new());
     // A "Sign in with …" finished in this form; an account that signs in so has no password.
     let grant = RwSignal::new(None::<Grant>);
@@ -183,6 +184,7 @@ pub fn Setup() -> impl IntoView {
         mirror_deletes: mirror.get_untracked(),
         pinned_sha256: pinned.get_untracked(),
         check_minutes: check_minutes.get_untracked(),
+        size_limit_mb: size_limit.get_untracked(),
     };
 
     let on_email = move |_: leptos::ev::Event| {
@@ -499,6 +501,21 @@ pub fn Setup() -> impl IntoView {
                 </div>
                 <p class="hint">
                     "While Postbag is open. Empty: only when you press Sync. Postbag never logs in sooner than the server allows (LOGIN-DELAY)."
+                </p>
+                <div class="field">
+                    <label for="f-size-limit">
+                        "Download only the start of messages larger than (MB)"
+                    </label>
+                    <input
+                        id="f-size-limit"
+                        type="text"
+                        inputmode="decimal"
+                        placeholder="no limit"
+                        bind:value=size_limit
+                    />
+                </div>
+                <p class="hint">
+                    "For slow or metered links. Larger messages arrive as their headers and first lines; \"Download the rest\" fetches the whole one when you want it. They stay on the server until then, whatever happens after download. Empty: every message whole."
                 </p>
                 {move || {
                     pinned

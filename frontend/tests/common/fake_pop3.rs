@@ -250,6 +250,8 @@ impl FakeServer {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let arg: Option<usize> = words.next().and_then(|w| w.parse().ok());
+        // TOP's line count (RFC 1939: the headers, then that many lines of the body).
+        let lines: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
         let logged = if verb == "PASS" {
             "PASS ***".to_string()
         } else {
@@ -292,10 +294,16 @@ impl FakeServer {
                 match n {
                     Some(n) if !self.no_top && !self.top_err.contains(&n) => {
                         let raw = self.mailbox.borrow().messages[n - 1].1.clone();
-                        let end = raw
+                        let mut end = raw
                             .windows(4)
                             .position(|w| w == b"\r\n\r\n")
                             .map_or(raw.len(), |i| i + 4);
+                        for _ in 0..lines {
+                            end = raw[end..]
+                                .windows(2)
+                                .position(|w| w == b"\r\n")
+                                .map_or(raw.len(), |i| end + i + 2);
+                        }
                         self.reply("+OK\r\n");
                         self.dot_stuffed(&raw[..end]);
                         self.reply(".\r\n");

@@ -25,5 +25,6 @@ pub fn account(policy: ServerPolicy) -> Account {
         sending: None,
         check_minutes: None,
         oauth: None,
+        headers_first_above: None,
     }
 }

@@ -69,6 +69,7 @@ pub(super) fn oauth_account(id: &str) -> Account {
         sending: None,
         check_minutes: None,
         oauth: None,
+        headers_first_above: None,
     }
 }
 

@@ -33,6 +33,7 @@ fn line(uidl: &str, age: f64, size: Option<u64>) -> LedgerEntry {
         size,
         gone_since: None,
         deleted: false,
+        partial: false,
         identity: Some(format!("message-id:<{uidl}>")),
     }
 }
@@ -70,8 +71,12 @@ struct Expect<'a> {
     too_large: &'a [&'a str],
     shared: &'a [&'a str],
     set_aside: &'a [&'a str],
-    /// Downloads DELEd in this session once stored (keep at most N).
+    /// Downloads DELEd in this session once stored (delete after download, keep at most N).
     stored_then_deleted: &'a [&'a str],
+    /// Downloads fetched headers-first (listed above the account's size limit).
+    partial: &'a [&'a str],
+    /// Due for deletion (by the policy or asked here) but kept: only their start is stored.
+    kept_partial: &'a [&'a str],
     updated: &'a [&'a str],
     forget: &'a [&'a str],
 }
@@ -85,12 +90,28 @@ fn check(
     policy: ServerPolicy,
     expect: Expect<'_>,
 ) -> Plan {
+    check_limited(listing, ledger, pending, policy, None, expect)
+}
+
+/// [`check`] for an account whose size limit is `headers_first_above`.
+fn check_limited(
+    listing: &[(u32, &str, u64)],
+    ledger: &[LedgerEntry],
+    pending: &[PendingDelete],
+    policy: ServerPolicy,
+    headers_first_above: Option<u64>,
+    expect: Expect<'_>,
+) -> Plan {
     let uidls: Vec<(u32, String)> = listing
         .iter()
         .map(|(n, u, _)| (*n, u.to_string()))
         .collect();
     let sizes: Vec<(u32, u64)> = listing.iter().map(|(n, _, s)| (*n, *s)).collect();
-    let p = plan(&uidls, &sizes, ledger, pending, policy, NOW, MAX);
+    let limits = SizeLimits {
+        max_bytes: MAX,
+        headers_first_above,
+    };
+    let p = plan(&uidls, &sizes, ledger, pending, policy, NOW, limits);
     let names = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
     let confirmed = |f: fn(&Confirm) -> bool| {
         names(
@@ -117,6 +138,14 @@ fn check(
                 .map(|d| d.uidl.as_str())
                 .collect(),
         ),
+        names(
+            p.download
+                .iter()
+                .filter(|d| d.partial)
+                .map(|d| d.uidl.as_str())
+                .collect(),
+        ),
+        p.kept_partial.clone(),
     );
     let want = (
         names(expect.download.to_vec()),
@@ -128,11 +157,31 @@ fn check(
         names(expect.too_large.to_vec()),
         names(expect.shared.to_vec()),
         names(expect.stored_then_deleted.to_vec()),
+        names(expect.partial.to_vec()),
+        names(expect.kept_partial.to_vec()),
     );
     assert_eq!(
         got, want,
         "(download, delete, changed, set_aside, updated, forget, too_large, shared, \
-         stored_then_deleted) for {listing:?}"
+         stored_then_deleted, partial, kept_partial) for {listing:?}"
+    );
+    // The invariant, whatever the case: no DELE for a message whose whole body is not stored.
+    let partial_line = |u: &str| {
+        ledger
+            .iter()
+            .any(|l| l.uidl == u && l.partial && !l.deleted)
+    };
+    assert!(
+        p.confirm
+            .iter()
+            .all(|c| !(c.delete && partial_line(&c.download.uidl))),
+        "a partial copy is never confirmed for deletion"
+    );
+    assert!(
+        p.download
+            .iter()
+            .all(|d| !(d.partial && p.delete_when_stored.contains(&d.uidl))),
+        "a headers-first download is never deleted once stored"
     );
     assert!(
         p.delete_when_stored
@@ -148,7 +197,7 @@ fn check(
 }
 
 #[test]
-fn empty_ledger_downloads_everything_with_sizes_and_deletes_nothing() {
+fn empty_ledger_downloads_everything_with_sizes_and_deletes_only_once_stored() {
     let p = check(
         &[(1, "a", 100), (2, "b", 200)],
         &[],
@@ -156,6 +205,7 @@ fn empty_ledger_downloads_everything_with_sizes_and_deletes_nothing() {
         DAD,
         Expect {
             download: &["a", "b"],
+            stored_then_deleted: &["a", "b"],
             ..Default::default()
         },
     );
@@ -164,7 +214,8 @@ fn empty_ledger_downloads_everything_with_sizes_and_deletes_nothing() {
         Download {
             msg: 2,
             uidl: "b".into(),
-            size: Some(200)
+            size: Some(200),
+            partial: false,
         }
     );
 }
@@ -179,6 +230,7 @@ fn delete_after_download_deletes_known_messages_by_their_number_now() {
         Expect {
             download: &["new"],
             delete: &["old"],
+            stored_then_deleted: &["new"],
             ..Default::default()
         },
     );
@@ -261,6 +313,7 @@ fn messages_sharing_a_uidl_are_both_left_alone_and_reported() {
             Expect {
                 download: &["n"],
                 delete: if policy == DAD { &["k"] } else { &[] },
+                stored_then_deleted: if policy == DAD { &["n"] } else { &[] },
                 shared: &["dup", "dup"],
                 ..Default::default()
             },
@@ -378,6 +431,8 @@ fn a_reused_uidl_is_downloaded_and_never_deleted_unseen() {
             Expect {
                 download: &["r"],
                 set_aside: &["r"],
+                // Deleted only as any download is: once stored here, under delete-after-download.
+                stored_then_deleted: if policy == DAD { &["r"] } else { &[] },
                 ..Default::default()
             },
         );
@@ -405,6 +460,7 @@ fn a_uidl_listed_again_after_the_server_deleted_it_is_a_new_message_even_at_the_
             Expect {
                 download: &["s"],
                 set_aside: &["s"],
+                stored_then_deleted: &["s"],
                 ..Default::default()
             },
         );
@@ -414,7 +470,19 @@ fn a_uidl_listed_again_after_the_server_deleted_it_is_a_new_message_even_at_the_
 #[test]
 fn an_unknown_listed_size_means_the_same_message() {
     let uidls = vec![(1, "k".to_string())];
-    let p = plan(&uidls, &[], &[line("k", 0.0, Some(5))], &[], DAD, NOW, MAX);
+    let limits = SizeLimits {
+        max_bytes: MAX,
+        headers_first_above: None,
+    };
+    let p = plan(
+        &uidls,
+        &[],
+        &[line("k", 0.0, Some(5))],
+        &[],
+        DAD,
+        NOW,
+        limits,
+    );
     assert!(p.download.is_empty() && p.set_aside.is_empty());
     assert_eq!(p.confirm.len(), 1);
     assert!(p.confirm[0].delete && !p.confirm[0].size_changed);
@@ -483,6 +551,7 @@ fn a_message_over_the_cap_is_skipped_from_its_listed_size_and_blocks_nothing() {
         Expect {
             download: &["a", "b"],
             too_large: &["huge", "r"],
+            stored_then_deleted: &["a", "b"],
             ..Default::default()
         },
     );
@@ -615,6 +684,186 @@ fn keep_at_most_n_carries_out_deletions_asked_here() {
         },
         Expect {
             delete: &["b"],
+            ..Default::default()
+        },
+    );
+}
+
+/// A partial copy (headers-first) stored `age` days ago, the whole listed at `size`.
+fn partial_line(uidl: &str, age: f64, size: u64) -> LedgerEntry {
+    LedgerEntry {
+        partial: true,
+        ..line(uidl, age, Some(size))
+    }
+}
+
+/// The size limit: above it, a message is fetched headers-first; at or under it, whole. The
+/// hard cap still wins: a message over it is skipped, not fetched headers-first.
+#[test]
+fn above_the_size_limit_a_message_comes_headers_first() {
+    let p = check_limited(
+        &[
+            (1, "small", 100),
+            (2, "at", 1000),
+            (3, "big", 1001),
+            (4, "huge", MAX + 1),
+        ],
+        &[],
+        &[],
+        KEEP,
+        Some(1000),
+        Expect {
+            download: &["small", "at", "big"],
+            partial: &["big"],
+            too_large: &["huge"],
+            ..Default::default()
+        },
+    );
+    let big = &p.download[2];
+    assert_eq!(big.size, Some(1001), "the whole's size, for the reader");
+    assert_eq!(
+        big.expected(),
+        Some(1001),
+        "a small one expects no more than its size"
+    );
+    let large = Download {
+        size: Some(5_000_000),
+        ..big.clone()
+    };
+    assert_eq!(
+        large.expected(),
+        Some(PARTIAL_GUESS),
+        "charged as headers, not the whole"
+    );
+    // No limit: everything whole, as before.
+    check_limited(
+        &[(1, "big", 1001)],
+        &[],
+        &[],
+        KEEP,
+        None,
+        Expect {
+            download: &["big"],
+            ..Default::default()
+        },
+    );
+}
+
+/// Delete after download, keep at most N: a headers-first download is stored, never DELEd;
+/// the whole ones beside it are DELEd once stored.
+#[test]
+fn a_headers_first_download_is_never_deleted_once_stored() {
+    check_limited(
+        &[(1, "big", 5000), (2, "small", 10)],
+        &[],
+        &[],
+        DAD,
+        Some(1000),
+        Expect {
+            download: &["big", "small"],
+            partial: &["big"],
+            stored_then_deleted: &["small"],
+            kept_partial: &["big"],
+            ..Default::default()
+        },
+    );
+    check_limited(
+        &[(1, "big", 5000), (2, "old", 10), (3, "new", 10)],
+        &[],
+        &[],
+        keep(1),
+        Some(1000),
+        Expect {
+            download: &["big", "old", "new"],
+            partial: &["big"],
+            stored_then_deleted: &["old"],
+            kept_partial: &["big"],
+            ..Default::default()
+        },
+    );
+    // A UIDL the server reused after deleting the old message: the new one, above the limit,
+    // comes headers-first and stays.
+    check_limited(
+        &[(1, "r", 5000)],
+        &[deleted_on_server(line("r", 3.0, Some(10)))],
+        &[],
+        DAD,
+        Some(1000),
+        Expect {
+            download: &["r"],
+            set_aside: &["r"],
+            partial: &["r"],
+            kept_partial: &["r"],
+            ..Default::default()
+        },
+    );
+}
+
+/// A partial copy stored earlier: no policy (after download, after N days, keep at most N)
+/// and no deletion asked here sends DELE for it, whatever the limit is now; it is reported.
+/// Listed with another size it is still confirmed (a reused UIDL is downloaded), never deleted.
+#[test]
+fn a_partial_copy_is_never_deleted_by_any_policy() {
+    let stored = [partial_line("p", 400.0, 5000), line("w", 400.0, Some(10))];
+    for policy in [
+        DAD,
+        week(),
+        keep(0),
+        ServerPolicy::Leave {
+            after_days: None,
+            mirror_deletes: true,
+        },
+    ] {
+        for limit in [Some(1000), None] {
+            let asked = [pending("p"), pending("w")];
+            let pending: &[PendingDelete] = if policy.mirrors_deletes() {
+                &asked
+            } else {
+                &[]
+            };
+            check_limited(
+                &[(1, "p", 5000), (2, "w", 10)],
+                &stored,
+                pending,
+                policy,
+                limit,
+                Expect {
+                    delete: &["w"],
+                    kept_partial: &["p"],
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    let p = check_limited(
+        &[(1, "p", 5200)],
+        &[partial_line("p", 1.0, 5000)],
+        &[],
+        DAD,
+        Some(1000),
+        Expect {
+            changed: &["p"],
+            kept_partial: &["p"],
+            ..Default::default()
+        },
+    );
+    assert!(
+        !p.confirm[0].delete,
+        "confirmed for its size, never to delete it"
+    );
+}
+
+/// Once the whole body is stored (the line no longer partial), the policy applies again.
+#[test]
+fn a_copy_made_whole_is_deleted_as_any_other() {
+    check_limited(
+        &[(1, "p", 5000)],
+        &[line("p", 1.0, Some(5000))],
+        &[],
+        DAD,
+        Some(1000),
+        Expect {
+            delete: &["p"],
             ..Default::default()
         },
     );

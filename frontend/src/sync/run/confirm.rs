@@ -2,7 +2,7 @@
 //! a `TOP n 0` per such message, and what its headers decide (keep, DELE, or download again).
 
 use super::{Run, SyncCtx};
-use crate::store::identity;
+use crate::store::{ServerPolicy, identity};
 use crate::sync::error::SyncError;
 use crate::sync::plan::{Confirm, set_aside_key};
 use crate::sync::report::Notice;
@@ -89,8 +89,16 @@ impl Run<'_> {
             .set_aside(account, &[(d.uidl.clone(), key)])
             .await?;
         self.progress.total += 1;
-        self.progress.total_bytes += d.size.unwrap_or(0);
+        self.progress.total_bytes += d.expected().unwrap_or(0);
+        let deleting = ctx.account.policy == ServerPolicy::DeleteAfterDownload;
         if let Some(w) = self.state.work() {
+            // Under delete-after-download the new message goes once stored, if whole.
+            if deleting && d.partial {
+                w.keep_partial.insert(d.uidl.clone());
+            } else if deleting {
+                w.delete_when_stored.insert(d.uidl.clone());
+                self.progress.deleting += 1;
+            }
             w.queue.push_back(d);
         }
         Ok(())

@@ -156,7 +156,10 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        let (msg, listed) = w.in_flight.get(&id).map_or((0, None), |d| (d.msg, d.size));
+        let (msg, listed, charged) = w
+            .in_flight
+            .get(&id)
+            .map_or((0, None, None), |d| (d.msg, d.size, d.expected()));
         let received = (w.current.len() + bytes.len()) as u64;
         if received > body_limit(listed, max) {
             return Err(match listed {
@@ -171,7 +174,7 @@ impl Run<'_> {
         }
         w.current.extend_from_slice(bytes);
         // Past its charge (a size listed too small, or as 0), the reply is charged as it comes.
-        let excess = received.saturating_sub(w.limits.cost(listed));
+        let excess = received.saturating_sub(w.limits.cost(charged));
         w.in_flight_bytes += excess - w.current_excess;
         w.current_excess = excess;
         self.progress.bytes += bytes.len() as u64;
@@ -200,7 +203,7 @@ impl Run<'_> {
         };
         let raw = std::mem::take(&mut w.current);
         TROUBLE.with(|t| t.borrow_mut().remove(&trouble_key(&ctx, &download.uidl)));
-        let summary = crate::mail::summarize_filed(
+        let mut summary = crate::mail::summarize_filed(
             &raw,
             &ctx.account.id,
             &download.uidl,
@@ -208,6 +211,15 @@ impl Run<'_> {
             ctx.rules,
             |folder| ctx.folders.iter().any(|f| f == folder),
         );
+        if download.partial {
+            // Only its start: the list and the reader say so, with the whole's size.
+            summary.partial_of = Some(download.size.unwrap_or(raw.len() as u64));
+        }
+        if let Some((old, line)) = &w.rest_of
+            && old.uidl == download.uidl
+        {
+            summary = super::rest::replacing(summary, &raw, old, line.identity.as_deref())?;
+        }
         w.saving.batch.push(
             download.msg,
             NewMessage {
@@ -258,10 +270,21 @@ impl Run<'_> {
                 Some(code) => format!("{code} {}", error.text),
                 None => error.text.clone(),
             };
-            self.outcome.notices.push(Notice::NotDownloaded {
-                msg: d.msg,
-                size: d.size,
-                reason: crate::sync::explain::peer_text(&text, REASON_CHARS),
+            let reason = crate::sync::explain::peer_text(&text, REASON_CHARS);
+            // A refused headers-first TOP is not retried as RETR: the whole is what the
+            // user's limit keeps off this link.
+            self.outcome.notices.push(if d.partial {
+                Notice::NoHeadersFirst {
+                    msg: d.msg,
+                    size: d.size,
+                    reason,
+                }
+            } else {
+                Notice::NotDownloaded {
+                    msg: d.msg,
+                    size: d.size,
+                    reason,
+                }
             });
             self.progress.done += 1;
             self.report(false);

@@ -4,9 +4,8 @@
 
 use super::state::{Check, State, Work};
 use super::{Run, SyncCtx, TROUBLE, trouble_key};
-use crate::store::ServerPolicy;
 use crate::sync::error::SyncError;
-use crate::sync::plan::{Download, plan};
+use crate::sync::plan::{Download, SizeLimits, plan};
 use crate::sync::report::Notice;
 use crate::tunnel::within;
 use postbag_protocol::pop3::Command;
@@ -65,10 +64,17 @@ impl Run<'_> {
         uidls: &[(u32, String)],
         sizes: &[(u32, u64)],
     ) -> Result<(), SyncError> {
+        if let Some(uidl) = ctx.rest_of {
+            return self.start_rest(ctx, uidl, uidls, sizes).await;
+        }
         let account = &ctx.account.id;
         let ledger = ctx.store.ledger(account).await?;
         let pending = ctx.store.pending_deletes(account).await?;
         let max = self.limits.max_message_bytes;
+        let limits = SizeLimits {
+            max_bytes: max,
+            headers_first_above: ctx.account.headers_first_above,
+        };
         let plan = plan(
             uidls,
             sizes,
@@ -76,7 +82,7 @@ impl Run<'_> {
             &pending,
             ctx.account.policy,
             ctx.now_ms,
-            max,
+            limits,
         );
         ctx.store
             .update_ledger(account, &plan.ledger_updates, &plan.forget)
@@ -128,14 +134,19 @@ impl Run<'_> {
                 },
             );
         }
-        if ctx.account.policy == ServerPolicy::DeleteAfterDownload {
-            self.progress.deleting += plan.download.len() as u32;
-        } else {
-            self.progress.deleting += plan.delete_when_stored.len() as u32;
-        }
+        self.progress.deleting += plan.delete_when_stored.len() as u32;
         work.delete_when_stored = plan.delete_when_stored;
+        // Partial copies stored earlier are reported now; headers-first downloads once stored.
+        for uidl in plan.kept_partial {
+            if plan.download.iter().any(|d| d.uidl == uidl) {
+                work.keep_partial.insert(uidl);
+            } else {
+                self.outcome.kept_partial();
+            }
+        }
         self.progress.total = plan.download.len() as u32;
-        self.progress.total_bytes = plan.download.iter().filter_map(|d| d.size).sum();
+        // Headers-first downloads count what they bring, not the whole they stand for.
+        self.progress.total_bytes = plan.download.iter().filter_map(|d| d.expected()).sum();
         // Messages that broke an earlier session this page ran go last (see `TROUBLE`).
         let (later, now): (Vec<Download>, Vec<Download>) = plan
             .download

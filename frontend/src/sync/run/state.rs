@@ -36,6 +36,9 @@ pub(super) struct Work {
     pub queue: VecDeque<Download>,
     /// Downloads the policy deletes on the server once stored (`Plan::delete_when_stored`).
     pub delete_when_stored: HashSet<String>,
+    /// Headers-first downloads the policy would delete: once stored, each is reported as
+    /// kept on the server (`Notice::KeptPartial`), never DELEd.
+    pub keep_partial: HashSet<String>,
     pub in_flight: HashMap<CommandId, Download>,
     /// What the RETRs in flight are charged against the window: `limits.cost` of their listed
     /// sizes, plus `current_excess`.
@@ -51,6 +54,9 @@ pub(super) struct Work {
     pub checks: HashMap<CommandId, Check>,
     pub saving: Saving,
     pub marks: Marks,
+    /// "Download the rest": the partial copy being replaced (its summary keeps the user's
+    /// folder, read and flagged state) and its ledger line (the identity to match).
+    pub rest_of: Option<(crate::store::Summary, crate::store::LedgerEntry)>,
 }
 
 /// A `TOP n 0` under way: the stored message it is compared with, and its headers so far.
@@ -79,7 +85,7 @@ impl Work {
         let d = self.in_flight.remove(&id)?;
         // Replies come in order: the one that ended (or was refused) is the one received.
         let excess = std::mem::take(&mut self.current_excess);
-        self.in_flight_bytes -= self.limits.cost(d.size) + excess;
+        self.in_flight_bytes -= self.limits.cost(d.expected()) + excess;
         Some(d)
     }
 

@@ -1,0 +1,195 @@
+//! "Download the rest" of a message stored headers-first (an account's size limit, for slow or
+//! metered links): the reader's button asks, the scheduler runs it as a check of that account
+//! (`Task::Rest`: under the account's Web Lock, never sooner than the server's LOGIN-DELAY),
+//! and this runs the one session (`sync::download_rest`), then shows the whole message.
+
+use leptos::prelude::*;
+use postbag_protocol::pop3::{Secret, ServerErrorKind};
+
+use super::checking::Ended;
+use super::scheduler::Checked;
+use super::{Model, SyncState, session_access_code, store};
+use crate::account::{client_config, target};
+use crate::mail::human_size;
+use crate::store::{Account, MessageKey, Summary};
+use crate::sync::{
+    self, Answer, CancelHandle, Limits, Observer, Outcome, Progress, SyncError, SyncRequest,
+};
+use crate::tunnel::{TunnelSocket, default_url};
+
+/// How often connecting looks at the cancel flag.
+const CANCEL_TICK_MS: u32 = 100;
+
+/// Where the reader's "Download the rest" stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum RestState {
+    #[default]
+    Idle,
+    /// Asked for this message; waiting for the account's turn, or downloading.
+    Asked(MessageKey),
+    /// The rest of this message could not be downloaded: why, in the user's words.
+    Failed(MessageKey, String),
+}
+
+/// What the engine tells the screen during the one session.
+struct ToScreen {
+    model: Model,
+    login_delay: Option<u32>,
+}
+
+impl Observer for ToScreen {
+    fn progress(&mut self, progress: &Progress) {
+        self.model.sync.set(SyncState::Running(progress.clone()));
+    }
+
+    fn committed(&mut self, summaries: &[Summary]) {
+        self.model.add_messages(summaries);
+    }
+
+    fn login_delay(&mut self, seconds: u32) {
+        self.login_delay = Some(seconds);
+    }
+
+    fn room_for(&mut self, bytes: u64) -> Answer {
+        Box::pin(
+            async move { !matches!(crate::pwa::ensure_room(bytes).await, Ok(room) if !room.ok) },
+        )
+    }
+}
+
+impl Model {
+    /// The size of the whole message when only its start is stored here (`None`: whole).
+    pub fn partial_of(self, key: &MessageKey) -> Option<u64> {
+        self.messages.with(|all| {
+            all.iter()
+                .find(|m| m.account == key.0 && m.uidl == key.1)
+                .and_then(|m| m.partial_of)
+        })
+    }
+
+    /// The reader's "Download the rest": queued as a check of the message's account.
+    pub fn download_rest(self, key: MessageKey) {
+        self.rest.set(RestState::Asked(key.clone()));
+        self.ask_rest(key.0, key.1);
+    }
+
+    /// The rest was asked but the account's check did not run (no password this session, the
+    /// account removed, another tab holds its lock): the button may be pressed again.
+    pub(super) fn rest_not_run(self, why: String) {
+        if let RestState::Asked(key) = self.rest.get_untracked() {
+            self.rest.set(RestState::Failed(key, why));
+        }
+    }
+
+    /// One session fetching the rest of `uidl` whole; the reader shows it once stored.
+    pub(super) async fn rest_account(
+        self,
+        account: &Account,
+        password: Secret<String>,
+        uidl: &str,
+    ) -> Checked {
+        let cancel = CancelHandle::default();
+        self.cancel.set_value(cancel.clone());
+        self.sync.set(SyncState::Connecting);
+        let mut screen = ToScreen {
+            model: self,
+            login_delay: None,
+        };
+        let result = self
+            .run_rest(account, password, uidl, &cancel, &mut screen)
+            .await;
+        self.runs.update(|n| *n += 1);
+        let key = (account.id.clone(), uidl.to_string());
+        let ended = match &result {
+            Ok(_) => Ended::Ok,
+            Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed) => {
+                Ended::SignInRefused
+            }
+            Err(_) => Ended::Failed,
+        };
+        match result {
+            Ok(o) if o.downloaded > 0 => {
+                self.rest.set(RestState::Idle);
+                let size = store()
+                    .raw(&key.0, &key.1)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(0, |r| r.len() as u64);
+                let mut text = format!("The whole message is here ({})", human_size(size));
+                if o.deleted_on_server > 0 {
+                    text.push_str(", and removed from the server");
+                }
+                self.sync.set(SyncState::Done(text + "."));
+                // The reader shows the whole now.
+                if self.selected.get_untracked() == Some(key) {
+                    self.open.refetch();
+                }
+            }
+            Ok(o) if o.cancelled => {
+                self.rest.set(RestState::Failed(
+                    key,
+                    "Cancelled: only the start is here.".into(),
+                ));
+                self.sync.set(SyncState::Done("Download cancelled.".into()));
+            }
+            // Whole already (another tab, or deleted here meanwhile): read it again.
+            Ok(_) => {
+                self.rest.set(RestState::Idle);
+                self.sync.set(SyncState::Idle);
+                self.reload().await;
+                self.open.refetch();
+            }
+            Err(e) => {
+                let ex = sync::explain(&e);
+                self.offline.set(ex.offline);
+                self.needs_access_code.set(ex.asks_access_code);
+                self.rest.set(RestState::Failed(key, ex.message.clone()));
+                self.sync.set(SyncState::Failed(ex));
+            }
+        }
+        Checked {
+            ended,
+            login_delay_s: screen.login_delay,
+        }
+    }
+
+    async fn run_rest(
+        self,
+        account: &Account,
+        password: Secret<String>,
+        uidl: &str,
+        cancel: &CancelHandle,
+        screen: &mut ToScreen,
+    ) -> Result<Outcome, SyncError> {
+        // With the live copy on, the whole message's file is written once it is stored, and it
+        // is DELEd (delete after download) only after that, as in any sync.
+        let disk = self.disk_gate(&account.id, cancel).await;
+        let code = session_access_code();
+        let (url, to) = (default_url(), target(account));
+        let open = TunnelSocket::open(&url, &to, code.as_ref());
+        let Some(opened) = sync::unless_cancelled(cancel, CANCEL_TICK_MS, open).await else {
+            return Ok(Outcome {
+                cancelled: true,
+                ..Outcome::default()
+            });
+        };
+        let (mut sock, connected) = opened?;
+        self.offline.set(false);
+        let store = store();
+        let request = SyncRequest {
+            store: &store,
+            account,
+            config: client_config(account, password),
+            tls: connected.tls,
+            now_ms: js_sys::Date::now(),
+            limits: Limits::default(),
+            cancel,
+            observer: screen,
+            disk: disk.as_ref(),
+        };
+        let outcome = sync::download_rest(&mut sock, request, uidl).await?;
+        self.disk_copy_after_sync(&outcome.notices);
+        Ok(outcome)
+    }
+}
