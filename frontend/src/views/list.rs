@@ -249,7 +249,14 @@ pub fn MessageList() -> impl IntoView {
                                                             </svg>
                                                         }
                                                     })}
-                                                <span class="size">{human_size(m.size as u64)}</span>
+                                                // Only its start is here (the account's size limit):
+                                                // the row says so, with the whole's size.
+                                                <span class="size">
+                                                    {match m.partial_of {
+                                                        Some(whole) => format!("start of {}", human_size(whole)),
+                                                        None => human_size(m.size as u64),
+                                                    }}
+                                                </span>
                                             </div>
                                             <div class="snippet">{m.snippet.clone()}</div>
                                         </div>
