@@ -14,7 +14,7 @@
 // the provider, as Google's Web application clients want it) signs in the same way, its code
 // exchange and refreshes posted to the proxy's /oauth/token and never to the provider from the
 // page. A token the provider drops early (Dovecot then refuses it, unexpired) is refreshed once
-// and the sync goes through; after the grant is revoked a refused login gets one refused
+// and the sync goes through, and so does a send (SMTP AUTH through Postfix); after the grant is revoked a refused login gets one refused
 // refresh and "Sign in again", and nothing more.
 
 import { test, before, after } from 'node:test';
@@ -309,16 +309,32 @@ test('a confidential client signs in through the proxy; a token refused while un
 
   // The provider drops the access token an hour early: Dovecot refuses it, the app refreshes
   // once (through the proxy) and the same sync goes through.
-  const dropped = await fetch(`${provider.issuer}/_test/forget-access-token`, {
+  const forgetAccessToken = (token) => fetch(`${provider.issuer}/_test/forget-access-token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: access }),
+    body: new URLSearchParams({ token }),
   });
+  const dropped = await forgetAccessToken(access);
   assert.equal(dropped.status, 204);
   assert.ok((await fx.oauthLogin(user, 'oauthbearer', access)).refused, 'Dovecot still takes the dropped token');
   await fx.deliver(user, 'plain', 1);
   assert.match(await sync(page), /^1 new message/);
   assert.deepEqual(proxied, ['authorization_code', 'refresh_token']);
+
+  // Sending meets the same rule: the new token dropped too, Postfix (asking Dovecot) refuses
+  // SMTP AUTH, the outbox refreshes once and the message goes.
+  await setUpSending(page, fx, user, 'User One');
+  assert.equal((await forgetAccessToken(access)).status, 204);
+  await page.getByRole('button', { name: 'New message' }).click();
+  const form = page.getByRole('form', { name: 'New message' });
+  await form.getByLabel('To', { exact: true }).fill(user.address);
+  await form.getByLabel('Subject').fill('Sent after a refused token');
+  await form.getByLabel('Message').fill('Refreshed once.');
+  await form.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('list', { name: 'Outbox' }).getByText('The outbox is empty.').waitFor({ timeout: 30000 });
+  for (let i = 0; i < 100 && await fx.count(user) < 4; i += 1) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await fx.count(user), 4, 'the message sent after one refresh arrived');
+  assert.deepEqual(proxied, ['authorization_code', 'refresh_token', 'refresh_token']);
 
   // The grant revoked at the provider: the login is refused, the one refresh is refused, and
   // the mailbox asks to sign in again; no more logins or refreshes follow.
@@ -334,7 +350,7 @@ test('a confidential client signs in through the proxy; a token refused while un
   await again.waitFor({ timeout: 30000 });
   assert.match(await page.getByRole('alert').filter({ hasText: 'expired or was revoked' }).innerText(), new RegExp(`${user.name}@example\\.org`));
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  assert.deepEqual(proxied, ['authorization_code', 'refresh_token', 'refresh_token'], 'one refresh after the refusal, no loop');
+  assert.deepEqual(proxied, ['authorization_code', 'refresh_token', 'refresh_token', 'refresh_token'], 'one refresh after the refusal, no loop');
 
   const stored = await storedText(page);
   assert.ok(tokens.length >= 4, `tokens seen: ${tokens.length}`);
