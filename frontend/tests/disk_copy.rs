@@ -740,3 +740,57 @@ async fn a_message_set_aside_for_a_reused_uidl_keeps_its_one_file() {
     assert_eq!(again.written, 0, "its file is the one written before");
     assert_eq!(names_in(&dir, "cur").await, before);
 }
+
+/// A message of which only the start is stored (headers-first above the account's size limit)
+/// is no Maildir message: neither the sync nor the catch-up writes it into the folder. Once
+/// "Download the rest" stored the whole, its file is the whole, and only then (delete after
+/// download) is it deleted on the server.
+#[wasm_bindgen_test]
+async fn a_partial_copy_is_never_written_to_the_folder_the_whole_is() {
+    let mailbox = Mailbox::with(2, 2_000);
+    mailbox.borrow_mut().messages[1].1 = common::fake_pop3::sample(2, 60_000);
+    let large = mailbox.borrow().messages[1].1.clone();
+    let store = fresh_store("disk-partial").await;
+    let dir = opfs_folder("partial").await;
+    let acc = postbag_web::store::Account {
+        headers_first_above: Some(10_000),
+        ..account(ServerPolicy::DeleteAfterDownload)
+    };
+    let session = async |rest: Option<&str>, now: f64| {
+        let disk = gate(&store, &dir).await;
+        let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+        let mut observer = ();
+        let request = SyncRequest {
+            store: &store,
+            account: &acc,
+            config: client_config(&acc, Secret::new("pw".into())),
+            tls: None,
+            now_ms: now,
+            limits: Limits::default(),
+            cancel: &Cell::new(false),
+            observer: &mut observer,
+            disk: Some(&disk),
+        };
+        match rest {
+            Some(uidl) => sync::download_rest(&mut server, request, uidl).await,
+            None => sync::sync(&mut server, request).await,
+        }
+        .expect("session")
+    };
+    let out = session(None, NOW).await;
+    assert_eq!((out.downloaded, out.deleted_on_server), (2, 1));
+    assert_eq!(names_in(&dir, "cur").await.len(), 1, "only the whole one");
+    assert_eq!(file_of(&dir, "uid-0002", NOW).await, None);
+    // The catch-up before the next session does not write it either.
+    session(None, NOW + 1.0).await;
+    assert_eq!(names_in(&dir, "cur").await.len(), 1);
+    assert_eq!(mailbox.borrow().uidls(), ["uid-0002"]);
+
+    let later = NOW + 2.0;
+    let out = session(Some("uid-0002"), later).await;
+    assert_eq!((out.downloaded, out.deleted_on_server), (1, 1));
+    assert_eq!(file_of(&dir, "uid-0002", later).await, Some(large));
+    assert_eq!(names_in(&dir, "cur").await.len(), 2);
+    assert!(mailbox.borrow().violations.is_empty());
+    assert!(mailbox.borrow().messages.is_empty());
+}
