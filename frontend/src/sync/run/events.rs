@@ -126,9 +126,14 @@ impl Run<'_> {
             return;
         }
         // Both sizes come from the server: a hint for the allocation, capped so that a false
-        // claim cannot make the tab reserve much memory up front.
-        let listed = w.in_flight.get(&id).and_then(|d| d.size);
-        let hint = size.or(listed).unwrap_or(0).min(64 << 20).min(max);
+        // claim cannot make the tab reserve much memory up front. A headers-first reply is
+        // expected small, whatever the whole's size (or a size the `+OK` may state).
+        let (expected, partial) = w
+            .in_flight
+            .get(&id)
+            .map_or((None, false), |d| (d.expected(), d.partial));
+        let claimed = if partial { None } else { size };
+        let hint = claimed.or(expected).unwrap_or(0).min(64 << 20).min(max);
         w.current = Vec::with_capacity(hint as usize);
         self.check_cancel();
     }
