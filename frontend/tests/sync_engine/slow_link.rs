@@ -261,3 +261,54 @@ async fn a_server_refusing_top_keeps_the_large_message_unfetched_and_blocks_noth
     }
     assert!(store.raw(ME, "uid-0002").await.unwrap().is_none());
 }
+
+/// Every other deleting policy against the scripted server: after N days (the partial copy
+/// long due), keep at most N (the partial one the oldest), delete on the server when deleted
+/// here (the partial copy deleted here). The whole ones go as the policy says; the partial one
+/// is never DELEd and the sync says so.
+#[wasm_bindgen_test]
+async fn no_deleting_policy_deletes_a_partial_copy() {
+    let week = ServerPolicy::Leave {
+        after_days: Some(7),
+        mirror_deletes: false,
+    };
+    let keep_one = ServerPolicy::KeepNewest {
+        count: 1,
+        mirror_deletes: false,
+    };
+    let mirror = ServerPolicy::Leave {
+        after_days: None,
+        mirror_deletes: true,
+    };
+    for (tag, policy) in [("week", week), ("keep-one", keep_one), ("mirror", mirror)] {
+        let store = fresh_store(&format!("slow-{tag}")).await;
+        let mailbox = mailbox();
+        let acc = limited(policy);
+        sync_once(&mailbox, &store, &acc, NOW).await.unwrap();
+        if policy == mirror {
+            for uidl in ["uid-0001", "uid-0002"] {
+                store.delete_local(ME, uidl, true).await.unwrap();
+            }
+        }
+        let out = sync_once(&mailbox, &store, &acc, NOW + 30.0 * DAY)
+            .await
+            .unwrap();
+        assert!(
+            out.notices.contains(&Notice::KeptPartial { count: 1 }),
+            "{tag}: {:?}",
+            out.notices
+        );
+        let mb = mailbox.borrow();
+        assert!(mb.violations.is_empty(), "{tag}: {:?}", mb.violations);
+        assert!(!mb.log.iter().any(|l| l == "DELE 2"), "{tag}: {:?}", mb.log);
+        assert!(
+            mb.uidls().contains(&"uid-0002".to_string()),
+            "{tag}: the partial one stays"
+        );
+        assert!(
+            !mb.uidls().contains(&"uid-0001".to_string()),
+            "{tag}: a whole one due is deleted: {:?}",
+            mb.uidls()
+        );
+    }
+}
