@@ -70,8 +70,11 @@ test('above the size limit a message arrives headers-first, stays on the server,
   const lines = start.toString('latin1').split('\r\n\r\n')[1].split('\r\n').filter(Boolean);
   assert.equal(lines.length, 40, 'the headers and the first 40 body lines');
 
-  // Listed and readable: the reader says plainly that only the start is here.
-  await page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'A large message' }).click();
+  // Listed (the row names the whole's size) and readable: the reader says plainly that only
+  // the start is here.
+  const row = page.getByRole('listbox', { name: 'Messages' }).getByRole('option').filter({ hasText: 'A large message' });
+  assert.match(await row.innerText(), /start of 4\.8 MB/);
+  await row.click();
   const reader = page.getByRole('article', { name: 'Message' });
   const banner = reader.getByRole('note', { name: 'Partial message' });
   await banner.waitFor();
