@@ -107,6 +107,11 @@ impl Model {
 
     /// Exports the messages the search shows, newest first.
     pub fn export_search_result(self) {
+        // Before the query answers, the list still holds the previous answer (or nothing): the
+        // file would not be what the search finds. The button waits for it too.
+        if !untrack(|| self.search_answered()) {
+            return;
+        }
         let keys = untrack(|| self.visible())
             .into_iter()
             .map(|s| (s.account, s.uidl))

@@ -107,6 +107,17 @@ impl Model {
         })
     }
 
+    /// Whether the list shows the answer to the search box's text as it is now (no search, or
+    /// the query for this text has answered): until then the list holds the previous answer.
+    pub fn search_answered(self) -> bool {
+        self.search.with(|text| {
+            text.trim().is_empty()
+                || self
+                    .found
+                    .with(|f| f.as_ref().is_some_and(|found| found.text == *text))
+        })
+    }
+
     /// The terms the reader marks: those of the answer shown.
     pub fn highlight_terms(self) -> Vec<(String, bool)> {
         if self.search.with(|t| t.trim().is_empty()) {

@@ -369,7 +369,9 @@ pub fn Mailbox() -> impl IntoView {
                             <button
                                 type="button"
                                 class="link"
-                                disabled=move || model.export.get().running()
+                                disabled=move || {
+                                    model.export.get().running() || !model.search_answered()
+                                }
                                 on:click=move |_| model.export_search_result()
                             >
                                 "Export these messages (mbox)"
