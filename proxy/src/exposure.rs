@@ -46,6 +46,9 @@ pub enum Missing {
     RelayRestriction,
     /// A token shorter than [`MIN_TOKEN_CHARS`].
     LongerToken,
+    /// A confidential OAuth client and no token: `/oauth/token` would redeem anyone's codes
+    /// and refresh tokens with the deployment's secret.
+    TokenForClientSecret,
 }
 
 impl std::fmt::Display for Missing {
@@ -65,6 +68,12 @@ impl std::fmt::Display for Missing {
                  it may reach (--allow-host pop.example.org --allow-any-public-host false), or \
                  require a token from every client (--token, POSTBAG_TOKEN), or accept an open \
                  relay explicitly (--public-relay, POSTBAG_PUBLIC_RELAY=true)"
+            }
+            Missing::TokenForClientSecret => {
+                "an [[oauth_clients]] entry has a client_secret and no token is required, so \
+                 anyone who can reach this port could redeem a stolen authorization code or \
+                 refresh token with this deployment's secret (/oauth/token): require a token \
+                 from every client (--token, POSTBAG_TOKEN)"
             }
         })
     }
@@ -135,6 +144,12 @@ impl Config {
         }
         if self.is_public_relay(listen) && !self.public_relay {
             missing.push(Missing::RelayRestriction);
+        }
+        // The secret is what tells the provider a request comes from this deployment; the
+        // route that adds it must not be open to whoever reaches the port (no browser Origin
+        // keeps a script out). A list of mail servers limits the tunnel, not this route.
+        if self.token.is_none() && self.oauth_clients.iter().any(|c| c.client_secret.is_some()) {
+            missing.push(Missing::TokenForClientSecret);
         }
         // 401s are not rate limited: a token that keeps other machines out must resist guessing.
         if let Some(token) = &self.token

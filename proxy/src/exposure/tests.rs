@@ -285,3 +285,48 @@ fn a_configured_list_replaces_the_own_origins() {
         Origins::Any
     );
 }
+
+#[test]
+fn a_confidential_oauth_client_needs_a_token_where_other_machines_reach_the_proxy() {
+    let confidential = |c: &mut Config| {
+        c.allowed_origins = vec!["https://mail.example.org".into()];
+        c.allow_any_public_host = false;
+        c.allow_hosts = vec!["pop.example.org".into()];
+        c.oauth_clients = vec![
+            toml::from_str(
+                "provider = \"oidc\"\nclient_id = \"postbag\"\nissuer = \"https://id.example.org\"\n\
+                 client_secret = \"s3cret\"\ntoken_endpoint = \"https://id.example.org/token\"",
+            )
+            .unwrap(),
+        ];
+    };
+    let public = "0.0.0.0:8080";
+    assert_eq!(
+        check(public, confidential),
+        Err(vec![Missing::TokenForClientSecret])
+    );
+    assert_eq!(
+        check(public, |c| {
+            confidential(c);
+            c.token = Some(Secret::new("0123456789abcdef".into()));
+        }),
+        Ok(())
+    );
+    // On loopback only this machine reaches /oauth/token.
+    assert_eq!(
+        check("127.0.0.1:8080", |c| {
+            confidential(c);
+            c.allowed_origins.clear();
+        }),
+        Ok(())
+    );
+    // A public client (no secret) adds nothing to refuse.
+    assert_eq!(
+        check(public, |c| {
+            confidential(c);
+            c.oauth_clients[0].client_secret = None;
+            c.oauth_clients[0].token_endpoint = None;
+        }),
+        Ok(())
+    );
+}
