@@ -6,11 +6,13 @@
 // RETR (the fixture reads them with its own POP3), and only then is it deleted there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureAndBrowser } from './fixture.mjs';
+import { join } from 'node:path';
+import { fixtureAndBrowser, screenshotDir } from './fixture.mjs';
 import { fillAccountForm, storedSummaries, sync } from './app_support.mjs';
 
 const env = fixtureAndBrowser();
 
+const SHOTS = screenshotDir();
 const LARGE = 5_000_000;
 
 /** The stored bytes of one message (base64), read straight from the app's IndexedDB. */
@@ -80,6 +82,13 @@ test('above the size limit a message arrives headers-first, stays on the server,
   await banner.waitFor();
   assert.match(await banner.innerText(), /Only the start of this message is here .* the whole message is 4\.8 MB on the server/);
   assert.match(await reader.innerText(), /A large message of 5000000 bytes/);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(SHOTS, 'app-partial-message.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, 'app-partial-message-phone.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'nothing wider than the phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // Another sync: nothing downloaded again, still not deleted.
   const second = await sync(page);
