@@ -794,3 +794,27 @@ async fn a_partial_copy_is_never_written_to_the_folder_the_whole_is() {
     assert!(mailbox.borrow().violations.is_empty());
     assert!(mailbox.borrow().messages.is_empty());
 }
+
+/// A partial copy is missing from the folder as far as the DELE gate is concerned, with a
+/// cause that names it, so that a ledger line which ever took it for whole cannot have it
+/// deleted on the server with no file in the folder. The whole one beside it is written.
+#[wasm_bindgen_test]
+async fn the_gate_refuses_dele_of_a_partial_copy_whatever_its_ledger_says() {
+    let store = fresh_store("disk-partial-gate").await;
+    for (uidl, partial_of) in [("whole", None), ("start", Some(60_000))] {
+        let raw = common::fake_pop3::sample(1, 300);
+        let mut summary = summarize(&raw, ME, uidl, NOW);
+        summary.partial_of = partial_of;
+        let m = NewMessage {
+            summary,
+            raw,
+            server_size: Some(60_000),
+        };
+        store.commit_messages(&[m], NOW).await.unwrap();
+    }
+    let dir = opfs_folder("partial-gate").await;
+    let gate = gate(&store, &dir).await;
+    assert_eq!(gate.lacks("start"), Some(DiskError::OnlyStartStored));
+    assert_eq!(gate.lacks("whole"), None);
+    assert_eq!(names_in(&dir, "cur").await.len(), 1, "only the whole one");
+}

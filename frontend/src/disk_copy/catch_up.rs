@@ -69,10 +69,17 @@ pub async fn catch_up(
             return Ok(out);
         }
     };
-    // A partial copy (headers-first) is no Maildir message: written once whole.
-    let absent: Vec<(Summary, String)> = summaries
+    // A partial copy (headers-first) is no Maildir message: written once whole. Until then it
+    // is missing, so that the DELE gate refuses it whatever its ledger line says.
+    let (partial, whole): (Vec<Summary>, Vec<Summary>) =
+        summaries.into_iter().partition(|s| s.partial_of.is_some());
+    out.missing.extend(
+        partial
+            .into_iter()
+            .map(|s| (s.uidl, DiskError::OnlyStartStored)),
+    );
+    let absent: Vec<(Summary, String)> = whole
         .into_iter()
-        .filter(|s| s.partial_of.is_none())
         .map(|s| {
             let unique = unique_of(&s, &first_seen);
             (s, unique)

@@ -53,6 +53,11 @@ pub enum DiskError {
     /// The catch-up was stopped (the sync's Cancel, or the copy stopped or moved).
     #[error("writing was stopped before it reached the folder")]
     Stopped,
+    /// Only the start of the message is stored here (headers-first): a Maildir file is a whole
+    /// message, written once "Download the rest" stored it. Named so that the DELE gate refuses
+    /// it even if the ledger ever took it for whole.
+    #[error("only the start of it is stored here (“Download the rest” stores the whole)")]
+    OnlyStartStored,
     /// Another browser error, by its name (`InvalidStateError`, …); never its message, which
     /// may carry paths.
     #[error("the folder could not be written ({0})")]

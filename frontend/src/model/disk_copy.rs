@@ -257,8 +257,15 @@ impl Model {
         let keep_going = || handle_is(&folder) && !cancel.cancelled();
         match catch_up(&store(), &folder, account, &mut progress, &keep_going).await {
             Ok(result) => {
-                match result.missing.values().next() {
-                    Some(cause) => self.behind(result.missing.len() as u32, cause),
+                // A partial copy waits for "Download the rest", not for the folder: the copy
+                // is behind only for the messages a write could put there.
+                let behind: Vec<&DiskError> = result
+                    .missing
+                    .values()
+                    .filter(|c| **c != DiskError::OnlyStartStored)
+                    .collect();
+                match behind.first() {
+                    Some(cause) => self.behind(behind.len() as u32, cause),
                     None => self.set_disk_status(CopyStatus::UpToDate),
                 }
                 Some(DiskGate::new(folder, result.missing))
