@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::keymap::Command;
 use super::{Answer, Model, Outgoing, reading};
-use crate::store::{MessageKey, Summary};
+use crate::store::{Marks, MessageKey, Summary};
 
 /// Where the focus goes after a command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,7 +171,7 @@ impl Model {
 
     /// Flags or unflags a message, in the store and then in the list.
     pub async fn set_flagged(self, key: &MessageKey, flagged: bool) {
-        reading::update(self.messages, key, |m| m.flagged = flagged).await;
+        reading::mark(self.messages, key, Marks::flagged(flagged)).await;
     }
 }
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::store;
 use crate::mail::{MessageView, parse_view};
-use crate::store::{MessageKey, Summary};
+use crate::store::{Marks, MessageKey, Summary};
 
 /// An opened message: its stored bytes and what mail-parser made of them (`None`: not mail).
 #[derive(Clone, Debug)]
@@ -45,40 +45,27 @@ pub(super) fn open_on_selection(
     })
 }
 
-/// Changes one summary (flagged…), in the store and then in the list.
-pub(super) async fn update(
-    messages: RwSignal<Vec<Summary>>,
-    key: &MessageKey,
-    change: impl Fn(&mut Summary),
-) {
+/// Sets `marks` (read, flagged) on one message, in the store and then in the list. The store
+/// changes only these marks on the summary it holds (`Store::mark`): this tab's copy of the
+/// rest may be older than the store, and writing it back would undo another tab's change.
+pub(super) async fn mark(messages: RwSignal<Vec<Summary>>, key: &MessageKey, marks: Marks) {
     let is = |m: &Summary| m.account == key.0 && m.uidl == key.1;
-    let Some(mut summary) = messages.with_untracked(|all| all.iter().find(|m| is(m)).cloned())
-    else {
-        return;
-    };
-    let before = summary.clone();
-    change(&mut summary);
-    if summary != before && store().update_summary(&summary).await.is_ok() {
-        messages.update(|all| all.iter_mut().filter(|m| is(m)).for_each(&change));
+    let changes = messages.with_untracked(|all| {
+        all.iter()
+            .find(|m| is(m))
+            .is_some_and(|m| marks.apply(&mut m.clone()))
+    });
+    // The list takes the summary as now stored: newer than this tab's copy, if it was old.
+    if changes && let Ok(Some(stored)) = store().mark(&key.0, &key.1, marks).await {
+        messages.update(|all| {
+            for m in all.iter_mut().filter(|m| is(m)) {
+                *m = stored.clone();
+            }
+        });
     }
 }
 
 /// Marks a message read or unread, in the store and then in the list.
 pub(super) async fn mark_read(messages: RwSignal<Vec<Summary>>, key: &MessageKey, read: bool) {
-    let is = |m: &Summary| m.account == key.0 && m.uidl == key.1;
-    let Some(mut summary) = messages.with_untracked(|all| all.iter().find(|m| is(m)).cloned())
-    else {
-        return;
-    };
-    if summary.read == read {
-        return;
-    }
-    summary.read = read;
-    if store().update_summary(&summary).await.is_ok() {
-        messages.update(|all| {
-            if let Some(m) = all.iter_mut().find(|m| is(m)) {
-                m.read = read;
-            }
-        });
-    }
+    mark(messages, key, Marks::read(read)).await;
 }
