@@ -4,10 +4,10 @@
 //! and this runs the one session (`sync::download_rest`), then shows the whole message.
 
 use leptos::prelude::*;
-use postbag_protocol::pop3::{Secret, ServerErrorKind};
+use postbag_protocol::pop3::Secret;
 
-use super::checking::Ended;
 use super::scheduler::Checked;
+use super::syncing::{ended, login_refused};
 use super::{Model, SyncState, session_access_code, store};
 use crate::account::{client_config, target};
 use crate::mail::human_size;
@@ -95,18 +95,28 @@ impl Model {
             model: self,
             login_delay: None,
         };
-        let result = self
-            .run_rest(account, password, uidl, &cancel, &mut screen)
-            .await;
+        // As in a sync: a token the server refuses gets one refresh and one more session.
+        let result = if account.oauth.is_some() {
+            let attempt = async |token| {
+                self.run_rest(account, token, uidl, &cancel, &mut screen)
+                    .await
+            };
+            let (retried, updated) =
+                super::oauth::with_one_retry(account, password, login_refused, attempt).await;
+            self.refreshed(updated);
+            if retried.sign_in_again {
+                self.checks.want_sign_in.update(|w| {
+                    w.insert(account.id.clone());
+                });
+            }
+            retried.result
+        } else {
+            self.run_rest(account, password, uidl, &cancel, &mut screen)
+                .await
+        };
         self.runs.update(|n| *n += 1);
         let key = (account.id.clone(), uidl.to_string());
-        let ended = match &result {
-            Ok(_) => Ended::Ok,
-            Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed) => {
-                Ended::SignInRefused
-            }
-            Err(_) => Ended::Failed,
-        };
+        let ended = ended(&result);
         match result {
             Ok(o) if o.downloaded > 0 => {
                 self.rest.set(RestState::Idle);

@@ -358,7 +358,10 @@ impl Model {
                     }
                     return;
                 }
-                Err(e) => return self.storage_error.set(Some(e.to_string())),
+                Err(e) => {
+                    self.rest_not_run_if(&task, format!("Could not read the account: {e}"));
+                    return self.storage_error.set(Some(e.to_string()));
+                }
             };
             // Read inside the lock: another tab may have just logged in.
             let mut schedule = Schedule {
@@ -403,8 +406,10 @@ impl Model {
                             self.checks.schedules.update(|all| {
                                 all.insert(id.clone(), schedule);
                             });
+                            let text = format!("{}: {e}", account.email);
+                            self.rest_not_run_if(&task, text.clone());
                             if asked {
-                                self.told(format!("{}: {e}", account.email));
+                                self.told(text);
                             }
                             return;
                         }

@@ -62,12 +62,12 @@ impl Observer for ToScreen {
 }
 
 /// Whether the server refused the login (the password, or an OAuth account's token).
-fn login_refused(result: &Result<Outcome, SyncError>) -> bool {
+pub(super) fn login_refused(result: &Result<Outcome, SyncError>) -> bool {
     matches!(result, Err(SyncError::Pop3(e)) if e.server_kind() == Some(ServerErrorKind::AuthFailed))
 }
 
 /// How a session's end counts for the schedule: a refused sign-in stops automatic checks.
-fn ended(result: &Result<Outcome, SyncError>) -> Ended {
+pub(super) fn ended(result: &Result<Outcome, SyncError>) -> Ended {
     match result {
         Ok(_) => Ended::Ok,
         _ if login_refused(result) => Ended::SignInRefused,
