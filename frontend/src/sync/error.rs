@@ -30,6 +30,11 @@ pub enum SyncError {
         listed: u64,
         received: u64,
     },
+    /// Headers-first: the server sent more than `limit` bytes for the start of a message
+    /// (`TOP n 40`), ignoring the line count. Stopped before it sent the whole over a slow or
+    /// metered link; nothing of that message is stored.
+    #[error("message {msg}: the server sent over {limit} bytes for its start")]
+    StartOverrun { msg: u32, limit: u64 },
     /// A reply was too slow: no byte, or fewer than [`super::Limits::min_bytes_per_s`] on
     /// average, after [`super::Limits::reply_grace_ms`].
     #[error("the server answered too slowly during {during:?} ({bytes} bytes in {waited_ms} ms)")]

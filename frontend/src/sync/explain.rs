@@ -86,6 +86,16 @@ pub fn explain(err: &SyncError) -> Explained {
             ),
             false,
         ),
+        SyncError::StartOverrun { msg, limit } => plain(
+            format!(
+                "The mail server is at fault: asked for only the start of message {msg} (it is \
+                 above this account's size limit), it sent more than {} and went on, so Postbag \
+                 stopped rather than download the whole. Nothing of that message was stored; \
+                 every message received whole is kept.",
+                size(*limit)
+            ),
+            false,
+        ),
         SyncError::TooSlow {
             during,
             waited_ms,

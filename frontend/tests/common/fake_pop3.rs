@@ -132,6 +132,8 @@ pub struct FakeServer {
     pub no_capa: bool,
     /// TOP answers -ERR.
     pub no_top: bool,
+    /// TOP ignores its line count and sends the whole message (as `RETR` would).
+    pub top_whole: bool,
     /// `TOP n` answers `-ERR` for these messages only (deleted by another client since LIST).
     pub top_err: BTreeSet<usize>,
     /// UIDL answered `-ERR` (a server without it); the DELE check then finds the message's
@@ -188,6 +190,7 @@ impl FakeServer {
             endless_fill: None,
             no_capa: false,
             no_top: false,
+            top_whole: false,
             top_err: BTreeSet::new(),
             no_uidl: false,
             rewrite_on_read: false,
@@ -298,7 +301,11 @@ impl FakeServer {
                             .windows(4)
                             .position(|w| w == b"\r\n\r\n")
                             .map_or(raw.len(), |i| i + 4);
+                        let lines = if self.top_whole { usize::MAX } else { lines };
                         for _ in 0..lines {
+                            if end == raw.len() {
+                                break;
+                            }
                             end = raw[end..]
                                 .windows(2)
                                 .position(|w| w == b"\r\n")

@@ -312,3 +312,43 @@ async fn no_deleting_policy_deletes_a_partial_copy() {
         );
     }
 }
+
+/// A server that ignores TOP's line count and sends the whole large message: the reply is cut
+/// off soon after what a start may hold (not megabytes over the metered link), the session
+/// ends as for any overrun with nothing of it stored, and the messages around it still come.
+#[wasm_bindgen_test]
+async fn a_top_reply_of_the_whole_message_is_cut_off_and_blocks_nothing() {
+    let store = fresh_store("slow-top-whole").await;
+    let mailbox = mailbox();
+    mailbox.borrow_mut().messages[1].1 = sample(2, 4 << 20);
+    let acc = limited(DAD);
+    for attempt in 1..=2 {
+        let mut server = FakeServer::new(mailbox.clone(), store.clone(), ME);
+        server.top_whole = true;
+        server.chunk = 16 << 10;
+        let mut seen = ();
+        let err = sync::sync(&mut server, request(&store, &acc, NOW, &mut seen))
+            .await
+            .unwrap_err();
+        let SyncError::StartOverrun { msg: 2, limit } = err else {
+            panic!("attempt {attempt}: {err:?}");
+        };
+        assert!(
+            server.delivered() < 1 << 20,
+            "attempt {attempt}: read {} bytes",
+            server.delivered()
+        );
+        let told = sync::explain(&err).message;
+        assert!(told.contains("only the start of message 2"), "{told}");
+        assert!(limit < 1 << 20, "{limit}");
+    }
+    assert!(store.raw(ME, "uid-0002").await.unwrap().is_none());
+    assert!(store.raw(ME, "uid-0001").await.unwrap().is_some());
+    assert!(
+        store.raw(ME, "uid-0003").await.unwrap().is_some(),
+        "the second sync took message 3 before trying 2 again"
+    );
+    let mb = mailbox.borrow();
+    assert!(mb.violations.is_empty(), "{:?}", mb.violations);
+    assert_eq!(mb.messages.len(), 3, "no QUIT after a broken reply");
+}

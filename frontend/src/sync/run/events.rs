@@ -20,6 +20,11 @@ const MAX_HEADERS: usize = 256 << 10;
 /// The most of a server's `-ERR` text shown to the user.
 const REASON_CHARS: usize = 120;
 
+/// The most of a headers-first (`TOP n 40`) reply taken: headers as large as [`MAX_HEADERS`]
+/// and 40 lines. A server ignoring TOP's line count would otherwise send the whole message
+/// over the slow or metered link the size limit is there for.
+const MAX_START: u64 = MAX_HEADERS as u64 + crate::sync::PARTIAL_GUESS;
+
 /// The most bytes a streamed reply for a message listed at `listed` may hold.
 fn body_limit(listed: Option<u64>, max: u64) -> u64 {
     listed.map_or(max, |l| {
@@ -161,11 +166,18 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        let (msg, listed, charged) = w
-            .in_flight
-            .get(&id)
-            .map_or((0, None, None), |d| (d.msg, d.size, d.expected()));
+        let (msg, listed, charged, partial) =
+            w.in_flight.get(&id).map_or((0, None, None, false), |d| {
+                (d.msg, d.size, d.expected(), d.partial)
+            });
         let received = (w.current.len() + bytes.len()) as u64;
+        if partial && received > MAX_START.min(body_limit(listed, max)) {
+            // The stream cannot be cut short: the session ends, as for any overrun.
+            return Err(SyncError::StartOverrun {
+                msg,
+                limit: MAX_START,
+            });
+        }
         if received > body_limit(listed, max) {
             return Err(match listed {
                 // Far beyond what it listed: the server's fault, not the message's.
