@@ -400,6 +400,7 @@ impl<'a> Run<'a> {
         let Saving {
             mut batch,
             committing,
+            first_seen,
         } = std::mem::take(saving);
         let mut first_error = None;
         if let Some(running) = committing {
@@ -414,7 +415,8 @@ impl<'a> Run<'a> {
         }
         if !batch.is_empty() {
             let (messages, _) = batch.take();
-            match ctx.store.commit_messages(&messages, ctx.now_ms).await {
+            let first_seen = first_seen.unwrap_or(ctx.now_ms);
+            match ctx.store.commit_messages(&messages, first_seen).await {
                 Ok(()) => {
                     self.outcome.downloaded += messages.len() as u32;
                     let summaries: Vec<Summary> =
@@ -519,7 +521,8 @@ impl<'a> Run<'a> {
 /// gets only what IndexedDB holds, and the batch counts as durable only after both.
 fn start_commit(saving: &mut Saving, ctx: &SyncCtx<'_>) -> Result<(), SyncError> {
     let (messages, ids) = saving.batch.take();
-    let commit = ctx.store.begin_commit(&messages, ctx.now_ms)?;
+    let first_seen = saving.first_seen.unwrap_or(ctx.now_ms);
+    let commit = ctx.store.begin_commit(&messages, first_seen)?;
     let summaries = messages.iter().map(|m| m.summary.clone()).collect();
     let copy = ctx.disk.map(|disk| disk.persist(messages, ctx.now_ms));
     saving.committing = Some(Committing {

@@ -352,3 +352,31 @@ async fn a_top_reply_of_the_whole_message_is_cut_off_and_blocks_nothing() {
     assert!(mb.violations.is_empty(), "{:?}", mb.violations);
     assert_eq!(mb.messages.len(), 3, "no QUIT after a broken reply");
 }
+
+/// "After N days" counts from the first download of the partial copy, not from the day the
+/// rest came: the whole one is deleted on the server N days after the partial copy arrived.
+#[wasm_bindgen_test]
+async fn the_rest_keeps_the_days_counted_since_the_start_came() {
+    let store = fresh_store("slow-rest-days").await;
+    let mailbox = mailbox();
+    let week = ServerPolicy::Leave {
+        after_days: Some(7),
+        mirror_deletes: false,
+    };
+    let acc = limited(week);
+    sync_once(&mailbox, &store, &acc, NOW).await.unwrap();
+    // The rest comes a day later (`rest` runs at NOW + DAY).
+    rest(&mailbox, &store, &acc, "uid-0002").await.unwrap();
+    let lines = store.ledger(ME).await.unwrap();
+    let line = lines.iter().find(|l| l.uidl == "uid-0002").unwrap();
+    assert!(!line.partial);
+    assert_eq!(line.first_seen, NOW, "first seen when its start came");
+
+    let out = sync_once(&mailbox, &store, &acc, NOW + 7.5 * DAY)
+        .await
+        .unwrap();
+    assert_eq!(out.deleted_on_server, 3, "all three are over a week old");
+    let mb = mailbox.borrow();
+    assert!(mb.violations.is_empty(), "{:?}", mb.violations);
+    assert!(mb.messages.is_empty(), "{:?}", mb.log);
+}

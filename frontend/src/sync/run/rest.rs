@@ -69,6 +69,7 @@ impl Run<'_> {
             self.progress.total = 1;
             self.progress.total_bytes = size.unwrap_or(0);
             work.queue.push_back(download);
+            work.saving.first_seen = Some(line.first_seen);
             work.rest_of = Some((summary, line));
         }
         self.state = State::Downloading(Box::new(work));

@@ -71,6 +71,9 @@ pub(super) struct Check {
 pub(super) struct Saving {
     pub batch: Batch,
     pub committing: Option<Committing>,
+    /// The ledger lines' `first_seen` when not this session's time: "Download the rest" keeps
+    /// the partial copy's, so that an "after N days" policy counts from its first download.
+    pub first_seen: Option<f64>,
 }
 
 /// DELEs: sent and unanswered (by command), and answered (their UIDLs).
