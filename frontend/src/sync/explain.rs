@@ -6,6 +6,7 @@ use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
 use super::error::SyncError;
 use super::report::{During, Notice, Progress};
+use crate::disk_copy::DiskError;
 use crate::tunnel::{Refusal, TransportError};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -319,25 +320,29 @@ pub fn notice(n: &Notice) -> String {
              stored here"
         ),
         Notice::NotOnDisk { count, cause } => format!(
-            "{} on the server, not yet copied to your folder: {cause} (the next sync writes \
-             {} and then deletes {} on the server)",
+            "{} on the server, not yet copied to your folder: {cause} ({})",
             match count {
                 1 => "1 message stays".to_string(),
                 n => format!("{n} messages stay"),
             },
-            if *count == 1 { "it" } else { "them" },
-            if *count == 1 { "it" } else { "them" },
+            match (cause, *count == 1) {
+                // Only the whole is copied: nothing happens until "Download the rest".
+                (DiskError::OnlyStartStored, true) => "copied and deleted only once whole",
+                (DiskError::OnlyStartStored, false) => "each copied and deleted only once whole",
+                (_, true) => "the next sync writes it and then deletes it on the server",
+                (_, false) => "the next sync writes them and then deletes them on the server",
+            },
         ),
         Notice::NoHeadersFirst {
             msg,
             size: s,
             reason,
         } => format!(
-            "message {msg} on the server{} is above this account's size limit, and the server              cannot send its headers only (it said \"{reason}\"): not downloaded, it stays              there; raise the limit to download it",
+            "message {msg} on the server{} is above this account's size limit, and the server cannot send its headers only (it said \"{reason}\"): not downloaded, it stays there; raise the limit to download it",
             s.map(|s| format!(" ({})", size(s))).unwrap_or_default()
         ),
         Notice::KeptPartial { count } => format!(
-            "{} on the server although the policy deletes {}: only the start is stored here              (size limit); \"Download the rest\" brings the whole, then the policy applies",
+            "{} on the server although the policy deletes {}: only the start is stored here (size limit); \"Download the rest\" brings the whole, then the policy applies",
             match count {
                 1 => "1 message stays".to_string(),
                 n => format!("{n} messages stay"),
