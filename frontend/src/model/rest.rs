@@ -8,17 +8,10 @@ use postbag_protocol::pop3::Secret;
 
 use super::scheduler::Checked;
 use super::syncing::{ended, login_refused};
-use super::{Model, SyncState, session_access_code, store};
-use crate::account::{client_config, target};
+use super::{Model, SyncState, store};
 use crate::mail::human_size;
 use crate::store::{Account, MessageKey, Summary};
-use crate::sync::{
-    self, Answer, CancelHandle, Limits, Observer, Outcome, Progress, SyncError, SyncRequest,
-};
-use crate::tunnel::{TunnelSocket, default_url};
-
-/// How often connecting looks at the cancel flag.
-const CANCEL_TICK_MS: u32 = 100;
+use crate::sync::{self, Answer, CancelHandle, Observer, Outcome, Progress, SyncError};
 
 /// Where the reader's "Download the rest" stands.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -174,32 +167,9 @@ impl Model {
     ) -> Result<Outcome, SyncError> {
         // With the live copy on, the whole message's file is written once it is stored, and it
         // is DELEd (delete after download) only after that, as in any sync.
-        let disk = self.disk_gate(&account.id, cancel).await;
-        let code = session_access_code();
-        let (url, to) = (default_url(), target(account));
-        let open = TunnelSocket::open(&url, &to, code.as_ref());
-        let Some(opened) = sync::unless_cancelled(cancel, CANCEL_TICK_MS, open).await else {
-            return Ok(Outcome {
-                cancelled: true,
-                ..Outcome::default()
-            });
-        };
-        let (mut sock, connected) = opened?;
-        self.offline.set(false);
-        let store = store();
-        let request = SyncRequest {
-            store: &store,
-            account,
-            config: client_config(account, password),
-            tls: connected.tls,
-            now_ms: js_sys::Date::now(),
-            limits: Limits::default(),
-            cancel,
-            observer: screen,
-            disk: disk.as_ref(),
-        };
-        let outcome = sync::download_rest(&mut sock, request, uidl).await?;
-        self.disk_copy_after_sync(&outcome.notices);
-        Ok(outcome)
+        self.in_session(account, password, cancel, screen, async |sock, request| {
+            sync::download_rest(sock, request, uidl).await
+        })
+        .await
     }
 }

@@ -174,8 +174,25 @@ impl Model {
         cancel: &CancelHandle,
         screen: &mut ToScreen,
     ) -> Result<Outcome, SyncError> {
+        self.in_session(account, password, cancel, screen, async |sock, request| {
+            sync::sync(sock, request).await
+        })
+        .await
+    }
+
+    /// One POP3 session of `account` through the proxy, `run` on it: a check and a "Download
+    /// the rest" (`model/rest.rs`) open, gate and follow up their sessions alike.
+    pub(super) async fn in_session(
+        self,
+        account: &Account,
+        password: Secret<String>,
+        cancel: &CancelHandle,
+        screen: &mut dyn Observer,
+        run: impl AsyncFnOnce(&mut TunnelSocket, SyncRequest<'_>) -> Result<Outcome, SyncError>,
+    ) -> Result<Outcome, SyncError> {
         // With the live copy on: what the folder lacks is written first (before the server
-        // waits on an open session), so that what is stored may be deleted there now.
+        // waits on an open session), so that what is stored may be deleted there now; the
+        // session DELEs only what is in IndexedDB and in the folder.
         let disk = self.disk_gate(&account.id, cancel).await;
         let code = session_access_code();
         // Cancel works while connecting too: the half-open socket is dropped (and closed).
@@ -202,7 +219,7 @@ impl Model {
             observer: screen,
             disk: disk.as_ref(),
         };
-        let outcome = sync::sync(&mut sock, request).await?;
+        let outcome = run(&mut sock, request).await?;
         self.disk_copy_after_sync(&outcome.notices);
         Ok(outcome)
     }
