@@ -10,6 +10,7 @@ use md5::Md5;
 
 use crate::secret::Secret;
 
+mod saslprep;
 pub mod scram;
 
 use scram::{ScramClient, ScramHash};

@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::Secret;
 
+pub use super::saslprep::{SaslprepError, saslprep};
+
 /// The highest iteration count accepted from a server. Every login runs PBKDF2 this many times
 /// in the browser, so a hostile server could otherwise make the client spin for minutes with
 /// one `i=` value (4,000,000,000 would take about ten minutes). OWASP's 2023 guidance for
@@ -139,7 +141,7 @@ pub enum ScramError {
 /// (controls, unassigned code points). `Auto` then picks the next method rather than fail a
 /// login that CRAM-MD5 or PLAIN would have done.
 pub(crate) fn credentials_usable(user: &str, password: &str) -> bool {
-    stringprep::saslprep(user).is_ok() && stringprep::saslprep(password).is_ok()
+    saslprep(user).is_ok() && saslprep(password).is_ok()
 }
 
 /// RFC 5802 `saslname`: `,` and `=` escaped.
@@ -194,8 +196,8 @@ impl ScramClient {
         if nonce.len() < MIN_NONCE_LEN || !nonce_ok(nonce) {
             return Err(ScramSetupError::InvalidNonce);
         }
-        let user = stringprep::saslprep(user).map_err(|_| ScramSetupError::Saslprep)?;
-        let password = stringprep::saslprep(password).map_err(|_| ScramSetupError::Saslprep)?;
+        let user = saslprep(user).map_err(|_| ScramSetupError::Saslprep)?;
+        let password = saslprep(password).map_err(|_| ScramSetupError::Saslprep)?;
         let client_first_bare = format!("n={},r={nonce}", saslname(&user));
         let first = format!("n,,{client_first_bare}").into_bytes();
         Ok((
