@@ -106,8 +106,9 @@ pub fn admit(state: &State, head: &RequestHead) -> Result<Admitted, Refused> {
 
 /// The same checks for a plain HTTP request that acts for the app (`/oauth/token`): forwarding
 /// headers, Origin, then the access token as `Authorization: Bearer` (fetch cannot send a
-/// subprotocol). Counted and logged as the tunnel's refusals are, without the token.
-pub fn admit_request(state: &State, head: &RequestHead) -> Result<(), Refused> {
+/// subprotocol). Counted and logged as the tunnel's refusals are, without the token. Admitted:
+/// the client address its rate counts, as the tunnel caps count it.
+pub fn admit_request(state: &State, head: &RequestHead) -> Result<IpAddr, Refused> {
     let refuse = |status, kind, message: &str| {
         state.metrics.error(kind);
         tracing::info!(path = %head.uri.path(), "request refused: {message}");
@@ -139,7 +140,7 @@ pub fn admit_request(state: &State, head: &RequestHead) -> Result<(), Refused> {
             "missing or wrong access token",
         );
     }
-    Ok(())
+    Ok(client_ip(head, state.config.trust_forwarded_for))
 }
 
 /// Whether the request carries any of [`FORWARDING_HEADERS`].
@@ -223,7 +224,7 @@ fn ct_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The address the tunnel caps count: the peer, or, behind a reverse proxy that appends it, the
+/// The address the tunnel caps and `/oauth/token`'s rate count: the peer, or, behind a reverse proxy that appends it, the
 /// last entry of the last `X-Forwarded-For` line. Everything before it is whatever the client
 /// sent: HAProxy adds its own line rather than extending the client's, so a forged first line
 /// must not pick the bucket.

@@ -23,8 +23,8 @@
 //! - `oauth_clients`: the OAuth clients served to the app; `oauth_token`: a confidential
 //!   client's token requests, forwarded with its secret to its token endpoint only.
 //! - `static_files`: the app, CSP, cache headers; `precompressed`: the build's brotli and gzip
-//!   copies by `Accept-Encoding`; `metrics`, `limits`: counters for `/metrics`
-//!   and the tunnel caps; `log_safe`: peer text escaped and cut for the log.
+//!   copies by `Accept-Encoding`; `metrics`, `limits`: counters for `/metrics`,
+//!   the tunnel caps and `/oauth/token`'s rate per address; `log_safe`: peer text escaped and cut for the log.
 
 mod config;
 mod control;

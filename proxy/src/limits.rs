@@ -1,5 +1,6 @@
 //! Caps on open tunnels, in total and per client IP. A slot is a guard: dropping it frees it,
-//! whichever way the tunnel ends.
+//! whichever way the tunnel ends. For requests over in one answer, a rate per client IP
+//! counted the same way (`rate.rs`).
 //!
 //! An IPv6 client counts by its /64: one subscriber usually gets at least a /64, and picks any
 //! of its 2^64 addresses at will, so a per-address cap would cap nothing.
@@ -7,6 +8,9 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
+
+mod rate;
+pub use rate::{Rate, TooFrequent};
 
 #[derive(Debug)]
 pub struct Limits {

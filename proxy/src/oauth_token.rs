@@ -14,6 +14,9 @@
 //!   fields plus the secret, never copied;
 //! - at most [`MAX_IN_FLIGHT`] run at once; each is bounded in time and in the size of the
 //!   answer (`forward.rs`);
+//! - one client address (IPv6: its /64, as the tunnel caps count) gets [`RATE_BURST`] requests
+//!   at once, then one per [`RATE_EVERY`]; more are refused (429, `Retry-After`) before the
+//!   body is read (`limits/rate.rs`, a bounded table);
 //! - the answer's status and JSON body go back to the app unchanged; no other header of the
 //!   provider's (no cookie) is passed on;
 //! - nothing is stored, and the log says which client, which grant, the status and the time,
@@ -27,9 +30,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
+use postbag_protocol::tunnel::ErrorKind;
 use tokio::sync::Semaphore;
 
 use crate::handshake;
+use crate::limits::{Rate, TooFrequent};
 use crate::oauth_clients::{ClientAuth, OAuthClient};
 use crate::state::State;
 
@@ -46,11 +51,21 @@ pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// Token requests forwarded at once; more are refused (503) rather than queued, so the proxy
 /// cannot be made to hold many slow provider connections.
 pub const MAX_IN_FLIGHT: usize = 16;
+/// Token requests one client address may make at once. The app makes one per sign-in and one
+/// per account per access token's life (an hour at Google and Microsoft), plus one more try
+/// after a refused token: ten covers a household signing in several accounts behind one
+/// address.
+pub const RATE_BURST: u32 = 10;
+/// After the burst, one more request per address this often (three a minute): every request
+/// forwarded carries the deployment's secret, so one address cannot redeem stolen codes or
+/// refresh tokens with it in bulk, nor get the deployment's client throttled by the provider.
+pub const RATE_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// What `/oauth/token` shares across requests.
 #[derive(Debug)]
 pub struct TokenRequests {
     in_flight: Semaphore,
+    per_address: Rate,
     /// Verifies the provider's certificate against the same roots as a mail server's.
     tls: std::sync::Arc<rustls::ClientConfig>,
 }
@@ -59,6 +74,7 @@ impl TokenRequests {
     pub fn new(trust: &crate::tls::Trust) -> TokenRequests {
         TokenRequests {
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            per_address: Rate::new(RATE_BURST, RATE_EVERY),
             tls: trust.https_config(),
         }
     }
@@ -82,6 +98,8 @@ pub enum TokenRefusal {
     Busy,
     #[error("the body did not arrive within {} s", BODY_TIMEOUT.as_secs())]
     SlowBody,
+    #[error("too many token requests from this address; try again in {retry_after_s} s")]
+    TooFrequent { retry_after_s: u64 },
 }
 
 impl TokenRefusal {
@@ -91,6 +109,7 @@ impl TokenRefusal {
             TokenRefusal::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             TokenRefusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
             TokenRefusal::SlowBody => StatusCode::REQUEST_TIMEOUT,
+            TokenRefusal::TooFrequent { .. } => StatusCode::TOO_MANY_REQUESTS,
             TokenRefusal::UnknownClient => StatusCode::UNAUTHORIZED,
             TokenRefusal::BadFields | TokenRefusal::UnsupportedGrant => StatusCode::BAD_REQUEST,
         }
@@ -105,7 +124,7 @@ impl TokenRefusal {
             TokenRefusal::NotAForm | TokenRefusal::TooLarge | TokenRefusal::SlowBody => {
                 "invalid_request"
             }
-            TokenRefusal::Busy => "temporarily_unavailable",
+            TokenRefusal::Busy | TokenRefusal::TooFrequent { .. } => "temporarily_unavailable",
         }
     }
 }
@@ -118,7 +137,13 @@ fn error_answer(status: StatusCode, code: &str, description: &str) -> HttpRespon
 }
 
 fn refused(refusal: TokenRefusal) -> HttpResponse {
-    error_answer(refusal.status(), refusal.code(), &refusal.to_string())
+    let mut answer = error_answer(refusal.status(), refusal.code(), &refusal.to_string());
+    if let TokenRefusal::TooFrequent { retry_after_s } = refusal {
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    }
+    answer
 }
 
 /// The fields of each grant the app sends (RFC 6749 sections 4.1.3 and 6, RFC 7636 4.5).
@@ -244,12 +269,26 @@ pub async fn endpoint(
     payload: web::Payload,
     state: web::Data<State>,
 ) -> HttpResponse {
-    if let Err(refusal) = handshake::admit_request(&state, req.head()) {
-        let code = serde_json::to_value(refusal.error.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        return error_answer(refusal.status, &code, &refusal.error.message);
+    let client = match handshake::admit_request(&state, req.head()) {
+        Ok(client) => client,
+        Err(refusal) => {
+            let code = serde_json::to_value(refusal.error.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            return error_answer(refusal.status, &code, &refusal.error.message);
+        }
+    };
+    // Charged for every admitted request, before anything of it is read: a refused one costs
+    // the proxy little, but a client sending many cannot be told from one probing.
+    if let Err(TooFrequent { retry_after_s }) = state
+        .token_requests
+        .per_address
+        .take(client, Instant::now())
+    {
+        state.metrics.error(ErrorKind::LimitReached);
+        tracing::info!(client = %client, retry_after_s, "oauth token request refused: too many from this address");
+        return refused(TokenRefusal::TooFrequent { retry_after_s });
     }
     let form = req
         .headers()

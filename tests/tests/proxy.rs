@@ -30,3 +30,9 @@ mod compression;
 // sizes bounded, nothing secret logged.
 #[path = "proxy/oauth_token.rs"]
 mod oauth_token;
+// /oauth/token's rate per client address: a burst, then 429 with Retry-After, per address.
+#[path = "proxy/oauth_token_rate.rs"]
+mod oauth_token_rate;
+// The scripted token endpoint and the app's token requests both of those use.
+#[path = "proxy/token_endpoint.rs"]
+mod token_endpoint;

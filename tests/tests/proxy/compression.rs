@@ -40,7 +40,9 @@ fn compressed_dist() -> tempfile::TempDir {
         .chain((0..200_000u32).map(|i| (i % 251) as u8 ^ (i / 4096) as u8))
         .collect();
     std::fs::write(dist.path().join(WASM), &wasm).unwrap();
-    let js = "export function f(x) { return x + 1; }\n".repeat(200);
+    // Large enough to compress, with the export build_sw.mjs checks the worker's import against.
+    let js = "export function f(x) { return x + 1; }\n".repeat(200)
+        + "export function background_check() {}\n";
     std::fs::write(dist.path().join(JS), js).unwrap();
     run_build_script("frontend/pwa/build_sw.mjs", dist.path());
     run_build_script("scripts/precompress.mjs", dist.path());
