@@ -9,7 +9,7 @@
 //! the same Maildirs, and SMTP AUTH checks the same users and passwords as POP3.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -80,8 +80,8 @@ impl Dovecot {
         fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
         fs::write(dir.path().join("server.pem"), &pki.server_cert_pem).unwrap();
         fs::write(dir.path().join("server.key"), &pki.server_key_pem).unwrap();
-        fs::write(dir.path().join("users"), "").unwrap();
-        fs::set_permissions(dir.path().join("users"), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::create_dir(dir.path().join("users")).unwrap();
+        fs::set_permissions(dir.path().join("users"), fs::Permissions::from_mode(0o755)).unwrap();
 
         let identity = ProcessIdentity::current();
         let config_path = dir.path().join("dovecot.conf");
@@ -196,12 +196,20 @@ impl Dovecot {
             fs::create_dir_all(&path).unwrap();
             self.give_to_mail_owner(&path, 0o700);
         }
-        let mut users = fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join("users"))
-            .unwrap();
-        writeln!(users, "{}:{{PLAIN}}{}", user.name, user.password).unwrap();
+        self.write_passwd_entry(&user, &format!("{{PLAIN}}{}", user.password));
         user
+    }
+
+    /// Each user has a passwd-file of their own, written whole and renamed into place. One
+    /// shared file appended to raced Dovecot: it checks a passwd-file's mtime at most once per
+    /// second, so a user added in the same second as another login could not log in (a CI run
+    /// failed on "Authentication failed" for a fresh user). A new file is read on first use.
+    fn write_passwd_entry(&self, user: &TestUser, password: &str) {
+        let dir = self.dir.path().join("users");
+        let tmp = dir.join(format!(".{}.tmp", user.name));
+        fs::write(&tmp, format!("{}:{password}\n", user.name)).unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::rename(&tmp, dir.join(&user.name)).unwrap();
     }
 
     /// Adds a user whose passwd-file entry is a SCRAM-SHA-256 hash made by `doveadm pw`, as a
@@ -214,12 +222,7 @@ impl Dovecot {
             &["pw", "-s", "SCRAM-SHA-256", "-p", &user.password],
         );
         assert!(hash.starts_with("{SCRAM-SHA-256}"), "doveadm pw: {hash}");
-        let path = self.dir.path().join("users");
-        let plain = format!("{}:{{PLAIN}}{}\n", user.name, user.password);
-        let users = fs::read_to_string(&path)
-            .unwrap()
-            .replace(&plain, &format!("{}:{hash}\n", user.name));
-        fs::write(&path, users).unwrap();
+        self.write_passwd_entry(&user, &hash);
         user
     }
 
@@ -376,7 +379,7 @@ auth_mechanisms = plain login cram-md5 apop scram-sha-1 scram-sha-256
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/users
+  args = scheme=PLAIN username_format=%u {d}/users/%u
 }}
 userdb {{
   driver = static

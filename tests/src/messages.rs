@@ -89,6 +89,26 @@ pub fn eight_bit() -> Vec<u8> {
     ])
 }
 
+/// Japanese mail as older clients still send it: an ISO-2022-JP subject, a Shift_JIS sender
+/// name and an 8-bit Shift_JIS body (the app decodes these with the browser's TextDecoder).
+pub fn legacy_japanese() -> Vec<u8> {
+    let mut out = lines(&[
+        "From: =?Shift_JIS?B?jlKTY5G+mFk=?= <taro@example.jp>",
+        "To: tester@example.org",
+        "Subject: =?ISO-2022-JP?B?GyRCMnE1RCROTT1EahsoQg==?=",
+        &date(107),
+        "Message-ID: <legacy-japanese@example.jp>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=Shift_JIS",
+        "Content-Transfer-Encoding: 8bit",
+        "",
+    ]);
+    // "Next week's meeting is on Wednesday." in Shift_JIS.
+    out.extend_from_slice(b"\x97\x88\x8fT\x82\xcc\x91\xc5\x82\xbf\x8d\x87\x82\xed\x82\xb9\x82\xcd\x90\x85\x97j\x93\xfa\x82\xc5\x82\xb7\x81B");
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
 /// Body lines an mbox file must quote: `From ` at a line start (which an unquoted mbox takes
 /// for the next message), lines already quoted once and twice (which mboxo readers would
 /// unquote wrongly), and look-alikes that must be left alone.

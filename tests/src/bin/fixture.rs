@@ -18,7 +18,8 @@
 //! With `POSTBAG_FIXTURE_OAUTH_INTROSPECTION=<url>` Dovecot also takes OAuth 2 tokens (XOAUTH2,
 //! OAUTHBEARER) checked at that introspection endpoint (tests/oidc/provider.mjs prints one);
 //! `oauth-login USER MECHANISM TOKEN` logs in with the protocol crate's client over POP3S and
-//! answers `{"mechanism"}` or `{"refused"}`, and `log-has TEXT` answers whether Dovecot's log
+//! answers `{"mechanism"}` or `{"refused"}`, `log-count TEXT` how many times Dovecot's log
+//! holds the text (logins counted by `Login: user=<NAME>`), and `log-has TEXT` answers whether Dovecot's log
 //! contains TEXT (`{"found"}`). The token is never printed.
 //!
 //! Beside Dovecot runs a scripted plain-TCP POP3 server (`scripted_port`, see
@@ -49,19 +50,20 @@ fn main() {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("dist"));
+    // A port the test chose: an OAuth provider started before the fixture must already know
+    // the app's redirect URI, which names it. Bound before Dovecot, Postfix and the scripted
+    // server pick their ports, so none of them can take the port the test freed for it.
+    let port: u16 = std::env::var("POSTBAG_FIXTURE_PROXY_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the proxy");
     let dovecot = match std::env::var("POSTBAG_FIXTURE_OAUTH_INTROSPECTION") {
         Ok(url) => Dovecot::start_oauth2(&url),
         Err(_) => Dovecot::start(),
     };
     let postfix = Postfix::start(&dovecot);
     let scripted = postbag_tests::scripted_pop3::start();
-    // A port the test chose: an OAuth provider started before the fixture must already know
-    // the app's redirect URI, which names it.
-    let port: u16 = std::env::var("POSTBAG_FIXTURE_PROXY_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the proxy");
     let proxy_addr = listener.local_addr().unwrap();
     let app_url = format!("http://127.0.0.1:{}/", proxy_addr.port());
     let config = fixture_config(&dovecot, &postfix, scripted, &dist, &app_url);
@@ -117,6 +119,9 @@ fn main() {
                 }
             }
             ["log-has", text @ ..] => json!({ "found": dovecot.log().contains(&text.join(" ")) }),
+            ["log-count", text @ ..] => {
+                json!({ "count": dovecot.log().matches(&text.join(" ")).count() })
+            }
             ["proxy-stop"] => {
                 if let Some(p) = proxy.take() {
                     p.stop(false);
@@ -197,6 +202,7 @@ fn deliver(dovecot: &Dovecot, user: &TestUser, kind: &str, n: usize) -> serde_js
                 "cid" => messages::multipart_alternative_with_cid_image(),
                 "dots" => messages::with_dot_lines(),
                 "eightbit" => messages::eight_bit(),
+                "legacy-japanese" => messages::legacy_japanese(),
                 "from-lines" => messages::with_from_lines(),
                 "cid-inject" => hostile_mail::cid_attribute_injection(),
                 "two-charsets" => hostile_mail::two_text_parts_two_charsets(),
