@@ -27,6 +27,7 @@ if (!outDir) {
 // again on a finished dist.
 const SKIP = (path) =>
   path === "sw.js" ||
+  path === "sw-classic.js" ||
   path.endsWith(".map") ||
   /\.(br|gz)$/.test(path) ||
   path.split("/").some((p) => p.startsWith("."));
@@ -60,7 +61,34 @@ if (!marker.test(template)) {
   console.error("build_sw: the `const BUILD = ... // @postbag-build` line is missing in sw.js");
   process.exit(1);
 }
-const build = { hash, files: files.map(({ path }) => path) };
-const worker = template.replace(marker, `const BUILD = ${JSON.stringify(build)};`);
+// The app's wasm-bindgen module and its wasm (Trunk names them after the binary, hashed). The
+// worker imports the module statically, so an import of a name that is not there, or a
+// module without the export, would stop the worker from installing at all: checked here.
+const appMarker = /^import init, \{ background_check \} from .*\/\/ @postbag-app.*$/m;
+if (!appMarker.test(template)) {
+  console.error("build_sw: the `import init, { background_check } ... // @postbag-app` line is missing in sw.js");
+  process.exit(1);
+}
+const appJs = files.map(({ path }) => path).filter((p) => /^postbag-web-[0-9a-f]+\.js$/.test(p));
+const appWasm = files.map(({ path }) => path).filter((p) => /^postbag-web-[0-9a-f]+_bg\.wasm$/.test(p));
+if (appJs.length !== 1 || appWasm.length !== 1) {
+  console.error(`build_sw: expected one postbag-web-<hash>.js and _bg.wasm in ${outDir}, found ${appJs} ${appWasm}`);
+  process.exit(1);
+}
+const glue = readFileSync(join(outDir, appJs[0]), "utf8");
+if (!/export\s+(async\s+)?function\s+background_check\b/.test(glue) && !/\bbackground_check\b[^\n]*\bas\b|export\s*\{[^}]*\bbackground_check\b/.test(glue)) {
+  console.error(`build_sw: ${appJs[0]} does not export background_check (frontend/src/main.rs)`);
+  process.exit(1);
+}
+const build = { hash, files: files.map(({ path }) => path), app: { js: appJs[0], wasm: appWasm[0] } };
+const withBuild = template.replace(marker, `const BUILD = ${JSON.stringify(build)};`);
+const worker = withBuild.replace(
+  appMarker,
+  `import init, { background_check } from ${JSON.stringify("./" + appJs[0])};`,
+);
 writeFileSync(join(outDir, "sw.js"), worker);
-console.log(`build_sw: sw.js for build ${hash}, ${files.length} files precached`);
+// For browsers without module service workers (register.js falls back to it): no import, so
+// no background check, which those browsers could not run anyway (no Periodic Background Sync).
+const classic = withBuild.replace(appMarker, "const init = null, background_check = null;");
+writeFileSync(join(outDir, "sw-classic.js"), classic);
+console.log(`build_sw: sw.js for build ${hash}, ${files.length} files precached, app ${appJs[0]}`);

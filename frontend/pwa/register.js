@@ -64,6 +64,14 @@
     });
   }
 
+  // The worker's background check stored new mail: the app reads its list again
+  // (app.rs listens for this event).
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "BACKGROUND_CHECKED") {
+      window.dispatchEvent(new CustomEvent("postbag-background-checked", { detail: event.data }));
+    }
+  });
+
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     // Only reload when the user asked for it; the first install's clients.claim() also fires
     // this event and must not reload a page the user is reading.
@@ -76,10 +84,20 @@
   async function register() {
     try {
       // updateViaCache "none": the byte-for-byte check of sw.js always goes to the server.
-      const registration = await navigator.serviceWorker.register("sw.js", {
-        scope: "./",
-        updateViaCache: "none",
-      });
+      // A module worker: it imports the app's wasm-bindgen module for the background check
+      // (sw.js). A browser without module service workers refuses the type, and gets the same
+      // worker without that import (sw-classic.js): the offline shell, no background check.
+      const options = { scope: "./", updateViaCache: "none" };
+      let registration;
+      try {
+        registration = await navigator.serviceWorker.register("sw.js", {
+          ...options,
+          type: "module",
+        });
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        registration = await navigator.serviceWorker.register("sw-classic.js", options);
+      }
       if (registration.waiting && navigator.serviceWorker.controller) {
         offerUpdate(registration.waiting);
       }

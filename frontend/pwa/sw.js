@@ -1,15 +1,21 @@
 // Postbag's service worker: keeps the app shell (HTML, wasm, JS, CSS, icons) so the app starts
-// with no network. It never reads or stores mail: mail lives in IndexedDB, the POP3 tunnel is a
-// WebSocket, and this worker answers only for the exact files of one build, and for the
-// streamed downloads that pages of this origin register (the end of this file): an export
-// passes through it chunk by chunk, on its way to the browser's download manager.
+// with no network. It answers only for the exact files of one build, and for the streamed
+// downloads that pages of this origin register (an export passes through it chunk by chunk, on
+// its way to the browser's download manager). Where Chromium grants Periodic Background Sync,
+// it also runs the app's own check of the accounts opted in to it (the `periodicsync` handler):
+// the same wasm binary as the page, loaded only then.
 //
 // This file is a template. The Trunk post-build hook (frontend/pwa/build_sw.mjs) replaces the
-// BUILD line below with the build's hash and its list of files, and writes the result to
-// dist/sw.js. Because the file list holds Trunk's hashed names, every build changes sw.js by at
-// least one byte, which is what makes the browser install the new version.
+// BUILD line below with the build's hash and its list of files, and the APP line with a static
+// import of the build's hashed wasm-bindgen module (service workers may not use import()),
+// and writes the result to dist/sw.js, registered as a module worker. Because the file list
+// holds Trunk's hashed names, every build changes sw.js by at least one byte, which is what
+// makes the browser install the new version. It also writes dist/sw-classic.js without the
+// import, for browsers without module service workers, which have no Periodic Background
+// Sync either.
 
-const BUILD = { hash: "dev", files: [] }; // @postbag-build (replaced at build time)
+import init, { background_check } from "./postbag-web.js"; // @postbag-app (replaced at build time)
+const BUILD = { hash: "dev", files: [], app: null }; // @postbag-build (replaced at build time)
 
 // One cache per build: installing a new build never disturbs the cache the running page uses,
 // and activation removes every other cache with this prefix.
@@ -58,6 +64,8 @@ self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
   if (type === "SKIP_WAITING") {
     self.skipWaiting();
+  } else if (type === "GET_BACKGROUND_CHECK" && event.ports[0]) {
+    event.ports[0].postMessage(lastBackgroundCheck);
   } else if (type === "GET_BUILD" && event.ports[0]) {
     event.ports[0].postMessage({ hash: BUILD.hash, cache: CACHE, files: BUILD.files.length });
   } else if (type === "DOWNLOAD" && event.ports[0]) {
@@ -97,6 +105,49 @@ self.addEventListener("fetch", (event) => {
   }
   // Anything else goes to the network untouched and is never stored.
 });
+
+// Periodic Background Sync (Chromium, installed app, site engagement permitting): the page
+// registers the tag when at least one account is opted in, and unregisters it when none is.
+const CHECK_TAG = "postbag-check";
+
+self.addEventListener("periodicsync", (event) => {
+  if (event.tag !== CHECK_TAG || !init || !BUILD.app) return;
+  event.waitUntil(backgroundCheck());
+});
+
+let appStarted = null;
+// The last background check in this worker's lifetime, for tests and debugging (GET_BACKGROUND_CHECK):
+// when it ended and how many new messages it stored, or why it failed.
+let lastBackgroundCheck = null;
+
+// The app's wasm, from this build's cache (the check runs with or without the page's cache
+// warm, and the bytes must be this build's): started once per worker lifetime, never at load.
+function startApp() {
+  appStarted ??= (async () => {
+    const wasm = shellUrl(BUILD.app.wasm);
+    const cached = await (await caches.open(CACHE)).match(wasm);
+    await init({ module_or_path: cached || fetch(wasm) });
+  })().catch((error) => {
+    appStarted = null;
+    throw error;
+  });
+  return appStarted;
+}
+
+async function backgroundCheck() {
+  try {
+    await startApp();
+    const count = await background_check();
+    lastBackgroundCheck = { at: Date.now(), count };
+    // An open tab shows the new mail at once (register.js passes this on to the app).
+    const pages = await self.clients.matchAll({ type: "window" });
+    for (const page of pages) page.postMessage({ type: "BACKGROUND_CHECKED", count });
+  } catch (error) {
+    const why = String((error && error.message) || error);
+    lastBackgroundCheck = { at: Date.now(), failed: why };
+    console.warn("Postbag: background check failed:", why);
+  }
+}
 
 async function fromCacheElseNetwork(key, request) {
   const cache = await caches.open(CACHE);

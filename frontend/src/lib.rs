@@ -12,6 +12,7 @@
 //! - [`mail`]: mail-parser → view model; HTML sanitising (DOMPurify) and the iframe document.
 //! - [`search`]: full-text search: terms, what of a message is searchable, the query language.
 //! - [`account`]: provider defaults, credential sealing (WebCrypto).
+//! - [`global`]: `window` or the service worker's `self`, for code that runs in both.
 //! - [`views`]: Leptos components; [`app`] wires them together.
 //!
 //! Architecture invariant: DELE is enqueued only for a message whose raw bytes sit in an
@@ -23,12 +24,14 @@ pub mod backup;
 pub mod compose;
 pub mod disk_copy;
 pub mod export;
+pub mod global;
 pub mod import;
 pub mod mail;
 pub mod model;
 pub mod outbox;
 pub mod pwa;
 pub mod search;
+pub mod sort;
 pub mod store;
 pub mod sync;
 pub mod tunnel;

@@ -21,10 +21,15 @@
 //!   `rules.rs`: the rules editor's actions.
 //! - `credentials.rs`: the session's passwords and access code; `oauth.rs`: OAuth accounts'
 //!   tokens, their refresh and "Sign in again"; `export.rs`: the mbox export.
+//! - `bench.rs`: switches only a bench's page script sets (the indexer off).
 
 mod accounts;
+pub mod background;
+pub mod background_opt_in;
 mod backup;
+mod bench;
 pub mod check_account;
+mod check_record;
 pub mod checking;
 mod commands;
 mod compose;
@@ -36,6 +41,7 @@ mod folders;
 mod import;
 pub mod keymap;
 mod list;
+mod listing;
 mod oauth;
 mod outbox;
 mod reading;
@@ -48,6 +54,7 @@ mod syncing;
 pub mod threads;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -64,7 +71,7 @@ pub use credentials::{
 };
 pub use disk_copy::{CopyStatus, DiskCopyState};
 pub use export::ExportState;
-pub use folders::{BUILT_IN, DEFAULT_TRASH_DAYS, range, unread_in};
+pub use folders::{BUILT_IN, DEFAULT_TRASH_DAYS, range};
 pub use import::ImportState;
 pub use oauth::{keep_oauth, listed_clients};
 pub use outbox::{Composing, Folder, Outgoing, Saved, default_sending, sending_password};
@@ -127,6 +134,8 @@ pub struct Model {
     /// All accounts' mail together, or one account's.
     pub inbox: RwSignal<Inbox>,
     pub messages: RwSignal<Vec<Summary>>,
+    /// `messages` holds only the newest of the list while the rest is read (`listing.rs`).
+    pub list_partial: RwSignal<bool>,
     pub selected: RwSignal<Option<MessageKey>>,
     /// Whether the list shows one row per conversation (`conversations.rs`, a setting).
     pub threaded: RwSignal<bool>,
@@ -136,8 +145,8 @@ pub struct Model {
     pub cursor: RwSignal<Option<MessageKey>>,
     /// The selected message, loaded (`reading.rs`).
     pub open: LocalResource<Option<OpenMessage>>,
-    /// The reader's "Download the rest" of a message stored headers-first (`rest.rs`).
-    pub rest: RwSignal<RestState>,
+    /// The reader's "Download the rest", per message asked (`rest.rs`).
+    pub rest: RwSignal<HashMap<MessageKey, RestState>>,
     pub search: RwSignal<String>,
     /// The search box's last answer (`model/search.rs`); `None` before the first.
     pub found: RwSignal<Option<Found>>,
@@ -146,6 +155,8 @@ pub struct Model {
     pub sync: RwSignal<SyncState>,
     /// The running sync's Cancel (a fresh one per sync).
     cancel: StoredValue<CancelHandle, LocalStorage>,
+    /// The list's reads from the store (`listing.rs`).
+    list_reads: StoredValue<listing::Reads, LocalStorage>,
     pub offline: RwSignal<bool>,
     /// The account whose password a Sync asked for (the prompt shows while it is set).
     pub needs_password: RwSignal<Option<Account>>,
@@ -240,18 +251,20 @@ impl Model {
             editing: RwSignal::new(None),
             inbox: RwSignal::new(Inbox::All),
             messages,
+            list_partial: RwSignal::new(false),
             selected,
             threaded: RwSignal::new(conversations::load_setting()),
             // Set below: the rows are made by the model's own `visible`.
             rows: Memo::new(|_| Vec::new()),
             cursor: RwSignal::new(None),
             open: reading::open_on_selection(messages, selected),
-            rest: RwSignal::new(RestState::Idle),
+            rest: RwSignal::new(HashMap::new()),
             search: RwSignal::new(String::new()),
             found: RwSignal::new(None),
             indexing: RwSignal::new(None),
             sync: RwSignal::new(SyncState::Idle),
             cancel: StoredValue::new_local(CancelHandle::default()),
+            list_reads: StoredValue::new_local(listing::Reads::default()),
             offline: RwSignal::new(false),
             needs_password: RwSignal::new(None),
             checks: Checks::new(),
@@ -333,22 +346,16 @@ impl Model {
 
     /// Re-reads the message list from IndexedDB (at start, after a save, after a sync).
     pub async fn reload(self) {
-        let listed = if self.imported_shown.get_untracked() {
-            store().list(IMPORTED).await
-        } else {
-            match self.inbox.get_untracked() {
-                Inbox::All => store().list_received().await,
-                Inbox::Account(id) => store().list(&id).await,
-            }
-        };
-        match listed {
-            Ok(list) => self.messages.set(list),
-            Err(e) => self.storage_error.set(Some(e.to_string())),
+        if let Err(e) = self.read_list().await {
+            self.storage_error.set(Some(e.to_string()));
         }
         // Whatever was stored or removed meanwhile (an import, a restore) gets indexed.
         self.index_soon();
-        if let Ok(imported) = store().list(IMPORTED).await {
-            self.has_imported.set(!imported.is_empty());
+        // Asked of the index, not listed nor counted: reading every imported summary only to
+        // see whether there is one took as long as opening the folder (100,000 imported
+        // messages), and counting them held the store for most of a second.
+        if let Ok(any) = store().holds_any(IMPORTED).await {
+            self.has_imported.set(any);
         }
         // Mail stored before conversations existed gets its ids, in slices, after it shows.
         spawn_local(conversations::backfill(self.messages));
@@ -382,8 +389,14 @@ impl Model {
 
     /// The installed app's badge: the unread count of every account's mail.
     async fn update_badge(self) {
+        // Imported mail counts for no account: while it is shown the list's changes (the
+        // folder opened, a message read) leave the badge as it is, and reading every received
+        // summary for it cost seconds at 100,000 messages each time the folder opened.
+        if self.imported_shown.get_untracked() {
+            return;
+        }
         let unread = match self.inbox.get_untracked() {
-            Inbox::All if !self.imported_shown.get_untracked() => self
+            Inbox::All => self
                 .messages
                 .with_untracked(|all| all.iter().filter(|m| !m.read).count()),
             _ => match store().list_received().await {
@@ -418,29 +431,44 @@ impl Model {
         // Arrivals are merged only while their inbox is shown (they carry their account's key).
         self.messages
             .update(|all| list::merge(all, |key| self.shows(key), arrived));
-        self.index_soon();
+        // While a sync runs, indexing waits for its end (the list read then starts it, in
+        // `reload`): the indexer's slices read bodies and write blocks in IndexedDB, and parse
+        // on this thread, beside the sync's own commits (`tests/benches/README.md`, "The
+        // full-text index's cost to a sync").
+        let wait = self.syncing() && !bench::index_during_sync();
+        if !wait {
+            self.index_soon();
+        }
+    }
+
+    /// Whether a sync of this tab is connecting or downloading.
+    fn syncing(self) -> bool {
+        self.sync
+            .with_untracked(|s| matches!(s, SyncState::Connecting | SyncState::Running(_)))
     }
 
     pub fn visible(self) -> Vec<Summary> {
-        // The full-text search's answer (`model/search.rs`), or the whole list.
-        let found = self.messages.with(|all| self.searched(all));
-        // A search's answer spans every folder (`search::find::scope` chose which).
+        // The full-text search's answer (`model/search.rs`): it spans every folder
+        // (`search::find::scope` chose which).
         if self.search.with(|t| !t.trim().is_empty()) {
-            return found;
+            return self.messages.with(|all| self.searched(all));
         }
         // Received mail: the folder shown; imported mail: all of it but what is in Trash.
+        // Only the folder's summaries are copied, not the whole list first.
         let (folder, imported) = (self.folder.get(), self.imported_shown.get());
         let user = self.user_folders.get();
-        found
-            .into_iter()
-            .filter(|m| {
-                if imported {
-                    m.folder != TRASH
-                } else {
-                    folders::folder_of(m, &user) == folder
-                }
-            })
-            .collect()
+        self.messages.with(|all| {
+            all.iter()
+                .filter(|m| {
+                    if imported {
+                        m.folder != TRASH
+                    } else {
+                        folders::folder_of(m, &user) == folder
+                    }
+                })
+                .cloned()
+                .collect()
+        })
     }
 
     /// Stores a new or edited account, makes it the current one and checks it soon (a
@@ -451,6 +479,10 @@ impl Model {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
+        // A changed password reaches the worker's sealed copy too.
+        background_opt_in::renew().await.map_err(|e| {
+            format!("The account is saved, but its background check keeps the old password: {e}")
+        })?;
         let first = self.accounts.with_untracked(Vec::is_empty);
         self.accounts.update(|all| accounts::upsert(all, &account));
         self.account.set(Some(account.clone()));
@@ -482,6 +514,10 @@ impl Model {
             self.account.set(Some(account));
         }
         set_session_access_code(code);
+        // The worker's sealed copies carry the access code too.
+        if let Err(e) = background_opt_in::renew().await {
+            web_sys::console::warn_1(&format!("background check: {e}").into());
+        }
         self.needs_access_code.set(false);
         self.start_sync();
         Ok(())

@@ -18,6 +18,8 @@
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
+
+pub mod periodic;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
@@ -111,11 +113,11 @@ fn unavailable(error: JsValue) -> StorageError {
 }
 
 /// The installed app's badge (Badging API): the unread count, cleared at zero. Browsers
-/// without the API, or a page not installed, ignore it.
-pub fn set_badge(unread: u32) {
-    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
-        return;
-    };
+/// without the API, or a page not installed, ignore it. Returns the browser's promise, which
+/// the service worker awaits (it may stop once its event is done); a page need not.
+pub fn set_badge(unread: u32) -> Option<Promise> {
+    // A page's navigator or the service worker's (its background check sets it too).
+    let navigator = crate::global::navigator()?;
     let (name, args) = if unread == 0 {
         ("clearAppBadge", js_sys::Array::new())
     } else {
@@ -127,15 +129,18 @@ pub fn set_badge(unread: u32) {
         && let Ok(p) = p.dyn_into::<Promise>()
     {
         // A refusal (not installed, no permission) changes nothing for the user: not shown.
+        let waited = p.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = JsFuture::from(p).await;
+            let _ = JsFuture::from(waited).await;
         });
+        return Some(p);
     }
+    None
 }
 
 fn notification_class() -> Option<js_sys::Function> {
-    let window = web_sys::window()?;
-    Reflect::get(&window, &"Notification".into())
+    // Workers have the class too, for its permission; only a page may construct one.
+    Reflect::get(&js_sys::global(), &"Notification".into())
         .ok()?
         .dyn_into()
         .ok()
@@ -169,14 +174,13 @@ pub async fn ask_notifications() -> String {
 
 /// "3 new messages" for `account`, as a system notification when the user allowed them. The
 /// notification names the account and the count only, never a sender or subject: it shows on
-/// the lock screen.
-pub fn notify_new_mail(account: &str, count: u32) {
+/// the lock screen. In the service worker, returns the promise of `showNotification`, which
+/// the worker must await before its event ends.
+pub fn notify_new_mail(account: &str, count: u32) -> Option<Promise> {
     if notification_permission() != "granted" {
-        return;
+        return None;
     }
-    let Some(class) = notification_class() else {
-        return;
-    };
+    let class = notification_class()?;
     let body = match count {
         1 => format!("1 new message for {account}"),
         n => format!("{n} new messages for {account}"),
@@ -188,6 +192,34 @@ pub fn notify_new_mail(account: &str, count: u32) {
         &"tag".into(),
         &format!("postbag {account}").into(),
     );
-    let args = js_sys::Array::of2(&"Postbag: new mail".into(), &options);
-    let _ = Reflect::construct(&class, &args);
+    let title = "Postbag: new mail";
+    if crate::global::is_page() {
+        let _ = Reflect::construct(&class, &js_sys::Array::of2(&title.into(), &options));
+        return None;
+    }
+    // The service worker: `new Notification` throws there; its registration shows it.
+    let registration = Reflect::get(&js_sys::global(), &"registration".into()).ok()?;
+    let show: js_sys::Function = Reflect::get(&registration, &"showNotification".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    show.call2(&registration, &title.into(), &options)
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The bytes this origin may still store (`navigator.storage.estimate()`: quota less usage),
+/// or `None` where the browser does not say. Read without `storage.js`, which only pages load.
+pub async fn room_left() -> Option<u64> {
+    let navigator = crate::global::navigator()?;
+    let storage = Reflect::get(&navigator, &"storage".into()).ok()?;
+    let estimate: js_sys::Function = Reflect::get(&storage, &"estimate".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let promise: Promise = estimate.call0(&storage).ok()?.dyn_into().ok()?;
+    let value = JsFuture::from(promise).await.ok()?;
+    let number = |key: &str| Reflect::get(&value, &key.into()).ok()?.as_f64();
+    Some((number("quota")? - number("usage")?).max(0.0) as u64)
 }

@@ -276,7 +276,7 @@ async fn offline_or_a_wrong_password_waits_without_counting_an_attempt() {
     office.borrow_mut().wrong_password = true;
     let report = pass(&store, &office, NOW).await;
     let problem = report.problem.unwrap();
-    assert!(problem.wrong_password, "{problem:?}");
+    assert!(problem.login_refused, "{problem:?}");
     assert!(problem.message.starts_with("Wrong password"), "{problem:?}");
     // The pass stopped at the first refusal: one login, both messages still queued.
     assert_eq!(office.borrow().count("AUTH"), 1);

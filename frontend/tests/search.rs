@@ -9,7 +9,7 @@ use common::fresh_store;
 use leptos::prelude::*;
 use postbag_web::mail::summarize;
 use postbag_web::model::{Found, Hits, Model, set_store};
-use postbag_web::search::find::{find, find_unless, scope};
+use postbag_web::search::find::{candidates, find, find_among, find_unless, scope, scope_where};
 use postbag_web::search::indexer::index_slice;
 use postbag_web::search::parse;
 use postbag_web::store::search::{INDEXED_HEAD, SLICE_BYTES};
@@ -263,22 +263,19 @@ async fn large_messages_are_indexed_in_bounded_slices() {
         })
         .collect();
     store.commit_messages(&batch, 1.0).await.unwrap();
-    // The slice plan: three 20 MB messages are not read at once, nor any of them whole.
+    // The slice reads one head at a time, none of them whole.
     let slice = store.index_queue(24).await.unwrap();
-    let heads: Vec<usize> = slice
-        .iter()
-        .map(|(_, _, raw)| raw.as_ref().unwrap().len())
-        .collect();
-    assert!(!heads.is_empty());
-    assert!(
-        heads.iter().sum::<usize>() <= SLICE_BYTES,
-        "slice holds {heads:?}"
-    );
-    for (_, _, raw) in &slice {
-        let raw = raw.as_ref().unwrap();
+    assert_eq!(slice.len(), 3);
+    for ((account, uidl), _) in &slice {
+        let raw = store
+            .body_head(account, uidl, INDEXED_HEAD)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(raw.len() <= INDEXED_HEAD);
         assert!(raw.ends_with(b"\r\n"), "a head ends on a whole line");
     }
+    const { assert!(SLICE_BYTES >= INDEXED_HEAD) };
     index_everything(&store).await;
     let list = store.list(ACCOUNT).await.unwrap();
     // The start is searchable, the text past the indexed head is not (docs/search-index.md).
@@ -406,6 +403,7 @@ async fn a_search_looks_in_every_folder_and_in_names_the_users_folders() {
             keys: vec![key("attached"), key("b64")],
             terms: Vec::new(),
             cut: false,
+            total: 2,
         }),
     }));
     let shown: Vec<String> = model.visible().into_iter().map(|s| s.uidl).collect();
@@ -498,17 +496,23 @@ async fn phrases_are_exact_and_every_script_is_found() {
 }
 
 #[wasm_bindgen_test]
-async fn mail_indexed_before_full_folding_is_indexed_again() {
-    let name = format!("postbag-test-search-refold-{}", js_sys::Math::random());
-    // Stored and indexed at version 7, whose terms were lowercased, not folded, and whose
-    // CJK runs were one term each.
-    let before = schema::current_version() - 1;
+async fn mail_indexed_before_blocks_is_indexed_again_into_blocks() {
+    let name = format!("postbag-test-search-blocks-{}", js_sys::Math::random());
+    // Stored at version 8, whose index was one key per posting.
+    let before = 8;
+    // The block postings came with version 9; later versions add what they add on top.
+    assert!(schema::current_version() > before);
     let old = Store::open_at(&name, before).await.unwrap();
+    assert!(old.store_names().contains(&"search_postings".to_string()));
     let list = commit_exact(&old).await;
-    index_everything(&old).await;
-    assert_eq!(old.index_pending().await.unwrap(), 0);
     old.close();
+    // A posting as the old build wrote it: it must not answer, nor be left behind.
+    let key = serde_json::to_string(&["oldterm", ACCOUNT, "de"]).unwrap();
+    common::raw_idb::put_bytes(&name, "search_postings", &key, &[0]).await;
     let store = Store::open_named(&name).await.unwrap();
+    let names = store.store_names();
+    assert!(!names.contains(&"search_postings".to_string()), "{names:?}");
+    assert!(!names.contains(&"search_terms".to_string()), "{names:?}");
     assert_eq!(
         store.index_pending().await.unwrap(),
         exact_corpus().len() as u64,
@@ -517,4 +521,62 @@ async fn mail_indexed_before_full_folding_is_indexed_again() {
     index_everything(&store).await;
     check(&store, &list, "strasse", &["de"]).await;
     check(&store, &list, "東京都 ", &["ja"]).await;
+    check(&store, &list, "oldterm", &[]).await;
+    // One slice: one block per term, whatever the number of messages holding it.
+    let blocks = common::raw_idb::all(&name, "search_blocks").await;
+    let docs = common::raw_idb::all(&name, "search_docs").await;
+    assert_eq!(docs.as_array().unwrap().len(), exact_corpus().len());
+    let report = store.postings("report", false, 100).await.unwrap().0;
+    assert_eq!(report.len(), 2, "s3 and s30 share the block of 'report'");
+    assert!(!blocks.as_array().unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn one_cjk_character_finds_every_run_holding_it() {
+    let store = fresh_store("search-cjk-char").await;
+    let list = commit_exact(&store).await;
+    index_everything(&store).await;
+    // The last character of a run starts no bigram: found by the run's end.
+    check(&store, &list, "定 ", &["ja"]).await; // 東京都の予定
+    check(&store, &list, "す ", &["ja"]).await; // 大阪へ行きます
+    check(&store, &list, "学 ", &["zh"]).await; // 东京大学
+    // A character inside a run: by the bigrams it starts, quoted or not.
+    check(&store, &list, "京 ", &["ja", "zh"]).await;
+    check(&store, &list, "\"阪\"", &["ja"]).await;
+    check(&store, &list, "猫 ", &[]).await;
+}
+
+/// The app copies only the summaries the index found out of the list (`scope_where` with the
+/// index's candidates), then answers from those: the same hits as from the whole list.
+#[wasm_bindgen_test]
+async fn the_app_copies_only_what_the_index_found_and_answers_the_same() {
+    let (store, list) = stored("search-copies-found").await;
+    index_everything(&store).await;
+    for text in [
+        "octopus",
+        "quarterly report",
+        "from:ann",
+        "zebra",
+        "nothingatall",
+    ] {
+        let mut query = parse(text).unwrap();
+        let whole = find(&store, &query, &list).await.unwrap();
+        let index = candidates(&store, &query, &|| false)
+            .await
+            .unwrap()
+            .unwrap();
+        let copied = scope_where(&mut query, &list, "inbox", &[], |s| index.holds(s));
+        assert!(
+            copied.len() <= whole.keys.len().max(1) && copied.len() < list.len(),
+            "{text}: {} of {} summaries copied for {} hits",
+            copied.len(),
+            list.len(),
+            whole.keys.len()
+        );
+        let hits = find_among(&store, &query, &copied, index, &|| false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hits, whole, "{text}");
+    }
 }

@@ -31,9 +31,12 @@ async fn fresh_database_has_every_store_at_the_current_version() {
             "outbox_raw",
             "pending_deletes",
             "rules",
-            "search_postings",
+            "search_blocks",
+            "search_dead",
+            "search_doc_of",
+            "search_docs",
+            "search_meta",
             "search_queue",
-            "search_terms",
             "summaries"
         ]
     );

@@ -61,28 +61,46 @@ async function startProvider(args) {
   };
 }
 
+/**
+ * The provider and the fixture, with the proxy on a port the provider's redirect URI names.
+ * That port is freed here and bound again by the fixture, so another process can take it in
+ * between; the whole start is tried again on a new port then (three times at most).
+ */
+async function startProviderAndFixture() {
+  for (let attempt = 1; ; attempt++) {
+    const proxyPort = await freePort();
+    const started = await startProvider([
+      '--short-ttl', String(SHORT_TTL), '--user', 'user0', '--user', 'user1',
+      '--redirect-uri', `http://127.0.0.1:${proxyPort}/oauth-callback.html`,
+    ]);
+    try {
+      const fixture = await startFixture({
+        proxyPort,
+        oauthIntrospection: started.introspection_url,
+        oauthClients: [
+          { provider: 'oidc', client_id: started.short_client_id, issuer: started.issuer, name: 'Test ID' },
+          {
+            provider: 'oidc',
+            client_id: started.confidential_client_id,
+            issuer: started.issuer,
+            name: 'Test Web Client',
+            client_secret: started.confidential_client_secret,
+            client_auth: 'client_secret_basic',
+            token_endpoint: `${started.issuer}/token`,
+          },
+        ],
+      });
+      return { provider: started, fixture };
+    } catch (err) {
+      await started.close();
+      if (attempt >= 3) throw err;
+      process.stderr.write(`fixture did not start on port ${proxyPort} (${err.message}); trying another port\n`);
+    }
+  }
+}
+
 before(async () => {
-  const proxyPort = await freePort();
-  provider = await startProvider([
-    '--short-ttl', String(SHORT_TTL), '--user', 'user0', '--user', 'user1',
-    '--redirect-uri', `http://127.0.0.1:${proxyPort}/oauth-callback.html`,
-  ]);
-  fx = await startFixture({
-    proxyPort,
-    oauthIntrospection: provider.introspection_url,
-    oauthClients: [
-      { provider: 'oidc', client_id: provider.short_client_id, issuer: provider.issuer, name: 'Test ID' },
-      {
-        provider: 'oidc',
-        client_id: provider.confidential_client_id,
-        issuer: provider.issuer,
-        name: 'Test Web Client',
-        client_secret: provider.confidential_client_secret,
-        client_auth: 'client_secret_basic',
-        token_endpoint: `${provider.issuer}/token`,
-      },
-    ],
-  });
+  ({ provider, fixture: fx } = await startProviderAndFixture());
   browser = await launchBrowser();
 });
 
@@ -349,6 +367,12 @@ test('a confidential client signs in through the proxy; a token refused while un
   const again = page.getByRole('button', { name: 'Sign in again' });
   await again.waitFor({ timeout: 30000 });
   assert.match(await page.getByRole('alert').filter({ hasText: 'expired or was revoked' }).innerText(), new RegExp(`${user.name}@example\\.org`));
+  // The sync's own line says the same, not the password account's "Wrong user name or password".
+  const status = page.getByRole('status', { name: 'Sync status' });
+  await status.getByText('expired or was revoked').waitFor({ timeout: 10000 });
+  const told = await status.innerText();
+  assert.match(told, new RegExp(`^${user.name}@example\\.org: the sign-in has expired or was revoked; sign in again\\.`));
+  assert.doesNotMatch(told, /password/i);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   assert.deepEqual(proxied, ['authorization_code', 'refresh_token', 'refresh_token', 'refresh_token'], 'one refresh after the refusal, no loop');
 
@@ -359,5 +383,36 @@ test('a confidential client signs in through the proxy; a token refused while un
     assert.equal(logs.some((l) => l.includes(t)), false, 'a token or the secret reached the console');
     assert.equal(await fx.logHas(t), false, 'a token or the secret is in Dovecot\'s log');
   }
+  await context.close();
+});
+
+test('a blocked sign-in window is named, with "Try again", which opens it from a new click', async () => {
+  const context = await browser.newContext();
+  // The browser's pop-up blocker, as a user who never allowed pop-ups here meets it:
+  // window.open answers null until the test lets windows through.
+  await context.addInitScript(() => {
+    const open = window.open.bind(window);
+    window.blockPopups = true;
+    window.open = (...args) => (window.blockPopups ? null : open(...args));
+  });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(e.message));
+  let popups = 0;
+  page.on('popup', () => { popups += 1; });
+  await page.goto(fx.appUrl);
+  await page.getByLabel('Email address').fill('user0@example.org');
+  await page.getByRole('button', { name: 'Sign in with Test ID' }).click();
+  const blocked = page.getByRole('alert').filter({ hasText: 'Allow pop-ups for this site to sign in' });
+  await blocked.waitFor({ timeout: 10000 });
+  assert.equal(popups, 0);
+  assert.equal(await page.getByRole('button', { name: 'Cancel sign-in' }).count(), 0, 'no sign-in is left waiting');
+  // Allowed now: "Try again" is a click of its own, so the browser opens the window.
+  await page.evaluate(() => { window.blockPopups = false; });
+  await signInInPopup(page, () => blocked.getByRole('button', { name: 'Try again' }).click(), logs);
+  await page.getByText('Signed in with Test ID').waitFor({ timeout: 20000 });
+  assert.equal(await blocked.count(), 0, 'the notice is gone once signed in');
+  assert.equal(popups, 1);
   await context.close();
 });

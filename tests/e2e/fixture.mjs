@@ -17,6 +17,7 @@
 //   await fx.oauthLogin(user, 'xoauth2', token) // { mechanism } or { refused }: POP3S login by the
 //                                               //   protocol crate's client with the token
 //   await fx.logHas('method=XOAUTH2')           // whether Dovecot's log contains the text
+//   await fx.logCount(`Login: user=<${user.name}>`) // how many times it does
 //   await fx.close();
 
 import { spawn } from 'node:child_process';
@@ -144,6 +145,7 @@ export async function startFixture({ dist = process.env.POSTBAG_DIST || join(ROO
     raw: async (user) => (await ask(`raw ${user.name}`)).messages,
     oauthLogin: (user, mechanism, accessToken) => ask(`oauth-login ${user.name} ${mechanism} ${accessToken}`),
     logHas: async (text) => (await ask(`log-has ${text}`)).found,
+    logCount: async (text) => (await ask(`log-count ${text}`)).count,
     stopProxy: () => ask('proxy-stop'),
     startProxy: () => ask('proxy-start'),
     close: async () => {

@@ -49,7 +49,7 @@ export function pngSize(bytes) {
 
 /**
  * Height of one row of the app's virtualised list at the default 16 px font
- * (ROW_HEIGHT_REM in frontend/src/views/list.rs). The list states its own row height in
+ * (ROW_HEIGHT_REM in frontend/src/model/conversations/window.rs). The list states its own row height in
  * `data-row-height`; prefer that, this is the fallback before the list exists.
  */
 export const ROW_HEIGHT = 76;

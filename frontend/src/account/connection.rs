@@ -51,7 +51,7 @@ pub fn client_config(account: &Account, password: Secret<String>) -> ClientConfi
 /// in with SCRAM where the server offers it. `None` when the browser gives no randomness: then
 /// the client does not use SCRAM, rather than send a predictable nonce.
 pub fn scram_nonce() -> Option<String> {
-    let crypto = web_sys::window()?.crypto().ok()?;
+    let crypto = crate::global::crypto()?;
     let mut bytes = [0u8; 18];
     crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
     Some(postbag_protocol::scram::nonce_from_random(&bytes))

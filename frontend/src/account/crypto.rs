@@ -24,14 +24,12 @@ pub enum CryptoError {
     Failed(String),
 }
 
-fn failed(e: JsValue) -> CryptoError {
+pub(crate) fn failed(e: JsValue) -> CryptoError {
     CryptoError::Failed(format!("{e:?}"))
 }
 
-fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
-    let crypto = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .ok_or(CryptoError::Unavailable)?;
+pub(crate) fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
+    let crypto = crate::global::crypto().ok_or(CryptoError::Unavailable)?;
     let subtle = crypto.subtle();
     if subtle.is_undefined() {
         return Err(CryptoError::Unavailable);
@@ -39,7 +37,7 @@ fn subtle() -> Result<(web_sys::Crypto, SubtleCrypto), CryptoError> {
     Ok((crypto, subtle))
 }
 
-fn random(crypto: &web_sys::Crypto, n: usize) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn random(crypto: &web_sys::Crypto, n: usize) -> Result<Vec<u8>, CryptoError> {
     let mut buf = vec![0u8; n];
     crypto
         .get_random_values_with_u8_array(&mut buf)
@@ -82,7 +80,7 @@ async fn derive(
 
 /// AES-GCM parameters for one seal: the IV, and `context` as additional data (authenticated,
 /// not stored: the reader must name it). An empty context is the same as none.
-fn gcm(iv: &[u8], context: &[u8]) -> AesGcmParams {
+pub(crate) fn gcm(iv: &[u8], context: &[u8]) -> AesGcmParams {
     let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(iv));
     if !context.is_empty() {
         params.set_additional_data_u8_array(&Uint8Array::from(context));

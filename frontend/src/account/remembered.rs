@@ -33,7 +33,7 @@ struct Envelope {
 }
 
 /// The plaintext of the current format.
-fn encode(r: &Remembered) -> Vec<u8> {
+pub(crate) fn encode(r: &Remembered) -> Vec<u8> {
     let envelope = Envelope {
         password: r.password.expose_secret().clone(),
         access_code: r
@@ -45,7 +45,7 @@ fn encode(r: &Remembered) -> Vec<u8> {
 }
 
 /// Reads a plaintext: a bare password (the old format) or the envelope.
-fn decode(bare: bool, plain: Vec<u8>) -> Result<Remembered, CryptoError> {
+pub(crate) fn decode(bare: bool, plain: Vec<u8>) -> Result<Remembered, CryptoError> {
     let damaged = || CryptoError::WrongPassphrase;
     if bare {
         let password = String::from_utf8(plain).map_err(|_| damaged())?;

@@ -34,7 +34,7 @@ pub fn read() -> Vec<(String, String)> {
             Some((key, value))
         })
         .collect();
-    found.sort();
+    crate::sort::sort_by(&mut found, Ord::cmp);
     found
 }
 

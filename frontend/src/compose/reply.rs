@@ -1,7 +1,7 @@
 //! Drafts that answer or pass on a stored message: reply, reply to all, forward inline (a
 //! quoted header block and the text) or as an attachment (the untouched bytes, message/rfc822).
 
-use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::{HeaderValue, MimeHeaders};
 
 use super::address::{Mailbox, join, without};
 use super::build::strip_brackets;
@@ -34,9 +34,7 @@ pub struct Original {
 
 impl Original {
     pub fn parse(raw: &[u8]) -> Result<Original, ComposeError> {
-        let msg = MessageParser::default()
-            .parse(raw)
-            .ok_or(ComposeError::OriginalUnreadable)?;
+        let msg = crate::mail::parse(raw).ok_or(ComposeError::OriginalUnreadable)?;
         let mailboxes = |a: Option<&mail_parser::Address<'_>>| -> Vec<Mailbox> {
             a.map(|a| {
                 a.iter()

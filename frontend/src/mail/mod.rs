@@ -5,13 +5,17 @@
 //! - [`thread_ids`]: Message-ID, In-Reply-To and References, bounded, for conversations.
 //! - [`view`]: the reader's model (headers, bodies, attachments, cid images, forwards).
 //! - [`sanitize`]: DOMPurify glue and the sandboxed iframe's document.
+//! - [`legacy_charset`]: every parse goes through [`parse`], which has the browser decode the
+//!   legacy CJK and other charsets mail-parser is built without.
 
+mod legacy_charset;
 pub mod rules;
 pub mod sanitize;
 mod summary;
 pub mod thread_ids;
 pub mod view;
 
+pub use legacy_charset::parse;
 pub use summary::{summarize, summarize_filed};
 pub use view::{Attachment, Block, InlineImage, MessageView, parse_view};
 

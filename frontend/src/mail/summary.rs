@@ -1,6 +1,6 @@
 //! The parsed summary stored beside each message's raw bytes.
 
-use mail_parser::{Address, MessageParser, MimeHeaders};
+use mail_parser::{Address, MimeHeaders};
 
 use super::rules::Facts;
 use crate::store::{Rule, Summary};
@@ -102,7 +102,7 @@ fn summarize_with_facts(
         size: raw.len() as u64,
         ..Facts::default()
     };
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    let Some(msg) = super::parse(raw) else {
         return (base, facts);
     };
     facts.sender = names_and_addresses([msg.from()]);

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Message, MimeHeaders, PartType};
 
 use super::summary::names;
 
@@ -67,7 +67,7 @@ impl MessageView {
 
 /// Parses `raw` into the reader's model. `None` only for bytes that are not mail at all.
 pub fn parse_view(raw: &[u8]) -> Option<MessageView> {
-    let msg = MessageParser::default().parse(raw)?;
+    let msg = super::parse(raw)?;
     Some(from_message(&msg))
 }
 

@@ -1,7 +1,10 @@
 //! The list's rows: one per conversation (`threads.rs`) while conversations are on, else one
 //! per message. The choice is a setting kept in localStorage (carried by backups); the ids
 //! that stored mail lacks (summaries from before conversations) are back-filled here, from
-//! the stored bytes' header part, a slice at a time after the list is shown.
+//! the stored bytes' header part, a slice at a time after the list is shown. Which of the rows
+//! the screen renders for a scroll offset is `window.rs`.
+
+pub mod window;
 
 use std::collections::HashSet;
 
@@ -47,11 +50,16 @@ impl Row {
     }
 }
 
+/// Threadings kept: the folders a user switches between (Inbox, Archive, Imported) are each
+/// threaded once, not again at every switch (a second at 100,000 messages).
+const KEPT: usize = 4;
+
 thread_local! {
-    /// The last threading, by a hash of what it depends on: marking a message read or flagged
-    /// changes the list but not its conversations, and is not worth threading 100,000 again.
-    static LAST: std::cell::RefCell<Option<(u64, std::rc::Rc<Vec<Conversation>>)>> =
-        const { std::cell::RefCell::new(None) };
+    /// The last threadings, by a hash of what they depend on, the most recent last: marking a
+    /// message read or flagged changes the list but not its conversations, and switching back
+    /// to a folder shows the same messages; neither is worth threading 100,000 again.
+    static LAST: std::cell::RefCell<Vec<(u64, std::rc::Rc<Vec<Conversation>>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What threading reads of `visible`, hashed.
@@ -74,15 +82,23 @@ fn fingerprint(visible: &[Summary]) -> u64 {
 
 fn threaded(visible: &[Summary]) -> std::rc::Rc<Vec<Conversation>> {
     let print = fingerprint(visible);
-    if let Some(found) = LAST.with_borrow(|last| {
-        last.as_ref()
-            .filter(|(p, _)| *p == print)
-            .map(|(_, c)| c.clone())
-    }) {
+    let found = LAST.with_borrow_mut(|last| {
+        let at = last.iter().position(|(p, _)| *p == print)?;
+        let hit = last.remove(at);
+        let found = hit.1.clone();
+        last.push(hit);
+        Some(found)
+    });
+    if let Some(found) = found {
         return found;
     }
     let found = std::rc::Rc::new(conversations(visible));
-    LAST.set(Some((print, found.clone())));
+    LAST.with_borrow_mut(|last| {
+        if last.len() == KEPT {
+            last.remove(0);
+        }
+        last.push((print, found.clone()));
+    });
     found
 }
 

@@ -112,11 +112,12 @@ impl Model {
         if !untrack(|| self.search_answered()) {
             return;
         }
-        let keys = untrack(|| self.visible())
-            .into_iter()
-            .map(|s| (s.account, s.uidl))
-            .collect();
-        self.start_export(Scope::Listed(keys));
+        // The list shows the best page of a large answer: the file holds all of it.
+        leptos::task::spawn_local(async move {
+            if let Some(keys) = self.found_all().await {
+                self.start_export(Scope::Listed(keys));
+            }
+        });
     }
 
     /// Stops a running export before its next batch; nothing is saved.

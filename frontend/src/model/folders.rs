@@ -202,6 +202,17 @@ impl Model {
         });
     }
 
+    /// The unread messages of `folder` the list knows of, for its tab. While Imported is open
+    /// the list holds imported mail, whose unread are no folder's (they counted as Inbox's):
+    /// then none, until a folder is shown again.
+    pub fn folder_unread(self, folder: &str) -> usize {
+        if self.imported_shown.get() {
+            return 0;
+        }
+        let user = self.user_folders.get();
+        self.messages.with(|all| unread_in(all, folder, &user))
+    }
+
     /// Whether `key` is in Trash.
     pub fn in_trash(self, key: &MessageKey) -> bool {
         self.messages.with_untracked(|all| {
@@ -395,7 +406,7 @@ impl Model {
             .map_err(|e| e.to_string())?;
         self.user_folders.update(|all| {
             all.push(folder);
-            all.sort_by_key(|f| f.name.to_lowercase());
+            crate::sort::sort_by_key(all, |f| f.name.to_lowercase());
         });
         self.show_folder(id);
         Ok(())
@@ -415,7 +426,7 @@ impl Model {
             if let Some(f) = all.iter_mut().find(|f| f.id == folder.id) {
                 *f = folder;
             }
-            all.sort_by_key(|f| f.name.to_lowercase());
+            crate::sort::sort_by_key(all, |f| f.name.to_lowercase());
         });
         Ok(())
     }

@@ -196,6 +196,23 @@ pub async fn access_token_after_refusal(
     crate::outbox::lock::queued(&lock, refresh_held(account, Some(refused))).await
 }
 
+/// Why "Sign in again" did not finish: the sign-in itself (a blocked popup among them, which
+/// the view offers to retry), or keeping its tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInAgainError {
+    #[error(transparent)]
+    SignIn(#[from] OAuthError),
+    #[error("Signed in, but the new sign-in could not be kept: {0}")]
+    Keep(String),
+}
+
+impl SignInAgainError {
+    /// The browser blocked the sign-in window: a click may open it now.
+    pub fn popup_blocked(&self) -> bool {
+        matches!(self, SignInAgainError::SignIn(OAuthError::PopupBlocked))
+    }
+}
+
 /// How a login with a token ended after [`with_one_retry`].
 #[derive(Debug, PartialEq)]
 pub struct Retried<T> {
@@ -338,21 +355,22 @@ impl Model {
 
     /// "Sign in again": the sign-in flow for `account`'s client; its new tokens replace the
     /// old ones (sealed again if they were remembered), checks resume and a check runs.
-    pub async fn sign_in_again(self, account: Account) -> Result<(), String> {
+    pub async fn sign_in_again(self, account: Account) -> Result<(), SignInAgainError> {
         let Some(login) = account.oauth.clone() else {
             return Ok(());
         };
         let client = Client::of_login(&login, &listed_clients().await);
-        let grant = oauth::sign_in(&client, &account.email, super::session_access_code())
-            .await
-            .map_err(|e| e.to_string())?;
+        let grant = oauth::sign_in(&client, &account.email, super::session_access_code()).await?;
         // The record as stored now: another tab may have changed it.
         let stored = store()
             .account(&account.id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| SignInAgainError::Keep(e.to_string()))?
             .unwrap_or(account);
-        if let Some(updated) = keep_refreshed(&stored, grant.tokens).await? {
+        if let Some(updated) = keep_refreshed(&stored, grant.tokens)
+            .await
+            .map_err(SignInAgainError::Keep)?
+        {
             self.accounts
                 .update(|all| super::accounts::upsert(all, &updated));
         }
@@ -367,5 +385,7 @@ impl Model {
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod retry_tests;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod test_support;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;

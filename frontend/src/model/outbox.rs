@@ -255,10 +255,15 @@ impl Outgoing {
                         // Nothing was tried: the messages wait, the reason shows ("sign in
                         // again" once the grant is gone; the mailbox offers the button).
                         self.busy.set(false);
+                        let message = if e.needs_sign_in() {
+                            crate::sync::sign_in_expired(&account.email)
+                        } else {
+                            e.to_string()
+                        };
                         self.problem.set(Some(Explained {
-                            message: e.to_string(),
+                            message,
                             offline: matches!(e, crate::account::oauth::OAuthError::Network(_)),
-                            wrong_password: false,
+                            login_refused: false,
                             asks_access_code: false,
                         }));
                         return;
@@ -287,7 +292,7 @@ impl Outgoing {
             // A refused token (a refused password leaves the messages queued, uncounted, and
             // stops the pass) gets one refresh and one more pass; a second refusal stands.
             let result = if oauth {
-                let refused = |r: &Option<Result<outbox::Report, _>>| matches!(r, Some(Ok(report)) if report.problem.as_ref().is_some_and(|p| p.wrong_password));
+                let refused = |r: &Option<Result<outbox::Report, _>>| matches!(r, Some(Ok(report)) if report.problem.as_ref().is_some_and(|p| p.login_refused));
                 super::oauth::with_one_retry(&account, password, refused, attempt)
                     .await
                     .0
@@ -302,7 +307,9 @@ impl Outgoing {
                 // the next reload.
                 None => {}
                 Some(Ok(report)) => {
-                    if report.problem.as_ref().is_some_and(|p| p.wrong_password) {
+                    // A refused token asks for a new sign-in (the mailbox's check offers the
+                    // button), never for a password the user has not got.
+                    if !oauth && report.problem.as_ref().is_some_and(|p| p.login_refused) {
                         self.needs_password.set(true);
                     }
                     self.problem.set(report.problem);
@@ -310,7 +317,7 @@ impl Outgoing {
                 Some(Err(e)) => self.problem.set(Some(Explained {
                     message: format!("Local storage failed: {e}"),
                     offline: false,
-                    wrong_password: false,
+                    login_refused: false,
                     asks_access_code: false,
                 })),
             }
@@ -453,7 +460,7 @@ fn storage(message: String) -> Explained {
     Explained {
         message: format!("Local storage failed: {message}"),
         offline: false,
-        wrong_password: false,
+        login_refused: false,
         asks_access_code: false,
     }
 }

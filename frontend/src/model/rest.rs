@@ -7,21 +7,21 @@ use leptos::prelude::*;
 use postbag_protocol::pop3::Secret;
 
 use super::scheduler::Checked;
-use super::syncing::{ended, login_refused};
+use super::syncing::ended;
 use super::{Model, SyncState, store};
 use crate::mail::human_size;
 use crate::store::{Account, MessageKey, Summary};
 use crate::sync::{self, Answer, CancelHandle, Observer, Outcome, Progress, SyncError};
 
-/// Where the reader's "Download the rest" stands.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Where the reader's "Download the rest" stands for one message (absent from
+/// [`Model::rest`]: not asked). Kept per message: several may be asked at once, each waiting
+/// for its account's turn, and one ending says nothing of the others.
+#[derive(Clone, Debug, PartialEq)]
 pub enum RestState {
-    #[default]
-    Idle,
-    /// Asked for this message; waiting for the account's turn, or downloading.
-    Asked(MessageKey),
-    /// The rest of this message could not be downloaded: why, in the user's words.
-    Failed(MessageKey, String),
+    /// Asked; waiting for the account's turn, or downloading.
+    Asked,
+    /// The rest could not be downloaded: why, in the user's words.
+    Failed(String),
 }
 
 /// What the engine tells the screen during the one session.
@@ -62,16 +62,28 @@ impl Model {
 
     /// The reader's "Download the rest": queued as a check of the message's account.
     pub fn download_rest(self, key: MessageKey) {
-        self.rest.set(RestState::Asked(key.clone()));
+        self.rest.update(|r| {
+            r.insert(key.clone(), RestState::Asked);
+        });
         self.ask_rest(key.0, key.1);
     }
 
     /// The rest was asked but the account's check did not run (no password this session, the
     /// account removed, another tab holds its lock): the button may be pressed again.
-    pub(super) fn rest_not_run(self, why: String) {
-        if let RestState::Asked(key) = self.rest.get_untracked() {
-            self.rest.set(RestState::Failed(key, why));
-        }
+    pub(super) fn rest_not_run(self, key: &MessageKey, why: String) {
+        self.rest_ended(key, Some(why));
+    }
+
+    /// The rest of `key` ended: whole (`None`), or not, and why.
+    fn rest_ended(self, key: &MessageKey, failed: Option<String>) {
+        self.rest.update(|r| match failed {
+            Some(why) => {
+                r.insert(key.clone(), RestState::Failed(why));
+            }
+            None => {
+                r.remove(key);
+            }
+        });
     }
 
     /// One session fetching the rest of `uidl` whole; the reader shows it once stored.
@@ -79,8 +91,9 @@ impl Model {
         self,
         account: &Account,
         password: Secret<String>,
-        uidl: &str,
+        key: &MessageKey,
     ) -> Checked {
+        let uidl = key.1.as_str();
         let cancel = CancelHandle::default();
         self.cancel.set_value(cancel.clone());
         self.sync.set(SyncState::Connecting);
@@ -89,30 +102,17 @@ impl Model {
             login_delay: None,
         };
         // As in a sync: a token the server refuses gets one refresh and one more session.
-        let result = if account.oauth.is_some() {
-            let attempt = async |token| {
-                self.run_rest(account, token, uidl, &cancel, &mut screen)
+        let result = self
+            .logged_in(account, password, async |secret| {
+                self.run_rest(account, secret, uidl, &cancel, &mut screen)
                     .await
-            };
-            let (retried, updated) =
-                super::oauth::with_one_retry(account, password, login_refused, attempt).await;
-            self.refreshed(updated);
-            if retried.sign_in_again {
-                self.checks.want_sign_in.update(|w| {
-                    w.insert(account.id.clone());
-                });
-            }
-            retried.result
-        } else {
-            self.run_rest(account, password, uidl, &cancel, &mut screen)
-                .await
-        };
+            })
+            .await;
         self.runs.update(|n| *n += 1);
-        let key = (account.id.clone(), uidl.to_string());
         let ended = ended(&result);
         match result {
             Ok(o) if o.downloaded > 0 => {
-                self.rest.set(RestState::Idle);
+                self.rest_ended(key, None);
                 let size = store()
                     .raw(&key.0, &key.1)
                     .await
@@ -124,30 +124,29 @@ impl Model {
                     text.push_str(", and removed from the server");
                 }
                 self.sync.set(SyncState::Done(text + "."));
+                // The whole is indexed now that the session ended (`add_messages` waits).
+                self.index_soon();
                 // The reader shows the whole now.
-                if self.selected.get_untracked() == Some(key) {
+                if self.selected.get_untracked().as_ref() == Some(key) {
                     self.open.refetch();
                 }
             }
             Ok(o) if o.cancelled => {
-                self.rest.set(RestState::Failed(
-                    key,
-                    "Cancelled: only the start is here.".into(),
-                ));
+                self.rest_ended(key, Some("Cancelled: only the start is here.".into()));
                 self.sync.set(SyncState::Done("Download cancelled.".into()));
             }
             // Whole already (another tab, or deleted here meanwhile): read it again.
             Ok(_) => {
-                self.rest.set(RestState::Idle);
+                self.rest_ended(key, None);
                 self.sync.set(SyncState::Idle);
                 self.reload().await;
                 self.open.refetch();
             }
             Err(e) => {
-                let ex = sync::explain(&e);
+                let ex = sync::explain_for(&e, sync::Credential::of(account));
                 self.offline.set(ex.offline);
                 self.needs_access_code.set(ex.asks_access_code);
-                self.rest.set(RestState::Failed(key, ex.message.clone()));
+                self.rest_ended(key, Some(ex.message.clone()));
                 self.sync.set(SyncState::Failed(ex));
             }
         }

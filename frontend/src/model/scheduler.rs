@@ -11,11 +11,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::check_account::account_to_check;
+use super::check_record;
 use super::checking::{CheckRecord, Ended, Next, Schedule, wait_text};
 use super::oauth::{Login, login_for};
 use super::{Model, SyncState, store};
 use crate::outbox::lock;
-use crate::store::Account;
+use crate::store::device::DeviceDb;
+use crate::store::{Account, MessageKey};
 
 /// How often the ticker looks for due checks (and the "Next check in …" line moves on).
 const TICK_MS: u32 = 10_000;
@@ -96,6 +98,28 @@ fn remember(id: &str, record: &CheckRecord) {
     if let (Some(s), Ok(text)) = (local_storage(), serde_json::to_string(record)) {
         let _ = s.set_item(&format!("{RECORD_PREFIX}{id}"), &text);
     }
+    // The copy the service worker's background check reads (`check_record.rs`).
+    let (id, record) = (id.to_string(), record.clone());
+    spawn_local(async move {
+        if let Ok(device) = DeviceDb::open().await {
+            check_record::write(&device, &id, &record).await;
+            device.close();
+        }
+    });
+}
+
+/// `id`'s record inside its lock: this tab's, or the device copy if a later session (the
+/// service worker's background check) wrote it.
+async fn remembered_now(id: &str) -> CheckRecord {
+    let tab = remembered(id);
+    match DeviceDb::open().await {
+        Ok(device) => {
+            let record = check_record::later(tab, check_record::read(&device, id).await);
+            device.close();
+            record
+        }
+        Err(_) => tab,
+    }
 }
 
 /// What a check does once it holds the account's lock.
@@ -103,8 +127,8 @@ fn remember(id: &str, record: &CheckRecord) {
 enum Task {
     /// A sync: new mail, and the account's policy.
     Sync,
-    /// "Download the rest" of this UIDL, stored headers-first; nothing else.
-    Rest(String),
+    /// "Download the rest" of this message (account, UIDL), stored headers-first; nothing else.
+    Rest(MessageKey),
 }
 
 /// How a check that reached (or tried to reach) the server went.
@@ -137,8 +161,19 @@ impl Model {
                 self.checks.now.set(js_sys::Date::now());
                 self.run_due();
             });
+            // The service worker's background check stored mail (register.js tells the page):
+            // the list reads the store again. (Its check record is read inside the lock.)
+            let background =
+                gloo_events::EventListener::new(&window, "postbag-background-checked", move |_| {
+                    spawn_local(self.reload());
+                });
             // The app's lifetime: the page owns them until it goes away.
-            std::mem::forget((online, storage, ticker));
+            std::mem::forget((online, storage, ticker, background));
+            // The periodic check again, if an account is opted in: the browser may allow it
+            // only now (the app installed since, the site's setting turned on).
+            spawn_local(async {
+                super::background_opt_in::refresh().await;
+            });
         }
         self.run_due();
     }
@@ -184,6 +219,15 @@ impl Model {
         if let Some(s) = local_storage() {
             let _ = s.remove_item(&format!("{RECORD_PREFIX}{id}"));
         }
+        // Its device copy and background secret go with it.
+        let id = id.to_string();
+        spawn_local(async move {
+            if let Ok(device) = DeviceDb::open().await {
+                let _ = device.delete(crate::store::device::Part::Checks, &id).await;
+                let _ = crate::account::background::forget(&device, &id).await;
+                device.close();
+            }
+        });
     }
 
     /// The user pressed Sync: checks `accounts` now, one after the other (never sooner than
@@ -276,10 +320,10 @@ impl Model {
             .try_update_value(|rests| (!rests.is_empty()).then(|| rests.remove(0)));
         if let Some((id, uidl)) = rest.flatten() {
             let Some(account) = accounts.into_iter().find(|a| a.id == id) else {
-                self.rest_not_run("This account was removed.".into());
+                self.rest_not_run(&(id, uidl), "This account was removed.".into());
                 return self.next_check(tried);
             };
-            return Some((account, true, Task::Rest(uidl)));
+            return Some((account, true, Task::Rest((id, uidl))));
         }
         let asked = self
             .checks
@@ -363,9 +407,10 @@ impl Model {
                     return self.storage_error.set(Some(e.to_string()));
                 }
             };
-            // Read inside the lock: another tab may have just logged in.
+            // Read inside the lock: another tab, or the background check, may have just
+            // logged in.
             let mut schedule = Schedule {
-                record: remembered(&id),
+                record: remembered_now(&id).await,
                 soon: self
                     .checks
                     .schedules
@@ -417,7 +462,7 @@ impl Model {
                 };
                 let checked = match &task {
                     Task::Sync => self.sync_account(&account, password).await,
-                    Task::Rest(uidl) => self.rest_account(&account, password, uidl).await,
+                    Task::Rest(key) => self.rest_account(&account, password, key).await,
                 };
                 schedule.ended(js_sys::Date::now(), checked.ended, checked.login_delay_s);
                 remember(&id, &schedule.record);
@@ -445,8 +490,8 @@ impl Model {
 
     /// A rest asked for did not run (`why`): the reader says so, and its button is back.
     fn rest_not_run_if(self, task: &Task, why: String) {
-        if let Task::Rest(_) = task {
-            self.rest_not_run(why);
+        if let Task::Rest(key) = task {
+            self.rest_not_run(key, why);
         }
     }
 

@@ -118,26 +118,20 @@ impl Model {
             last_shown: f64::NEG_INFINITY,
             login_delay: None,
         };
-        let result = if account.oauth.is_some() {
-            let attempt = async |token| self.run_sync(account, token, &cancel, &mut screen).await;
-            let (retried, updated) =
-                super::oauth::with_one_retry(account, password, login_refused, attempt).await;
-            self.refreshed(updated);
-            if retried.sign_in_again {
-                self.checks.want_sign_in.update(|w| {
-                    w.insert(account.id.clone());
-                });
-            }
-            retried.result
-        } else {
-            self.run_sync(account, password, &cancel, &mut screen).await
-        };
+        let result = self
+            .logged_in(account, password, async |secret| {
+                self.run_sync(account, secret, &cancel, &mut screen).await
+            })
+            .await;
         // What a session set aside (a reused UIDL's old copy) moved to a new key: read the
         // list once now that the store is settled.
         self.reload().await;
         self.runs.update(|n| *n += 1);
+        // Some texts name the account already (a sign-in to renew says whose).
         let named = |text: String| {
-            if self.accounts.with_untracked(|all| all.len() > 1) {
+            if self.accounts.with_untracked(|all| all.len() > 1)
+                && !text.starts_with(&format!("{}: ", account.email))
+            {
                 format!("{}: {text}", account.email)
             } else {
                 text
@@ -157,13 +151,16 @@ impl Model {
                     .set(SyncState::Done(named(done_text(&o, &account.policy))));
             }
             Err(e) => {
-                let mut ex = sync::explain(&e);
+                let mut ex = sync::explain_for(&e, sync::Credential::of(account));
                 self.offline.set(ex.offline);
                 self.needs_access_code.set(ex.asks_access_code);
                 ex.message = named(ex.message);
                 self.sync.set(SyncState::Failed(ex));
             }
         }
+        // Indexing gave way while the session wrote (`Model::add_messages`, `search.rs`); now
+        // that the sync has ended, it catches up.
+        self.index_soon();
         checked
     }
 
@@ -178,6 +175,29 @@ impl Model {
             sync::sync(sock, request).await
         })
         .await
+    }
+
+    /// Runs `attempt` with the account's secret; for an OAuth account, a token the server
+    /// refuses gets one refresh and one more attempt, and a refused refresh asks the user to
+    /// sign in again (a check and "Download the rest" alike).
+    pub(super) async fn logged_in(
+        self,
+        account: &Account,
+        secret: Secret<String>,
+        mut attempt: impl AsyncFnMut(Secret<String>) -> Result<Outcome, SyncError>,
+    ) -> Result<Outcome, SyncError> {
+        if account.oauth.is_none() {
+            return attempt(secret).await;
+        }
+        let (retried, updated) =
+            super::oauth::with_one_retry(account, secret, login_refused, attempt).await;
+        self.refreshed(updated);
+        if retried.sign_in_again {
+            self.checks.want_sign_in.update(|w| {
+                w.insert(account.id.clone());
+            });
+        }
+        retried.result
     }
 
     /// One POP3 session of `account` through the proxy, `run` on it: a check and a "Download

@@ -186,7 +186,7 @@ pub fn conversations(messages: &[Summary]) -> Vec<Conversation> {
 
     for g in &mut groups {
         // Oldest first; equal dates in the store's order reversed (it lists newest first).
-        g.sort_by(|&a, &b| {
+        crate::sort::sort_by(g, |&a, &b| {
             messages[a]
                 .date
                 .total_cmp(&messages[b].date)
@@ -194,7 +194,7 @@ pub fn conversations(messages: &[Summary]) -> Vec<Conversation> {
         });
     }
     // The store's order of each conversation's newest message.
-    groups.sort_by_key(|g| g.iter().min().copied());
+    crate::sort::sort_by_key(&mut groups, |g| g.iter().min().copied());
     groups
         .into_iter()
         .map(|members| Conversation { members })
@@ -229,7 +229,7 @@ fn group_by_subject(messages: &[Summary], roots: Vec<(bool, Vec<usize>)>) -> Vec
         groups.push(members);
     }
     for mut same in by_subject.into_values().filter(|v| v.len() > 1) {
-        same.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        crate::sort::sort_by(&mut same, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let (mut starter, mut orphans) = (None, None);
         for (_, g, joins) in same {
             match (joins, starter, orphans) {

@@ -5,7 +5,7 @@ use postbag_protocol::scram::ScramError;
 use postbag_protocol::smtp::{ProtocolError, ServerErrorKind, SmtpError, UnsendableError};
 
 use super::session::SendError;
-use crate::sync::{SyncError, explain as explain_sync};
+use crate::sync::{Credential, SyncError, explain as explain_sync, sign_in_expired};
 use crate::tunnel::TransportError;
 
 /// A send failure for people.
@@ -14,8 +14,9 @@ pub struct Explained {
     pub message: String,
     /// The network or the proxy is out of reach: the message waits for it.
     pub offline: bool,
-    /// The server refused the login: the outbox asks for the password again.
-    pub wrong_password: bool,
+    /// The server refused the login: the outbox asks for the password again (an OAuth
+    /// account: one refresh, then "Sign in again").
+    pub login_refused: bool,
     /// The proxy wants an access code.
     pub asks_access_code: bool,
 }
@@ -24,12 +25,28 @@ fn plain(message: String) -> Explained {
     Explained {
         message,
         offline: false,
-        wrong_password: false,
+        login_refused: false,
         asks_access_code: false,
     }
 }
 
+/// [`explain_for`] an account that sends with a password.
 pub fn explain(err: &SendError) -> Explained {
+    explain_for(err, Credential::Password)
+}
+
+/// `err` in words for an account that logs in to its submission server with `credential`:
+/// a refused OAuth token means the grant is gone, not a wrong password.
+pub fn explain_for(err: &SendError, credential: Credential<'_>) -> Explained {
+    if let (SendError::Smtp(SmtpError::Server(s)), Credential::SignIn { account }) =
+        (err, credential)
+        && s.kind == ServerErrorKind::AuthFailed
+    {
+        return Explained {
+            login_refused: true,
+            ..plain(sign_in_expired(account))
+        };
+    }
     match err {
         SendError::Transport(t) => transport(t),
         SendError::Smtp(e) => smtp(e),
@@ -79,7 +96,7 @@ fn smtp(e: &SmtpError) -> Explained {
             let message = match s.kind {
                 AuthFailed => {
                     return Explained {
-                        wrong_password: true,
+                        login_refused: true,
                         ..plain(format!(
                             "Wrong password: the submission server refused the login (it said \
                              \"{said}\"). Check the login in Settings, Sending."
@@ -228,6 +245,28 @@ mod tests {
         );
     }
 
+    /// An OAuth account that sends with its own login: the submission server refusing its
+    /// token (after the one refresh) asks for a new sign-in, not for a password.
+    #[test]
+    fn a_refused_token_asks_to_sign_in_again_not_for_a_password() {
+        use ServerErrorKind::AuthFailed;
+        let refused = server(AuthFailed, 535, (5, 7, 8), "authentication failed");
+        let oauth = explain_for(
+            &refused,
+            Credential::SignIn {
+                account: "ann@example.org",
+            },
+        );
+        assert_eq!(
+            oauth.message,
+            "ann@example.org: the sign-in has expired or was revoked; sign in again."
+        );
+        assert!(oauth.login_refused);
+        let password = explain_for(&refused, Credential::Password);
+        assert!(password.message.starts_with("Wrong password"));
+        assert_eq!(explain(&refused), password);
+    }
+
     #[test]
     fn each_failure_is_named_as_the_sync_names_its_own() {
         use ServerErrorKind::*;
@@ -236,7 +275,7 @@ mod tests {
             "Wrong password",
             "535 5.7.8 authentication failed",
         );
-        assert!(ex.wrong_password);
+        assert!(ex.login_refused);
         check(
             server(RecipientRejected, 550, (5, 1, 1), "User unknown"),
             "Recipient refused",

@@ -32,7 +32,9 @@ pub async fn queued<R>(name: &str, work: impl Future<Output = R>) -> R {
 
 /// `Err(work)`, not run: the lock was not available (`if_available`) or not asked.
 async fn hold<R, W: Future<Output = R>>(name: &str, if_available: bool, work: W) -> Result<R, W> {
-    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+    // A worker's navigator has the same locks: the service worker's background check and the
+    // open tabs exclude one another.
+    let Some(navigator) = crate::global::navigator() else {
         return Ok(work.await);
     };
     let locks = Reflect::get(&navigator, &"locks".into()).unwrap_or(JsValue::UNDEFINED);

@@ -21,6 +21,7 @@ use postbag_protocol::tunnel::TlsMode;
 use crate::store::{
     Account, OutboxItem, OutboxState, Security, Sending, Store, StoreError, Summary,
 };
+use crate::sync::Credential;
 use crate::tunnel::{Target, Transport, TransportError};
 pub use explain::{Explained, explain};
 pub use session::{Limits, Outcome, SendError, Submission, submit};
@@ -118,6 +119,12 @@ pub async fn send_queued<C: Connect>(
         now_all,
     } = *pass;
     let mut report = Report::default();
+    // An OAuth account that sends with its own login: a refused login means the grant is gone.
+    let credential = if sending.same_password {
+        Credential::of(account)
+    } else {
+        Credential::Password
+    };
     for listed in store.outbox(&account.id).await? {
         // Read again: another tab may have sent it before this one got the lock.
         let Some(mut item) = store.outbox_item(&listed.id).await? else {
@@ -169,7 +176,16 @@ pub async fn send_queued<C: Connect>(
             store.put_outbox(&marked).await
         })
         .await;
-        let stop = settle(store, &mut item, &message.raw, outcome, now, &mut report).await?;
+        let stop = settle(
+            store,
+            &mut item,
+            &message.raw,
+            outcome,
+            credential,
+            now,
+            &mut report,
+        )
+        .await?;
         if stop {
             return Ok(report);
         }
@@ -192,9 +208,11 @@ async fn settle(
     item: &mut OutboxItem,
     raw: &[u8],
     outcome: Outcome,
+    credential: Credential<'_>,
     now: f64,
     report: &mut Report,
 ) -> Result<bool, StoreError> {
+    let explain = |error: &SendError| explain::explain_for(error, credential);
     let blocked = matches!(outcome, Outcome::Blocked(_));
     match outcome {
         Outcome::Sent { refused, .. } => {
@@ -222,7 +240,7 @@ async fn settle(
             item.last_error = Some(ex.message.clone());
             // A wrong password is not the message's fault: it waits for the right one, and
             // the pass stops (every message would be refused the same way).
-            if !ex.wrong_password {
+            if !ex.login_refused {
                 item.attempts += 1;
                 item.next_attempt = now + backoff_ms(item.attempts);
             }

@@ -3,18 +3,23 @@
 //! mail-parser does the decoding (quoted-printable, base64, charsets, RFC 2047 words); HTML
 //! is reduced to its text by mail-parser's `html_to_text`, so markup, attribute values and
 //! URLs in links are never terms. Everything is bounded: a message gives at most
-//! [`MAX_TERMS`] distinct terms, read from at most [`MAX_TEXT_BYTES`] of decoded text.
+//! [`MAX_TERMS`] distinct words and [`MAX_CJK_TERMS`] distinct CJK bigrams and characters,
+//! read from at most [`MAX_TEXT_BYTES`] of decoded text.
 
 use std::collections::BTreeSet;
 
 use mail_parser::decoders::html::html_to_text;
-use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, Message, MimeHeaders, PartType};
 
-use super::normalise::{indexable, terms};
+use super::normalise::{index_terms_of, indexable, is_cjk, terms};
 use super::query::Phrase;
 
-/// Distinct terms indexed per message (headers first, then bodies in order).
+/// Distinct words indexed per message (headers first, then bodies in order).
 pub const MAX_TERMS: usize = 1500;
+/// Distinct CJK terms (bigrams, run ends) indexed per message, counted apart: a page of
+/// Chinese or Japanese is a thousand bigrams or more, which filled the words' bound before
+/// the end of a long mail. 6,000 covers about 20,000 characters of running text.
+pub const MAX_CJK_TERMS: usize = 6000;
 /// Decoded text read per message; a 20 MB log pasted into a mail is searchable in its start.
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 /// Forwarded messages inside forwarded messages: read this deep, no deeper.
@@ -49,7 +54,7 @@ impl Field {
 /// Calls `each` with every searchable text of `raw` and its field, headers first. Unparseable
 /// bytes give nothing (the message is still listed, by its summary).
 pub fn texts(raw: &[u8], mut each: impl FnMut(Field, &str)) {
-    if let Some(msg) = MessageParser::default().parse(raw) {
+    if let Some(msg) = crate::mail::parse(raw) {
         let mut budget = MAX_TEXT_BYTES;
         visit(&msg, 0, &mut budget, &mut each);
     }
@@ -108,15 +113,25 @@ fn bounded<'a>(text: &'a str, budget: &mut usize) -> &'a str {
 /// their field's prefix ("s:invoice"). At most [`MAX_TERMS`].
 pub fn index_terms(raw: &[u8]) -> Vec<String> {
     let mut set = BTreeSet::new();
+    // Distinct terms so far (bare and under a field's prefix): words, CJK terms.
+    let (mut words, mut cjk) = (0, 0);
     texts(raw, |field, text| {
-        terms(text, |t| {
-            if set.len() >= MAX_TERMS || !indexable(t) {
+        index_terms_of(text, |t| {
+            if !indexable(t) {
+                return;
+            }
+            let (count, bound) = if t.starts_with(is_cjk) {
+                (&mut cjk, MAX_CJK_TERMS)
+            } else {
+                (&mut words, MAX_TERMS)
+            };
+            if *count >= bound {
                 return;
             }
             if let Some(prefix) = field.prefix() {
-                set.insert(format!("{prefix}{t}"));
+                *count += usize::from(set.insert(format!("{prefix}{t}")));
             }
-            set.insert(t.to_string());
+            *count += usize::from(set.insert(t.to_string()));
         });
     });
     set.into_iter().collect()

@@ -1,7 +1,7 @@
 //! The reader's text cut into runs that match the search and runs that do not. The view
 //! wraps matched runs in `<mark>` as text nodes: nothing of the mail becomes markup.
 
-use super::normalise::{is_cjk, term_list};
+use super::normalise::{is_cjk, is_combining_mark, term_list};
 
 /// One run of the text: matched or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub fn runs(text: &str, terms: &Terms) -> Vec<Run> {
             Kind::Cjk
         } else if c.is_alphanumeric()
             // Combining marks belong to the word they follow ("cafe\u{301}").
-            || (kind == Kind::Word && unicode_normalization::char::is_combining_mark(c))
+            || (kind == Kind::Word && is_combining_mark(c))
         {
             Kind::Word
         } else {
@@ -145,6 +145,32 @@ mod tests {
         // Typing "東" finds the bigrams it starts: "東京" is marked whole.
         assert_eq!(marked("東京へ", &[("東", true)]), "[東][京]へ");
         assert_eq!(marked("Straße", &[("strasse", false)]), "[Straße]");
+    }
+
+    #[test]
+    fn compatibility_characters_are_marked_as_typed() {
+        assert_eq!(marked("the ﬁle", &[("file", false)]), "the [ﬁle]");
+        assert_eq!(marked("ＡＢＣ abc", &[("abc", false)]), "[ＡＢＣ] [abc]");
+        assert_eq!(
+            marked("MASSE, Maße, MAẞE", &[("masse", false)]),
+            "[MASSE], [Maße], [MAẞE]"
+        );
+        assert_eq!(marked("ΌΣΟΣ όσος", &[("οσοσ", false)]), "[ΌΣΟΣ] [όσος]");
+        assert_eq!(
+            marked(
+                "DİYARBAKIR ıstanbul",
+                &[("diyarbakir", false), ("ist", true)]
+            ),
+            "[DİYARBAKIR] ıstanbul"
+        );
+        // A word's combining marks are marked with it; text around stays unmarked.
+        assert_eq!(
+            marked(
+                "(e\u{301}\u{302}te) x\u{20DD}y",
+                &[("ete", false), ("xy", false)]
+            ),
+            "([e\u{301}\u{302}te]) [x\u{20DD}y]"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Full-text search over every stored message, offline (`docs/search-index.md`).
 //!
+//! - `blocks.rs`: block postings packed and unpacked, and the sorted-list operations of a
+//!   query (union, intersection, tombstones out); pure.
 //! - `normalise.rs`: text to terms (NFKD, diacritics folded, lowercase, split), shared by
 //!   indexing and queries.
 //! - `document.rs`: what of a message is searchable (decoded headers, bodies, HTML as text,
@@ -12,6 +14,7 @@
 //! The index itself lives in IndexedDB (`store/search.rs`); `model/search.rs` runs the
 //! indexer in slices after each commit and the search box's queries.
 
+pub mod blocks;
 pub mod document;
 pub mod find;
 pub mod highlight;

@@ -3,9 +3,17 @@
 //! Unicode NFKC (compatibility forms such as "ﬁ", full-width letters and half-width kana fold
 //! to their plain forms), then each character's canonical decomposition with its combining
 //! marks dropped ("café", "cafe\u{301}" and "cafe" are one term), then Unicode full case
-//! folding (`caseless`, CaseFolding.txt: "Straße" and "STRASSE" are one term, and so are
-//! "ΣΊΣΥΦΟΣ" and "σίσυφος" with its final sigma). Text is split on everything that is not a
-//! letter or a digit.
+//! folding (CaseFolding.txt: "Straße" and "STRASSE" are one term, and so are "ΣΊΣΥΦΟΣ" and
+//! "σίσυφος" with its final sigma). Text is split on everything that is not a letter or a
+//! digit.
+//!
+//! The browser normalises ([`js_sys::JsString::normalize`]) and knows the combining marks (the
+//! regular expression `\p{M}`), so the app carries no Unicode tables of its own for them: the
+//! unicode-normalization and caseless crates cost about 150 KB of the wasm (docs/toolchain.md).
+//! Case folding is core's lowercase mapping (its table is in the wasm anyway) and [`fold`]:
+//! on what is left after NFKC and the decomposition, the two differ only for "ß", "ς",
+//! Cherokee and nine old Cyrillic letter forms (checked against `caseless` on every code
+//! point).
 //!
 //! Chinese, Japanese and Korean are written without spaces between words, so a run of those
 //! characters is indexed as its overlapping character bigrams ("東京都" is "東京" "京都"), as
@@ -13,9 +21,7 @@
 //! with no dictionary; a run of one character is indexed as that character. Kana and Hangul
 //! keep their composed forms (NFKC): dropping the marks of "ガ" would make it "カ".
 
-use caseless::Caseless;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use js_sys::{JsString, RegExp};
 
 /// Terms shorter than this are not indexed: single letters match almost every message (a
 /// lone CJK character is the exception, [`indexable`]). Queries check them on the text.
@@ -49,6 +55,8 @@ struct Splitter<F: FnMut(&str)> {
     /// The previous character of the CJK run under way, and whether the run has only it.
     cjk: Option<char>,
     cjk_alone: bool,
+    /// Also the last character of every run ([`index_terms_of`]).
+    run_ends: bool,
 }
 
 impl<F: FnMut(&str)> Splitter<F> {
@@ -80,7 +88,7 @@ impl<F: FnMut(&str)> Splitter<F> {
 
     fn end_cjk(&mut self) {
         if let Some(c) = self.cjk.take()
-            && self.cjk_alone
+            && (self.cjk_alone || self.run_ends)
         {
             (self.each)(c.encode_utf8(&mut [0u8; 4]));
         }
@@ -95,11 +103,24 @@ impl<F: FnMut(&str)> Splitter<F> {
 /// Calls `each` with every term of `text`, in order, including terms outside the indexed
 /// lengths (phrase checks need the positions); [`indexable`] says which are indexed.
 pub fn terms(text: &str, each: impl FnMut(&str)) {
+    split(text, false, each);
+}
+
+/// [`terms`] as the index takes them: a CJK run also gives its last character, which starts
+/// no bigram, so a search for any one character of a run is a prefix look-up ("京" finds
+/// "東京" by its run-end "京" and "京都" by its bigram). Phrase checks and highlights use
+/// [`terms`], where the positions matter.
+pub fn index_terms_of(text: &str, each: impl FnMut(&str)) {
+    split(text, true, each);
+}
+
+fn split(text: &str, run_ends: bool, each: impl FnMut(&str)) {
     let mut s = Splitter {
         each,
         word: String::new(),
         cjk: None,
         cjk_alone: false,
+        run_ends,
     };
     if text.is_ascii() {
         // Most mail: no normalisation or folding table needed.
@@ -111,29 +132,89 @@ pub fn terms(text: &str, each: impl FnMut(&str)) {
             }
         }
     } else {
-        for c in text.nfkc() {
-            if is_combining_mark(c) {
-                continue; // one NFKC could not compose into its letter: dropped, not a boundary
-            } else if is_cjk(c) {
+        for c in without_marks(text).chars() {
+            if is_cjk(c) {
                 s.cjk(c);
             } else if c.is_alphanumeric() {
-                let mut base = ['\0'; 4];
-                let mut n = 0;
-                decompose_canonical(c, |d| {
-                    if !is_combining_mark(d) && n < base.len() {
-                        base[n] = d;
-                        n += 1;
-                    }
-                });
-                for f in base[..n].iter().copied().default_case_fold() {
-                    s.letter(f);
-                }
+                fold(c, |f| s.letter(f));
             } else {
                 s.boundary();
             }
         }
     }
     s.boundary();
+}
+
+thread_local! {
+    /// Every combining mark (general category M), for `replace`.
+    static MARKS: RegExp = RegExp::new("\\p{M}", "gu");
+    /// One combining mark, for `test` (a global expression would carry `lastIndex` over).
+    static MARK: RegExp = RegExp::new("^\\p{M}$", "u");
+}
+
+/// Whether `c` is a combining mark (Mn, Mc, Me), which belongs to the letter it follows.
+pub fn is_combining_mark(c: char) -> bool {
+    !c.is_ascii() && MARK.with(|m| m.test(c.encode_utf8(&mut [0u8; 4])))
+}
+
+/// `text` in NFKC, then every character outside CJK runs canonically decomposed, and every
+/// combining mark dropped. CJK characters keep their composed forms ("ガ" is not "カ", a
+/// Hangul syllable not its jamo); a mark after one is dropped too, as after any letter.
+fn without_marks(text: &str) -> String {
+    let nfkc = String::from(JsString::from(text).normalize("NFKC"));
+    let mut out = String::with_capacity(nfkc.len());
+    let mut rest = nfkc.as_str();
+    while !rest.is_empty() {
+        // One call to the browser per run of other scripts, not per character.
+        let other = rest.find(is_cjk).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(other);
+        if run.is_ascii() {
+            out.push_str(run);
+        } else {
+            let nfd = JsString::from(run).normalize("NFD");
+            out.push_str(&String::from(MARKS.with(|m| nfd.replace_by_pattern(m, ""))));
+        }
+        let cjk = tail.find(|c| !is_cjk(c)).unwrap_or(tail.len());
+        out.push_str(&tail[..cjk]);
+        rest = &tail[cjk..];
+    }
+    out
+}
+
+/// Unicode full case folding of `c`, a letter or digit without a canonical decomposition:
+/// core's lowercase mapping, then where CaseFolding.txt says otherwise. Folding maps to
+/// lowercase except that it also folds "ß" (and so "ẞ") to "ss" and a final sigma to a sigma,
+/// and that it folds Cherokee to its capitals (the script was capitals only until Unicode 8).
+/// The old forms of Cyrillic letters (U+1C80..U+1C88) fold to the letters.
+fn fold(c: char, mut each: impl FnMut(char)) {
+    for l in c.to_lowercase() {
+        match l {
+            'ß' => {
+                each('s');
+                each('s');
+            }
+            'ς' => each('σ'),
+            '\u{AB70}'..='\u{ABBF}' => each(shift(l, 0xAB70, 0x13A0)),
+            '\u{13F8}'..='\u{13FD}' => each(shift(l, 0x13F8, 0x13F0)),
+            '\u{1C80}' => each('в'),
+            '\u{1C81}' => each('д'),
+            '\u{1C82}' => each('о'),
+            '\u{1C83}' => each('с'),
+            '\u{1C84}' | '\u{1C85}' => each('т'),
+            '\u{1C86}' => each('ъ'),
+            '\u{1C87}' => each('ѣ'),
+            '\u{1C88}' => each('\u{A64B}'),
+            // Only "İ" lowercases to two characters, "i" and a dot above; it was decomposed
+            // and its dot dropped before this.
+            '\u{307}' => {}
+            _ => each(l),
+        }
+    }
+}
+
+/// `c` moved from the block starting at `from` to the one starting at `to`.
+fn shift(c: char, from: u32, to: u32) -> char {
+    char::from_u32(c as u32 - from + to).unwrap_or(c)
 }
 
 /// The terms of `text` as owned strings.
@@ -193,6 +274,14 @@ mod tests {
         // A run of one is its character; a script change ends a run.
         check("猫、iPhone東京", &["猫", "iphone", "東京"]);
         check("한국어 사전", &["한국", "국어", "사전"]);
+        // The index also takes each run's last character, which starts no bigram.
+        let mut indexed = Vec::new();
+        index_terms_of("東京都に 猫 東京", |t| indexed.push(t.to_string()));
+        assert_eq!(
+            indexed,
+            ["東京", "京都", "都に", "に", "猫", "東京", "京"],
+            "run ends"
+        );
         // Kana keep their marks (ガ is not カ); half-width kana are full-width ones.
         check("ガス ｶﾞｽ", &["ガス", "ガス"]);
         // Words of other scripts are not cut.
@@ -209,6 +298,37 @@ mod tests {
         check("Sender 3", &["sender", "3"]);
         check("", &[]);
         check("--- ...", &[]);
+    }
+
+    #[test]
+    fn compatibility_characters_fold_as_they_always_have() {
+        // Ligatures, full-width and circled forms, units, fractions: NFKC.
+        check(
+            "ﬁ ﬂow ＨＥＬＬＯ ｗｏｒｌｄ ① ㎏ ½",
+            &["fi", "flow", "hello", "world", "1", "kg", "1", "2"],
+        );
+        // Signs that are letters: ohm, ångström, kelvin.
+        check("\u{2126} \u{212B} \u{212A}", &["ω", "a", "k"]);
+        // Sharp s, small and capital, is "ss".
+        check("ß ẞ MASSE Maße", &["ss", "ss", "masse", "masse"]);
+        // A final sigma is a sigma, alone or in a word.
+        check("ΌΣΟΣ όσος ς", &["οσοσ", "οσοσ", "σ"]);
+        // Turkish: the dotted capital is "i" once its dot is dropped; the dotless small one
+        // stays itself (full case folding, not the Turkish one).
+        check(
+            "İ ı I i DİYARBAKIR ıstanbul",
+            &["i", "ı", "i", "i", "diyarbakir", "ıstanbul"],
+        );
+        // Combining accents: several on one letter, an enclosing one, one starting the text,
+        // one after a CJK character: dropped, and never a word break.
+        check(
+            "e\u{301}\u{302}t\u{323}e x\u{20DD}y \u{301}abc 東\u{301}京",
+            &["ete", "xy", "abc", "東京"],
+        );
+        // Cherokee folds to its capitals; the old forms of Cyrillic letters to the letters.
+        check("ᏸᏹ ᎠᎡ ꭰꭱ ᲀᲂ", &["ᏰᏱ", "ᎠᎡ", "ᎠᎡ", "во"]);
+        // Hangul syllables and kana keep their composed forms.
+        check("한국 ガ", &["한국", "ガ"]);
     }
 
     #[test]

@@ -213,10 +213,13 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
         let terms: Vec<String> = all.into_iter().filter(|w| looked_up(w)).collect();
         let n = terms.len();
         for (j, term) in terms.into_iter().enumerate() {
+            // One CJK character is every bigram it starts and every run it ends
+            // (`normalise::index_terms_of`): a prefix, typed or not.
+            let lone_cjk = term.chars().count() == 1 && term.starts_with(is_cjk);
             q.words.push(Word {
                 field,
+                prefix: lone_cjk || (typing && i == last && j + 1 == n && !t.quoted),
                 term,
-                prefix: typing && i == last && j + 1 == n && !t.quoted,
             });
         }
         if q.words.len() > MAX_QUERY_TERMS {

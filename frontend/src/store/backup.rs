@@ -10,7 +10,10 @@ use web_sys::{IdbKeyRange, IdbTransactionMode};
 use super::idb;
 use super::messages::js;
 use super::schema::*;
-use super::search::{SEARCH_POSTINGS, SEARCH_QUEUE, SEARCH_TERMS};
+use super::search::{
+    SEARCH_BLOCKS, SEARCH_DEAD, SEARCH_DOC_OF, SEARCH_DOCS, SEARCH_META, SEARCH_QUEUE,
+    SEARCH_STORES,
+};
 use super::{Store, StoreError};
 
 /// How a store's records are kept, and what bounds one record's size when it is read.
@@ -58,13 +61,15 @@ pub const LEFT_OUT: &[(&str, &str)] = &[
         DISK_COPY,
         "a folder handle of this browser's profile: another browser cannot use it",
     ),
-    (SEARCH_POSTINGS, SEARCH_REBUILT),
-    (SEARCH_TERMS, SEARCH_REBUILT),
+    (SEARCH_BLOCKS, SEARCH_REBUILT),
+    (SEARCH_DOCS, SEARCH_REBUILT),
+    (SEARCH_DOC_OF, SEARCH_REBUILT),
+    (SEARCH_DEAD, SEARCH_REBUILT),
+    (SEARCH_META, SEARCH_REBUILT),
     (SEARCH_QUEUE, SEARCH_REBUILT),
 ];
 
 const SEARCH_REBUILT: &str = "the search index: rebuilt from the restored mail, which is queued";
-const SEARCH_STORES: [&str; 3] = [SEARCH_POSTINGS, SEARCH_TERMS, SEARCH_QUEUE];
 
 /// The shape of a backed-up store, or `None` for a name a backup may not hold.
 pub fn shape(store: &str) -> Option<Shape> {

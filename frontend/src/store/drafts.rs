@@ -43,7 +43,7 @@ impl Store {
             .map_err(js)?;
         let all = idb::request(&index.get_all_with_key(&account.into()).map_err(js)?).await?;
         let mut list: Vec<StoredDraft> = idb::from_js(&all)?;
-        list.sort_by(|a, b| b.updated.total_cmp(&a.updated));
+        crate::sort::sort_by(&mut list, |a, b| b.updated.total_cmp(&a.updated));
         Ok(list)
     }
 

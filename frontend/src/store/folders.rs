@@ -8,11 +8,11 @@
 //! deletion and never touches the original's ledger line (`docs/folders.md`).
 
 use serde::{Deserialize, Serialize};
-use web_sys::IdbTransactionMode;
+use web_sys::{IdbKeyRange, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::messages::js;
-use super::schema::{BODIES, FOLDERS, PENDING_DELETES, SUMMARIES};
+use super::schema::{BODIES, BY_TRASHED_AT, FOLDERS, PENDING_DELETES, SUMMARIES};
 use super::search::{SEARCH_QUEUE, queue_in};
 use super::{INBOX, MessageKey, PendingDelete, Store, StoreError, Summary, is_received};
 
@@ -52,7 +52,7 @@ impl Store {
         let os = tx.object_store(FOLDERS).map_err(js)?;
         let all = idb::request(&os.get_all().map_err(js)?).await?;
         let mut list: Vec<UserFolder> = idb::from_js(&all)?;
-        list.sort_by_key(|f| f.name.to_lowercase());
+        crate::sort::sort_by_key(&mut list, |f| f.name.to_lowercase());
         Ok(list)
     }
 
@@ -232,14 +232,21 @@ impl Store {
     }
 
     /// The messages in Trash since before `before` (ms since the epoch): due to be emptied.
+    /// Read by the Trash time's index: the start of every tab asks, and reading every summary
+    /// for it took seconds at 100,000 messages (`BY_TRASHED_AT`).
     pub async fn trash_due(&self, before: f64) -> Result<Vec<MessageKey>, StoreError> {
         let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readonly)?;
-        let os = tx.object_store(SUMMARIES).map_err(js)?;
-        let all = idb::request(&os.get_all().map_err(js)?).await?;
-        let all: Vec<Summary> = idb::from_js(&all)?;
-        Ok(all
+        let index = tx
+            .object_store(SUMMARIES)
+            .and_then(|s| s.index(BY_TRASHED_AT))
+            .map_err(js)?;
+        let range = IdbKeyRange::upper_bound_with_open(&before.into(), true).map_err(js)?;
+        let due = idb::request(&index.get_all_with_key(&range).map_err(js)?).await?;
+        let due: Vec<Summary> = idb::from_js(&due)?;
+        Ok(due
             .into_iter()
-            // A message in Trash with no time (none is filed so) is kept: never emptied unseen.
+            // A message in Trash with no time (none is filed so) is kept: never emptied unseen;
+            // one with a time outside Trash (none is filed so either) is not in Trash.
             .filter(|s| s.folder == TRASH && s.trashed_at.is_some_and(|t| t < before))
             .map(|s| (s.account, s.uidl))
             .collect())

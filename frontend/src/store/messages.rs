@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbKeyRange, IdbTransactionMode};
+use web_sys::{IdbIndex, IdbKeyRange, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::schema::*;
@@ -126,26 +126,37 @@ impl Store {
             .await
     }
 
-    /// Every summary of an account, newest first. Never touches raw bytes.
-    pub async fn list(&self, account: &str) -> Result<Vec<Summary>, StoreError> {
+    /// A read-only transaction's index of summaries by account and date, and the range of
+    /// `account`'s: what listing, paging and "any stored?" read.
+    pub(super) fn account_dates_read(
+        &self,
+        account: &str,
+    ) -> Result<(IdbIndex, IdbKeyRange), StoreError> {
         let tx = self.tx(&[SUMMARIES], IdbTransactionMode::Readonly)?;
         let index = tx
             .object_store(SUMMARIES)
             .and_then(|s| s.index(BY_ACCOUNT_DATE))
             .map_err(js)?;
-        let lower = Array::of2(
-            &JsValue::from_str(account),
-            &JsValue::from_f64(f64::NEG_INFINITY),
-        );
-        let upper = Array::of2(
-            &JsValue::from_str(account),
-            &JsValue::from_f64(f64::INFINITY),
-        );
-        let range = IdbKeyRange::bound(&lower, &upper).map_err(js)?;
+        Ok((index, account_dates(account)?))
+    }
+
+    /// Every summary of an account, newest first. Never touches raw bytes.
+    pub async fn list(&self, account: &str) -> Result<Vec<Summary>, StoreError> {
+        let (index, range) = self.account_dates_read(account)?;
         let all = idb::request(&index.get_all_with_key(&range).map_err(js)?).await?;
         let mut list: Vec<Summary> = idb::from_js(&all)?;
         list.reverse();
         Ok(list)
+    }
+
+    /// Whether any message is stored under `account` (an account's received mail, or
+    /// [`crate::store::IMPORTED`]): the index's first key, nothing counted. Counting 100,000
+    /// entries held IndexedDB for most of a second, and the next read (opening a message)
+    /// waited behind it.
+    pub async fn holds_any(&self, account: &str) -> Result<bool, StoreError> {
+        let (index, range) = self.account_dates_read(account)?;
+        let req = index.open_key_cursor_with_range(&range).map_err(js)?;
+        Ok(!idb::request(&req).await?.is_null())
     }
 
     /// The raw RFC 5322 bytes of one message.
@@ -307,4 +318,17 @@ impl Store {
         })
         .await
     }
+}
+
+/// Every key of `account` in the summaries' (account, date) index.
+fn account_dates(account: &str) -> Result<IdbKeyRange, StoreError> {
+    let lower = Array::of2(
+        &JsValue::from_str(account),
+        &JsValue::from_f64(f64::NEG_INFINITY),
+    );
+    let upper = Array::of2(
+        &JsValue::from_str(account),
+        &JsValue::from_f64(f64::INFINITY),
+    );
+    IdbKeyRange::bound(&lower, &upper).map_err(js)
 }

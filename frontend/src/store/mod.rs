@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod backup;
+pub mod device;
 mod disk_copy;
 mod drafts;
 mod export;
@@ -17,6 +18,7 @@ mod import;
 mod ledger;
 mod marks;
 mod messages;
+mod newest;
 mod outbox;
 mod rules;
 pub mod schema;
@@ -38,6 +40,7 @@ pub use identity::identity;
 pub use import::IMPORTED;
 pub use marks::Marks;
 pub use messages::{Commit, NewMessage};
+pub use newest::Newest;
 pub use outbox::{OutboxItem, OutboxState, RecipientRefusal, sent_folder};
 pub use rules::{Rule, RuleField, RuleTest};
 pub use types::*;
@@ -101,9 +104,8 @@ impl Store {
         other_tab: impl Fn(OtherTab) + 'static,
     ) -> Result<Store, StoreError> {
         let other_tab: Rc<dyn Fn(OtherTab)> = Rc::new(other_tab);
-        let factory = web_sys::window()
-            .and_then(|w| w.indexed_db().ok().flatten())
-            .ok_or(StoreError::Unavailable)?;
+        // The page's or the service worker's (its background check opens the same store).
+        let factory = crate::global::indexed_db().ok_or(StoreError::Unavailable)?;
         let req: IdbOpenDbRequest = factory
             .open_with_u32(name, version)
             .map_err(StoreError::from_js)?;

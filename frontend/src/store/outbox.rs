@@ -108,7 +108,7 @@ impl Store {
             .map_err(js)?;
         let all = idb::request(&index.get_all_with_key(&account.into()).map_err(js)?).await?;
         let mut list: Vec<OutboxItem> = idb::from_js(&all)?;
-        list.sort_by(|a, b| a.created.total_cmp(&b.created));
+        crate::sort::sort_by(&mut list, |a, b| a.created.total_cmp(&b.created));
         Ok(list)
     }
 

@@ -54,7 +54,7 @@ impl Store {
         let os = tx.object_store(RULES).map_err(js)?;
         let all = idb::request(&os.get_all().map_err(js)?).await?;
         let mut rules: Vec<Rule> = idb::from_js(&all)?;
-        rules.sort_by_key(|r| r.position);
+        crate::sort::sort_by_key(&mut rules, |r| r.position);
         Ok(rules)
     }
 

@@ -39,6 +39,10 @@ pub const RULES: &str = "rules";
 /// Index names.
 pub const BY_ACCOUNT_DATE: &str = "by_account_date";
 pub const BY_ACCOUNT: &str = "by_account";
+/// Summaries by `trashed_at`: only messages in Trash have one (a number; `null` elsewhere, and
+/// a record whose key path gives no key is left out of an index), so emptying Trash reads
+/// Trash only, not every summary.
+pub const BY_TRASHED_AT: &str = "by_trashed_at";
 
 type Migration = fn(&IdbDatabase, &IdbTransaction) -> Result<(), JsValue>;
 
@@ -54,6 +58,10 @@ pub const MIGRATIONS: &[Migration] = &[
     super::search::migration,
     // Search terms folded fully (ß is ss) and CJK cut into bigrams: all mail indexed again.
     super::search::renormalised,
+    // Block postings (one record per term per slice, numbered messages): all mail indexed
+    // again into the new stores.
+    super::search::blocks_migration,
+    v10_trash_index,
 ];
 
 /// The version the app expects: one past the last migration.
@@ -154,6 +162,19 @@ fn v6_folders_and_rules(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<(), Js
     by_id.set_key_path(&JsValue::from_str("id"));
     db.create_object_store_with_optional_parameters(FOLDERS, &by_id)?;
     db.create_object_store_with_optional_parameters(RULES, &by_id)?;
+    Ok(())
+}
+
+fn v10_trash_index(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    // An index only: the browser fills it from the stored summaries within this upgrade.
+    let summaries = tx.object_store(SUMMARIES)?;
+    let params = IdbIndexParameters::new();
+    params.set_unique(false);
+    summaries.create_index_with_str_and_optional_parameters(
+        BY_TRASHED_AT,
+        "trashed_at",
+        &params,
+    )?;
     Ok(())
 }
 

@@ -1,35 +1,87 @@
-//! The full-text index in IndexedDB (`docs/search-index.md`): term-keyed postings read by key
-//! ranges, so a query reads only the postings of its terms and nothing is held in memory.
+//! The full-text index in IndexedDB (`docs/search-index.md`): block postings read by key
+//! ranges, so a query reads only the blocks of its terms and nothing is held in memory but
+//! the map of document numbers to messages.
 //!
-//! - [`SEARCH_POSTINGS`]: one key `[term, account, uidl]` per term of a message (value 0). An
-//!   exact term is the range `[term] .. [term, []]`; a prefix `[prefix] .. [prefix + U+FFFF]`.
-//! - [`SEARCH_TERMS`]: `[account, uidl]` → the message's indexed terms, space-separated, so its
-//!   postings can be removed when it is deleted or indexed again.
+//! - [`SEARCH_BLOCKS`]: `[term, first]` → a packed sorted list of document numbers
+//!   (`search/blocks.rs`): one record per term per indexer slice, `first` the slice's first
+//!   number. An exact term is the range `[term] .. [term, []]`; a prefix
+//!   `[prefix] .. [prefix + U+FFFF]`.
+//! - [`SEARCH_DOCS`]: document number → `[account, uidl]`, given when a message is indexed;
+//!   [`SEARCH_DOC_OF`] the reverse, so indexing a message again or deleting it can tombstone
+//!   its number.
+//! - [`SEARCH_DEAD`]: tombstones, number → the compaction pass it was made in. A deleted,
+//!   moved-aside or re-indexed message's number is taken out of every answer at query time,
+//!   and out of its blocks when a compaction pass rewrites them (`compact.rs`).
+//! - [`SEARCH_META`]: the next number to give and the index's epoch (a new one whenever the
+//!   numbering starts again, so a tab's cached map of numbers is never read against another
+//!   numbering), and the compaction's position.
 //! - [`SEARCH_QUEUE`]: `[account, uidl]` → a stamp: the messages whose index entry is out of
 //!   date. Every write of mail (a sync's batch, an import, a restore, a move aside) and every
 //!   delete puts its keys here in its own transaction; the indexer (`model/search.rs`) takes
-//!   them off in small slices, after the fact: a commit never waits for indexing.
+//!   them off in slices, after the fact: a commit never waits for indexing.
+
+mod compact;
+mod read;
+
+pub use compact::Compacted;
+pub use read::MAX_DOCS_READ;
+
+use std::collections::BTreeMap;
 
 use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{IdbCursor, IdbDatabase, IdbKeyRange, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbCursor, IdbDatabase, IdbTransaction, IdbTransactionMode};
 
 use super::idb::{self, key2};
 use super::messages::js;
 use super::schema::{BODIES, SUMMARIES};
 use super::{MessageKey, Store, StoreError};
+use crate::search::blocks;
 
+/// The layout of schema versions 7 and 8 (one key per term per message), dropped by
+/// [`blocks_migration`]; named here for the migrations that made them.
 pub const SEARCH_POSTINGS: &str = "search_postings";
 pub const SEARCH_TERMS: &str = "search_terms";
+
+pub const SEARCH_BLOCKS: &str = "search_blocks";
+pub const SEARCH_DOCS: &str = "search_docs";
+pub const SEARCH_DOC_OF: &str = "search_doc_of";
+pub const SEARCH_DEAD: &str = "search_dead";
+pub const SEARCH_META: &str = "search_meta";
 pub const SEARCH_QUEUE: &str = "search_queue";
+
+/// Every store of the index as it is now (backups leave them out; a restore clears them).
+pub const SEARCH_STORES: [&str; 6] = [
+    SEARCH_BLOCKS,
+    SEARCH_DOCS,
+    SEARCH_DOC_OF,
+    SEARCH_DEAD,
+    SEARCH_META,
+    SEARCH_QUEUE,
+];
 
 /// Bytes of a message that are indexed and checked for phrases: its headers, and its text and
 /// attachment names as far as they lie within them (mail-parser would otherwise decode all of
 /// a 128 MiB message at once; a text that long is searchable in its start).
 pub const INDEXED_HEAD: usize = 4 * 1024 * 1024;
-/// Message bytes one indexer slice holds at most (the heads it reads).
-pub const SLICE_BYTES: usize = 8 * 1024 * 1024;
+/// Message bytes one indexer slice reads at most, one head at a time (each parsed, then
+/// dropped, before the next is read).
+pub const SLICE_BYTES: usize = 64 * 1024 * 1024;
+/// Block records put per task: the puts of a slice are issued in runs of this many, each run
+/// awaited before the next, so the page gets the thread back in between (about 10 ms a run).
+const PUTS_PER_TASK: usize = 400;
+/// Stamps and old numbers read per run in the indexer's transaction (each run awaited).
+const READS_PER_RUN: usize = 100;
+/// Grouping the slice's terms yields after this long (the frame budget is 50 ms).
+const GROUP_MS: f64 = 20.0;
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
 
 /// The migration that adds the index: three stores, and every stored message queued, so mail
 /// stored before search existed is indexed too (with progress, by the indexer).
@@ -45,6 +97,25 @@ pub fn migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
 /// with the terms queries now look up ("straße" was one term, now "strasse"). Until the
 /// indexer gets to a message, its old postings answer as before.
 pub fn renormalised(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    queue_every_message(tx)
+}
+
+/// The migration to block postings (schema 9): the key-per-posting stores dropped, the block
+/// stores made, every stored message queued to be indexed again (progress as for any
+/// indexing). Until the indexer gets to a message, a search does not find it: the old
+/// postings cannot be read as blocks, and keeping both layouts would double the index.
+pub fn blocks_migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    db.delete_object_store(SEARCH_POSTINGS)?;
+    db.delete_object_store(SEARCH_TERMS)?;
+    for name in [
+        SEARCH_BLOCKS,
+        SEARCH_DOCS,
+        SEARCH_DOC_OF,
+        SEARCH_DEAD,
+        SEARCH_META,
+    ] {
+        db.create_object_store(name)?;
+    }
     queue_every_message(tx)
 }
 
@@ -90,25 +161,66 @@ pub struct IndexUpdate {
     pub terms: Option<Vec<String>>,
 }
 
-/// The key-range upper bound past every key starting with `[term]` exactly.
-fn term_range(term: &str, prefix: bool) -> Result<IdbKeyRange, StoreError> {
-    let lower: JsValue = Array::of1(&JsValue::from_str(term)).into();
-    let upper: JsValue = if prefix {
-        Array::of1(&JsValue::from_str(&format!("{term}\u{ffff}"))).into()
-    } else {
-        // Arrays sort after strings: `[term, []]` is past every `[term, account, uidl]`.
-        Array::of2(&JsValue::from_str(term), &Array::new()).into()
-    };
-    IdbKeyRange::bound(&lower, &upper).map_err(js)
+/// The numbering of documents, under the key [`NUMBERING`] of [`SEARCH_META`].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Numbering {
+    /// The number the next indexed message gets.
+    next: u32,
+    /// Made when numbering starts (a new index, a restore's cleared one): numbers of two
+    /// epochs name different messages.
+    epoch: f64,
+    /// The last compaction pass begun: tombstones made now carry it (`search/compact.rs`).
+    pass: u32,
 }
 
-fn posting(term: &str, key: &MessageKey) -> JsValue {
-    Array::of3(
-        &JsValue::from_str(term),
-        &JsValue::from_str(&key.0),
-        &JsValue::from_str(&key.1),
-    )
-    .into()
+const NUMBERING: &str = "numbering";
+
+impl Numbering {
+    fn fresh() -> Numbering {
+        Numbering {
+            next: 0,
+            epoch: (js_sys::Math::random() * 9e15).floor(),
+            pass: 0,
+        }
+    }
+}
+
+/// The numbering as stored, read inside `tx` (a fresh one for an empty index).
+pub(super) async fn numbering(tx: &IdbTransaction) -> Result<Numbering, StoreError> {
+    numbering_of(&idb::request(&read_numbering(tx)?).await?)
+}
+
+/// Asks for the numbering; [`numbering_of`] reads the answer. Apart, so a caller can issue it
+/// before other reads and await it first: a request is awaited by setting its handler, which
+/// must happen before its `success` is dispatched.
+fn read_numbering(tx: &IdbTransaction) -> Result<web_sys::IdbRequest, StoreError> {
+    tx.object_store(SEARCH_META)
+        .and_then(|m| m.get(&JsValue::from_str(NUMBERING)))
+        .map_err(js)
+}
+
+fn numbering_of(value: &JsValue) -> Result<Numbering, StoreError> {
+    if value.is_undefined() {
+        return Ok(Numbering::fresh());
+    }
+    idb::from_js(value)
+}
+
+pub(super) fn put_numbering(tx: &IdbTransaction, n: &Numbering) -> Result<(), StoreError> {
+    let value = idb::to_js(n)?;
+    tx.object_store(SEARCH_META)
+        .and_then(|m| m.put_with_key(&value, &JsValue::from_str(NUMBERING)))
+        .map(|_| ())
+        .map_err(js)
+}
+
+/// The key of `term`'s block written by the slice whose first number is `first`.
+pub(super) fn block_key(term: &str, first: u32) -> JsValue {
+    Array::of2(&JsValue::from_str(term), &JsValue::from(first)).into()
+}
+
+pub(super) fn codec(e: blocks::BlockError) -> StoreError {
+    StoreError::Codec(e.to_string())
 }
 
 impl Store {
@@ -122,14 +234,9 @@ impl Store {
         Ok(idb::request(&count).await?.as_f64().unwrap_or(0.0) as u64)
     }
 
-    /// Up to `n` queued messages, their stamps and the first [`INDEXED_HEAD`] bytes of each
-    /// (`None`: deleted). Bodies are read one at a time, each in its own transaction, and the
-    /// slice stops before its heads could pass [`SLICE_BYTES`]: a message may be 128 MiB, and
-    /// 24 of them read at once took the tab out of memory.
-    pub async fn index_queue(
-        &self,
-        n: u32,
-    ) -> Result<Vec<(MessageKey, f64, Option<Vec<u8>>)>, StoreError> {
+    /// Up to `n` queued messages and their stamps, in key order. The indexer reads each one's
+    /// head itself ([`Store::body_head`]), one at a time.
+    pub async fn index_queue(&self, n: u32) -> Result<Vec<(MessageKey, f64)>, StoreError> {
         let tx = self.tx(&[SEARCH_QUEUE], IdbTransactionMode::Readonly)?;
         let queue = tx.object_store(SEARCH_QUEUE).map_err(js)?;
         let keys = queue
@@ -140,17 +247,7 @@ impl Store {
             .map_err(js)?;
         let keys: Vec<MessageKey> = idb::from_js(&idb::request(&keys).await?)?;
         let stamps: Vec<f64> = idb::from_js(&idb::request(&stamps).await?)?;
-        let mut out = Vec::with_capacity(keys.len());
-        let mut held = 0;
-        for (key, stamp) in keys.into_iter().zip(stamps) {
-            if held + INDEXED_HEAD > SLICE_BYTES {
-                break; // the next head might not fit: the next slice reads it
-            }
-            let raw = self.body_head(&key.0, &key.1, INDEXED_HEAD).await?;
-            held += raw.as_ref().map_or(0, Vec::len);
-            out.push((key, stamp, raw));
-        }
-        Ok(out)
+        Ok(keys.into_iter().zip(stamps).collect())
     }
 
     /// The first `max` bytes of a message, cut after its last whole line within them
@@ -182,53 +279,93 @@ impl Store {
         Ok(Some(head))
     }
 
-    /// Writes the index entries of `updates` in one transaction: the old postings of each
-    /// message out, the new in, its queue line off. A message queued again since it was read
-    /// (another stamp) is left queued, untouched. Returns how many were applied.
+    /// Writes the index entries of `updates` in one transaction: each message indexed gets a
+    /// new document number (its old one, if any, tombstoned), each message gone has its number
+    /// tombstoned, and the slice's postings go in as ONE block per term, its queue lines off.
+    /// A message queued again since it was read (another stamp) is left queued, untouched.
+    /// Returns how many were applied.
     pub async fn apply_index(&self, updates: &[IndexUpdate]) -> Result<usize, StoreError> {
-        let tx = self.tx(
-            &[SEARCH_POSTINGS, SEARCH_TERMS, SEARCH_QUEUE],
-            IdbTransactionMode::Readwrite,
-        )?;
-        let postings = tx.object_store(SEARCH_POSTINGS).map_err(js)?;
-        let terms = tx.object_store(SEARCH_TERMS).map_err(js)?;
-        let queue = tx.object_store(SEARCH_QUEUE).map_err(js)?;
-        let mut reads = Vec::with_capacity(updates.len());
-        for u in updates {
-            let key = key2(&u.key.0, &u.key.1);
-            reads.push((queue.get(&key).map_err(js)?, terms.get(&key).map_err(js)?));
+        // The slice's terms grouped before the transaction opens, yielding as it goes: inside
+        // it the thread can be given back only between requests, and grouping 250,000 terms
+        // there was one long task.
+        let mut by_term: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        let mut task = now_ms();
+        for (i, u) in updates.iter().enumerate() {
+            for term in u.terms.iter().flatten() {
+                by_term.entry(term).or_default().push(i as u32);
+            }
+            if now_ms() - task > GROUP_MS {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                task = now_ms();
+            }
         }
+        let tx = self.tx(&SEARCH_STORES, IdbTransactionMode::Readwrite)?;
+        let store = |name| tx.object_store(name).map_err(js);
+        let (blocks_os, docs, doc_of, dead, queue) = (
+            store(SEARCH_BLOCKS)?,
+            store(SEARCH_DOCS)?,
+            store(SEARCH_DOC_OF)?,
+            store(SEARCH_DEAD)?,
+            store(SEARCH_QUEUE)?,
+        );
         let mut applied = 0;
         let written = async {
-            for (u, (stamp, old)) in updates.iter().zip(reads) {
-                let stamp = idb::request(&stamp).await?;
-                let old = idb::request(&old).await?;
-                if stamp.as_f64() != Some(u.stamp) {
-                    continue; // queued again meanwhile: the next slice takes it
+            let mut numbering = numbering(&tx).await?;
+            let first = numbering.next;
+            // The number each update got (`None`: queued again meanwhile, or its bytes gone).
+            let mut numbered: Vec<Option<u32>> = vec![None; updates.len()];
+            // The stamps and old numbers are read a run at a time: 2,000 requests issued at
+            // once were answered in one long burst of tasks.
+            for (run_at, run) in updates.chunks(READS_PER_RUN).enumerate() {
+                let mut reads = Vec::with_capacity(run.len());
+                for u in run {
+                    let key = key2(&u.key.0, &u.key.1);
+                    reads.push((queue.get(&key).map_err(js)?, doc_of.get(&key).map_err(js)?));
                 }
-                let key = key2(&u.key.0, &u.key.1);
-                for term in old.as_string().unwrap_or_default().split(' ') {
-                    if !term.is_empty() {
-                        postings.delete(&posting(term, &u.key)).map_err(js)?;
+                for (at, (u, (stamp, old))) in run.iter().zip(reads).enumerate() {
+                    let stamp = idb::request(&stamp).await?;
+                    let old = idb::request(&old).await?;
+                    if stamp.as_f64() != Some(u.stamp) {
+                        continue; // queued again meanwhile: the next slice takes it
                     }
-                }
-                match &u.terms {
-                    Some(new) => {
-                        for term in new {
-                            postings
-                                .put_with_key(&JsValue::from_f64(0.0), &posting(term, &u.key))
-                                .map_err(js)?;
-                        }
-                        terms
-                            .put_with_key(&JsValue::from_str(&new.join(" ")), &key)
+                    let key = key2(&u.key.0, &u.key.1);
+                    if let Some(old) = old.as_f64() {
+                        dead.put_with_key(&JsValue::from(numbering.pass), &JsValue::from_f64(old))
                             .map_err(js)?;
                     }
-                    None => {
-                        terms.delete(&key).map_err(js)?;
+                    if u.terms.is_some() {
+                        let doc = numbering.next;
+                        numbering.next = doc.checked_add(1).ok_or_else(|| {
+                            StoreError::Codec("the search index ran out of numbers".into())
+                        })?;
+                        docs.put_with_key(&key, &JsValue::from(doc)).map_err(js)?;
+                        doc_of.put_with_key(&JsValue::from(doc), &key).map_err(js)?;
+                        numbered[run_at * READS_PER_RUN + at] = Some(doc);
+                    } else {
+                        doc_of.delete(&key).map_err(js)?;
                     }
+                    queue.delete(&key).map_err(js)?;
+                    applied += 1;
                 }
-                queue.delete(&key).map_err(js)?;
-                applied += 1;
+            }
+            put_numbering(&tx, &numbering)?;
+            // Numbers were given in the updates' order, so each term's list is sorted.
+            let mut put = 0;
+            for (term, at) in by_term {
+                let list: Vec<u32> = at.iter().filter_map(|i| numbered[*i as usize]).collect();
+                if list.is_empty() {
+                    continue;
+                }
+                let bytes = js_sys::Uint8Array::from(blocks::encode(&list).as_slice());
+                let req = blocks_os
+                    .put_with_key(&bytes, &block_key(term, first))
+                    .map_err(js)?;
+                put += 1;
+                if put % PUTS_PER_TASK == 0 {
+                    // The transaction stays active: the next run is issued from this
+                    // request's `success`.
+                    idb::request(&req).await?;
+                }
             }
             Ok::<(), StoreError>(())
         }
@@ -239,25 +376,6 @@ impl Store {
         }
         idb::committed(&tx).await?;
         Ok(applied)
-    }
-
-    /// The messages holding `term` (a prefix of their term with `prefix`), at most `limit`
-    /// postings read; the flag says whether the limit cut the list.
-    pub async fn postings(
-        &self,
-        term: &str,
-        prefix: bool,
-        limit: u32,
-    ) -> Result<(Vec<MessageKey>, bool), StoreError> {
-        let tx = self.tx(&[SEARCH_POSTINGS], IdbTransactionMode::Readonly)?;
-        let range = term_range(term, prefix)?;
-        let req = tx
-            .object_store(SEARCH_POSTINGS)
-            .and_then(|p| p.get_all_keys_with_key_and_limit(&range, limit))
-            .map_err(js)?;
-        let keys: Vec<(String, String, String)> = idb::from_js(&idb::request(&req).await?)?;
-        let cut = keys.len() as u32 >= limit;
-        Ok((keys.into_iter().map(|(_, a, u)| (a, u)).collect(), cut))
     }
 
     /// Queues every stored message for indexing (to rebuild the index).

@@ -27,6 +27,7 @@ use super::error::SyncError;
 use super::report::{Outcome, Session};
 use super::request::{Limits, NeverCancel, SyncRequest};
 use super::run::{Mode, Run, SyncCtx};
+use crate::store::Rule;
 use crate::tunnel::Transport;
 
 /// Logs in and reports what the server offers, without changing anything ("Test connection").
@@ -54,33 +55,11 @@ pub async fn sync<T: Transport>(
     transport: &mut T,
     request: SyncRequest<'_>,
 ) -> Result<Outcome, SyncError> {
-    let SyncRequest {
-        store,
-        account,
-        config,
-        tls,
-        now_ms,
-        limits,
-        cancel,
-        observer,
-        disk,
-    } = request;
     // The rules and the folders they may file into, as stored when the session starts: a
     // message is committed once, already in its folder (`mail::summarize_filed`).
-    let rules = store.rules().await?;
-    let folders = store.folder_ids().await?;
-    let ctx = SyncCtx {
-        store,
-        account,
-        now_ms,
-        disk,
-        rules: &rules,
-        folders: &folders,
-        rest_of: None,
-    };
-    let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
-    run.drive(transport).await?;
-    Ok(run.into_outcome())
+    let rules = request.store.rules().await?;
+    let folders = request.store.folder_ids().await?;
+    drive_sync(transport, request, &rules, &folders, None).await
 }
 
 /// "Download the rest" of a message stored headers-first (`uidl`): one session that fetches
@@ -92,6 +71,19 @@ pub async fn download_rest<T: Transport>(
     transport: &mut T,
     request: SyncRequest<'_>,
     uidl: &str,
+) -> Result<Outcome, SyncError> {
+    // The copy is filed already: the rules do not move it again.
+    drive_sync(transport, request, &[], &[], Some(uidl)).await
+}
+
+/// One sync session over `transport`: filing new mail by `rules` into `folders`, or (with
+/// `rest_of`) fetching the whole of that one message.
+async fn drive_sync<T: Transport>(
+    transport: &mut T,
+    request: SyncRequest<'_>,
+    rules: &[Rule],
+    folders: &[String],
+    rest_of: Option<&str>,
 ) -> Result<Outcome, SyncError> {
     let SyncRequest {
         store,
@@ -109,10 +101,9 @@ pub async fn download_rest<T: Transport>(
         account,
         now_ms,
         disk,
-        // The copy is filed already: the rules do not move it again.
-        rules: &[],
-        folders: &[],
-        rest_of: Some(uidl),
+        rules,
+        folders,
+        rest_of,
     };
     let mut run = Run::new(config, tls, Mode::Sync(ctx), limits, cancel, observer);
     run.drive(transport).await?;

@@ -1,13 +1,19 @@
-//! Sync and connection-test failures in words a user can act on.
+//! Sync and connection-test failures in words a user can act on: the connection, the proxy,
+//! the store, the server's faults and the sync's progress and notices here; what a refused
+//! login or access code means in `credentials.rs`.
 
-use postbag_protocol::pop3::{Capabilities, Pop3Error, ProtocolError, ServerErrorKind};
-use postbag_protocol::scram::ScramError;
+use postbag_protocol::pop3::{Capabilities, ServerErrorKind};
 use postbag_protocol::tunnel::{CertificateInfo, ErrorKind};
 
 use super::error::SyncError;
 use super::report::{During, Notice, Progress};
 use crate::disk_copy::DiskError;
-use crate::tunnel::{Refusal, TransportError};
+use crate::tunnel::TransportError;
+
+mod credentials;
+
+pub use credentials::{Credential, sign_in_expired};
+use credentials::{pop3, refusal};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explained {
@@ -30,10 +36,24 @@ fn plain(message: String, offline: bool) -> Explained {
     }
 }
 
+/// [`explain_for`] a password account (the tunnel's and the store's errors read the same for
+/// every account).
 pub fn explain(err: &SyncError) -> Explained {
+    explain_for(err, Credential::Password)
+}
+
+/// `err` in words for an account that logs in with `credential`.
+pub fn explain_for(err: &SyncError, credential: Credential<'_>) -> Explained {
     match err {
         SyncError::Transport(t) => transport(t),
-        SyncError::Pop3(p) => pop3(p),
+        SyncError::Pop3(p) => match credential {
+            Credential::SignIn { account }
+                if p.server_kind() == Some(ServerErrorKind::AuthFailed) =>
+            {
+                plain(sign_in_expired(account), false)
+            }
+            _ => pop3(p),
+        },
         SyncError::NotOnServer => plain(
             "This message is no longer on the server (deleted there, or expired), so the rest \
              of it cannot be downloaded: only its start is stored here."
@@ -469,119 +489,6 @@ fn transport(t: &TransportError) -> Explained {
             }
         }
     }
-}
-
-fn refusal(r: Refusal) -> Explained {
-    let asks = |message: &str| Explained {
-        asks_access_code: true,
-        ..plain(message.into(), false)
-    };
-    match r {
-        Refusal::AccessCodeMissing => asks(
-            "This Postbag server needs an access code. Enter the code its administrator gave you.",
-        ),
-        // Only "may": the probe cannot tell a wrong code from a socket refused for another
-        // reason (see tunnel/probe.rs).
-        Refusal::AccessCodeRefused => asks(
-            "The proxy refused the connection: the access code may be wrong (or this page's \
-             address is not allowed). Check the code with the administrator of this Postbag \
-             server and enter it again.",
-        ),
-        Refusal::OriginNotAllowed => plain(
-            "This page's origin is not allowed by the Postbag proxy: its administrator must add \
-             the address you opened to allowed_origins."
-                .into(),
-            false,
-        ),
-        Refusal::UntrustedReverseProxy => plain(
-            "The Postbag proxy is reached through a reverse proxy that it was not told to trust, \
-             so it refuses every connection: its administrator must set trust_forwarded_for \
-             (and allowed_origins to the address you opened)."
-                .into(),
-            false,
-        ),
-        Refusal::Handshake { status } => plain(
-            format!(
-                "The Postbag proxy answers but refused the connection from this page (HTTP \
-                 {status} to a plain request). Most likely its allowed_origins does not list the \
-                 address you opened, or a reverse proxy in front of it does not forward \
-                 WebSocket upgrades."
-            ),
-            false,
-        ),
-    }
-}
-
-fn pop3(p: &Pop3Error) -> Explained {
-    let msg = match p {
-        Pop3Error::Server(e) => match e.kind {
-            ServerErrorKind::AuthFailed => {
-                format!("Wrong user name or password (the server said: {}).", e.text)
-            }
-            ServerErrorKind::LoginDelay => {
-                format!(
-                    "Login delay: the server asks you to wait between logins ({}).",
-                    e.text
-                )
-            }
-            ServerErrorKind::InUse => {
-                format!("The mailbox is in use by another session ({}).", e.text)
-            }
-            ServerErrorKind::TemporaryFailure => {
-                format!("Temporary server problem; try again later ({}).", e.text)
-            }
-            ServerErrorKind::PermanentFailure => {
-                format!("The server reported a permanent problem ({}).", e.text)
-            }
-            ServerErrorKind::GreetingRejected => {
-                format!("The server refused the connection ({}).", e.text)
-            }
-            ServerErrorKind::StartTlsRejected => {
-                format!("The server refused STARTTLS ({}).", e.text)
-            }
-            ServerErrorKind::CommandRejected => {
-                format!("The server refused a command ({}).", e.text)
-            }
-        },
-        Pop3Error::PlaintextRefused => {
-            "Refusing to send the password unencrypted: choose SSL/TLS or STARTTLS.".into()
-        }
-        Pop3Error::StartTlsUnavailable => {
-            "The server does not offer STARTTLS; choose SSL/TLS (port 995) instead.".into()
-        }
-        Pop3Error::NoAcceptableAuth { offered } => {
-            format!(
-                "No usable login method (the server offers: {}).",
-                offered.join(", ")
-            )
-        }
-        Pop3Error::ConnectionLost { during, .. } => {
-            return plain(
-                format!(
-                    "Connection lost during {during}. Nothing was lost; sync again to continue."
-                ),
-                true,
-            );
-        }
-        // SCRAM lets the server prove it knows the password too; one that cannot may not be
-        // the user's mail server at all, which matters more than a protocol slip.
-        Pop3Error::Protocol(ProtocolError::Scram(
-            e @ (ScramError::ServerSignatureMismatch | ScramError::MissingServerSignature),
-        )) => {
-            let how = match e {
-                ScramError::ServerSignatureMismatch => "its SCRAM signature was wrong",
-                _ => "it reported success without a SCRAM signature",
-            };
-            format!(
-                "This server could not prove that it knows your password ({how}), so Postbag \
-                 stopped before reading mail. Check the server name: it may not be your mail \
-                 server."
-            )
-        }
-        Pop3Error::Protocol(e) => format!("The server broke the POP3 protocol: {e}."),
-        Pop3Error::Usage(e) => format!("Internal error: {e}."),
-    };
-    plain(msg, false)
 }
 
 #[cfg(test)]

@@ -28,7 +28,9 @@ mod wait;
 
 pub use engine::{download_rest, probe, sync};
 pub use error::SyncError;
-pub use explain::{Explained, explain, identity_note, notice};
+pub use explain::{
+    Credential, Explained, explain, explain_for, identity_note, notice, sign_in_expired,
+};
 pub use plan::{
     Confirm, Download, GONE_GRACE_MS, PARTIAL_GUESS, Plan, SetAside, SizeLimits, plan,
     set_aside_key,

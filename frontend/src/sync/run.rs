@@ -49,7 +49,7 @@ const PROGRESS_EVERY_MS: f64 = 100.0;
 
 /// The browser's view of the network (`navigator.onLine`); `true` where there is none.
 fn browser_online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    crate::global::on_line()
 }
 
 thread_local! {

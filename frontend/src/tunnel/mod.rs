@@ -48,15 +48,12 @@ pub struct TunnelSocket {
     _listeners: [EventListener; 3],
 }
 
-/// The tunnel URL on the page's own origin (`ws:` or `wss:` to match the page).
+/// The tunnel URL on the page's own origin (`ws:` or `wss:` to match the page); in the
+/// service worker, on its script's origin, which is the same.
 pub fn default_url() -> String {
-    let loc = web_sys::window().unwrap().location();
-    let scheme = if loc.protocol().unwrap_or_default() == "https:" {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!("{scheme}://{}{TUNNEL_PATH}", loc.host().unwrap_or_default())
+    let (protocol, host) = crate::global::location().unwrap_or_default();
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}{TUNNEL_PATH}")
 }
 
 impl TunnelSocket {

@@ -79,12 +79,11 @@ pub fn classify(answer: Option<&Answer>, code_sent: bool) -> TransportError {
 
 /// Asks `ws_url` again over HTTP; `None` when nothing answered (offline, proxy down, timeout).
 pub async fn ask(ws_url: &str) -> Option<Answer> {
-    let window = web_sys::window()?;
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_cache(RequestCache::NoStore);
     init.set_signal(Some(&AbortSignal::timeout_with_u32(ASK_TIMEOUT_MS)));
-    let promise = window.fetch_with_str_and_init(&http_url(ws_url), &init);
+    let promise = crate::global::fetch(&http_url(ws_url), &init)?;
     let response: Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
     let status = response.status();
     let is_json = response

@@ -1,6 +1,7 @@
 //! Several accounts on screen: the bar above the list that picks the inbox (all accounts or
 //! one) and tells when each is checked next, and the accounts screen (add, edit, remove, the
-//! pinned certificate, notifications). They only render and call the model.
+//! pinned certificate, notifications, checks while Postbag is closed: `background.rs`). They
+//! only render and call the model.
 
 use crate::views::ErrorBanner;
 use leptos::prelude::*;
@@ -332,6 +333,7 @@ pub fn Accounts() -> impl IntoView {
                 </For>
             </ul>
             <NotifyChoice />
+            <crate::views::background::BackgroundChoice />
         </main>
     }
 }

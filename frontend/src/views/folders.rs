@@ -126,12 +126,7 @@ fn FolderTab(id: String, label: Signal<String>) -> impl IntoView {
     };
     let unread = {
         let id = id.clone();
-        move || {
-            let user = model.user_folders.get();
-            model
-                .messages
-                .with(|all| crate::model::unread_in(all, &id, &user))
-        }
+        move || model.folder_unread(&id)
     };
     let show = {
         let id = id.clone();

@@ -1,19 +1,16 @@
 //! The message list, virtualised: only the rows in (and near) the viewport exist in the DOM,
-//! so 10 000 messages scroll as smoothly as 10.
+//! so 100,000 messages open and scroll as 1,000 do. Which rows those are is
+//! `model/conversations/window.rs`; this renders them and keeps the row the keyboard is on in view.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::mail::human_size;
-use crate::model::{Model, SyncState};
+use crate::model::conversations::window::{DEFAULT_ROW_PX, MIN_VIEWPORT_PX, Viewport};
+use crate::model::{Model, Row, SyncState};
+use crate::store::MessageKey;
 use crate::views::folders::{drag_start, tick_row};
 use crate::views::short_date;
-
-/// Row height in rem; must match `.msg-row` in main.css. Rem, not px, so that the three lines of
-/// a row still fit when the user enlarges the browser's default font size.
-pub const ROW_HEIGHT_REM: f64 = 4.75;
-/// Extra rows rendered above and below the viewport.
-const OVERSCAN: usize = 8;
 
 #[component]
 pub fn MessageList() -> impl IntoView {
@@ -28,7 +25,7 @@ pub fn MessageList() -> impl IntoView {
     // Scroll offsets are in pixels, so the windowing needs the row height in pixels: measured
     // on a hidden 4.75rem ruler, and again whenever it resizes (the user changed the font size).
     let ruler = NodeRef::<Div>::new();
-    let row_height = RwSignal::new(ROW_HEIGHT_REM * 16.0);
+    let row_height = RwSignal::new(DEFAULT_ROW_PX);
     Effect::new(move |_| {
         if let Some(el) = ruler.get() {
             watch_row_height(el.into(), row_height);
@@ -43,24 +40,62 @@ pub fn MessageList() -> impl IntoView {
     };
     Effect::new(move |_| {
         if let Some(el) = scroller.get() {
-            viewport.set((el.client_height() as f64).max(300.0));
+            viewport.set((el.client_height() as f64).max(MIN_VIEWPORT_PX));
         }
     });
-
-    let window = move || {
-        let total = items.with(|v| v.len());
-        let first = ((scroll_top.get() / row_height.get()) as usize).saturating_sub(OVERSCAN);
-        let count = (viewport.get() / row_height.get()) as usize + 2 * OVERSCAN + 1;
-        let last = (first + count).min(total);
-        (first, last, total)
+    let view_now = move || Viewport {
+        scroll_top: scroll_top.get(),
+        height: viewport.get(),
+        row_height: row_height.get(),
     };
+    // A memo: scrolling within a row changes nothing rendered, so the rows are made anew only
+    // when the window moves by a row (or the list changes).
+    let window = Memo::new(move |_| {
+        let total = items.with(|v| v.len());
+        view_now().window(total)
+    });
+    let total = Signal::derive(move || window.get().total);
+    // The message open moved by the keyboard (j/k while reading) or opened elsewhere: its row
+    // is scrolled into view, or it would go out of the window and the list show other mail.
+    Effect::new(move |_| {
+        let Some(key) = model.selected.get() else {
+            return;
+        };
+        // Only a new selection scrolls: the list changing under it (a sync, a mark) must not
+        // pull back a list the user scrolled away.
+        let Some(at) =
+            items.with_untracked(|rows| rows.iter().position(|r| r.members.contains(&key)))
+        else {
+            return;
+        };
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let now = Viewport {
+            scroll_top: el.scroll_top() as f64,
+            height: el.client_height() as f64,
+            row_height: row_height.get_untracked(),
+        };
+        // A hidden list (the phone's reader in front of it) has no height to scroll in.
+        if now.height <= 0.0 {
+            return;
+        }
+        if let Some(to) = now.scroll_to_show(at) {
+            el.set_scroll_top(to.round() as i32);
+            scroll_top.set(el.scroll_top() as f64);
+        }
+    });
 
     view! {
         <p class="msg-count">
             {move || {
+                let partial = model.list_partial.get();
                 items
                     .with(|rows| {
                         let n: usize = rows.iter().map(|r| r.members.len()).sum();
+                        if partial {
+                            return "The newest messages; loading the rest…".to_string();
+                        }
                         let messages = if n == 1 {
                             "1 message".to_string()
                         } else {
@@ -81,7 +116,13 @@ pub fn MessageList() -> impl IntoView {
                     .then(|| {
                         view! {
                             <p class="empty">
-                                {move || empty_text(&model.search.get(), &model.sync.get())}
+                                {move || {
+                                    if model.list_partial.get() {
+                                        "Loading the list…"
+                                    } else {
+                                        empty_text(&model.search.get(), &model.sync.get())
+                                    }
+                                }}
                             </p>
                         }
                     })
@@ -91,183 +132,210 @@ pub fn MessageList() -> impl IntoView {
                 aria-label="Messages"
                 class="msg-list"
                 data-row-height=move || row_height.get().to_string()
-                style:height=move || format!("{}px", window().2 as f64 * row_height.get())
+                style:height=move || format!("{}px", view_now().height_of(window.get().total))
             >
-                {move || {
-                    let (first, last, total) = window();
-                    let row_height = row_height.get();
-                    items
-                        .with(|all| {
-                            all[first..last]
-                                .iter()
-                                .enumerate()
-                                .map(|(i, row)| {
-                                    let m = &row.summary;
-                                    let key = (m.account.clone(), m.uidl.clone());
-                                    let key3 = key.clone();
-                                    let count = row.members.len();
-                                    let unread = row.unread;
-                                    let sender = if count > 1 {
-                                        row.participants.clone()
-                                    } else {
-                                        m.from.clone()
-                                    };
-                                    let top = (first + i) as f64 * row_height;
-                                    let members = row.members.clone();
-                                    let (tick_keys, drag_keys) = (members.clone(), members.clone());
-                                    let ticked = {
-                                        let members = members.clone();
-                                        Memo::new(move |_| {
-                                            model
-                                                .checked
-                                                .with(|c| { members.iter().all(|k| c.contains(k)) })
-                                        })
-                                    };
-                                    let selected = move || {
-                                        model
-                                            .selected
-                                            .with(|s| s.as_ref().is_some_and(|s| members.contains(s)))
-                                    };
-                                    let account = shows_account(model, &m.account)
-                                        .then(|| model.account_label(&m.account));
-                                    let folder = model
-                                        .search
-                                        .with_untracked(|t| !t.trim().is_empty())
-                                        .then(|| model.folder_name(&m.folder));
-                                    // Ticked for a bulk action (`views/folders.rs`).
-                                    // Each row names its account once mail of more than one
-                                    // account (or of a removed one) can share the list,
-                                    // and its folder while a search (over every folder) shows.
-                                    view! {
-                                        <div
-                                            role="option"
-                                            class="msg-row"
-                                            class:unread=unread
-                                            class:selected=selected.clone()
-                                            class:ticked=ticked
-                                            class:flagged=row.flagged
-                                            draggable="true"
-                                            on:dragstart=move |ev| drag_start(model, &drag_keys, &ev)
-                                            aria-selected=move || selected().to_string()
-                                            aria-setsize=total
-                                            aria-posinset=first + i + 1
-                                            data-key=format!("{}\u{1f}{}", m.account, m.uidl)
-                                            style:top=format!("{top}px")
-                                            tabindex="0"
-                                            aria-label=format!(
-                                                "{}{}{}, {}{}{}",
-                                                if unread { "Unread: " } else { "" },
-                                                if count > 1 {
-                                                    format!("{count} messages from ")
-                                                } else {
-                                                    String::new()
-                                                },
-                                                sender,
-                                                m.subject,
-                                                account
-                                                    .as_ref()
-                                                    .map(|a| format!(", to {a}"))
-                                                    .unwrap_or_default(),
-                                                folder
-                                                    .as_ref()
-                                                    .map(|f| format!(", in {f}"))
-                                                    .unwrap_or_default(),
-                                            )
-                                            on:click={
-                                                let k = key.clone();
-                                                move |_| model.selected.set(Some(k.clone()))
-                                            }
-                                            on:focus=move |_| model.cursor.set(Some(key3.clone()))
-                                        >
-                                            // Not a control of its own (a control inside an
-                                            // option is nested-interactive): a click target;
-                                            // "Select all" and the toolbar are the accessible way.
-                                            <span
-                                                class="tick"
-                                                aria-hidden="true"
-                                                title="Select"
-                                                on:click=move |ev| {
-                                                    ev.stop_propagation();
-                                                    tick_row(model, tick_keys.clone(), ev.shift_key(), anchor);
-                                                }
-                                            >
-                                                {move || if ticked.get() { "✓" } else { "" }}
-                                            </span>
-                                            <div class="line1">
-                                                <span class="from">
-                                                    {if sender.is_empty() {
-                                                        "(no sender)".to_string()
-                                                    } else {
-                                                        sender.clone()
-                                                    }}
-                                                </span>
-                                                {(count > 1)
-                                                    .then(|| {
-                                                        view! {
-                                                            <span class="thread-count" aria-hidden="true">
-                                                                {count}
-                                                            </span>
-                                                        }
-                                                    })}
-                                                {account
-                                                    .clone()
-                                                    .map(|a| {
-                                                        view! { <span class="account-tag">{a}</span> }
-                                                    })}
-                                                {folder
-                                                    .clone()
-                                                    .map(|f| {
-                                                        view! { <span class="folder-tag">{f}</span> }
-                                                    })}
-                                                <span class="date">{short_date(m.date)}</span>
-                                            </div>
-                                            <div class="line2">
-                                                <span class="subject">
-                                                    {if m.subject.is_empty() {
-                                                        "(no subject)".to_string()
-                                                    } else {
-                                                        m.subject.clone()
-                                                    }}
-                                                </span>
-                                                {m
-                                                    .has_attachments
-                                                    .then(|| {
-                                                        view! {
-                                                            <svg
-                                                                class="clip"
-                                                                viewBox="0 0 24 24"
-                                                                role="img"
-                                                                aria-label="Has attachments"
-                                                            >
-                                                                <path
-                                                                    d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
-                                                                    fill="none"
-                                                                    stroke="currentColor"
-                                                                    stroke-width="1.8"
-                                                                    stroke-linecap="round"
-                                                                />
-                                                            </svg>
-                                                        }
-                                                    })}
-                                                // Only its start is here (the account's size limit):
-                                                // the row says so, with the whole's size.
-                                                <span class="size">
-                                                    {match m.partial_of {
-                                                        Some(whole) => format!("start of {}", human_size(whole)),
-                                                        None => human_size(m.size as u64),
-                                                    }}
-                                                </span>
-                                            </div>
-                                            <div class="snippet">{m.snippet.clone()}</div>
-                                        </div>
-                                    }
-                                })
-                                .collect_view()
-                        })
-                }}
+                // Keyed by position and what the row shows: a row scrolled within the window keeps
+                // its element (and the focus on it); one whose message changed is made anew.
+                <For
+                    each=move || {
+                        let shown = window.get();
+                        items
+                            .with(|all| {
+                                all[shown.first..shown.end]
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, row)| (shown.first + i, row.clone()))
+                                    .collect::<Vec<_>>()
+                            })
+                    }
+                    key=move |(at, row)| (*at, shown_as(model, row))
+                    children=move |(at, row)| {
+                        row_view(model, at, row, total, row_height, anchor)
+                    }
+                />
             </div>
         </div>
     }
+}
+
+/// One row of the list: the row at `at` (from 0) of `total`.
+fn row_view(
+    model: Model,
+    at: usize,
+    row: Row,
+    total: Signal<usize>,
+    row_height: RwSignal<f64>,
+    anchor: RwSignal<Option<MessageKey>>,
+) -> impl IntoView {
+    let m = &row.summary;
+    let key = (m.account.clone(), m.uidl.clone());
+    let key3 = key.clone();
+    let count = row.members.len();
+    let unread = row.unread;
+    let sender = if count > 1 {
+        row.participants.clone()
+    } else {
+        m.from.clone()
+    };
+    // Reactive: the row height is measured again when the user changes the font size.
+    let top = move || {
+        let v = Viewport {
+            row_height: row_height.get(),
+            ..Viewport::default()
+        };
+        format!("{}px", v.top_of(at))
+    };
+    let members = row.members.clone();
+    let (tick_keys, drag_keys) = (members.clone(), members.clone());
+    let ticked = {
+        let members = members.clone();
+        Memo::new(move |_| {
+            model
+                .checked
+                .with(|c| members.iter().all(|k| c.contains(k)))
+        })
+    };
+    let selected = move || {
+        model
+            .selected
+            .with(|s| s.as_ref().is_some_and(|s| members.contains(s)))
+    };
+    let account = shows_account(model, &m.account).then(|| model.account_label(&m.account));
+    let folder = model
+        .search
+        .with_untracked(|t| !t.trim().is_empty())
+        .then(|| model.folder_name(&m.folder));
+    // Ticked for a bulk action (`views/folders.rs`).
+    // Each row names its account once mail of more than one
+    // account (or of a removed one) can share the list,
+    // and its folder while a search (over every folder) shows.
+    view! {
+        <div
+            role="option"
+            class="msg-row"
+            class:unread=unread
+            class:selected=selected.clone()
+            class:ticked=ticked
+            class:flagged=row.flagged
+            draggable="true"
+            on:dragstart=move |ev| drag_start(model, &drag_keys, &ev)
+            aria-selected=move || selected().to_string()
+            aria-setsize=total
+            aria-posinset=at + 1
+            data-key=format!("{}\u{1f}{}", m.account, m.uidl)
+            style:top=top
+            tabindex="0"
+            aria-label=format!(
+                "{}{}{}, {}{}{}",
+                if unread { "Unread: " } else { "" },
+                if count > 1 { format!("{count} messages from ") } else { String::new() },
+                sender,
+                m.subject,
+                account.as_ref().map(|a| format!(", to {a}")).unwrap_or_default(),
+                folder.as_ref().map(|f| format!(", in {f}")).unwrap_or_default(),
+            )
+            on:click={
+                let k = key.clone();
+                move |_| model.selected.set(Some(k.clone()))
+            }
+            on:focus=move |_| model.cursor.set(Some(key3.clone()))
+        >
+            // Not a control of its own (a control inside an
+            // option is nested-interactive): a click target;
+            // "Select all" and the toolbar are the accessible way.
+            <span
+                class="tick"
+                aria-hidden="true"
+                title="Select"
+                on:click=move |ev| {
+                    ev.stop_propagation();
+                    tick_row(model, tick_keys.clone(), ev.shift_key(), anchor);
+                }
+            >
+                {move || if ticked.get() { "✓" } else { "" }}
+            </span>
+            <div class="line1">
+                <span class="from">
+                    {if sender.is_empty() { "(no sender)".to_string() } else { sender.clone() }}
+                </span>
+                {(count > 1)
+                    .then(|| {
+                        view! {
+                            <span class="thread-count" aria-hidden="true">
+                                {count}
+                            </span>
+                        }
+                    })}
+                {account
+                    .clone()
+                    .map(|a| {
+                        view! { <span class="account-tag">{a}</span> }
+                    })}
+                {folder
+                    .clone()
+                    .map(|f| {
+                        view! { <span class="folder-tag">{f}</span> }
+                    })}
+                <span class="date">{short_date(m.date)}</span>
+            </div>
+            <div class="line2">
+                <span class="subject">
+                    {if m.subject.is_empty() {
+                        "(no subject)".to_string()
+                    } else {
+                        m.subject.clone()
+                    }}
+                </span>
+                {m
+                    .has_attachments
+                    .then(|| {
+                        view! {
+                            <svg
+                                class="clip"
+                                viewBox="0 0 24 24"
+                                role="img"
+                                aria-label="Has attachments"
+                            >
+                                <path
+                                    d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+                                    fill="none"
+                                    stroke="currentColor"
+                                    stroke-width="1.8"
+                                    stroke-linecap="round"
+                                />
+                            </svg>
+                        }
+                    })}
+                // Only its start is here (the account's size limit):
+                // the row says so, with the whole's size.
+                <span class="size">
+                    {match m.partial_of {
+                        Some(whole) => format!("start of {}", human_size(whole)),
+                        None => human_size(m.size as u64),
+                    }}
+                </span>
+            </div>
+            <div class="snippet">{m.snippet.clone()}</div>
+        </div>
+    }
+}
+
+/// What a row shows, hashed: its key in the list's `For`, so a row is made anew when its
+/// message (or how it is shown) changed, and kept while only the window moved.
+fn shown_as(model: Model, row: &Row) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // A search names each row's folder; more accounts name each row's account.
+    let searching = model.search.with_untracked(|t| !t.trim().is_empty());
+    (searching, model.accounts.with_untracked(Vec::len)).hash(&mut h);
+    let m = &row.summary;
+    (
+        &m.account, &m.uidl, &m.from, &m.subject, &m.snippet, &m.folder,
+    )
+        .hash(&mut h);
+    (m.date.to_bits(), m.size, m.has_attachments, m.partial_of).hash(&mut h);
+    (&row.members, &row.participants, row.unread, row.flagged).hash(&mut h);
+    h.finish()
 }
 
 /// Keeps `row_height` equal to the ruler's height in pixels, for as long as the list is mounted.

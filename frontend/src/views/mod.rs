@@ -2,9 +2,11 @@
 //! none of them touches IndexedDB or the tunnel directly.
 
 pub mod accounts;
+pub mod background;
 pub mod backup;
 pub mod compose;
 pub mod compose_settings;
+pub mod connection_test;
 pub mod conversation;
 pub mod disk_copy;
 pub mod export;

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::account::oauth::{Client, Grant, cancel_sign_in, sign_in};
+use crate::account::oauth::{Client, Grant, OAuthError, cancel_sign_in, sign_in};
 use crate::model::{CheckLine, Model, listed_clients, session_access_code};
 use crate::views::ErrorBanner;
 
@@ -19,12 +19,16 @@ pub fn SignInWith(
 ) -> impl IntoView {
     let clients = LocalResource::new(listed_clients);
     let error = RwSignal::new(None::<String>);
+    // The client whose sign-in window the browser blocked: "Try again" is a new click.
+    let blocked = RwSignal::new(None::<Client>);
     let run = Action::new_local(move |client: &Client| {
         let client = client.clone();
         async move {
             error.set(None);
+            blocked.set(None);
             match sign_in(&client, email.get_untracked().trim(), session_access_code()).await {
                 Ok(g) => grant.set(Some(g)),
+                Err(OAuthError::PopupBlocked) => blocked.set(Some(client)),
                 Err(e) => error.set(Some(e.to_string())),
             }
         }
@@ -74,6 +78,15 @@ pub fn SignInWith(
                 })
         }}
         {move || run.pending().get().then(waiting_for_sign_in)}
+        {move || {
+            blocked
+                .get()
+                .map(|client| {
+                    popup_blocked(move || {
+                        run.dispatch(client.clone());
+                    })
+                })
+        }}
         {status}
         <ErrorBanner error=error />
     }
@@ -84,12 +97,16 @@ pub fn SignInWith(
 pub fn SignInAgain() -> impl IntoView {
     let model = expect_context::<Model>();
     let error = RwSignal::new(None::<String>);
+    let blocked = RwSignal::new(None::<crate::store::Account>);
     let again = Action::new_local(move |account: &crate::store::Account| {
         let account = account.clone();
         async move {
             error.set(None);
-            if let Err(e) = model.sign_in_again(account).await {
-                error.set(Some(e));
+            blocked.set(None);
+            match model.sign_in_again(account.clone()).await {
+                Ok(()) => {}
+                Err(e) if e.popup_blocked() => blocked.set(Some(account)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         }
     });
@@ -123,7 +140,30 @@ pub fn SignInAgain() -> impl IntoView {
             </div>
         </For>
         {move || again.pending().get().then(waiting_for_sign_in)}
+        {move || {
+            blocked
+                .get()
+                .map(|account| {
+                    popup_blocked(move || {
+                        again.dispatch(account.clone());
+                    })
+                })
+        }}
         <ErrorBanner error=error />
+    }
+}
+
+/// The browser blocked the provider's window: what to allow, and "Try again", a click of its
+/// own (browsers open a popup only in a click). There is no same-tab fallback (docs/oauth.md).
+fn popup_blocked(retry: impl Fn() + 'static) -> impl IntoView {
+    view! {
+        <div class="banner warn" role="alert">
+            {OAuthError::PopupBlocked.to_string()}
+            " "
+            <button type="button" class="primary" on:click=move |_| retry()>
+                "Try again"
+            </button>
+        </div>
     }
 }
 

@@ -278,7 +278,7 @@ fn OutboxList() -> impl IntoView {
             {move || {
                 out.problem
                     .get()
-                    .filter(|p| p.offline || p.wrong_password || p.asks_access_code)
+                    .filter(|p| p.offline || p.login_refused || p.asks_access_code)
                     .map(|p| {
                         let class = if p.offline { "banner offline" } else { "banner error" };
                         let lead = if p.offline {

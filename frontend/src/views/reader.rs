@@ -264,13 +264,13 @@ fn PartialBanner(key: MessageKey) -> impl IntoView {
         let size = whole()?;
         let asked = {
             let key = key.clone();
-            move || model.rest.with(|r| *r == RestState::Asked(key.clone()))
+            move || model.rest.with(|r| r.get(&key) == Some(&RestState::Asked))
         };
         let failed = {
             let key = key.clone();
             move || {
-                model.rest.with(|r| match r {
-                    RestState::Failed(k, why) if *k == key => Some(why.clone()),
+                model.rest.with(|r| match r.get(&key) {
+                    Some(RestState::Failed(why)) => Some(why.clone()),
                     _ => None,
                 })
             }

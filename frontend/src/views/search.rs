@@ -57,6 +57,18 @@ pub fn SearchStatus() -> impl IntoView {
             _ => None,
         })
     };
+    // A large answer shows its best page: how many, of how many, and a way to the rest.
+    let more = move || {
+        if !searching() {
+            return None;
+        }
+        model.found.with(|f| match f {
+            Some(Found {
+                result: Ok(hits), ..
+            }) if hits.total > hits.keys.len() => Some((hits.keys.len(), hits.total)),
+            _ => None,
+        })
+    };
     view! {
         <p class="search-status muted" role="status">
             {move || {
@@ -73,6 +85,23 @@ pub fn SearchStatus() -> impl IntoView {
             }}
         </p>
         {move || problem().map(|p| view! { <p class="search-problem">{p}</p> })}
+        {move || {
+            more()
+                .map(|(shown, total)| {
+                    view! {
+                        <p class="search-more muted" data-total=total>
+                            {format!(
+                                "The best {} of {} messages found are shown. ",
+                                grouped(shown as u64),
+                                grouped(total as u64),
+                            )}
+                            <button type="button" on:click=move |_| model.show_more_found()>
+                                "Show more"
+                            </button>
+                        </p>
+                    }
+                })
+        }}
     }
 }
 

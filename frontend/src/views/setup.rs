@@ -1,88 +1,24 @@
 //! Account setup: address → guessed server, security, credentials, server policy, and a
-//! "Test connection" step that reports what it found or exactly why it failed. When the proxy
-//! wants an access code, the form offers a field for it.
+//! "Test connection" step that reports what it found or exactly why it failed (the test and its
+//! verdict in `connection_test.rs`). When the proxy wants an access code, the form offers a
+//! field for it.
 
 use crate::views::ErrorBanner;
 use leptos::prelude::*;
-use postbag_protocol::pop3::{AuthMechanism, Secret};
+use postbag_protocol::pop3::Secret;
 
 use crate::account::form::{AccountForm, AfterDownload, security_from_value, security_value};
+use crate::account::guess;
 use crate::account::oauth::Grant;
-use crate::account::{expire_warning, guess};
-use crate::model::{Model, keep, keep_oauth, session_access_code, test_connection};
+use crate::model::{Model, keep, keep_oauth, session_access_code};
 use crate::store::{Account, Security};
-use crate::sync::{Explained, Session, explain};
 use crate::tunnel::AccessCode;
 use crate::views::backup::RestorePanel;
 use crate::views::compose_settings::SendingSettings;
+use crate::views::connection_test::{TestVerdict, tested};
 use crate::views::export::ExportPanel;
 use crate::views::oauth::SignInWith;
 use crate::views::rules::RulesPanel;
-
-/// What the connection test found: the rows to show, or why it failed.
-type Tested = Result<Vec<(String, String)>, Explained>;
-
-fn report(s: &Session) -> Vec<(String, String)> {
-    let mut rows = Vec::new();
-    match &s.tls {
-        Some(t) => {
-            let version = t.protocol.replace("TLSv1_", "TLS 1.");
-            rows.push(("Encryption".into(), format!("{version} ({})", t.cipher)));
-            rows.push((
-                "Certificate".into(),
-                format!(
-                    "{} — {:?}, SHA-256 {}",
-                    t.certificate.subject, t.verification, t.certificate.sha256
-                ),
-            ));
-        }
-        None => rows.push((
-            "Encryption".into(),
-            "none: the password and mail cross the network readable".into(),
-        )),
-    }
-    if let Some(c) = &s.capabilities {
-        let mut methods: Vec<String> = c.sasl.clone();
-        if c.user {
-            methods.push("USER/PASS".into());
-        }
-        rows.push(("Login methods offered".into(), methods.join(", ")));
-        rows.push((
-            "Pipelining".into(),
-            if c.pipelining {
-                "yes".into()
-            } else {
-                "no".into()
-            },
-        ));
-        if let Some(imp) = &c.implementation {
-            rows.push(("Server".into(), imp.clone()));
-        }
-        if let Some(note) = crate::sync::identity_note(c) {
-            rows.push(("Message identity".into(), note));
-        }
-    }
-    if let Some(m) = &s.mechanism {
-        // The methods by the names RFC 1939 and the SASL registry give them ("APOP", not the
-        // Rust variant's "Apop").
-        let name = match m {
-            AuthMechanism::User => "USER/PASS",
-            AuthMechanism::Apop => "APOP",
-            other => other.sasl_name().unwrap_or("SASL"),
-        };
-        rows.push(("Logged in with".into(), name.to_string()));
-    }
-    if let Some(d) = s.login_delay {
-        rows.push(("Login delay".into(), format!("{d} seconds between logins")));
-    }
-    if let (Some(n), Some(size)) = (s.count, s.size) {
-        rows.push((
-            "Mailbox".into(),
-            format!("{n} messages, {}", crate::mail::human_size(size)),
-        ));
-    }
-    rows
-}
 
 #[component]
 pub fn Setup() -> impl IntoView {
@@ -127,23 +63,12 @@ pub fn Setup() -> impl IntoView {
     // Shown once the proxy asked for a code, or when this session already has one.
     let show_code = RwSignal::new(session_access_code().is_some());
     let note = RwSignal::new(None::<&'static str>);
-    // "Test connection": log in, report, log out (`model::test_connection`).
+    // "Test connection": log in, report, log out (`views/connection_test.rs`).
     let test = Action::new_local(
         move |(account, pw, code): &(Account, Secret<String>, Option<AccessCode>)| {
             let (account, pw, code) = (account.clone(), pw.clone(), code.clone());
             async move {
-                let tested: Tested = match test_connection(&account, pw, code).await {
-                    Ok(s) => {
-                        let mut rows = report(&s);
-                        // The policy being set up against what the server says it keeps.
-                        let expire = s.capabilities.as_ref().and_then(|c| c.expire);
-                        if let Some(w) = expire_warning(&account.policy, expire) {
-                            rows.push(("Warning".into(), w));
-                        }
-                        Ok(rows)
-                    }
-                    Err(e) => Err(explain(&e)),
-                };
+                let tested = tested(&account, pw, code).await;
                 if let Err(ex) = &tested
                     && ex.asks_access_code
                 {
@@ -153,21 +78,8 @@ pub fn Setup() -> impl IntoView {
             }
         },
     );
-    // The verdict (and a "Trust this certificate" button) appears below the buttons, which on
-    // a laptop screen is below the fold: bring it into view once the test has finished.
-    let result_ref = NodeRef::<leptos::html::Section>::new();
-    Effect::new(move |_| {
-        let finished = test.value().with(Option::is_some) && !test.pending().get();
-        if let (true, Some(el)) = (finished, result_ref.get_untracked()) {
-            // After this tick's rendering, so that the section already holds the verdict.
-            gloo_timers::callback::Timeout::new(0, move || {
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
-                el.scroll_into_view_with_scroll_into_view_options(&opts);
-            })
-            .forget();
-        }
-    });
+    let pending = Signal::from(test.pending());
+    let value = Signal::derive(move || test.value().get());
     let error = RwSignal::new(None::<String>);
     let auto_host = RwSignal::new(String::new());
 
@@ -579,79 +491,7 @@ pub fn Setup() -> impl IntoView {
                         </button>
                     </Show>
                 </div>
-                <section
-                    class="test-result"
-                    role="status"
-                    aria-label="Connection test"
-                    node_ref=result_ref
-                >
-                    {move || match (test.pending().get(), test.value().get()) {
-                        (true, _) => view! { <p>"Testing the connection…"</p> }.into_any(),
-                        (false, None) => ().into_any(),
-                        (false, Some(Ok(rows))) => {
-                            view! {
-                                <p class="ok">"Connection works."</p>
-                                <dl>
-                                    {rows
-                                        .into_iter()
-                                        .map(|(k, v)| {
-                                            view! {
-                                                <dt>{k}</dt>
-                                                <dd>{v}</dd>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </dl>
-                            }
-                                .into_any()
-                        }
-                        (false, Some(Err(ex))) => {
-                            let cert = ex.certificate.clone();
-                            view! {
-                                <p class="banner error">{ex.message.clone()}</p>
-                                {cert
-                                    .map(|c| {
-                                        let sha = c.sha256.clone();
-                                        let old = pinned.get_untracked().filter(|p| *p != sha);
-                                        // `old`: a pin that no longer matches, as the server's
-                                        // certificate changed; shown beside the new one.
-                                        view! {
-                                            <div class="pin">
-                                                {old
-                                                    .map(|old| {
-                                                        view! {
-                                                            <p class="banner warn" role="alert">
-                                                                "The server's certificate changed. Pinned until now: SHA-256 "
-                                                                <code>{old}</code>
-                                                                "; the server now shows the one below."
-                                                            </p>
-                                                        }
-                                                    })}
-                                                <p>
-                                                    "If you know this server uses a self-signed certificate, compare the fingerprint with the one your provider gave you before trusting it."
-                                                </p> <dl>
-                                                    <dt>"Subject"</dt>
-                                                    <dd>{c.subject.clone()}</dd>
-                                                    <dt>"SHA-256"</dt>
-                                                    <dd>
-                                                        <code>{c.sha256.clone()}</code>
-                                                    </dd>
-                                                </dl>
-                                                <button
-                                                    type="button"
-                                                    class="secondary"
-                                                    on:click=move |_| trust(sha.clone())
-                                                >
-                                                    "Trust this certificate"
-                                                </button>
-                                            </div>
-                                        }
-                                    })}
-                            }
-                                .into_any()
-                        }
-                    }}
-                </section>
+                <TestVerdict pending value pinned on_trust=Callback::new(trust) />
             </form>
             <Show when=move || model.editing.with(Option::is_some)>
                 <ExportPanel />

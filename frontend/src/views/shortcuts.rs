@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crate::model::conversations::window::{DEFAULT_ROW_PX, Viewport};
 use crate::model::keymap::{self, HELP, Press};
 use crate::model::{Focus, Model, Outgoing};
 
@@ -107,12 +108,17 @@ fn scroll_list_to(model: Model, key: &(String, String)) {
     let Some(list) = document().and_then(|d| d.query_selector(".msg-list").ok().flatten()) else {
         return;
     };
-    let row: f64 = list
-        .get_attribute("data-row-height")
-        .and_then(|h| h.parse().ok())
-        .unwrap_or(76.0);
-    scroller
-        .set_scroll_top((at as f64 * row - scroller.client_height() as f64 / 2.0).max(0.0) as i32);
+    let now = Viewport {
+        scroll_top: scroller.scroll_top() as f64,
+        height: scroller.client_height() as f64,
+        row_height: list
+            .get_attribute("data-row-height")
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(DEFAULT_ROW_PX),
+    };
+    if let Some(to) = now.scroll_to_show(at) {
+        scroller.set_scroll_top(to.round() as i32);
+    }
 }
 
 /// The key handler (on the window, for as long as the mailbox is shown) and the dialog that

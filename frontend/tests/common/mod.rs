@@ -3,7 +3,21 @@ pub mod fake_pop3;
 pub mod idb_watch;
 pub mod raw_idb;
 
+use postbag_web::model::{Model, set_store};
 use postbag_web::store::{Account, Security, ServerPolicy, Store};
+
+/// The app's model over `store` (what a tab has after its start, whose gate reads that store).
+pub fn tab_over(store: &Store) -> Model {
+    // Mounting (nothing) starts Leptos's executor, which the model's resources spawn on.
+    static MOUNTED: std::sync::Once = std::sync::Once::new();
+    MOUNTED.call_once(|| leptos::mount::mount_to_body(|| ()));
+    set_store(store.clone());
+    Model::new()
+}
+
+pub async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
 
 /// A database no other test uses.
 pub async fn fresh_store(tag: &str) -> Store {

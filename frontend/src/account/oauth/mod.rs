@@ -146,7 +146,12 @@ pub async fn clients() -> Result<Vec<Client>, OAuthError> {
 pub enum OAuthError {
     #[error("The browser gives no secure random numbers (the page must be served over HTTPS).")]
     NoRandomness,
-    #[error("The browser blocked the sign-in window: allow pop-ups for this site and try again.")]
+    /// The sign-in needs its popup: there is no same-tab redirect to fall back on (which would
+    /// reload the app and lose the setup form and this session's passwords and tokens).
+    #[error(
+        "Allow pop-ups for this site to sign in: the browser blocked the provider's sign-in \
+         window. Allow them (the icon at the end of the address bar), then try again."
+    )]
     PopupBlocked,
     #[error("Sign-in was cancelled.")]
     Cancelled,

@@ -1,78 +1,33 @@
 //! A token the server refuses although it looked unexpired: one refresh, one more try, then
-//! "Sign in again", never a loop. The provider is `fetch` answered in the page (discovery and
-//! a token endpoint that rotates refresh tokens and refuses a spent one); the server is the
+//! "Sign in again", never a loop. The provider is `fetch` answered in the page
+//! (`test_support.rs`: rotated refresh tokens, a spent one refused); the server is the
 //! `attempt` closure, which counts its logins.
 
 use std::cell::RefCell;
 
 use postbag_protocol::pop3::Secret;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+use super::test_support::{StubProvider, client, oauth_account, tokens};
 use super::{Retried, keep_oauth, tokens_of, with_one_retry};
-use crate::account::oauth::{Client, Grant, Tokens};
-use crate::store::{Account, OAuthProvider, Store};
+use crate::account::oauth::Grant;
+use crate::store::{Account, Store};
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const ISSUER: &str = "http://127.0.0.1:7";
-
-#[wasm_bindgen(inline_js = r#"
-export function stub_provider(issuer) {
-  const state = { posts: 0, refresh: "rt1", n: 1, real: globalThis.fetch };
-  const json = (status, body) => new Response(JSON.stringify(body),
-    { status, headers: { "content-type": "application/json" } });
-  globalThis.fetch = async (url, init) => {
-    url = String(url);
-    if (url === issuer + "/.well-known/openid-configuration") {
-      return json(200, { issuer, authorization_endpoint: issuer + "/auth",
-        token_endpoint: issuer + "/token", code_challenge_methods_supported: ["S256"] });
-    }
-    if (url === issuer + "/token") {
-      state.posts += 1;
-      const sent = new URLSearchParams(String(init.body)).get("refresh_token");
-      if (sent !== state.refresh) return json(400, { error: "invalid_grant" });
-      state.n += 1;
-      state.refresh = "rt" + state.n;
-      return json(200, { access_token: "at" + state.n, token_type: "Bearer",
-        expires_in: 3600, refresh_token: state.refresh });
-    }
-    return json(404, {});
-  };
-  return state;
-}
-export function token_posts(state) { return state.posts; }
-export function unstub(state) { globalThis.fetch = state.real; }
-"#)]
-extern "C" {
-    fn stub_provider(issuer: &str) -> JsValue;
-    fn token_posts(state: &JsValue) -> u32;
-    fn unstub(state: &JsValue);
-}
 
 /// An account signed in this session with `refresh` as its refresh token and an access token
 /// `at1` good for another hour.
 async fn signed_in(id: &str, refresh: &str) -> Account {
     let name = format!("postbag-test-retry-{}", js_sys::Math::random());
     crate::model::set_store(Store::open_named(&name).await.unwrap());
-    let mut account = super::tests::oauth_account(id);
-    let client = Client {
-        provider: OAuthProvider::Oidc,
-        client_id: "postbag".into(),
-        issuer: Some(ISSUER.into()),
-        name: None,
-        scopes: Vec::new(),
-        confidential: false,
+    let mut account = oauth_account(id);
+    let grant = Grant {
+        client: client(ISSUER),
+        tokens: tokens(refresh, js_sys::Date::now() + 3_600_000.0),
     };
-    let tokens = Tokens {
-        access: Secret::new("at1".into()),
-        refresh: Some(Secret::new(refresh.into())),
-        expires_at: js_sys::Date::now() + 3_600_000.0,
-        lifetime: 3_600_000.0,
-    };
-    keep_oauth(&mut account, Some(&Grant { client, tokens }), None)
-        .await
-        .unwrap();
+    keep_oauth(&mut account, Some(&grant), None).await.unwrap();
     crate::model::store().put_account(&account).await.unwrap();
     account
 }
@@ -83,7 +38,7 @@ async fn login(
     account: &Account,
     accepts: impl Fn(&str) -> bool,
 ) -> (Retried<bool>, Vec<String>, u32) {
-    let provider = stub_provider(ISSUER);
+    let provider = StubProvider::start(ISSUER);
     let seen = RefCell::new(Vec::new());
     let attempt = async |token: Secret<String>| {
         seen.borrow_mut().push(token.expose_secret().clone());
@@ -91,8 +46,8 @@ async fn login(
     };
     let refused = |accepted: &bool| !*accepted;
     let (retried, _) = with_one_retry(account, Secret::new("at1".into()), refused, attempt).await;
-    let posts = token_posts(&provider);
-    unstub(&provider);
+    let posts = provider.token_posts();
+    drop(provider);
     (retried, seen.into_inner(), posts)
 }
 

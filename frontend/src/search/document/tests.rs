@@ -127,3 +127,36 @@ fn eszett_and_cjk_are_searchable() {
     assert!(holds_phrases(GERMAN_AND_CJK, &phrases("\"STRASSE ist\"")));
     assert!(!holds_phrases(GERMAN_AND_CJK, &phrases("東京大阪")));
 }
+
+/// A message whose body is `body`, in UTF-8.
+fn utf8_mail(body: &str) -> Vec<u8> {
+    format!(
+        "Subject: cjk\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// `n` distinct CJK characters in a row.
+fn han(from: u32, n: u32) -> String {
+    (from..from + n).filter_map(char::from_u32).collect()
+}
+
+#[test]
+fn cjk_terms_are_bounded_apart_from_words() {
+    // 3,000 distinct bigrams, then words: more than the words' bound, within the CJK one.
+    let run = han(0x4E00, 3001);
+    let terms = index_terms(&utf8_mail(&format!("{run} tailword")));
+    let last_pair: String = run.chars().skip(2999).collect();
+    let last: String = run.chars().skip(3000).collect();
+    assert!(terms.contains(&last_pair), "the run's last bigram");
+    assert!(terms.contains(&last), "the run's last character");
+    assert!(terms.contains(&"tailword".to_string()), "words after it");
+    // Still bounded.
+    let terms = index_terms(&utf8_mail(&han(0x4E00, 20_000)));
+    let cjk = terms
+        .iter()
+        .filter(|t| t.starts_with(super::is_cjk))
+        .count();
+    assert_eq!(cjk, MAX_CJK_TERMS);
+}

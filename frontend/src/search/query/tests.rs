@@ -99,6 +99,9 @@ fn cjk_words_are_bigrams_in_order() {
     // One bigram, or one character being typed (a prefix of the bigrams it starts).
     assert!(check("東京 ", &[("東京", false)]).phrases.is_empty());
     check("東", &[("東", true)]);
+    // One character, typed or not, quoted or not: every bigram it starts, every run it ends.
+    check("東 ", &[("東", true)]);
+    check("\"東\"", &[("東", true)]);
     check("subject:予定", &[("s:予定", true)]);
 }
 

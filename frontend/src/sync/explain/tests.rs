@@ -1,4 +1,6 @@
 use super::*;
+use crate::tunnel::Refusal;
+use postbag_protocol::pop3::Pop3Error;
 use postbag_protocol::tunnel::TunnelError;
 // `#[test]` natively; in the browser the same tests run as wasm-bindgen tests.
 #[cfg(target_arch = "wasm32")]
@@ -167,6 +169,52 @@ fn notices_name_the_message_by_number_and_size() {
              \"no such message\""
         ),
         "{refused}"
+    );
+}
+
+/// A refused login reads by how the account logs in: a password account is told its password
+/// is wrong; an OAuth account, whose token was refused after the one refresh, is told its
+/// sign-in is gone and which account to sign in again, never asked for a password it has not got.
+#[test]
+fn a_refused_token_asks_to_sign_in_again_not_for_a_password() {
+    use postbag_protocol::pop3::ServerError;
+    let refused = SyncError::Pop3(Pop3Error::Server(ServerError {
+        kind: ServerErrorKind::AuthFailed,
+        code: None,
+        text: "[AUTH] Authentication failed.".into(),
+    }));
+    let password = explain_for(&refused, Credential::Password);
+    assert!(
+        password.message.starts_with("Wrong user name or password"),
+        "{}",
+        password.message
+    );
+    assert_eq!(explain(&refused), password);
+    let oauth = explain_for(
+        &refused,
+        Credential::SignIn {
+            account: "ann@example.org",
+        },
+    );
+    assert_eq!(
+        oauth.message,
+        "ann@example.org: the sign-in has expired or was revoked; sign in again."
+    );
+    assert!(!oauth.offline && !oauth.asks_access_code);
+    // Other refusals read the same whichever the credential.
+    let in_use = SyncError::Pop3(Pop3Error::Server(ServerError {
+        kind: ServerErrorKind::InUse,
+        code: None,
+        text: "locked".into(),
+    }));
+    assert_eq!(
+        explain_for(
+            &in_use,
+            Credential::SignIn {
+                account: "ann@example.org"
+            }
+        ),
+        explain(&in_use)
     );
 }
 

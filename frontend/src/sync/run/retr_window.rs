@@ -14,9 +14,7 @@ pub(in crate::sync) struct RetrWindow {
 /// Milliseconds, sub-millisecond where the browser allows: a loopback round trip is a fraction
 /// of one, and `Date.now()` would call it zero.
 fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
+    crate::global::now_ms()
 }
 
 impl RetrWindow {
