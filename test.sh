@@ -9,6 +9,9 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 started=$SECONDS
 phase() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
+# What a failed link or a killed build most often comes down to, printed once for CI's log.
+df -h . /tmp >&2 || true
+free -m >&2 || true
 
 phase "cargo fmt --check, leptosfmt --check (view! bodies)"
 cargo fmt --all -- --check
@@ -27,6 +30,9 @@ phase "native unit and integration tests (real Dovecot, real proxy)"
 cargo test --workspace --exclude postbag-web
 
 phase "wasm tests in headless Chromium (IndexedDB, store, sync engine)"
+# Built first with long lines cut: a failed link prints the linker's whole command line (about
+# 200 KB of exported names), which would push the linker's own error out of any log's tail.
+cargo test -p postbag-web --target wasm32-unknown-unknown --no-run 2>&1 | cut -c1-2000 >&2
 # The runner gives a whole test binary 20 s by default; the backup and disk-copy binaries run
 # for longer on a loaded 2-core machine. A hang still ends, after 5 minutes.
 WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p postbag-web --target wasm32-unknown-unknown
