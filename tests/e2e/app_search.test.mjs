@@ -20,6 +20,11 @@ after(async () => {
 /** Types `text` in the search box and waits until the list shows exactly `subjects`. */
 async function expectFound(page, text, subjects) {
   await page.getByLabel('Search mail').fill(text);
+  await expectListed(page, subjects, `search ${JSON.stringify(text)}`);
+}
+
+/** Waits (10 s at most) until the list shows exactly `subjects`, whatever their order. */
+async function expectListed(page, subjects, what) {
   const want = [...subjects].sort();
   let got;
   for (let i = 0; i < 100; i++) {
@@ -27,7 +32,7 @@ async function expectFound(page, text, subjects) {
     if (JSON.stringify(got) === JSON.stringify(want)) return;
     await page.waitForTimeout(100);
   }
-  assert.deepEqual(got, want, `search ${JSON.stringify(text)}`);
+  assert.deepEqual(got, want, what);
 }
 
 test('words only in bodies are found offline; operators combine; a delete leaves the answer', async () => {
@@ -63,5 +68,25 @@ test('words only in bodies are found offline; operators combine; a delete leaves
   await page.getByRole('article', { name: 'Message' }).getByRole('button', { name: 'Delete' }).click();
   await expectFound(page, 'everything', []);
   await expectFound(page, 'in:trash everything', ['Big sale, open now']);
+  await context.close();
+});
+
+test('an answer on screen takes in mail that arrives while it is shown', async () => {
+  // Queries ran only when the text changed: mail indexed after the answer (a sync's new mail,
+  // an import) never showed until the user typed again.
+  const user = await fx.newUser();
+  await fx.deliver(user, 'list', 1);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(fx.appUrl);
+  await setupAccount(page, fx, user, { policy: 'leave' });
+  assert.match(await sync(page), /1 new message/);
+  await expectFound(page, 'example', ['Team digest volume 0']);
+
+  // Two more with the word arrive; the search box keeps its text through the sync.
+  await fx.deliver(user, 'plain', 2);
+  assert.match(await sync(page), /2 new messages/);
+  assert.equal(await page.getByLabel('Search mail').inputValue(), 'example');
+  await expectListed(page, ['Team digest volume 0', 'Message number 0', 'Message number 1'], 'the answer after the sync');
   await context.close();
 });

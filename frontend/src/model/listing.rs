@@ -70,6 +70,7 @@ impl Model {
         } else {
             None
         };
+        let paged = matches!(first, Some(Newest::Page(_)));
         if let Some(page) = first {
             if !current() {
                 return Ok(());
@@ -98,6 +99,10 @@ impl Model {
             self.list_reads.update_value(|r| r.holds = Some(listing));
             self.messages.set(whole);
             self.list_partial.set(false);
+            if paged {
+                // A search answered from the page alone: the rest may hold more of its hits.
+                self.refresh_found(true);
+            }
         }
         Ok(())
     }

@@ -27,6 +27,10 @@ const COMPACT_AT: u64 = 1000;
 /// The search runs once typing pauses this long.
 const DEBOUNCE_MS: u32 = 120;
 
+/// While indexing goes on, the answer on screen is asked again at most this often: mail
+/// indexed since it answered (an import, a sync's new mail) is found too.
+const REFRESH_MS: f64 = 2000.0;
+
 /// What the search box found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Found {
@@ -46,6 +50,8 @@ thread_local! {
     static QUERIES: Cell<u64> = const { Cell::new(0) };
     /// How many of the answer's best the list shows ("Show more" adds [`PAGE`]).
     static SHOWN: Cell<usize> = const { Cell::new(PAGE) };
+    /// When the answer on screen was last asked again because the index grew.
+    static REFRESHED_AT: Cell<f64> = const { Cell::new(f64::NEG_INFINITY) };
 }
 
 /// The messages an answer shows at first, best first. A word in every one of 100,000 messages
@@ -67,6 +73,29 @@ impl Model {
     pub fn show_more_found(self) {
         SHOWN.with(|n| n.set(n.get().saturating_add(PAGE)));
         self.query_soon(self.search.get_untracked(), 0);
+    }
+
+    /// Asks the search box's text again because the index grew: an answer given before mail
+    /// was indexed (searched before an import, or before a sync's new mail) never took it in,
+    /// since queries ran only when the text changed. While indexing goes on (`done` false),
+    /// at most every [`REFRESH_MS`] and only once the last answer came (a query slower than
+    /// the slices would otherwise be superseded forever); at the end, at once. The page of
+    /// the answer shown ("Show more") is kept. Also asked (`done`) when a long list's whole
+    /// read ends: an answer given from its newest page alone lacked the rest.
+    pub(super) fn refresh_found(self, done: bool) {
+        let text = self.search.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        let now = crate::global::now_ms();
+        let answered = self
+            .found
+            .with_untracked(|f| f.as_ref().is_some_and(|found| found.text == text));
+        if !done && (now - REFRESHED_AT.with(Cell::get) < REFRESH_MS || !answered) {
+            return;
+        }
+        REFRESHED_AT.with(|r| r.set(now));
+        self.query_soon(text, 0);
     }
 
     /// Answers `text` after `wait` ms unless a newer text comes first.
@@ -179,6 +208,8 @@ async fn index_all(model: Model) -> Result<(), String> {
     let store = store();
     let mut done = 0u64;
     let mut pending = store.index_pending().await.map_err(|e| e.to_string())?;
+    // The answer on screen is asked again at the end if any mail was indexed.
+    let mut grew = false;
     loop {
         // A sync of this tab is writing: the indexer gives way after the slice it was on, and
         // the sync's end starts it again (`model/syncing.rs`). Beside the sync it made the
@@ -190,7 +221,11 @@ async fn index_all(model: Model) -> Result<(), String> {
             if !AGAIN.with(|a| a.replace(false)) && compact_if_due().await? {
                 // The first query would otherwise read the map of numbers first (100,000
                 // lines: seconds).
-                return store.read_doc_keys().await.map_err(|e| e.to_string());
+                store.read_doc_keys().await.map_err(|e| e.to_string())?;
+                if grew {
+                    model.refresh_found(true);
+                }
+                return Ok(());
             }
             pending = store.index_pending().await.map_err(|e| e.to_string())?;
             continue;
@@ -198,6 +233,10 @@ async fn index_all(model: Model) -> Result<(), String> {
         model.indexing.set(Some((done, done + pending)));
         let applied = index_slice(&store).await.map_err(|e| e.to_string())?;
         done += applied as u64;
+        if applied > 0 {
+            grew = true;
+            model.refresh_found(false);
+        }
         // Counted again only when a slice was skipped or the count runs out (mail queued
         // meanwhile is found then): IndexedDB counts by walking the queue, about 2 s at
         // 100,000 queued, and every other read of the store (opening a message) waited
