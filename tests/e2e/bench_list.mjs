@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixture } from './fixture.mjs';
-import { benchTab, makeMbox, installTimers, importMade } from './bench_mail.mjs';
+import { topSelf, benchTab, makeMbox, installTimers, importMade } from './bench_mail.mjs';
 
 const N = Number(process.env.BENCH_LIST_N || 100_000);
 const ROUNDS = Number(process.env.BENCH_LIST_ROUNDS || 5);
@@ -35,21 +35,6 @@ const median = (xs) => {
 };
 const r0 = (x) => Math.round(x);
 const secs = (ms) => (ms / 1000).toFixed(1);
-
-/** The functions with the most self time in a CDP CPU profile, as "ms  name". */
-function topSelf(profile, k = 25) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i += 1) {
-    const node = byId.get(profile.samples[i]);
-    const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() : ''}`.trim();
-    self.set(name, (self.get(name) ?? 0) + (dt[i + 1] ?? 0) / 1000);
-  }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, k)
-    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${name}`);
-}
 
 /**
  * Runs in the page: clicks the Imported tab and resolves with the milliseconds until its first

@@ -262,3 +262,18 @@ export async function importMade(page, n) {
   if (text !== `Imported ${n} messages.`) throw new Error(`import: ${text}`);
   return ms;
 }
+
+/** The functions with the most self time in a CDP CPU profile, as "ms  name". */
+export function topSelf(profile, k = 25) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    const node = byId.get(profile.samples[i]);
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() : ''}`.trim();
+    self.set(name, (self.get(name) ?? 0) + (dt[i + 1] ?? 0) / 1000);
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, k)
+    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${name}`);
+}

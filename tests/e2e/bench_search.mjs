@@ -4,6 +4,11 @@
 //   BENCH_SEARCH_N=20000 node tests/e2e/bench_search.mjs
 //   BENCH_SEARCH_RUNS=11                            (runs per query, default 11)
 //   POSTBAG_DIST=/tmp/dist POSTBAG_FIXTURE_BIN=...  (as the other benches)
+//   BENCH_SEARCH_ONLY=ter,lant                      (only the queries whose text starts so)
+//   BENCH_SEARCH_PROFILE=/tmp/s                     (a CPU profile of each query's last run,
+//                                                    /tmp/s.<text>.cpuprofile, and its top
+//                                                    functions by self time; names need a
+//                                                    build with them: docs/toolchain.md)
 //
 // In a fresh persistent Chromium profile (IndexedDB on disk, as for a user), the page makes
 // N varied messages (a Zipf-like vocabulary, English words, replies with quotes, HTML
@@ -24,14 +29,16 @@
 // in every message, two words (1.4 %), a prefix, a phrase, from:. Figures are printed as
 // tables and one JSON line; nothing is asserted but the import's count and each answer's size.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixture } from './fixture.mjs';
-import { benchTab, makeMbox, installTimers, importMade } from './bench_mail.mjs';
+import { topSelf, benchTab, makeMbox, installTimers, importMade } from './bench_mail.mjs';
 
 const N = Number(process.env.BENCH_SEARCH_N || 100_000);
 const RUNS = Number(process.env.BENCH_SEARCH_RUNS || 11);
+const ONLY = process.env.BENCH_SEARCH_ONLY?.split(',');
+const PROFILE = process.env.BENCH_SEARCH_PROFILE;
 /** The search box waits this long after typing before it searches (model/search.rs). */
 const DEBOUNCE_MS = 120;
 
@@ -186,15 +193,28 @@ try {
       ['from:', `from:${made.fromFirst.toLowerCase()} `, c.fromFirst],
     ];
     const rows = [];
-    for (const [what, text, expected] of queries) {
+    const cdp = PROFILE ? await context.newCDPSession(page) : null;
+    for (const [what, text, expected] of queries.filter(([, text]) => !ONLY || ONLY.some((o) => text.startsWith(o)))) {
       const times = [];
       let hits;
       for (let run = 0; run < RUNS; run++) {
         // From an answer of nothing, so the count line changes when this answer shows.
         await page.evaluate(() => window.__benchUntil('() => window.__benchSearch("qqqqqnothing ")', '() => window.__benchCount() === 0'));
         await page.waitForTimeout(300);
+        const profiled = cdp && run === RUNS - 1;
+        if (profiled) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp.send('Profiler.start');
+        }
         const ms = await page.evaluate((text) => window.__benchUntil(
           `() => window.__benchSearch(${JSON.stringify(text)})`, '() => window.__benchCount() !== 0'), text);
+        if (profiled) {
+          const { profile: cpu } = await cdp.send('Profiler.stop');
+          const file = `${PROFILE}.${text.trim().replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`;
+          writeFileSync(file, JSON.stringify(cpu));
+          console.log(`CPU profile of ${JSON.stringify(text)}: ${file}\n${topSelf(cpu, 15).join('\n')}`);
+        }
         hits = await page.evaluate(() => window.__benchCount());
         times.push(ms - DEBOUNCE_MS);
       }
