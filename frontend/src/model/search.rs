@@ -218,6 +218,11 @@ async fn index_all(model: Model) -> Result<(), String> {
             return Ok(());
         }
         if pending == 0 {
+            // Emptied once: every message indexed before edge terms existed has them now.
+            if !store.index_drained().await.map_err(|e| e.to_string())? {
+                pending = store.index_pending().await.map_err(|e| e.to_string())?;
+                continue;
+            }
             if !AGAIN.with(|a| a.replace(false)) && compact_if_due().await? {
                 // The first query would otherwise read the map of numbers first (100,000
                 // lines: seconds).

@@ -8,6 +8,7 @@
 //! 154 `put`s per message).
 
 use super::document::index_terms;
+use super::edges::with_edges;
 use crate::store::search::{INDEXED_HEAD, IndexUpdate, SLICE_BYTES};
 use crate::store::{Store, StoreError};
 
@@ -41,7 +42,8 @@ pub async fn index_slice(store: &Store) -> Result<usize, StoreError> {
         }
         let raw = store.body_head(&key.0, &key.1, INDEXED_HEAD).await?;
         read += raw.as_ref().map_or(0, Vec::len);
-        let terms = raw.map(|raw| index_terms(&raw));
+        // Each term and its edge (`edges.rs`): a short prefix reads the edges' blocks.
+        let terms = raw.map(|raw| with_edges(index_terms(&raw)));
         postings += terms.as_ref().map_or(0, Vec::len);
         updates.push(IndexUpdate { key, stamp, terms });
         if now_ms() - task > TASK_MS {

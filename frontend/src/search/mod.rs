@@ -6,6 +6,8 @@
 //!   indexing and queries.
 //! - `document.rs`: what of a message is searchable (decoded headers, bodies, HTML as text,
 //!   attachment names), bounded per message; the phrase check on decoded text.
+//! - `edges.rs`: each term's first three characters as a term of its own, so a short prefix
+//!   reads a few edge blocks, not every term it starts (pure).
 //! - `query.rs`: the search box's language, parsed (pure).
 //! - `highlight.rs`: the reader's text split into matched and unmatched runs.
 //! - `indexer.rs`: one slice of indexing (queued messages → postings); `find.rs`: a query
@@ -16,6 +18,7 @@
 
 pub mod blocks;
 pub mod document;
+pub mod edges;
 pub mod find;
 pub mod highlight;
 pub mod indexer;

@@ -62,6 +62,8 @@ pub const MIGRATIONS: &[Migration] = &[
     // again into the new stores.
     super::search::blocks_migration,
     v10_trash_index,
+    // Edge terms (a term's first three characters) for short prefixes: all mail indexed again.
+    super::search::edges_migration,
 ];
 
 /// The version the app expects: one past the last migration.

@@ -119,6 +119,30 @@ pub fn blocks_migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsV
     queue_every_message(tx)
 }
 
+/// Under this key of [`SEARCH_META`]: `true` once every message in the index has its edge
+/// terms (`search/edges.rs`), so a short prefix may read edges alone. Absent or `false`
+/// while mail indexed before edges existed waits to be indexed again: short prefixes read
+/// the plain terms' range as before, which finds old and new entries alike.
+const EDGES: &str = "edges";
+
+/// The migration that adds edge terms (schema 11): every stored message queued again, and
+/// edges marked incomplete until the queue has been emptied once ([`Store::index_drained`]):
+/// the queue then held every message indexed before, each indexed again with its edges.
+pub fn edges_migration(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    tx.object_store(SEARCH_META)?
+        .put_with_key(&JsValue::FALSE, &JsValue::from_str(EDGES))?;
+    queue_every_message(tx)
+}
+
+/// Whether `tx` (which must include [`SEARCH_META`]) finds edges complete.
+pub(super) async fn edges_complete(tx: &IdbTransaction) -> Result<bool, StoreError> {
+    let read = tx
+        .object_store(SEARCH_META)
+        .and_then(|m| m.get(&JsValue::from_str(EDGES)))
+        .map_err(js)?;
+    Ok(idb::request(&read).await?.as_bool() == Some(true))
+}
+
 /// Puts every stored message's key in the queue, inside the upgrade's transaction.
 fn queue_every_message(tx: &IdbTransaction) -> Result<(), JsValue> {
     let queue = tx.object_store(SEARCH_QUEUE)?;
@@ -376,6 +400,27 @@ impl Store {
         }
         idb::committed(&tx).await?;
         Ok(applied)
+    }
+
+    /// Called by the indexer when it found the queue empty: edge terms are complete from now
+    /// on (see [`EDGES`]). Returns whether they are.
+    pub async fn index_drained(&self) -> Result<bool, StoreError> {
+        let tx = self.tx(&[SEARCH_META, SEARCH_QUEUE], IdbTransactionMode::Readwrite)?;
+        let count = tx
+            .object_store(SEARCH_QUEUE)
+            .and_then(|q| q.count())
+            .map_err(js)?;
+        // Counted in this transaction: mail queued since the indexer looked waits first.
+        if idb::request(&count).await?.as_f64().unwrap_or(0.0) > 0.0 {
+            return Ok(false);
+        }
+        if !edges_complete(&tx).await? {
+            tx.object_store(SEARCH_META)
+                .and_then(|m| m.put_with_key(&JsValue::TRUE, &JsValue::from_str(EDGES)))
+                .map_err(js)?;
+        }
+        idb::committed(&tx).await?;
+        Ok(true)
     }
 
     /// Queues every stored message for indexing (to rebuild the index).

@@ -13,8 +13,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbKeyRange, IdbTransactionMode};
 
-use super::{SEARCH_BLOCKS, SEARCH_DEAD, SEARCH_DOCS, SEARCH_META, codec, numbering};
-use crate::search::blocks;
+use super::{
+    SEARCH_BLOCKS, SEARCH_DEAD, SEARCH_DOCS, SEARCH_META, codec, edges_complete, numbering,
+};
+use crate::search::{blocks, edges};
 use crate::store::idb;
 use crate::store::messages::js;
 use crate::store::{MessageKey, Store, StoreError};
@@ -46,6 +48,8 @@ thread_local! {
     static LOADING: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
     /// Per database name, the pages of the map read ([`Store::doc_map_pages_read`]).
     static PAGES_READ: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
+    /// Per database name, the block records queries read ([`Store::blocks_read`]).
+    static BLOCKS_READ: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
 }
 
 impl DocKeys {
@@ -101,13 +105,24 @@ impl Store {
         term: &str,
         prefix: bool,
     ) -> Result<(Vec<u32>, bool), StoreError> {
-        let range = term_range(term, prefix)?;
-        let tx = self.tx(&[SEARCH_BLOCKS], IdbTransactionMode::Readonly)?;
+        let tx = self.tx(&[SEARCH_BLOCKS, SEARCH_META], IdbTransactionMode::Readonly)?;
+        // A short prefix reads its edge blocks once every message has them (`edges.rs`).
+        let edge = match edges::edge_prefix(term) {
+            Some(edge) if prefix && edges_complete(&tx).await? => Some(edge),
+            _ => None,
+        };
+        let range = match &edge {
+            Some(edge) => term_range(edge, true)?,
+            None => term_range(term, prefix)?,
+        };
         let req = tx
             .object_store(SEARCH_BLOCKS)
             .and_then(|b| b.get_all_with_key(&range))
             .map_err(js)?;
         let values: Array = idb::request(&req).await?.into();
+        BLOCKS_READ.with(|r| {
+            *r.borrow_mut().entry(self.name()).or_default() += u64::from(values.length())
+        });
         let mut docs = Vec::new();
         let mut cut = false;
         for value in values.iter() {
@@ -180,6 +195,12 @@ impl Store {
                 .filter_map(|d| map.keys.get(d).cloned())
                 .collect()
         }))
+    }
+
+    /// How many block records this tab's queries have read from the database: what a short
+    /// prefix costs, told apart from its answer (the same with or without edges).
+    pub fn blocks_read(&self) -> u64 {
+        BLOCKS_READ.with(|r| r.borrow().get(&self.name()).copied().unwrap_or(0))
     }
 
     /// How many pages of the map this tab has read from the database (every page, each
