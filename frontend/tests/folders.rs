@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::fresh_store;
+use common::{fresh_store, index_everything};
 use postbag_web::mail::summarize;
-use postbag_web::search::indexer::index_slice;
 use postbag_web::store::{
     ARCHIVE, INBOX, MessageKey, Rule, RuleField, RuleTest, Store, TRASH, UserFolder,
 };
@@ -271,17 +270,6 @@ async fn rules_keep_the_order_given() {
         [0, 1]
     );
     assert_eq!(stored[0].id, "c");
-}
-
-/// Runs the indexer until its queue is empty.
-async fn index_everything(store: &Store) {
-    for _ in 0..1000 {
-        if store.index_pending().await.unwrap() == 0 {
-            return;
-        }
-        index_slice(store).await.unwrap();
-    }
-    panic!("the search queue never emptied");
 }
 
 /// The UIDLs whose postings hold `term`, sorted.

@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::fresh_store;
+use common::{fresh_store, index_everything};
 use leptos::prelude::*;
 use postbag_web::mail::summarize;
 use postbag_web::model::{Found, Hits, Model, set_store};
 use postbag_web::search::find::{candidates, find, find_among, find_unless, scope, scope_where};
-use postbag_web::search::indexer::index_slice;
 use postbag_web::search::parse;
 use postbag_web::store::search::{INDEXED_HEAD, SLICE_BYTES};
 use postbag_web::store::{NewMessage, Store, Summary, TRASH, UserFolder, schema};
@@ -69,16 +68,6 @@ async fn stored(tag: &str) -> (Store, Vec<Summary>) {
     store.commit_messages(&batch, 1.0).await.unwrap();
     let list = store.list(ACCOUNT).await.unwrap();
     (store, list)
-}
-
-async fn index_everything(store: &Store) {
-    for _ in 0..1000 {
-        if store.index_pending().await.unwrap() == 0 {
-            return;
-        }
-        index_slice(store).await.unwrap();
-    }
-    panic!("the queue never emptied");
 }
 
 /// The UIDLs `text` finds in `list`, best first.

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::fresh_store;
+use common::{fresh_store, index_everything};
 use postbag_web::mail::summarize;
 use postbag_web::search::find::find;
-use postbag_web::search::indexer::index_slice;
 use postbag_web::search::parse;
 use postbag_web::store::search::Compacted;
 use postbag_web::store::{NewMessage, Store, Summary};
@@ -17,16 +16,6 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ACCOUNT: &str = "me@example.org";
-
-async fn index_everything(store: &Store) {
-    for _ in 0..1000 {
-        if store.index_pending().await.unwrap() == 0 {
-            return;
-        }
-        index_slice(store).await.unwrap();
-    }
-    panic!("the queue never emptied");
-}
 
 /// Checks that `text` finds exactly the UIDLs `expected` in `list`.
 async fn check(store: &Store, list: &[Summary], text: &str, expected: &[&str]) {

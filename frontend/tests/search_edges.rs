@@ -5,9 +5,10 @@
 
 mod common;
 
+use common::index_everything;
+
 use postbag_web::mail::summarize;
 use postbag_web::search::find::find;
-use postbag_web::search::indexer::index_slice;
 use postbag_web::search::parse;
 use postbag_web::store::{NewMessage, Store, Summary, schema};
 use wasm_bindgen_test::*;
@@ -67,16 +68,6 @@ async fn commit(store: &Store) -> Vec<Summary> {
         .collect();
     store.commit_messages(&batch, 1.0).await.unwrap();
     store.list(ACCOUNT).await.unwrap()
-}
-
-async fn index_everything(store: &Store) {
-    for _ in 0..100 {
-        if store.index_pending().await.unwrap() == 0 {
-            return;
-        }
-        index_slice(store).await.unwrap();
-    }
-    panic!("the queue never emptied");
 }
 
 /// The prefixes compared, as typed (no space after: a prefix).

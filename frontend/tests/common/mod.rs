@@ -19,6 +19,19 @@ pub async fn sleep(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
+/// Runs the indexer's slices until the search queue is empty (1,000 slices at most).
+pub async fn index_everything(store: &Store) {
+    for _ in 0..1000 {
+        if store.index_pending().await.unwrap() == 0 {
+            return;
+        }
+        postbag_web::search::indexer::index_slice(store)
+            .await
+            .unwrap();
+    }
+    panic!("the search queue never emptied");
+}
+
 /// A database no other test uses.
 pub async fn fresh_store(tag: &str) -> Store {
     let name = format!("postbag-test-{tag}-{}", js_sys::Math::random());
