@@ -119,32 +119,43 @@ pub fn blocks_migration(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsV
     queue_every_message(tx)
 }
 
-/// Under this key of [`SEARCH_META`]: `true` once every message in the index has its edge
-/// terms (`search/edges.rs`), so a short prefix may read edges alone. Absent or `false`
-/// while mail indexed before edges existed waits to be indexed again: short prefixes read
-/// the plain terms' range as before, which finds old and new entries alike.
-const EDGES: &str = "edges";
+/// Under this key of [`SEARCH_META`]: `true` while mail indexed before edge terms existed
+/// (`search/edges.rs`) waits to be indexed again. Short prefixes then read the plain terms'
+/// range as before, which finds old and new entries alike; absent, they read edges alone. A
+/// store that held no mail at the upgrade (a new profile) never gets the key, so an untouched
+/// store stays empty.
+const EDGES_PENDING: &str = "edges_pending";
 
-/// The migration that adds edge terms (schema 11): every stored message queued again, and
-/// edges marked incomplete until the queue has been emptied once ([`Store::index_drained`]):
-/// the queue then held every message indexed before, each indexed again with its edges.
+/// The migration that adds edge terms (schema 11): every stored message queued again and,
+/// if there was any, edges marked pending until the queue has been emptied once
+/// ([`Store::index_drained`]): the queue then held every message indexed before, each
+/// indexed again with its edges.
 pub fn edges_migration(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
-    tx.object_store(SEARCH_META)?
-        .put_with_key(&JsValue::FALSE, &JsValue::from_str(EDGES))?;
-    queue_every_message(tx)
+    let meta = tx.object_store(SEARCH_META)?;
+    let marked = std::cell::Cell::new(false);
+    queue_every_message_then(tx, move || {
+        if !marked.replace(true) {
+            let _ = meta.put_with_key(&JsValue::TRUE, &JsValue::from_str(EDGES_PENDING));
+        }
+    })
 }
 
 /// Whether `tx` (which must include [`SEARCH_META`]) finds edges complete.
 pub(super) async fn edges_complete(tx: &IdbTransaction) -> Result<bool, StoreError> {
     let read = tx
         .object_store(SEARCH_META)
-        .and_then(|m| m.get(&JsValue::from_str(EDGES)))
+        .and_then(|m| m.get(&JsValue::from_str(EDGES_PENDING)))
         .map_err(js)?;
-    Ok(idb::request(&read).await?.as_bool() == Some(true))
+    Ok(idb::request(&read).await?.as_bool() != Some(true))
 }
 
 /// Puts every stored message's key in the queue, inside the upgrade's transaction.
 fn queue_every_message(tx: &IdbTransaction) -> Result<(), JsValue> {
+    queue_every_message_then(tx, || ())
+}
+
+/// [`queue_every_message`], calling `each` for every message queued.
+fn queue_every_message_then(tx: &IdbTransaction, each: impl Fn() + 'static) -> Result<(), JsValue> {
     let queue = tx.object_store(SEARCH_QUEUE)?;
     let cursor_req = tx.object_store(SUMMARIES)?.open_key_cursor()?;
     let req = cursor_req.clone();
@@ -155,6 +166,7 @@ fn queue_every_message(tx: &IdbTransaction) -> Result<(), JsValue> {
         };
         if let Ok(key) = cursor.primary_key() {
             let _ = queue.put_with_key(&JsValue::from_f64(0.0), &key);
+            each();
         }
         let _ = cursor.continue_();
     });
@@ -403,7 +415,7 @@ impl Store {
     }
 
     /// Called by the indexer when it found the queue empty: edge terms are complete from now
-    /// on (see [`EDGES`]). Returns whether they are.
+    /// on (see [`EDGES_PENDING`]). Returns whether they are.
     pub async fn index_drained(&self) -> Result<bool, StoreError> {
         let tx = self.tx(&[SEARCH_META, SEARCH_QUEUE], IdbTransactionMode::Readwrite)?;
         let count = tx
@@ -416,7 +428,7 @@ impl Store {
         }
         if !edges_complete(&tx).await? {
             tx.object_store(SEARCH_META)
-                .and_then(|m| m.put_with_key(&JsValue::TRUE, &JsValue::from_str(EDGES)))
+                .and_then(|m| m.delete(&JsValue::from_str(EDGES_PENDING)))
                 .map_err(js)?;
         }
         idb::committed(&tx).await?;
